@@ -1,0 +1,55 @@
+# Sales Office Portal — the two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+export FLASK_APP := portal:create_app
+
+.PHONY: run test venv system-deps translations db demo clean lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Stamp file: reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Debian packages the tests need: Chromium for the browser tests, poppler for PDFs,
+# a CJK TrueType font to embed in PDFs and to render Chinese in screenshots.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null \
+	    || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium poppler-utils fonts-wqy-microhei fonts-noto-cjk >/dev/null; \
+	  else echo "Install as root: chromium poppler-utils fonts-wqy-microhei fonts-noto-cjk"; fi; \
+	fi
+
+translations: venv
+	$(BIN)/pybabel -q compile -d portal/translations
+
+db: venv translations
+	mkdir -p instance
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --if-empty
+
+run: db
+	$(BIN)/gunicorn -w 2 -b 127.0.0.1:$(PORT) --access-logfile - 'portal:create_app()'
+
+test: venv translations system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check portal tests
+
+# Re-extract strings after changing them; then translate the new entries in the .po file.
+extract: venv
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot portal
+	$(BIN)/pybabel -q update -N -i portal/translations/messages.pot -d portal/translations
+
+clean:
+	rm -rf $(VENV) instance/*.db

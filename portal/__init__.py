@@ -1,0 +1,96 @@
+"""Sales Office Portal: the application factory."""
+import logging
+import os
+
+from flask import Flask, g, request
+from flask_login import current_user
+
+from portal.config import load_config
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config=None):
+    """Build the app; ``config`` (a mapping) overrides everything else, for tests."""
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, config)
+    register_extensions(app)
+    register_request_hooks(app)
+    register_views(app)
+    register_commands(app)
+    logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def register_extensions(app):
+    from portal import i18n, models  # noqa: F401  (models: every table known to Alembic)
+    from portal.services import audit, scope  # noqa: F401  (session listeners)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    _sqlite_pragmas(app)
+
+
+def _sqlite_pragmas(app):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            # WAL lets readers work while a clerk writes; busy_timeout waits instead of "database is locked".
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+
+def register_request_hooks(app):
+    from portal.models.base import current_actor_id
+    from portal.services import scope
+
+    @app.before_request
+    def _activate_scope():
+        # Loading current_user happens unscoped (see auth.load_user); everything after is scoped.
+        user = current_user._get_current_object()
+        g.actor_token = current_actor_id.set(user.id if user.is_authenticated else None)
+        scope.activate(scope.scope_for_user(user))
+
+    @app.teardown_request
+    def _reset_actor(_exc):
+        token = g.pop("actor_token", None)
+        if token is not None:
+            current_actor_id.reset(token)
+
+    @app.after_request
+    def _headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        if current_user.is_authenticated:
+            resp.headers["Cache-Control"] = "no-store"
+        if request.is_secure:
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return resp
+
+
+def register_views(app):
+    from portal.views import init_views
+
+    init_views(app)
+
+
+def register_commands(app):
+    from portal.cli import register
+
+    register(app)

@@ -1,0 +1,75 @@
+"""Command-line tools: ``flask seed-demo``, ``flask create-user``, ``flask config-info``."""
+import click
+from flask import current_app
+from sqlalchemy.engine import make_url
+
+from portal.extensions import db
+
+
+def register(app):
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(config_info_command)
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database holds no site yet.")
+def seed_demo_command(if_empty):
+    """Load the demo organisation and its data (idempotent)."""
+    from portal.services import demo
+
+    if if_empty and not demo.is_empty():
+        click.echo("Database already has data; demo not loaded.")
+        return
+    sites = demo.seed_demo()
+    click.echo(f"Demo data ready: {len(sites)} sites; users log in with password {demo.DEMO_PASSWORD}.")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "clerk", "security", "sales",
+                                                          "maintenance"]))
+@click.option("--site", "sites", multiple=True, help="Site code; repeat for several sites.")
+@click.option("--region", "regions", multiple=True, help="Region code (supervisors).")
+@click.option("--name", "display_name", default=None, help="Display name (defaults to the user name).")
+@click.password_option()
+def create_user_command(username, role, sites, regions, display_name, password):
+    """Create a user; prompts for the password."""
+    from portal.models import Site
+    from portal.services import auth as accounts
+
+    if accounts.find_user(username):
+        raise click.ClickException(f"user {username} already exists")
+    known = set(db.session.scalars(db.select(Site.code).where(Site.code.in_(sites))))
+    missing = sorted(set(sites) - known)
+    if missing:
+        raise click.ClickException(f"unknown site code(s): {', '.join(missing)}")
+    try:
+        accounts.create_user(username, display_name or username, role, password, sites, regions)
+    except accounts.PasswordRejected as exc:
+        raise click.ClickException(str(exc))
+    db.session.commit()
+    click.echo(f"Created {role} {username}.")
+
+
+@click.command("config-info")
+def config_info_command():
+    """Print the configuration in force, the database (password masked) and the migration state."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from flask_migrate import Migrate  # noqa: F401
+
+    cfg = current_app.config
+    url = make_url(cfg["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+    click.echo(f"environment:   {cfg['PORTAL_ENV']}")
+    click.echo(f"database:      {url}")
+    click.echo(f"instance:      {current_app.instance_path}")
+    click.echo(f"uploads:       {cfg['UPLOAD_FOLDER']}")
+    click.echo(f"rate limits:   {make_url(cfg['RATELIMIT_STORAGE_URI']).render_as_string(hide_password=True) if '://' in cfg['RATELIMIT_STORAGE_URI'] and not cfg['RATELIMIT_STORAGE_URI'].startswith('memory') else cfg['RATELIMIT_STORAGE_URI']}")
+    click.echo(f"default locale:{cfg['BABEL_DEFAULT_LOCALE']}")
+    script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+    with db.engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    head = script.get_current_head()
+    state = "up to date" if current == head else "NOT up to date: run flask db upgrade"
+    click.echo(f"migrations:    current={current} head={head} ({state})")

@@ -1,0 +1,32 @@
+"""Audit trail: one row per create / update / delete / sign / status change."""
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import UTCDateTime, utcnow
+
+
+class AuditEvent(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    object_type: Mapped[str] = mapped_column(String(50), index=True)
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str | None] = mapped_column(String(255))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+    user = relationship("User", foreign_keys=[user_id])
+    site = relationship("Site", foreign_keys=[site_id])
+
+    @classmethod
+    def scope_criteria(cls, site_ids):
+        # Events without a site (users, regions) are head office's business only.
+        return cls.site_id.in_(site_ids)
+
+    def __str__(self):
+        return f"{self.action} {self.object_type}#{self.object_id}"

@@ -1,0 +1,91 @@
+"""Column types and mixins shared by every domain."""
+from contextvars import ContextVar
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, ForeignKey, Integer, TypeDecorator
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+# Who is acting right now (set per request by the app, per command by the CLI).
+# Models read it to fill created_by/updated_by without knowing about requests.
+current_actor_id: ContextVar[int | None] = ContextVar("current_actor_id", default=None)
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every database; naive values are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware datetime")
+        value = value.astimezone(timezone.utc)
+        # SQLite stores text: keep it naive-UTC there so string comparison sorts correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class TimestampMixin:
+    """created/updated at (UTC) and by (user id)."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    @declared_attr
+    def created_by_id(cls) -> Mapped[int | None]:
+        return mapped_column(Integer, ForeignKey("user_account.id"), default=lambda: current_actor_id.get())
+
+    @declared_attr
+    def updated_by_id(cls) -> Mapped[int | None]:
+        return mapped_column(
+            Integer,
+            ForeignKey("user_account.id"),
+            default=lambda: current_actor_id.get(),
+            onupdate=lambda: current_actor_id.get(),
+        )
+
+
+class SoftDeleteMixin:
+    """Rows that reports need are hidden, never removed; the scope layer filters them out."""
+
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @declared_attr
+    def deleted_by_id(cls) -> Mapped[int | None]:
+        return mapped_column(Integer, ForeignKey("user_account.id"), default=None)
+
+    def soft_delete(self):
+        self.deleted_at = utcnow()
+        self.deleted_by_id = current_actor_id.get()
+
+    def restore(self):
+        self.deleted_at = None
+        self.deleted_by_id = None
+
+
+class SiteScopedMixin:
+    """A row that belongs to one site. ``scope_criteria`` is what the site scope applies."""
+
+    @declared_attr
+    def site_id(cls) -> Mapped[int]:
+        return mapped_column(Integer, ForeignKey("site.id"), nullable=False, index=True)
+
+    @classmethod
+    def scope_criteria(cls, site_ids):
+        return cls.site_id.in_(site_ids)
+
+    @declared_attr
+    def site(cls):
+        return relationship("Site")

@@ -1,0 +1,139 @@
+"""Organisation: regions, sites, show units, users and the staff roster."""
+from datetime import datetime, time
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text, Time, exists, or_, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.extensions import db
+from portal.models.base import SiteScopedMixin, TimestampMixin, UTCDateTime
+
+ROLES = ("admin", "supervisor", "clerk", "security", "sales", "maintenance")
+STAFF_KINDS = ("clerk", "security", "sales", "cleaner", "maintenance", "supervisor", "other")
+
+user_site = Table(
+    "user_site",
+    db.metadata,
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("site.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+# Regions a supervisor is responsible for: he sees every site in them, including sites added later.
+user_region = Table(
+    "user_region",
+    db.metadata,
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    Column("region_id", ForeignKey("region.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Region(TimestampMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    sites: Mapped[list["Site"]] = relationship(back_populates="region", order_by="Site.code")
+
+    @classmethod
+    def scope_criteria(cls, site_ids):
+        return cls.id.in_(select(Site.region_id).where(Site.id.in_(site_ids)))
+
+    def __str__(self):
+        return self.name
+
+
+class Site(TimestampMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(50), default="Asia/Shanghai")
+    tally_time: Mapped[time] = mapped_column(Time, default=time(17, 50))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    region: Mapped[Region] = relationship(back_populates="sites")
+    show_units: Mapped[list["ShowUnit"]] = relationship(viewonly=True, order_by="ShowUnit.name")
+
+    @classmethod
+    def scope_criteria(cls, site_ids):
+        return cls.id.in_(site_ids)
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class ShowUnit(SiteScopedMixin, TimestampMixin, db.Model):
+    """样板房: a model apartment visitors are taken to."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self):
+        return self.name
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    locale: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Part of the login cookie: rotating it ends every session of this user everywhere.
+    session_token: Mapped[str] = mapped_column(String(64))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    sites: Mapped[list[Site]] = relationship(secondary=user_site, order_by=Site.code)
+    regions: Mapped[list[Region]] = relationship(secondary=user_region, order_by=Region.code)
+
+    @classmethod
+    def scope_criteria(cls, site_ids):
+        # People one works with: members of the sites in scope, the supervisors of their
+        # regions, and head office.
+        member = exists().where(user_site.c.user_id == cls.id, user_site.c.site_id.in_(site_ids))
+        supervisor = exists().where(
+            user_region.c.user_id == cls.id,
+            user_region.c.region_id.in_(select(Site.region_id).where(Site.id.in_(site_ids))),
+        )
+        return or_(member, supervisor, cls.role == "admin")
+
+    # Flask-Login: the cookie carries id and token, so a rotated token logs the cookie out.
+    def get_id(self):
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self):
+        return bool(self.active)
+
+    def set_password(self, password, method="scrypt"):
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    def __str__(self):
+        return self.display_name or self.username
+
+
+class StaffMember(SiteScopedMixin, TimestampMixin, db.Model):
+    """A person on a site's roster; cleaners and salespeople often have no login."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    phone: Mapped[str | None] = mapped_column(String(30))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    def __str__(self):
+        return self.name

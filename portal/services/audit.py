@@ -1,0 +1,132 @@
+"""Audit trail written automatically for every create / update / delete of our models.
+
+A listener on the session turns each flushed change into an ``audit_event`` row in the
+same transaction, so a rolled-back change leaves no audit row and a committed one
+always has one. Services call ``record`` for events that are not a plain row change
+(login, sign, export…).
+"""
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session
+
+from portal.extensions import db
+from portal.models.audit import AuditEvent
+from portal.models.base import current_actor_id, utcnow
+
+# Never copied into the trail.
+SECRET_FIELDS = {"password_hash", "session_token"}
+# Bookkeeping that changes on every save and says nothing.
+NOISE_FIELDS = {"updated_at", "updated_by_id", "created_at", "created_by_id", "version"}
+
+
+def _plain(value):
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _is_audited(obj):
+    return not isinstance(obj, AuditEvent) and getattr(type(obj), "__audited__", True)
+
+
+def _columns(obj):
+    return [a for a in inspect(type(obj)).column_attrs if a.key not in SECRET_FIELDS]
+
+
+def _snapshot(obj):
+    return {a.key: _plain(getattr(obj, a.key)) for a in _columns(obj) if a.key not in NOISE_FIELDS}
+
+
+def _changes(obj):
+    state = inspect(obj)
+    before, after = {}, {}
+    for attr in _columns(obj):
+        if attr.key in NOISE_FIELDS:
+            continue
+        hist = state.attrs[attr.key].history
+        if hist.has_changes():
+            before[attr.key] = _plain(hist.deleted[0]) if hist.deleted else None
+            after[attr.key] = _plain(hist.added[0]) if hist.added else None
+    return before, after
+
+
+def _site_id(obj):
+    if type(obj).__name__ == "Site":
+        return obj.id
+    return getattr(obj, "site_id", None) or getattr(getattr(obj, "audit_site", None), "id", None)
+
+
+def _row(obj, action, before, after):
+    return {
+        "at": utcnow(),
+        "user_id": current_actor_id.get(),
+        "site_id": _site_id(obj),
+        "action": action,
+        "object_type": type(obj).__name__,
+        "object_id": getattr(obj, "id", None),
+        "summary": str(obj)[:255],
+        "before": before,
+        "after": after,
+    }
+
+
+@event.listens_for(Session, "before_flush")
+def _collect(session, flush_context, instances):
+    # History is gone after the flush, so the "before" side is read now.
+    pending = session.info.setdefault("audit_pending", [])
+    for obj in session.dirty:
+        if _is_audited(obj) and session.is_modified(obj, include_collections=False):
+            before, after = _changes(obj)
+            if not after:
+                continue
+            action = "update"
+            if "deleted_at" in after:
+                action = "delete" if after["deleted_at"] else "restore"
+            elif "status" in after:
+                action = "status"
+            pending.append((obj, action, before, after))
+    for obj in session.deleted:
+        if _is_audited(obj):
+            pending.append((obj, "delete", _snapshot(obj), None))
+    for obj in session.new:
+        if _is_audited(obj):
+            pending.append((obj, "create", None, None))
+
+
+@event.listens_for(Session, "after_flush")
+def _write(session, flush_context):
+    pending = session.info.pop("audit_pending", [])
+    rows = []
+    for obj, action, before, after in pending:
+        if action == "create":
+            after = _snapshot(obj)  # ids and defaults are known only now
+        rows.append(_row(obj, action, before, after))
+    if rows:
+        session.connection().execute(insert(AuditEvent), rows)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard(session):
+    session.info.pop("audit_pending", None)
+
+
+def record(action, obj=None, *, object_type=None, site_id=None, summary=None, after=None):
+    """Write an event that is not a row change (login, sign, export…), in the current transaction."""
+    row = {
+        "at": utcnow(),
+        "user_id": current_actor_id.get(),
+        "site_id": site_id if site_id is not None else (_site_id(obj) if obj is not None else None),
+        "action": action,
+        "object_type": object_type or (type(obj).__name__ if obj is not None else "-"),
+        "object_id": getattr(obj, "id", None),
+        "summary": (summary or (str(obj) if obj is not None else ""))[:255],
+        "before": None,
+        "after": after,
+    }
+    db.session.execute(insert(AuditEvent), [row])

@@ -1,0 +1,49 @@
+"""Wiring of every page: the Admin object, the domain views, auth, health and errors."""
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+# Each domain module exposes ``register(admin)``; the order is the menu order.
+DOMAIN_MODULES = [
+    "portal.views.org",
+    "portal.views.audit",
+]
+
+
+def init_views(app):
+    from importlib import import_module
+
+    from portal.views import auth, errors, health, home
+
+    # Built per app (not at module level) so tests can create several apps (flask-admin #910).
+    admin = Admin(
+        app,
+        name=_l("Sales Office Portal"),
+        url="/",
+        index_view=home.HomeView(name=_l("Home"), url="/", endpoint="home"),
+        theme=Bootstrap4Theme(swatch="flatly", fluid=True, base_template="portal_master.html"),
+        static_url_path="/static/admin",
+    )
+    for name in DOMAIN_MODULES:
+        import_module(name).register(admin)
+    auth.register(app, admin)
+    health.register(app)
+    errors.register(app)
+    app.extensions["portal_admin"] = admin
+    _template_helpers(app)
+    return admin
+
+
+def _template_helpers(app):
+    from flask_babel import get_locale
+
+    from portal.i18n import LOCALES
+    from portal.views.labels import ROLE_LABELS
+
+    @app.context_processor
+    def _helpers():
+        return {
+            "role_label": lambda role: ROLE_LABELS.get(role, role),
+            "portal_locales": LOCALES,
+            "current_locale": str(get_locale() or "zh_Hans_CN"),
+        }

@@ -1,0 +1,182 @@
+"""Base views every admin page and workflow page inherits.
+
+Row scoping is not done here: the session's site scope (``portal.services.scope``)
+already filters every query these views run, including ``get_one``, ajax lookups,
+related dropdowns, exports and actions. What the base views add is the HTTP face of
+it: out-of-scope or malformed ids answer 404, a forged reference is refused, a failed
+form answers 400, and which role may read or write each view.
+"""
+from flask import abort, current_app, has_request_context, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from portal.extensions import db
+from portal.services.scope import ScopeViolation
+
+ALL_ROLES = frozenset({"admin", "supervisor", "clerk", "security", "sales", "maintenance"})
+
+
+class RoleGuard:
+    """Who may open a view (``read_roles``) and who may change its records (``write_roles``)."""
+
+    read_roles = frozenset({"admin"})
+    write_roles = frozenset({"admin"})
+
+    def is_accessible(self):
+        return current_user.is_authenticated and current_user.role in self.read_roles
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def can_write(self):
+        return current_user.is_authenticated and current_user.role in self.write_roles
+
+
+class PortalView(RoleGuard, BaseView):
+    """A custom workflow page (checklist run, tally, sign handover…)."""
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("page_title", self.name)
+        return super().render(template, **kwargs)
+
+
+class ScopedModelView(RoleGuard, ModelView):
+    """A Flask-Admin list/detail/edit view over site data."""
+
+    form_base_class = FlaskForm  # not SecureForm: with CSRFProtect it fails silently (STACK.md)
+    can_view_details = True
+    page_size = 25
+    can_set_page_size = False
+    # Counting a million rows costs more than the page: show "next" instead of page numbers.
+    simple_list_pager = True
+    details_modal = False
+    edit_modal = False
+    create_modal = False
+    # Roles (subset of write_roles) allowed to delete; soft-delete where reports need the rows.
+    delete_roles = frozenset({"admin"})
+    export_roles = frozenset({"admin", "supervisor"})
+
+    def __init__(self, model, *args, **kwargs):
+        super().__init__(model, db, *args, **kwargs)
+
+    # Per-user rights: Flask-Admin reads these attributes when it renders and on each POST.
+    @property
+    def can_create(self):
+        return self.can_write() and self._creatable
+
+    @can_create.setter
+    def can_create(self, value):
+        self._creatable = value
+
+    @property
+    def can_edit(self):
+        return self.can_write() and self._editable
+
+    @can_edit.setter
+    def can_edit(self, value):
+        self._editable = value
+
+    @property
+    def can_delete(self):
+        return self.can_write() and current_user.role in self.delete_roles and self._deletable
+
+    @can_delete.setter
+    def can_delete(self, value):
+        self._deletable = value
+
+    _creatable = True
+    _editable = True
+    _deletable = True
+
+    @property
+    def can_export(self):
+        return self._exportable and bool(self.export_types)
+
+    @can_export.setter
+    def can_export(self, value):
+        self._exportable = value
+
+    _exportable = False
+
+    @property
+    def export_types(self):
+        return ["csv", "xlsx"] if current_user.is_authenticated and current_user.role in self.export_roles else []
+
+    @export_types.setter
+    def export_types(self, value):
+        pass
+
+    def _get_filter_groups(self):
+        # Flask-Admin caches filter options at start-up; they name sites and people, so they
+        # are rebuilt per request through the scoped session.
+        self._refresh_filters_cache()
+        return super()._get_filter_groups()
+
+    def get_one(self, id):
+        """The record if it is in scope; 404 otherwise (also for ids that are not ids)."""
+        pk = self.model.__mapper__.primary_key[0]
+        try:
+            value = pk.type.python_type(id)
+        except (TypeError, ValueError):
+            abort(404)
+        if isinstance(value, int) and not (0 < value < 2**63):
+            abort(404)
+        obj = db.session.get(self.model, value)
+        if obj is None:
+            abort(404)
+        return obj
+
+    def handle_view_exception(self, exc):
+        if isinstance(exc, ScopeViolation):
+            db.session.rollback()
+            current_app.logger.warning("scope violation by user %s: %s", current_user.get_id(), exc)
+            abort(404)
+        return super().handle_view_exception(exc)
+
+    # A form that fails validation is re-shown with 400, not 200, so clients and tests see the refusal.
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        return self._status_for_form(super().create_view())
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        return self._status_for_form(super().edit_view())
+
+    def _status_for_form(self, resp):
+        if request.method == "POST" and not isinstance(resp, WerkzeugResponse):
+            return current_app.response_class(resp, status=400)
+        return resp
+
+    def get_export_name(self, export_type="csv"):
+        # secure_filename would strip a Chinese view name to nothing.
+        from datetime import date
+
+        return f"{self.endpoint}_{date.today():%Y%m%d}.{export_type}"
+
+
+def options_of(model, label=str, order_by=None):
+    """Filter options (id, label) of a model, read through the scope; empty outside a request."""
+
+    def options():
+        if not has_request_context():
+            return []
+        query = db.session.query(model).order_by(order_by if order_by is not None else model.id)
+        return [(obj.id, label(obj)) for obj in query.limit(500)]
+
+    return options
+
+
+def site_choices_query():
+    """Sites the current user may put a record in (the scope filters the query)."""
+    from portal.models import Site
+
+    return db.session.query(Site).filter(Site.active.is_(True)).order_by(Site.code)
+
+
+__all__ = ["ALL_ROLES", "PortalView", "RoleGuard", "ScopedModelView", "_l", "expose", "options_of", "site_choices_query"]

@@ -1,0 +1,37 @@
+"""The landing page: each role goes where its work is."""
+from flask import redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import ShowUnit, Site, StaffMember
+
+# role -> endpoint of its landing page; domain modules register theirs (Today, visit log, my tickets…).
+LANDING_PAGES: dict[str, str] = {}
+
+
+def set_landing(role, endpoint):
+    LANDING_PAGES[role] = endpoint
+
+
+class HomeView(AdminIndexView):
+    def is_accessible(self):
+        return current_user.is_authenticated
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path if request.path != "/" else None))
+
+    @expose("/")
+    def index(self):
+        endpoint = LANDING_PAGES.get(current_user.role)
+        if endpoint and request.args.get("overview") is None:
+            return redirect(url_for(endpoint))
+        return self.render("home/index.html", sites=self._sites())
+
+    def _sites(self):
+        # One query for the sites and one per count kind, whatever the number of sites.
+        sites = db.session.scalars(select(Site).order_by(Site.code).limit(200)).all()
+        staff = dict(db.session.execute(select(StaffMember.site_id, func.count()).group_by(StaffMember.site_id)).all())
+        units = dict(db.session.execute(select(ShowUnit.site_id, func.count()).group_by(ShowUnit.site_id)).all())
+        return [(s, staff.get(s.id, 0), units.get(s.id, 0)) for s in sites]

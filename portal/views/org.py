@@ -1,0 +1,138 @@
+"""Admin views of the organisation: regions, sites, show units, users, staff."""
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField, SelectField
+from wtforms.validators import Optional
+
+from portal.models import ROLES, STAFF_KINDS, Region, ShowUnit, Site, StaffMember, User
+from portal.services import auth as accounts
+from portal.views.base import ALL_ROLES, ScopedModelView, options_of
+from portal.views.labels import ROLE_LABELS, STAFF_KIND_LABELS, yes_no
+
+SITE_ROLES = frozenset({"admin", "supervisor", "clerk", "security", "sales", "maintenance"})
+
+
+class RegionView(ScopedModelView):
+    read_roles = frozenset({"admin", "supervisor"})
+    column_list = ("code", "name", "active")
+    column_details_list = ("code", "name", "active", "sites", "created_at")
+    column_export_list = ("code", "name", "active")
+    form_columns = ("code", "name", "active")
+    column_sortable_list = ("code",)
+    column_searchable_list = ("code", "name")
+    column_labels = {"code": _l("Code"), "name": _l("Name"), "active": _l("Active"), "sites": _l("Sites"),
+                     "created_at": _l("Created at")}
+    column_formatters = {"active": yes_no}
+
+
+class SiteView(ScopedModelView):
+    read_roles = SITE_ROLES
+    column_list = ("code", "name", "region", "address", "tally_time", "active")
+    column_details_list = ("code", "name", "region", "address", "timezone", "tally_time", "active", "show_units",
+                           "created_at")
+    column_export_list = ("code", "name", "region", "address", "timezone", "tally_time", "active")
+    form_columns = ("code", "name", "region", "address", "timezone", "tally_time", "active")
+    column_select_related_list = (Site.region,)
+    column_sortable_list = ("code",)
+    column_searchable_list = ("code", "name", "address")
+    column_filters = (FilterEqual(Site.region_id, _l("Region"), options=options_of(Region, order_by=Region.code)),)
+    column_labels = {"code": _l("Code"), "name": _l("Name"), "region": _l("Region"), "address": _l("Address"),
+                     "timezone": _l("Time zone"), "tally_time": _l("Tally time"), "active": _l("Active"),
+                     "show_units": _l("Show units"), "created_at": _l("Created at")}
+    column_formatters = {"active": yes_no}
+
+
+class ShowUnitView(ScopedModelView):
+    read_roles = SITE_ROLES
+    write_roles = frozenset({"admin", "supervisor"})
+    column_list = ("site", "name", "location", "active")
+    column_details_list = ("site", "name", "location", "active", "created_at")
+    column_export_list = ("site", "name", "location", "active")
+    form_columns = ("site", "name", "location", "active")
+    column_select_related_list = (ShowUnit.site,)
+    column_sortable_list = ("name",)
+    column_filters = (FilterEqual(ShowUnit.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),)
+    column_labels = {"site": _l("Site"), "name": _l("Name"), "location": _l("Location"), "active": _l("Active"),
+                     "created_at": _l("Created at")}
+    column_formatters = {"active": yes_no}
+
+
+class UserView(ScopedModelView):
+    read_roles = frozenset({"admin", "supervisor"})
+    # Explicit allow-lists everywhere: the password hash and session token never leave the database.
+    column_list = ("username", "display_name", "role", "sites", "active", "last_login_at")
+    column_details_list = ("username", "display_name", "role", "sites", "regions", "locale", "active",
+                           "last_login_at", "created_at")
+    column_export_list = ("username", "display_name", "role", "active", "last_login_at")
+    form_columns = ("username", "display_name", "role", "sites", "regions", "locale", "active")
+    column_sortable_list = ("username",)
+    column_searchable_list = ("username", "display_name")
+    column_filters = (FilterEqual(User.role, _l("Role"), options=lambda: list(ROLE_LABELS.items())),)
+    column_labels = {"username": _l("User name"), "display_name": _l("Name"), "role": _l("Role"),
+                     "sites": _l("Sites"), "regions": _l("Regions (supervisors)"), "locale": _l("Language"),
+                     "active": _l("Active"), "last_login_at": _l("Last login"), "created_at": _l("Created at"),
+                     "new_password": _l("New password")}
+    column_formatters = {"active": yes_no, "role": lambda v, c, m, n: ROLE_LABELS.get(m.role, m.role),
+                         "sites": lambda v, c, m, n: "、".join(s.code for s in m.sites)}
+    form_overrides = {"role": SelectField, "locale": SelectField}
+    form_args = {
+        "role": {"choices": [(r, ROLE_LABELS[r]) for r in ROLES]},
+        "locale": {"choices": [("zh_Hans_CN", "中文"), ("en", "English")]},
+    }
+    form_extra_fields = {"new_password": PasswordField(_l("New password"), validators=[Optional()])}
+
+    def on_model_change(self, form, model, is_created):
+        password = form.new_password.data
+        if is_created and not password:
+            raise_validation(_l("A new user needs a password."))
+        if password:
+            try:
+                accounts.check_password_policy(password, model.username)
+            except accounts.PasswordRejected as exc:
+                raise_validation(str(exc))
+            model.set_password(password, accounts.hash_method())
+            accounts.end_all_sessions(model)
+        if is_created or not model.session_token:
+            model.session_token = accounts.new_session_token()
+        elif not model.active:
+            # Deactivation ends the sessions this user has open, at their next request.
+            accounts.set_active(model, False)
+
+
+def raise_validation(message):
+    from wtforms.validators import ValidationError
+
+    raise ValidationError(message)
+
+
+class StaffView(ScopedModelView):
+    read_roles = SITE_ROLES
+    write_roles = frozenset({"admin", "supervisor"})
+    column_list = ("site", "name", "kind", "phone", "user", "active")
+    column_details_list = ("site", "name", "kind", "phone", "user", "active", "notes", "created_at")
+    column_export_list = ("site", "name", "kind", "phone", "active")
+    form_columns = ("site", "name", "kind", "phone", "user", "active", "notes")
+    column_select_related_list = (StaffMember.site, StaffMember.user)
+    column_sortable_list = ("name",)
+    column_searchable_list = ("name", "phone")
+    column_filters = (
+        FilterEqual(StaffMember.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        FilterEqual(StaffMember.kind, _l("Kind"), options=lambda: list(STAFF_KIND_LABELS.items())),
+    )
+    column_labels = {"site": _l("Site"), "name": _l("Name"), "kind": _l("Kind"), "phone": _l("Phone"),
+                     "user": _l("Login"), "active": _l("Active"), "notes": _l("Notes"), "created_at": _l("Created at")}
+    column_formatters = {"active": yes_no, "kind": lambda v, c, m, n: STAFF_KIND_LABELS.get(m.kind, m.kind)}
+    form_overrides = {"kind": SelectField}
+    form_args = {"kind": {"choices": [(k, STAFF_KIND_LABELS[k]) for k in STAFF_KINDS]}}
+
+
+def register(admin):
+    org = _l("Organisation")
+    admin.add_view(SiteView(Site, name=_l("Sites"), category=org, endpoint="site"))
+    admin.add_view(ShowUnitView(ShowUnit, name=_l("Show units"), category=org, endpoint="showunit"))
+    admin.add_view(StaffView(StaffMember, name=_l("Staff"), category=org, endpoint="staff"))
+    admin.add_view(UserView(User, name=_l("Users"), category=org, endpoint="user"))
+    admin.add_view(RegionView(Region, name=_l("Regions"), category=org, endpoint="region"))
+
+
+__all__ = ["ALL_ROLES", "register"]

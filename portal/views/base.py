@@ -102,7 +102,7 @@ class ScopedModelView(RoleGuard, ModelView):
     def can_export(self, value):
         self._exportable = value
 
-    _exportable = False
+    _exportable = True
 
     @property
     def export_types(self):

@@ -120,17 +120,7 @@ class ScopedModelView(RoleGuard, ModelView):
 
     def get_one(self, id):
         """The record if it is in scope; 404 otherwise (also for ids that are not ids)."""
-        pk = self.model.__mapper__.primary_key[0]
-        try:
-            value = pk.type.python_type(id)
-        except (TypeError, ValueError):
-            abort(404)
-        if isinstance(value, int) and not (0 < value < 2**63):
-            abort(404)
-        obj = db.session.get(self.model, value)
-        if obj is None:
-            abort(404)
-        return obj
+        return get_or_404(self.model, id)
 
     def handle_view_exception(self, exc):
         if isinstance(exc, ScopeViolation):
@@ -160,6 +150,20 @@ class ScopedModelView(RoleGuard, ModelView):
         return f"{self.endpoint}_{date.today():%Y%m%d}.{export_type}"
 
 
+def get_or_404(model, id):
+    """A record by id through the site scope; 404 when missing, out of scope or not an id."""
+    try:
+        value = int(id)
+    except (TypeError, ValueError):
+        abort(404)
+    if not 0 < value < 2**63:
+        abort(404)
+    obj = db.session.get(model, value)
+    if obj is None:
+        abort(404)
+    return obj
+
+
 def options_of(model, label=str, order_by=None):
     """Filter options (id, label) of a model, read through the scope; empty outside a request."""
 
@@ -179,4 +183,4 @@ def site_choices_query():
     return db.session.query(Site).filter(Site.active.is_(True)).order_by(Site.code)
 
 
-__all__ = ["ALL_ROLES", "PortalView", "RoleGuard", "ScopedModelView", "_l", "expose", "options_of", "site_choices_query"]
+__all__ = ["ALL_ROLES", "PortalView", "RoleGuard", "ScopedModelView", "_l", "expose", "get_or_404", "options_of", "site_choices_query"]

@@ -5,12 +5,14 @@ logged-in clients per user, a live server and a real Chromium for browser tests.
 Each test starts from the demo organisation (4 sites, one user per role) and its rows
 are wiped afterwards, so tests are isolated on both databases.
 """
+import contextvars
 import os
 import re
 import threading
 import uuid
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -56,10 +58,20 @@ def database_url(tmp_path_factory):
     cleanup()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in a real server: with its own app context
+    and database session, even while the test itself holds an app context (``dbs``)."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)  # streamed bodies (exports) are read inside that context
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     uploads = tmp_path_factory.mktemp("uploads")
     application = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": str(uploads)})
+    application.test_client_class = IsolatedClient
     with application.app_context():
         db.create_all()
     yield application

@@ -81,7 +81,8 @@ def test_role_gets_what_the_matrix_says(app, login, full_demo, role):
             check(f"{endpoint} create", client.get(f"{url}/new/"), _expect(can_write, can_read))
         if view._editable:
             check(f"{endpoint} edit", client.get(f"{url}/edit/?id={record_id}"), _expect(can_write, can_read))
-        check(f"{endpoint} export", client.get(f"{url}/export/csv/"), _expect(role in rights.export, can_read))
+        export = client.get(f"{url}/export/csv/")
+        check(f"{endpoint} export", export, _expect(role in rights.export, can_read))
         if role not in rights.delete:
             resp = client.post(f"{url}/delete/", data={"id": record_id, "url": f"{url}/"})
             check(f"{endpoint} delete", resp, {302} if can_read else {403})

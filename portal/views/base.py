@@ -9,15 +9,29 @@ form answers 400, and which role may read or write each view.
 from flask import abort, current_app, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from portal.extensions import db
 from portal.services.scope import ScopeViolation
 
+# Library messages that have no Chinese in the library's own catalogue.
+_UNTRANSLATED = {"Not a valid choice": _l("Not a valid choice."), "Invalid Choice: could not coerce": _l("Not a valid choice.")}
+
 ALL_ROLES = frozenset({"admin", "supervisor", "clerk", "security", "sales", "maintenance"})
+
+
+class PortalForm(FlaskForm):
+    """FlaskForm (CSRF from CSRFProtect) that remembers the record it edits, as Flask-Admin's
+    own BaseForm does; its Unique validator needs ``_obj`` to recognise the same record."""
+
+    def __init__(self, formdata=_Auto, obj=None, prefix="", **kwargs):
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+        self._obj = obj
 
 
 class RoleGuard:
@@ -49,7 +63,7 @@ class PortalView(RoleGuard, BaseView):
 class ScopedModelView(RoleGuard, ModelView):
     """A Flask-Admin list/detail/edit view over site data."""
 
-    form_base_class = FlaskForm  # not SecureForm: with CSRFProtect it fails silently (STACK.md)
+    form_base_class = PortalForm  # not SecureForm: with CSRFProtect it fails silently (STACK.md)
     can_view_details = True
     page_size = 25
     can_set_page_size = False
@@ -121,6 +135,21 @@ class ScopedModelView(RoleGuard, ModelView):
     def get_one(self, id):
         """The record if it is in scope; 404 otherwise (also for ids that are not ids)."""
         return get_or_404(self.model, id)
+
+    def validate_form(self, form):
+        # An ajax-picked id that the scoped loader cannot find (forged, or another site's)
+        # would silently become "no value": refuse it instead.
+        ok = super().validate_form(form)
+        for field in form:
+            field.errors = [str(_UNTRANSLATED.get(e, e)) if isinstance(e, str) else e for e in field.errors]
+            raw = request.form.get(field.name) if isinstance(field, AjaxSelectField) else None
+            if raw:
+                wanted = len([v for v in raw.split(",") if v]) if isinstance(field, AjaxSelectMultipleField) else 1
+                found = len(field.data or []) if isinstance(field, AjaxSelectMultipleField) else int(bool(field.data))
+                if found < wanted:
+                    field.errors = list(field.errors) + [str(_l("Not a valid choice."))]
+                    ok = False
+        return ok
 
     def handle_view_exception(self, exc):
         if isinstance(exc, ScopeViolation):

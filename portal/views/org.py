@@ -1,9 +1,11 @@
 """Admin views of the organisation: regions, sites, show units, users, staff."""
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Optional
 
+from portal.extensions import db
 from portal.models import ROLES, STAFF_KINDS, Region, ShowUnit, Site, StaffMember, User
 from portal.services import auth as accounts
 from portal.views.base import ALL_ROLES, ScopedModelView, options_of
@@ -64,7 +66,7 @@ class UserView(ScopedModelView):
     column_details_list = ("username", "display_name", "role", "sites", "regions", "locale", "active",
                            "last_login_at", "created_at")
     column_export_list = ("username", "display_name", "role", "active", "last_login_at")
-    form_columns = ("username", "display_name", "role", "sites", "regions", "locale", "active")
+    form_columns = ("username", "display_name", "role", "sites", "regions", "locale", "active", "new_password")
     column_sortable_list = ("username",)
     column_searchable_list = ("username", "display_name")
     column_filters = (FilterEqual(User.role, _l("Role"), options=lambda: list(ROLE_LABELS.items())),)
@@ -124,6 +126,9 @@ class StaffView(ScopedModelView):
     column_formatters = {"active": yes_no, "kind": lambda v, c, m, n: STAFF_KIND_LABELS.get(m.kind, m.kind)}
     form_overrides = {"kind": SelectField}
     form_args = {"kind": {"choices": [(k, STAFF_KIND_LABELS[k]) for k in STAFF_KINDS]}}
+    # The lookup runs through the scoped session: it only offers people of the user's sites.
+    form_ajax_refs = {"user": QueryAjaxModelLoader("user", db.session, User, fields=("username", "display_name"),
+                                                   order_by="username", page_size=10)}
 
 
 def register(admin):

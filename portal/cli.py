@@ -1,6 +1,7 @@
 """Command-line tools: ``flask seed-demo``, ``flask create-user``, ``flask config-info``."""
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
 from portal.extensions import db
@@ -13,6 +14,7 @@ def register(app):
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only when the database holds no site yet.")
 def seed_demo_command(if_empty):
     """Load the demo organisation and its data (idempotent)."""
@@ -26,6 +28,7 @@ def seed_demo_command(if_empty):
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "clerk", "security", "sales",
                                                           "maintenance"]))
@@ -53,6 +56,7 @@ def create_user_command(username, role, sites, regions, display_name, password):
 
 
 @click.command("config-info")
+@with_appcontext
 def config_info_command():
     """Print the configuration in force, the database (password masked) and the migration state."""
     from alembic.runtime.migration import MigrationContext

@@ -181,10 +181,10 @@ class ScopedModelView(RoleGuard, ModelView):
 
 def get_or_404(model, id):
     """A record by id through the site scope; 404 when missing, out of scope or not an id."""
-    try:
-        value = int(id)
-    except (TypeError, ValueError):
+    text = str(id) if id is not None else ""
+    if not (text.isascii() and text.isdigit()):
         abort(404)
+    value = int(text)
     if not 0 < value < 2**63:
         abort(404)
     obj = db.session.get(model, value)

@@ -1,0 +1,106 @@
+"""The site scope: clerk_sz02 never reaches an SZ01 record by any route, and nobody can
+create or move a record into a site outside their scope."""
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import AuditEvent, ShowUnit, Site, StaffMember, User
+from portal.services import scope
+
+
+def _sz01_records(dbs, site_ids):
+    staff = dbs.scalar(select(StaffMember.id).where(StaffMember.site_id == site_ids["SZ01"]).limit(1))
+    unit = dbs.scalar(select(ShowUnit.id).where(ShowUnit.site_id == site_ids["SZ01"]))
+    return {"staff": staff, "showunit": unit, "site": site_ids["SZ01"]}
+
+
+def _audit_count(dbs):
+    return dbs.scalar(select(func.count()).select_from(AuditEvent))
+
+
+def test_clerk_of_another_site_cannot_list_open_edit_delete_or_export_sz01(login, dbs, site_ids):
+    records = _sz01_records(dbs, site_ids)
+    c = login("clerk_sz02")
+    before = _audit_count(dbs)
+    for endpoint, record_id in records.items():
+        listing = c.get(f"/{endpoint}/").get_data(as_text=True)
+        assert "深圳湾" not in listing, endpoint
+        assert c.get(f"/{endpoint}/details/?id={record_id}").status_code == 404, endpoint
+        assert c.get(f"/{endpoint}/edit/?id={record_id}").status_code in (302, 404), endpoint
+        c.post(f"/{endpoint}/delete/", data={"id": record_id})
+        c.post(f"/{endpoint}/action/", data={"action": "delete", "rowid": [record_id]})
+    # Still there, untouched, and nothing written to the trail.
+    assert _sz01_records(dbs, site_ids) == records
+    assert _audit_count(dbs) == before
+
+
+def test_supervisor_of_another_region_gets_404_and_no_sz01_in_exports(login, dbs, site_ids):
+    records = _sz01_records(dbs, site_ids)
+    c = login("sup_east")
+    for endpoint, record_id in records.items():
+        assert c.get(f"/{endpoint}/details/?id={record_id}").status_code == 404
+        assert c.get(f"/{endpoint}/edit/?id={record_id}").status_code in (302, 404)
+        export = c.get(f"/{endpoint}/export/csv/")
+        assert export.status_code == 200
+        assert "深圳湾" not in export.get_data(as_text=True) and "SZ01" not in export.get_data(as_text=True)
+    users = c.get("/user/export/csv/").get_data(as_text=True)
+    assert "clerk_sz01" not in users and "clerk_sh01" in users
+
+
+def test_ajax_lookup_offers_only_people_of_the_users_sites(login):
+    found = json.loads(login("sup_east").get("/staff/ajax/lookup/?name=user&query=clerk").get_data(as_text=True))
+    names = {label for _id, label in found}
+    assert "刘婷" in names  # clerk_sh01
+    assert "李晓梅" not in names and "张丽娜" not in names  # SZ01 and SZ02 clerks
+
+
+def test_forged_site_id_on_create_is_refused_and_nothing_written(login, dbs, site_ids):
+    c = login("sup_east")
+    before = dbs.scalar(select(func.count()).select_from(StaffMember))
+    resp = c.post("/staff/new/", data={"site": site_ids["SZ01"], "name": "伪造", "kind": "cleaner"})
+    assert resp.status_code == 400
+    assert "不是有效的选项" in resp.get_data(as_text=True)
+    assert dbs.scalar(select(func.count()).select_from(StaffMember)) == before
+
+
+def test_moving_a_record_into_another_site_is_refused(login, dbs, site_ids):
+    staff_id = dbs.scalar(select(StaffMember.id).where(StaffMember.site_id == site_ids["SH01"]).limit(1))
+    c = login("sup_east")
+    resp = c.post(f"/staff/edit/?id={staff_id}", data={"site": site_ids["SZ01"], "name": "搬家", "kind": "cleaner"})
+    assert resp.status_code == 400
+    dbs.expire_all()
+    assert dbs.get(StaffMember, staff_id).site_id == site_ids["SH01"]
+
+
+def test_forged_related_id_through_ajax_field_is_refused(login, dbs, site_ids):
+    clerk_sz01 = dbs.scalar(select(User.id).where(User.username == "clerk_sz01"))
+    c = login("sup_east")
+    resp = c.post("/staff/new/", data={"site": site_ids["SH01"], "name": "冒名", "kind": "clerk", "user": clerk_sz01})
+    assert resp.status_code == 400
+    assert dbs.scalar(select(func.count()).select_from(StaffMember).where(StaffMember.name == "冒名")) == 0
+
+
+def test_service_layer_write_outside_scope_raises(app, site_ids):
+    with app.app_context():
+        sup = db.session.scalar(select(User).where(User.username == "sup_east"))
+        scope.activate(scope.scope_for_user(sup))
+        db.session.add(StaffMember(site_id=site_ids["SZ01"], name="越权", kind="cleaner"))
+        with pytest.raises(scope.ScopeViolation):
+            db.session.flush()
+        db.session.rollback()
+        assert db.session.get(Site, site_ids["SZ01"]) is None  # not even readable
+        assert db.session.scalar(select(func.count()).select_from(Site)) == 2
+
+
+@pytest.mark.parametrize("username,expected", [
+    ("admin", {"SZ01", "SZ02", "SH01", "SH02"}),
+    ("sup_south", {"SZ01", "SZ02"}),
+    ("sup_east", {"SH01", "SH02"}),
+    ("clerk_sz01", {"SZ01"}),
+    ("maint_south", {"SZ01", "SZ02"}),
+])
+def test_each_role_sees_exactly_its_sites(app, login, username, expected):
+    page = login(username).get("/site/").get_data(as_text=True)
+    assert {code for code in ("SZ01", "SZ02", "SH01", "SH02") if code in page} == expected

@@ -56,6 +56,7 @@ def _sqlite_pragmas(app):
 
 
 def register_request_hooks(app):
+    from portal.i18n import user_timezone
     from portal.models.base import current_actor_id
     from portal.services import scope
 
@@ -65,6 +66,7 @@ def register_request_hooks(app):
         user = current_user._get_current_object()
         g.actor_token = current_actor_id.set(user.id if user.is_authenticated else None)
         scope.activate(scope.scope_for_user(user))
+        g.portal_tz = user_timezone(user)
 
     @app.teardown_request
     def _reset_actor(_exc):

@@ -4,7 +4,7 @@ Babel turns ``zh_CN`` into ``zh_Hans_CN`` and gettext then only looks in ``zh_Ha
 and ``zh``: our catalogue lives in ``translations/zh_Hans_CN`` and the selector returns
 exactly ``zh_Hans_CN`` or ``en`` (Flask-Admin's own Chinese catalogue has the same name).
 """
-from flask import request, session
+from flask import g, request, session
 from flask_login import current_user
 
 LOCALES = {"zh_Hans_CN": "中文", "en": "English"}
@@ -32,6 +32,12 @@ def select_locale():
     return normalise(match) or "zh_Hans_CN"
 
 
-def select_timezone():
-    site = current_user.sites[0] if current_user and current_user.is_authenticated and current_user.sites else None
+def user_timezone(user):
+    """The timezone of the user's (first) site; head office reads in China Standard Time."""
+    site = user.sites[0] if user.is_authenticated and user.sites else None
     return site.timezone if site else "Asia/Shanghai"
+
+
+def select_timezone():
+    # Decided once per request (before_request), so late formatting (streamed exports) needs no database.
+    return g.get("portal_tz", "Asia/Shanghai")

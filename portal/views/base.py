@@ -6,10 +6,14 @@ related dropdowns, exports and actions. What the base views add is the HTTP face
 it: out-of-scope or malformed ids answer 404, a forged reference is refused, a failed
 form answers 400, and which role may read or write each view.
 """
+from datetime import date, datetime, time
+
 from flask import abort, current_app, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
+from flask_admin.model import typefmt
+from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -60,8 +64,35 @@ class PortalView(RoleGuard, BaseView):
         return super().render(template, **kwargs)
 
 
+def _format_datetime(view, value, name=None):
+    # Stored in UTC; shown in the user's timezone (the site's), to the minute.
+    return format_datetime(value, "yyyy-MM-dd HH:mm")
+
+
+def _format_date(view, value, name=None):
+    return format_date(value, "yyyy-MM-dd")
+
+
+def _format_time(view, value, name=None):
+    return value.strftime("%H:%M")
+
+
+def _format_bool(view, value, name=None):
+    return _l("Yes") if value else _l("No")
+
+
 class ScopedModelView(RoleGuard, ModelView):
     """A Flask-Admin list/detail/edit view over site data."""
+
+    column_type_formatters = {
+        **typefmt.BASE_FORMATTERS,
+        datetime: _format_datetime,
+        date: _format_date,
+        time: _format_time,
+        bool: _format_bool,
+    }
+    column_type_formatters_export = {datetime: _format_datetime, date: _format_date, time: _format_time,
+                                     bool: _format_bool, type(None): lambda view, value, name=None: ""}
 
     form_base_class = PortalForm  # not SecureForm: with CSRFProtect it fails silently (STACK.md)
     can_view_details = True

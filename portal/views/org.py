@@ -70,7 +70,7 @@ class UserView(ScopedModelView):
     column_sortable_list = ("username",)
     column_searchable_list = ("username", "display_name")
     column_filters = (FilterEqual(User.role, _l("Role"), options=lambda: list(ROLE_LABELS.items())),)
-    column_labels = {"username": _l("User name"), "display_name": _l("Name"), "role": _l("Role"),
+    column_labels = {"username": _l("User name"), "display_name": _l("Full name"), "role": _l("Role"),
                      "sites": _l("Sites"), "regions": _l("Regions (supervisors)"), "locale": _l("Language"),
                      "active": _l("Active"), "last_login_at": _l("Last login"), "created_at": _l("Created at"),
                      "new_password": _l("New password")}
@@ -121,7 +121,7 @@ class StaffView(ScopedModelView):
         FilterEqual(StaffMember.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         FilterEqual(StaffMember.kind, _l("Kind"), options=lambda: list(STAFF_KIND_LABELS.items())),
     )
-    column_labels = {"site": _l("Site"), "name": _l("Name"), "kind": _l("Kind"), "phone": _l("Phone"),
+    column_labels = {"site": _l("Site"), "name": _l("Full name"), "kind": _l("Kind"), "phone": _l("Phone"),
                      "user": _l("Login"), "active": _l("Active"), "notes": _l("Notes"), "created_at": _l("Created at")}
     column_formatters = {"active": yes_no, "kind": lambda v, c, m, n: STAFF_KIND_LABELS.get(m.kind, m.kind)}
     form_overrides = {"kind": SelectField}

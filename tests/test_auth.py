@@ -117,3 +117,12 @@ def test_flask_admin_pages_are_chinese(login):
     page = login("admin").get("/staff/").get_data(as_text=True)
     assert "创建" in page and "人员" in page
     assert re.search(r"<title>[^<]*售楼处运营平台", page)
+
+
+def test_every_demo_user_can_log_in(client):
+    from portal.services.demo import USERS
+
+    for username, display, *_ in USERS:
+        c = type(client)(client.app)
+        assert c.login(username).status_code == 302, username
+        assert display in c.get("/account/").get_data(as_text=True)

@@ -2,7 +2,8 @@
 import logging
 import os
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 from portal.config import load_config
@@ -34,7 +35,21 @@ def register_extensions(app):
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
+    app.session_interface = _SessionInterface()
+    if app.config.get("PROXY_COUNT"):
+        # Behind N reverse proxies: trust their X-Forwarded-For/Proto so is_secure and addresses are right.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     _sqlite_pragmas(app)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app):
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
 
 
 def _sqlite_pragmas(app):

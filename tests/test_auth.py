@@ -126,3 +126,15 @@ def test_every_demo_user_can_log_in(client):
         c = type(client)(client.app)
         assert c.login(username).status_code == 302, username
         assert display in c.get("/account/").get_data(as_text=True)
+
+
+def test_session_cookie_is_secure_over_https(app):
+    c = app.test_client()
+    page = c.get("/login", base_url="https://portal.example").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    resp = c.post("/login", base_url="https://portal.example",
+                  data={"username": "clerk_sz01", "password": "demo12345", "csrf_token": token},
+                  headers={"Referer": "https://portal.example/login"})
+    assert resp.status_code == 302
+    cookie = next(h for h in resp.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "Secure" in cookie

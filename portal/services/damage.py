@@ -32,8 +32,9 @@ class DamageError(RepairError):
 
 
 def salesperson_choices(site):
-    stmt = (select(User).join(user_site, user_site.c.user_id == User.id)
-            .where(user_site.c.site_id == site.id, User.role == "sales", User.active.is_(True))
+    # IN (subquery), not a join: the scope's own user_site EXISTS must not auto-correlate with it.
+    members = select(user_site.c.user_id).where(user_site.c.site_id == site.id)
+    stmt = (select(User).where(User.id.in_(members), User.role == "sales", User.active.is_(True))
             .order_by(User.display_name))
     return db.session.scalars(stmt).all()
 
@@ -129,10 +130,10 @@ def open_repair_ticket(report, user, priority="normal"):
         raise NotAllowed(_l("You may not open repair tickets from damage reports."))
     if report.repair_ticket_id is not None:
         raise DamageError(_l("A repair ticket is already open for this report."))
-    ticket = repairs.report(report.site, user, report.equipment,
-                            f"{_l('From damage report')} #{report.id}: {report.description}", priority,
+    ticket = repairs.report(report.site, user, report.equipment, report.description, priority,
                             location=report.location)
     report.repair_ticket_id = ticket.id
+    repairs.note_link(ticket, user, "damage", report.id)
     return ticket
 
 

@@ -48,7 +48,7 @@ class UploadRejected(Exception):
     """The upload is not a usable photo; ``message`` is translatable and meant for the user."""
 
     def __init__(self, message):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
 
 

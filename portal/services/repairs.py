@@ -33,7 +33,7 @@ class RepairError(Exception):
     status = 400
 
     def __init__(self, message):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
 
 
@@ -189,6 +189,11 @@ def transition(ticket, action, user, **data):
     return ticket
 
 
+def note_link(ticket, user, kind, other_id):
+    """A timeline line naming a linked record (e.g. the damage report the ticket came from)."""
+    return _event(ticket, user, kind, number=other_id)
+
+
 def comment(ticket, user, text):
     text = _text(text)
     if not text:
@@ -198,8 +203,9 @@ def comment(ticket, user, text):
 
 def assignee_choices(site):
     """Maintenance users who serve this site (members of it), active."""
-    stmt = (select(User).join(user_site, user_site.c.user_id == User.id)
-            .where(user_site.c.site_id == site.id, User.role == "maintenance", User.active.is_(True))
+    # IN (subquery), not a join: the scope's own user_site EXISTS must not auto-correlate with it.
+    members = select(user_site.c.user_id).where(user_site.c.site_id == site.id)
+    stmt = (select(User).where(User.id.in_(members), User.role == "maintenance", User.active.is_(True))
             .order_by(User.display_name))
     return db.session.scalars(stmt).all()
 

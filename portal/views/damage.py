@@ -6,13 +6,12 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import DateTimeLocalField, DecimalField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.extensions import db
-from portal.models import DAMAGE_OUTCOMES, DamageReport, Site, User, utcnow
+from portal.models import DAMAGE_OUTCOMES, DamageReport, Site, User
 from portal.services import damage as damage_service
 from portal.services import photos as photo_service
 from portal.services import repairs

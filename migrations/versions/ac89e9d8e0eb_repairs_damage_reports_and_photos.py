@@ -1,8 +1,8 @@
 """repairs, damage reports and photos
 
-Revision ID: 3ed6788658b4
+Revision ID: ac89e9d8e0eb
 Revises: 2fae570dc06b
-Create Date: 2026-11-27 19:29:17.975991
+Create Date: 2026-11-27 19:36:56.165961
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import portal.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '3ed6788658b4'
+revision = 'ac89e9d8e0eb'
 down_revision = '2fae570dc06b'
 branch_labels = None
 depends_on = None

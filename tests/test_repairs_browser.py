@@ -153,3 +153,29 @@ def test_damage_report_confirmed_by_the_salesperson(app, live_server, browser, p
     with system(app) as s:
         report = s.get(DamageReport, report_id)
         assert report.status == "reviewed" and report.outcome == "waived" and report.repair_ticket_id
+
+
+def test_pages_fit_tablet_and_phone_with_demo_data(app, live_server, browser):
+    from portal.services import demo
+
+    with app.app_context():
+        demo.seed_demo()
+    with system(app) as s:
+        ticket_id = s.scalar(select(RepairTicket.id).where(RepairTicket.equipment == "入口自动感应门"))
+        report_id = s.scalar(select(DamageReport.id))
+    tour = {
+        "sup_south": ["/repairs/?mine=0", f"/repairs/{ticket_id}/", "/damage/?status=all", f"/damage/{report_id}/"],
+        "clerk_sz01": ["/repairs/new/", "/damage/new/"],
+        "maint_south": ["/repairs/", f"/repairs/{ticket_id}/"],
+    }
+    for name, viewport in (("tablet", TABLET), ("phone", PHONE)):
+        for username, urls in tour.items():
+            ctx = _context(browser, viewport, is_mobile=name == "phone", has_touch=True)
+            pg = ctx.new_page()
+            browser_login(pg, live_server, username)
+            for url in urls:
+                pg.goto(f"{live_server}{url}")
+                assert _no_horizontal_scroll(pg), f"{url} scrolls sideways on a {name} for {username}"
+                slug = url.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"
+                screenshot(pg, f"tour-{name}-{username}-{slug}")
+            ctx.close()

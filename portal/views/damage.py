@@ -1,6 +1,7 @@
 """Damage confirmation forms (物品损坏确认单): the clerk files, the salesperson confirms or
 disputes from his own login, the supervisor reviews; one click opens a repair ticket."""
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -110,8 +111,10 @@ class DamageView(PortalView):
                 flash(_l("Damage report %(report)s filed; the salesperson has been asked to confirm.",
                          report=str(report)), "success")
                 return redirect(url_for(".detail", report_id=report.id))
-        if request.method == "GET":
-            form.visit_at.data = datetime.now().replace(second=0, microsecond=0)
+        if request.method == "GET" and site is not None:
+            # Default: now, on the site's wall clock (the form field is naive local time).
+            local = datetime.now(ZoneInfo(site.timezone)).replace(second=0, microsecond=0, tzinfo=None)
+            form.visit_at.data = local
         status = 400 if request.method == "POST" else 200
         return self.render("damage/new.html", form=form, accept=photo_service.ACCEPT,
                            page_title=_l("New damage report")), status

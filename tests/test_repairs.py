@@ -370,3 +370,13 @@ def test_item_argument_is_accepted_for_later_linking(app, dbs):
 
     ticket = repairs.report(site(dbs, "SZ01"), user(dbs, "clerk_sz01"), "", "桌腿松动", "low", item=FakeItem())
     assert ticket.equipment == "会议桌"
+
+
+def test_pages_are_available_in_english(app, login):
+    ticket_id = new_ticket(app, "assigned")
+    worker = login("maint_south")
+    worker.post("/language", {"lang": "en", "next": "/repairs/"})
+    page = worker.get("/repairs/").get_data(as_text=True)
+    assert "My tickets" in page and "New tickets assigned to me" in page and "我的报修单" not in page
+    page = worker.get(f"/repairs/{ticket_id}/").get_data(as_text=True)
+    assert "Start work" in page and "Timeline" in page

@@ -89,3 +89,8 @@ def seed_demo():
 
 def is_empty():
     return db.session.scalar(select(Site.id).limit(1)) is None
+
+
+from portal.services import demo_repairs  # noqa: E402  (domain seeders import this module's models)
+
+SEEDERS.append(demo_repairs.seed)

@@ -7,6 +7,9 @@ from flask_babel import lazy_gettext as _l
 DOMAIN_MODULES = [
     "portal.views.org",
     "portal.views.audit",
+    "portal.views.repairs",
+    "portal.views.damage",
+    "portal.views.photos",
 ]
 
 

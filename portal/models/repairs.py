@@ -1,0 +1,74 @@
+"""Repair tickets (设备设施报修) and their timeline.
+
+A ticket names its equipment in free text for now. After the inventory and visits
+branches are merged the integrator adds, one line each:
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"), index=True)
+and the services already accept an optional ``item`` argument.
+"""
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
+
+TICKET_PRIORITIES = ("urgent", "high", "normal", "low")
+TICKET_STATUSES = ("new", "assigned", "in_progress", "waiting_parts", "resolved", "closed")
+OPEN_STATUSES = ("new", "assigned", "in_progress", "waiting_parts")
+
+
+class RepairTicket(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    equipment: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(String(10), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Recorded on resolution.
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    parts_used: Mapped[str | None] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    reporter = relationship("User", foreign_keys=[reporter_id])
+    assignee = relationship("User", foreign_keys=[assignee_id])
+    events: Mapped[list["RepairEvent"]] = relationship(
+        back_populates="ticket", order_by="RepairEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now=None):
+        return self.is_open and self.due_at < (now or utcnow())
+
+    def __str__(self):
+        return f"#{self.id} {self.equipment}"
+
+
+class RepairEvent(SiteScopedMixin, db.Model):
+    """One line of a ticket's timeline: its report, each state change, each comment."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("repair_ticket.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # report / transition / comment / photo
+    action: Mapped[str | None] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    text: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[int | None] = mapped_column(Integer)  # e.g. photos added
+
+    ticket: Mapped[RepairTicket] = relationship(back_populates="events")
+    user = relationship("User", foreign_keys=[user_id])
+
+    def __str__(self):
+        return f"{self.kind} {self.action or ''} #{self.ticket_id}"

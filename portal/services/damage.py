@@ -1,0 +1,167 @@
+"""Damage confirmation forms (物品损坏确认单): file, confirm / dispute, review, open a repair.
+
+API:
+    salesperson_choices(site) -> [User]
+    file_report(site, user, equipment, description, salesperson, visit_description, visit_at,
+                estimated_cost=None, location=None, item=None, visit=None, photos=()) -> DamageReport
+    confirm(report, user, note=None) / dispute(report, user, note) -> DamageReport
+    review(report, user, outcome, note=None) -> DamageReport
+    open_repair_ticket(report, user, priority="normal") -> RepairTicket
+    visible_query(user) -> select of the reports this user may see
+"""
+from datetime import timezone
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import DAMAGE_OUTCOMES, DamageReport, User, user_site, utcnow
+from portal.services import audit
+from portal.services import photos as photo_service
+from portal.services import repairs
+from portal.services.repairs import NotAllowed, RepairError
+
+OWNER_TYPE = "damage_report"
+REVIEWERS = frozenset({"supervisor", "admin"})
+FILERS = frozenset({"clerk", "supervisor", "admin"})
+
+
+class DamageError(RepairError):
+    """A refused request (400); ``message`` is translatable."""
+
+
+def salesperson_choices(site):
+    # IN (subquery), not a join: the scope's own user_site EXISTS must not auto-correlate with it.
+    members = select(user_site.c.user_id).where(user_site.c.site_id == site.id)
+    stmt = (select(User).where(User.id.in_(members), User.role == "sales", User.active.is_(True))
+            .order_by(User.display_name))
+    return db.session.scalars(stmt).all()
+
+
+def _cost(value):
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise DamageError(_l("Enter the estimated cost as a number.")) from None
+    if amount < 0 or amount >= Decimal("100000000"):
+        raise DamageError(_l("Enter the estimated cost as a number."))
+    return amount
+
+
+def file_report(site, user, equipment, description, salesperson, visit_description, visit_at,
+                estimated_cost=None, location=None, item=None, visit=None, photos=()):
+    """The clerk files the form after the visit. ``item``/``visit`` are accepted now and linked
+    once those models are merged. ``photos``: PreparedPhoto list (already checked)."""
+    if user.role not in FILERS:
+        raise NotAllowed(_l("You may not file damage reports."))
+    equipment = (equipment or (str(item) if item is not None else "")).strip()[:200]
+    if not equipment:
+        raise DamageError(_l("Say what was damaged."))
+    if not (description or "").strip():
+        raise DamageError(_l("Describe what happened."))
+    if salesperson is None or salesperson.id not in {u.id for u in salesperson_choices(site)}:
+        raise DamageError(_l("Choose the salesperson of this visit."))
+    visit_description = (visit_description or (str(visit) if visit is not None else "")).strip()[:255]
+    if not visit_description:
+        raise DamageError(_l("Describe the visit (visitors, show unit)."))
+    if visit_at is None:
+        raise DamageError(_l("Enter when the visit took place."))
+    if visit_at.tzinfo is None:
+        visit_at = visit_at.replace(tzinfo=timezone.utc)
+    report = DamageReport(site_id=site.id, equipment=equipment, location=(location or "").strip()[:200] or None,
+                          description=description.strip(), visit_description=visit_description, visit_at=visit_at,
+                          estimated_cost=_cost(estimated_cost), status="pending", reporter_id=user.id,
+                          salesperson_id=salesperson.id)
+    db.session.add(report)
+    db.session.flush()
+    for prepared in photos:
+        photo_service.store(prepared, site, OWNER_TYPE, report.id, user)
+    return report
+
+
+def _answer(report, user, status, note):
+    if report.salesperson_id != user.id:
+        raise NotAllowed(_l("Only the salesperson of this visit can answer."))
+    if report.status != "pending":
+        raise DamageError(_l("This report has already been answered."))
+    report.status = report.sales_answer = status
+    report.sales_note = (note or "").strip() or None
+    report.answered_at = utcnow()
+    audit.record(status == "confirmed" and "confirm" or "dispute", report, summary=f"{report} → {status}")
+    return report
+
+
+def confirm(report, user, note=None):
+    return _answer(report, user, "confirmed", note)
+
+
+def dispute(report, user, note):
+    if not (note or "").strip():
+        raise DamageError(_l("Say what you dispute."))
+    return _answer(report, user, "disputed", note)
+
+
+def review(report, user, outcome, note=None):
+    """The supervisor records the outcome; a report can be reviewed again while the outcome is pending."""
+    if user.role not in REVIEWERS:
+        raise NotAllowed(_l("Only a supervisor can review damage reports."))
+    if report.status == "pending":
+        raise DamageError(_l("Wait for the salesperson to confirm or dispute first."))
+    if report.status == "reviewed" and report.outcome != "pending":
+        raise DamageError(_l("This report has already been reviewed."))
+    if outcome not in DAMAGE_OUTCOMES:
+        raise DamageError(_l("Choose an outcome."))
+    report.status = "reviewed"
+    report.outcome = outcome
+    report.review_note = (note or "").strip() or None
+    report.reviewed_by_id = user.id
+    report.reviewed_at = utcnow()
+    audit.record("review", report, summary=f"{report} → {outcome}")
+    return report
+
+
+def open_repair_ticket(report, user, priority="normal"):
+    """One click: a repair ticket for the damaged thing, linked both ways (report.repair_ticket,
+    and the ticket's timeline names the report)."""
+    if user.role not in FILERS:
+        raise NotAllowed(_l("You may not open repair tickets from damage reports."))
+    if report.repair_ticket_id is not None:
+        raise DamageError(_l("A repair ticket is already open for this report."))
+    ticket = repairs.report(report.site, user, report.equipment, report.description, priority,
+                            location=report.location)
+    report.repair_ticket_id = ticket.id
+    repairs.note_link(ticket, user, "damage", report.id)
+    return ticket
+
+
+def report_for_ticket(ticket):
+    return db.session.scalar(select(DamageReport).where(DamageReport.repair_ticket_id == ticket.id))
+
+
+def visible_query(user):
+    """Reports this user may see: the site scope, plus sales see only their own visits."""
+    stmt = select(DamageReport)
+    if user.role == "sales":
+        stmt = stmt.where(DamageReport.salesperson_id == user.id)
+    elif user.role not in FILERS:
+        stmt = stmt.where(False)
+    return stmt
+
+
+def can_read(report_id, user):
+    return db.session.scalar(visible_query(user).where(DamageReport.id == report_id).with_only_columns(
+        DamageReport.id)) is not None
+
+
+photo_service.register_owner(OWNER_TYPE, can_read)
+
+
+def as_utc(local_dt, tz_name):
+    """A naive local date-time from a form, in the site's time zone → aware UTC."""
+    from zoneinfo import ZoneInfo
+
+    return local_dt.replace(tzinfo=ZoneInfo(tz_name)).astimezone(timezone.utc) if local_dt else None
+

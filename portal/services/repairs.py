@@ -1,0 +1,279 @@
+"""Repair tickets: report, the one transition table, comments, queues, due times.
+
+API:
+    due_for(priority, from_time) -> datetime
+    report(site, user, equipment, description, priority, location=None, item=None, photos=()) -> RepairTicket
+    transition(ticket, action, user, **data) -> RepairTicket
+    allowed_actions(ticket, user) -> [action]
+    comment(ticket, user, text) -> RepairEvent
+    my_queue(user, filters=None) -> [RepairTicket]
+    site_summary(now=None) -> [(Site, open_count, overdue_count)]
+    assignee_choices(site) -> [User]
+"""
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+
+from portal.extensions import db
+from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, RepairEvent, RepairTicket, Site, User, user_site, utcnow
+from portal.services import audit
+from portal.services import photos as photo_service
+
+OWNER_TYPE = "repair_ticket"
+DEFAULT_DUE_HOURS = {"urgent": 4, "high": 24, "normal": 72, "low": 168}
+
+
+class RepairError(Exception):
+    """A refused request; ``message`` is translatable. ``status`` is the HTTP status a view should answer."""
+
+    status = 400
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowed(RepairError):
+    status = 403
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: tuple
+    target: str
+    # Roles, plus "reporter" (the user who reported the ticket) and "assignee" (the maintenance
+    # worker it is assigned to): maintenance work only on their own tickets.
+    who: frozenset
+
+
+def _who(spec):
+    return frozenset(spec.split())
+
+
+# THE transition table: which action moves which states, and who may do it.
+TRANSITIONS = {
+    "assign": Transition(("new", "assigned", "in_progress", "waiting_parts"), "assigned", _who("supervisor admin")),
+    "start": Transition(("assigned",), "in_progress", _who("assignee")),
+    "wait_parts": Transition(("in_progress",), "waiting_parts", _who("assignee")),
+    "resume": Transition(("waiting_parts",), "in_progress", _who("assignee")),
+    "resolve": Transition(("in_progress", "waiting_parts"), "resolved", _who("assignee")),
+    "close": Transition(("resolved",), "closed", _who("supervisor admin reporter")),
+    "reopen": Transition(("resolved", "closed"), "assigned", _who("supervisor admin reporter")),
+}
+
+
+def due_for(priority, from_time):
+    """When a ticket of this priority must be fixed; hours come from ``REPAIR_DUE_HOURS`` when set."""
+    hours = dict(DEFAULT_DUE_HOURS)
+    if has_app_context():
+        hours.update(current_app.config.get("REPAIR_DUE_HOURS") or {})
+    if priority not in hours:
+        raise RepairError(_l("Choose a priority."))
+    return from_time + timedelta(hours=hours[priority])
+
+
+def _roles_of(ticket, user):
+    roles = {user.role}
+    if ticket.reporter_id == user.id:
+        roles.add("reporter")
+    if user.role == "maintenance" and ticket.assignee_id == user.id:
+        roles.add("assignee")
+    return roles
+
+
+def may(ticket, action, user):
+    rule = TRANSITIONS.get(action)
+    return rule is not None and bool(rule.who & _roles_of(ticket, user))
+
+
+def allowed_actions(ticket, user):
+    """Actions this user may take on this ticket now, in table order."""
+    return [a for a, rule in TRANSITIONS.items() if ticket.status in rule.sources and may(ticket, a, user)]
+
+
+def _event(ticket, user, kind, **fields):
+    event = RepairEvent(site_id=ticket.site_id, ticket=ticket, user_id=user.id if user else None, kind=kind,
+                        at=utcnow(), **fields)
+    db.session.add(event)
+    return event
+
+
+def _text(value, limit=None):
+    value = (value or "").strip()
+    return value[:limit] if limit else value
+
+
+def report(site, user, equipment, description, priority, location=None, item=None, photos=()):
+    """Open a ticket. ``photos``: PreparedPhoto from ``photos.inspect_all`` (already checked).
+    ``item`` is accepted now and linked once the inventory model is merged."""
+    equipment, description = _text(equipment, 200), _text(description)
+    if item is not None and not equipment:
+        equipment = str(item)[:200]
+    if not equipment:
+        raise RepairError(_l("Say which equipment is broken."))
+    if not description:
+        raise RepairError(_l("Describe the fault."))
+    if priority not in TICKET_PRIORITIES:
+        raise RepairError(_l("Choose a priority."))
+    now = utcnow()
+    ticket = RepairTicket(site_id=site.id, equipment=equipment, location=_text(location, 200) or None,
+                          description=description, priority=priority, status="new", due_at=due_for(priority, now),
+                          reporter_id=user.id)
+    db.session.add(ticket)
+    db.session.flush()
+    _event(ticket, user, "report", to_status="new", text=description)
+    add_photos(ticket, user, photos)
+    return ticket
+
+
+def add_photos(ticket, user, prepared):
+    stored = [photo_service.store(p, ticket.site, OWNER_TYPE, ticket.id, user) for p in prepared]
+    if stored:
+        _event(ticket, user, "photo", number=len(stored))
+    return stored
+
+
+def _money(value):
+    if value in (None, ""):
+        raise RepairError(_l("Enter the repair cost (0 if none)."))
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise RepairError(_l("Enter the repair cost as a number.")) from None
+    if amount < 0 or amount >= Decimal("100000000"):
+        raise RepairError(_l("Enter the repair cost as a number."))
+    return amount
+
+
+def transition(ticket, action, user, **data):
+    """Move a ticket by the table. Data: assign → assignee (User); resolve → cost, parts_used,
+    resolution; any → note (goes on the timeline). Raises NotAllowed (403) or RepairError (400)."""
+    rule = TRANSITIONS.get(action)
+    if rule is None:
+        raise RepairError(_l("Unknown action."))
+    if not may(ticket, action, user):
+        raise NotAllowed(_l("You may not do this on this ticket."))
+    if ticket.status not in rule.sources:
+        raise RepairError(_l("This ticket has already moved on; reload the page."))
+    before = ticket.status
+    now = utcnow()
+    if action == "assign":
+        assignee = data.get("assignee")
+        if assignee is None or assignee.id not in {u.id for u in assignee_choices(ticket.site)}:
+            raise RepairError(_l("Choose a maintenance worker who serves this site."))
+        ticket.assignee_id = assignee.id
+    elif action == "resolve":
+        ticket.cost = _money(data.get("cost"))
+        ticket.parts_used = _text(data.get("parts_used")) or None
+        ticket.resolution = _text(data.get("resolution")) or None
+        ticket.resolved_at = now
+    elif action == "close":
+        ticket.closed_at = now
+    elif action == "reopen":
+        # Back to the worker, with a fresh deadline from now.
+        ticket.resolved_at = ticket.closed_at = None
+        ticket.due_at = due_for(ticket.priority, now)
+    ticket.status = rule.target
+    text = _text(data.get("note"))
+    if action == "assign":
+        text = " ".join(x for x in (str(data["assignee"]), text) if x)
+    elif action == "resolve":
+        text = ticket.resolution or text
+    _event(ticket, user, "transition", action=action, from_status=before, to_status=rule.target, text=text or None)
+    if action in ("close", "reopen"):
+        audit.record(action, ticket, summary=f"{ticket} {before} → {rule.target}")
+    return ticket
+
+
+def note_link(ticket, user, kind, other_id):
+    """A timeline line naming a linked record (e.g. the damage report the ticket came from)."""
+    return _event(ticket, user, kind, number=other_id)
+
+
+def comment(ticket, user, text):
+    text = _text(text)
+    if not text:
+        raise RepairError(_l("Write a comment first."))
+    return _event(ticket, user, "comment", text=text)
+
+
+def assignee_choices(site):
+    """Maintenance users who serve this site (members of it), active."""
+    # IN (subquery), not a join: the scope's own user_site EXISTS must not auto-correlate with it.
+    members = select(user_site.c.user_id).where(user_site.c.site_id == site.id)
+    stmt = (select(User).where(User.id.in_(members), User.role == "maintenance", User.active.is_(True))
+            .order_by(User.display_name))
+    return db.session.scalars(stmt).all()
+
+
+def _visible(stmt, user):
+    """Role rules on top of the site scope: security sees the tickets she reported; sales none."""
+    if user.role == "sales":
+        stmt = stmt.where(False)
+    elif user.role == "security":
+        stmt = stmt.where(RepairTicket.reporter_id == user.id)
+    return stmt
+
+
+def queue_query(user, filters=None, now=None):
+    """The select behind the queue: filters site_id, status ('open', 'overdue', 'all' or a status),
+    priority, mine (assigned to me, or reported by me for non-maintenance roles)."""
+    filters = filters or {}
+    now = now or utcnow()
+    stmt = _visible(select(RepairTicket), user)
+    if filters.get("site_id"):
+        stmt = stmt.where(RepairTicket.site_id == filters["site_id"])
+    status = filters.get("status") or "open"
+    if status == "open":
+        stmt = stmt.where(RepairTicket.status.in_(OPEN_STATUSES))
+    elif status == "overdue":
+        stmt = stmt.where(RepairTicket.status.in_(OPEN_STATUSES), RepairTicket.due_at < now)
+    elif status != "all":
+        stmt = stmt.where(RepairTicket.status == status)
+    if filters.get("priority"):
+        stmt = stmt.where(RepairTicket.priority == filters["priority"])
+    if filters.get("mine"):
+        column = RepairTicket.assignee_id if user.role == "maintenance" else RepairTicket.reporter_id
+        stmt = stmt.where(column == user.id)
+    overdue_first = case((RepairTicket.status.in_(OPEN_STATUSES) & (RepairTicket.due_at < now), 0), else_=1)
+    return stmt.order_by(overdue_first, RepairTicket.due_at, RepairTicket.id)
+
+
+def my_queue(user, filters=None, limit=200):
+    """Tickets for this user's queue, overdue first, then by due time (site, assignee loaded)."""
+    from sqlalchemy.orm import joinedload
+
+    stmt = queue_query(user, filters).options(joinedload(RepairTicket.site), joinedload(RepairTicket.assignee))
+    return db.session.scalars(stmt.limit(limit)).unique().all()
+
+
+def site_summary(now=None):
+    """[(site, open, overdue)] for every site in scope, in one GROUP BY plus the sites."""
+    now = now or utcnow()
+    overdue = func.sum(case((RepairTicket.due_at < now, 1), else_=0))
+    rows = db.session.execute(
+        select(RepairTicket.site_id, func.count(), overdue)
+        .where(RepairTicket.status.in_(OPEN_STATUSES)).group_by(RepairTicket.site_id)
+    ).all()
+    counts = {site_id: (n, int(late or 0)) for site_id, n, late in rows}
+    sites = db.session.scalars(select(Site).order_by(Site.code)).all()
+    return [(s, *counts.get(s.id, (0, 0))) for s in sites]
+
+
+def timeline(ticket):
+    from sqlalchemy.orm import joinedload
+
+    stmt = select(RepairEvent).where(RepairEvent.ticket_id == ticket.id).options(joinedload(RepairEvent.user))
+    return db.session.scalars(stmt.order_by(RepairEvent.id)).all()
+
+
+def can_read(ticket_id, user):
+    stmt = _visible(select(RepairTicket.id).where(RepairTicket.id == ticket_id), user)
+    return db.session.scalar(stmt) is not None
+
+
+photo_service.register_owner(OWNER_TYPE, can_read)

@@ -1,0 +1,242 @@
+"""Repair tickets: report a fault, the maintenance queue (phone cards), the ticket page with its
+timeline and the actions the transition table allows this user."""
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from portal.extensions import db
+from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES, RepairTicket, User, utcnow
+from portal.services import damage as damage_service
+from portal.services import notifications
+from portal.services import photos as photo_service
+from portal.services import repairs
+from portal.views.base import PortalView, expose, get_or_404, site_choices_query
+
+READERS = frozenset({"admin", "supervisor", "clerk", "security", "maintenance"})
+
+PRIORITY_LABELS = {"urgent": _l("Urgent"), "high": _l("High"), "normal": _l("Normal"), "low": _l("Low")}
+PRIORITY_BADGES = {"urgent": "danger", "high": "warning", "normal": "info", "low": "secondary"}
+STATUS_LABELS = {"new": _l("New"), "assigned": _l("Assigned"), "in_progress": _l("In progress"),
+                 "waiting_parts": _l("Waiting for parts"), "resolved": _l("Resolved"), "closed": _l("Closed")}
+ACTION_LABELS = {"assign": _l("Assign"), "start": _l("Start work"), "wait_parts": _l("Waiting for parts"),
+                 "resume": _l("Parts arrived, resume"), "resolve": _l("Mark resolved"),
+                 "close": _l("Confirm fixed and close"), "reopen": _l("Reopen")}
+ACTION_STYLES = {"close": "success", "resolve": "success", "reopen": "outline-danger", "wait_parts": "outline-warning"}
+STATUS_FILTERS = {"open": _l("Open"), "overdue": _l("Overdue"), **STATUS_LABELS, "all": _l("All")}
+
+
+class ReportForm(FlaskForm):
+    site = SelectField(_l("Site"), coerce=int, validators=[InputRequired()])
+    equipment = StringField(_l("Equipment"), validators=[DataRequired(), Length(max=200)],
+                            description=_l("e.g. floor lamp by the sand table, coffee machine"))
+    location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
+    description = TextAreaField(_l("What is wrong"), validators=[DataRequired(), Length(max=4000)])
+    priority = SelectField(_l("Priority"), choices=[(p, PRIORITY_LABELS[p]) for p in TICKET_PRIORITIES],
+                           default="normal")
+    photos = MultipleFileField(_l("Photos"))
+
+
+class ActionForm(FlaskForm):
+    """Forms of the ticket page: several per page, so prefixed; CSRFProtect checks the page token."""
+
+    class Meta:
+        csrf = False
+
+
+class AssignForm(ActionForm):
+    assignee = SelectField(_l("Maintenance worker"), coerce=int, validators=[InputRequired()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
+
+
+class ResolveForm(ActionForm):
+    cost = DecimalField(_l("Cost (CNY)"), places=2, validators=[InputRequired(), NumberRange(min=0, max=99999999)])
+    parts_used = StringField(_l("Parts used"), validators=[Optional(), Length(max=1000)])
+    resolution = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=4000)])
+
+
+class NoteForm(ActionForm):
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
+
+
+class CommentForm(FlaskForm):
+    text = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=4000)])
+
+
+class PhotoForm(FlaskForm):
+    photos = MultipleFileField(_l("Photos"))
+
+
+ACTION_FORMS = {"assign": AssignForm, "resolve": ResolveForm}
+
+
+def _site_choices():
+    return [(s.id, str(s)) for s in site_choices_query()]
+
+
+class RepairsView(PortalView):
+    read_roles = READERS
+    write_roles = READERS
+
+    # ------------------------------------------------------------ the queue
+    @expose("/")
+    def index(self):
+        filters = self._filters()
+        tickets = repairs.my_queue(current_user, filters)
+        summary = repairs.site_summary() if current_user.role in ("supervisor", "admin") else None
+        return self.render("repairs/index.html", tickets=tickets, filters=filters, summary=summary,
+                           sites=_site_choices(), now=utcnow(), status_filters=STATUS_FILTERS,
+                           page_title=_l("My tickets") if filters.get("mine") else _l("Repair tickets"), **_labels())
+
+    def _filters(self):
+        args = request.args
+        mine_default = "1" if current_user.role == "maintenance" else ""
+        status = args.get("status") or "open"
+        return {
+            "site_id": args.get("site", type=int),
+            "status": status if status in STATUS_FILTERS else "open",
+            "priority": args.get("priority") if args.get("priority") in TICKET_PRIORITIES else None,
+            "mine": args.get("mine", mine_default) == "1",
+        }
+
+    # ------------------------------------------------------------ report
+    @expose("/new/", methods=("GET", "POST"))
+    def new(self):
+        form = ReportForm()
+        form.site.choices = _site_choices()
+        if not form.site.choices:
+            abort(403)
+        if request.method == "GET" and request.args.get("site", type=int):
+            form.site.data = request.args.get("site", type=int)
+        if form.validate_on_submit():
+            site = self._site(form.site.data)
+            try:
+                prepared = photo_service.inspect_all(form.photos.data or [])
+                ticket = repairs.report(site, current_user, form.equipment.data, form.description.data,
+                                        form.priority.data, location=form.location.data, photos=prepared)
+                db.session.commit()
+            except photo_service.UploadRejected as exc:
+                db.session.rollback()
+                form.photos.errors = [exc.message]
+            except repairs.RepairError as exc:
+                db.session.rollback()
+                form.form_errors.append(exc.message)
+            else:
+                flash(_l("Repair ticket %(ticket)s reported.", ticket=str(ticket)), "success")
+                return redirect(url_for(".detail", ticket_id=ticket.id))
+        status = 400 if request.method == "POST" else 200
+        return self.render("repairs/new.html", form=form, page_title=_l("Report a fault"),
+                           accept=photo_service.ACCEPT), status
+
+    def _site(self, site_id):
+        from portal.models import Site
+
+        return get_or_404(Site, site_id)
+
+    # ------------------------------------------------------------ one ticket
+    def _ticket(self, ticket_id):
+        ticket = get_or_404(RepairTicket, ticket_id)
+        if not repairs.can_read(ticket.id, current_user):
+            abort(404)
+        return ticket
+
+    @expose("/<int:ticket_id>/")
+    def detail(self, ticket_id):
+        return self._detail(self._ticket(ticket_id))
+
+    def _detail(self, ticket, forms=None, status=200, error=None):
+        forms = forms or {}
+        actions = repairs.allowed_actions(ticket, current_user)
+        for action in actions:
+            if action not in forms:
+                forms[action] = ACTION_FORMS.get(action, NoteForm)(formdata=None, prefix=action)
+        if "assign" in forms:
+            forms["assign"].assignee.choices = [(u.id, str(u)) for u in repairs.assignee_choices(ticket.site)]
+            if ticket.assignee_id and not forms["assign"].assignee.data:
+                forms["assign"].assignee.data = ticket.assignee_id
+        return self.render(
+            "repairs/detail.html", ticket=ticket, actions=actions, forms=forms, error=error,
+            events=repairs.timeline(ticket), photos=photo_service.photos_of(repairs.OWNER_TYPE, ticket.id),
+            damage_report=damage_service.report_for_ticket(ticket), comment_form=forms.get("comment") or CommentForm(
+                formdata=None), photo_form=forms.get("photo") or PhotoForm(formdata=None), now=utcnow(),
+            accept=photo_service.ACCEPT, page_title=str(ticket), action_labels=ACTION_LABELS,
+            action_styles=ACTION_STYLES, **_labels()), status
+
+    @expose("/<int:ticket_id>/action/<action>", methods=("POST",))
+    def act(self, ticket_id, action):
+        ticket = self._ticket(ticket_id)
+        if action not in repairs.TRANSITIONS:
+            abort(400)
+        if not repairs.may(ticket, action, current_user):
+            abort(403)
+        form = ACTION_FORMS.get(action, NoteForm)(prefix=action)
+        if action == "assign":
+            form.assignee.choices = [(u.id, str(u)) for u in repairs.assignee_choices(ticket.site)]
+        if not form.validate():
+            return self._detail(ticket, {action: form}, 400)
+        data = {k: v for k, v in form.data.items() if k != "csrf_token"}
+        if action == "assign":
+            data["assignee"] = db.session.get(User, form.assignee.data)
+        try:
+            repairs.transition(ticket, action, current_user, **data)
+            db.session.commit()
+        except repairs.RepairError as exc:
+            db.session.rollback()
+            if exc.status == 403:
+                abort(403)
+            return self._detail(self._ticket(ticket_id), {action: form}, 400, error=exc.message)
+        flash(_l("Ticket updated: %(status)s.", status=STATUS_LABELS[ticket.status]), "success")
+        if action in ("resolve", "close") and current_user.role == "maintenance":
+            return redirect(url_for(".index"))
+        return redirect(url_for(".detail", ticket_id=ticket.id))
+
+    @expose("/<int:ticket_id>/comment", methods=("POST",))
+    def comment(self, ticket_id):
+        ticket = self._ticket(ticket_id)
+        form = CommentForm()
+        if not form.validate():
+            return self._detail(ticket, {"comment": form}, 400)
+        repairs.comment(ticket, current_user, form.text.data)
+        db.session.commit()
+        return redirect(url_for(".detail", ticket_id=ticket.id) + "#timeline")
+
+    @expose("/<int:ticket_id>/photos", methods=("POST",))
+    def add_photos(self, ticket_id):
+        ticket = self._ticket(ticket_id)
+        form = PhotoForm()
+        if not form.validate():
+            return self._detail(ticket, {"photo": form}, 400)
+        try:
+            prepared = photo_service.inspect_all(form.photos.data or [])
+            if not prepared:
+                raise photo_service.UploadRejected(_l("Choose a photo first."))
+        except photo_service.UploadRejected as exc:
+            form.photos.errors = [exc.message]
+            return self._detail(ticket, {"photo": form}, 400)
+        repairs.add_photos(ticket, current_user, prepared)
+        db.session.commit()
+        return redirect(url_for(".detail", ticket_id=ticket.id))
+
+
+def _labels():
+    return {"priority_labels": PRIORITY_LABELS, "priority_badges": PRIORITY_BADGES, "status_labels": STATUS_LABELS,
+            "open_statuses": OPEN_STATUSES, "statuses": TICKET_STATUSES, "priorities": TICKET_PRIORITIES}
+
+
+def register(admin):
+    from portal.views.home import set_landing
+
+    admin.add_view(RepairsView(name=_l("Repairs"), endpoint="repairs", url="/repairs"))
+    set_landing("maintenance", "repairs.index")
+
+    @admin.app.context_processor
+    def _notifications():
+        # Lazy: the counts are queried only when the navbar renders them.
+        def portal_notifications():
+            if not current_user.is_authenticated:
+                return []
+            return notifications.counts_for(current_user)
+
+        return {"portal_notifications": portal_notifications}

@@ -2,8 +2,14 @@
 from portal.models.audit import AuditEvent
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
 from portal.models.org import ROLES, STAFF_KINDS, Region, ShowUnit, Site, StaffMember, User, user_region, user_site
+from portal.models.visits import DIRECTIONS, Visit
+from portal.models.consumables import (MOVEMENT_KINDS, PRODUCT_KINDS, ClosedTallyError, ConsumptionLine, DailyTally,
+                                      DailyTallyLine, Product, StockBalance, StockMovement)
 
 __all__ = [
     "AuditEvent", "SiteScopedMixin", "SoftDeleteMixin", "TimestampMixin", "UTCDateTime", "utcnow",
     "ROLES", "STAFF_KINDS", "Region", "ShowUnit", "Site", "StaffMember", "User", "user_region", "user_site",
+    "DIRECTIONS", "Visit",
+    "MOVEMENT_KINDS", "PRODUCT_KINDS", "ClosedTallyError", "ConsumptionLine", "DailyTally", "DailyTallyLine", "Product",
+    "StockBalance", "StockMovement",
 ]

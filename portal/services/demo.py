@@ -42,6 +42,10 @@ EXTRA_STAFF = {
 
 SEEDERS = []
 
+from portal.services import demo_visits  # noqa: E402  (visits, drinks and snacks)
+
+SEEDERS.append(demo_visits.seed)
+
 
 def seed_org():
     regions = {}

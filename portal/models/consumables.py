@@ -7,7 +7,7 @@ transaction as the ledger row (see ``portal.services.stock``).
 from datetime import date, datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, event,
-                        insert)
+                        insert, inspect)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -153,7 +153,14 @@ class ClosedTallyError(Exception):
 
 @event.listens_for(DailyTally, "before_update")
 @event.listens_for(DailyTallyLine, "before_update")
+def _closed_is_read_only(mapper, connection, target):
+    # before_update also fires for rows whose collections changed; only column changes count.
+    state = inspect(target)
+    if any(state.attrs[attr.key].history.has_changes() for attr in mapper.column_attrs):
+        raise ClosedTallyError(f"{type(target).__name__} {target.id} belongs to a closed tally")
+
+
 @event.listens_for(DailyTally, "before_delete")
 @event.listens_for(DailyTallyLine, "before_delete")
-def _closed_is_read_only(mapper, connection, target):
+def _closed_is_never_deleted(mapper, connection, target):
     raise ClosedTallyError(f"{type(target).__name__} {target.id} belongs to a closed tally")

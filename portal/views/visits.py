@@ -36,6 +36,13 @@ def direction_label(code):
     return DIRECTION_LABELS.get(code, code or "")
 
 
+def known_choice(form, field):
+    """A submitted id that is not among the (scoped) choices is an error, not a silent blank."""
+    raw = [v for v in (field.raw_data or []) if v not in ("", "__None")]
+    if raw and field.data is None:
+        raise ValidationError(_l("Choose from the list."))
+
+
 def _hosted_filter():
     return Visit.salesperson_id.in_(select(StaffMember.id).where(StaffMember.user_id == current_user.id))
 
@@ -159,8 +166,10 @@ class VisitView(ScopedModelView):
         "departure_direction": {"choices": [("", "—")] + [(d, DIRECTION_LABELS[d]) for d in DIRECTIONS],
                                 "label": _l("Departure direction")},
         "salesperson": {"query_factory": lambda: db.session.query(StaffMember).filter(
-            StaffMember.kind == "sales", StaffMember.active.is_(True)).order_by(StaffMember.name)},
-        "show_unit": {"query_factory": lambda: db.session.query(ShowUnit).filter(ShowUnit.active.is_(True))},
+            StaffMember.kind == "sales", StaffMember.active.is_(True)).order_by(StaffMember.name),
+            "validators": [known_choice]},
+        "show_unit": {"query_factory": lambda: db.session.query(ShowUnit).filter(ShowUnit.active.is_(True)),
+                      "validators": [known_choice]},
     }
 
     def get_query(self):

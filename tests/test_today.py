@@ -215,3 +215,44 @@ def test_sales_sees_his_visits_in_the_browser(app, live_server, browser):
         screenshot(sales, "sales-my-visits-390")
     finally:
         context.close()
+
+
+def test_the_supervisor_sees_missing_tallies_of_his_sites_on_today(app, login):
+    from datetime import timedelta
+
+    from portal.models import utcnow
+
+    with arranged(app) as s:
+        for site in s.scalars(select(Site)):
+            site.created_at = utcnow() - timedelta(days=3)
+        sz02 = site_of("SZ02").id
+    sup = login("sup_south")
+    sup.post("/today/site", {"site_id": sz02})
+    page = sup.get("/today/").get_data(as_text=True)
+    assert 'id="section-consumables-tallies_missing"' in page
+    assert "前海售楼处" in page and "深圳湾售楼处" in page and "陆家嘴售楼处" not in page
+    assert 'id="section-consumables-tallies_missing"' not in login("clerk_sz01").get("/today/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/stock/", "/tally/", "/product/", "/stockmovement/", "/visits/"])
+def test_stock_and_tally_pages_do_not_grow_queries_with_the_data(app, login, url):
+    clerk = login("clerk_sz01")
+    with arranged(app) as s:
+        site = site_of("SZ01")
+        demo_visits._seed_products(site)
+        water = s.scalar(select(Product).where(Product.site_id == site.id, Product.name == "矿泉水"))
+        stock.serve(visits.record_arrival(site, 1, 0), water, 1)
+    with count_queries(app) as few:
+        assert clerk.get(url).status_code == 200
+    with arranged(app) as s:
+        site = site_of("SZ01")
+        for i in range(15):
+            p = Product(site_id=site.id, name=f"饮料{i}", kind="drink", unit="瓶", reorder_level=1)
+            s.add(p)
+            s.flush()
+            stock.restock(site, p, 5)
+            stock.serve(visits.record_arrival(site, 1, 0), p, 1)
+    with count_queries(app) as many:
+        assert clerk.get(url).status_code == 200
+    assert many.count == few.count, many.statements
+    assert many.count <= 25

@@ -75,11 +75,18 @@ def _low_stock_section(site, day, user):
     return {"site": site, "items": stock.low_stock(site)}
 
 
+def _tallies_missing_section(site, day, user):
+    # The supervisor's view across all his sites, not only the one picked.
+    return {"missing": tally.tally_missing(my_sites())}
+
+
 def register_sections():
     today.register_section("visits.open", 30, _open_visits_section, "today/_open_visits.html")
     today.register_section("consumables.tally", 80, _tally_section, "today/_tally.html", roles=STOCK_ROLES)
     today.register_section("consumables.low_stock", 60, _low_stock_section, "today/_low_stock.html",
                            roles=STOCK_ROLES)
+    today.register_section("consumables.tallies_missing", 85, _tallies_missing_section, "today/_tallies_missing.html",
+                           roles=("admin", "supervisor"))
 
 
 # ---------------------------------------------------------------- the page

@@ -118,6 +118,11 @@ def test_today_queries_do_not_grow_with_the_demo_day(app, login):
 
 # ---------------------------------------------------------------- the real browser
 
+def _site_today(app):
+    with arranged(app):
+        return visits.site_today(site_of("SZ01")).isoformat()
+
+
 def _demo_day(app):
     with arranged(app) as s:
         demo_visits.seed({site.code: site for site in s.scalars(select(Site))})
@@ -178,6 +183,12 @@ def test_clerk_day_in_the_browser(app, live_server, page, browser):
         assert visit.left_at is not None and visit.departure_direction == "parking"
         assert s.scalar(select(func.sum(ConsumptionLine.quantity)).where(ConsumptionLine.visit_id == visit_id)) == 2
         assert s.scalar(select(func.count()).select_from(DailyTally)) == 1
+
+    for path, shot in ((f"/visit/edit/?id={visit_id}", "visit-edit"), ("/product/", "products"),
+                       ("/stockmovement/", "stock-ledger"), (f"/tally/?day={_site_today(app)}",
+                                                             "tally-closed")):
+        page.goto(f"{live_server}{path}")
+        screenshot(page, f"{shot}-1280")
 
     # The tablet at the reception bar, and a phone.
     for name, size in (("768", {"width": 768, "height": 1024}), ("390", {"width": 390, "height": 844})):

@@ -1,6 +1,6 @@
 """Demo data of visits and consumables: products with opening stock per site, and a few
 visits for today (some still open, some served)."""
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -41,7 +41,8 @@ def _seed_products(site):
         db.session.add(product)
         db.session.flush()
         # Opening stock is itself a ledger movement (a restock the day before).
-        stock.restock(site, product, opening, day=opening_day, reason="期初库存")
+        stock.restock(site, product, opening, reason="期初库存",
+                      at=datetime.combine(opening_day, time(9), visits.site_zone(site)))
 
 
 def _seed_visits(site):

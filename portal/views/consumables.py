@@ -87,6 +87,8 @@ class StockMovementView(ScopedModelView):
         "at": lambda v, c, m, n: site_time(m.at, m.site, "%Y-%m-%d %H:%M"),
         "kind": lambda v, c, m, n: MOVEMENT_LABELS.get(m.kind, m.kind),
         "quantity": lambda v, c, m, n: f"{m.quantity:+d}",
+        "visit": lambda v, c, m, n: (f"#{m.visit.id} {site_time(m.visit.arrived_at, m.site)}" if m.visit else ""),
+        "reason": lambda v, c, m, n: _l("Daily tally count") if m.reason == tally.TALLY_REASON else (m.reason or ""),
     }
     column_formatters_export = column_formatters
 

@@ -167,9 +167,9 @@ class VisitView(ScopedModelView):
                                 "label": _l("Departure direction")},
         "salesperson": {"query_factory": lambda: db.session.query(StaffMember).filter(
             StaffMember.kind == "sales", StaffMember.active.is_(True)).order_by(StaffMember.name),
-            "validators": [known_choice]},
+            "validators": [known_choice], "blank_text": "—"},
         "show_unit": {"query_factory": lambda: db.session.query(ShowUnit).filter(ShowUnit.active.is_(True)),
-                      "validators": [known_choice]},
+                      "validators": [known_choice], "blank_text": "—"},
     }
 
     def get_query(self):

@@ -186,3 +186,48 @@ def test_visit_pages_do_not_grow_queries_with_the_number_of_visits(app, login, u
         assert clerk.get(url).status_code == 200
     assert many.count == few.count, many.statements
     assert many.count <= 25
+
+
+def test_salespeople_see_who_is_in_the_office_now_without_details(app, login):
+    with arranged(app):
+        other = visits.record_arrival(site_of("SZ01"), 3, 0, salesperson=staff("郑凯")).id
+        visits.record_arrival(site_of("SH01"), 5, 0)
+    page = login("sales_sz01").get("/visits/").get_data(as_text=True)
+    assert "当前在场" in page and "郑凯" in page and "3 位成人" in page
+    assert f"/visit/details/?id={other}" not in page and "5 位成人" not in page
+
+
+def test_creating_and_editing_through_the_records_form_stays_in_scope(app, login):
+    with arranged(app):
+        sz01, sz02 = site_of("SZ01").id, site_of("SZ02").id
+    clerk = login("clerk_sz01")
+    form = {"site": sz01, "adults": 3, "children": 1, "salesperson": "__None", "show_unit": "__None",
+            "departure_direction": "", "notes": "<script>alert(1)</script>"}
+    assert clerk.post("/visit/new/", form).status_code == 302
+    form["site"] = sz02
+    assert clerk.post("/visit/new/", form).status_code in (400, 404)
+    with arranged(app) as s:
+        visit = s.scalar(select(Visit))
+        assert s.scalar(select(func.count()).select_from(Visit)) == 1
+        assert (visit.site_id, visit.adults, visit.children) == (sz01, 3, 1) and visit.arrived_at is not None
+        visit_id = visit.id
+    page = clerk.get(f"/visit/details/?id={visit_id}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_a_product_created_in_the_form_has_a_balance_and_a_forged_site_is_refused(app, login):
+    with arranged(app):
+        sz01, sh01 = site_of("SZ01").id, site_of("SH01").id
+    clerk = login("clerk_sz01")
+    form = {"site": sz01, "name": "苏打水", "kind": "drink", "unit": "瓶", "reorder_level": 6, "active": "y"}
+    assert clerk.post("/product/new/", form).status_code == 302
+    assert clerk.post("/product/new/", {**form, "name": "冰红茶", "site": sh01}).status_code in (400, 404)
+    assert clerk.post("/product/new/", {**form, "name": "x", "reorder_level": -1}).status_code == 400
+    with arranged(app) as s:
+        product = s.scalar(select(Product))
+        assert s.scalar(select(func.count()).select_from(Product)) == 1
+        assert stock.balance(product.site, product) == 0
+        product_id = product.id
+    assert clerk.post("/stock/", {"kind": "restock", "product": product_id, "quantity": 24}).status_code == 302
+    with arranged(app) as s:
+        assert stock.balance(site_of("SZ01"), s.get(Product, product_id)) == 24

@@ -17,7 +17,7 @@ from portal.views.auth import safe_next
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
 from portal.views.home import set_landing
 from portal.views.labels import yes_no
-from portal.views.today import DIRECTION_LABELS, STOCK_ROLES, site_or_picker
+from portal.views.today import DIRECTION_LABELS, STOCK_ROLES, my_sites, site_or_picker
 
 WRITE_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 # The arrival grid: adults × children; "4+" records 4 and the exact number is set in the details.
@@ -54,7 +54,9 @@ class VisitLogView(PortalView):
     @expose("/")
     def index(self):
         if current_user.role == "sales":
-            return self.render("visits/mine.html", visits=visits.hosted_by(current_user),
+            # Who is in the office now is everyone's business on the site; details only of his own.
+            in_office = [v for site in my_sites() for v in visits.open_visits(site)]
+            return self.render("visits/mine.html", visits=visits.hosted_by(current_user), in_office=in_office,
                                page_title=_l("Visits I hosted"))
         site, picker = site_or_picker(self, "visits.index")
         if picker is not None:

@@ -231,3 +231,14 @@ def test_a_product_created_in_the_form_has_a_balance_and_a_forged_site_is_refuse
     assert clerk.post("/stock/", {"kind": "restock", "product": product_id, "quantity": 24}).status_code == 302
     with arranged(app) as s:
         assert stock.balance(site_of("SZ01"), s.get(Product, product_id)) == 24
+
+
+def test_a_refused_departure_shows_the_reason_on_the_log(app, login):
+    with arranged(app):
+        visit = visits.record_arrival(site_of("SZ01"), 1, 0).id
+    guard = login("guard_sz01")
+    guard.post("/visits/depart", {"id": visit})
+    resp = guard.post("/visits/depart", {"id": visit})
+    assert resp.status_code == 400 and "该客户已经离开。" in resp.get_data(as_text=True)
+    resp = guard.post("/visits/arrive", {"party": "0:0"})
+    assert resp.status_code == 400 and "每次来访至少一人。" in resp.get_data(as_text=True)

@@ -77,9 +77,7 @@ class VisitLogView(PortalView):
         try:
             visit = visits.record_arrival(site, adults, children, user=current_user)
         except visits.VisitError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for(".index")), 400
+            return self._refused(exc)
         db.session.commit()
         flash(_l("Arrival recorded: %(n)s people at %(time)s.", n=visit.headcount,
                  time=site_time(visit.arrived_at, site)), "success")
@@ -92,9 +90,7 @@ class VisitLogView(PortalView):
         try:
             visits.record_departure(visit, request.form.get("direction") or None, user=current_user)
         except visits.VisitError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(safe_next(request.form.get("next")) or url_for(".index")), 400
+            return self._refused(exc)
         db.session.commit()
         flash(_l("Departure recorded."), "success")
         return redirect(safe_next(request.form.get("next")) or url_for(".index"))
@@ -122,6 +118,12 @@ class VisitLogView(PortalView):
         return self.render("visits/serve.html", visit=visit, site=visit.site, error=error,
                            products=stock.balances(visit.site), presets=SERVE_PRESETS, next_url=next_url,
                            page_title=_l("Serve drinks and snacks")), status
+
+    def _refused(self, exc):
+        """The visit log again with the reason on top, answered with 400 (nothing was written)."""
+        db.session.rollback()
+        flash(exc.message, "error")
+        return self.index(), 400
 
     def _require_write(self):
         if not self.can_write():

@@ -57,7 +57,7 @@ class VisitLogView(PortalView):
             # Who is in the office now is everyone's business on the site; details only of his own.
             in_office = [v for site in my_sites() for v in visits.open_visits(site)]
             return self.render("visits/mine.html", visits=visits.hosted_by(current_user), in_office=in_office,
-                               page_title=_l("Visits I hosted"))
+                               page_title=_l("Visits"))
         site, picker = site_or_picker(self, "visits.index")
         if picker is not None:
             return picker

@@ -261,3 +261,20 @@ def test_the_balance_is_not_an_editable_field(app, login):
     assert 'name="qty"' not in page and 'name="balance"' not in page
     listing = c.get("/product/").get_data(as_text=True)
     assert "矿泉水" in listing
+
+
+def test_a_failure_mid_serve_rolls_back_the_ledger_and_the_balance_together(app, dbs, monkeypatch):
+    site, water = make_product("SZ01", qty=5)
+    visit = make_visit(site)
+    dbs.commit()
+
+    def broken_audit(*args, **kwargs):
+        raise RuntimeError("audit trail unavailable")
+
+    monkeypatch.setattr(stock.audit, "record", broken_audit)
+    with pytest.raises(RuntimeError):
+        stock.serve(visit, water, 2)
+    dbs.rollback()
+    assert stock.balance(site, water) == 5
+    assert dbs.scalar(select(func.count()).where(StockMovement.kind == "served")) == 0
+    assert counts(ConsumptionLine) == 0

@@ -278,3 +278,30 @@ def test_a_failure_mid_serve_rolls_back_the_ledger_and_the_balance_together(app,
     assert stock.balance(site, water) == 5
     assert dbs.scalar(select(func.count()).where(StockMovement.kind == "served")) == 0
     assert counts(ConsumptionLine) == 0
+
+
+def test_concurrent_serves_over_http_never_oversell(app, login):
+    """8 clerks' tablets × 3 taps on a product with 20 in stock: 20 served, 4 refused, 0 left."""
+    with arranged(app):
+        site, cola = make_product("SZ01", "可乐", qty=20)
+        visit_id, cola_id = make_visit(site).id, cola.id
+    clients = [login("clerk_sz01") for _ in range(8)]
+    tokens = [c.token() for c in clients]
+    statuses, barrier = [], threading.Barrier(len(clients))
+
+    def tablet(client, token):
+        barrier.wait()
+        for _ in range(3):
+            resp = client.post("/visits/serve", {"id": visit_id, "product": cola_id, "quantity": 1,
+                                                 "csrf_token": token})
+            statuses.append(resp.status_code)
+
+    threads = [threading.Thread(target=tablet, args=pair) for pair in zip(clients, tokens)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(statuses) == [302] * 20 + [400] * 4
+    with arranged(app) as s:
+        assert s.scalar(select(StockBalance.qty).where(StockBalance.product_id == cola_id)) == 0
+        assert s.scalar(select(func.sum(ConsumptionLine.quantity))) == 20

@@ -242,3 +242,24 @@ def test_a_refused_departure_shows_the_reason_on_the_log(app, login):
     assert resp.status_code == 400 and "该客户已经离开。" in resp.get_data(as_text=True)
     resp = guard.post("/visits/arrive", {"party": "0:0"})
     assert resp.status_code == 400 and "每次来访至少一人。" in resp.get_data(as_text=True)
+
+
+def test_times_are_corrected_in_site_time(app, login):
+    from datetime import datetime, timezone
+
+    with arranged(app):
+        site = site_of("SZ01")
+        visit = visits.record_arrival(site, 2, 0, at=datetime(2026, 3, 10, 1, 0, tzinfo=timezone.utc)).id
+        sz01 = site.id
+    clerk = login("clerk_sz01")
+    page = clerk.get(f"/visit/edit/?id={visit}").get_data(as_text=True)
+    assert 'value="2026-03-10 09:00"' in page  # 01:00 UTC is 09:00 in Shanghai
+    form = {"site": sz01, "arrived_at": "2026-03-10 09:00", "left_at": "2026-03-10 08:00", "adults": 2,
+            "children": 0, "departure_direction": ""}
+    assert clerk.post(f"/visit/edit/?id={visit}", form).status_code == 400  # left before it arrived
+    form["left_at"] = "2026-03-10 10:30"
+    assert clerk.post(f"/visit/edit/?id={visit}", form).status_code == 302
+    with arranged(app) as s:
+        row = s.get(Visit, visit)
+        assert row.left_at == datetime(2026, 3, 10, 2, 30, tzinfo=timezone.utc)
+        assert row.arrived_at == datetime(2026, 3, 10, 1, 0, tzinfo=timezone.utc)

@@ -7,8 +7,9 @@ from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from flask_admin.form.fields import DateTimeField
 from wtforms import SelectField
-from wtforms.validators import ValidationError
+from wtforms.validators import Optional, ValidationError
 
 from portal.extensions import db
 from portal.models import DIRECTIONS, ShowUnit, Site, StaffMember, Visit
@@ -34,6 +35,16 @@ def site_time(value, site, fmt="%H:%M"):
 
 def direction_label(code):
     return DIRECTION_LABELS.get(code, code or "")
+
+
+LOCAL_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def _from_site_time(value, site):
+    """A form's naive site-local datetime as an aware one (aware values pass unchanged)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=visits.site_zone(site))
 
 
 def known_choice(form, field):
@@ -141,8 +152,8 @@ class VisitView(ScopedModelView):
                            "shuttle_used", "departure_direction", "notes", "consumption_lines", "created_at")
     column_export_list = ("site", "arrived_at", "left_at", "adults", "children", "salesperson", "show_unit",
                           "shuttle_used", "departure_direction", "notes")
-    form_columns = ("site", "adults", "children", "salesperson", "show_unit", "shuttle_used", "departure_direction",
-                    "notes")
+    form_columns = ("site", "arrived_at", "left_at", "adults", "children", "salesperson", "show_unit",
+                    "shuttle_used", "departure_direction", "notes")
     column_select_related_list = (Visit.site, Visit.salesperson, Visit.show_unit)
     column_default_sort = ("arrived_at", True)
     column_sortable_list = ("arrived_at",)
@@ -165,8 +176,13 @@ class VisitView(ScopedModelView):
         "left_at": lambda v, c, m, n: site_time(m.left_at, m.site, "%Y-%m-%d %H:%M"),
         "departure_direction": lambda v, c, m, n: direction_label(m.departure_direction),
     }
-    form_overrides = {"departure_direction": SelectField}
+    # Times are entered in site time (what the guard's watch says) and stored in UTC.
+    form_overrides = {"departure_direction": SelectField, "arrived_at": DateTimeField, "left_at": DateTimeField}
     form_args = {
+        "arrived_at": {"format": LOCAL_FORMAT, "validators": [Optional()], "label": _l("Arrived at"),
+                       "description": _l("Site time; leave empty for now.")},
+        "left_at": {"format": LOCAL_FORMAT, "validators": [Optional()], "label": _l("Left at"),
+                    "description": _l("Site time; leave empty while the visitors are still here.")},
         "departure_direction": {"choices": [("", "—")] + [(d, DIRECTION_LABELS[d]) for d in DIRECTIONS],
                                 "label": _l("Departure direction")},
         "salesperson": {"query_factory": lambda: db.session.query(StaffMember).filter(
@@ -190,15 +206,26 @@ class VisitView(ScopedModelView):
             abort(404)
         return visit
 
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if request.method == "GET" and obj is not None:
+            for name in ("arrived_at", "left_at"):
+                value = getattr(obj, name)
+                getattr(form, name).data = visits.site_now(obj.site, value).replace(tzinfo=None) if value else None
+        return form
+
     def on_model_change(self, form, model, is_created):
-        site_id = model.site.id if model.site is not None else model.site_id
+        site = model.site if model.site is not None else db.session.get(Site, model.site_id)
+        model.arrived_at = _from_site_time(model.arrived_at, site) or visits.utcnow()
+        model.left_at = _from_site_time(model.left_at, site)
+        if model.left_at is not None and model.left_at < model.arrived_at:
+            raise ValidationError(_l("A visit cannot leave before it arrived."))
+        site_id = site.id
         if model.salesperson is not None and model.salesperson.site_id != site_id:
             raise ValidationError(_l("Choose a salesperson of this site."))
         if model.show_unit is not None and model.show_unit.site_id != site_id:
             raise ValidationError(_l("Choose a show unit of this site."))
         model.departure_direction = model.departure_direction or None
-        if is_created:
-            model.arrived_at = visits.utcnow()
 
     def delete_model(self, model):
         # Reports count visits: hide, never remove.

@@ -41,3 +41,16 @@ def test_chinese_is_the_default_and_english_available(client):
     client.http.get("/login", headers={"Accept-Language": "en"})
     page = client.http.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
     assert "Sales Office Portal" in page and "售楼处运营平台" not in page
+
+
+def test_catalogue_has_no_duplicate_entries():
+    # Branches append to the catalogue and git's union merge keeps both sides: a msgid added
+    # twice would let one translation silently win over the other.
+    seen, dupes = set(), []
+    with open(PO, encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith('msgid "') and line != 'msgid ""\n':
+                if line in seen:
+                    dupes.append(line.strip())
+                seen.add(line)
+    assert not dupes, f"duplicate entries in messages.po: {dupes}"

@@ -4,6 +4,7 @@ Idempotent: running it twice changes nothing. Domain modules append their seeder
 ``SEEDERS``; each gets the dict of demo sites by code and must itself be idempotent.
 """
 from datetime import time
+from importlib import import_module
 
 from sqlalchemy import select
 
@@ -40,7 +41,11 @@ EXTRA_STAFF = {
     "SH02": [("罗阿姨", "cleaner"), ("谢婷婷", "clerk"), ("唐勇", "security")],
 }
 
-SEEDERS = []
+# Domain seeders, in dependency order ("module:function", imported when seeding runs).
+SEEDERS = [
+    "portal.services.demo_visits:seed",
+    "portal.services.demo_repairs:seed",
+]
 
 
 def seed_org():
@@ -81,8 +86,9 @@ def seed_org():
 def seed_demo():
     """Create or complete the demo data; returns the sites by code."""
     sites = seed_org()
-    for seeder in SEEDERS:
-        seeder(sites)
+    for path in SEEDERS:
+        module, _, func = path.partition(":")
+        getattr(import_module(module), func)(sites)
     db.session.commit()
     return sites
 
@@ -90,7 +96,3 @@ def seed_demo():
 def is_empty():
     return db.session.scalar(select(Site.id).limit(1)) is None
 
-
-from portal.services import demo_repairs  # noqa: E402  (domain seeders import this module's models)
-
-SEEDERS.append(demo_repairs.seed)

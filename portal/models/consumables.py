@@ -1,0 +1,166 @@
+"""Drinks and snacks: products, the stock ledger, consumption slips and the daily tally.
+
+Stock is never a bare editable number: every change is a ``StockMovement`` (the ledger)
+and ``StockBalance`` is its running sum per product, updated atomically in the same
+transaction as the ledger row (see ``portal.services.stock``).
+"""
+from datetime import date, datetime
+
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, event,
+                        insert, inspect)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
+from portal.models.visits import Visit
+
+PRODUCT_KINDS = ("drink", "snack")
+# restock: +, served: −, wastage: −, correction: ± (a count brings the ledger to what is on the shelf).
+MOVEMENT_KINDS = ("restock", "served", "wastage", "correction")
+
+
+class Product(SiteScopedMixin, SoftDeleteMixin, TimestampMixin, db.Model):
+    __table_args__ = (UniqueConstraint("site_id", "name", name="uq_product_site_name"),
+                      CheckConstraint("reorder_level >= 0", name="reorder_level"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10), default="drink")
+    unit: Mapped[str] = mapped_column(String(20), default="瓶")
+    reorder_level: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    balance: Mapped["StockBalance"] = relationship(back_populates="product", uselist=False, viewonly=True)
+
+    def __str__(self):
+        return self.name
+
+
+class StockBalance(SiteScopedMixin, db.Model):
+    """The running sum of a product's ledger; only ``services.stock`` changes it, with one UPDATE."""
+
+    __tablename__ = "stock"
+    __table_args__ = (CheckConstraint("qty >= 0", name="qty_not_negative"),)
+    # The ledger rows are the audit trail of this number.
+    __audited__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), unique=True)
+    qty: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+    product: Mapped[Product] = relationship(back_populates="balance")
+
+
+@event.listens_for(Product, "after_insert")
+def _open_balance(mapper, connection, product):
+    # Every product has its balance row from the start, so stock changes are always one UPDATE.
+    connection.execute(insert(StockBalance), [{"site_id": product.site_id, "product_id": product.id, "qty": 0}])
+
+
+class StockMovement(SiteScopedMixin, TimestampMixin, db.Model):
+    """One line of the stock ledger; never edited or deleted (a mistake is corrected by a new line)."""
+
+    __table_args__ = (Index("ix_stock_movement_site_day", "site_id", "day"),
+                      CheckConstraint("quantity <> 0", name="quantity_not_zero"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # Signed change of the stock: + restock, − served / wastage, ± correction.
+    quantity: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # The site-local business day the movement counts for in the daily tally.
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(255))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
+    tally_id: Mapped[int | None] = mapped_column(ForeignKey("daily_tally.id"))
+
+    product: Mapped[Product] = relationship()
+    visit: Mapped[Visit | None] = relationship()
+    user = relationship("User", foreign_keys="StockMovement.created_by_id", viewonly=True)
+
+    def __str__(self):
+        return f"{self.kind} {self.quantity:+d} {self.product.name if self.product else ''}"
+
+
+class ConsumptionLine(SiteScopedMixin, TimestampMixin, db.Model):
+    """A line of the drink consumption slip (饮料消耗单): what a visit was served."""
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    movement_id: Mapped[int] = mapped_column(ForeignKey("stock_movement.id"))
+
+    visit: Mapped[Visit] = relationship(backref="consumption_lines")
+    product: Mapped[Product] = relationship()
+    movement: Mapped[StockMovement] = relationship()
+
+    def __str__(self):
+        return f"{self.product.name if self.product else ''} × {self.quantity}"
+
+
+class DailyTally(SiteScopedMixin, TimestampMixin, db.Model):
+    """The 17:50 tally of one site and day; once closed it is read-only."""
+
+    __table_args__ = (UniqueConstraint("site_id", "day", name="uq_daily_tally_site_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+    visitors: Mapped[int] = mapped_column(Integer, default=0)
+    drinks_served: Mapped[int] = mapped_column(Integer, default=0)
+    snacks_served: Mapped[int] = mapped_column(Integer, default=0)
+
+    closed_by = relationship("User", foreign_keys=[closed_by_id])
+    lines: Mapped[list["DailyTallyLine"]] = relationship(back_populates="tally", order_by="DailyTallyLine.id")
+
+    @property
+    def drinks_per_visitor(self):
+        return round(self.drinks_served / self.visitors, 2) if self.visitors else None
+
+    def __str__(self):
+        return f"{self.day:%Y-%m-%d}"
+
+
+class DailyTallyLine(SiteScopedMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tally_id: Mapped[int] = mapped_column(ForeignKey("daily_tally.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    opening: Mapped[int] = mapped_column(Integer)
+    restock: Mapped[int] = mapped_column(Integer)
+    served: Mapped[int] = mapped_column(Integer)
+    wastage: Mapped[int] = mapped_column(Integer)
+    corrections: Mapped[int] = mapped_column(Integer)
+    expected: Mapped[int] = mapped_column(Integer)
+    counted: Mapped[int] = mapped_column(Integer)
+    variance: Mapped[int] = mapped_column(Integer)
+
+    tally: Mapped[DailyTally] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+    def __str__(self):
+        return f"{self.product.name if self.product else ''}: {self.counted}"
+
+
+class ClosedTallyError(Exception):
+    """A closed tally (or one of its lines) was about to be changed."""
+
+
+@event.listens_for(DailyTally, "before_update")
+@event.listens_for(DailyTallyLine, "before_update")
+def _closed_is_read_only(mapper, connection, target):
+    # before_update also fires for rows whose collections changed; only column changes count.
+    state = inspect(target)
+    if any(state.attrs[attr.key].history.has_changes() for attr in mapper.column_attrs):
+        raise ClosedTallyError(f"{type(target).__name__} {target.id} belongs to a closed tally")
+
+
+@event.listens_for(DailyTally, "before_delete")
+@event.listens_for(DailyTallyLine, "before_delete")
+def _closed_is_never_deleted(mapper, connection, target):
+    raise ClosedTallyError(f"{type(target).__name__} {target.id} belongs to a closed tally")

@@ -1,0 +1,198 @@
+"""The daily tally (17:50): per product, opening + restock − served − wastage ± corrections
+against the counted stock, and the day's visitors.
+
+The ledger is the truth: a day's figures are sums of its movements (by site-local business
+day), the opening stock is the sum of every earlier movement. Closing writes one correction
+per product whose count differs, so the ledger ends at the counted value, and stores the
+figures: a closed day always shows what was closed, whatever is recorded later.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import DailyTally, DailyTallyLine, Product, StockMovement, utcnow
+from portal.services import audit, stock
+from portal.services.visits import day_counts, site_now, site_today
+
+TALLY_REASON = "Daily tally count"
+
+
+class TallyError(Exception):
+    """The tally could not be closed; ``errors`` maps product ids to messages next to the field."""
+
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+    def __str__(self):
+        return str(self.message)
+
+
+@dataclass
+class TallyRow:
+    product: Product
+    opening: int = 0
+    restock: int = 0
+    served: int = 0
+    wastage: int = 0
+    corrections: int = 0
+    counted: int | None = None
+    variance: int | None = None
+
+    @property
+    def expected(self):
+        return self.opening + self.restock - self.served - self.wastage + self.corrections
+
+
+@dataclass
+class Tally:
+    site: object
+    day: date
+    rows: list = field(default_factory=list)
+    visits: int = 0
+    visitors: int = 0
+    drinks_served: int = 0
+    snacks_served: int = 0
+    closed: DailyTally | None = None
+
+    @property
+    def drinks_per_visitor(self):
+        return round(self.drinks_served / self.visitors, 2) if self.visitors else None
+
+    @property
+    def total_variance(self):
+        return sum(r.variance or 0 for r in self.rows)
+
+
+# ---------------------------------------------------------------- computing
+
+def closed_tally(site, day):
+    stmt = select(DailyTally).where(DailyTally.site_id == site.id, DailyTally.day == day)
+    return db.session.scalars(stmt).first()
+
+
+def compute_tally(site, day):
+    """The day's figures: the stored ones if the day is closed, else from the ledger."""
+    closed = closed_tally(site, day)
+    if closed is not None:
+        return _from_closed(site, closed)
+    tally = Tally(site, day)
+    opening = dict(db.session.execute(
+        select(StockMovement.product_id, func.sum(StockMovement.quantity))
+        .where(StockMovement.site_id == site.id, StockMovement.day < day)
+        .group_by(StockMovement.product_id)).all())
+    kinds = {}
+    for product_id, kind, qty in db.session.execute(
+        select(StockMovement.product_id, StockMovement.kind, func.sum(StockMovement.quantity))
+        .where(StockMovement.site_id == site.id, StockMovement.day == day)
+        .group_by(StockMovement.product_id, StockMovement.kind)
+    ).all():
+        kinds.setdefault(product_id, {})[kind] = int(qty)
+    moved = set(opening) | set(kinds)
+    products = db.session.scalars(
+        select(Product).where(Product.site_id == site.id)
+        .where(Product.active.is_(True) | Product.id.in_(moved or {-1}))
+        .order_by(Product.kind, Product.name)).all()
+    for product in products:
+        k = kinds.get(product.id, {})
+        row = TallyRow(product, opening=int(opening.get(product.id) or 0), restock=k.get("restock", 0),
+                       served=-k.get("served", 0), wastage=-k.get("wastage", 0), corrections=k.get("correction", 0))
+        tally.rows.append(row)
+        if product.kind == "drink":
+            tally.drinks_served += row.served
+        else:
+            tally.snacks_served += row.served
+    tally.visits, tally.visitors = day_counts(site, day)
+    return tally
+
+
+def _from_closed(site, closed):
+    # A product withdrawn since still shows in the closed figures.
+    lines = db.session.execute(
+        select(DailyTallyLine, Product).where(DailyTallyLine.tally_id == closed.id)
+        .join(Product, Product.id == DailyTallyLine.product_id)
+        .order_by(Product.kind, Product.name).execution_options(include_deleted=True)).all()
+    rows = [TallyRow(product, line.opening, line.restock, line.served, line.wastage, line.corrections,
+                     line.counted, line.variance) for line, product in lines]
+    return Tally(site, closed.day, rows, closed.visits, closed.visitors, closed.drinks_served, closed.snacks_served,
+                 closed)
+
+
+# ---------------------------------------------------------------- due, closing, missing
+
+def tally_time_passed(site, day, now=None):
+    """Whether the site's tally time on ``day`` has come (site-local)."""
+    local = site_now(site, now)
+    return local.date() > day or (local.date() == day and local.time() >= site.tally_time)
+
+
+def close_tally(site, day, counts, user=None, now=None):
+    """Close ``day``: ``counts`` maps product id → counted stock (every product of the tally).
+
+    Writes a correction movement for each variance (the ledger then ends at the count), the
+    tally and its lines, in the caller's transaction. Raises ``TallyError`` and writes nothing
+    when the day is closed already, not due yet, or a count is missing or not a number.
+    """
+    if day > site_today(site, now) or not tally_time_passed(site, day, now):
+        raise TallyError(_l("The tally can be closed from %(time)s (site time).",
+                            time=site.tally_time.strftime("%H:%M")))
+    if closed_tally(site, day) is not None:
+        raise TallyError(_l("The tally of this day is closed already."))
+    # Lock the balances first: a serve arriving now waits, so the figures below stay true.
+    stock._lock_balances(site.id)
+    tally = compute_tally(site, day)
+    errors, parsed = {}, {}
+    for row in tally.rows:
+        raw = counts.get(row.product.id, counts.get(str(row.product.id)))
+        try:
+            parsed[row.product.id] = stock._quantity(raw, allow_zero=True)
+        except stock.StockError as exc:
+            errors[row.product.id] = exc.message if raw not in (None, "") else _l("Enter the counted stock.")
+    if errors:
+        raise TallyError(_l("Enter the counted stock of every product."), errors)
+    closed = DailyTally(site_id=site.id, day=day, closed_at=now or utcnow(), closed_by_id=user.id if user else None,
+                        visits=tally.visits, visitors=tally.visitors, drinks_served=tally.drinks_served,
+                        snacks_served=tally.snacks_served)
+    db.session.add(closed)
+    db.session.flush()
+    for row in tally.rows:
+        row.counted = parsed[row.product.id]
+        row.variance = row.counted - row.expected
+        if row.variance:
+            stock._move(site, row.product, "correction", row.variance, user, day=day, reason=TALLY_REASON,
+                        tally=closed)
+        db.session.add(DailyTallyLine(
+            site_id=site.id, tally=closed, product_id=row.product.id, opening=row.opening, restock=row.restock,
+            served=row.served, wastage=row.wastage, corrections=row.corrections, expected=row.expected,
+            counted=row.counted, variance=row.variance))
+    db.session.flush()
+    audit.record("close", closed, summary=f"tally {day:%Y-%m-%d}: {len(tally.rows)} products, "
+                                          f"variance {tally.total_variance:+d}")
+    return closed
+
+
+def tally_missing(sites, days=7, now=None):
+    """[(site, day)] of the last ``days`` site-local days (before today) without a closed tally.
+
+    Days before the site was set up are not missing. Newest first, then by site code.
+    """
+    sites = list(sites)
+    if not sites:
+        return []
+    todays = {s.id: site_today(s, now) for s in sites}
+    earliest = min(todays.values()) - timedelta(days=days)
+    closed = set(db.session.execute(
+        select(DailyTally.site_id, DailyTally.day)
+        .where(DailyTally.site_id.in_([s.id for s in sites]), DailyTally.day >= earliest)).all())
+    missing = []
+    for site in sites:
+        first = site_today(site, site.created_at) if isinstance(site.created_at, datetime) else earliest
+        for back in range(1, days + 1):
+            day = todays[site.id] - timedelta(days=back)
+            if day >= first and (site.id, day) not in closed:
+                missing.append((site, day))
+    return sorted(missing, key=lambda pair: (-pair[1].toordinal(), pair[0].code))

@@ -1,0 +1,142 @@
+"""Visits: arrivals and departures recorded in seconds, and the site-local day they count for."""
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.extensions import db
+from portal.models import DIRECTIONS, ConsumptionLine, StaffMember, Visit, utcnow
+
+MAX_ADULTS = 50
+MAX_CHILDREN = 30
+
+
+class VisitError(Exception):
+    """A visit could not be recorded; ``str(exc)`` is a translated message for the user."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self):
+        return str(self.message)
+
+
+# ---------------------------------------------------------------- site-local time
+
+def site_zone(site):
+    return ZoneInfo(site.timezone or "Asia/Shanghai")
+
+
+def site_now(site, now=None):
+    return (now or utcnow()).astimezone(site_zone(site))
+
+
+def site_today(site, now=None):
+    return site_now(site, now).date()
+
+
+def day_bounds(site, day):
+    """[start, end) of a site-local day, in UTC."""
+    zone = site_zone(site)
+    start = datetime.combine(day, time.min, zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, zone)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+# ---------------------------------------------------------------- arrivals and departures
+
+def record_arrival(site, adults=1, children=0, user=None, at=None, salesperson=None, notes=None):
+    """A party arrived at ``site`` (now unless ``at``); the caller commits."""
+    adults, children = _headcount(adults, children)
+    if salesperson is not None and (salesperson.site_id != site.id or salesperson.kind != "sales"):
+        raise VisitError(_l("Choose a salesperson of this site."), "salesperson")
+    visit = Visit(site_id=site.id, adults=adults, children=children, arrived_at=at or utcnow(),
+                  salesperson=salesperson, notes=(notes or None))
+    if user is not None:
+        visit.created_by_id = user.id
+    db.session.add(visit)
+    db.session.flush()
+    return visit
+
+
+def record_departure(visit, direction=None, user=None, at=None):
+    """The party left (now unless ``at``), optionally by ``direction``; the caller commits."""
+    if visit.left_at is not None:
+        raise VisitError(_l("This visit has already left."))
+    if direction and direction not in DIRECTIONS:
+        raise VisitError(_l("Choose a direction from the list."), "direction")
+    left_at = at or utcnow()
+    if left_at < visit.arrived_at:
+        raise VisitError(_l("A visit cannot leave before it arrived."), "left_at")
+    visit.left_at = left_at
+    visit.departure_direction = direction or None
+    if user is not None:
+        visit.updated_by_id = user.id
+    db.session.flush()
+    return visit
+
+
+def _headcount(adults, children):
+    try:
+        adults, children = int(adults), int(children)
+    except (TypeError, ValueError):
+        raise VisitError(_l("Give the number of adults and children."), "adults") from None
+    if not 0 <= adults <= MAX_ADULTS:
+        raise VisitError(_l("Adults must be between 0 and %(n)s.", n=MAX_ADULTS), "adults")
+    if not 0 <= children <= MAX_CHILDREN:
+        raise VisitError(_l("Children must be between 0 and %(n)s.", n=MAX_CHILDREN), "children")
+    if adults + children == 0:
+        raise VisitError(_l("A visit has at least one person."), "adults")
+    return adults, children
+
+
+# ---------------------------------------------------------------- reading
+
+def _with_details(stmt):
+    # The cards show the salesperson and what was served: load them in a fixed number of queries.
+    return stmt.options(joinedload(Visit.salesperson), joinedload(Visit.show_unit),
+                        selectinload(Visit.consumption_lines).joinedload(ConsumptionLine.product))
+
+
+def open_visits(site):
+    """Visits of ``site`` that have not left, oldest first (everyone on the site sees them)."""
+    stmt = select(Visit).where(Visit.site_id == site.id, Visit.left_at.is_(None)).order_by(Visit.arrived_at)
+    return db.session.scalars(_with_details(stmt)).unique().all()
+
+
+def visits_of_day(site, day, only_left=False):
+    start, end = day_bounds(site, day)
+    stmt = select(Visit).where(Visit.site_id == site.id, Visit.arrived_at >= start, Visit.arrived_at < end)
+    if only_left:
+        stmt = stmt.where(Visit.left_at.is_not(None))
+    return db.session.scalars(_with_details(stmt.order_by(Visit.arrived_at.desc()))).unique().all()
+
+
+def hosted_by(user, limit=100):
+    """Visits a sales user hosted (his StaffMember records), newest first."""
+    stmt = (select(Visit).join(StaffMember, Visit.salesperson_id == StaffMember.id)
+            .where(StaffMember.user_id == user.id).order_by(Visit.arrived_at.desc()).limit(limit))
+    return db.session.scalars(_with_details(stmt)).unique().all()
+
+
+def is_hosted_by(visit, user):
+    return visit.salesperson is not None and visit.salesperson.user_id == user.id
+
+
+def day_counts(site, day):
+    """(number of visits, number of visitors) that arrived on a site-local day."""
+    start, end = day_bounds(site, day)
+    stmt = select(func.count(Visit.id), func.coalesce(func.sum(Visit.adults + Visit.children), 0)).where(
+        Visit.site_id == site.id, Visit.arrived_at >= start, Visit.arrived_at < end)
+    visits, visitors = db.session.execute(stmt).one()
+    return int(visits), int(visitors)
+
+
+def salespeople(site):
+    stmt = select(StaffMember).where(StaffMember.site_id == site.id, StaffMember.kind == "sales",
+                                     StaffMember.active.is_(True)).order_by(StaffMember.name)
+    return db.session.scalars(stmt).all()

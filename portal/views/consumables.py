@@ -1,0 +1,217 @@
+"""Drinks and snacks: products, the stock ledger, restock / wastage / count forms, and the
+daily tally (close at the site's tally time; supervisors see which tallies are missing)."""
+from datetime import date
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from portal.extensions import db
+from portal.models import PRODUCT_KINDS, Product, Site, StockMovement
+from portal.services import stock, tally, visits
+from portal.views.base import PortalView, ScopedModelView, expose, options_of
+from portal.views.labels import yes_no
+from portal.views.today import STOCK_ROLES, my_sites, site_or_picker
+from portal.views.visits import site_time
+
+KIND_LABELS = {"drink": _l("Drink"), "snack": _l("Snack")}
+MOVEMENT_LABELS = {"restock": _l("Restock"), "served": _l("Served"), "wastage": _l("Wastage"),
+                   "correction": _l("Count correction")}
+SUPERVISOR_ROLES = frozenset({"admin", "supervisor"})
+
+
+def _balance(view, context, model, name):
+    qty = model.balance.qty if model.balance is not None else 0
+    if qty <= model.reorder_level:
+        return Markup('<span class="badge badge-warning">%s</span>') % qty
+    return qty
+
+
+class ProductView(ScopedModelView):
+    read_roles = STOCK_ROLES
+    write_roles = STOCK_ROLES
+    column_list = ("site", "name", "kind", "unit", "balance", "reorder_level", "active")
+    column_details_list = ("site", "name", "kind", "unit", "balance", "reorder_level", "active", "created_at")
+    column_export_list = ("site", "name", "kind", "unit", "reorder_level", "active")
+    # The stock is not a form field: it changes only through ledger movements.
+    form_columns = ("site", "name", "kind", "unit", "reorder_level", "active")
+    column_select_related_list = (Product.site, Product.balance)
+    column_sortable_list = ("name",)
+    column_default_sort = "name"
+    column_searchable_list = ("name",)
+    column_filters = (FilterEqual(Product.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+                      FilterEqual(Product.kind, _l("Kind"), options=lambda: list(KIND_LABELS.items())))
+    column_labels = {"site": _l("Site"), "name": _l("Name"), "kind": _l("Kind"), "unit": _l("Unit"),
+                     "balance": _l("In stock"), "reorder_level": _l("Reorder level"), "active": _l("Active"),
+                     "created_at": _l("Created at")}
+    column_formatters = {"kind": lambda v, c, m, n: KIND_LABELS.get(m.kind, m.kind), "balance": _balance,
+                         "active": yes_no}
+    column_formatters_export = {"kind": lambda v, c, m, n: KIND_LABELS.get(m.kind, m.kind)}
+    form_overrides = {"kind": SelectField}
+    form_args = {"kind": {"choices": [(k, KIND_LABELS[k]) for k in PRODUCT_KINDS]},
+                 "reorder_level": {"validators": [InputRequired(), NumberRange(min=0, max=10000)]},
+                 "name": {"validators": [InputRequired(), Length(max=100)]},
+                 "unit": {"validators": [InputRequired(), Length(max=20)]}}
+
+    def delete_model(self, model):
+        # Ledger rows and tallies point at the product: hide it, never remove it.
+        model.soft_delete()
+        db.session.commit()
+        return True
+
+
+class StockMovementView(ScopedModelView):
+    """The ledger: read-only; a mistake is corrected by a new movement."""
+
+    read_roles = STOCK_ROLES
+    write_roles = frozenset()
+    _creatable = _editable = _deletable = False
+    column_list = ("at", "site", "product", "kind", "quantity", "visit", "reason", "user")
+    column_details_list = ("at", "day", "site", "product", "kind", "quantity", "visit", "reason", "user")
+    column_export_list = ("at", "day", "site", "product", "kind", "quantity", "reason", "user")
+    column_select_related_list = (StockMovement.site, StockMovement.product, StockMovement.visit,
+                                  StockMovement.user)
+    column_default_sort = ("id", True)
+    column_sortable_list = ("at",)
+    column_filters = (FilterEqual(StockMovement.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+                      FilterEqual(StockMovement.kind, _l("Kind"), options=lambda: list(MOVEMENT_LABELS.items())))
+    column_labels = {"at": _l("When"), "day": _l("Business day"), "site": _l("Site"), "product": _l("Product"),
+                     "kind": _l("Movement"), "quantity": _l("Quantity"), "visit": _l("Visit"),
+                     "reason": _l("Reason"), "user": _l("Who")}
+    column_formatters = {
+        "at": lambda v, c, m, n: site_time(m.at, m.site, "%Y-%m-%d %H:%M"),
+        "kind": lambda v, c, m, n: MOVEMENT_LABELS.get(m.kind, m.kind),
+        "quantity": lambda v, c, m, n: f"{m.quantity:+d}",
+        "visit": lambda v, c, m, n: (f"#{m.visit.id} {site_time(m.visit.arrived_at, m.site)}" if m.visit else ""),
+        "reason": lambda v, c, m, n: _l("Daily tally count") if m.reason == tally.TALLY_REASON else (m.reason or ""),
+    }
+    column_formatters_export = column_formatters
+
+
+class MovementForm(FlaskForm):
+    kind = SelectField(_l("Kind of change"), choices=[("restock", _l("Restock (delivery)")),
+                                                     ("wastage", _l("Wastage (broken, expired)")),
+                                                     ("correction", _l("Count correction"))])
+    product = SelectField(_l("Product"), coerce=int, validate_choice=False)
+    quantity = IntegerField(_l("Quantity (for a correction: the counted stock)"),
+                            validators=[InputRequired(), NumberRange(min=0, max=stock.MAX_QUANTITY)])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=255)])
+
+
+class StockView(PortalView):
+    """Balances of the chosen site and the restock / wastage / correction form."""
+
+    read_roles = STOCK_ROLES
+    write_roles = STOCK_ROLES
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        site, picker = site_or_picker(self, "stock.index")
+        if picker is not None:
+            return picker
+        rows = stock.balances(site)
+        form = MovementForm(data={"kind": request.args.get("kind", "restock"),
+                                  "product": request.args.get("product", type=int)})
+        form.product.choices = [(p.id, f"{p.name} ({qty} {p.unit})") for p, qty in rows]
+        status = 200
+        if request.method == "POST":
+            if form.validate_on_submit() and self._apply(site, form):
+                db.session.commit()
+                flash(_l("Stock updated."), "success")
+                return redirect(url_for(".index"))
+            db.session.rollback()
+            status = 400
+            rows = stock.balances(site)
+        return self.render("consumables/stock.html", site=site, rows=rows, form=form,
+                           page_title=_l("Drinks and snacks stock")), status
+
+    def _apply(self, site, form):
+        product = stock.product_of_site(site, form.product.data)
+        if product is None:
+            form.product.errors = [_l("Choose a product of this site.")]
+            return False
+        kind, qty, reason = form.kind.data, form.quantity.data, (form.reason.data or "").strip()
+        try:
+            if kind == "restock":
+                stock.restock(site, product, qty, current_user, reason=reason)
+            elif kind == "wastage":
+                stock.record_wastage(site, product, qty, current_user, reason=reason)
+            else:
+                stock.correct_count(site, product, qty, current_user, reason=reason)
+        except stock.StockError as exc:
+            getattr(form, exc.field if exc.field in ("product", "quantity", "reason") else "quantity").errors = [
+                exc.message]
+            return False
+        return True
+
+
+class TallyView(PortalView):
+    """The 17:50 tally of the chosen site and day."""
+
+    read_roles = STOCK_ROLES
+    write_roles = STOCK_ROLES
+
+    @expose("/")
+    def index(self):
+        site, picker = site_or_picker(self, "tally.index")
+        if picker is not None:
+            return picker
+        return self._page(site, self._day(site))
+
+    @expose("/close", methods=("POST",))
+    def close(self):
+        site, picker = site_or_picker(self, "tally.index")
+        if picker is not None:
+            return picker
+        day = self._day(site, request.form.get("day"))
+        counts = {key[len("count_"):]: value.strip() for key, value in request.form.items() if key.startswith("count_")}
+        try:
+            tally.close_tally(site, day, counts, current_user)
+        except tally.TallyError as exc:
+            db.session.rollback()
+            return self._page(site, day, error=exc.message, errors=exc.errors, entered=counts), 400
+        db.session.commit()
+        flash(_l("The tally of %(day)s is closed.", day=day.isoformat()), "success")
+        return redirect(url_for("today.index") if day == visits.site_today(site) else url_for(".index", day=day))
+
+    @expose("/missing")
+    def missing(self):
+        if current_user.role not in SUPERVISOR_ROLES:
+            abort(403)
+        return self.render("consumables/tally_missing.html", missing=tally.tally_missing(my_sites()),
+                           page_title=_l("Tallies missing"))
+
+    def _day(self, site, raw=None):
+        raw = raw if raw is not None else request.args.get("day")
+        today = visits.site_today(site)
+        if not raw:
+            return today
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            abort(404)
+        if day > today:
+            abort(404)
+        return day
+
+    def _page(self, site, day, error=None, errors=None, entered=None):
+        figures = tally.compute_tally(site, day)
+        return self.render("consumables/tally.html", site=site, day=day, figures=figures, error=error,
+                           errors=errors or {}, entered=entered or {}, due=tally.tally_time_passed(site, day),
+                           today=visits.site_today(site), can_close=self.can_write(),
+                           is_supervisor=current_user.role in SUPERVISOR_ROLES,
+                           page_title=_l("Daily tally %(day)s", day=day.isoformat()))
+
+
+def register(admin):
+    category = _l("Drinks and snacks")
+    admin.add_view(StockView(name=_l("Stock"), endpoint="stock", url="/stock", category=category))
+    admin.add_view(TallyView(name=_l("Daily tally"), endpoint="tally", url="/tally", category=category))
+    admin.add_view(ProductView(Product, name=_l("Products"), endpoint="product", url="/product", category=category))
+    admin.add_view(StockMovementView(StockMovement, name=_l("Stock ledger"), endpoint="stockmovement",
+                                     url="/stockmovement", category=category))

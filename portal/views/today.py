@@ -1,0 +1,129 @@
+"""The Today page: the clerk's landing page for her site — what is due now, open visits,
+low stock, and every section other domains registered (``portal.services.today``).
+
+Also the site choice shared by the site-bound pages (Today, visit log, stock, tally): a
+user with one site works there; a user with several picks one and the session remembers it.
+"""
+from flask import abort, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import DIRECTIONS, Site
+from portal.services import stock, tally, today, visits
+from portal.views.auth import safe_next
+from portal.views.base import PortalView, expose
+from portal.views.home import set_landing
+
+SESSION_KEY = "site_id"
+TODAY_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
+STOCK_ROLES = frozenset({"admin", "supervisor", "clerk"})
+
+DIRECTION_LABELS = {
+    "main_gate": _l("Main gate"),
+    "east_gate": _l("East gate"),
+    "west_gate": _l("West gate"),
+    "parking": _l("Car park"),
+    "show_unit": _l("To the show unit"),
+    "other": _l("Other"),
+}
+
+
+# ---------------------------------------------------------------- the chosen site
+
+def my_sites():
+    """Active sites of the current user (the scope filters the query)."""
+    return db.session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(500)).all()
+
+
+def chosen_site(sites=None):
+    """The site the user works on now, or None when he has several and has not picked one."""
+    sites = my_sites() if sites is None else sites
+    wanted = session.get(SESSION_KEY)
+    for site in sites:
+        if site.id == wanted:
+            return site
+    return sites[0] if len(sites) == 1 else None
+
+
+def site_or_picker(view, template_endpoint):
+    """(site, None) or (None, response showing the site picker)."""
+    sites = my_sites()
+    site = chosen_site(sites)
+    if site is not None:
+        return site, None
+    return None, view.render("today/pick_site.html", sites=sites, next_url=url_for(template_endpoint),
+                             page_title=_l("Choose your site"))
+
+
+# ---------------------------------------------------------------- sections of this domain
+
+def _open_visits_section(site, day, user):
+    return {"site": site, "visits": visits.open_visits(site), "can_serve": user.role in STOCK_ROLES,
+            "directions": DIRECTIONS}
+
+
+def _tally_section(site, day, user):
+    closed = tally.closed_tally(site, day)
+    figures = tally.compute_tally(site, day) if closed is not None else None
+    return {"site": site, "day": day, "due": tally.tally_time_passed(site, day), "closed": closed,
+            "figures": figures, "tally_time": site.tally_time}
+
+
+def _low_stock_section(site, day, user):
+    return {"site": site, "items": stock.low_stock(site)}
+
+
+def _tallies_missing_section(site, day, user):
+    # The supervisor's view across all his sites, not only the one picked.
+    return {"missing": tally.tally_missing(my_sites())}
+
+
+def register_sections():
+    today.register_section("visits.open", 30, _open_visits_section, "today/_open_visits.html")
+    today.register_section("consumables.tally", 80, _tally_section, "today/_tally.html", roles=STOCK_ROLES)
+    today.register_section("consumables.low_stock", 60, _low_stock_section, "today/_low_stock.html",
+                           roles=STOCK_ROLES)
+    today.register_section("consumables.tallies_missing", 85, _tallies_missing_section, "today/_tallies_missing.html",
+                           roles=("admin", "supervisor"))
+
+
+# ---------------------------------------------------------------- the page
+
+class TodayView(PortalView):
+    read_roles = TODAY_ROLES
+
+    @expose("/")
+    def index(self):
+        site, picker = site_or_picker(self, "today.index")
+        if picker is not None:
+            return picker
+        day = visits.site_today(site)
+        sections = today.sections_for(site, day, current_user)
+        return self.render("today/index.html", site=site, day=day, now=visits.site_now(site),
+                           sections=sections, several_sites=len(my_sites()) > 1,
+                           page_title=_l("Today at %(site)s", site=site.name))
+
+    @expose("/site", methods=("POST",))
+    def pick_site(self):
+        try:
+            site_id = int(request.form.get("site_id", ""))
+        except ValueError:
+            abort(404)
+        if not any(s.id == site_id for s in my_sites()):
+            abort(404)
+        session[SESSION_KEY] = site_id
+        return redirect(safe_next(request.form.get("next")) or url_for("today.index"))
+
+    @expose("/switch")
+    def switch(self):
+        return self.render("today/pick_site.html", sites=my_sites(),
+                           next_url=safe_next(request.args.get("next")) or url_for("today.index"),
+                           page_title=_l("Choose your site"))
+
+
+def register(admin):
+    admin.add_view(TodayView(name=_l("Today"), endpoint="today", url="/today"))
+    register_sections()
+    set_landing("clerk", "today.index")

@@ -1,0 +1,244 @@
+"""The visit log (arrive / left now in one or two taps), serving drinks to a visit, and the
+visit records list (details, salesperson, show unit, notes)."""
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from flask_admin.form.fields import DateTimeField
+from wtforms import SelectField
+from wtforms.validators import Optional, ValidationError
+
+from portal.extensions import db
+from portal.models import DIRECTIONS, ShowUnit, Site, StaffMember, Visit
+from portal.services import stock, visits
+from portal.views.auth import safe_next
+from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
+from portal.views.home import set_landing
+from portal.views.labels import yes_no
+from portal.views.today import DIRECTION_LABELS, STOCK_ROLES, my_sites, site_or_picker
+
+WRITE_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
+# The arrival grid: adults × children; "4+" records 4 and the exact number is set in the details.
+ADULT_PRESETS = (1, 2, 3, 4)
+CHILD_PRESETS = (0, 1, 2)
+SERVE_PRESETS = (1, 2, 3)
+
+
+def site_time(value, site, fmt="%H:%M"):
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(site.timezone or "Asia/Shanghai")).strftime(fmt)
+
+
+def direction_label(code):
+    return DIRECTION_LABELS.get(code, code or "")
+
+
+LOCAL_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def _from_site_time(value, site):
+    """A form's naive site-local datetime as an aware one (aware values pass unchanged)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=visits.site_zone(site))
+
+
+def known_choice(form, field):
+    """A submitted id that is not among the (scoped) choices is an error, not a silent blank."""
+    raw = [v for v in (field.raw_data or []) if v not in ("", "__None")]
+    if raw and field.data is None:
+        raise ValidationError(_l("Choose from the list."))
+
+
+def _hosted_filter():
+    return Visit.salesperson_id.in_(select(StaffMember.id).where(StaffMember.user_id == current_user.id))
+
+
+class VisitLogView(PortalView):
+    read_roles = WRITE_ROLES | {"sales"}
+    write_roles = WRITE_ROLES
+
+    @expose("/")
+    def index(self):
+        if current_user.role == "sales":
+            # Who is in the office now is everyone's business on the site; details only of his own.
+            in_office = [v for site in my_sites() for v in visits.open_visits(site)]
+            return self.render("visits/mine.html", visits=visits.hosted_by(current_user), in_office=in_office,
+                               page_title=_l("Visits"))
+        site, picker = site_or_picker(self, "visits.index")
+        if picker is not None:
+            return picker
+        day = visits.site_today(site)
+        return self.render("visits/log.html", site=site, day=day, open_visits=visits.open_visits(site),
+                           left_today=visits.visits_of_day(site, day, only_left=True),
+                           adult_presets=ADULT_PRESETS, child_presets=CHILD_PRESETS, directions=DIRECTIONS,
+                           can_serve=current_user.role in STOCK_ROLES, page_title=_l("Visit log"))
+
+    @expose("/arrive", methods=("POST",))
+    def arrive(self):
+        self._require_write()
+        site, picker = site_or_picker(self, "visits.index")
+        if picker is not None:
+            return picker
+        adults, _, children = (request.form.get("party") or "").partition(":")
+        try:
+            visit = visits.record_arrival(site, adults, children, user=current_user)
+        except visits.VisitError as exc:
+            return self._refused(exc)
+        db.session.commit()
+        flash(_l("Arrival recorded: %(n)s people at %(time)s.", n=visit.headcount,
+                 time=site_time(visit.arrived_at, site)), "success")
+        return redirect(safe_next(request.form.get("next")) or url_for(".index"))
+
+    @expose("/depart", methods=("POST",))
+    def depart(self):
+        self._require_write()
+        visit = get_or_404(Visit, request.form.get("id"))
+        try:
+            visits.record_departure(visit, request.form.get("direction") or None, user=current_user)
+        except visits.VisitError as exc:
+            return self._refused(exc)
+        db.session.commit()
+        flash(_l("Departure recorded."), "success")
+        return redirect(safe_next(request.form.get("next")) or url_for(".index"))
+
+    @expose("/serve", methods=("GET", "POST"))
+    def serve_view(self):
+        if current_user.role not in STOCK_ROLES:
+            abort(403)
+        visit = get_or_404(Visit, request.values.get("id"))
+        error, status = None, 200
+        if request.method == "POST":
+            product = stock.product_of_site(visit.site, request.form.get("product"))
+            try:
+                if product is None:
+                    raise stock.StockError(_l("Choose a product of this site."), "product")
+                line = stock.serve(visit, product, request.form.get("quantity"), user=current_user)
+            except stock.StockError as exc:
+                db.session.rollback()
+                error, status = exc.message, 400
+            else:
+                db.session.commit()
+                flash(_l("Served %(name)s × %(n)s.", name=line.product.name, n=line.quantity), "success")
+                return redirect(safe_next(request.form.get("next")) or url_for("today.index"))
+        next_url = safe_next(request.values.get("next")) or url_for("today.index")
+        return self.render("visits/serve.html", visit=visit, site=visit.site, error=error,
+                           products=stock.balances(visit.site), presets=SERVE_PRESETS, next_url=next_url,
+                           page_title=_l("Serve drinks and snacks")), status
+
+    def _refused(self, exc):
+        """The visit log again with the reason on top, answered with 400 (nothing was written)."""
+        db.session.rollback()
+        flash(exc.message, "error")
+        return self.index(), 400
+
+    def _require_write(self):
+        if not self.can_write():
+            abort(403)
+
+
+class VisitView(ScopedModelView):
+    """Every visit record; salespeople see only the visits they hosted."""
+
+    read_roles = WRITE_ROLES | {"sales"}
+    write_roles = WRITE_ROLES
+    column_list = ("arrived_at", "site", "adults", "children", "salesperson", "show_unit", "shuttle_used",
+                   "left_at", "departure_direction")
+    column_details_list = ("site", "arrived_at", "left_at", "adults", "children", "salesperson", "show_unit",
+                           "shuttle_used", "departure_direction", "notes", "consumption_lines", "created_at")
+    column_export_list = ("site", "arrived_at", "left_at", "adults", "children", "salesperson", "show_unit",
+                          "shuttle_used", "departure_direction", "notes")
+    form_columns = ("site", "arrived_at", "left_at", "adults", "children", "salesperson", "show_unit",
+                    "shuttle_used", "departure_direction", "notes")
+    column_select_related_list = (Visit.site, Visit.salesperson, Visit.show_unit)
+    column_default_sort = ("arrived_at", True)
+    column_sortable_list = ("arrived_at",)
+    column_searchable_list = ("notes",)
+    column_filters = (FilterEqual(Visit.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),)
+    column_labels = {"site": _l("Site"), "arrived_at": _l("Arrived at"), "left_at": _l("Left at"),
+                     "adults": _l("Adults"), "children": _l("Children"), "salesperson": _l("Salesperson"),
+                     "show_unit": _l("Show unit toured"), "shuttle_used": _l("Shuttle used"),
+                     "departure_direction": _l("Departure direction"), "notes": _l("Notes"),
+                     "consumption_lines": _l("Served"), "created_at": _l("Created at")}
+    column_formatters = {
+        "arrived_at": lambda v, c, m, n: site_time(m.arrived_at, m.site, "%Y-%m-%d %H:%M"),
+        "left_at": lambda v, c, m, n: site_time(m.left_at, m.site, "%H:%M") if m.left_at else _l("Still here"),
+        "shuttle_used": yes_no,
+        "departure_direction": lambda v, c, m, n: direction_label(m.departure_direction),
+        "consumption_lines": lambda v, c, m, n: "、".join(str(line) for line in m.consumption_lines),
+    }
+    column_formatters_export = {
+        "arrived_at": lambda v, c, m, n: site_time(m.arrived_at, m.site, "%Y-%m-%d %H:%M"),
+        "left_at": lambda v, c, m, n: site_time(m.left_at, m.site, "%Y-%m-%d %H:%M"),
+        "departure_direction": lambda v, c, m, n: direction_label(m.departure_direction),
+    }
+    # Times are entered in site time (what the guard's watch says) and stored in UTC.
+    form_overrides = {"departure_direction": SelectField, "arrived_at": DateTimeField, "left_at": DateTimeField}
+    form_args = {
+        "arrived_at": {"format": LOCAL_FORMAT, "validators": [Optional()], "label": _l("Arrived at"),
+                       "description": _l("Site time; leave empty for now.")},
+        "left_at": {"format": LOCAL_FORMAT, "validators": [Optional()], "label": _l("Left at"),
+                    "description": _l("Site time; leave empty while the visitors are still here.")},
+        "departure_direction": {"choices": [("", "—")] + [(d, DIRECTION_LABELS[d]) for d in DIRECTIONS],
+                                "label": _l("Departure direction")},
+        "salesperson": {"query_factory": lambda: db.session.query(StaffMember).filter(
+            StaffMember.kind == "sales", StaffMember.active.is_(True)).order_by(StaffMember.name),
+            "validators": [known_choice], "blank_text": "—"},
+        "show_unit": {"query_factory": lambda: db.session.query(ShowUnit).filter(ShowUnit.active.is_(True)),
+                      "validators": [known_choice], "blank_text": "—"},
+    }
+
+    def get_query(self):
+        query = super().get_query()
+        return query.filter(_hosted_filter()) if current_user.role == "sales" else query
+
+    def get_count_query(self):
+        query = super().get_count_query()
+        return query.filter(_hosted_filter()) if current_user.role == "sales" else query
+
+    def get_one(self, id):
+        visit = super().get_one(id)
+        if current_user.role == "sales" and not visits.is_hosted_by(visit, current_user):
+            abort(404)
+        return visit
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if request.method == "GET" and obj is not None:
+            for name in ("arrived_at", "left_at"):
+                value = getattr(obj, name)
+                getattr(form, name).data = visits.site_now(obj.site, value).replace(tzinfo=None) if value else None
+        return form
+
+    def on_model_change(self, form, model, is_created):
+        site = model.site if model.site is not None else db.session.get(Site, model.site_id)
+        model.arrived_at = _from_site_time(model.arrived_at, site) or visits.utcnow()
+        model.left_at = _from_site_time(model.left_at, site)
+        if model.left_at is not None and model.left_at < model.arrived_at:
+            raise ValidationError(_l("A visit cannot leave before it arrived."))
+        site_id = site.id
+        if model.salesperson is not None and model.salesperson.site_id != site_id:
+            raise ValidationError(_l("Choose a salesperson of this site."))
+        if model.show_unit is not None and model.show_unit.site_id != site_id:
+            raise ValidationError(_l("Choose a show unit of this site."))
+        model.departure_direction = model.departure_direction or None
+
+    def delete_model(self, model):
+        # Reports count visits: hide, never remove.
+        model.soft_delete()
+        db.session.commit()
+        return True
+
+
+def register(admin):
+    admin.app.add_template_filter(site_time, "site_time")
+    admin.app.add_template_global(direction_label, "direction_label")
+    admin.add_view(VisitLogView(name=_l("Visit log"), endpoint="visits", url="/visits"))
+    admin.add_view(VisitView(Visit, name=_l("Visit records"), endpoint="visit", url="/visit",
+                             category=_l("Visits")))
+    set_landing("security", "visits.index")
+    set_landing("sales", "visits.index")

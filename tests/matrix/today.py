@@ -1,0 +1,5 @@
+from tests.matrix import page
+
+MATRIX = {
+    "today": page(read="admin supervisor clerk security"),
+}

@@ -5,14 +5,16 @@ from flask_babel import lazy_gettext as _l
 
 # Each domain module exposes ``register(admin)``; the order is the menu order.
 DOMAIN_MODULES = [
-    "portal.views.org",
+    # The working day first …
     "portal.views.today",
     "portal.views.visits",
     "portal.views.consumables",
-    "portal.views.audit",
     "portal.views.repairs",
     "portal.views.damage",
     "portal.views.photos",
+    # … then organisation and oversight.
+    "portal.views.org",
+    "portal.views.audit",
 ]
 
 

@@ -7,3 +7,14 @@ __all__ = [
     "AuditEvent", "SiteScopedMixin", "SoftDeleteMixin", "TimestampMixin", "UTCDateTime", "utcnow",
     "ROLES", "STAFF_KINDS", "Region", "ShowUnit", "Site", "StaffMember", "User", "user_region", "user_site",
 ]
+from portal.models.roster import POSTS, Shift  # noqa: E402
+from portal.models.handover import HandoverComment, HandoverEntry, HandoverItem  # noqa: E402
+from portal.models.cleaning import CleaningArea, CleaningInspection, CleaningIssue, CleaningResult  # noqa: E402
+from portal.models.grooming import GROOMING_POINTS, GroomingInspection, GroomingResult  # noqa: E402
+from portal.models.breaks import BreakLog  # noqa: E402
+
+__all__ += [
+    "POSTS", "Shift", "HandoverComment", "HandoverEntry", "HandoverItem",
+    "CleaningArea", "CleaningInspection", "CleaningIssue", "CleaningResult",
+    "GROOMING_POINTS", "GroomingInspection", "GroomingResult", "BreakLog",
+]

@@ -41,6 +41,9 @@ EXTRA_STAFF = {
 }
 
 SEEDERS = []
+from portal.services import demo_handover  # noqa: E402
+
+SEEDERS.append(demo_handover.seed)
 
 
 def seed_org():

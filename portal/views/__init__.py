@@ -7,6 +7,11 @@ from flask_babel import lazy_gettext as _l
 DOMAIN_MODULES = [
     "portal.views.org",
     "portal.views.audit",
+    "portal.views.roster",
+    "portal.views.handover",
+    "portal.views.cleaning",
+    "portal.views.grooming",
+    "portal.views.breaks",
 ]
 
 

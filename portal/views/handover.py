@@ -74,7 +74,7 @@ class HandoverBookView(PortalView):
         form, shifts = _entry_form(site, request.form)
         if not form.validate():
             return self.index(form=form, status=400)
-        entry = handover.write_entry(site, current_user, form.text.data, form.items.data.splitlines(),
+        entry = handover.write_entry(site, current_user, form.text.data, (form.items.data or "").splitlines(),
                                      post=form.post.data, outgoing_shift=shifts.get(form.outgoing_shift.data),
                                      incoming_shift=shifts.get(form.incoming_shift.data))
         db.session.commit()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import CleaningArea, CleaningInspection, CleaningIssue, Site, StaffMember, utcnow
+from portal.models import CleaningArea, CleaningInspection, CleaningIssue, CleaningResult, Site, StaffMember, utcnow
 from portal.services import cleaning
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
 from portal.views.roster import chosen_site, local, scoped_sites
@@ -49,7 +49,7 @@ class CleaningView(PortalView):
             .order_by(CleaningIssue.due_at).limit(100)).all()
         inspections = db.session.scalars(
             select(CleaningInspection).options(joinedload(CleaningInspection.inspector),
-                                               joinedload(CleaningInspection.results))
+                                               joinedload(CleaningInspection.results).joinedload(CleaningResult.area))
             .where(CleaningInspection.site_id == site.id).order_by(CleaningInspection.inspected_at.desc()).limit(10)
         ).unique().all()
         body = self.render("cleaning/index.html", site=site, sites=sites, issues=issues, inspections=inspections,

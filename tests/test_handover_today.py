@@ -1,0 +1,33 @@
+"""The Today sections this domain registers (rendered on the clerk's and security's landing page)."""
+from flask import render_template
+
+from portal.models import utcnow
+from portal.services import cleaning, handover
+from portal.services.today import sections_for
+from tests.handover_helpers import site, staff, user
+
+
+def test_sections_put_unsigned_handover_first_and_render(app, dbs):
+    where = site(dbs, "SZ01")
+    handover.write_entry(where, user(dbs, "guard_sz01"), "夜班：大门感应门偶尔不开", ["继续观察感应门"])
+    areas = cleaning.ensure_default_areas(where)
+    cleaning.inspect(where, user(dbs, "guard_sz01"), [(areas[0], False, "地面有水渍")],
+                     cleaner=staff(dbs, "SZ01", kind="cleaner"), due_at=utcnow())
+    dbs.commit()
+    clerk = user(dbs, "clerk_sz01")
+    sections = sections_for(where, utcnow().date(), clerk)
+    keys = [s.key for s, _ in sections]
+    assert keys[0] == "handover" and {"on_duty", "cleaning", "breaks"} <= set(keys)
+    with app.test_request_context("/"):
+        html = {s.key: render_template(s.template, data=data) for s, data in sections}
+    assert "夜班：大门感应门偶尔不开" in html["handover"] and "/handover/sign/" in html["handover"]
+    assert "已逾期" in html["cleaning"] and "地面有水渍" in html["cleaning"]
+    assert 'id="start-break"' in html["breaks"]
+    # The author sees her entry but no sign button on it.
+    guard_sections = dict((s.key, d) for s, d in sections_for(where, utcnow().date(), user(dbs, "guard_sz01")))
+    with app.test_request_context("/"):
+        guard_html = render_template("handover/_today.html", data=guard_sections["handover"])
+    assert "/handover/sign/" not in guard_html
+    # Sales has no Today sections of this domain.
+    assert not [s for s, _ in sections_for(where, utcnow().date(), user(dbs, "sales_sz01"))
+                if s.key in ("handover", "cleaning")]

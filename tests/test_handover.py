@@ -156,11 +156,16 @@ def test_no_role_can_change_a_signed_entry_through_any_route(login, app, usernam
     assert c.post(f"/handover/sign/{entry_id}").status_code in (400, 403)
     assert _load(app, entry_id) == before
     assert before[1] is not None and before[2] is None
+    # The list offers no way to edit it either.
+    listing = c.get("/handover_entry/").get_data(as_text=True)
+    assert f"/handover_entry/edit/?id={entry_id}" not in listing and f'data-pk="{entry_id}"' not in listing
 
 
 def test_unsigned_entry_can_be_corrected_inline(login, app):
     entry_id = _arrange(app)
-    resp = login("clerk_sz01").post("/handover_entry/ajax/update/", {"list_form_pk": entry_id, "text": "更正后的内容"})
+    clerk = login("clerk_sz01")
+    assert f'data-pk="{entry_id}"' in clerk.get("/handover_entry/").get_data(as_text=True)
+    resp = clerk.post("/handover_entry/ajax/update/", {"list_form_pk": entry_id, "text": "更正后的内容"})
     assert resp.status_code == 200
     assert _load(app, entry_id)[0] == "更正后的内容"
 

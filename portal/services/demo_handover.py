@@ -51,15 +51,14 @@ def _seed_site(site, today, days):
     clerk_user = clerks[0].user if clerks and clerks[0].user else None
     guard_user = guards[0].user if guards and guards[0].user else None
     sup = _user("sup_south") if site.region and site.region.code == "SOUTH" else _user("admin")
-    first = today - timedelta(days=days - 1)
-    for i in range(days + 1):  # the past days and tomorrow
+    first = today - timedelta(days=days)
+    for i in range(days + 2):  # the past days, today and tomorrow
         day = first + timedelta(days=i)
         for post, people in (("reception", clerks), ("door", guards)):
             if people:
-                # The morning shift ends at 13:30 and the late one starts at 14:00: a gap worth seeing.
-                roster.plan(site, post, people[0], _at(site, day, 8, 30), _at(site, day, 13, 30))
-                roster.plan(site, post, people[-1] if len(people) > 1 else people[0],
-                            _at(site, day, 14), _at(site, day, 18, 30))
+                # On Sundays the door post closes at 13:00: a gap the supervisor should see.
+                end = _at(site, day, 13) if post == "door" and day.weekday() == 6 else _at(site, day, 18, 30)
+                roster.plan(site, post, people[0], _at(site, day, 8, 30), end)
     db.session.flush()
     writers = [u for u in (clerk_user, guard_user) if u] or [sup]
     areas = cleaning.ensure_default_areas(site)
@@ -68,6 +67,8 @@ def _seed_site(site, today, days):
         author = writers[i % len(writers)]
         signer = writers[(i + 1) % len(writers)] if len(writers) > 1 else sup
         text, items = HANDOVER_TEXTS[i % len(HANDOVER_TEXTS)]
+        if i == days - 1:
+            items = items or ["明早 10:00 团购客户 8 人到访，提前备好茶水"]
         entry = handover.write_entry(site, author, text, items, post="reception", at=_at(site, day, 18))
         db.session.flush()
         if i < days - 1:  # the last evening's entry waits for the next shift

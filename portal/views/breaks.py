@@ -1,5 +1,5 @@
 """Breaks: one tap to start or end one's own break; the supervisor's day view per person."""
-from datetime import date
+from datetime import date, timedelta
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -33,7 +33,7 @@ class BreaksView(PortalView):
             except ValueError:
                 day = site_today(site)
             context.update(sites=sites, site=site, day=day, per_person=breaks.breaks_per_day(site, day),
-                           extra_args={"day": day.isoformat()})
+                           one_day=timedelta(days=1))
         return self.render("breaks/index.html", **context)
 
     @expose("/start", methods=("POST",))

@@ -151,6 +151,7 @@ class HandoverEntryView(ScopedModelView):
     read_roles = BOOK_ROLES
     write_roles = BOOK_ROLES
     _creatable = False  # entries are written in the book, with their items
+    list_template = "handover/entry_list.html"
     column_list = ("site", "post", "written_at", "author", "text", "signed_at")
     column_details_list = ("site", "post", "written_at", "author", "outgoing_shift", "incoming_shift", "text",
                            "items", "signed_at", "comments")

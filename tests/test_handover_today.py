@@ -31,3 +31,22 @@ def test_sections_put_unsigned_handover_first_and_render(app, dbs):
     # Sales has no Today sections of this domain.
     assert not [s for s, _ in sections_for(where, utcnow().date(), user(dbs, "sales_sz01"))
                 if s.key in ("handover", "cleaning")]
+
+
+def test_demo_week_for_sz01_is_complete_and_idempotent(app, dbs):
+    from sqlalchemy import func, select
+
+    from portal.models import BreakLog, CleaningInspection, GroomingInspection, HandoverEntry, Shift
+    from portal.services import demo
+
+    demo.seed_demo()
+    counts = lambda: {m.__name__: dbs.scalar(select(func.count()).select_from(m).where(m.site_id == site(dbs, "SZ01").id))  # noqa: E731
+                      for m in (Shift, HandoverEntry, CleaningInspection, GroomingInspection, BreakLog)}
+    first = counts()
+    assert first["HandoverEntry"] == 7 and first["CleaningInspection"] == 7 and first["Shift"] >= 14
+    assert first["GroomingInspection"] >= 2 and first["BreakLog"] >= 7
+    demo.seed_demo()
+    assert counts() == first
+    unsigned = dbs.scalars(select(HandoverEntry).where(HandoverEntry.signed_at.is_(None),
+                                                       HandoverEntry.site_id == site(dbs, "SZ01").id)).all()
+    assert len(unsigned) == 1 and unsigned[0].items

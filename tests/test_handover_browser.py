@@ -84,7 +84,7 @@ def test_screenshots_of_every_page_with_a_week_of_demo_data(page, live_server, a
         demo.seed_demo()
         db.session.remove()
     pages = {
-        "sup_south": ["/roster/", "/shift/", "/handover/", "/handover_entry/", "/cleaning/", "/cleaning_issue/",
+        "sup_south": ["/roster/", "/shift/", "/shift/new/", "/handover/", "/handover_entry/", "/cleaning/", "/cleaning_issue/",
                       "/cleaning_area/", "/grooming/", "/breaks/"],
         "clerk_sz01": ["/handover/", "/cleaning/", "/breaks/", "/roster/"],
     }

@@ -212,7 +212,7 @@ class HandoverEntryView(ScopedModelView):
 
 
 def register(admin):
-    group = _l("Shifts")
+    group = _l("Shifts and handover")
     admin.add_view(HandoverBookView(name=_l("Handover book"), category=group, endpoint="handover", url="/handover"))
     admin.add_view(HandoverEntryView(HandoverEntry, name=_l("Handover entries"), category=group,
                                      endpoint="handover_entry"))

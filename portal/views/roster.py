@@ -123,9 +123,9 @@ class ShiftView(ScopedModelView):
     column_formatters_export = column_formatters
     form_overrides = {"post": SelectField, "starts_at": DateTimeField, "ends_at": DateTimeField}
     form_args = {"post": {"choices": list(POST_LABELS.items())},
-                 "starts_at": {"description": _l("Site-local time"), "format": "%Y-%m-%d %H:%M",
+                 "starts_at": {"description": _l("Site-local time, e.g. 2026-12-01 09:00"), "format": "%Y-%m-%d %H:%M",
                                "validators": [DataRequired()]},
-                 "ends_at": {"description": _l("Site-local time"), "format": "%Y-%m-%d %H:%M",
+                 "ends_at": {"description": _l("Site-local time, e.g. 2026-12-01 09:00"), "format": "%Y-%m-%d %H:%M",
                              "validators": [DataRequired()]}}
 
     def on_model_change(self, form, model, is_created):
@@ -153,7 +153,7 @@ class ShiftView(ScopedModelView):
 
 
 def register(admin):
-    group = _l("Shifts")
+    group = _l("Shifts and handover")
     admin.add_view(RosterView(name=_l("Roster"), category=group, endpoint="roster", url="/roster"))
     admin.add_view(ShiftView(Shift, name=_l("Shifts"), category=group, endpoint="shift"))
     from portal.services.today import register_section

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.models import CleaningIssue, utcnow
+from portal.models import AuditEvent, CleaningIssue, User, utcnow
 from portal.services import cleaning
 from tests.handover_helpers import site, staff, system_session, user
 from tests.querycount import count_queries
@@ -100,6 +100,12 @@ def test_routes_follow_the_state_machine_and_roles(app, login):
     assert guard.post(f"{url}/fix").status_code == 302
     assert sup.post(f"{url}/verify").status_code == 302
     assert _status(app, issue_id) == ("verified", 1)
+    with system_session(app) as s:
+        trail = s.execute(select(AuditEvent.action, User.username).join(User, AuditEvent.user_id == User.id)
+                          .where(AuditEvent.object_type == "CleaningIssue", AuditEvent.object_id == issue_id)
+                          .order_by(AuditEvent.id)).all()
+    assert [tuple(t) for t in trail] == [("status", "clerk_sz01"), ("status", "guard_sz01"), ("status", "guard_sz01"),
+                                          ("status", "sup_south"), ("verify", "sup_south")]
     assert clerk.post(f"{url}/nonsense").status_code == 404
     assert clerk.post(f"{url}/fix", csrf=False).status_code == 400
 

@@ -59,6 +59,9 @@ def test_carry_forward_keeps_the_chain_across_three_shifts(dbs):
     assert handover.item_history(second.items[0]) == chain
     with pytest.raises(handover.HandoverError):
         handover.carry_forward(second.items[0], user(dbs, "clerk_sz01"))
+    actions = dbs.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "HandoverItem",
+                                                          AuditEvent.action.in_(("carry", "close")))).all()
+    assert sorted(actions) == ["carry", "close"]
 
 
 def test_close_needs_a_note(dbs):
@@ -84,6 +87,15 @@ def test_signed_entry_is_read_only_in_the_model_layer(dbs):
     dbs.rollback()
     item = dbs.get(HandoverEntry, entry.id).items[0]
     item.text = "别的事项"
+    with pytest.raises(handover.SignedEntryLocked):
+        dbs.flush()
+    dbs.rollback()
+    dbs.get(HandoverEntry, entry.id).items.append(HandoverItem(site_id=entry.site_id, text="后加的事项"))
+    with pytest.raises(handover.SignedEntryLocked):
+        dbs.flush()
+    dbs.rollback()
+    unsign = dbs.get(HandoverEntry, entry.id)
+    unsign.signed_at = None
     with pytest.raises(handover.SignedEntryLocked):
         dbs.flush()
     dbs.rollback()

@@ -58,6 +58,11 @@ def _refuse_changes_to_signed(session, flush_context, instances):
             changed = {c.key for c in state.mapper.column_attrs if state.attrs[c.key].history.has_changes()}
             if changed - ITEM_WORKFLOW_FIELDS and _item_entry_signed(session, obj):
                 raise SignedEntryLocked(_l("This entry is signed and can no longer be changed; add a comment instead."))
+    for obj in session.new:
+        # Adding an item to a signed entry changes it too.
+        if isinstance(obj, HandoverItem) and obj.entry is not None and obj.entry.signed_at is not None \
+                and obj.entry.id is not None and _was_signed(obj.entry):
+            raise SignedEntryLocked(_l("This entry is signed and can no longer be changed; add a comment instead."))
     for obj in session.deleted:
         if isinstance(obj, HandoverEntry) and _was_signed(obj):
             raise SignedEntryLocked(_l("A signed entry cannot be deleted."))

@@ -74,3 +74,13 @@ def test_grooming_page_query_count_is_constant(app, login):
     with count_queries(app) as many:
         assert c.get("/grooming/").status_code == 200
     assert many.count == few.count and many.count <= 15
+
+
+def test_history_per_site(app, login):
+    with system_session(app) as s:
+        _inspect(s, "SZ01", failed=())
+        _inspect(s, "SZ02", failed=("makeup", "hair"))
+        sz02 = site(s, "SZ02").id
+    page = login("sup_south").get(f"/grooming/?site={sz02}").get_data(as_text=True)
+    table = page[page.index("grooming-recent"):]
+    assert "张丽娜" in table and "李晓梅" not in table.split("</table>")[0]

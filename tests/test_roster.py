@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from portal.models import Shift
 from portal.services import roster
 from tests.handover_helpers import local, monday_of, site, staff, system_session
+from tests.querycount import count_queries
 
 MONDAY = monday_of(date(2026, 11, 16))
 
@@ -98,3 +99,25 @@ def test_shift_form_takes_site_local_times_and_refuses_bad_input(app, login):
     login("clerk_sz01").post("/shift/new/", {**form, "starts_at": "2026-12-02 09:00", "ends_at": "2026-12-02 18:00"})
     with system_session(app) as s:
         assert s.scalar(select(func.count()).select_from(Shift)) == 1
+
+
+def test_week_and_breaks_pages_have_a_constant_number_of_queries(app, login):
+    from portal.models import BreakLog
+
+    sup = login("sup_south")
+    with system_session(app) as s:
+        site_id = site(s, "SZ01").id
+    urls = (f"/roster/?site={site_id}&week={MONDAY.isoformat()}", f"/breaks/?site={site_id}&day={MONDAY.isoformat()}")
+    with count_queries(app) as few:
+        for url in urls:
+            sup.get(url)
+    with system_session(app) as s:
+        _plan_week(s)
+        for n, person in enumerate((staff(s, "SZ01", kind="clerk"), staff(s, "SZ01", kind="security"))):
+            for k in range(4):
+                start = local(MONDAY, 10 + k, 5 * n)
+                s.add(BreakLog(site_id=site_id, staff_member=person, started_at=start, ended_at=start + timedelta(minutes=9 + k)))
+    with count_queries(app) as many:
+        for url in urls:
+            assert sup.get(url).status_code == 200
+    assert many.count == few.count, "\n".join(many.statements)

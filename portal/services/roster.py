@@ -56,7 +56,9 @@ def week_start(site, day):
 
 
 def shifts_between(site, start, end):
-    stmt = (select(Shift).where(Shift.site_id == site.id, Shift.starts_at >= start, Shift.starts_at < end)
+    from sqlalchemy.orm import joinedload
+
+    stmt = (select(Shift).options(joinedload(Shift.staff_member)).where(Shift.site_id == site.id, Shift.starts_at >= start, Shift.starts_at < end)
             .order_by(Shift.starts_at, Shift.post))
     return db.session.scalars(stmt).all()
 

@@ -22,16 +22,20 @@ class GroomingView(PortalView):
     def index(self):
         sites = scoped_sites()
         averages = grooming.average_scores()
-        recent = db.session.scalars(
-            select(GroomingInspection).options(joinedload(GroomingInspection.staff_member),
-                                               joinedload(GroomingInspection.site),
-                                               joinedload(GroomingInspection.inspector))
-            .order_by(GroomingInspection.inspected_at.desc()).limit(30)).all()
+        # ?site= narrows the history to one site (an id outside the scope simply finds nothing).
+        only_site = request.args.get("site", type=int)
+        stmt = (select(GroomingInspection).options(joinedload(GroomingInspection.staff_member),
+                                                   joinedload(GroomingInspection.site),
+                                                   joinedload(GroomingInspection.inspector))
+                .order_by(GroomingInspection.inspected_at.desc()).limit(30))
+        if only_site:
+            stmt = stmt.where(GroomingInspection.site_id == only_site)
+        recent = db.session.scalars(stmt).all()
         people = db.session.scalars(select(StaffMember).options(joinedload(StaffMember.site)).where(
             StaffMember.kind.in_(INSPECTED_KINDS), StaffMember.active.is_(True))
             .order_by(StaffMember.site_id, StaffMember.name)).all()
         return self.render("grooming/index.html", sites=sites, averages=averages, recent=recent, people=people,
-                           local=local)
+                           local=local, only_site=only_site)
 
     @expose("/inspect/<staff_id>", methods=("GET", "POST"))
     def inspect(self, staff_id):

@@ -161,3 +161,15 @@ def test_cleaning_page_query_count_is_constant(app, login):
     with count_queries(app) as many:
         assert c.get("/cleaning/").status_code == 200
     assert many.count == few.count and many.count <= 20, "\n".join(many.statements[len(few.statements) - 3:])
+
+
+def test_every_site_starts_with_the_standard_areas_and_the_form_never_writes(app, login):
+    with system_session(app) as s:
+        names = [a.name for a in cleaning.areas_of(site(s, "SH02"))]
+    assert names == ["Floor", "Glass", "Decorations", "Restroom", "Outdoor", "Slippers"]
+    from tests.querycount import count_queries as cq
+
+    c = login("clerk_sz01")
+    with cq(app) as q:
+        assert c.get("/cleaning/inspect").status_code == 200
+    assert not [st for st in q.statements if st.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]

@@ -288,6 +288,12 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_handover_item_status'), ['status'], unique=False)
 
     # ### end Alembic commands ###
+    # Existing sites get the standard cleaning areas (new sites get them on insert).
+    for position, name in enumerate(("Floor", "Glass", "Decorations", "Restroom", "Outdoor", "Slippers")):
+        op.execute(sa.text(
+            "INSERT INTO cleaning_area (site_id, name, position, active, created_at, updated_at) "
+            "SELECT id, :name, :position, :active, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM site"
+        ).bindparams(name=name, position=position, active=True))
 
 
 def downgrade():

@@ -1,12 +1,12 @@
 """Cleaning inspections of a site's areas and the follow-up issues they open."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, event, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime
-from portal.models.org import StaffMember, User
+from portal.models.org import Site, StaffMember, User
 
 DEFAULT_AREAS = ("Floor", "Glass", "Decorations", "Restroom", "Outdoor", "Slippers")
 ISSUE_STATUSES = ("open", "fixed", "verified")
@@ -85,3 +85,15 @@ class CleaningIssue(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
 
     def __str__(self):
         return f"{self.area}: {self.description[:40]}"
+
+
+@event.listens_for(Site, "after_insert")
+def _standard_areas_for_a_new_site(mapper, connection, site):
+    """Every new site starts with the standard areas (its supervisor may change them), so the
+    first inspection needs no set-up step and opening the form never writes."""
+    from portal.models.base import utcnow
+
+    now = utcnow()
+    connection.execute(insert(CleaningArea.__table__), [
+        {"site_id": site.id, "name": name, "position": i, "active": True, "created_at": now, "updated_at": now}
+        for i, name in enumerate(DEFAULT_AREAS)])

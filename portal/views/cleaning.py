@@ -63,8 +63,7 @@ class CleaningView(PortalView):
         if not self.can_write():
             abort(403)
         site = chosen_site()
-        areas = cleaning.ensure_default_areas(site)
-        db.session.commit()
+        areas = cleaning.areas_of(site)
         cleaners = _cleaners(site)
         errors, status = {}, 200
         if request.method == "POST":

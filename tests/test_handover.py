@@ -182,6 +182,23 @@ def test_unsigned_entry_can_be_corrected_inline(login, app):
     assert _load(app, entry_id)[0] == "更正后的内容"
 
 
+def test_only_the_author_or_a_supervisor_corrects_an_unsigned_entry(login, app):
+    entry_id = _arrange(app)  # written by clerk_sz01
+    assert login("guard_sz01").post("/handover_entry/ajax/update/", {"list_form_pk": entry_id, "text": "x"}).status_code == 409
+    assert login("guard_sz01").post(f"/handover_entry/edit/?id={entry_id}", {"text": "x"}).status_code == 400
+    assert _load(app, entry_id)[0] == "今日接待 8 批客户"
+    assert login("sup_south").post(f"/handover_entry/edit/?id={entry_id}", {"text": "主管更正"}).status_code == 302
+    assert _load(app, entry_id)[0] == "主管更正"
+
+
+def test_items_of_a_deleted_entry_are_not_open(login, app):
+    entry_id = _arrange(app)
+    admin = login("admin")
+    admin.post("/handover_entry/delete/", {"id": entry_id, "url": "/handover_entry/"})
+    assert _load(app, entry_id)[2] is not None  # soft-deleted, kept for reports
+    assert "落地灯不亮" not in login("guard_sz01").get("/handover/").get_data(as_text=True)
+
+
 def test_carry_and_close_by_route_and_history_page(login, app):
     entry_id = _arrange(app, signer="guard_sz01")
     item_id = _load(app, entry_id)[4][0]

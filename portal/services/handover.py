@@ -4,8 +4,8 @@
 refuses any change to a signed entry (or to the text of its items) and its deletion.
 """
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import event, inspect, or_, select
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from portal.extensions import db
 from portal.models.base import utcnow
@@ -168,7 +168,18 @@ def unsigned_entries(site, limit=20):
 
 
 def open_items(site, limit=50):
-    stmt = (select(HandoverItem).options(joinedload(HandoverItem.entry))
-            .where(HandoverItem.site_id == site.id, HandoverItem.status == "open")
+    """Open items of the site: on live entries, or carried and waiting for the next entry."""
+    stmt = (select(HandoverItem).outerjoin(HandoverItem.entry).options(contains_eager(HandoverItem.entry))
+            .where(HandoverItem.site_id == site.id, HandoverItem.status == "open",
+                   # The scope hides deleted entries in the join, so a live entry is one that joined.
+                   or_(HandoverItem.entry_id.is_(None), HandoverEntry.id.is_not(None)))
             .order_by(HandoverItem.id).limit(limit))
     return db.session.scalars(stmt).all()
+
+
+def check_correction(entry, user):
+    """An unsigned entry may be corrected by its author or a supervisor; a signed one by nobody."""
+    if entry.is_signed:
+        raise SignedEntryLocked(_l("This entry is signed and can no longer be changed; add a comment instead."))
+    if entry.author_id != user.id and user.role not in ("admin", "supervisor"):
+        raise HandoverError(_l("Only the author or a supervisor corrects an unsigned entry."))

@@ -174,6 +174,9 @@ class HandoverEntryView(ScopedModelView):
                                 "comments": lambda v, c, m, n: "；".join(str(i) for i in m.comments)}
     column_formatters_export = column_formatters
 
+    def on_model_change(self, form, model, is_created):
+        handover.check_correction(model, current_user)
+
     def handle_view_exception(self, exc):
         if isinstance(exc, handover.HandoverError):
             flash(str(exc), "error")

@@ -1,5 +1,6 @@
 """Shift roster (排班): who is on which post of a site, from when to when."""
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,6 +25,7 @@ class Shift(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
     __table_args__ = (Index("ix_shift_site_starts", "site_id", "starts_at"),)
 
     def __str__(self):
-        from portal.services.roster import shift_label
-
-        return shift_label(self)
+        # Shown in the site's own time zone: "李晓梅 11-28 08:30–18:30".
+        tz = ZoneInfo(self.site.timezone if self.site else "Asia/Shanghai")
+        start, end = self.starts_at.astimezone(tz), self.ends_at.astimezone(tz)
+        return f"{self.staff_member} {start:%m-%d %H:%M}–{end:%H:%M}"

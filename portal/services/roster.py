@@ -16,12 +16,6 @@ class RosterError(Exception):
     """A shift that cannot be planned; the message is for the user."""
 
 
-def shift_label(shift):
-    tz = ZoneInfo(shift.site.timezone if shift.site else "Asia/Shanghai")
-    start, end = shift.starts_at.astimezone(tz), shift.ends_at.astimezone(tz)
-    return f"{shift.staff_member} {start:%m-%d %H:%M}–{end:%H:%M}"
-
-
 def site_tz(site):
     return ZoneInfo(site.timezone or "Asia/Shanghai")
 

@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import HandoverEntry, Shift, StaffMember, User, utcnow
+from portal.models import Shift, StaffMember, User, utcnow
 from portal.models.breaks import BreakLog
 from portal.models.grooming import GROOMING_POINTS
 from portal.services import cleaning, grooming, handover, roster
@@ -114,5 +114,3 @@ def _issue_of(result):
     db.session.flush()
     return db.session.scalar(select(CleaningIssue).where(CleaningIssue.result_id == result.id))
 
-
-__all__ = ["HandoverEntry", "seed"]

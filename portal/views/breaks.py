@@ -1,7 +1,7 @@
 """Breaks: one tap to start or end one's own break; the supervisor's day view per person."""
 from datetime import date, timedelta
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -74,5 +74,3 @@ def breaks_section(site, day, user):
         return None
     return {"staff": staff, "current": breaks.open_break(staff), "local": local, "site": site}
 
-
-__all__ = ["abort", "register"]

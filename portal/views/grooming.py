@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import GROOMING_POINTS, GroomingInspection, Site, StaffMember
+from portal.models import GROOMING_POINTS, GroomingInspection, StaffMember
 from portal.services import grooming
 from portal.views.base import PortalView, expose, get_or_404
 from portal.views.roster import local, scoped_sites
@@ -75,5 +75,3 @@ def register(admin):
     admin.add_view(GroomingView(name=_l("Grooming inspections"), category=_l("People"), endpoint="grooming",
                                 url="/grooming"))
 
-
-__all__ = ["Site", "register"]

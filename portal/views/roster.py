@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired
 from wtforms.validators import ValidationError
 
 from portal.extensions import db
-from portal.models import POSTS, Shift, Site, StaffMember, utcnow
+from portal.models import POSTS, Shift, Site, utcnow
 from portal.services import roster
 from portal.views.base import PortalView, ScopedModelView, expose, options_of
 

@@ -173,3 +173,18 @@ def test_every_site_starts_with_the_standard_areas_and_the_form_never_writes(app
     with cq(app) as q:
         assert c.get("/cleaning/inspect").status_code == 200
     assert not [st for st in q.statements if st.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+def test_forged_site_or_cleaner_is_refused(app, login):
+    with system_session(app) as s:
+        sz02 = site(s, "SZ02").id
+        area_ids = [a.id for a in cleaning.areas_of(site(s, "SZ01"))]
+        foreign_cleaner = staff(s, "SZ02", kind="cleaner").id
+    c = login("clerk_sz01")
+    assert c.get(f"/cleaning/inspect?site={sz02}").status_code == 404
+    data = {f"area-{i}": "pass" for i in area_ids}
+    data.update({f"area-{area_ids[0]}": "fail", f"note-{area_ids[0]}": "有水渍", "cleaner": foreign_cleaner})
+    assert c.post(f"/cleaning/inspect?site={sz02}", data).status_code == 404
+    assert c.post("/cleaning/inspect", data).status_code == 400
+    with system_session(app) as s:
+        assert s.scalar(select(CleaningIssue.id)) is None

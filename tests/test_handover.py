@@ -266,3 +266,25 @@ def test_book_and_list_pages_have_a_constant_number_of_queries(app, login):
         assert c.get("/handover_entry/").status_code == 200
     assert many.count == few.count and many.count <= 20
     assert many_list.count == few_list.count and many_list.count <= 15
+
+
+def test_forged_shift_or_site_is_refused(login, app):
+    from datetime import date
+
+    from portal.models import Shift
+    from tests.handover_helpers import local, site as site_of, staff
+
+    with system_session(app) as s:
+        sz02 = site_of(s, "SZ02")
+        shift = Shift(site=sz02, post="reception", staff_member=staff(s, "SZ02", kind="clerk"),
+                      starts_at=local(date(2026, 11, 20), 9),
+                      ends_at=local(date(2026, 11, 20), 18))
+        s.add(shift)
+        s.flush()
+        shift_id, sz02_id = shift.id, sz02.id
+    c = login("clerk_sz01")
+    form = {"post": "reception", "outgoing_shift": shift_id, "incoming_shift": "0", "text": "伪造班次"}
+    assert c.post("/handover/write", form).status_code == 400
+    assert c.post(f"/handover/write?site={sz02_id}", {**form, "outgoing_shift": "0"}).status_code == 404
+    with system_session(app) as s:
+        assert s.scalar(select(HandoverEntry.id)) is None

@@ -18,3 +18,14 @@ __all__ = [
     "MOVEMENT_KINDS", "PRODUCT_KINDS", "ClosedTallyError", "ConsumptionLine", "DailyTally", "DailyTallyLine", "Product",
     "StockBalance", "StockMovement",
 ]
+from portal.models.roster import POSTS, Shift  # noqa: E402
+from portal.models.handover import HandoverComment, HandoverEntry, HandoverItem  # noqa: E402
+from portal.models.cleaning import CleaningArea, CleaningInspection, CleaningIssue, CleaningResult  # noqa: E402
+from portal.models.grooming import GROOMING_POINTS, GroomingInspection, GroomingResult  # noqa: E402
+from portal.models.breaks import BreakLog  # noqa: E402
+
+__all__ += [
+    "POSTS", "Shift", "HandoverComment", "HandoverEntry", "HandoverItem",
+    "CleaningArea", "CleaningInspection", "CleaningIssue", "CleaningResult",
+    "GROOMING_POINTS", "GroomingInspection", "GroomingResult", "BreakLog",
+]

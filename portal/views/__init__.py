@@ -11,8 +11,13 @@ DOMAIN_MODULES = [
     "portal.views.consumables",
     "portal.views.repairs",
     "portal.views.damage",
+    "portal.views.handover",
+    "portal.views.cleaning",
+    "portal.views.breaks",
     "portal.views.photos",
-    # … then organisation and oversight.
+    # … then planning, organisation and oversight.
+    "portal.views.roster",
+    "portal.views.grooming",
     "portal.views.org",
     "portal.views.audit",
 ]

@@ -1,0 +1,69 @@
+"""Break rules: start / end in one tap for the user's staff record; over 10 minutes is flagged."""
+from collections import defaultdict
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models.base import utcnow
+from portal.models.breaks import BREAK_LIMIT, BreakLog
+from portal.models.org import StaffMember
+from portal.services.roster import local_day_bounds
+
+
+class BreakError(Exception):
+    """A refused break action; the message is for the user."""
+
+
+def staff_record(user, site=None):
+    """The user's own active staff record (at ``site`` if given)."""
+    stmt = select(StaffMember).where(StaffMember.user_id == user.id, StaffMember.active.is_(True))
+    if site is not None:
+        stmt = stmt.where(StaffMember.site_id == site.id)
+    return db.session.scalars(stmt.order_by(StaffMember.id).limit(1)).first()
+
+
+def open_break(staff_member):
+    stmt = select(BreakLog).where(BreakLog.staff_member_id == staff_member.id, BreakLog.ended_at.is_(None))
+    return db.session.scalars(stmt.limit(1)).first()
+
+
+def start(user, at=None, site=None):
+    staff = staff_record(user, site)
+    if staff is None:
+        raise BreakError(_l("You have no staff record; ask your supervisor to add you to the roster."))
+    if open_break(staff) is not None:
+        raise BreakError(_l("Your break has already started."))
+    log = BreakLog(site_id=staff.site_id, staff_member=staff, started_at=at or utcnow())
+    db.session.add(log)
+    return log
+
+
+def end(user, at=None, site=None):
+    staff = staff_record(user, site)
+    current = open_break(staff) if staff is not None else None
+    if current is None:
+        raise BreakError(_l("You are not on a break."))
+    current.ended_at = max(at or utcnow(), current.started_at)
+    return current
+
+
+def flagged(logs, now=None):
+    """The breaks among ``logs`` longer than the limit (running breaks count up to ``now``)."""
+    return [b for b in logs if b.is_flagged(now)]
+
+
+def breaks_per_day(site, day):
+    """{staff member: [breaks]} of one site-local day, people by name."""
+    start_at, end_at = local_day_bounds(site, day)
+    stmt = (select(BreakLog).options(joinedload(BreakLog.staff_member))
+            .where(BreakLog.site_id == site.id, BreakLog.started_at >= start_at, BreakLog.started_at < end_at)
+            .order_by(BreakLog.started_at))
+    result = defaultdict(list)
+    for log in db.session.scalars(stmt):
+        result[log.staff_member].append(log)
+    return dict(sorted(result.items(), key=lambda kv: kv[0].name))
+
+
+__all__ = ["BREAK_LIMIT", "BreakError", "breaks_per_day", "end", "flagged", "open_break", "staff_record", "start"]

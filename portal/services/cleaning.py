@@ -1,0 +1,143 @@
+"""Cleaning rules: inspect the areas, open issues for failed ones, and the issue state
+machine open → fixed → verified (or fixed → open again when the second look fails)."""
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models.base import utcnow
+from portal.models.cleaning import DEFAULT_AREAS, CleaningArea, CleaningInspection, CleaningIssue, CleaningResult
+from portal.services import audit
+
+INSPECT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
+FIX_ROLES = frozenset({"admin", "clerk", "security"})
+DEFAULT_DUE = timedelta(hours=2)
+
+
+class CleaningError(Exception):
+    """A refused cleaning action; the message is for the user."""
+
+
+def areas_of(site):
+    stmt = (select(CleaningArea).where(CleaningArea.site_id == site.id, CleaningArea.active.is_(True))
+            .order_by(CleaningArea.position, CleaningArea.id))
+    return db.session.scalars(stmt).all()
+
+
+def ensure_default_areas(site):
+    """Give a site the standard areas the first time it is inspected."""
+    areas = areas_of(site)
+    if not areas:
+        areas = [CleaningArea(site_id=site.id, name=name, position=i) for i, name in enumerate(DEFAULT_AREAS)]
+        db.session.add_all(areas)
+        db.session.flush()
+    return areas
+
+
+def inspect(site, inspector, results, cleaner=None, due_at=None, note=None, at=None):
+    """Record an inspection. ``results`` is [(area, passed, note)]; every failed area opens an
+    issue for ``cleaner`` (a cleaner of the site) due at ``due_at``."""
+    if inspector.role not in INSPECT_ROLES:
+        raise CleaningError(_l("Your role cannot record cleaning inspections."))
+    if not results:
+        raise CleaningError(_l("Judge at least one area."))
+    when = at or utcnow()
+    if cleaner is not None and (cleaner.kind != "cleaner" or cleaner.site_id != site.id):
+        raise CleaningError(_l("Choose a cleaner of this site."))
+    failed = [r for r in results if not r[1]]
+    if failed and cleaner is None:
+        raise CleaningError(_l("Choose the cleaner who will fix the failed areas."))
+    inspection = CleaningInspection(site_id=site.id, inspector=inspector, inspected_at=when, note=note or None)
+    db.session.add(inspection)
+    for area, passed, area_note in results:
+        if area.site_id != site.id:
+            raise CleaningError(_l("Unknown area."))
+        result = CleaningResult(site_id=site.id, area=area, passed=bool(passed), note=(area_note or None))
+        inspection.results.append(result)
+        if not passed:
+            open_issue(result, cleaner, due_at or when + DEFAULT_DUE)
+    db.session.flush()
+    return inspection
+
+
+def open_issue(result, cleaner, due_at, description=None):
+    issue = CleaningIssue(site_id=result.site_id, result=result, area=result.area, cleaner=cleaner, due_at=due_at,
+                          description=(description or result.note or str(result.area))[:500], status="open")
+    db.session.add(issue)
+    return issue
+
+
+def _check_transition(issue, expected, message):
+    if issue.status != expected:
+        raise CleaningError(message)
+
+
+def mark_fixed(issue, user, note=None, at=None):
+    """The clerk or security reports the area cleaned again."""
+    if user.role not in FIX_ROLES:
+        raise CleaningError(_l("Only the clerk or security marks an issue fixed."))
+    _check_transition(issue, "open", _l("Only an open issue can be marked fixed."))
+    issue.status, issue.fixed_by_id, issue.fixed_at = "fixed", user.id, at or utcnow()
+    issue.last_note = (note or None)
+    return issue
+
+
+def _check_second_look(issue, user):
+    # The second look is a supervisor's, or another front-desk person's than the one who fixed it.
+    if user.role in ("supervisor", "admin"):
+        return
+    if user.role in ("clerk", "security") and user.id != issue.fixed_by_id:
+        return
+    raise CleaningError(_l("A supervisor or another colleague than the one who fixed it takes the second look."))
+
+
+def verify(issue, user, note=None, at=None):
+    _check_transition(issue, "fixed", _l("Only a fixed issue can be verified."))
+    _check_second_look(issue, user)
+    issue.status, issue.verified_by_id, issue.verified_at = "verified", user.id, at or utcnow()
+    issue.last_note = note or issue.last_note
+    db.session.flush()
+    audit.record("verify", issue, summary=f"verified: {issue}")
+    return issue
+
+
+def reopen(issue, user, note, at=None):
+    """The second look failed: back to open, with a new due time."""
+    _check_transition(issue, "fixed", _l("Only a fixed issue can be reopened."))
+    _check_second_look(issue, user)
+    note = (note or "").strip()
+    if not note:
+        raise CleaningError(_l("Say what is still not clean."))
+    now = at or utcnow()
+    issue.status, issue.fixed_by_id, issue.fixed_at = "open", None, None
+    issue.reopen_count += 1
+    issue.last_note = note[:500]
+    issue.due_at = max(issue.due_at, now + DEFAULT_DUE)
+    return issue
+
+
+def overdue_issues(now, site_ids=None, limit=100):
+    """Open issues past their due time (in the session's scope; optionally only some sites)."""
+    stmt = (select(CleaningIssue).options(joinedload(CleaningIssue.area), joinedload(CleaningIssue.cleaner),
+                                          joinedload(CleaningIssue.site))
+            .where(CleaningIssue.status == "open", CleaningIssue.due_at < now).order_by(CleaningIssue.due_at))
+    if site_ids is not None:
+        stmt = stmt.where(CleaningIssue.site_id.in_(list(site_ids)))
+    return db.session.scalars(stmt.limit(limit)).all()
+
+
+def issue_actions(issue, user):
+    """Which transitions this user may take on the issue now (for the buttons)."""
+    actions = []
+    if issue.status == "open" and user.role in FIX_ROLES:
+        actions.append("fix")
+    if issue.status == "fixed":
+        try:
+            _check_second_look(issue, user)
+        except CleaningError:
+            pass
+        else:
+            actions += ["verify", "reopen"]
+    return actions

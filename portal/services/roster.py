@@ -1,0 +1,124 @@
+"""Shift roster rules: plan a shift, copy last week, find gaps, who is on duty now."""
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models.org import StaffMember
+from portal.models.roster import POSTS, Shift
+
+OPENING_HOURS = (time(9, 0), time(18, 0))
+
+
+class RosterError(Exception):
+    """A shift that cannot be planned; the message is for the user."""
+
+
+def site_tz(site):
+    return ZoneInfo(site.timezone or "Asia/Shanghai")
+
+
+def local_day_bounds(site, day):
+    """The UTC instants where a site-local calendar day starts and ends."""
+    tz = site_tz(site)
+    start = datetime.combine(day, time(0), tz)
+    return start, start + timedelta(days=1)
+
+
+def plan(site, post, staff_member, starts_at, ends_at):
+    """Add a shift; refuses an empty span, a person of another site or a double booking."""
+    if post not in POSTS:
+        raise RosterError(_l("Unknown post."))
+    if ends_at <= starts_at:
+        raise RosterError(_l("The shift must end after it starts."))
+    if staff_member.site_id != site.id:
+        raise RosterError(_l("This person is not on the roster of this site."))
+    clash = db.session.scalar(select(Shift.id).where(
+        Shift.staff_member_id == staff_member.id, Shift.starts_at < ends_at, Shift.ends_at > starts_at).limit(1))
+    if clash:
+        raise RosterError(_l("This person already has a shift at that time."))
+    shift = Shift(site=site, post=post, staff_member=staff_member, starts_at=starts_at, ends_at=ends_at)
+    db.session.add(shift)
+    return shift
+
+
+def week_start(site, day):
+    """The Monday of the site-local week containing ``day``."""
+    return day - timedelta(days=day.weekday())
+
+
+def shifts_between(site, start, end):
+    from sqlalchemy.orm import joinedload
+
+    stmt = (select(Shift).options(joinedload(Shift.staff_member)).where(Shift.site_id == site.id, Shift.starts_at >= start, Shift.starts_at < end)
+            .order_by(Shift.starts_at, Shift.post))
+    return db.session.scalars(stmt).all()
+
+
+def copy_last_week(site, monday):
+    """Create this week's shifts (week of ``monday``) from last week's; existing copies are kept,
+    so running it twice adds nothing. Returns the new shifts."""
+    this_start, _ = local_day_bounds(site, monday)
+    last_start = this_start - timedelta(days=7)
+    existing = {(s.staff_member_id, s.post, s.starts_at)
+                for s in shifts_between(site, this_start, this_start + timedelta(days=7))}
+    created = []
+    for old in shifts_between(site, last_start, this_start):
+        key = (old.staff_member_id, old.post, old.starts_at + timedelta(days=7))
+        if key in existing:
+            continue
+        shift = Shift(site_id=site.id, post=old.post, staff_member_id=old.staff_member_id,
+                      starts_at=old.starts_at + timedelta(days=7), ends_at=old.ends_at + timedelta(days=7))
+        db.session.add(shift)
+        created.append(shift)
+    return created
+
+
+def gaps(site, day, hours=OPENING_HOURS, posts=POSTS):
+    """{post: [(from, to)…]} site-local times during opening hours when nobody is on that post."""
+    tz = site_tz(site)
+    open_at = datetime.combine(day, hours[0], tz)
+    close_at = datetime.combine(day, hours[1], tz)
+    shifts = db.session.scalars(select(Shift).where(
+        Shift.site_id == site.id, Shift.starts_at < close_at, Shift.ends_at > open_at)).all()
+    result = {}
+    for post in posts:
+        spans = sorted((s.starts_at, s.ends_at) for s in shifts if s.post == post)
+        cursor, holes = open_at, []
+        for start, end in spans:
+            if start > cursor:
+                holes.append((cursor, min(start, close_at)))
+            cursor = max(cursor, end)
+            if cursor >= close_at:
+                break
+        if cursor < close_at:
+            holes.append((cursor, close_at))
+        if holes:
+            result[post] = [(a.astimezone(tz), b.astimezone(tz)) for a, b in holes]
+    return result
+
+
+def on_duty_now(site, at):
+    """Shifts running at ``at`` (aware datetime), with their people loaded."""
+    from sqlalchemy.orm import joinedload
+
+    stmt = (select(Shift).options(joinedload(Shift.staff_member))
+            .where(Shift.site_id == site.id, Shift.starts_at <= at, Shift.ends_at > at).order_by(Shift.post))
+    return db.session.scalars(stmt).all()
+
+
+def current_shift_of(user, site, at):
+    """The shift the user's staff record is working at ``at`` (or None)."""
+    stmt = (select(Shift).join(StaffMember, Shift.staff_member_id == StaffMember.id)
+            .where(StaffMember.user_id == user.id, Shift.site_id == site.id, Shift.starts_at <= at, Shift.ends_at > at)
+            .limit(1))
+    return db.session.scalar(stmt)
+
+
+def next_shift(site, post, after):
+    """The first shift of this post starting at or after ``after``."""
+    stmt = (select(Shift).where(Shift.site_id == site.id, Shift.post == post, Shift.starts_at >= after)
+            .order_by(Shift.starts_at).limit(1))
+    return db.session.scalar(stmt)

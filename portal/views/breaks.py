@@ -1,0 +1,76 @@
+"""Breaks: one tap to start or end one's own break; the supervisor's day view per person."""
+from datetime import date, timedelta
+
+from flask import current_app, flash, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.models import utcnow
+from portal.services import breaks
+from portal.views.base import ALL_ROLES, PortalView, expose
+from portal.views.roster import chosen_site, local, scoped_sites, site_today
+
+OVERVIEW_ROLES = frozenset({"admin", "supervisor"})
+
+
+class BreaksView(PortalView):
+    read_roles = ALL_ROLES
+    write_roles = ALL_ROLES
+
+    @expose("/")
+    def index(self):
+        staff = breaks.staff_record(current_user)
+        current = breaks.open_break(staff) if staff is not None else None
+        context = {"staff": staff, "current": current, "now": utcnow(), "local": local, "limit_minutes": 10}
+        if staff is not None:
+            context["mine"] = breaks.breaks_per_day(staff.site, site_today(staff.site)).get(staff, [])
+        if current_user.role in OVERVIEW_ROLES:
+            sites = scoped_sites()
+            site = chosen_site(sites)
+            try:
+                day = date.fromisoformat(request.args.get("day", ""))
+            except ValueError:
+                day = site_today(site)
+            context.update(sites=sites, site=site, day=day, per_person=breaks.breaks_per_day(site, day),
+                           one_day=timedelta(days=1))
+        return self.render("breaks/index.html", **context)
+
+    @expose("/start", methods=("POST",))
+    def start(self):
+        return self._tap(breaks.start, _l("Break started. At most 10 minutes."))
+
+    @expose("/end", methods=("POST",))
+    def end(self):
+        return self._tap(breaks.end, _l("Break ended."))
+
+    def _tap(self, fn, message):
+        try:
+            log = fn(current_user)
+        except breaks.BreakError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return current_app.response_class(self.index(), status=400)
+        db.session.commit()
+        if log.ended_at and log.is_flagged():
+            flash(_l("This break lasted more than 10 minutes."), "warning")
+        else:
+            flash(message, "success")
+        return redirect(url_for(".index"))
+
+
+def register(admin):
+    admin.add_view(BreaksView(name=_l("Breaks"), category=_l("People"), endpoint="breaks", url="/breaks"))
+    from portal.services.today import register_section
+
+    register_section("breaks", 90, breaks_section, "breaks/_today.html",
+                     roles=("admin", "supervisor", "clerk", "security"))
+
+
+def breaks_section(site, day, user):
+    """Today section: the one-tap break button for the user's own staff record."""
+    staff = breaks.staff_record(user, site)
+    if staff is None:
+        return None
+    return {"staff": staff, "current": breaks.open_break(staff), "local": local, "site": site}
+

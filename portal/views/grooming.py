@@ -1,0 +1,77 @@
+"""Grooming and conduct inspections: inspect a person, scores per site, history per person."""
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import GROOMING_POINTS, GroomingInspection, StaffMember
+from portal.services import grooming
+from portal.views.base import PortalView, expose, get_or_404
+from portal.views.roster import local, scoped_sites
+
+INSPECTED_KINDS = ("clerk", "security")
+
+
+class GroomingView(PortalView):
+    read_roles = frozenset({"admin", "supervisor"})
+    write_roles = grooming.INSPECT_ROLES
+
+    @expose("/")
+    def index(self):
+        sites = scoped_sites()
+        averages = grooming.average_scores()
+        # ?site= narrows the history to one site (an id outside the scope simply finds nothing).
+        only_site = request.args.get("site", type=int)
+        stmt = (select(GroomingInspection).options(joinedload(GroomingInspection.staff_member),
+                                                   joinedload(GroomingInspection.site),
+                                                   joinedload(GroomingInspection.inspector))
+                .order_by(GroomingInspection.inspected_at.desc()).limit(30))
+        if only_site:
+            stmt = stmt.where(GroomingInspection.site_id == only_site)
+        recent = db.session.scalars(stmt).all()
+        people = db.session.scalars(select(StaffMember).options(joinedload(StaffMember.site)).where(
+            StaffMember.kind.in_(INSPECTED_KINDS), StaffMember.active.is_(True))
+            .order_by(StaffMember.site_id, StaffMember.name)).all()
+        return self.render("grooming/index.html", sites=sites, averages=averages, recent=recent, people=people,
+                           local=local, only_site=only_site)
+
+    @expose("/inspect/<staff_id>", methods=("GET", "POST"))
+    def inspect(self, staff_id):
+        if not self.can_write():
+            abort(403)
+        person = get_or_404(StaffMember, staff_id)
+        errors, status = {}, 200
+        if request.method == "POST":
+            results = []
+            for key, _label in GROOMING_POINTS:
+                value = request.form.get(f"point-{key}")
+                if value not in ("pass", "fail"):
+                    errors[key] = _l("Choose pass or fail.")
+                results.append((key, value == "pass", request.form.get(f"note-{key}", "").strip()[:500]))
+            if not errors:
+                inspection = grooming.inspect(person.site, person, current_user, results,
+                                              note=request.form.get("note", "").strip())
+                db.session.commit()
+                flash(_l("Inspection saved: score %(score)s%%.", score=inspection.score), "success")
+                return redirect(url_for(".person", staff_id=person.id))
+            status = 400
+        body = self.render("grooming/inspect.html", person=person, points=GROOMING_POINTS, errors=errors)
+        return current_app.response_class(body, status=status)
+
+    @expose("/person/<staff_id>")
+    def person(self, staff_id):
+        person = get_or_404(StaffMember, staff_id)
+        history = db.session.scalars(
+            select(GroomingInspection).options(joinedload(GroomingInspection.results),
+                                               joinedload(GroomingInspection.inspector))
+            .where(GroomingInspection.staff_member_id == person.id)
+            .order_by(GroomingInspection.inspected_at.desc()).limit(50)).unique().all()
+        return self.render("grooming/person.html", person=person, history=history, local=local)
+
+
+def register(admin):
+    admin.add_view(GroomingView(name=_l("Grooming inspections"), category=_l("People"), endpoint="grooming",
+                                url="/grooming"))
+

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 DOMAIN_MODULES = [
     "portal.views.org",
     "portal.views.audit",
+    "portal.views.dashboard",
 ]
 
 

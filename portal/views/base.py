@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from portal.extensions import db
 from portal.services.scope import ScopeViolation
+from portal.views.exports import SafeExportMixin
 
 # Library messages that have no Chinese in the library's own catalogue.
 _UNTRANSLATED = {"Not a valid choice": _l("Not a valid choice."), "Invalid Choice: could not coerce": _l("Not a valid choice.")}
@@ -81,7 +82,8 @@ def _format_bool(view, value, name=None):
     return _l("Yes") if value else _l("No")
 
 
-class ScopedModelView(RoleGuard, ModelView):
+# SafeExportMixin (reports branch): CSV with BOM, formula injection neutralised, for every view.
+class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
     """A Flask-Admin list/detail/edit view over site data."""
 
     column_type_formatters = {

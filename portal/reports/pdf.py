@@ -91,8 +91,20 @@ def _p(text, style):
     return Paragraph(escape(str(text)), style)
 
 
-def table(headers, rows, styles, col_widths=None, flagged_rows=(), numeric_from=1):
-    """A table whose header repeats on every page it spans; flagged rows are tinted."""
+def _numeric_columns(rows):
+    """Columns whose every value is a number or a formatted figure ("1,234", "+7", "–")."""
+    def numeric(v):
+        if isinstance(v, (int, float)):
+            return True
+        text = str(v).replace(",", "").replace("+", "").replace("-", "").replace("–", "").replace(".", "")
+        return text.isdigit() or str(v) == "–"
+
+    width = max((len(r) for r in rows), default=0)
+    return [c for c in range(width) if rows and all(numeric(r[c]) for r in rows if c < len(r))]
+
+
+def table(headers, rows, styles, col_widths=None, flagged_rows=()):
+    """A table whose header repeats on every page it spans; numbers right-aligned; flagged rows tinted."""
     font = cjk_font()
     data = [[_p(h, styles["cell"]) for h in headers]]
     data += [[_p(v, styles["cell"]) if isinstance(v, str) and len(v) > 18 else str(v) for v in row] for row in rows]
@@ -104,10 +116,10 @@ def table(headers, rows, styles, col_widths=None, flagged_rows=(), numeric_from=
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#c8d0d6")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("ALIGN", (numeric_from, 1), (-1, -1), "RIGHT"),
         ("TOPPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
     ]
+    commands += [("ALIGN", (c, 1), (c, -1), "RIGHT") for c in _numeric_columns(rows)]
     for i in range(1, len(data)):
         if i - 1 in flagged_rows:
             commands.append(("BACKGROUND", (0, i), (-1, i), FLAG))
@@ -142,7 +154,7 @@ def site_report_pdf(data):
              f["text"]["region_average"]] for f in figures]
     story.append(table([_("Figure"), _("Unit"), period["label"], data["previous_period"]["label"], _("Change"),
                         _("Region average")], rows, styles, col_widths=[58 * mm, 18 * mm, 24 * mm, 24 * mm, 20 * mm, 30 * mm],
-                       flagged_rows={i for i, f in enumerate(figures) if f["flagged"]}, numeric_from=2))
+                       flagged_rows={i for i, f in enumerate(figures) if f["flagged"]}))
     if any(f["flagged"] for f in figures):
         story.append(_p(_("Tinted rows: more than %(pct)s%% worse than the region average.", pct=20), styles["small"]))
     story.append(CondPageBreak(70 * mm))

@@ -45,6 +45,17 @@ class Section:
 _SECTIONS: dict[str, Section] = {}
 
 
+def record_type_label(object_type):
+    """The name users know a record type by: the menu name of the admin view editing it."""
+    from flask import current_app, has_app_context
+
+    admin = current_app.extensions.get("portal_admin") if has_app_context() else None
+    for view in getattr(admin, "_views", ()):
+        if getattr(getattr(view, "model", None), "__name__", None) == object_type:
+            return str(view.name)
+    return object_type
+
+
 def register_section(key, title, provider, order=100):
     """Add (or replace) a detail table of the site's monthly report."""
     _SECTIONS[key] = Section(key, title, order, provider)
@@ -190,7 +201,7 @@ def _changes_by_type(site_id, start, end):
             .where(AuditEvent.site_id == site_id, AuditEvent.at >= lo, AuditEvent.at < hi)
             .group_by(AuditEvent.object_type, AuditEvent.action)
             .order_by(AuditEvent.object_type, AuditEvent.action))
-    rows = [[object_type, str(ACTION_LABELS.get(action, action)), count]
+    rows = [[record_type_label(object_type), str(ACTION_LABELS.get(action, action)), count]
             for object_type, action, count in db.session.execute(stmt)]
     return {"headers": [_("Record type"), _("Action"), _("Count")], "rows": rows}
 

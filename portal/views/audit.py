@@ -12,7 +12,7 @@ from flask_admin.model import filters
 from flask_babel import lazy_gettext as _l
 from portal.models import AuditEvent, Site, User
 from portal.services.metrics import period_bounds
-from portal.services.report_data import ACTION_LABELS
+from portal.services.report_data import ACTION_LABELS, record_type_label
 from portal.views.base import ScopedModelView, options_of
 
 # Fields every model shares, for records whose view does not label them.
@@ -41,11 +41,6 @@ def _model_views():
         return {}
     admin = current_app.extensions["portal_admin"]
     return {v.model.__name__: v for v in admin._views if getattr(v, "model", None) is not None}
-
-
-def record_type_label(object_type):
-    view = _model_views().get(object_type)
-    return str(view.name) if view is not None else object_type
 
 
 def field_label(object_type, key):

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 
 from portal.reports import charts
 from portal.reports.fonts import cjk_font
+from portal.services.report_data import outside_request_locale
 
 INK = colors.HexColor("#1f3b4d")
 ACCENT = colors.HexColor("#1f6f78")
@@ -135,6 +136,7 @@ def _cover(story, styles, title, subject, lines):
     story.append(PageBreak())
 
 
+@outside_request_locale
 def site_report_pdf(data):
     """The monthly PDF of one site (data from ``report_data.site_month``)."""
     styles = _styles()
@@ -173,6 +175,7 @@ def site_report_pdf(data):
     return _build(story, f"{subject} · {period['label']}", f"{data['title']} {subject} {period['label']}")
 
 
+@outside_request_locale
 def region_report_pdf(data):
     """The regional summary PDF comparing the sites (data from ``report_data.region_month``)."""
     styles = _styles()

@@ -65,6 +65,24 @@ def all_sections():
     return sorted(_SECTIONS.values(), key=lambda s: (s.order, s.key))
 
 
+def outside_request_locale(fn):
+    """Outside a request (CLI, tests, workers) the portal's selector has no session to read:
+    build in the default locale (Chinese) instead."""
+    from functools import wraps
+
+    from flask import current_app, has_request_context
+    from flask_babel import force_locale
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        if has_request_context():
+            return fn(*args, **kwargs)
+        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def parse_month(text):
     """'2026-11' -> date(2026, 11, 1); ValueError on anything else."""
     year, month = str(text or "").split("-")
@@ -122,6 +140,7 @@ def _trend(metrics, site_ids, first_day):
     return [f"{mo:%Y-%m}" for mo in months], trend
 
 
+@outside_request_locale
 def site_month(site_id, first_day):
     """The monthly report data of one site; None when the site is missing or out of scope."""
     site = db.session.get(Site, site_id)
@@ -152,6 +171,7 @@ def site_month(site_id, first_day):
     }
 
 
+@outside_request_locale
 def region_month(region_id, first_day):
     """The regional comparison of one month: every site × every metric, average, ranking."""
     region = db.session.get(Region, region_id)

@@ -98,6 +98,8 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
 
     form_base_class = PortalForm  # not SecureForm: with CSRFProtect it fails silently (STACK.md)
     can_view_details = True
+    # Readable, stable filter URLs (?flt0_site_equals=3): dashboard drill-downs and links use them.
+    named_filter_urls = True
     page_size = 25
     can_set_page_size = False
     # Counting a million rows costs more than the page: show "next" instead of page numbers.
@@ -164,6 +166,14 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         # are rebuilt per request through the scoped session.
         self._refresh_filters_cache()
         return super()._get_filter_groups()
+
+    def get_filter_arg(self, index, flt):
+        # The filter cache is rebuilt per request (above), in the user's language: keep the
+        # URL names English (flt0_site_equals) so links work in every language.
+        from flask_babel import force_locale
+
+        with force_locale("en"):
+            return super().get_filter_arg(index, flt)
 
     def get_one(self, id):
         """The record if it is in scope; 404 otherwise (also for ids that are not ids)."""

@@ -10,10 +10,14 @@ from flask import current_app, has_app_context
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from flask_admin.model import filters
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect as sa_inspect
+
+from portal.extensions import db
 from portal.models import AuditEvent, Site, User
 from portal.services.metrics import period_bounds
 from portal.services.report_data import ACTION_LABELS, record_type_label
 from portal.views.base import ScopedModelView, options_of
+from portal.views.labels import ROLE_LABELS, STAFF_KIND_LABELS
 
 # Fields every model shares, for records whose view does not label them.
 COMMON_FIELD_LABELS = {
@@ -54,6 +58,46 @@ def field_label(object_type, key):
     return key.replace("_", " ")
 
 
+# Stored codes shown in words: (record type, field) -> {code: label}. Domains add theirs
+# with ``register_value_labels`` (e.g. a ticket's status) from their ``register(admin)``.
+VALUE_LABELS: dict[tuple[str, str], dict] = {
+    ("StaffMember", "kind"): STAFF_KIND_LABELS,
+    ("User", "role"): ROLE_LABELS,
+}
+# Bookkeeping fields the diff leaves out.
+HIDDEN_FIELDS = {"id"}
+
+
+def register_value_labels(object_type, field, labels):
+    VALUE_LABELS[(object_type, field)] = labels
+
+
+def _model_class(object_type):
+    for mapper in db.Model.registry.mappers:
+        if mapper.class_.__name__ == object_type:
+            return mapper.class_
+    return None
+
+
+def _references(event, keys):
+    """{field: {id: display}} for foreign-key fields, read through the scope (unknown → the id)."""
+    model = _model_class(event.object_type)
+    if model is None:
+        return {}
+    mapper = sa_inspect(model)
+    found = {}
+    for rel in mapper.relationships:
+        if rel.direction.name != "MANYTOONE":
+            continue
+        for column in rel.local_columns:
+            key = mapper.get_property_by_column(column).key
+            if key not in keys:
+                continue
+            ids = {v for v in ((event.before or {}).get(key), (event.after or {}).get(key)) if isinstance(v, int)}
+            found[key] = {i: str(obj) for i in ids if (obj := db.session.get(rel.mapper.class_, i)) is not None}
+    return found
+
+
 def _show(value):
     if value is None or value == "":
         return "–"
@@ -67,13 +111,15 @@ def _show(value):
 def diff_rows(event):
     """[(label, old, new)] of an event, in field order; old/new are display strings."""
     before, after = event.before or {}, event.after or {}
-    keys = list(after) + [k for k in before if k not in after]
+    keys = [k for k in list(after) + [k for k in before if k not in after] if k not in HIDDEN_FIELDS]
+    references = _references(event, keys)
     rows = []
     for key in keys:
         old, new = before.get(key), after.get(key)
         if event.action == "update" and old == new:
             continue
-        rows.append((field_label(event.object_type, key), _show(old), _show(new)))
+        words = VALUE_LABELS.get((event.object_type, key)) or references.get(key) or {}
+        rows.append((field_label(event.object_type, key), _show(words.get(old, old)), _show(words.get(new, new))))
     return rows
 
 
@@ -105,11 +151,15 @@ class AuditEventView(ScopedModelView):
     column_labels = {"at": _l("When"), "user": _l("Who"), "site": _l("Site"), "action": _l("Action"),
                      "object_type": _l("Record type"), "object_id": _l("Record id"), "summary": _l("Record"),
                      "before": _l("Before"), "after": _l("After")}
+    # Flask-Admin formats details with their own table: use the list's (local time, Yes/No).
+    column_type_formatters_detail = ScopedModelView.column_type_formatters
     column_formatters = {
+        "user": lambda v, c, m, n: m.user or _l("System"),
         "action": lambda v, c, m, n: ACTION_LABELS.get(m.action, m.action),
         "object_type": lambda v, c, m, n: record_type_label(m.object_type),
     }
     column_formatters_export = {
+        "user": lambda v, c, m, n: str(m.user or _l("System")),
         "action": lambda v, c, m, n: str(ACTION_LABELS.get(m.action, m.action)),
         "object_type": lambda v, c, m, n: record_type_label(m.object_type),
     }

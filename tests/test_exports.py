@@ -77,3 +77,10 @@ def test_neutralise_leaves_numbers_and_plain_text():
     assert neutralise(-5) == -5 and neutralise(3.5) == 3.5 and neutralise(None) is None
     assert neutralise("深圳") == "深圳" and neutralise("a=b") == "a=b"
     assert neutralise("\rx") == "'\rx"
+
+
+def test_a_filter_value_that_is_not_an_id_is_ignored(login):
+    client = login("admin")
+    for url in ("/staff/?flt0_site_equals=abc", "/staff/export/csv/?flt0_site_equals=1%20OR%201=1",
+                "/audit/?flt0_user_equals=x"):
+        assert client.get(url).status_code == 200, url

@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 from flask import abort, current_app, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
 from flask_admin.model import typefmt
 from flask_babel import format_date, format_datetime
@@ -167,6 +168,9 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         self._refresh_filters_cache()
         return super()._get_filter_groups()
 
+    def handle_filter(self, filter):
+        return super().handle_filter(_int_equal(filter))
+
     def get_filter_arg(self, index, flt):
         # The filter cache is rebuilt per request (above), in the user's language: keep the
         # URL names English (flt0_site_equals) so links work in every language.
@@ -220,6 +224,23 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         from datetime import date
 
         return f"{self.endpoint}_{date.today():%Y%m%d}.{export_type}"
+
+
+class _IntEqualFilter(IntEqualFilter):
+    def validate(self, value):
+        return str(value).isascii() and str(value).isdigit() and int(value) < 2**63
+
+
+def _int_equal(flt):
+    """A ``FilterEqual`` on an integer column (site_id, region_id…) as an integer filter:
+    PostgreSQL refuses ``integer = varchar`` and a non-number must be ignored, not a 500."""
+    if type(flt) is not FilterEqual:
+        return flt
+    try:
+        is_int = flt.column.type.python_type is int
+    except (AttributeError, NotImplementedError):
+        return flt
+    return _IntEqualFilter(flt.column, flt.name, options=flt.options) if is_int else flt
 
 
 def get_or_404(model, id):

@@ -109,3 +109,21 @@ def test_cli_refuses_bad_input(app, tmp_path, args, message):
     result = app.test_cli_runner().invoke(args=["reports", "monthly", *args, "--out", str(tmp_path)])
     assert result.exit_code != 0 and message in result.output
     assert not os.listdir(tmp_path)
+
+
+def test_long_tables_split_cleanly_with_their_header_on_every_page(login, dbs, site_ids, tmp_path):
+    from portal.models import StaffMember
+
+    for n in range(120):
+        dbs.add(StaffMember(site_id=site_ids["SZ01"], name=f"保洁员{n:03d}", kind="cleaner"))
+    dbs.commit()
+    body = login("admin").get(f"/dashboard/site/{site_ids['SZ01']}/{MONTH}.pdf").data
+    path = tmp_path / "long.pdf"
+    path.write_bytes(body)
+    pages = [page.extract_text() for page in PdfReader(str(path)).pages]
+    roster_pages = [text for text in pages if "保洁员" in text]
+    assert len(roster_pages) >= 3
+    # The header row repeats on each page the roster spans; the page header names site and month.
+    assert all("姓名" in text and "类别" in text and "深圳湾售楼处 · 2026-11" in text for text in roster_pages)
+    assert "保洁员000" in roster_pages[0] and "保洁员119" in roster_pages[-1]
+    _render(body, "site_SZ01_long")

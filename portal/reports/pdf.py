@@ -47,6 +47,7 @@ def _numbered_canvas(header, page_size):
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args, **kwargs):
+            kwargs.setdefault("initialFontName", font)  # no stray non-embedded Helvetica
             super().__init__(*args, **kwargs)
             self._pages = []
 

@@ -84,3 +84,10 @@ def test_a_filter_value_that_is_not_an_id_is_ignored(login):
     for url in ("/staff/?flt0_site_equals=abc", "/staff/export/csv/?flt0_site_equals=1%20OR%201=1",
                 "/audit/?flt0_user_equals=x"):
         assert client.get(url).status_code == 200, url
+
+
+def test_xlsx_keeps_numbers_as_numbers(login):
+    resp = login("admin").get("/audit/export/xlsx/")
+    sheet = load_workbook(io.BytesIO(resp.data)).active
+    ids = [row[5].value for row in sheet.iter_rows(min_row=2)]
+    assert ids and all(isinstance(v, int) for v in ids if v is not None)

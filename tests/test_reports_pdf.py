@@ -65,7 +65,7 @@ def test_region_pdf_compares_the_regions_sites(login, dbs, tmp_path):
     assert resp.status_code == 200
     text = _text(resp.data, tmp_path)
     assert "区域对比报告" in text and "华南区" in text and "深圳湾售楼处" in text and "前海售楼处" in text
-    assert "陆家嘴" not in text and "排名" in text
+    assert "陆家嘴" not in text and "排名" in text and "近几个月趋势" in text
     _render(resp.data, "region_SOUTH")
 
 

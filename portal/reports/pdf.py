@@ -213,6 +213,13 @@ def region_report_pdf(data):
                                  reference=data["averages"][i]["value"], reference_label=_("Region average"),
                                  width=470, flagged=flagged)
         story.append(KeepTogether([chart, Spacer(1, 4 * mm)]))
+    story.append(CondPageBreak(70 * mm))
+    story.append(_p(_("Trend over the last months"), styles["h2"]))
+    average = _("Region average")
+    for series in data["trend"]["series"]:
+        story.append(KeepTogether([charts.trend_chart(series["label"], data["trend"]["months"],
+                                                      [(average, series["values"])], width=470, height=150),
+                                   Spacer(1, 4 * mm)]))
     return _build(story, f"{region['name']} · {period['label']}", f"{data['title']} {region['name']} {period['label']}")
 
 

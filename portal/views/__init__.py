@@ -19,6 +19,7 @@ DOMAIN_MODULES = [
     "portal.views.roster",
     "portal.views.grooming",
     "portal.views.org",
+    "portal.views.dashboard",
     "portal.views.audit",
 ]
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 from flask import abort, current_app, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
 from flask_admin.model import typefmt
 from flask_babel import format_date, format_datetime
@@ -22,6 +23,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from portal.extensions import db
 from portal.services.scope import ScopeViolation
+from portal.views.exports import SafeExportMixin
 
 # Library messages that have no Chinese in the library's own catalogue.
 _UNTRANSLATED = {"Not a valid choice": _l("Not a valid choice."), "Invalid Choice: could not coerce": _l("Not a valid choice.")}
@@ -81,7 +83,8 @@ def _format_bool(view, value, name=None):
     return _l("Yes") if value else _l("No")
 
 
-class ScopedModelView(RoleGuard, ModelView):
+# SafeExportMixin (reports branch): CSV with BOM, formula injection neutralised, for every view.
+class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
     """A Flask-Admin list/detail/edit view over site data."""
 
     column_type_formatters = {
@@ -96,6 +99,8 @@ class ScopedModelView(RoleGuard, ModelView):
 
     form_base_class = PortalForm  # not SecureForm: with CSRFProtect it fails silently (STACK.md)
     can_view_details = True
+    # Readable, stable filter URLs (?flt0_site_equals=3): dashboard drill-downs and links use them.
+    named_filter_urls = True
     page_size = 25
     can_set_page_size = False
     # Counting a million rows costs more than the page: show "next" instead of page numbers.
@@ -163,6 +168,17 @@ class ScopedModelView(RoleGuard, ModelView):
         self._refresh_filters_cache()
         return super()._get_filter_groups()
 
+    def handle_filter(self, filter):
+        return super().handle_filter(_int_equal(filter))
+
+    def get_filter_arg(self, index, flt):
+        # The filter cache is rebuilt per request (above), in the user's language: keep the
+        # URL names English (flt0_site_equals) so links work in every language.
+        from flask_babel import force_locale
+
+        with force_locale("en"):
+            return super().get_filter_arg(index, flt)
+
     def get_one(self, id):
         """The record if it is in scope; 404 otherwise (also for ids that are not ids)."""
         return get_or_404(self.model, id)
@@ -208,6 +224,23 @@ class ScopedModelView(RoleGuard, ModelView):
         from datetime import date
 
         return f"{self.endpoint}_{date.today():%Y%m%d}.{export_type}"
+
+
+class _IntEqualFilter(IntEqualFilter):
+    def validate(self, value):
+        return str(value).isascii() and str(value).isdigit() and int(value) < 2**63
+
+
+def _int_equal(flt):
+    """A ``FilterEqual`` on an integer column (site_id, region_id…) as an integer filter:
+    PostgreSQL refuses ``integer = varchar`` and a non-number must be ignored, not a 500."""
+    if type(flt) is not FilterEqual:
+        return flt
+    try:
+        is_int = flt.column.type.python_type is int
+    except (AttributeError, NotImplementedError):
+        return flt
+    return _IntEqualFilter(flt.column, flt.name, options=flt.options) if is_int else flt
 
 
 def get_or_404(model, id):

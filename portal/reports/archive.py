@@ -1,0 +1,104 @@
+"""Month-end PDFs generated in bulk and archived under ``instance/reports/<YYYY-MM>/``.
+
+Used by ``flask reports monthly``. Each PDF is built from the database alone (no request,
+unscoped system context), in Chinese, with ReportLab's invariant mode: regenerating a month
+whose records did not change rewrites the very same bytes. Several PDFs are built in
+parallel *processes* (ReportLab is CPU-bound; threads would share one GIL).
+"""
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Region, Site
+from portal.reports import pdf
+from portal.services import report_data
+
+REPORT_LOCALE = "zh_Hans_CN"
+# What a worker process needs to rebuild the same app.
+_INHERITED_CONFIG = ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "TESTING", "PORTAL_ENV", "BABEL_DEFAULT_LOCALE")
+
+
+def default_folder():
+    return current_app.config.get("REPORTS_FOLDER") or os.path.join(current_app.instance_path, "reports")
+
+
+def site_filename(code, first_day):
+    return f"site_{code}_{first_day:%Y-%m}.pdf"
+
+
+def region_filename(code, first_day):
+    return f"region_{code}_{first_day:%Y-%m}.pdf"
+
+
+def build(kind, object_id, first_day):
+    """(filename, bytes) of one site's or one region's monthly PDF, in the app context."""
+    with force_locale(REPORT_LOCALE):
+        if kind == "site":
+            code = db.session.get(Site, object_id).code
+            return site_filename(code, first_day), pdf.site_report_pdf(report_data.site_month(object_id, first_day))
+        code = db.session.get(Region, object_id).code
+        return region_filename(code, first_day), pdf.region_report_pdf(report_data.region_month(object_id, first_day))
+
+
+def _write(folder, filename, body):
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, filename)
+    tmp = path + ".part"
+    with open(tmp, "wb") as fh:
+        fh.write(body)
+    os.replace(tmp, path)  # readers never see half a file
+    return path
+
+
+def jobs_for(month, site_code=None):
+    """[(kind, id)] to generate: every active site (or the one asked) and its region(s)."""
+    stmt = select(Site).where(Site.active.is_(True)).order_by(Site.code)
+    if site_code:
+        stmt = select(Site).where(Site.code == site_code)
+    sites = db.session.scalars(stmt).all()
+    if site_code and not sites:
+        raise LookupError(site_code)
+    region_ids = sorted({s.region_id for s in sites})
+    jobs = [("site", s.id) for s in sites]
+    if not site_code:
+        jobs += [("region", rid) for rid in region_ids]
+    return jobs
+
+
+# -------------------------------------------------------------- worker processes
+_worker_app = None
+
+
+def _init_worker(config):
+    global _worker_app
+    from portal import create_app
+
+    _worker_app = create_app(config)
+
+
+def _run_job(kind, object_id, first_day, folder):
+    with _worker_app.app_context():
+        filename, body = build(kind, object_id, first_day)
+        return _write(folder, filename, body)
+
+
+def generate(month, site_code=None, folder=None, processes=None):
+    """Generate and archive the month's PDFs; returns the written paths (sorted)."""
+    first_day = report_data.parse_month(month) if isinstance(month, str) else month
+    folder = os.path.join(folder or default_folder(), f"{first_day:%Y-%m}")
+    jobs = jobs_for(first_day, site_code)
+    processes = processes if processes is not None else min(len(jobs), os.cpu_count() or 1)
+    if processes <= 1 or len(jobs) <= 1:
+        paths = [_write(folder, *build(kind, oid, first_day)) for kind, oid in jobs]
+        return sorted(paths)
+    config = {k: current_app.config[k] for k in _INHERITED_CONFIG if k in current_app.config}
+    # "spawn": a fresh interpreter per worker, no database connection or thread inherited.
+    with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=_init_worker,
+                             initargs=(config,)) as pool:
+        futures = [pool.submit(_run_job, kind, oid, first_day, folder) for kind, oid in jobs]
+        return sorted(f.result() for f in futures)

@@ -1,0 +1,196 @@
+"""Metrics for the comparison dashboard and the month-end reports, registered by each domain.
+
+A *metric* is one figure per site over a period (visitors, tally variance, tickets open…).
+Each domain registers its own with ``register_metric`` from its ``register(admin)`` (or at
+import of its service module); the dashboard, the PDFs and the CLI only ever see the
+registry, so a new domain adds columns without touching them.
+
+A provider is ``fn(site_ids, start, end) -> {site_id: value}``:
+
+* ``site_ids`` — the sites asked for (already limited to the user's scope in a request,
+  and the session scope filters every query again anyway);
+* ``start``, ``end`` — ``datetime.date``, both inclusive, in local (site) days; use
+  ``period_bounds(start, end)`` to get aware UTC datetimes ``[lo, hi)`` for timestamp columns;
+* it must compute with SQL ``GROUP BY site_id`` (a constant number of queries whatever the
+  number of sites — never a Python loop that queries per site);
+* a site without data may be missing from the dict (shown as "–") or mapped to 0.
+
+``drill`` says where a number leads: ``(endpoint, {url arg: template})`` where templates may
+use ``{site_id}``, ``{start}``, ``{end}`` (ISO dates), e.g.
+``("audit.index_view", {"flt0_site_equals": "{site_id}", "flt1_when_between": "{start} to {end}"})``.
+The target view is scoped, so the records behind a number are only ever the user's.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.extensions import db
+
+# Every demo and production site is in China; periods are cut at local midnight.
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# A site is flagged when it is this much worse than its region's average.
+DEVIATION_THRESHOLD = 0.20
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: object
+    unit: object
+    provider: object
+    better: str | None = "higher"  # "higher", "lower" or None (neither: never flagged)
+    drill: tuple | None = None
+    order: int = 100
+    decimals: int = 0
+    roles: frozenset = field(default_factory=lambda: frozenset({"admin", "supervisor"}))
+
+    def drill_args(self, site_id, start, end):
+        """(endpoint, url args) of the records behind this site's figure, or None."""
+        if not self.drill:
+            return None
+        endpoint, template = self.drill
+        values = {"site_id": site_id, "start": start.isoformat(), "end": end.isoformat()}
+        return endpoint, {name: str(pattern).format(**values) for name, pattern in template.items()}
+
+    def format(self, value):
+        if value is None:
+            return "–"
+        if self.decimals:
+            return f"{value:,.{self.decimals}f}"
+        return f"{round(value):,}"
+
+
+_METRICS: dict[str, Metric] = {}
+
+
+def register_metric(key, label, unit, provider, better="higher", drill=None, order=100, decimals=0):
+    """Add (or replace) a metric. ``better``: "higher" / "lower" / None; see the module doc."""
+    if better not in ("higher", "lower", None):
+        raise ValueError(f"better must be 'higher', 'lower' or None, not {better!r}")
+    _METRICS[key] = Metric(key, label, unit, provider, better, drill, order, decimals)
+
+
+def unregister_metric(key):
+    _METRICS.pop(key, None)
+
+
+def all_metrics():
+    return sorted(_METRICS.values(), key=lambda m: (m.order, m.key))
+
+
+def get_metric(key):
+    return _METRICS.get(key)
+
+
+def period_bounds(start, end):
+    """Local days ``start..end`` (inclusive) as aware datetimes ``[lo, hi)``."""
+    lo = datetime.combine(start, time.min, LOCAL_TZ)
+    hi = datetime.combine(end + timedelta(days=1), time.min, LOCAL_TZ)
+    return lo, hi
+
+
+def collect(site_ids, start, end, metrics=None):
+    """{metric key: {site_id: value}} — one provider call per metric, whatever the sites."""
+    site_ids = list(site_ids)
+    result = {}
+    for metric in metrics if metrics is not None else all_metrics():
+        values = metric.provider(site_ids, start, end) if site_ids else {}
+        result[metric.key] = {sid: values.get(sid) for sid in site_ids}
+    return result
+
+
+def average(values):
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def deviation(metric, value, reference):
+    """Relative distance to the reference, signed so that > 0 is *worse*; None if not comparable."""
+    if metric.better is None or value is None or reference is None:
+        return None
+    if reference == 0:
+        if value == 0:
+            return 0.0
+        worse = value > 0 if metric.better == "lower" else value < 0
+        return 1.0 if worse else -1.0
+    diff = (value - reference) / abs(reference)
+    return diff if metric.better == "lower" else -diff
+
+
+def is_flagged(metric, value, reference):
+    dev = deviation(metric, value, reference)
+    return dev is not None and dev > DEVIATION_THRESHOLD
+
+
+def ranking(metrics, values, site_ids):
+    """Sites ordered best first by their mean rank over every metric that has a direction."""
+    ranks = {sid: [] for sid in site_ids}
+    for metric in metrics:
+        if metric.better is None:
+            continue
+        present = [(v, sid) for sid, v in values[metric.key].items() if v is not None]
+        present.sort(key=lambda pair: pair[0], reverse=metric.better == "higher")
+        for position, (_, sid) in enumerate(present, start=1):
+            ranks[sid].append(position)
+    scored = [(sum(r) / len(r) if r else float("inf"), sid) for sid, r in ranks.items()]
+    return [(sid, score if score != float("inf") else None) for score, sid in sorted(scored, key=lambda p: (p[0], p[1]))]
+
+
+def month_start(day):
+    return day.replace(day=1)
+
+
+def month_end(day):
+    return (month_start(day) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def previous_month(first_day):
+    return month_start(first_day - timedelta(days=1))
+
+
+def months_back(first_day, count):
+    """The ``count`` months ending with ``first_day``'s month, oldest first (first days)."""
+    months = [first_day]
+    for _ in range(count - 1):
+        months.insert(0, previous_month(months[0]))
+    return months
+
+
+# ------------------------------------------------------------ foundation metrics
+# What exists before the domains are merged; they prove the frame end to end.
+
+def _audit_events(site_ids, start, end):
+    from portal.models import AuditEvent
+
+    lo, hi = period_bounds(start, end)
+    stmt = (select(AuditEvent.site_id, func.count())
+            .where(AuditEvent.site_id.in_(site_ids), AuditEvent.at >= lo, AuditEvent.at < hi)
+            .group_by(AuditEvent.site_id))
+    counts = dict(db.session.execute(stmt).all())
+    return {sid: counts.get(sid, 0) for sid in site_ids}
+
+
+def _staff_on_roster(site_ids, start, end):
+    """Active roster members who were on the roster by the end of the period."""
+    from portal.models import StaffMember
+
+    _, hi = period_bounds(start, end)
+    stmt = (select(StaffMember.site_id, func.count())
+            .where(StaffMember.site_id.in_(site_ids), StaffMember.active.is_(True), StaffMember.created_at < hi)
+            .group_by(StaffMember.site_id))
+    counts = dict(db.session.execute(stmt).all())
+    return {sid: counts.get(sid, 0) for sid in site_ids}
+
+
+def register_foundation_metrics():
+    register_metric("staff_on_roster", _l("Staff on the roster"), _l("people"), _staff_on_roster, better="higher",
+                    drill=("staff.index_view", {"flt0_site_equals": "{site_id}"}), order=900)
+    register_metric("audit_events", _l("Recorded changes"), _l("changes"), _audit_events, better=None,
+                    drill=("audit.index_view", {"flt0_site_equals": "{site_id}", "flt1_when_between": "{start} to {end}"}),
+                    order=910)
+
+
+register_foundation_metrics()

@@ -1,0 +1,240 @@
+"""Plain data (dicts and lists of strings and numbers) for the month-end reports.
+
+``site_month`` and ``region_month`` read every registered metric (``portal.services.metrics``)
+for the month, the month before, and the region's sites, plus the detail *sections* that
+domains register here (consumption by product, visits, tally variances…). No HTTP: the
+same data feeds the PDF builder (``portal.reports.pdf``), the CLI and the tests. Run in a
+request, the session scope limits every figure to the user's sites.
+
+A section provider is ``fn(site_id, start, end) -> {"headers": [...], "rows": [[...]]} | None``
+(None or no rows: the section says "nothing recorded"); values are plain str/int/float.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import AuditEvent, Region, Site, StaffMember
+from portal.services import metrics as m
+
+TREND_MONTHS = 6
+# Audit actions in words (the audit viewer shows the same).
+ACTION_LABELS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Deleted"),
+    "restore": _l("Restored"),
+    "status": _l("Status changed"),
+    "login": _l("Logged in"),
+    "sign": _l("Signed"),
+}
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: object
+    order: int
+    provider: object
+
+
+_SECTIONS: dict[str, Section] = {}
+
+
+def record_type_label(object_type):
+    """The name users know a record type by: the menu name of the admin view editing it."""
+    from flask import current_app, has_app_context
+
+    admin = current_app.extensions.get("portal_admin") if has_app_context() else None
+    for view in getattr(admin, "_views", ()):
+        if getattr(getattr(view, "model", None), "__name__", None) == object_type:
+            return str(view.name)
+    return object_type
+
+
+def register_section(key, title, provider, order=100):
+    """Add (or replace) a detail table of the site's monthly report."""
+    _SECTIONS[key] = Section(key, title, order, provider)
+
+
+def all_sections():
+    return sorted(_SECTIONS.values(), key=lambda s: (s.order, s.key))
+
+
+def outside_request_locale(fn):
+    """Outside a request (CLI, tests, workers) the portal's selector has no session to read:
+    build in the default locale (Chinese) instead."""
+    from functools import wraps
+
+    from flask import current_app, has_request_context
+    from flask_babel import force_locale
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        if has_request_context():
+            return fn(*args, **kwargs)
+        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def parse_month(text):
+    """'2026-11' -> date(2026, 11, 1); ValueError on anything else."""
+    year, month = str(text or "").split("-")
+    if not (len(year) == 4 and year.isdigit() and 1 <= len(month) <= 2 and month.isdigit()):
+        raise ValueError(text)
+    return date(int(year), int(month), 1)
+
+
+def _period(first_day):
+    return {"month": f"{first_day:%Y-%m}", "start": first_day.isoformat(), "end": m.month_end(first_day).isoformat(),
+            "label": format_date(first_day, "yyyy-MM")}
+
+
+def _site_dict(site):
+    return {"id": site.id, "code": site.code, "name": site.name, "region": site.region.name,
+            "region_id": site.region_id, "address": site.address or ""}
+
+
+def _region_sites(region_id):
+    return db.session.scalars(select(Site).where(Site.region_id == region_id, Site.active.is_(True))
+                              .order_by(Site.code)).all()
+
+
+def _figures(metrics, site_id, now, before, region_ids):
+    """Key-figure rows for one site: this month, last month, change, region average, flag."""
+    rows = []
+    for metric in metrics:
+        value, previous = now[metric.key].get(site_id), before[metric.key].get(site_id)
+        avg = m.average(now[metric.key][sid] for sid in region_ids)
+        rows.append({
+            "key": metric.key, "label": str(metric.label), "unit": str(metric.unit), "better": metric.better,
+            "value": value, "previous": previous, "region_average": avg,
+            "change": None if value is None or previous is None else value - previous,
+            "flagged": m.is_flagged(metric, value, avg),
+            "text": {"value": metric.format(value), "previous": metric.format(previous),
+                     "region_average": m.Metric.format(metric, avg) if avg is None else f"{avg:,.1f}",
+                     "change": _signed(metric, value, previous)},
+        })
+    return rows
+
+
+def _signed(metric, value, previous):
+    if value is None or previous is None:
+        return "–"
+    diff = value - previous
+    return ("+" if diff > 0 else "") + metric.format(diff) if diff else "0"
+
+
+def _trend(metrics, site_ids, first_day):
+    """{metric key: {site_id: [value per month]}} over the last TREND_MONTHS months."""
+    months = m.months_back(first_day, TREND_MONTHS)
+    per_month = [m.collect(site_ids, mo, m.month_end(mo), metrics) for mo in months]
+    trend = {metric.key: {sid: [pm[metric.key].get(sid) for pm in per_month] for sid in site_ids}
+             for metric in metrics}
+    return [f"{mo:%Y-%m}" for mo in months], trend
+
+
+@outside_request_locale
+def site_month(site_id, first_day):
+    """The monthly report data of one site; None when the site is missing or out of scope."""
+    site = db.session.get(Site, site_id)
+    if site is None:
+        return None
+    metrics = m.all_metrics()
+    region_ids = [s.id for s in _region_sites(site.region_id)] or [site.id]
+    if site.id not in region_ids:
+        region_ids.append(site.id)
+    end, prev = m.month_end(first_day), m.previous_month(first_day)
+    now = m.collect(region_ids, first_day, end, metrics)
+    before = m.collect([site.id], prev, m.month_end(prev), metrics)
+    months, trend = _trend(metrics, [site.id], first_day)
+    sections = []
+    for section in all_sections():
+        table = section.provider(site.id, first_day, end) or {"headers": [], "rows": []}
+        sections.append({"key": section.key, "title": str(section.title), **table})
+    return {
+        "kind": "site",
+        "title": _("Monthly report"),
+        "site": _site_dict(site),
+        "period": _period(first_day),
+        "previous_period": _period(prev),
+        "figures": _figures(metrics, site.id, now, before, region_ids),
+        "trend": {"months": months,
+                  "series": [{"key": mt.key, "label": str(mt.label), "values": trend[mt.key][site.id]} for mt in metrics]},
+        "sections": sections,
+    }
+
+
+@outside_request_locale
+def region_month(region_id, first_day):
+    """The regional comparison of one month: every site × every metric, average, ranking."""
+    region = db.session.get(Region, region_id)
+    if region is None:
+        return None
+    sites = _region_sites(region.id)
+    ids = [s.id for s in sites]
+    metrics = m.all_metrics()
+    end, prev = m.month_end(first_day), m.previous_month(first_day)
+    now = m.collect(ids, first_day, end, metrics)
+    before = m.collect(ids, prev, m.month_end(prev), metrics)
+    months, trend = _trend(metrics, ids, first_day)
+    columns = [{"key": mt.key, "label": str(mt.label), "unit": str(mt.unit), "better": mt.better} for mt in metrics]
+    averages = {mt.key: m.average(now[mt.key].values()) for mt in metrics}
+    rows = []
+    for site in sites:
+        cells = []
+        for mt in metrics:
+            value = now[mt.key][site.id]
+            cells.append({"key": mt.key, "value": value, "text": mt.format(value),
+                          "previous": before[mt.key][site.id],
+                          "flagged": m.is_flagged(mt, value, averages[mt.key])})
+        rows.append({"site": _site_dict(site), "cells": cells})
+    names = {s.id: f"{s.code} {s.name}" for s in sites}
+    return {
+        "kind": "region",
+        "title": _("Regional comparison"),
+        "region": {"id": region.id, "code": region.code, "name": region.name},
+        "period": _period(first_day),
+        "columns": columns,
+        "rows": rows,
+        "averages": [{"key": mt.key, "value": averages[mt.key],
+                      "text": "–" if averages[mt.key] is None else f"{averages[mt.key]:,.1f}"} for mt in metrics],
+        "ranking": [{"site": names[sid], "score": score} for sid, score in m.ranking(metrics, now, ids)],
+        "trend": {"months": months,
+                  "series": [{"key": mt.key, "label": str(mt.label),
+                              "values": [m.average(trend[mt.key][sid][i] for sid in ids) for i in range(len(months))]}
+                             for mt in metrics]},
+    }
+
+
+# ------------------------------------------------------------ foundation sections
+
+def _changes_by_type(site_id, start, end):
+    lo, hi = m.period_bounds(start, end)
+    stmt = (select(AuditEvent.object_type, AuditEvent.action, func.count())
+            .where(AuditEvent.site_id == site_id, AuditEvent.at >= lo, AuditEvent.at < hi)
+            .group_by(AuditEvent.object_type, AuditEvent.action)
+            .order_by(AuditEvent.object_type, AuditEvent.action))
+    rows = [[record_type_label(object_type), str(ACTION_LABELS.get(action, action)), count]
+            for object_type, action, count in db.session.execute(stmt)]
+    return {"headers": [_("Record type"), _("Action"), _("Count")], "rows": rows}
+
+
+def _roster(site_id, start, end):
+    from portal.views.labels import STAFF_KIND_LABELS
+
+    stmt = (select(StaffMember.name, StaffMember.kind, StaffMember.phone)
+            .where(StaffMember.site_id == site_id, StaffMember.active.is_(True))
+            .order_by(StaffMember.kind, StaffMember.name))
+    rows = [[name, str(STAFF_KIND_LABELS.get(kind, kind)), phone or ""] for name, kind, phone in db.session.execute(stmt)]
+    return {"headers": [_("Full name"), _("Kind"), _("Phone")], "rows": rows}
+
+
+register_section("roster", _l("Staff on the roster"), _roster, order=900)
+register_section("changes", _l("Changes recorded"), _changes_by_type, order=910)

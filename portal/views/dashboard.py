@@ -1,0 +1,210 @@
+"""The supervisor's comparison dashboard and the month-end PDF downloads.
+
+Every figure comes from the metric registry (``portal.services.metrics``): one provider
+call per metric (SQL GROUP BY) whatever the number of sites, all through the session's
+site scope, so a supervisor never sees another region's figures — not in the table, the
+charts, the drill-down links or the PDFs.
+"""
+from datetime import date, datetime, timedelta
+
+from flask import Response, abort, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Region, Site
+from portal.reports import charts, pdf
+from portal.services import metrics as m
+from portal.services import report_data
+from portal.views.base import PortalView, expose, get_or_404
+from portal.views.home import set_landing
+
+PERIODS = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month"), "custom": _l("Custom")}
+MAX_CUSTOM_DAYS = 366
+TREND_MONTHS = 6
+MAX_SITE_LINES = 8
+
+
+def today_local():
+    return datetime.now(m.LOCAL_TZ).date()
+
+
+def _parse_day(text):
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_period(args):
+    """(kind, start, end, errors) from the query string; errors: {field: message}."""
+    kind = args.get("period", "month")
+    errors = {}
+    if kind not in PERIODS:
+        errors["period"] = _("Choose day, week, month or custom.")
+        kind = "month"
+    on = today_local()
+    if args.get("on"):
+        on = _parse_day(args["on"])
+        if on is None:
+            errors["on"] = _("Enter a date as YYYY-MM-DD.")
+            on = today_local()
+    if kind == "day":
+        return kind, on, on, errors
+    if kind == "week":
+        start = on - timedelta(days=on.weekday())
+        return kind, start, start + timedelta(days=6), errors
+    if kind == "month":
+        return kind, m.month_start(on), m.month_end(on), errors
+    start, end = _parse_day(args.get("start")), _parse_day(args.get("end"))
+    if start is None:
+        errors["start"] = _("Enter a date as YYYY-MM-DD.")
+    if end is None:
+        errors["end"] = _("Enter a date as YYYY-MM-DD.")
+    if start and end and end < start:
+        errors["end"] = _("The end date must not be before the start date.")
+    elif start and end and (end - start).days >= MAX_CUSTOM_DAYS:
+        errors["end"] = _("Choose at most %(days)s days.", days=MAX_CUSTOM_DAYS)
+    if errors.get("start") or errors.get("end"):
+        return kind, m.month_start(on), m.month_end(on), errors
+    return kind, start, end, errors
+
+
+class DashboardView(PortalView):
+    read_roles = frozenset({"admin", "supervisor"})
+    write_roles = frozenset()
+
+    @expose("/")
+    def index(self):
+        kind, start, end, errors = parse_period(request.args)
+        regions = db.session.scalars(select(Region).order_by(Region.code)).all()
+        region_id = request.args.get("region", "")
+        stmt = select(Site).where(Site.active.is_(True)).order_by(Site.code)
+        if region_id:
+            if not (region_id.isdigit() and int(region_id) in {r.id for r in regions}):
+                errors["region"] = _("Not a valid choice.")
+            else:
+                stmt = stmt.where(Site.region_id == int(region_id))
+        sites = db.session.scalars(stmt).all()
+        metrics = m.all_metrics()
+        chosen = m.get_metric(request.args.get("chart", "")) or (metrics[0] if metrics else None)
+        table = self._table(sites, metrics, start, end)
+        sort_key, descending = self._sort(table, metrics)
+        month = m.month_start(start)
+        context = dict(
+            periods=PERIODS, kind=kind, start=start, end=end, on=request.args.get("on") or today_local().isoformat(),
+            errors=errors, regions=regions, region_id=region_id, metrics=metrics, table=table, sort_key=sort_key,
+            descending=descending, chosen=chosen, month=f"{month:%Y-%m}",
+            charts=self._charts(sites, chosen, table, month) if chosen and sites else [],
+            ranking=[(table["by_id"][sid], score) for sid, score in m.ranking(metrics, table["values"],
+                                                                             [s.id for s in sites])],
+            sort_url=self._sort_url,
+        )
+        body = self.render("dashboard/index.html", **context)
+        return (body, 400) if errors else body
+
+    # ------------------------------------------------------------ table
+
+    def _table(self, sites, metrics, start, end):
+        values = m.collect([s.id for s in sites], start, end, metrics)
+        by_region = {}
+        for site in sites:
+            by_region.setdefault(site.region_id, []).append(site)
+        averages = {rid: {mt.key: m.average(values[mt.key][s.id] for s in members) for mt in metrics}
+                    for rid, members in by_region.items()}
+        rows = []
+        for site in sites:
+            cells = []
+            for mt in metrics:
+                value, avg = values[mt.key][site.id], averages[site.region_id][mt.key]
+                drill = mt.drill_args(site.id, start, end)
+                cells.append({"metric": mt, "value": value, "text": mt.format(value),
+                              "flagged": m.is_flagged(mt, value, avg), "deviation": m.deviation(mt, value, avg),
+                              "url": url_for(drill[0], **drill[1]) if drill else None})
+            rows.append({"site": site, "cells": cells})
+        avg_rows = [{"region": members[0].region, "cells": [
+            {"metric": mt, "text": "–" if averages[rid][mt.key] is None else f"{averages[rid][mt.key]:,.1f}"}
+            for mt in metrics]} for rid, members in by_region.items()]
+        return {"rows": rows, "averages": avg_rows, "values": values, "by_id": {s.id: s for s in sites}}
+
+    def _sort(self, table, metrics):
+        keys = {mt.key: i for i, mt in enumerate(metrics)}
+        sort_key = request.args.get("sort", "site")
+        descending = request.args.get("dir") == "desc"
+        if sort_key in keys:
+            i = keys[sort_key]
+            present = [r for r in table["rows"] if r["cells"][i]["value"] is not None]
+            missing = [r for r in table["rows"] if r["cells"][i]["value"] is None]
+            present.sort(key=lambda r: r["cells"][i]["value"], reverse=descending)
+            table["rows"] = present + missing  # sites without a figure always last
+        else:
+            sort_key = "site"
+            table["rows"].sort(key=lambda r: r["site"].code, reverse=descending)
+        return sort_key, descending
+
+    def _sort_url(self, key):
+        args = request.args.to_dict()
+        same = args.get("sort", "site") == key
+        args.update(sort=key, dir="asc" if same and args.get("dir") == "desc" else ("desc" if same else "asc"))
+        return url_for(".index", **args)
+
+    # ------------------------------------------------------------ charts
+
+    def _charts(self, sites, metric, table, month):
+        i = [mt.key for mt in m.all_metrics()].index(metric.key)
+        rows = sorted(table["rows"], key=lambda r: r["site"].code)
+        labels = [f"{r['site'].code}" for r in rows]
+        values = [r["cells"][i]["value"] for r in rows]
+        flagged = [r["site"].code for r in rows if r["cells"][i]["flagged"]]
+        bar = charts.bar_chart(f"{metric.label}（{metric.unit}）", labels, values,
+                               reference=m.average(values), reference_label=_("Average"), flagged=flagged, width=520)
+        months = m.months_back(month, TREND_MONTHS)
+        per_month = [m.collect([s.id for s in sites], mo, m.month_end(mo), [metric])[metric.key] for mo in months]
+        if len(sites) <= MAX_SITE_LINES:
+            series = [(s.code, [pm[s.id] for pm in per_month]) for s in sites]
+        else:  # too many lines to read: one per region average
+            groups = {}
+            for s in sites:
+                groups.setdefault(s.region.name, []).append(s.id)
+            series = [(name, [m.average(pm[sid] for sid in ids) for pm in per_month]) for name, ids in groups.items()]
+        trend = charts.trend_chart(_("%(metric)s, month by month", metric=metric.label),
+                                   [f"{mo:%Y-%m}" for mo in months], series, width=520, height=220)
+        return [Markup(charts.to_svg(bar, "bar")), Markup(charts.to_svg(trend, "trend"))]
+
+    # ------------------------------------------------------------ PDFs
+
+    @expose("/site/<site_id>/<month>.pdf")
+    def site_pdf(self, site_id, month):
+        site = get_or_404(Site, site_id)
+        first_day = _month_or_404(month)
+        data = report_data.site_month(site.id, first_day)
+        return _pdf_response(pdf.site_report_pdf(data), f"report_{site.code}_{first_day:%Y-%m}.pdf")
+
+    @expose("/region/<region_id>/<month>.pdf")
+    def region_pdf(self, region_id, month):
+        region = get_or_404(Region, region_id)
+        first_day = _month_or_404(month)
+        data = report_data.region_month(region.id, first_day)
+        return _pdf_response(pdf.region_report_pdf(data), f"region_{region.code}_{first_day:%Y-%m}.pdf")
+
+
+def _month_or_404(text):
+    try:
+        return report_data.parse_month(text)
+    except ValueError:
+        abort(404)
+
+
+def _pdf_response(body, filename):
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def register(admin):
+    admin.add_view(DashboardView(name=_l("Comparison dashboard"), category=_l("Reports"), endpoint="dashboard",
+                                 url="/dashboard/"))
+    set_landing("supervisor", "dashboard.index")
+    set_landing("admin", "dashboard.index")

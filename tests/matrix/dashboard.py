@@ -1,0 +1,5 @@
+from tests.matrix import page
+
+MATRIX = {
+    "dashboard": page(read="admin supervisor"),
+}

@@ -1,0 +1,69 @@
+"""A real Chromium: sup_south opens the dashboard, sorts, drills into a number, downloads
+the monthly PDF; pages at desktop, tablet and phone sizes are screenshot."""
+from sqlalchemy import select
+
+from portal.models import AuditEvent, StaffMember
+from tests.conftest import browser_login, screenshot
+
+
+def test_supervisor_compares_sorts_drills_and_downloads(page, live_server, dbs, site_ids, tmp_path):
+    for n in range(4):
+        dbs.add(StaffMember(site_id=site_ids["SZ02"], name=f"新同事{n}", kind="cleaner"))
+    dbs.commit()
+    browser_login(page, live_server, "sup_south")
+    assert page.url.startswith(f"{live_server}/dashboard/")  # the supervisor's landing page
+    body = page.inner_text("body")
+    assert "门店对比看板" in body and "深圳湾售楼处" in body and "陆家嘴" not in body
+    assert page.locator("svg.portal-chart").count() == 2
+    screenshot(page, "reports-dashboard-supervisor")
+
+    # Sort by staff on the roster, largest first: a click on the header twice.
+    page.click('a.sort-link[data-metric="staff_on_roster"]')
+    page.click('a.sort-link[data-metric="staff_on_roster"]')
+    page.wait_for_load_state("networkidle")
+    assert page.locator("tbody tr").first.get_attribute("data-site") == "SZ02"
+    assert "dir=desc" in page.url
+    screenshot(page, "reports-dashboard-sorted")
+
+    # Drill into SZ01's recorded changes: the audit list behind the number.
+    cell = page.locator('tr[data-site="SZ01"] a.drill[data-metric="audit_events"]')
+    number = int(cell.inner_text().replace(",", ""))
+    cell.click()
+    page.wait_for_load_state("networkidle")
+    assert "/audit/" in page.url
+    assert page.locator("a[href*='/audit/details/?id=']").count() == number
+    screenshot(page, "reports-drill-audit")
+    page.locator("a[href*='/audit/details/?id=']").first.click()
+    page.wait_for_load_state("networkidle")
+    assert "变更内容" in page.inner_text("body")
+    screenshot(page, "reports-audit-details")
+
+    page.go_back()
+    page.go_back()
+    page.wait_for_load_state("networkidle")
+    with page.expect_download() as info:
+        page.locator('tr[data-site="SZ01"] a.site-pdf').click()
+    download = info.value
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    assert download.suggested_filename.startswith("report_SZ01_") and path.read_bytes().startswith(b"%PDF")
+
+
+def test_dashboard_custom_period_at_tablet_and_phone(browser, live_server):
+    for name, viewport in (("tablet", {"width": 768, "height": 1024}), ("phone", {"width": 390, "height": 844})):
+        context = browser.new_context(locale="zh-CN", viewport=viewport)
+        page = context.new_page()
+        browser_login(page, live_server, "admin")
+        page.select_option("#period", "custom")
+        assert page.locator("#start").is_visible() and not page.locator("#on").is_visible()
+        page.fill("#start", "2026-11-01")
+        page.fill("#end", "2026-11-30")
+        page.click("#show-button")
+        page.wait_for_load_state("networkidle")
+        assert "2026-11-01 至 2026-11-30" in page.inner_text("#period-shown")
+        # The page itself never scrolls sideways; the wide table scrolls in its own box.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        height = page.locator("#show-button").bounding_box()["height"]
+        assert height >= 44
+        screenshot(page, f"reports-dashboard-{name}")
+        context.close()

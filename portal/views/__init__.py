@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 DOMAIN_MODULES = [
     # The working day first …
     "portal.views.today",
+    "portal.views.dashboard",
     "portal.views.visits",
     "portal.views.consumables",
     "portal.views.repairs",
@@ -19,7 +20,6 @@ DOMAIN_MODULES = [
     "portal.views.roster",
     "portal.views.grooming",
     "portal.views.org",
-    "portal.views.dashboard",
     "portal.views.audit",
 ]
 

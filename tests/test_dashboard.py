@@ -19,7 +19,7 @@ def test_supervisor_lands_on_the_dashboard_with_his_sites_only(login):
     page = client.get("/dashboard/").get_data(as_text=True)
     assert _rows(page) == ["SZ01", "SZ02"]
     assert "陆家嘴" not in page and "虹桥" not in page and "华东区" not in page
-    assert "华南区 平均" in page and "门店对比看板" in page
+    assert "华南区 平均" in page and "售楼处对比看板" in page
     assert "<svg" in page and "排名" in page
 
 

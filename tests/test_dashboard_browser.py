@@ -13,7 +13,7 @@ def test_supervisor_compares_sorts_drills_and_downloads(page, live_server, dbs, 
     browser_login(page, live_server, "sup_south")
     assert page.url.startswith(f"{live_server}/dashboard/")  # the supervisor's landing page
     body = page.inner_text("body")
-    assert "门店对比看板" in body and "深圳湾售楼处" in body and "陆家嘴" not in body
+    assert "售楼处对比看板" in body and "深圳湾售楼处" in body and "陆家嘴" not in body
     assert page.locator("svg.portal-chart").count() == 2
     screenshot(page, "reports-dashboard-supervisor")
 

@@ -89,3 +89,9 @@ def seed_demo():
 
 def is_empty():
     return db.session.scalar(select(Site.id).limit(1)) is None
+
+
+# Domain seeders (each domain adds its own line).
+from portal.services import demo_checklists  # noqa: E402  (after SEEDERS: it imports the models)
+
+SEEDERS.append(demo_checklists.seed)

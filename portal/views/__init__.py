@@ -6,6 +6,8 @@ from flask_babel import lazy_gettext as _l
 # Each domain module exposes ``register(admin)``; the order is the menu order.
 DOMAIN_MODULES = [
     "portal.views.org",
+    "portal.views.checklists",
+    "portal.views.inventory",
     "portal.views.audit",
 ]
 

@@ -22,7 +22,7 @@ class ChecklistError(Exception):
     """A refused change; ``errors`` maps item ids to the message shown next to them."""
 
     def __init__(self, message, errors=None):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.errors = errors or {}
 
@@ -150,7 +150,7 @@ def save_answers(run, answers):
         if answer is None:
             if value is None:
                 continue
-            answer = ChecklistAnswer(site_id=run.site_id, item=items[item_id])
+            answer = ChecklistAnswer(site_id=run.site_id, item_id=item_id, item=items[item_id])
             run.answers.append(answer)
         _store(answer, items[item_id], value)
     run.completion = completion_of(run)

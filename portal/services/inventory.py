@@ -19,7 +19,7 @@ class InventoryError(Exception):
     """A refused change; ``errors`` maps line ids to {field: message}."""
 
     def __init__(self, message, errors=None):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.errors = errors or {}
 

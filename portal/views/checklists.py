@@ -149,8 +149,9 @@ class ChecklistRunView(ScopedModelView):
 # ------------------------------------------------------------------ the run page
 
 def _form_answers(run):
-    """item id → raw value from the submitted form (only items of this run)."""
-    return {item.id: request.form.get(f"item-{item.id}") for item in svc.active_items(run)}
+    """item id → raw value from the submitted form (only items of this run). A field that was
+    not sent (an untapped yes/no) keeps its saved answer; an emptied input clears it."""
+    return {item.id: request.form[f"item-{item.id}"] for item in svc.active_items(run) if f"item-{item.id}" in request.form}
 
 
 class ChecklistPage(PortalView):

@@ -27,6 +27,17 @@ STATUS_LABELS = {"open": _l("In progress"), "done": _l("Complete")}
 RUNNER_ROLES = frozenset({"admin", "clerk", "security"})
 
 
+class EnglishFilterUrls:
+    """Filter URLs named after the column (``?flt0_site_equals=1``), whatever the UI language:
+    Flask-Admin derives them from the label, and a Chinese label leaves only "_equals"."""
+
+    named_filter_urls = True
+
+    def get_filter_arg(self, index, flt):
+        operation = "between" if "Between" in type(flt).__name__ else "equals"
+        return f"{flt.column.key.removesuffix('_id')}_{operation}"
+
+
 def _label(labels, attr):
     return lambda v, c, m, n: labels.get(getattr(m, attr), getattr(m, attr))
 
@@ -42,7 +53,7 @@ class ItemInline(InlineFormAdmin):
                  "active": {"label": _l("Active")}}
 
 
-class ChecklistTemplateView(ScopedModelView):
+class ChecklistTemplateView(EnglishFilterUrls, ScopedModelView):
     read_roles = frozenset({"admin", "supervisor"})
     write_roles = frozenset({"admin", "supervisor"})
     delete_roles = frozenset({"admin"})
@@ -83,7 +94,7 @@ class ChecklistTemplateView(ScopedModelView):
     def delete_model(self, model):
         # Runs refer to the template: hide it, keep the history.
         model.soft_delete()
-        self.session.commit()
+        db.session.commit()
         return True
 
 
@@ -108,7 +119,7 @@ def answer_text(answer, item):
     return answer.value_text
 
 
-class ChecklistRunView(ScopedModelView):
+class ChecklistRunView(EnglishFilterUrls, ScopedModelView):
     read_roles = frozenset({"admin", "supervisor", "clerk", "security"})
     write_roles = frozenset()
     _creatable = False

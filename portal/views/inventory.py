@@ -14,6 +14,7 @@ from portal.models import CONDITIONS, ITEM_CATEGORIES, ITEM_CHECK_KINDS, Item, I
 from portal.services import inventory as svc
 from portal.services import today
 from portal.services.checklists import site_today
+from portal.views.checklists import EnglishFilterUrls
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
 from portal.views.labels import yes_no
 
@@ -30,7 +31,7 @@ def _label(labels, attr):
     return lambda v, c, m, n: labels.get(getattr(m, attr), getattr(m, attr))
 
 
-class ItemView(ScopedModelView):
+class ItemView(EnglishFilterUrls, ScopedModelView):
     read_roles = frozenset({"admin", "supervisor", "clerk"})
     write_roles = frozenset({"admin", "supervisor"})
     delete_roles = frozenset({"admin", "supervisor"})
@@ -66,11 +67,11 @@ class ItemView(ScopedModelView):
     def delete_model(self, model):
         # Past checks name the item: hide it, keep the history.
         model.soft_delete()
-        self.session.commit()
+        db.session.commit()
         return True
 
 
-class ItemCheckView(ScopedModelView):
+class ItemCheckView(EnglishFilterUrls, ScopedModelView):
     read_roles = frozenset({"admin", "supervisor", "clerk"})
     write_roles = frozenset()
     _creatable = False
@@ -103,7 +104,7 @@ class ItemCheckView(ScopedModelView):
     }
 
 
-class DiscrepancyView(ScopedModelView):
+class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
     """Lines where counted ≠ expected or the condition is not OK, for the supervisor to deal with."""
 
     read_roles = frozenset({"admin", "supervisor"})
@@ -210,10 +211,12 @@ class ItemCheckPage(PortalView):
 
     def _load(self, check_id):
         check = get_or_404(ItemCheck, check_id)
-        # Lines and their items in one more query, however long the list.
-        db.session.scalars(select(ItemCheckLine).where(ItemCheckLine.check_id == check.id)
-                           .options(selectinload(ItemCheckLine.item))).all()
-        return check
+        # Lines and their items in two more queries, however long the list.
+        return db.session.scalars(
+            select(ItemCheck).where(ItemCheck.id == check.id)
+            .options(selectinload(ItemCheck.lines).selectinload(ItemCheckLine.item))
+            .execution_options(populate_existing=True)
+        ).one()
 
     def _require_write(self):
         if not self.can_write():

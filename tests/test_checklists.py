@@ -266,3 +266,27 @@ def test_run_list_and_run_page_query_counts(app, login, seeded):
     with count_queries(app) as q:
         assert clerk.get("/checklists/").status_code == 200
     assert q.count <= 16, q.statements
+
+
+def test_an_answered_item_cannot_be_deleted_from_its_template(app, login, seeded):
+    clerk = login("clerk_sz01")
+    url, template_id, items = _start(clerk, app, seeded["SZ01"], kind="custom")
+    first = items[0][0]
+    assert clerk.post(url, {f"item-{first}": "yes", "action": "save"}).status_code == 302
+    admin = login("admin")
+    with system(app) as s:
+        template = s.get(ChecklistTemplate, template_id)
+        data = {"name": template.name, "kind": template.kind, "site": template.site_id, "active": "y"}
+        for n, item in enumerate(template.items):
+            data.update({f"items-{n}-id": item.id, f"items-{n}-position": item.position,
+                         f"items-{n}-label": item.label, f"items-{n}-kind": item.kind, f"items-{n}-active": "y"})
+    data["del-items-0"] = "y"
+    resp = admin.post(f"/checklisttemplate/edit/?id={template_id}", data)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "取消“启用”" in body, body[body.find("alert"):body.find("alert") + 600]
+    assert len(_template_named(app, _template_name(app, template_id))[1]) == len(items)
+
+
+def _template_name(app, template_id):
+    with system(app) as s:
+        return s.get(ChecklistTemplate, template_id).name

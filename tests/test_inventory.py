@@ -1,5 +1,5 @@
 """Inventory: item checks and discrepancies through the services, then over HTTP."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -139,6 +139,12 @@ def test_clerk_does_the_closing_item_check_over_http(app, login, seeded):
     listing = sup.get(f"/discrepancies/?flt0_site_equals={seeded['SZ01']}").get_data(as_text=True)
     assert "少两个" in listing
     assert "少两个" not in sup.get(f"/discrepancies/?flt0_site_equals={seeded['SZ02']}").get_data(as_text=True)
+    with system(app) as s:
+        day = s.get(ItemCheck, check_id).day
+    today_list = sup.get(f"/discrepancies/?flt0_day_equals={day:%Y-%m-%d}").get_data(as_text=True)
+    assert "少两个" in today_list and "洽谈区少一个沙发垫" not in today_list
+    earlier = sup.get(f"/discrepancies/?flt0_day_equals={day - timedelta(days=1):%Y-%m-%d}").get_data(as_text=True)
+    assert "少两个" not in earlier and "洽谈区少一个沙发垫" in earlier  # yesterday's demo check
     resp = sup.post(f"/discrepancies/edit/?id={cushion_id}", {"dealt_with": "y", "dealt_note": "已补齐"})
     assert resp.status_code == 302
     with system(app) as s:

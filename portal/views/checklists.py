@@ -1,6 +1,6 @@
 """Checklists: templates and runs (admin lists) and the one-page run a clerk fills on a tablet."""
 from flask import abort, flash, redirect, request, url_for
-from flask_admin.contrib.sqla.filters import DateEqualFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import DateEqualFilter, FilterEqual, IntEqualFilter
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,7 +12,7 @@ from wtforms import SelectField
 from wtforms.validators import ValidationError
 
 from portal.extensions import db
-from portal.models import CHECKLIST_KINDS, ITEM_KINDS, ChecklistItem, ChecklistRun, ChecklistTemplate, Site
+from portal.models import CHECKLIST_KINDS, ITEM_KINDS, ChecklistAnswer, ChecklistItem, ChecklistRun, ChecklistTemplate, Site
 from portal.services import checklists as svc
 from portal.services import today
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
@@ -68,7 +68,7 @@ class ChecklistTemplateView(EnglishFilterUrls, ScopedModelView):
     column_searchable_list = ("name",)
     column_filters = (
         FilterEqual(ChecklistTemplate.kind, _l("Kind"), options=lambda: list(KIND_LABELS.items())),
-        FilterEqual(ChecklistTemplate.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        IntEqualFilter(ChecklistTemplate.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
     )
     column_labels = {"name": _l("Name"), "kind": _l("Kind"), "site": _l("Site (empty: all sites)"),
                      "active": _l("Active"), "description": _l("Description"), "items": _l("Items"),
@@ -87,6 +87,13 @@ class ChecklistTemplateView(EnglishFilterUrls, ScopedModelView):
     def on_model_change(self, form, model, is_created):
         if model.site is None and current_user.role != "admin":
             raise ValidationError(_l("Choose your site: templates for all sites are kept by head office."))
+        # An answered item is history: it can be switched off, not deleted.
+        removed = [o.id for o in db.session.deleted if isinstance(o, ChecklistItem)]
+        with db.session.no_autoflush:
+            answered = removed and db.session.scalar(
+                select(ChecklistAnswer.id).where(ChecklistAnswer.item_id.in_(removed)).limit(1)) is not None
+        if answered:
+            raise ValidationError(_l("An item that has been answered cannot be deleted: untick Active instead."))
         # Items carry the template's site so the scope filters them with one IN.
         for item in model.items:
             item.site = model.site
@@ -133,7 +140,7 @@ class ChecklistRunView(EnglishFilterUrls, ScopedModelView):
     column_default_sort = ("day", True)
     column_sortable_list = ("day",)
     column_filters = (
-        FilterEqual(ChecklistRun.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        IntEqualFilter(ChecklistRun.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         FilterEqual(ChecklistRun.kind, _l("Kind"), options=lambda: list(KIND_LABELS.items())),
         DateEqualFilter(ChecklistRun.day, _l("Day")),
         FilterEqual(ChecklistRun.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())),

@@ -1,6 +1,7 @@
 """Inventory: items, item checks, discrepancy lines (admin lists) and the one-page item check."""
 from flask import abort, flash, redirect, request, url_for
-from flask_admin.contrib.sqla.filters import BooleanEqualFilter, DateBetweenFilter, DateEqualFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import (BooleanEqualFilter, DateBetweenFilter, DateEqualFilter, FilterEqual,
+                                               IntEqualFilter)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -44,7 +45,7 @@ class ItemView(EnglishFilterUrls, ScopedModelView):
     column_default_sort = ("category", False)
     column_searchable_list = ("name", "asset_tag", "location")
     column_filters = (
-        FilterEqual(Item.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        IntEqualFilter(Item.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         FilterEqual(Item.category, _l("Category"), options=lambda: list(CATEGORY_LABELS.items())),
     )
     column_labels = {"site": _l("Site"), "name": _l("Name"), "category": _l("Category"), "location": _l("Location"),
@@ -84,7 +85,7 @@ class ItemCheckView(EnglishFilterUrls, ScopedModelView):
     column_default_sort = ("day", True)
     column_sortable_list = ("day",)
     column_filters = (
-        FilterEqual(ItemCheck.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        IntEqualFilter(ItemCheck.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         FilterEqual(ItemCheck.kind, _l("Kind"), options=lambda: list(CHECK_KIND_LABELS.items())),
         DateEqualFilter(ItemCheck.day, _l("Day")),
     )
@@ -121,7 +122,7 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
     column_default_sort = ("day", True)
     column_sortable_list = ("day",)
     column_filters = (
-        FilterEqual(ItemCheckLine.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        IntEqualFilter(ItemCheckLine.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         DateEqualFilter(ItemCheckLine.day, _l("Day")),
         DateBetweenFilter(ItemCheckLine.day, _l("Day")),
         BooleanEqualFilter(ItemCheckLine.dealt_with, _l("Dealt with")),

@@ -7,8 +7,11 @@ from sqlalchemy import func, select
 
 from portal.models import AuditEvent, ChecklistAnswer, ChecklistFollowUp, ChecklistRun, ChecklistTemplate, User
 from portal.services import checklists as svc
-from tests.checklist_helpers import seeded, system  # noqa: F401  (fixture)
+from tests import checklist_helpers
+from tests.checklist_helpers import system
 from tests.querycount import count_queries
+
+seeded = checklist_helpers.seeded  # the fixture
 
 DAY = date(2026, 11, 27)
 

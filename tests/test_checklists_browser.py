@@ -4,8 +4,11 @@ import re
 from sqlalchemy import select
 
 from portal.models import ChecklistRun, ItemCheckLine
-from tests.checklist_helpers import seeded, system  # noqa: F401  (fixture)
+from tests import checklist_helpers
+from tests.checklist_helpers import system
 from tests.conftest import browser_login, screenshot
+
+seeded = checklist_helpers.seeded  # the fixture
 
 TABLET = {"width": 768, "height": 1024}
 PHONE = {"width": 390, "height": 844}

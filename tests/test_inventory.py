@@ -6,8 +6,11 @@ from sqlalchemy import select
 
 from portal.models import AuditEvent, Item, ItemCheck, ItemCheckLine, Site
 from portal.services import inventory as svc
-from tests.checklist_helpers import seeded, system  # noqa: F401  (fixture)
+from tests import checklist_helpers
+from tests.checklist_helpers import system
 from tests.querycount import count_queries
+
+seeded = checklist_helpers.seeded  # the fixture
 
 DAY = date(2026, 11, 27)
 

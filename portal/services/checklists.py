@@ -2,7 +2,7 @@
 
 No HTTP here. Callers commit once after a call (one transaction per user action).
 """
-from datetime import datetime, time
+from datetime import time
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 

@@ -293,3 +293,28 @@ def test_an_answered_item_cannot_be_deleted_from_its_template(app, login, seeded
 def _template_name(app, template_id):
     with system(app) as s:
         return s.get(ChecklistTemplate, template_id).name
+
+
+def test_follow_up_is_closed_by_the_supervisor(app, login, seeded):
+    clerk = login("clerk_sz01")
+    url, _tid, items = _start(clerk, app, seeded["SZ01"])
+    failed = _ids(items, "yes_no")[0]
+    clerk.post(url, {f"item-{failed}": "no", "action": "save"})
+    run_id = int(url.split("/")[-1])
+    clerk.post(f"/checklists/run/{run_id}/follow-up", {"item_id": failed, "note": "窗帘卡住"})
+    with system(app) as s:
+        follow_up_id = s.scalar(select(ChecklistFollowUp.id).where(ChecklistFollowUp.run_id == run_id))
+    close = f"/checklists/run/{run_id}/follow-up/{follow_up_id}/close"
+    assert login("guard_sz01").post(close).status_code == 403
+    assert login("sup_east").post(close).status_code == 404
+    assert login("sup_south").post(close).status_code == 302
+    with system(app) as s:
+        assert s.get(ChecklistFollowUp, follow_up_id).status == "closed"
+    page = clerk.get(url).get_data(as_text=True)
+    assert "窗帘卡住" in page and "已关闭" in page
+
+
+def test_run_export_is_plain_text(login, seeded):
+    resp = login("sup_south").get("/checklistrun/export/csv/")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "开店检查（早班）" in body and "<a " not in body

@@ -12,7 +12,7 @@ from wtforms import SelectField
 from wtforms.validators import ValidationError
 
 from portal.extensions import db
-from portal.models import CHECKLIST_KINDS, ITEM_KINDS, ChecklistAnswer, ChecklistItem, ChecklistRun, ChecklistTemplate, Site
+from portal.models import CHECKLIST_KINDS, ITEM_KINDS, ChecklistAnswer, ChecklistFollowUp, ChecklistItem, ChecklistRun, ChecklistTemplate, Site
 from portal.services import checklists as svc
 from portal.services import today
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
@@ -25,6 +25,8 @@ ITEM_KIND_LABELS = {"yes_no": _l("Yes / no"), "number": _l("Number"), "text": _l
 STATUS_LABELS = {"open": _l("In progress"), "done": _l("Complete")}
 # Who fills in checklists: the clerk, security at the door (opening/closing only), head office.
 RUNNER_ROLES = frozenset({"admin", "clerk", "security"})
+# Who marks a follow-up as done: the supervisor, or the clerk who saw it fixed.
+FOLLOW_UP_CLOSERS = frozenset({"admin", "supervisor", "clerk"})
 
 
 class EnglishFilterUrls:
@@ -155,6 +157,12 @@ class ChecklistRunView(EnglishFilterUrls, ScopedModelView):
         "template": lambda v, c, m, n: Markup('<a href="%s">%s</a>') % (
             url_for("checklist.run", run_id=m.id), m.template.name),
     }
+    # Spreadsheets get plain text, not links.
+    column_formatters_export = {
+        "kind": _label(KIND_LABELS, "kind"),
+        "status": _label(STATUS_LABELS, "status"),
+        "template": lambda v, c, m, n: m.template.name,
+    }
     column_formatters_detail = {
         **column_formatters,
         "answers": _answers_html,
@@ -253,6 +261,18 @@ class ChecklistPage(PortalView):
         flash(_("Follow-up opened: %(item)s", item=item.label), "success")
         return redirect(url_for(".run", run_id=run.id) + f"#item-{item.id}")
 
+    @expose("/run/<int:run_id>/follow-up/<int:follow_up_id>/close", methods=("POST",))
+    def close_follow_up(self, run_id, follow_up_id):
+        if current_user.role not in FOLLOW_UP_CLOSERS:
+            abort(403)
+        follow_up = get_or_404(ChecklistFollowUp, follow_up_id)
+        if follow_up.run_id != run_id:
+            abort(404)
+        svc.close_follow_up(follow_up)
+        db.session.commit()
+        flash(_("Follow-up closed."), "success")
+        return redirect(url_for(".run", run_id=run_id) + "#follow-ups")
+
     def _render_run(self, run, errors, submitted):
         answers = {a.item_id: a for a in run.answers}
         followed = {f.item_id for f in run.follow_ups}
@@ -260,6 +280,7 @@ class ChecklistPage(PortalView):
                            errors=errors, submitted=submitted, followed=followed, kind_labels=KIND_LABELS,
                            status_labels=STATUS_LABELS, can_run=self.can_write() and not run.is_done,
                            answer_text=answer_text, page_title=run.template.name,
+                           can_close_follow_ups=current_user.role in FOLLOW_UP_CLOSERS,
                            completed_local=svc.site_now(run.site, run.completed_at) if run.completed_at else None)
 
     def _require_write(self):

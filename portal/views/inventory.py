@@ -96,6 +96,10 @@ class ItemCheckView(EnglishFilterUrls, ScopedModelView):
             url_for("itemcheck.check", check_id=m.id), CHECK_KIND_LABELS.get(m.kind, m.kind)),
         "status": _label(STATUS_LABELS, "status"),
     }
+    column_formatters_export = {
+        "kind": lambda v, c, m, n: CHECK_KIND_LABELS.get(m.kind, m.kind),
+        "status": _label(STATUS_LABELS, "status"),
+    }
     column_formatters_detail = {
         **column_formatters,
         "lines": lambda v, c, m, n: Markup("<ul class='mb-0'>%s</ul>") % Markup("").join(
@@ -132,6 +136,11 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
                      "condition": _l("Condition"), "note": _l("Clerk's note"), "dealt_with": _l("Dealt with"),
                      "dealt_note": _l("How it was dealt with"), "dealt_by": _l("Dealt with by"),
                      "dealt_at": _l("Dealt with at")}
+    column_formatters_export = {
+        "dealt_with": lambda v, c, m, n: _("Yes") if m.dealt_with else _("No"),
+        "condition": _label(CONDITION_LABELS, "condition"),
+        "check": lambda v, c, m, n: CHECK_KIND_LABELS.get(m.check.kind, m.check.kind),
+    }
     column_formatters = {
         "dealt_with": yes_no,
         "condition": _label(CONDITION_LABELS, "condition"),

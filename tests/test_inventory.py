@@ -221,3 +221,25 @@ def test_today_sections_render(app, login, seeded):
         guard = db.session.scalar(select(User).where(User.username == "guard_sz01"))
         keys = {s.key for s, _ in today.sections_for(site, date(2026, 11, 27), guard)}
         assert "checklist_opening" in keys and "discrepancies" not in keys and "item_check_opening" not in keys
+
+
+def test_supervisor_marks_discrepancies_dealt_with_in_one_action(app, login, seeded):
+    with system(app) as s:
+        sz01 = s.scalar(select(ItemCheckLine.id).where(ItemCheckLine.site_id == seeded["SZ01"],
+                                                       ItemCheckLine.is_discrepancy.is_(True)))
+    # The east supervisor's action skips a line outside his region.
+    east = login("sup_east")
+    east.post("/discrepancies/action/", {"action": "dealt_with", "rowid": [sz01]})
+    with system(app) as s:
+        assert not s.get(ItemCheckLine, sz01).dealt_with
+    assert login("clerk_sz01").post("/discrepancies/action/", {"action": "dealt_with", "rowid": [sz01]}).status_code == 403
+    sup = login("sup_south")
+    page = sup.get(f"/discrepancies/edit/?id={sz01}").get_data(as_text=True)
+    assert "沙发垫" in page and "洽谈区少一个沙发垫" in page
+    resp = sup.post("/discrepancies/action/", {"action": "dealt_with", "rowid": [sz01]})
+    assert resp.status_code == 302
+    with system(app) as s:
+        line = s.get(ItemCheckLine, sz01)
+        assert line.dealt_with and line.dealt_at is not None
+    assert "沙发垫" not in login("sup_south").get(
+        "/discrepancies/?flt0_dealt_with_equals=0").get_data(as_text=True)

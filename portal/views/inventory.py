@@ -1,5 +1,6 @@
 """Inventory: items, item checks, discrepancy lines (admin lists) and the one-page item check."""
 from flask import abort, flash, redirect, request, url_for
+from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import (BooleanEqualFilter, DateBetweenFilter, DateEqualFilter, FilterEqual,
                                                IntEqualFilter)
 from flask_babel import gettext as _
@@ -146,6 +147,25 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
         "condition": _label(CONDITION_LABELS, "condition"),
         "check": lambda v, c, m, n: CHECK_KIND_LABELS.get(m.check.kind, m.check.kind),
     }
+
+    edit_template = "inventory/discrepancy_edit.html"
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("condition_labels", CONDITION_LABELS)
+        return super().render(template, **kwargs)
+
+    def is_action_allowed(self, name):
+        return self.can_write() and super().is_action_allowed(name)
+
+    @action("dealt_with", _l("Mark as dealt with"), _l("Mark the selected discrepancies as dealt with?"))
+    def action_dealt_with(self, ids):
+        lines = db.session.scalars(select(ItemCheckLine).where(
+            ItemCheckLine.id.in_([int(i) for i in ids if str(i).isdigit()]),
+            ItemCheckLine.is_discrepancy.is_(True), ItemCheckLine.dealt_with.is_(False))).all()
+        for line in lines:
+            svc.deal_with(line, current_user, None)
+        db.session.commit()
+        flash(_("%(n)s discrepancies marked as dealt with.", n=len(lines)), "success")
 
     def get_query(self):
         return super().get_query().filter(ItemCheckLine.is_discrepancy.is_(True))

@@ -43,6 +43,7 @@ EXTRA_STAFF = {
 
 # Domain seeders, in dependency order ("module:function", imported when seeding runs).
 SEEDERS = [
+    "portal.services.demo_checklists:seed",
     "portal.services.demo_visits:seed",
     "portal.services.demo_handover:seed",
     "portal.services.demo_repairs:seed",

@@ -8,6 +8,8 @@ DOMAIN_MODULES = [
     # The working day first …
     "portal.views.today",
     "portal.views.dashboard",
+    "portal.views.checklists",
+    "portal.views.inventory",
     "portal.views.visits",
     "portal.views.consumables",
     "portal.views.repairs",

@@ -1,0 +1,77 @@
+"""Inventory: the items of a site and the opening / closing item checks (物品核查记录单 / 物品确认单)."""
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime
+
+ITEM_CATEGORIES = ("decoration", "audio_video", "furniture", "appliance", "key", "lamp", "artwork", "other")
+CONDITIONS = ("ok", "damaged", "missing")
+ITEM_CHECK_KINDS = ("opening", "closing")
+
+
+class Item(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(20), default="other", index=True)
+    location: Mapped[str | None] = mapped_column(String(100))
+    expected_quantity: Mapped[int] = mapped_column(Integer, default=1)
+    asset_tag: Mapped[str | None] = mapped_column(String(50), index=True)
+    condition: Mapped[str] = mapped_column(String(10), default="ok")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self):
+        return self.name
+
+
+class ItemCheck(SiteScopedMixin, TimestampMixin, db.Model):
+    # One opening and one closing check per site and day.
+    __table_args__ = (UniqueConstraint("site_id", "kind", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User", foreign_keys=[user_id])
+    lines: Mapped[list["ItemCheckLine"]] = relationship(
+        back_populates="check", order_by="ItemCheckLine.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_done(self):
+        return self.status == "done"
+
+    def __str__(self):
+        return f"{self.day:%Y-%m-%d} {self.kind}"
+
+
+class ItemCheckLine(SiteScopedMixin, TimestampMixin, db.Model):
+    """One item on one check. ``is_discrepancy`` is kept on save so supervisors list them fast."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("item_check.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)  # the check's day, for filtering discrepancies
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    expected_quantity: Mapped[int] = mapped_column(Integer)
+    counted_quantity: Mapped[int] = mapped_column(Integer)
+    condition: Mapped[str] = mapped_column(String(10), default="ok")
+    note: Mapped[str | None] = mapped_column(Text)
+    is_discrepancy: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    dealt_with: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    dealt_note: Mapped[str | None] = mapped_column(Text)
+    dealt_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    dealt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    check: Mapped[ItemCheck] = relationship(back_populates="lines")
+    # The item may be soft-deleted later; the line still names it.
+    item: Mapped[Item] = relationship()
+    dealt_by = relationship("User", foreign_keys=[dealt_by_id])
+
+    def __str__(self):
+        return f"{self.item.name if self.item else ''} {self.counted_quantity}/{self.expected_quantity}"

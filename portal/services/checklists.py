@@ -1,0 +1,242 @@
+"""Checklist runs: start, save half-way, complete, follow-ups, and what is due today.
+
+No HTTP here. Callers commit once after a call (one transaction per user action).
+"""
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import ChecklistAnswer, ChecklistFollowUp, ChecklistRun, ChecklistTemplate, utcnow
+from portal.services import audit
+
+# Kinds done once per site and day: starting again reopens the day's run.
+DAILY_KINDS = ("opening", "closing")
+MAX_TEXT = 2000
+
+
+class ChecklistError(Exception):
+    """A refused change; ``errors`` maps item ids to the message shown next to them."""
+
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+# ------------------------------------------------------------------ site time
+
+def site_now(site, now=None):
+    """The current moment in the site's own time zone."""
+    return (now or utcnow()).astimezone(ZoneInfo(site.timezone or "Asia/Shanghai"))
+
+
+def site_today(site, now=None):
+    return site_now(site, now).date()
+
+
+def closing_due(site, day, now=None):
+    """Closing work is due from the site's tally time (17:50 by default) of that day on."""
+    local = site_now(site, now)
+    if day < local.date():
+        return True
+    if day > local.date():
+        return False
+    return local.time() >= (site.tally_time or time(17, 50))
+
+
+# ------------------------------------------------------------------ templates
+
+def template_for(site, kind):
+    """The active template of this kind for a site: the site's own one wins over the global one."""
+    stmt = (
+        select(ChecklistTemplate)
+        .where(ChecklistTemplate.kind == kind, ChecklistTemplate.active.is_(True),
+               (ChecklistTemplate.site_id == site.id) | ChecklistTemplate.site_id.is_(None))
+        .order_by(ChecklistTemplate.site_id.is_(None), ChecklistTemplate.id)
+        .limit(1)
+    )
+    return db.session.scalar(stmt)
+
+
+def active_items(run_or_template):
+    template = getattr(run_or_template, "template", run_or_template)
+    return [i for i in template.items if i.active]
+
+
+# ------------------------------------------------------------------ runs
+
+def start_run(site, template, user, day):
+    """The run of ``template`` at ``site`` on ``day``: the existing one for daily kinds, else a new one."""
+    if template.site_id not in (None, site.id):
+        raise ChecklistError(_l("This checklist belongs to another site."))
+    if template.kind in DAILY_KINDS:
+        existing = db.session.scalar(
+            select(ChecklistRun).where(ChecklistRun.site_id == site.id, ChecklistRun.template_id == template.id,
+                                       ChecklistRun.day == day).order_by(ChecklistRun.id).limit(1)
+        )
+        if existing is not None:
+            return existing
+    run = ChecklistRun(site=site, template=template, kind=template.kind, day=day,
+                       user_id=getattr(user, "id", None), status="open", completion=0)
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def _parse(item, raw):
+    """(field, value) for one submitted answer; raises ValueError with a user message."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if raw == "":
+            return None
+    if item.kind in ("yes_no", "photo"):
+        if isinstance(raw, bool):
+            return raw
+        if raw in ("yes", "1", "true", "on"):
+            return True
+        if raw in ("no", "0", "false"):
+            return False
+        raise ValueError(_l("Choose yes or no."))
+    if item.kind == "number":
+        try:
+            value = Decimal(str(raw))
+        except InvalidOperation:
+            raise ValueError(_l("Enter a number, for example 12 or 3.5.")) from None
+        if not value.is_finite() or abs(value) >= Decimal("1e10"):
+            raise ValueError(_l("Enter a number, for example 12 or 3.5."))
+        return value.quantize(Decimal("0.01"))
+    text = str(raw)
+    if len(text) > MAX_TEXT:
+        raise ValueError(_l("At most %(n)s characters.", n=MAX_TEXT))
+    return text
+
+
+def _store(answer, item, value):
+    answer.value_bool = value if item.kind in ("yes_no", "photo") else None
+    answer.value_number = value if item.kind == "number" else None
+    answer.value_text = value if item.kind == "text" else None
+
+
+def save_answers(run, answers):
+    """Store what was entered so far: ``answers`` maps item id → raw value (None/"" clears it).
+
+    All answers are checked first; on any error nothing is written and ``ChecklistError.errors``
+    says which item is wrong. Items not mentioned keep their answer.
+    """
+    if run.is_done:
+        raise ChecklistError(_l("This checklist is complete and can no longer be changed."))
+    items = {i.id: i for i in active_items(run)}
+    parsed, errors = {}, {}
+    for key, raw in answers.items():
+        try:
+            item = items[int(key)]
+        except (KeyError, TypeError, ValueError):
+            continue  # not an item of this run: ignored, never written
+        try:
+            parsed[item.id] = _parse(item, raw)
+        except ValueError as exc:
+            errors[item.id] = exc.args[0]
+    if errors:
+        raise ChecklistError(_l("Some answers need correcting."), errors)
+    by_item = {a.item_id: a for a in run.answers}
+    for item_id, value in parsed.items():
+        answer = by_item.get(item_id)
+        if answer is None:
+            if value is None:
+                continue
+            answer = ChecklistAnswer(site_id=run.site_id, item_id=item_id, item=items[item_id])
+            run.answers.append(answer)
+        _store(answer, items[item_id], value)
+    run.completion = completion_of(run)
+    db.session.flush()
+    return run
+
+
+def completion_of(run):
+    """Percent of the template's active items that have an answer."""
+    items = active_items(run)
+    if not items:
+        return 100
+    ids = {i.id for i in items}
+    answered = sum(1 for a in run.answers if a.item_id in ids and a.is_answered)
+    return round(100 * answered / len(items))
+
+
+def complete_run(run):
+    """Mark the run done (read-only from now on) with its completion percent."""
+    if run.is_done:
+        raise ChecklistError(_l("This checklist is already complete."))
+    run.completion = completion_of(run)
+    run.status = "done"
+    run.completed_at = utcnow()
+    db.session.flush()
+    audit.record("complete", run, summary=f"{run} {run.completion}%")
+    return run
+
+
+def failed_items(run):
+    """Items answered "no": the ones a follow-up can be opened for."""
+    return [a.item for a in run.answers if a.failed]
+
+
+def open_follow_up(run, item, note, target_type=None, target_id=None):
+    """A follow-up for a failed item, stored on the run (a repair ticket or cleaning issue later)."""
+    note = (note or "").strip() or (item.label if item is not None else "")
+    if not note:
+        raise ChecklistError(_l("Write what needs to be followed up."))
+    if len(note) > MAX_TEXT:
+        raise ChecklistError(_l("At most %(n)s characters.", n=MAX_TEXT))
+    if item is not None and item.template_id != run.template_id:
+        raise ChecklistError(_l("This item is not on this checklist."))
+    follow_up = ChecklistFollowUp(run=run, site_id=run.site_id, item=item, note=note, status="open",
+                                  target_type=target_type, target_id=target_id)
+    db.session.add(follow_up)
+    db.session.flush()
+    return follow_up
+
+
+def close_follow_up(follow_up):
+    follow_up.status = "closed"
+    db.session.flush()
+    return follow_up
+
+
+# ------------------------------------------------------------------ what is due
+
+def due_checklists(site, day, now=None):
+    """``{"opening": {...}, "closing": {...}}`` with, per kind: template, run, state and due_from.
+
+    state: "done", "in_progress", "due", "upcoming" (closing before tally time) or "none"
+    (no template). Opening work is due from the start of the day, closing from tally time.
+    """
+    runs = db.session.scalars(
+        select(ChecklistRun).where(ChecklistRun.site_id == site.id, ChecklistRun.day == day,
+                                   ChecklistRun.kind.in_(DAILY_KINDS)).order_by(ChecklistRun.id)
+    ).all()
+    result = {}
+    for kind in DAILY_KINDS:
+        template = template_for(site, kind)
+        run = next((r for r in runs if r.kind == kind and (template is None or r.template_id == template.id)), None)
+        due_now = kind == "opening" or closing_due(site, day, now)
+        if template is None:
+            state = "none"
+        elif run is not None and run.is_done:
+            state = "done"
+        elif run is not None:
+            state = "in_progress"
+        else:
+            state = "due" if due_now else "upcoming"
+        result[kind] = {"kind": kind, "template": template, "run": run, "state": state,
+                        "due_from": time(0, 0) if kind == "opening" else (site.tally_time or time(17, 50))}
+    return result
+
+
+__all__ = ["ChecklistError", "DAILY_KINDS", "active_items", "close_follow_up", "closing_due", "complete_run",
+           "completion_of", "due_checklists", "failed_items", "open_follow_up", "save_answers", "site_now",
+           "site_today", "start_run", "template_for"]

@@ -1,0 +1,178 @@
+"""Opening and closing item checks: pre-filled lines, exceptions only, discrepancies for the supervisor.
+
+No HTTP here. Callers commit once after a call (one transaction per user action).
+"""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import CONDITIONS, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine, utcnow
+from portal.services import audit
+from portal.services.checklists import closing_due
+
+MAX_QUANTITY = 100000
+MAX_NOTE = 1000
+
+
+class InventoryError(Exception):
+    """A refused change; ``errors`` maps line ids to {field: message}."""
+
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+def is_discrepancy(line):
+    """Counted differs from expected, or the item is not in order."""
+    return line.counted_quantity != line.expected_quantity or line.condition != "ok"
+
+
+def start_item_check(site, kind, user, day):
+    """The site's check of this kind for the day; a new one lists every active item,
+    pre-filled "as expected, OK" so the clerk only taps the exceptions."""
+    if kind not in ITEM_CHECK_KINDS:
+        raise InventoryError(_l("Unknown kind of item check."))
+    check = db.session.scalar(
+        select(ItemCheck).where(ItemCheck.site_id == site.id, ItemCheck.kind == kind, ItemCheck.day == day)
+    )
+    if check is not None:
+        return check
+    check = ItemCheck(site=site, kind=kind, day=day, user_id=getattr(user, "id", None), status="open")
+    items = db.session.scalars(
+        select(Item).where(Item.site_id == site.id, Item.active.is_(True)).order_by(Item.category, Item.name, Item.id)
+    ).all()
+    for position, item in enumerate(items):
+        check.lines.append(ItemCheckLine(site=site, item=item, day=day, position=position,
+                                         expected_quantity=item.expected_quantity,
+                                         counted_quantity=item.expected_quantity, condition="ok"))
+    db.session.add(check)
+    db.session.flush()
+    return check
+
+
+def _parse_line(entry):
+    counted, condition, note = entry.get("counted"), entry.get("condition"), entry.get("note")
+    errors, values = {}, {}
+    if counted is not None:
+        try:
+            values["counted_quantity"] = int(str(counted).strip())
+            if not 0 <= values["counted_quantity"] <= MAX_QUANTITY:
+                raise ValueError
+        except ValueError:
+            errors["counted"] = _l("Enter a whole number of 0 or more.")
+    if condition is not None:
+        if condition not in CONDITIONS:
+            errors["condition"] = _l("Choose OK, damaged or missing.")
+        values["condition"] = condition
+    if note is not None:
+        note = str(note).strip()
+        if len(note) > MAX_NOTE:
+            errors["note"] = _l("At most %(n)s characters.", n=MAX_NOTE)
+        values["note"] = note or None
+    return values, errors
+
+
+def save_lines(check, lines):
+    """Store counts: ``lines`` maps line id → {"counted", "condition", "note"} (raw strings).
+
+    Everything is validated first; on any error nothing is written.
+    """
+    if check.is_done:
+        raise InventoryError(_l("This item check is complete and can no longer be changed."))
+    by_id = {line.id: line for line in check.lines}
+    parsed, errors = {}, {}
+    for key, entry in lines.items():
+        try:
+            line = by_id[int(key)]
+        except (KeyError, TypeError, ValueError):
+            continue  # not a line of this check
+        values, line_errors = _parse_line(entry)
+        if line_errors:
+            errors[line.id] = line_errors
+        parsed[line.id] = values
+    if errors:
+        raise InventoryError(_l("Some lines need correcting."), errors)
+    for line_id, values in parsed.items():
+        line = by_id[line_id]
+        for field, value in values.items():
+            setattr(line, field, value)
+        line.is_discrepancy = is_discrepancy(line)
+    db.session.flush()
+    return check
+
+
+def complete_item_check(check):
+    if check.is_done:
+        raise InventoryError(_l("This item check is already complete."))
+    for line in check.lines:
+        line.is_discrepancy = is_discrepancy(line)
+    check.status = "done"
+    check.completed_at = utcnow()
+    db.session.flush()
+    audit.record("complete", check, summary=f"{check} {len(discrepancies(check))}")
+    return check
+
+
+def discrepancies(check):
+    """Lines of this check where counted ≠ expected or the condition is not OK."""
+    return [line for line in check.lines if is_discrepancy(line)]
+
+
+def open_discrepancies(site=None, limit=200):
+    """Discrepancy lines of completed checks not yet dealt with (one site, or every site in scope)."""
+    stmt = (
+        select(ItemCheckLine)
+        .join(ItemCheckLine.check)
+        .where(ItemCheckLine.is_discrepancy.is_(True), ItemCheckLine.dealt_with.is_(False), ItemCheck.status == "done")
+        .order_by(ItemCheckLine.day.desc(), ItemCheckLine.id)
+        .limit(limit)
+    )
+    if site is not None:
+        stmt = stmt.where(ItemCheckLine.site_id == site.id)
+    return db.session.scalars(stmt.options(joinedload(ItemCheckLine.item))).all()
+
+
+def deal_with(line, user, note):
+    """The supervisor has handled a discrepancy (repair, replacement, found again…)."""
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise InventoryError(_l("At most %(n)s characters.", n=MAX_NOTE))
+    line.dealt_with = True
+    line.dealt_note = note or None
+    line.dealt_by_id = getattr(user, "id", None)
+    line.dealt_at = utcnow()
+    db.session.flush()
+    return line
+
+
+def item_check_status(site, day, now=None):
+    """``{"opening": {...}, "closing": {...}}``: check, state (done / in_progress / due / upcoming),
+    and the number of discrepancies of a completed check."""
+    checks = {c.kind: c for c in db.session.scalars(
+        select(ItemCheck).where(ItemCheck.site_id == site.id, ItemCheck.day == day))}
+    result = {}
+    for kind in ITEM_CHECK_KINDS:
+        check = checks.get(kind)
+        if check is not None and check.is_done:
+            state = "done"
+        elif check is not None:
+            state = "in_progress"
+        elif kind == "opening" or closing_due(site, day, now):
+            state = "due"
+        else:
+            state = "upcoming"
+        count = None
+        if check is not None:
+            count = db.session.scalar(
+                select(db.func.count()).select_from(ItemCheckLine)
+                .where(ItemCheckLine.check_id == check.id, ItemCheckLine.is_discrepancy.is_(True))
+            )
+        result[kind] = {"kind": kind, "check": check, "state": state, "discrepancies": count,
+                        "due_from": None if kind == "opening" else site.tally_time}
+    return result
+
+
+__all__ = ["InventoryError", "complete_item_check", "deal_with", "discrepancies", "is_discrepancy",
+           "item_check_status", "open_discrepancies", "save_lines", "start_item_check"]

@@ -1,0 +1,16 @@
+// Item check page: highlight a line as soon as it differs from "as expected, OK".
+(function () {
+  "use strict";
+  function refresh(line) {
+    var counted = line.querySelector(".counted-input");
+    var checked = line.querySelector(".condition-toggle input:checked");
+    var differs = (counted && String(counted.value) !== line.dataset.expected) ||
+      (checked && checked.value !== "ok");
+    line.classList.toggle("discrepancy", Boolean(differs));
+  }
+  document.querySelectorAll(".item-line[data-expected]").forEach(function (line) {
+    line.addEventListener("input", function () { refresh(line); });
+    line.addEventListener("change", function () { refresh(line); });
+    line.addEventListener("click", function () { window.setTimeout(function () { refresh(line); }, 0); });
+  });
+}());

@@ -1,0 +1,309 @@
+"""Checklists: templates and runs (admin lists) and the one-page run a clerk fills on a tablet."""
+from flask import abort, flash, redirect, request, url_for
+from flask_admin.contrib.sqla.filters import DateEqualFilter, FilterEqual, IntEqualFilter
+from flask_admin.model.form import InlineFormAdmin
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectField
+from wtforms.validators import ValidationError
+
+from portal.extensions import db
+from portal.models import CHECKLIST_KINDS, ITEM_KINDS, ChecklistAnswer, ChecklistFollowUp, ChecklistItem, ChecklistRun, ChecklistTemplate, Site
+from portal.services import checklists as svc
+from portal.services import today
+from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
+from portal.views.labels import yes_no
+
+KIND_LABELS = {"opening": _l("Opening"), "closing": _l("Closing"), "grooming": _l("Grooming"),
+               "custom": _l("Custom")}
+ITEM_KIND_LABELS = {"yes_no": _l("Yes / no"), "number": _l("Number"), "text": _l("Text"),
+                    "photo": _l("Photo required")}
+STATUS_LABELS = {"open": _l("Under way"), "done": _l("Complete")}
+# Who fills in checklists: the clerk, security at the door (opening/closing only), head office.
+RUNNER_ROLES = frozenset({"admin", "clerk", "security"})
+# Who marks a follow-up as done: the supervisor, or the clerk who saw it fixed.
+FOLLOW_UP_CLOSERS = frozenset({"admin", "supervisor", "clerk"})
+
+
+class EnglishFilterUrls:
+    """Filter URLs named after the column (``?flt0_site_equals=1``), whatever the UI language:
+    Flask-Admin derives them from the label, and a Chinese label leaves only "_equals"."""
+
+    named_filter_urls = True
+
+    def get_filter_arg(self, index, flt):
+        operation = "between" if "Between" in type(flt).__name__ else "equals"
+        return f"{flt.column.key.removesuffix('_id')}_{operation}"
+
+
+def _label(labels, attr):
+    return lambda v, c, m, n: labels.get(getattr(m, attr), getattr(m, attr))
+
+
+class ItemInline(InlineFormAdmin):
+    form_columns = ("id", "position", "label", "kind", "active")
+    form_label = _l("Check items")
+    column_labels = {"position": _l("Order"), "label": _l("Question"), "kind": _l("Answer type"),
+                     "active": _l("Active")}
+    form_overrides = {"kind": SelectField}
+    form_args = {"kind": {"choices": [(k, ITEM_KIND_LABELS[k]) for k in ITEM_KINDS], "label": _l("Answer type")},
+                 "label": {"label": _l("Question")}, "position": {"label": _l("Order")},
+                 "active": {"label": _l("Active")}}
+
+
+class ChecklistTemplateView(EnglishFilterUrls, ScopedModelView):
+    read_roles = frozenset({"admin", "supervisor"})
+    write_roles = frozenset({"admin", "supervisor"})
+    delete_roles = frozenset({"admin"})
+    column_list = ("name", "kind", "site", "active", "updated_at")
+    column_details_list = ("name", "kind", "site", "active", "description", "items", "created_at", "updated_at")
+    column_export_list = ("name", "kind", "site", "active")
+    form_columns = ("name", "kind", "site", "active", "description")
+    inline_models = (ItemInline(ChecklistItem),)
+    column_select_related_list = (ChecklistTemplate.site,)
+    column_sortable_list = ("name",)
+    column_default_sort = ("name", False)
+    column_searchable_list = ("name",)
+    column_filters = (
+        FilterEqual(ChecklistTemplate.kind, _l("Kind"), options=lambda: list(KIND_LABELS.items())),
+        IntEqualFilter(ChecklistTemplate.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+    )
+    column_labels = {"name": _l("Name"), "kind": _l("Kind"), "site": _l("Site (empty: all sites)"),
+                     "active": _l("Active"), "description": _l("Description"), "items": _l("Check items"),
+                     "created_at": _l("Created at"), "updated_at": _l("Updated at")}
+    column_formatters = {
+        "active": yes_no,
+        "kind": _label(KIND_LABELS, "kind"),
+        "site": lambda v, c, m, n: m.site or _("All sites"),
+        "items": lambda v, c, m, n: Markup("<ol class='mb-0'>%s</ol>") % Markup("").join(
+            Markup("<li>%s <span class='text-muted'>(%s)</span></li>") % (i.label, ITEM_KIND_LABELS.get(i.kind, i.kind))
+            for i in m.items),
+    }
+    form_overrides = {"kind": SelectField}
+    form_args = {"kind": {"choices": [(k, KIND_LABELS[k]) for k in CHECKLIST_KINDS]}}
+
+    def on_model_change(self, form, model, is_created):
+        if model.site is None and current_user.role != "admin":
+            raise ValidationError(_l("Choose your site: templates for all sites are kept by head office."))
+        # An answered item is history: it can be switched off, not deleted.
+        removed = [o.id for o in db.session.deleted if isinstance(o, ChecklistItem)]
+        with db.session.no_autoflush:
+            answered = removed and db.session.scalar(
+                select(ChecklistAnswer.id).where(ChecklistAnswer.item_id.in_(removed)).limit(1)) is not None
+        if answered:
+            raise ValidationError(_l("An item that has been answered cannot be deleted: untick Active instead."))
+        # Items carry the template's site so the scope filters them with one IN.
+        for item in model.items:
+            item.site = model.site
+
+    def delete_model(self, model):
+        # Runs refer to the template: hide it, keep the history.
+        model.soft_delete()
+        db.session.commit()
+        return True
+
+
+def _answers_html(view, context, model, name):
+    rows = []
+    by_item = {a.item_id: a for a in model.answers}
+    for item in model.template.items:
+        answer = by_item.get(item.id)
+        rows.append(Markup("<li>%s: <strong>%s</strong></li>") % (item.label, answer_text(answer, item)))
+    return Markup("<ul class='mb-0'>%s</ul>") % Markup("").join(rows)
+
+
+def answer_text(answer, item):
+    if answer is None or not answer.is_answered:
+        return "—"
+    if item.kind == "photo":
+        return _("Photo taken (upload pending)") if answer.value_bool else _("No photo")
+    if answer.value_bool is not None:
+        return _("Yes") if answer.value_bool else _("No")
+    if answer.value_number is not None:
+        return f"{answer.value_number.normalize():f}"
+    return answer.value_text
+
+
+class ChecklistRunView(EnglishFilterUrls, ScopedModelView):
+    read_roles = frozenset({"admin", "supervisor", "clerk", "security"})
+    write_roles = frozenset()
+    _creatable = False
+    _editable = False
+    _deletable = False
+    column_list = ("day", "site", "template", "kind", "user", "status", "completion", "completed_at")
+    column_details_list = ("day", "site", "template", "kind", "user", "status", "completion", "completed_at",
+                           "answers", "follow_ups")
+    column_export_list = ("day", "site", "template", "kind", "user", "status", "completion", "completed_at")
+    column_select_related_list = (ChecklistRun.site, ChecklistRun.template, ChecklistRun.user)
+    column_default_sort = ("day", True)
+    column_sortable_list = ("day",)
+    column_filters = (
+        IntEqualFilter(ChecklistRun.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        FilterEqual(ChecklistRun.kind, _l("Kind"), options=lambda: list(KIND_LABELS.items())),
+        DateEqualFilter(ChecklistRun.day, _l("Day")),
+        FilterEqual(ChecklistRun.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())),
+    )
+    column_labels = {"day": _l("Day"), "site": _l("Site"), "template": _l("Checklist"), "kind": _l("Kind"),
+                     "user": _l("Filled in by"), "status": _l("Status"), "completion": _l("Completion %"),
+                     "completed_at": _l("Completed at"), "answers": _l("Answers"), "follow_ups": _l("Follow-ups")}
+    column_formatters = {
+        "kind": _label(KIND_LABELS, "kind"),
+        "status": _label(STATUS_LABELS, "status"),
+        "completion": lambda v, c, m, n: f"{m.completion}%",
+        "template": lambda v, c, m, n: Markup('<a href="%s">%s</a>') % (
+            url_for("checklist.run", run_id=m.id), m.template.name),
+    }
+    # Spreadsheets get plain text, not links.
+    column_formatters_export = {
+        "kind": _label(KIND_LABELS, "kind"),
+        "status": _label(STATUS_LABELS, "status"),
+        "template": lambda v, c, m, n: m.template.name,
+    }
+    column_formatters_detail = {
+        **column_formatters,
+        "answers": _answers_html,
+        "follow_ups": lambda v, c, m, n: Markup("<ul class='mb-0'>%s</ul>") % Markup("").join(
+            Markup("<li>%s — %s</li>") % (f.note, STATUS_LABELS.get("open") if f.status == "open" else _("Closed"))
+            for f in m.follow_ups),
+    }
+
+
+# ------------------------------------------------------------------ the run page
+
+def _form_answers(run):
+    """item id → raw value from the submitted form (only items of this run). A field that was
+    not sent (an untapped yes/no) keeps its saved answer; an emptied input clears it."""
+    return {item.id: request.form[f"item-{item.id}"] for item in svc.active_items(run) if f"item-{item.id}" in request.form}
+
+
+class ChecklistPage(PortalView):
+    """Today's checklists of the user's sites, and the one-page run."""
+
+    read_roles = frozenset({"admin", "supervisor", "clerk", "security"})
+    write_roles = RUNNER_ROLES
+
+    @expose("/")
+    def index(self):
+        sites = db.session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(50)).all()
+        rows = []
+        for site in sites:
+            day = svc.site_today(site)
+            rows.append((site, day, svc.due_checklists(site, day), self._other_templates(site)))
+        recent = db.session.scalars(
+            select(ChecklistRun).options(selectinload(ChecklistRun.template))
+            .order_by(ChecklistRun.day.desc(), ChecklistRun.id.desc()).limit(10)
+        ).all()
+        return self.render("checklists/index.html", rows=rows, recent=recent, kind_labels=KIND_LABELS,
+                           status_labels=STATUS_LABELS, can_run=self.can_write())
+
+    def _other_templates(self, site):
+        if current_user.role == "security":
+            return []  # security fills in the opening and closing lists only
+        return db.session.scalars(
+            select(ChecklistTemplate).where(
+                ChecklistTemplate.active.is_(True), ChecklistTemplate.kind == "custom",
+                (ChecklistTemplate.site_id == site.id) | ChecklistTemplate.site_id.is_(None))
+            .order_by(ChecklistTemplate.name)
+        ).all()
+
+    @expose("/start", methods=("POST",))
+    def start(self):
+        self._require_write()
+        site = get_or_404(Site, request.form.get("site_id"))
+        template = get_or_404(ChecklistTemplate, request.form.get("template_id"))
+        if current_user.role == "security" and template.kind not in svc.DAILY_KINDS:
+            abort(403)
+        try:
+            run = svc.start_run(site, template, current_user, svc.site_today(site))
+        except svc.ChecklistError:
+            abort(404)  # a template of another site: as if it did not exist
+        db.session.commit()
+        return redirect(url_for(".run", run_id=run.id))
+
+    @expose("/run/<int:run_id>", methods=("GET", "POST"))
+    def run(self, run_id):
+        run = get_or_404(ChecklistRun, run_id)
+        errors, status = {}, 200
+        if request.method == "POST":
+            self._require_write()
+            try:
+                svc.save_answers(run, _form_answers(run))
+                if request.form.get("action") == "complete":
+                    svc.complete_run(run)
+                    flash(_("Checklist complete (%(n)s%% answered).", n=run.completion), "success")
+                else:
+                    flash(_("Saved. You can continue later."), "success")
+                db.session.commit()
+                return redirect(url_for(".run", run_id=run.id))
+            except svc.ChecklistError as exc:
+                db.session.rollback()
+                errors, status = exc.errors, 400
+                flash(str(exc.message), "error")
+                run = get_or_404(ChecklistRun, run_id)
+        return self._render_run(run, errors, request.form if errors else None), status
+
+    @expose("/run/<int:run_id>/follow-up", methods=("POST",))
+    def follow_up(self, run_id):
+        self._require_write()
+        run = get_or_404(ChecklistRun, run_id)
+        item = get_or_404(ChecklistItem, request.form.get("item_id"))
+        try:
+            svc.open_follow_up(run, item, request.form.get("note"))
+        except svc.ChecklistError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            return self._render_run(run, {}, None), 400
+        db.session.commit()
+        flash(_("Follow-up opened: %(item)s", item=item.label), "success")
+        return redirect(url_for(".run", run_id=run.id) + f"#item-{item.id}")
+
+    @expose("/run/<int:run_id>/follow-up/<int:follow_up_id>/close", methods=("POST",))
+    def close_follow_up(self, run_id, follow_up_id):
+        if current_user.role not in FOLLOW_UP_CLOSERS:
+            abort(403)
+        follow_up = get_or_404(ChecklistFollowUp, follow_up_id)
+        if follow_up.run_id != run_id:
+            abort(404)
+        svc.close_follow_up(follow_up)
+        db.session.commit()
+        flash(_("Follow-up closed."), "success")
+        return redirect(url_for(".run", run_id=run_id) + "#follow-ups")
+
+    def _render_run(self, run, errors, submitted):
+        answers = {a.item_id: a for a in run.answers}
+        followed = {f.item_id for f in run.follow_ups}
+        return self.render("checklists/run.html", run=run, items=svc.active_items(run), answers=answers,
+                           errors=errors, submitted=submitted, followed=followed, kind_labels=KIND_LABELS,
+                           status_labels=STATUS_LABELS, can_run=self.can_write() and not run.is_done,
+                           answer_text=answer_text, page_title=run.template.name,
+                           can_close_follow_ups=current_user.role in FOLLOW_UP_CLOSERS,
+                           completed_local=svc.site_now(run.site, run.completed_at) if run.completed_at else None)
+
+    def _require_write(self):
+        if not self.can_write():
+            abort(403)
+
+
+# ------------------------------------------------------------------ Today page sections
+
+def _today_section(kind):
+    def provider(site, day, user):
+        return {"site": site, "day": day, "kind": kind, "entry": svc.due_checklists(site, day)[kind],
+                "kind_label": KIND_LABELS[kind], "can_run": user.role in RUNNER_ROLES}
+
+    return provider
+
+
+def register(admin):
+    group = _l("Checklists")
+    admin.add_view(ChecklistPage(name=_l("Checklists today"), category=group, endpoint="checklist",
+                                 url="/checklists"))
+    admin.add_view(ChecklistRunView(ChecklistRun, name=_l("Checklist runs"), category=group, endpoint="checklistrun"))
+    admin.add_view(ChecklistTemplateView(ChecklistTemplate, name=_l("Checklist templates"), category=group,
+                                         endpoint="checklisttemplate"))
+    today.register_section("checklist_opening", 10, _today_section("opening"), "checklists/_today_checklist.html")
+    today.register_section("checklist_closing", 40, _today_section("closing"), "checklists/_today_checklist.html")

@@ -1,0 +1,287 @@
+"""Inventory: items, item checks, discrepancy lines (admin lists) and the one-page item check."""
+from flask import abort, flash, redirect, request, url_for
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import (BooleanEqualFilter, DateBetweenFilter, DateEqualFilter, FilterEqual,
+                                               IntEqualFilter)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectField
+
+from portal.extensions import db
+from portal.models import CONDITIONS, ITEM_CATEGORIES, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine, Site, utcnow
+from portal.services import inventory as svc
+from portal.services import today
+from portal.services.checklists import site_today
+from portal.views.checklists import EnglishFilterUrls
+from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
+from portal.views.labels import yes_no
+
+CATEGORY_LABELS = {"decoration": _l("Decoration"), "audio_video": _l("Audio / video"), "furniture": _l("Furniture"),
+                   "appliance": _l("Appliance"), "key": _l("Key"), "lamp": _l("Lamp"), "artwork": _l("Artwork"),
+                   "other": _l("Other")}
+CONDITION_LABELS = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Missing")}
+CHECK_KIND_LABELS = {"opening": _l("Opening item check"), "closing": _l("Closing item check")}
+STATUS_LABELS = {"open": _l("Under way"), "done": _l("Complete")}
+CHECKER_ROLES = frozenset({"admin", "clerk"})
+
+
+def _label(labels, attr):
+    return lambda v, c, m, n: labels.get(getattr(m, attr), getattr(m, attr))
+
+
+class ItemView(EnglishFilterUrls, ScopedModelView):
+    read_roles = frozenset({"admin", "supervisor", "clerk"})
+    write_roles = frozenset({"admin", "supervisor"})
+    delete_roles = frozenset({"admin", "supervisor"})
+    column_list = ("site", "name", "category", "location", "expected_quantity", "asset_tag", "condition", "active")
+    column_details_list = column_list + ("created_at", "updated_at")
+    column_export_list = column_list
+    form_columns = ("site", "name", "category", "location", "expected_quantity", "asset_tag", "condition", "active")
+    column_select_related_list = (Item.site,)
+    column_sortable_list = ("name", "category", "asset_tag")
+    column_default_sort = ("category", False)
+    column_searchable_list = ("name", "asset_tag", "location")
+    column_filters = (
+        IntEqualFilter(Item.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        FilterEqual(Item.category, _l("Category"), options=lambda: list(CATEGORY_LABELS.items())),
+    )
+    column_labels = {"site": _l("Site"), "name": _l("Name"), "category": _l("Category"), "location": _l("Location"),
+                     "expected_quantity": _l("Expected quantity"), "asset_tag": _l("Asset tag"),
+                     "condition": _l("Condition"), "active": _l("Active"), "created_at": _l("Created at"),
+                     "updated_at": _l("Updated at")}
+    column_formatters = {"active": yes_no, "category": _label(CATEGORY_LABELS, "category"),
+                         "condition": _label(CONDITION_LABELS, "condition")}
+    form_overrides = {"category": SelectField, "condition": SelectField}
+    form_args = {"category": {"choices": [(k, CATEGORY_LABELS[k]) for k in ITEM_CATEGORIES]},
+                 "condition": {"choices": [(k, CONDITION_LABELS[k]) for k in CONDITIONS]},
+                 "expected_quantity": {"default": 1}}
+
+    def on_model_change(self, form, model, is_created):
+        from wtforms.validators import ValidationError
+
+        if model.expected_quantity is None or not 0 <= model.expected_quantity <= svc.MAX_QUANTITY:
+            raise ValidationError(_l("Enter a whole number of 0 or more."))
+
+    def delete_model(self, model):
+        # Past checks name the item: hide it, keep the history.
+        model.soft_delete()
+        db.session.commit()
+        return True
+
+
+class ItemCheckView(EnglishFilterUrls, ScopedModelView):
+    read_roles = frozenset({"admin", "supervisor", "clerk"})
+    write_roles = frozenset()
+    _creatable = False
+    _editable = False
+    _deletable = False
+    column_list = ("day", "site", "kind", "user", "status", "completed_at")
+    column_details_list = ("day", "site", "kind", "user", "status", "completed_at", "lines")
+    column_export_list = column_list
+    column_select_related_list = (ItemCheck.site, ItemCheck.user)
+    column_default_sort = ("day", True)
+    column_sortable_list = ("day",)
+    column_filters = (
+        IntEqualFilter(ItemCheck.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        FilterEqual(ItemCheck.kind, _l("Kind"), options=lambda: list(CHECK_KIND_LABELS.items())),
+        DateEqualFilter(ItemCheck.day, _l("Day")),
+    )
+    column_labels = {"day": _l("Day"), "site": _l("Site"), "kind": _l("Kind"), "user": _l("Checked by"),
+                     "status": _l("Status"), "completed_at": _l("Completed at"), "lines": _l("Discrepancies")}
+    column_formatters = {
+        "kind": lambda v, c, m, n: Markup('<a href="%s">%s</a>') % (
+            url_for("itemcheck.check", check_id=m.id), CHECK_KIND_LABELS.get(m.kind, m.kind)),
+        "status": _label(STATUS_LABELS, "status"),
+    }
+    column_formatters_export = {
+        "kind": lambda v, c, m, n: CHECK_KIND_LABELS.get(m.kind, m.kind),
+        "status": _label(STATUS_LABELS, "status"),
+    }
+    column_formatters_detail = {
+        **column_formatters,
+        "lines": lambda v, c, m, n: Markup("<ul class='mb-0'>%s</ul>") % Markup("").join(
+            Markup("<li>%s: %s / %s · %s</li>") % (line.item.name, line.counted_quantity, line.expected_quantity,
+                                                  CONDITION_LABELS.get(line.condition, line.condition))
+            for line in svc.discrepancies(m)) if svc.discrepancies(m) else _("None"),
+    }
+
+
+class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
+    """Lines where counted ≠ expected or the condition is not OK, for the supervisor to deal with."""
+
+    read_roles = frozenset({"admin", "supervisor"})
+    write_roles = frozenset({"admin", "supervisor"})
+    delete_roles = frozenset()
+    _creatable = False
+    _deletable = False
+    column_list = ("day", "site", "item", "check", "expected_quantity", "counted_quantity", "condition", "note",
+                   "dealt_with", "dealt_note")
+    column_details_list = column_list + ("dealt_by", "dealt_at")
+    column_export_list = column_list
+    form_columns = ("dealt_with", "dealt_note")
+    column_select_related_list = (ItemCheckLine.site, ItemCheckLine.item, ItemCheckLine.check)
+    column_default_sort = ("day", True)
+    column_sortable_list = ("day",)
+    column_filters = (
+        IntEqualFilter(ItemCheckLine.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        DateEqualFilter(ItemCheckLine.day, _l("Day")),
+        DateBetweenFilter(ItemCheckLine.day, _l("Day")),
+        BooleanEqualFilter(ItemCheckLine.dealt_with, _l("Dealt with")),
+    )
+    column_labels = {"day": _l("Day"), "site": _l("Site"), "item": _l("Item"), "check": _l("Item check"),
+                     "expected_quantity": _l("Expected"), "counted_quantity": _l("Counted"),
+                     "condition": _l("Condition"), "note": _l("Clerk's note"), "dealt_with": _l("Dealt with"),
+                     "dealt_note": _l("How it was dealt with"), "dealt_by": _l("Dealt with by"),
+                     "dealt_at": _l("Dealt with at")}
+    column_formatters_export = {
+        "dealt_with": lambda v, c, m, n: _("Yes") if m.dealt_with else _("No"),
+        "condition": _label(CONDITION_LABELS, "condition"),
+        "check": lambda v, c, m, n: CHECK_KIND_LABELS.get(m.check.kind, m.check.kind),
+    }
+    column_formatters = {
+        "dealt_with": yes_no,
+        "condition": _label(CONDITION_LABELS, "condition"),
+        "check": lambda v, c, m, n: CHECK_KIND_LABELS.get(m.check.kind, m.check.kind),
+    }
+
+    edit_template = "inventory/discrepancy_edit.html"
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("condition_labels", CONDITION_LABELS)
+        return super().render(template, **kwargs)
+
+    def is_action_allowed(self, name):
+        return self.can_write() and super().is_action_allowed(name)
+
+    @action("dealt_with", _l("Mark as dealt with"), _l("Mark the selected discrepancies as dealt with?"))
+    def action_dealt_with(self, ids):
+        lines = db.session.scalars(select(ItemCheckLine).where(
+            ItemCheckLine.id.in_([int(i) for i in ids if str(i).isdigit()]),
+            ItemCheckLine.is_discrepancy.is_(True), ItemCheckLine.dealt_with.is_(False))).all()
+        for line in lines:
+            svc.deal_with(line, current_user, None)
+        db.session.commit()
+        flash(_("%(n)s discrepancies marked as dealt with.", n=len(lines)), "success")
+
+    def get_query(self):
+        return super().get_query().filter(ItemCheckLine.is_discrepancy.is_(True))
+
+    def get_count_query(self):
+        return super().get_count_query().filter(ItemCheckLine.is_discrepancy.is_(True))
+
+    def on_model_change(self, form, model, is_created):
+        if model.dealt_with:
+            model.dealt_by_id = current_user.id
+            model.dealt_at = model.dealt_at or utcnow()
+        else:
+            model.dealt_by_id = None
+            model.dealt_at = None
+
+
+# ------------------------------------------------------------------ the item check page
+
+def _form_lines(check):
+    """line id → {"counted", "condition", "note"} from the submitted form (only lines of this check)."""
+    form = request.form
+    return {line.id: {"counted": form.get(f"counted-{line.id}"), "condition": form.get(f"condition-{line.id}"),
+                      "note": form.get(f"note-{line.id}")} for line in check.lines}
+
+
+class ItemCheckPage(PortalView):
+    read_roles = frozenset({"admin", "supervisor", "clerk"})
+    write_roles = CHECKER_ROLES
+
+    @expose("/")
+    def index(self):
+        sites = db.session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(50)).all()
+        rows = [(site, site_today(site), svc.item_check_status(site, site_today(site))) for site in sites]
+        return self.render("inventory/index.html", rows=rows, kind_labels=CHECK_KIND_LABELS,
+                           can_check=self.can_write())
+
+    @expose("/start", methods=("POST",))
+    def start(self):
+        self._require_write()
+        site = get_or_404(Site, request.form.get("site_id"))
+        kind = request.form.get("kind")
+        if kind not in ITEM_CHECK_KINDS:
+            abort(400)
+        check = svc.start_item_check(site, kind, current_user, site_today(site))
+        db.session.commit()
+        return redirect(url_for(".check", check_id=check.id))
+
+    @expose("/<int:check_id>", methods=("GET", "POST"))
+    def check(self, check_id):
+        check = self._load(check_id)
+        errors, status = {}, 200
+        if request.method == "POST":
+            self._require_write()
+            try:
+                svc.save_lines(check, _form_lines(check))
+                if request.form.get("action") == "complete":
+                    svc.complete_item_check(check)
+                    flash(_("Item check complete: %(n)s discrepancies.", n=len(svc.discrepancies(check))), "success")
+                else:
+                    flash(_("Saved. You can continue later."), "success")
+                db.session.commit()
+                return redirect(url_for(".check", check_id=check.id))
+            except svc.InventoryError as exc:
+                db.session.rollback()
+                errors, status = exc.errors, 400
+                flash(str(exc.message), "error")
+                check = self._load(check_id)
+        return self.render("inventory/check.html", check=check, errors=errors,
+                           submitted=request.form if errors else None, condition_labels=CONDITION_LABELS,
+                           category_labels=CATEGORY_LABELS, kind_labels=CHECK_KIND_LABELS,
+                           status_labels=STATUS_LABELS, can_check=self.can_write() and not check.is_done,
+                           is_discrepancy=svc.is_discrepancy, page_title=CHECK_KIND_LABELS[check.kind]), status
+
+    def _load(self, check_id):
+        check = get_or_404(ItemCheck, check_id)
+        # Lines and their items in two more queries, however long the list.
+        return db.session.scalars(
+            select(ItemCheck).where(ItemCheck.id == check.id)
+            .options(selectinload(ItemCheck.lines).selectinload(ItemCheckLine.item))
+            .execution_options(populate_existing=True)
+        ).one()
+
+    def _require_write(self):
+        if not self.can_write():
+            abort(403)
+
+
+# ------------------------------------------------------------------ Today page sections
+
+def _today_item_check(kind):
+    def provider(site, day, user):
+        return {"site": site, "day": day, "kind": kind, "entry": svc.item_check_status(site, day)[kind],
+                "kind_label": CHECK_KIND_LABELS[kind], "can_check": user.role in CHECKER_ROLES}
+
+    return provider
+
+
+def _today_discrepancies(site, day, user):
+    lines = svc.open_discrepancies(site, limit=20)
+    if not lines:
+        return None
+    return {"site": site, "lines": lines, "condition_labels": CONDITION_LABELS,
+            "can_deal": user.role in DiscrepancyView.write_roles}
+
+
+def register(admin):
+    group = _l("Inventory")
+    admin.add_view(ItemCheckPage(name=_l("Item checks today"), category=group, endpoint="itemcheck",
+                                 url="/item-checks"))
+    admin.add_view(DiscrepancyView(ItemCheckLine, name=_l("Discrepancies"), category=group, endpoint="discrepancy",
+                                   url="/discrepancies"))
+    admin.add_view(ItemCheckView(ItemCheck, name=_l("Item check records"), category=group, endpoint="itemcheckrecord"))
+    admin.add_view(ItemView(Item, name=_l("Inventory items"), category=group, endpoint="item"))
+    roles = ("admin", "supervisor", "clerk")
+    today.register_section("item_check_opening", 11, _today_item_check("opening"),
+                           "inventory/_today_item_check.html", roles)
+    today.register_section("item_check_closing", 41, _today_item_check("closing"),
+                           "inventory/_today_item_check.html", roles)
+    today.register_section("discrepancies", 50, _today_discrepancies, "inventory/_today_discrepancies.html", roles)

@@ -2,9 +2,10 @@
 import logging
 import os
 
-from flask import Flask, g, request
+from flask import Flask, g
 from flask_login import current_user
 
+from portal import security
 from portal.config import load_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -15,6 +16,7 @@ def create_app(config=None):
     load_config(app, config)
     register_extensions(app)
     register_request_hooks(app)
+    security.init_app(app)
     register_views(app)
     register_commands(app)
     logging.basicConfig(level=logging.INFO)
@@ -71,17 +73,6 @@ def register_request_hooks(app):
         token = g.pop("actor_token", None)
         if token is not None:
             current_actor_id.reset(token)
-
-    @app.after_request
-    def _headers(resp):
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        if current_user.is_authenticated:
-            resp.headers["Cache-Control"] = "no-store"
-        if request.is_secure:
-            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        return resp
 
 
 def register_views(app):

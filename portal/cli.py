@@ -3,6 +3,7 @@ import click
 from flask import current_app
 from sqlalchemy.engine import make_url
 
+from portal import cli_audit
 from portal.extensions import db
 
 
@@ -10,6 +11,7 @@ def register(app):
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(config_info_command)
+    app.cli.add_command(cli_audit.audit_group)
 
 
 @click.command("seed-demo")

@@ -57,6 +57,7 @@ def set_headers(resp):
 # ------------------------------------------------------------------ idle timeout
 
 LAST_SEEN = "_last_seen"
+_STATIC_ENDPOINTS = ("static", "home.static", "swatch_css")
 ADMIN_ROLES = frozenset({"admin", "supervisor"})
 
 
@@ -73,7 +74,7 @@ def _now():
 
 def check_idle():
     """Log out a session that has been idle too long; otherwise note that it is alive."""
-    if request.endpoint in ("static", "home.static") or not current_user.is_authenticated:
+    if request.endpoint in _STATIC_ENDPOINTS or not current_user.is_authenticated:
         return None
     last_seen = session.get(LAST_SEEN)
     now = _now()
@@ -96,12 +97,24 @@ def _clean(value, limit=200):
                    else f"\\u{ord(c):04x}" for c in text)
 
 
+def _site_codes(user_id):
+    # Read past the site scope: at login the request is still scoped as anonymous.
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import Site, user_site
+
+    stmt = (select(Site.code).join(user_site, user_site.c.site_id == Site.id)
+            .where(user_site.c.user_id == int(user_id)).order_by(Site.code))
+    return ",".join(db.session.execute(stmt.execution_options(bypass_scope=True)).scalars()) or None
+
+
 def log_event(event, username=None, user=None, site=None):
     """Write ``security event=... user=... site=... addr=... path=...`` as one line."""
     if user is None and current_user and current_user.is_authenticated:
         user = current_user.id
-    if site is None and current_user and current_user.is_authenticated:
-        site = ",".join(s.code for s in getattr(current_user, "sites", [])) or None
+    if site is None and user not in (None, "-"):
+        site = _site_codes(user)
     fields = {"event": event, "user": user, "username": username, "site": site,
               "addr": request.remote_addr, "path": request.path}
     line = " ".join(f"{k}={_clean(v)}" for k, v in fields.items() if k != "username" or v is not None)
@@ -109,7 +122,7 @@ def log_event(event, username=None, user=None, site=None):
 
 
 def _log_refusals(resp):
-    if request.endpoint in ("static", "home.static"):
+    if request.endpoint in _STATIC_ENDPOINTS:
         return resp
     if resp.status_code == 403:
         log_event("forbidden")
@@ -118,7 +131,38 @@ def _log_refusals(resp):
     return resp
 
 
+# ------------------------------------------------------------------ theme without web fonts
+
+_SWATCH_CSS = {}
+
+
+def swatch_css(swatch):
+    """Bootswatch's CSS minus its Google Fonts @import: the CSP forbids it, and the site is
+    unreachable from mainland China (each page would wait for it to time out)."""
+    import os
+    import re
+
+    import flask_admin
+    from flask import abort
+
+    if not re.fullmatch(r"[a-z]+", swatch):
+        abort(404)
+    if swatch not in _SWATCH_CSS:
+        path = os.path.join(os.path.dirname(flask_admin.__file__), "static", "bootstrap", "bootstrap4", "swatch",
+                            swatch, "bootstrap.min.css")
+        if not os.path.exists(path):
+            abort(404)
+        with open(path, encoding="utf-8") as fh:
+            _SWATCH_CSS[swatch] = re.sub(r"@import url\([^)]*\);", "", fh.read())
+    resp = current_app.response_class(_SWATCH_CSS[swatch], mimetype="text/css")
+    resp.cache_control.public = True
+    resp.cache_control.max_age = 3600
+    return resp
+
+
 def init_app(app):
+    # More specific than Flask-Admin's /static/admin/<path:filename>, so it wins for these files.
+    app.add_url_rule("/static/admin/bootstrap/bootstrap4/swatch/<swatch>/bootstrap.min.css", "swatch_css", swatch_css)
     app.config.setdefault("IDLE_TIMEOUT_MINUTES", 480)
     app.config.setdefault("ADMIN_IDLE_TIMEOUT_MINUTES", 60)
     # The session cookie carries the last-seen time; the remember-me cookie is never issued.

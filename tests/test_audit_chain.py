@@ -17,7 +17,8 @@ def _verify(app):
 
 
 def _cli_verify(app):
-    return app.test_cli_runner().invoke(args=["audit", "verify"])
+    with app.app_context():  # as the flask command line does
+        return app.test_cli_runner().invoke(args=["audit", "verify"])
 
 
 def _add_staff(session, site_id, name):

@@ -2,7 +2,7 @@
 from datetime import datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text, Time, exists, or_, select
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text, Time, exists, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 

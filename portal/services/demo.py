@@ -8,7 +8,7 @@ from datetime import time
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Region, ShowUnit, Site, StaffMember, User
+from portal.models import Region, ShowUnit, Site, StaffMember
 from portal.services import auth as accounts
 
 DEMO_PASSWORD = "demo12345"

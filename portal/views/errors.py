@@ -3,7 +3,6 @@ import uuid
 
 from flask import current_app, render_template, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from portal.extensions import db

@@ -49,7 +49,7 @@ def create_user_command(username, role, sites, regions, display_name, password):
     try:
         accounts.create_user(username, display_name or username, role, password, sites, regions)
     except accounts.PasswordRejected as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Created {role} {username}.")
 

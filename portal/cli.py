@@ -3,7 +3,7 @@ import click
 from flask import current_app
 from sqlalchemy.engine import make_url
 
-from portal import cli_audit
+from portal import cli_audit, cli_backup
 from portal.extensions import db
 
 
@@ -12,6 +12,7 @@ def register(app):
     app.cli.add_command(create_user_command)
     app.cli.add_command(config_info_command)
     app.cli.add_command(cli_audit.audit_group)
+    app.cli.add_command(cli_backup.backup_group)
 
 
 @click.command("seed-demo")

@@ -98,3 +98,18 @@ def test_password_policy_in_create_user(app, password, ok):
         exists = db.session.scalar(select(User.id).where(User.username == "newclerk")) is not None
         db.session.remove()
     assert exists is ok
+
+
+def test_a_remember_cookie_of_a_revoked_session_is_refused(app, login):
+    """The portal never issues remember-me cookies; a forged one for an ended session gets nothing."""
+    from flask_login.utils import encode_cookie
+
+    clerk = login("clerk_sz01")
+    with clerk.http.session_transaction() as sess:
+        old_id = sess["_user_id"]
+    clerk.post("/logout")
+    with app.test_request_context():
+        cookie = encode_cookie(old_id)
+    intruder = PortalClient(app)
+    intruder.http.set_cookie(app.config.get("REMEMBER_COOKIE_NAME", "remember_token"), cookie)
+    assert _refused(intruder.get("/"))

@@ -43,8 +43,10 @@ run: db
 test: venv translations system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Static checks: ruff (config in pyproject.toml) and Bandit, failing on high-severity findings.
 lint: venv
 	$(BIN)/ruff check portal tests
+	$(BIN)/bandit -q -r portal -lll
 
 # Re-extract strings after changing them; then translate the new entries in the .po file.
 extract: venv

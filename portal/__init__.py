@@ -6,6 +6,7 @@ from flask import Flask, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
+from portal import security
 from portal.config import load_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -16,6 +17,7 @@ def create_app(config=None):
     load_config(app, config)
     register_extensions(app)
     register_request_hooks(app)
+    security.init_app(app)
     register_views(app)
     register_commands(app)
     logging.basicConfig(level=logging.INFO)
@@ -88,17 +90,6 @@ def register_request_hooks(app):
         token = g.pop("actor_token", None)
         if token is not None:
             current_actor_id.reset(token)
-
-    @app.after_request
-    def _headers(resp):
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        if current_user.is_authenticated:
-            resp.headers["Cache-Control"] = "no-store"
-        if request.is_secure:
-            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        return resp
 
 
 def register_views(app):

@@ -4,6 +4,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
+from portal import cli_audit, cli_backup
 from portal.cli_reports import reports_cli
 from portal.extensions import db
 
@@ -13,6 +14,8 @@ def register(app):
     app.cli.add_command(create_user_command)
     app.cli.add_command(config_info_command)
     app.cli.add_command(reports_cli)  # flask reports monthly (portal/cli_reports.py)
+    app.cli.add_command(cli_audit.audit_group)
+    app.cli.add_command(cli_backup.backup_group)
 
 
 @click.command("seed-demo")
@@ -52,7 +55,7 @@ def create_user_command(username, role, sites, regions, display_name, password):
     try:
         accounts.create_user(username, display_name or username, role, password, sites, regions)
     except accounts.PasswordRejected as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Created {role} {username}.")
 

@@ -90,8 +90,12 @@ def wipe(application):
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
-                for t in tables:
-                    conn.execute(t.delete())
+                # The audit trail is insert-only (database triggers): lift them for the wipe only.
+                from portal.services.append_only import suspended
+
+                with suspended(conn):
+                    for t in tables:
+                        conn.execute(t.delete())
                 if conn.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")).first():
                     conn.execute(text("DELETE FROM sqlite_sequence"))
 

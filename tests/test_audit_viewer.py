@@ -10,7 +10,7 @@ from portal.models import AuditEvent, StaffMember, User
 
 def _edit_staff(client, person, **changes):
     data = {"site": str(person.site_id), "name": person.name, "kind": person.kind, "phone": person.phone or "",
-            "user": "", "active": "y", "notes": ""}
+            "user": "", "active": "y", "notes": "", "version": person.version}
     data.update(changes)
     return client.post(f"/staff/edit/?id={person.id}&url=/staff/", data=data)
 

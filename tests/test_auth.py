@@ -71,8 +71,10 @@ def test_deactivated_user_is_logged_out_at_next_request(app, login, dbs):
     user_id = dbs.scalar(select(User.id).where(User.username == "clerk_sz01"))
     page = admin.get(f"/user/edit/?id={user_id}").get_data(as_text=True)
     assert "clerk_sz01" in page
+    version = dbs.get(User, user_id).version
     resp = admin.post(f"/user/edit/?id={user_id}", data={
         "username": "clerk_sz01", "display_name": "李晓梅", "role": "clerk", "sites": ["1"], "locale": "zh_Hans_CN",
+        "version": version,
     })  # "active" unchecked
     assert resp.status_code == 302
     assert clerk.get("/site/").status_code == 302

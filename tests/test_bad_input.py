@@ -68,8 +68,10 @@ def test_malformed_and_huge_ids_answer_404(login):
 def test_deactivated_user_cannot_log_in(login, client, dbs):
     admin = login("admin")
     uid = dbs.scalar(select(User.id).where(User.username == "guard_sz01"))
-    admin.post(f"/user/edit/?id={uid}", data={"username": "guard_sz01", "display_name": "赵建国",
-                                              "role": "security", "locale": "zh_Hans_CN"})
+    resp = admin.post(f"/user/edit/?id={uid}", data={"username": "guard_sz01", "display_name": "赵建国",
+                                                     "role": "security", "locale": "zh_Hans_CN",
+                                                     "version": dbs.get(User, uid).version})
+    assert resp.status_code == 302
     before = _counts(dbs)
     resp = client.post("/login", data={"username": "guard_sz01", "password": "demo12345"})
     assert resp.status_code == 401 and "用户名或密码错误" in resp.get_data(as_text=True)

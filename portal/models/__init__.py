@@ -1,6 +1,6 @@
 """All models, imported here so Alembic and the scope registry see every table."""
 from portal.models.audit import AuditEvent
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
+from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin, utcnow
 from portal.models.breaks import BreakLog
 from portal.models.checklists import (CHECKLIST_KINDS, FOLLOW_UP_STATUSES, ITEM_KINDS, ChecklistAnswer,
                                       ChecklistFollowUp, ChecklistItem, ChecklistRun, ChecklistTemplate)
@@ -18,7 +18,7 @@ from portal.models.roster import POSTS, Shift
 from portal.models.visits import DIRECTIONS, Visit
 
 __all__ = [
-    "AuditEvent", "SiteScopedMixin", "SoftDeleteMixin", "TimestampMixin", "UTCDateTime", "utcnow",
+    "AuditEvent", "SiteScopedMixin", "SoftDeleteMixin", "TimestampMixin", "UTCDateTime", "VersionedMixin", "utcnow",
     "BreakLog",
     "CHECKLIST_KINDS", "FOLLOW_UP_STATUSES", "ITEM_KINDS", "ChecklistAnswer", "ChecklistFollowUp", "ChecklistItem",
     "ChecklistRun", "ChecklistTemplate",

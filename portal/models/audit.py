@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.base import UTCDateTime, utcnow
+from portal.services.append_only import make_append_only
 
 
 class AuditEvent(db.Model):
@@ -19,6 +20,10 @@ class AuditEvent(db.Model):
     summary: Mapped[str | None] = mapped_column(String(255))
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+    # Hash chain per site (site NULL is its own chain): each row seals the one before it,
+    # so an edited, removed or reordered row breaks the chain (``flask audit verify``).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     user = relationship("User", foreign_keys=[user_id])
     site = relationship("Site", foreign_keys=[site_id])
@@ -30,3 +35,7 @@ class AuditEvent(db.Model):
 
     def __str__(self):
         return f"{self.action} {self.object_type}#{self.object_id}"
+
+
+# Insert-only, enforced by database triggers (portal/services/append_only.py).
+make_append_only(AuditEvent.__table__)

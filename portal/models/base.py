@@ -89,3 +89,18 @@ class SiteScopedMixin:
     @declared_attr
     def site(cls):
         return relationship("Site")
+
+
+class VersionedMixin:
+    """Optimistic locking: every UPDATE checks and bumps ``version``.
+
+    A save based on an old copy of the row matches no row and raises ``StaleDataError``
+    instead of silently overwriting someone else's change. ``ScopedModelView`` puts the
+    version in a hidden field of its edit form and answers 409 to a stale save.
+    """
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.__table__.c.version}

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, TimestampMixin, UTCDateTime
+from portal.models.base import SiteScopedMixin, TimestampMixin, UTCDateTime, VersionedMixin
 
 ROLES = ("admin", "supervisor", "clerk", "security", "sales", "maintenance")
 STAFF_KINDS = ("clerk", "security", "sales", "cleaner", "maintenance", "supervisor", "other")
@@ -43,7 +43,7 @@ class Region(TimestampMixin, db.Model):
         return self.name
 
 
-class Site(TimestampMixin, db.Model):
+class Site(VersionedMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -76,7 +76,7 @@ class ShowUnit(SiteScopedMixin, TimestampMixin, db.Model):
         return self.name
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(VersionedMixin, UserMixin, TimestampMixin, db.Model):
     __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,7 +122,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.display_name or self.username
 
 
-class StaffMember(SiteScopedMixin, TimestampMixin, db.Model):
+class StaffMember(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):
     """A person on a site's roster; cleaners and salespeople often have no login."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,10 +5,12 @@ same transaction, so a rolled-back change leaves no audit row and a committed on
 always has one. Services call ``record`` for events that are not a plain row change
 (login, sign, export…).
 """
-from datetime import date, datetime, time
+import hashlib
+import json
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
@@ -108,7 +110,7 @@ def _write(session, flush_context):
             after = _snapshot(obj)  # ids and defaults are known only now
         rows.append(_row(obj, action, before, after))
     if rows:
-        session.connection().execute(insert(AuditEvent), rows)
+        _insert_chained(session.connection(), rows)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -129,4 +131,71 @@ def record(action, obj=None, *, object_type=None, site_id=None, summary=None, af
         "before": None,
         "after": after,
     }
-    db.session.execute(insert(AuditEvent), [row])
+    _insert_chained(db.session.connection(), [row])
+
+
+# ------------------------------------------------------------------ hash chain
+
+CHAINED_FIELDS = ("at", "user_id", "site_id", "action", "object_type", "object_id", "summary", "before", "after")
+_TABLE = AuditEvent.__table__
+
+
+def canonical(row):
+    """The bytes a row's hash covers: its fields as canonical JSON, UTC times to the microsecond."""
+    data = {}
+    for key in CHAINED_FIELDS:
+        value = row.get(key)
+        if isinstance(value, datetime):
+            value = value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        data[key] = value
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def chain_hash(prev_hash, row):
+    return hashlib.sha256((prev_hash or "").encode() + b"\n" + canonical(row)).hexdigest()
+
+
+def _lock_chain(conn, site_id):
+    """Serialise writers of one chain until the transaction ends, so no two rows share a parent."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(74110, :k)"), {"k": site_id or 0})
+    elif conn.dialect.name == "sqlite":
+        # A write statement takes SQLite's single write lock (waiting busy_timeout) before we read
+        # the chain head; it matches no row, so the append-only trigger does not fire.
+        conn.execute(text("DELETE FROM audit_event WHERE 0"))
+
+
+def _chain_head(conn, site_id):
+    where = _TABLE.c.site_id.is_(None) if site_id is None else _TABLE.c.site_id == site_id
+    last = select(func.max(_TABLE.c.id)).where(where).scalar_subquery()
+    return conn.execute(select(_TABLE.c.hash).where(_TABLE.c.id == last)).scalar()
+
+
+def _insert_chained(conn, rows):
+    """Insert audit rows in order, each sealed with the hash of its site's previous row."""
+    heads = {}
+    for site_id in sorted({r["site_id"] for r in rows}, key=lambda s: (s is not None, s or 0)):
+        _lock_chain(conn, site_id)
+        heads[site_id] = _chain_head(conn, site_id)
+    for row in rows:
+        row["prev_hash"] = heads[row["site_id"]]
+        row["hash"] = heads[row["site_id"]] = chain_hash(row["prev_hash"], row)
+    # One statement per row keeps ids in chain order on every database.
+    for row in rows:
+        conn.execute(insert(_TABLE), [row])
+
+
+def verify(conn):
+    """Check every chain; returns None when intact, else ``(site_id, event_id, reason)`` of the first break."""
+    heads = {}
+    query = select(_TABLE).order_by(_TABLE.c.id).execution_options(yield_per=1000)
+    for row in conn.execute(query).mappings():
+        if row["hash"] is None and row["site_id"] not in heads:
+            continue  # written before the chain existed (migration 0d18dbd906f8)
+        expected_prev = heads.get(row["site_id"])
+        if row["prev_hash"] != expected_prev:
+            return row["site_id"], row["id"], "broken link (a row before it was changed, removed or inserted)"
+        if row["hash"] != chain_hash(row["prev_hash"], dict(row)):
+            return row["site_id"], row["id"], "content does not match its hash (the row was changed)"
+        heads[row["site_id"]] = row["hash"]
+    return None

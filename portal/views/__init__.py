@@ -26,6 +26,12 @@ DOMAIN_MODULES = [
 ]
 
 
+def _csp_nonce():
+    from portal.security import csp_nonce
+
+    return csp_nonce()
+
+
 def init_views(app):
     from importlib import import_module
 
@@ -39,6 +45,7 @@ def init_views(app):
         index_view=home.HomeView(name=_l("Home"), url="/", endpoint="home"),
         theme=Bootstrap4Theme(swatch="flatly", fluid=True, base_template="portal_master.html"),
         static_url_path="/static/admin",
+        csp_nonce_generator=_csp_nonce,  # inline scripts of Flask-Admin carry the CSP nonce
     )
     for name in DOMAIN_MODULES:
         import_module(name).register(admin)

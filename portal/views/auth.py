@@ -47,10 +47,9 @@ def _login_key():
 
 
 def _security_log(event, username="-", user_id="-"):
-    safe = (username or "-")[:64].encode("unicode_escape").decode()
-    current_app.logger.info(
-        "security event=%s username=%s user=%s addr=%s", event, safe, user_id, request.remote_addr
-    )
+    from portal.security import log_event
+
+    log_event(event, username=username or "-", user=user_id)
 
 
 @login_manager.user_loader

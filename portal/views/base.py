@@ -8,7 +8,7 @@ form answers 400, and which role may read or write each view.
 """
 from datetime import date, datetime, time
 
-from flask import abort, current_app, has_request_context, redirect, request, url_for
+from flask import abort, current_app, has_request_context, redirect, render_template, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
@@ -19,6 +19,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import HiddenField
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from portal.extensions import db
@@ -197,8 +199,26 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
                     field.errors = list(field.errors) + [str(_l("Not a valid choice."))]
                     ok = False
         return ok
+    # Optimistic locking for models with VersionedMixin: the edit form carries the version
+    # it was opened with; a save based on an older version answers 409 and changes nothing.
+    def get_edit_form(self):
+        form_class = super().get_edit_form()
+        if _is_versioned(self.model):
+            form_class = type(form_class.__name__, (form_class,), {VERSION_FIELD: HiddenField()})
+        return form_class
+
+    def update_model(self, form, model):
+        if VERSION_FIELD in form:
+            # From the request, not the field: WTForms fills a missing field from the model.
+            sent = request.form.get(VERSION_FIELD)
+            del form[VERSION_FIELD]  # never copied onto the model: the ORM bumps it
+            if str(sent) != str(model.version):
+                stale_record()
+        return super().update_model(form, model)
 
     def handle_view_exception(self, exc):
+        if isinstance(exc, StaleDataError):
+            stale_record()
         if isinstance(exc, ScopeViolation):
             db.session.rollback()
             current_app.logger.warning("scope violation by user %s: %s", current_user.get_id(), exc)
@@ -241,6 +261,24 @@ def _int_equal(flt):
     except (AttributeError, NotImplementedError):
         return flt
     return _IntEqualFilter(flt.column, flt.name, options=flt.options) if is_int else flt
+VERSION_FIELD = "version"
+
+
+def _is_versioned(model):
+    from portal.models.base import VersionedMixin
+
+    return issubclass(model, VersionedMixin)
+
+
+def stale_record():
+    """Answer 409: someone saved the record since this form was opened; nothing is written."""
+    import uuid
+
+    db.session.rollback()
+    message = _l("Someone else saved this record while you were editing it. Your changes were not saved: "
+                 "reload the record and make them again.")
+    body = render_template("errors/error.html", code=409, message=message, error_id=uuid.uuid4().hex[:10])
+    abort(current_app.response_class(body, status=409))
 
 
 def get_or_404(model, id):

@@ -3,7 +3,6 @@ import uuid
 
 from flask import current_app, render_template, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from portal.extensions import db
@@ -35,12 +34,9 @@ def register(app):
 
     @app.errorhandler(CSRFError)
     def _csrf(e):
-        current_app.logger.warning(
-            "security event=csrf_failure user=%s path=%s addr=%s",
-            current_user.get_id() if current_user.is_authenticated else "-",
-            request.path.encode("unicode_escape").decode(),
-            request.remote_addr,
-        )
+        from portal.security import log_event
+
+        log_event("csrf_failure")
         return _page(400, _l("The form has expired or was not sent from this site. Reload the page and try again."))
 
     @app.errorhandler(500)

@@ -1,0 +1,148 @@
+"""Two real gunicorn servers on one PostgreSQL and one Redis behave as one portal:
+login throttling counts across both, and a session is honoured and revoked on both."""
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.extensions import db
+from tests.conftest import TEST_CONFIG
+
+PG_SERVER = os.environ.get("PORTAL_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = "redis://127.0.0.1:6379/13"
+GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+ROOT = os.path.dirname(os.path.dirname(__file__))
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def pg_database():
+    server = make_url(PG_SERVER)
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            name = f"portal_multi_{uuid.uuid4().hex[:8]}"
+            conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+    except Exception as exc:  # the only reason to skip
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    url = server.set(database=name).render_as_string(hide_password=False)
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        from portal.services import demo
+
+        db.create_all()
+        demo.seed_org()
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def servers(pg_database):
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    env = {**os.environ, "PORTAL_DATABASE_URL": pg_database, "PORTAL_REDIS_URL": REDIS_URL,
+           "PORTAL_SECRET_KEY": "shared-multiserver-secret", "PORTAL_PASSWORD_HASH_METHOD": "scrypt:1024:8:1"}
+    procs, ports = [], []
+    for _ in range(2):
+        port = _free_port()
+        procs.append(subprocess.Popen([GUNICORN, "-w", "2", "-b", f"127.0.0.1:{port}", "portal:create_app()"],
+                                      cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        ports.append(port)
+    deadline = time.monotonic() + 30
+    for port in ports:
+        while True:
+            try:
+                if Browser(port).get("/healthz")[0] in (200, 503):
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.2)
+    yield ports
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.wait(timeout=10)
+
+
+class Browser:
+    """Just enough of a browser: one cookie jar, usable against either server."""
+
+    def __init__(self, port, cookies=None):
+        self.port = port
+        self.cookies = cookies if cookies is not None else {}
+
+    def request(self, method, path, form=None, port=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=10)
+        headers = {"Accept-Language": "zh-CN"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        for header in resp.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0]
+            if value and "Expires=Thu, 01 Jan 1970" not in header:
+                self.cookies[name] = value
+            else:
+                self.cookies.pop(name, None)
+        result = resp.status, resp.getheader("Location") or "", resp.read().decode()
+        conn.close()
+        return result
+
+    def get(self, path, port=None):
+        return self.request("GET", path, port=port)
+
+    def post(self, path, form, port=None, token_from="/login"):
+        page = self.get(token_from, port=port)[2]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        return self.request("POST", path, {**form, "csrf_token": token}, port=port)
+
+
+def test_failed_logins_count_across_servers(servers):
+    a, b = servers
+    statuses = []
+    for i in range(5):
+        port = a if i % 2 else b
+        statuses.append(Browser(port).post("/login", {"username": "clerk_sz01", "password": "wrong"})[0])
+    assert statuses == [401] * 5
+    for port in (a, b):  # the 6th is refused on either, even with the right password
+        assert Browser(port).post("/login", {"username": "clerk_sz01", "password": "demo12345"})[0] == 429
+
+
+def test_session_is_shared_and_revoked_across_servers(servers):
+    a, b = servers
+    user = Browser(a)
+    status, location, _ = user.post("/login", {"username": "guard_sz01", "password": "demo12345"})
+    assert status == 302 and "/login" not in location
+    assert user.get("/account/", port=b)[0] == 200  # issued by A, honoured by B
+    copy = Browser(b, cookies=dict(user.cookies))
+    status, location, _ = user.post("/logout", {}, port=a, token_from="/account/")
+    assert status == 302
+    status, location, _ = copy.get("/account/", port=b)
+    assert status == 302 and "/login" in location

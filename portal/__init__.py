@@ -5,6 +5,7 @@ import os
 from flask import Flask, g, request
 from flask_login import current_user
 
+from portal import querycount
 from portal.config import load_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -17,6 +18,7 @@ def create_app(config=None):
     register_request_hooks(app)
     register_views(app)
     register_commands(app)
+    querycount.init_app(app)  # X-Query-Count header, only when QUERY_COUNT_HEADER is on (benchmark)
     logging.basicConfig(level=logging.INFO)
     return app
 

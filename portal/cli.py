@@ -4,6 +4,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
+from portal.cli_bench import bench_cli
 from portal.extensions import db
 
 
@@ -11,6 +12,7 @@ def register(app):
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(config_info_command)
+    app.cli.add_command(bench_cli)
 
 
 @click.command("seed-demo")

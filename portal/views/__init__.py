@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 DOMAIN_MODULES = [
     "portal.views.org",
     "portal.views.audit",
+    "portal.views.bench",  # the benchmark floor page, only when BENCH_FLOOR_PAGE is on
 ]
 
 

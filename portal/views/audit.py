@@ -2,8 +2,8 @@
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
 
-from portal.models import AuditEvent
-from portal.views.base import ScopedModelView
+from portal.models import AuditEvent, Site
+from portal.views.base import ScopedModelView, options_of
 
 
 class AuditEventView(ScopedModelView):
@@ -19,6 +19,7 @@ class AuditEventView(ScopedModelView):
     column_default_sort = ("at", True)
     column_sortable_list = ("at",)
     column_filters = (
+        FilterEqual(AuditEvent.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         FilterEqual(AuditEvent.object_type, _l("Record type")),
         FilterEqual(AuditEvent.action, _l("Action")),
     )

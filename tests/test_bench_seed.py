@@ -120,3 +120,28 @@ def test_floor_page_and_header_are_off_by_default(app, login):
     resp = login("clerk_sz01").get("/_floor/")
     assert resp.status_code == 404
     assert "X-Query-Count" not in resp.headers
+
+
+PAGES_AT_SCALE = [("admin", "/?overview=1"), ("admin", "/audit/"), ("admin", "/audit/?flt0_site_equals=1"),
+                  ("sup_south", "/audit/"), ("admin", "/staff/?sort=1"), ("admin", "/user/"), ("clerk_sz01", "/site/")]
+
+
+def test_query_counts_do_not_grow_with_the_dataset(app, login):
+    """The same pages send as many statements on the demo organisation as on 14 sites in
+    10 regions with their people and history (no query per site, region or row)."""
+    from tests.querycount import count_queries
+
+    def counts():
+        result = {}
+        for user, url in PAGES_AT_SCALE:
+            c = login(user)
+            with count_queries(app) as q:
+                assert c.get(url).status_code == 200, url
+            result[(user, url)] = q.count
+        return result
+
+    small = counts()
+    with app.app_context():
+        bench_seed.seed(sites=14, days=2, seed=3, end=END, only=["audit"], progress=lambda msg: None)
+        db.session.remove()
+    assert counts() == small

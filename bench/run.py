@@ -185,6 +185,22 @@ def login(port, username):
     return jar
 
 
+def sequential_median(port, path, cookies, count):
+    """Median latency of ``count`` requests one after the other (one keep-alive connection):
+    the service time without queueing, steadier than wrk's figures on a busy machine."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Accept-Language": "zh-CN", **({"Cookie": cookie_header(cookies)} if cookies else {})}
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        conn.getresponse().read()
+        times.append((time.perf_counter() - started) * 1000)
+    conn.close()
+    times.sort()
+    return round(times[len(times) // 2], 3)
+
+
 def wrk(port, path, cookies, duration, connections, threads):
     cmd = ["wrk", "-c", str(connections), "-t", str(threads), "-d", f"{duration}s", "--timeout", "30s",
            "-s", str(HERE / "wrk_report.lua"), "-H", "Accept-Language: zh-CN"]
@@ -205,8 +221,9 @@ def measure(args, port, sessions, role, name, path, kind):
         log(f"  {name}: status {status}, not measured")
         return row
     row.update(wrk(port, path, sessions.get(role), args.duration, args.connections, args.threads))
+    row["seq_ms"] = sequential_median(port, path, sessions.get(role), args.sequential)
     log(f"  {name:<38} p50 {row['p50_ms']:8.1f} ms  p95 {row['p95_ms']:8.1f} ms  "
-        f"{row['rps']:7.1f} req/s  {row['queries']:3d} queries")
+        f"{row['rps']:7.1f} req/s  alone {row['seq_ms']:6.1f} ms  {row['queries']:3d} queries")
     return row
 
 
@@ -239,10 +256,14 @@ def run_one(args, db, dataset):
     floors = {role: _mean([r.get("p50_ms") for r in floors[role]]) for role in roles}
     rows = floor_rows + rows
     base = floors.get("clerk") or next(iter(floors.values()))
+    seq_floors = {role: _mean([r.get("seq_ms") for r in floor_rows if r["role"] == role]) for role in roles}
     for row in rows:
         floor = floors.get(row["role"], base)
         if row.get("p50_ms") and floor:
             row["ratio"] = round(row["p50_ms"] / floor, 2)
+        seq_floor = seq_floors.get(row["role"]) or seq_floors.get("clerk")
+        if row.get("seq_ms") and seq_floor:
+            row["seq_ratio"] = round(row["seq_ms"] / seq_floor, 2)
     result = {"db": db, "dataset": tag, "sites": None if dataset == "demo" else args.sites,
               "days": None if dataset == "demo" else args.days, "seed_seconds": seed_seconds,
               "duration_s": args.duration, "connections": args.connections, "workers": 2,
@@ -271,7 +292,8 @@ def fmt(value, spec=".1f"):
 def summary_markdown(results):
     lines = ["# Benchmark results", "",
              "gunicorn, 2 sync workers, production config; wrk -c 8 -t 2. Latency in ms; "
-             "ratio = page p50 / floor p50 (same role, same run).", ""]
+             "ratio = page p50 / floor p50 (same role, same run); alone = median of requests sent one at a "
+             "time (no queueing), alone ratio = the same against the floor.", ""]
     for r in results:
         seeded = f", seeded in {r['seed_seconds']:.0f} s" if r.get("seed_seconds") else ""
         load = r.get("load_avg") or [0, 0]
@@ -279,12 +301,12 @@ def summary_markdown(results):
                 "inflated and noisy**") if max(load) > (r.get("cpus") or 1) else ""
         lines += [f"## {r['db']} — {r['dataset']} ({r['duration_s']} s per page{seeded}, {r['measured_at']})", "",
                   *([busy, ""] if busy else []),
-                  "| page | role | p50 | p95 | req/s | ratio | queries | non-2xx |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|"]
+                  "| page | role | p50 | p95 | req/s | ratio | alone | alone ratio | queries | non-2xx |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for p in r["pages"]:
             lines.append(f"| {p['page']} | {p['role']} | {fmt(p.get('p50_ms'))} | {fmt(p.get('p95_ms'))} | "
-                         f"{fmt(p.get('rps'))} | {fmt(p.get('ratio'), '.2f')} | {p['queries']} | "
-                         f"{p.get('non2xx', p['status'])} |")
+                         f"{fmt(p.get('rps'))} | {fmt(p.get('ratio'), '.2f')} | {fmt(p.get('seq_ms'))} | "
+                         f"{fmt(p.get('seq_ratio'), '.2f')} | {p['queries']} | {p.get('non2xx', p['status'])} |")
         lines.append("")
     lines += growth_tables(results)
     return "\n".join(lines) + "\n"
@@ -302,13 +324,16 @@ def growth_tables(results):
         large = large[-1]
         before = {p["page"]: p for p in demo["pages"]}
         out += [f"## Growth on {db}: demo → {large['dataset']}", "",
-                "| page | demo p50 | large p50 | growth | demo ratio | large ratio | queries demo → large |",
-                "|---|---:|---:|---:|---:|---:|---|"]
+                "| page | demo p50 | large p50 | growth | demo ratio | large ratio | alone demo → large | growth alone "
+                "| queries demo → large |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
         for p in large["pages"]:
             d = before.get(p["page"], {})
             growth = p["p50_ms"] / d["p50_ms"] if p.get("p50_ms") and d.get("p50_ms") else None
+            alone = p["seq_ms"] / d["seq_ms"] if p.get("seq_ms") and d.get("seq_ms") else None
             out.append(f"| {p['page']} | {fmt(d.get('p50_ms'))} | {fmt(p.get('p50_ms'))} | {fmt(growth, '.2f')} | "
                        f"{fmt(d.get('ratio'), '.2f')} | {fmt(p.get('ratio'), '.2f')} | "
+                       f"{fmt(d.get('seq_ms'))} → {fmt(p.get('seq_ms'))} | {fmt(alone, '.2f')} | "
                        f"{d.get('queries', '—')} → {p['queries']} |")
         out.append("")
     return out
@@ -324,6 +349,7 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per page")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sequential", type=int, default=21, help="one-at-a-time requests per page (median)")
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432",
                         help="PostgreSQL server URL (no database)")
     parser.add_argument("--fresh", action="store_true", help="recreate and reseed even if a seeded database exists")

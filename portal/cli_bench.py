@@ -23,10 +23,16 @@ def seed_command(sites, days, seed_value, end, only):
     listener does not log them (acceptable for benchmark data; the audit table is
     generated directly instead).
     """
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+    from portal.models import Site
     from portal.services import bench_seed
 
     if sites < 1 or days < 1:
         raise click.BadParameter("--sites and --days must be at least 1")
+    if db.session.scalar(select(func.count()).select_from(Site)) > bench_seed.DEMO_SITES:
+        raise click.ClickException("the database already holds more than the demo sites: seed an empty one")
     bench_seed.seed(sites=sites, days=days, seed=seed_value, end=end.date() if end else date.today(),
                     only=only or None, progress=click.echo)
 

@@ -145,3 +145,14 @@ def test_query_counts_do_not_grow_with_the_dataset(app, login):
         bench_seed.seed(sites=14, days=2, seed=3, end=END, only=["audit"], progress=lambda msg: None)
         db.session.remove()
     assert counts() == small
+
+
+def test_cli_seeds_and_refuses_a_second_run(app, dbs):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["bench", "seed", "--sites", "5", "--days", "2", "--end", "2026-03-31"])
+    assert first.exit_code == 0, first.output
+    assert "audit_event" in first.output and "total" in first.output
+    assert dbs.scalar(select(func.count()).select_from(Site)) == 5
+    again = runner.invoke(args=["bench", "seed", "--sites", "5", "--days", "2"])
+    assert again.exit_code != 0 and "empty" in again.output
+    assert dbs.scalar(select(func.count()).select_from(Site)) == 5

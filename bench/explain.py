@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Explain plans of the SQL one page sends, on the benchmark database.
 
-    python bench/explain.py --url sqlite:///bench/data/200x365.db --user admin '/audit/?flt0_site_equals=1'
+    python bench/explain.py --url sqlite:///bench/data/200x365.db --user admin '/audit/?flt0_0=1'
 
 Runs the page in-process as that user (test client, CSRF off), records every statement,
 then prints each with its plan: ``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN (ANALYZE,

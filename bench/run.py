@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -354,6 +355,8 @@ def main(argv=None):
                         help="PostgreSQL server URL (no database)")
     parser.add_argument("--fresh", action="store_true", help="recreate and reseed even if a seeded database exists")
     args = parser.parse_args(argv)
+    # kill <pid> ends the run like Ctrl-C: the gunicorn it started is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk (or make bench-deps)")
     for db in args.db:

@@ -122,7 +122,7 @@ def test_floor_page_and_header_are_off_by_default(app, login):
     assert "X-Query-Count" not in resp.headers
 
 
-PAGES_AT_SCALE = [("admin", "/?overview=1"), ("admin", "/audit/"), ("admin", "/audit/?flt0_site_equals=1"),
+PAGES_AT_SCALE = [("admin", "/?overview=1"), ("admin", "/audit/"), ("admin", "/audit/?flt0_0=1"),
                   ("sup_south", "/audit/"), ("admin", "/staff/?sort=1"), ("admin", "/user/"), ("clerk_sz01", "/site/")]
 
 

@@ -1,5 +1,5 @@
 """Read-only audit trail list (the full viewer with filters comes with the reports)."""
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_babel import lazy_gettext as _l
 
 from portal.models import AuditEvent, Site
@@ -19,7 +19,8 @@ class AuditEventView(ScopedModelView):
     column_default_sort = ("at", True)
     column_sortable_list = ("at",)
     column_filters = (
-        FilterEqual(AuditEvent.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        # IntEqualFilter, not FilterEqual: the URL value is text, and PostgreSQL refuses integer = varchar.
+        IntEqualFilter(AuditEvent.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         FilterEqual(AuditEvent.object_type, _l("Record type")),
         FilterEqual(AuditEvent.action, _l("Action")),
     )

@@ -11,6 +11,7 @@ per role with a real POST, then per page of bench/pages.py: one request for the 
 bench/results/<db>-<dataset>.json and bench/results/summary.md (every result file).
 """
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -91,7 +92,8 @@ def prepare(args, db, dataset, tag, url, env):
     """Migrate and seed unless a finished seed of the same parameters is there; returns seconds spent seeding."""
     marker = DATA / f"{db}-{tag}.seeded"
     DATA.mkdir(exist_ok=True)
-    if marker.exists() and not args.fresh:
+    fingerprint = seed_fingerprint(args)
+    if marker.exists() and not args.fresh and json.loads(marker.read_text()).get("fingerprint") == fingerprint:
         log(f"{db}/{tag}: reusing the seeded database")
         flask(env, "db", "upgrade")
         return None
@@ -104,8 +106,19 @@ def prepare(args, db, dataset, tag, url, env):
     else:
         flask(env, "bench", "seed", "--sites", str(args.sites), "--days", str(args.days), "--seed", str(args.seed))
     seconds = time.perf_counter() - started
-    marker.write_text(json.dumps({"seed_seconds": seconds}))
+    marker.write_text(json.dumps({"seed_seconds": seconds, "fingerprint": fingerprint}))
     return seconds
+
+
+def seed_fingerprint(args):
+    """Changes when what a seed would produce changes: the generators, the demo seeders, the
+    migrations, the seed. A kept database with another fingerprint is rebuilt."""
+    digest = hashlib.sha256(str(args.seed).encode())
+    sources = [ROOT / "portal/services/bench_seed.py", ROOT / "portal/services/demo.py",
+               *sorted((ROOT / "migrations/versions").glob("*.py")), *sorted((ROOT / "portal/models").glob("*.py"))]
+    for path in sources:
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def resolve_params(url):

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export FLASK_APP := portal:create_app
 
-.PHONY: run test venv system-deps translations db demo clean lint
+.PHONY: run test venv system-deps translations db demo clean lint bench bench-quick bench-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,3 +55,16 @@ extract: venv
 
 clean:
 	rm -rf $(VENV) instance/*.db
+
+# Benchmark (bench/run.py, README "Benchmark"): gunicorn + wrk on SQLite and PostgreSQL,
+# the demo dataset and a generated one; results in bench/results/ (git-ignored).
+bench-deps:
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "Install as root: apt-get install -y wrk"; exit 1; fi; }
+
+bench: venv translations bench-deps
+	$(BIN)/python bench/run.py --db sqlite postgres --dataset demo large --sites 200 --days 365 --duration 10 $(BENCH_ARGS)
+
+bench-quick: venv translations bench-deps
+	$(BIN)/python bench/run.py --db sqlite postgres --dataset demo large --sites 20 --days 30 --duration 5 $(BENCH_ARGS)

@@ -6,6 +6,7 @@ from flask import Flask, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
+from portal import querycount
 from portal import security
 from portal.config import load_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -20,6 +21,7 @@ def create_app(config=None):
     security.init_app(app)
     register_views(app)
     register_commands(app)
+    querycount.init_app(app)  # X-Query-Count header, only when QUERY_COUNT_HEADER is on (benchmark)
     logging.basicConfig(level=logging.INFO)
     return app
 

@@ -6,6 +6,7 @@ from sqlalchemy.engine import make_url
 
 from portal import cli_audit, cli_backup
 from portal.cli_reports import reports_cli
+from portal.cli_bench import bench_cli
 from portal.extensions import db
 
 
@@ -16,6 +17,7 @@ def register(app):
     app.cli.add_command(reports_cli)  # flask reports monthly (portal/cli_reports.py)
     app.cli.add_command(cli_audit.audit_group)
     app.cli.add_command(cli_backup.backup_group)
+    app.cli.add_command(bench_cli)
 
 
 @click.command("seed-demo")

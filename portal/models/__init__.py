@@ -11,6 +11,7 @@ from portal.models.damage import DAMAGE_OUTCOMES, DAMAGE_STATUSES, DamageReport
 from portal.models.grooming import GROOMING_POINTS, GroomingInspection, GroomingResult
 from portal.models.handover import HandoverComment, HandoverEntry, HandoverItem
 from portal.models.inventory import CONDITIONS, ITEM_CATEGORIES, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine
+from portal.models import perf  # noqa: F401  (indexes for scale)
 from portal.models.org import ROLES, STAFF_KINDS, Region, ShowUnit, Site, StaffMember, User, user_region, user_site
 from portal.models.photos import Photo
 from portal.models.repairs import OPEN_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES, RepairEvent, RepairTicket

@@ -3,6 +3,7 @@ from flask import redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import ShowUnit, Site, StaffMember
@@ -31,7 +32,9 @@ class HomeView(AdminIndexView):
 
     def _sites(self):
         # One query for the sites and one per count kind, whatever the number of sites.
-        sites = db.session.scalars(select(Site).order_by(Site.code).limit(200)).all()
+        sites = db.session.scalars(
+            select(Site).options(joinedload(Site.region)).order_by(Site.code).limit(200)
+        ).all()
         staff = dict(db.session.execute(select(StaffMember.site_id, func.count()).group_by(StaffMember.site_id)).all())
         units = dict(db.session.execute(select(ShowUnit.site_id, func.count()).group_by(ShowUnit.site_id)).all())
         return [(s, staff.get(s.id, 0), units.get(s.id, 0)) for s in sites]

@@ -1,6 +1,6 @@
 """Admin views of the organisation: regions, sites, show units, users, staff."""
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Optional
@@ -37,7 +37,7 @@ class SiteView(ScopedModelView):
     column_select_related_list = (Site.region,)
     column_sortable_list = ("code",)
     column_searchable_list = ("code", "name", "address")
-    column_filters = (FilterEqual(Site.region_id, _l("Region"), options=options_of(Region, order_by=Region.code)),)
+    column_filters = (IntEqualFilter(Site.region_id, _l("Region"), options=options_of(Region, order_by=Region.code)),)
     column_labels = {"code": _l("Code"), "name": _l("Name"), "region": _l("Region"), "address": _l("Address"),
                      "timezone": _l("Time zone"), "tally_time": _l("Tally time"), "active": _l("Active"),
                      "show_units": _l("Show units"), "created_at": _l("Created at")}
@@ -53,7 +53,7 @@ class ShowUnitView(ScopedModelView):
     form_columns = ("site", "name", "location", "active")
     column_select_related_list = (ShowUnit.site,)
     column_sortable_list = ("name",)
-    column_filters = (FilterEqual(ShowUnit.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),)
+    column_filters = (IntEqualFilter(ShowUnit.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),)
     column_labels = {"site": _l("Site"), "name": _l("Name"), "location": _l("Location"), "active": _l("Active"),
                      "created_at": _l("Created at")}
     column_formatters = {"active": yes_no}
@@ -118,7 +118,7 @@ class StaffView(ScopedModelView):
     column_sortable_list = ("name",)
     column_searchable_list = ("name", "phone")
     column_filters = (
-        FilterEqual(StaffMember.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        IntEqualFilter(StaffMember.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         FilterEqual(StaffMember.kind, _l("Kind"), options=lambda: list(STAFF_KIND_LABELS.items())),
     )
     column_labels = {"site": _l("Site"), "name": _l("Full name"), "kind": _l("Kind"), "phone": _l("Phone"),

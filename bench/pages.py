@@ -34,7 +34,7 @@ class Page:
     kind: str = "list"  # list | detail | today | dashboard | pdf | other: which target applies
 
 
-# Flask-Admin list URLs: ?sort=<index in column_list>[&desc=1]; filters ?flt0_<index in column_filters>=<value>
+# Flask-Admin list URLs: ?sort=<index in column_list>[&desc=1]; filters ?flt0_<english label>_<operation>=<value> (named filter URLs)
 # (the views do not set named_filter_urls).
 PAGES = [
     Page("login", None, "/login", "other"),
@@ -44,12 +44,12 @@ PAGES = [
     Page("site list (admin)", "admin", "/site/"),
     Page("staff list", "clerk", "/staff/"),
     Page("staff list sorted by name", "supervisor", "/staff/?sort=1"),
-    Page("staff list by site", "admin", "/staff/?flt0_0={sz01}"),
+    Page("staff list by site", "admin", "/staff/?flt0_site_equals={sz01}"),
     Page("user list", "admin", "/user/"),
     Page("user list sorted desc", "admin", "/user/?sort=0&desc=1"),
     Page("audit list", "admin", "/audit/"),
     Page("audit list oldest first", "admin", "/audit/?sort=0"),
-    Page("audit list by site", "admin", "/audit/?flt0_0={sz01}"),
+    Page("audit list by site", "admin", "/audit/?flt0_site_equals={sz01}"),
     Page("audit list (supervisor, region)", "supervisor", "/audit/"),
     Page("audit detail", "admin", "/audit/details/?id={audit_sz01}", "detail"),
 ]

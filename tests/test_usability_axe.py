@@ -32,7 +32,8 @@ def axe_run(page):
     result = page.evaluate("""async () => {
         const r = await axe.run(document, {resultTypes: ['violations']});
         return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,
-                                        target: v.nodes[0].target.join(' '), html: v.nodes[0].html.slice(0, 160)}));
+                                        target: v.nodes[0].target.join(' '), html: v.nodes[0].html.slice(0, 160),
+                                        why: v.nodes.map(n => (n.any[0] || n.all[0] || {}).message).filter(Boolean).slice(0, 3)}));
     }""")
     return result
 

@@ -5,27 +5,7 @@ import os
 
 import pytest
 
-from tests.usability_helpers import AXE, Sessions, seed_full_demo, workflow_pages
-
-# Main pages per role beyond the workflow pages: the lists each role opens from the menu.
-ROLE_PAGES = {
-    "admin": ["/dashboard/", "/site/", "/user/", "/region/", "/checklisttemplate/", "/item/", "/product/",
-              "/audit/", "/staff/", "/account/"],
-    "sup_south": ["/dashboard/", "/today/", "/visit/", "/checklistrun/", "/itemcheckrecord/", "/discrepancies/",
-                  "/handover/", "/cleaning_issue/", "/grooming/", "/roster/", "/repairs/", "/damage/",
-                  "/tally/missing", "/stockmovement/", "/breaks/"],
-    "clerk_sz01": ["/stock/", "/breaks/", "/roster/", "/photos/", "/visit/"],
-    "guard_sz01": ["/visits/", "/handover/", "/repairs/"],
-    "sales_sz01": ["/damage/"],
-    "maint_south": ["/photos/"],
-}
-
-
-def main_pages(ids):
-    pages = [(user, url) for user, _name, url in workflow_pages(ids)]
-    pages += [(user, url) for user, urls in ROLE_PAGES.items() for url in urls]
-    return pages
-
+from tests.usability_helpers import AXE, Sessions, main_pages, seed_full_demo
 
 def axe_run(page):
     page.add_script_tag(path=AXE)

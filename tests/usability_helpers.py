@@ -28,9 +28,10 @@ def seed_full_demo(app):
             return db.session.scalar(select(model.id).where(model.site_id == sz01, *where).order_by(model.id.desc()))
 
         ids = {
-            "run": first(ChecklistRun),
+            "run": first(ChecklistRun, ChecklistRun.completed_at.is_(None)) or first(ChecklistRun),
             "check": first(ItemCheck),
-            "ticket": first(RepairTicket),
+            # The ticket a maintenance worker acts on: open, with its action buttons.
+            "ticket": first(RepairTicket, RepairTicket.status.in_(("assigned", "in_progress", "waiting_parts"))),
             "damage": first(DamageReport),
         }
         # An open visit to serve: the demo's visits all left on earlier days.

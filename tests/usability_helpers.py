@@ -97,7 +97,9 @@ class Sessions:
     def page(self, user, viewport=None):
         key = (user, tuple((viewport or {"width": 1280, "height": 900}).values()))
         if key not in self.contexts:
-            ctx = self.browser.new_context(locale=self.locale, viewport=viewport or {"width": 1280, "height": 900})
+            # bypass_csp: axe-core is injected as an inline script, which a strict CSP would refuse.
+            ctx = self.browser.new_context(locale=self.locale, viewport=viewport or {"width": 1280, "height": 900},
+                                           bypass_csp=True)
             pg = ctx.new_page()
             browser_login(pg, self.live_server, user)
             self.contexts[key] = (ctx, pg)

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export FLASK_APP := portal:create_app
 
-.PHONY: run test venv system-deps translations db demo clean lint bench bench-quick bench-deps
+.PHONY: run test js-deps venv system-deps translations db demo clean lint bench bench-quick bench-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,11 @@ db: venv translations
 run: db
 	$(BIN)/gunicorn -w 2 -b 127.0.0.1:$(PORT) --access-logfile - 'portal:create_app()'
 
-test: venv translations system-deps
+# axe-core for the accessibility tests, pinned by tests/js/package-lock.json.
+js-deps:
+	cd tests/js && npm ci --no-audit --no-fund --silent
+
+test: venv translations system-deps js-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Static checks: ruff (config in pyproject.toml) and Bandit, failing on high-severity findings.

@@ -1,0 +1,183 @@
+"""Taps per task: one Playwright walk per task from the user's landing page to done,
+counting clicks and key entries through a small wrapper; a count past its target fails.
+Printed as a table for the closing note."""
+import base64
+
+import pytest
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import ChecklistRun, HandoverEntry, RepairTicket, Site, User, Visit
+from portal.services import handover, repairs, visits
+from tests.conftest import browser_login
+from tests.usability_helpers import TABLET
+
+# A 1×1 PNG: the photo a phone camera would hand to the file input.
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+TARGETS = {"arrival": 2, "serve": 3, "departure": 2, "checklist_yes_no": 1, "fault_with_photo": 5,
+           "sign_handover": 2, "resolve_ticket": 4}
+RESULTS = {}
+
+
+class Taps:
+    """Clicks and key entries of a walk; a photo or a free-text note is counted apart, as
+    the targets say ("≤ 5 taps plus the photo", "≤ 4 plus the note")."""
+
+    def __init__(self, page):
+        self.page, self.count = page, 0
+
+    def click(self, selector):
+        self.count += 1
+        with self.page.expect_navigation(wait_until="load"):
+            self.page.click(selector)
+
+    def tap(self, selector):  # a tap that changes the page in place
+        self.count += 1
+        self.page.click(selector)
+
+    def fill(self, selector, text):
+        self.count += 1
+        self.page.fill(selector, text)
+
+    def extra(self, selector, value):  # the photo or the note: outside the count
+        if isinstance(value, dict):
+            self.page.set_input_files(selector, files=[value])
+        else:
+            self.page.fill(selector, value)
+
+
+@pytest.fixture
+def walk(browser, live_server, app):
+    contexts = []
+
+    def start(user, task):
+        ctx = browser.new_context(locale="zh-CN", viewport=TABLET)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        browser_login(page, live_server, user)   # lands on the role's landing page
+        taps = Taps(page)
+        RESULTS[task] = taps
+        return page, taps
+
+    yield start
+    for ctx in contexts:
+        ctx.close()
+
+
+def check(task):
+    taps = RESULTS[task].count
+    print(f"\ntaps: {task:<18} {taps} (target ≤ {TARGETS[task]})")
+    assert taps <= TARGETS[task], f"{task}: {taps} taps, target {TARGETS[task]}"
+
+
+def site_sz01():
+    return db.session.scalar(select(Site).where(Site.code == "SZ01"))
+
+
+def open_visit(app):
+    with app.app_context():
+        visit = visits.record_arrival(site_sz01(), adults=2)
+        db.session.commit()
+        vid = visit.id
+        db.session.remove()
+    return vid
+
+
+def test_record_a_visitor_arrival(walk, app, dbs):
+    page, taps = walk("clerk_sz01", "arrival")
+    taps.click("section#section-visits-open a.btn:has-text('登记到访')")
+    taps.click("#arrival button[value='2:0']")
+    check("arrival")
+    assert dbs.scalar(select(Visit).where(Visit.adults == 2, Visit.left_at.is_(None))) is not None
+
+
+def test_serve_a_drink_to_an_open_visit(walk, app, dbs):
+    from portal.models import ConsumptionLine, Product
+    from portal.services import stock
+
+    with app.app_context():
+        site = site_sz01()
+        tea = Product(site_id=site.id, name="绿茶", kind="drink", unit="瓶", reorder_level=2)
+        db.session.add(tea)
+        db.session.flush()
+        stock.restock(site, tea, 10)
+        db.session.commit()
+        db.session.remove()
+    vid = open_visit(app)
+    page, taps = walk("clerk_sz01", "serve")
+    taps.click(f"#visit-{vid} a:has-text('上饮品')")
+    taps.click(".serve-card:has-text('绿茶') button[value='1']")
+    check("serve")
+    assert dbs.scalar(select(ConsumptionLine.quantity).where(ConsumptionLine.visit_id == vid)) == 1
+
+
+def test_record_a_departure(walk, app, dbs):
+    vid = open_visit(app)
+    page, taps = walk("clerk_sz01", "departure")
+    taps.click(f"#visit-{vid} button:has-text('客户离开')")
+    check("departure")
+    assert dbs.get(Visit, vid).left_at is not None
+
+
+def test_answer_a_yes_no_checklist_item(walk, app, dbs):
+    from portal.services import demo_checklists
+    with app.app_context():
+        demo_checklists.seed({s.code: s for s in db.session.scalars(select(Site))})
+        db.session.commit()
+        db.session.remove()
+    page, taps = walk("clerk_sz01", "checklist_yes_no")
+    # Opening the checklist is its own task (one tap on Today); answering an item is one tap.
+    page.click("#today-checklist-opening button:has-text('开始'), #today-checklist-opening a:has-text('开始')")
+    page.wait_for_load_state("load")
+    label = page.locator(".yes-no label.btn-outline-success").first
+    taps.count += 1
+    label.click()
+    assert label.locator("input").is_checked()
+    check("checklist_yes_no")
+
+
+def test_report_a_fault_with_a_photo(walk, app, dbs):
+    page, taps = walk("clerk_sz01", "fault_with_photo")
+    taps.click("#today-report-fault")
+    taps.fill("#equipment", "咖啡机")
+    taps.fill("#description", "不出水")
+    taps.extra("#photos", {"name": "fault.png", "mimeType": "image/png", "buffer": PNG})
+    taps.click("#submit-report")
+    check("fault_with_photo")
+    ticket = dbs.scalar(select(RepairTicket).where(RepairTicket.equipment == "咖啡机"))
+    assert ticket is not None and ticket.status == "new"
+
+
+def test_sign_a_handover(walk, app, dbs):
+    with app.app_context():
+        guard = db.session.scalar(select(User).where(User.username == "guard_sz01"))
+        entry = handover.write_entry(site_sz01(), guard, "夜班：大门已锁，监控正常。")
+        db.session.commit()
+        eid = entry.id
+        db.session.remove()
+    page, taps = walk("clerk_sz01", "sign_handover")
+    taps.click(f"#today-handover form[action$='/sign/{eid}'] button")
+    check("sign_handover")
+    assert dbs.get(HandoverEntry, eid).signed_at is not None
+
+
+def test_maintenance_resolves_a_ticket(walk, app, dbs):
+    with app.app_context():
+        site = site_sz01()
+        clerk = db.session.scalar(select(User).where(User.username == "clerk_sz01"))
+        sup = db.session.scalar(select(User).where(User.username == "sup_south"))
+        maint = db.session.scalar(select(User).where(User.username == "maint_south"))
+        ticket = repairs.report(site, clerk, "空调", "不制冷", "normal")
+        repairs.transition(ticket, "assign", sup, assignee=maint)
+        db.session.commit()
+        tid = ticket.id
+        db.session.remove()
+    page, taps = walk("maint_south", "resolve_ticket")
+    taps.click(f"a[href$='/repairs/{tid}/']")
+    taps.click("#action-start")
+    taps.fill("form[data-action='resolve'] input[name$='cost']", "0")
+    taps.extra("form[data-action='resolve'] textarea", "更换了电容，已恢复制冷。")
+    taps.click("#action-resolve")
+    check("resolve_ticket")
+    dbs.expire_all()
+    assert dbs.get(RepairTicket, tid).status == "resolved"

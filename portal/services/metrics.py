@@ -194,3 +194,34 @@ def register_foundation_metrics():
 
 
 register_foundation_metrics()
+
+
+# ------------------------------------------------------------ helpers for domain metrics
+
+def counts(stmt, site_ids):
+    """{site_id: n} from a ``select(site_id, count/sum).group_by(site_id)``; 0 for silent sites."""
+    found = {sid: value for sid, value in db.session.execute(stmt).all()}
+    return {sid: found.get(sid) or 0 for sid in site_ids}
+
+
+def rows_by_site(stmt):
+    """{site_id: [row, ...]} from ONE query whose first column is site_id. For figures that
+    compare two timestamps (on time, hours to fix): the date arithmetic differs between
+    SQLite and PostgreSQL, so the comparison happens here on the narrow rows."""
+    grouped = {}
+    for row in db.session.execute(stmt).all():
+        grouped.setdefault(row[0], []).append(row[1:])
+    return grouped
+
+
+def percent(hits, total):
+    return None if not total else 100.0 * hits / total
+
+
+def local_at(day, hour, minute=0):
+    """An aware datetime: ``day`` at ``hour:minute`` site-local time."""
+    return datetime.combine(day, time(hour, minute), LOCAL_TZ)
+
+
+def hours_between(earlier, later):
+    return (later - earlier).total_seconds() / 3600

@@ -1,6 +1,6 @@
 """Checklists: templates and runs (admin lists) and the one-page run a clerk fills on a tablet."""
 from flask import abort, flash, redirect, request, url_for
-from flask_admin.contrib.sqla.filters import DateEqualFilter, FilterEqual, IntEqualFilter
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, DateEqualFilter, FilterEqual, IntEqualFilter
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -145,6 +145,7 @@ class ChecklistRunView(EnglishFilterUrls, ScopedModelView):
         IntEqualFilter(ChecklistRun.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         FilterEqual(ChecklistRun.kind, _l("Kind"), options=lambda: list(KIND_LABELS.items())),
         DateEqualFilter(ChecklistRun.day, _l("Day")),
+        DateBetweenFilter(ChecklistRun.day, _l("Day")),
         FilterEqual(ChecklistRun.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())),
     )
     column_labels = {"day": _l("Day"), "site": _l("Site"), "template": _l("Checklist"), "kind": _l("Kind"),
@@ -299,6 +300,8 @@ def _today_section(kind):
 
 
 def register(admin):
+    from portal.services import metrics_checklists  # noqa: F401  (registers the checklist figures)
+
     group = _l("Checklists")
     admin.add_view(ChecklistPage(name=_l("Checklists today"), category=group, endpoint="checklist",
                                  url="/checklists"))

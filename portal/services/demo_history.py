@@ -125,7 +125,7 @@ class _SiteHistory:
     def __init__(self, site, code, character, days):
         self.site, self.code, self.c, self.days = site, code, character, days
         sid = site.id
-        users = dict(db.session.execute(select(User.username, User.id)).tuples().all())
+        users = {name: uid for name, uid in db.session.execute(select(User.username, User.id))}
         supervisor = users.get("sup_south" if code.startswith("SZ") else "sup_east")
         self.clerk = users.get(f"clerk_{code.lower()}") or supervisor
         self.guard = users.get(f"guard_{code.lower()}") or self.clerk
@@ -138,9 +138,10 @@ class _SiteHistory:
         self.inspected = [i for i, kind in staff if kind in ("clerk", "security")]
         self.drinks = list(db.session.scalars(select(Product.id).where(
             Product.site_id == sid, Product.kind == "drink", Product.active.is_(True)).order_by(Product.id)))
-        self.templates = dict(db.session.execute(select(ChecklistTemplate.kind, ChecklistTemplate.id).where(
-            ChecklistTemplate.kind.in_(("opening", "closing")), ChecklistTemplate.active.is_(True),
-            (ChecklistTemplate.site_id == sid) | ChecklistTemplate.site_id.is_(None))).tuples().all())
+        self.templates = {kind: tid for kind, tid in db.session.execute(
+            select(ChecklistTemplate.kind, ChecklistTemplate.id).where(
+                ChecklistTemplate.kind.in_(("opening", "closing")), ChecklistTemplate.active.is_(True),
+                (ChecklistTemplate.site_id == sid) | ChecklistTemplate.site_id.is_(None)))}
         self.items = db.session.execute(select(Item.id, Item.expected_quantity).where(
             Item.site_id == sid, Item.active.is_(True)).order_by(Item.id)).all()
         self.areas = list(db.session.scalars(select(CleaningArea.id).where(CleaningArea.site_id == sid)))

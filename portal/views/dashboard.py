@@ -8,6 +8,7 @@ charts, the drill-down links or the PDFs.
 from datetime import date, datetime, timedelta
 
 from flask import Response, abort, request, url_for
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -204,7 +205,7 @@ class ClauseFilter(BaseSQLAFilter):
         return query.filter(self.clause()) if value == "1" else query
 
     def operation(self):
-        return _l("equals")
+        return admin_lazy_gettext("equals")  # Flask-Admin's own catalogue has it
 
 
 def _month_or_404(text):

@@ -14,9 +14,8 @@ Rules for every generator below:
   SH01 busy with repairs, SH02 average) so the comparison shows real deviations;
 * rows are bulk-inserted (``insert(Model)`` with a list of dicts: a few statements per site
   instead of one flush per row) and keep the domains' invariants: every served drink is a
-  ledger movement and a consumption line, each day's ledger nets to zero per product (the
-  morning restock refills what was served, the tally correction books the variance), so
-  today's stock and tally are those of the rest of the demo data;
+  ledger movement and a consumption line, each tally line is opening + restock − served with
+  its variance booked as a correction, and the stock balance equals the sum of the ledger;
 * the day before today is left to the other seeders (their "yesterday" scenes).
 
 ``flask seed-demo`` runs ``seed_demo_history`` (in ``demo.SEEDERS``); it does nothing when
@@ -25,16 +24,17 @@ today — the history's own tests call ``seed`` directly.
 """
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from portal.extensions import db
 from portal.models import (ChecklistRun, ChecklistTemplate, CleaningArea, CleaningIssue, ConsumptionLine, DailyTally,
                            DailyTallyLine, DamageReport, GroomingInspection, HandoverEntry, Item, ItemCheck,
-                           ItemCheckLine, Product, RepairTicket, StaffMember, StockMovement, User, Visit)
+                           ItemCheckLine, Product, RepairTicket, StaffMember, StockBalance, StockMovement, User,
+                           Visit)
 from portal.services.metrics import LOCAL_TZ
 
 HISTORY_DAYS = 92
@@ -186,8 +186,11 @@ class _SiteHistory:
         self._tallies(per_day)
 
     def _tallies(self, per_day):
-        """A tally per day; the morning restock refills yesterday's fridge so the day nets to 0."""
+        """A tally per day. Each morning the fridge is refilled to what the day will need plus a
+        small buffer; the 17:50 count books its variance as a correction. What is left at the
+        end of the history stays in stock (added to the balance, so ledger and balance agree)."""
         sid, tallies, lines, moves = self.site.id, [], [], []
+        stock = {p: 0 for p in self.drinks}  # the ledger before the history is empty
         for day in self.days:
             rng = self._rng(day, "tally")
             on_time = rng.random() < self.c.on_time_rate
@@ -198,9 +201,11 @@ class _SiteHistory:
                             "created_at": closed, "updated_at": closed, "created_by_id": self.clerk})
             day_lines = []
             for p in self.drinks:
-                out = served.get(p, 0)
+                opening, out = stock[p], served.get(p, 0)
+                restock = max(0, out + rng.randint(6, 12) - opening)
+                expected = opening + restock - out
                 variance = rng.choice((-1, -1, 1, -2)) if out >= 3 and rng.random() > self.c.on_time_rate else 0
-                restock = out - variance
+                variance = max(variance, -expected)
                 if restock:
                     moves.append({"site_id": sid, "product_id": p, "kind": "restock", "quantity": restock,
                                   "at": at(day, 8, 45), "day": day, "reason": "早班补货", "created_by_id": self.clerk})
@@ -208,18 +213,23 @@ class _SiteHistory:
                     moves.append({"site_id": sid, "product_id": p, "kind": "correction", "quantity": variance,
                                   "at": closed, "day": day, "reason": "盘点差异", "created_by_id": self.clerk,
                                   "tally_index": len(tallies) - 1})
-                day_lines.append({"site_id": sid, "product_id": p, "opening": 0, "restock": restock, "served": out,
-                                  "wastage": 0, "corrections": 0, "expected": restock - out,
-                                  "counted": restock - out + variance, "variance": variance})
+                day_lines.append({"site_id": sid, "product_id": p, "opening": opening, "restock": restock,
+                                  "served": out, "wastage": 0, "corrections": 0, "expected": expected,
+                                  "counted": expected + variance, "variance": variance})
+                stock[p] = expected + variance
             lines.append(day_lines)
         tally_ids = _bulk(DailyTally, tallies, returning=True)
         for move in moves:
             index = move.pop("tally_index", None)
             move["tally_id"] = tally_ids[index] if index is not None else None
-            move.setdefault("reason", None)
         _bulk(StockMovement, moves)
         _bulk(DailyTallyLine, [dict(line, tally_id=tid) for tid, day_lines in zip(tally_ids, lines)
                                for line in day_lines])
+        for product_id, left in stock.items():
+            if left:
+                stmt = update(StockBalance).where(StockBalance.product_id == product_id)
+                if db.session.execute(stmt.values(qty=StockBalance.qty + left)).rowcount == 0:
+                    db.session.add(StockBalance(site_id=sid, product_id=product_id, qty=left))
 
     # ------------------------------------------------------------ checklists and item checks
     def _checklists_and_item_checks(self):

@@ -21,7 +21,7 @@ use ``{site_id}``, ``{start}``, ``{end}`` (ISO dates), e.g.
 The target view is scoped, so the records behind a number are only ever the user's.
 """
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l

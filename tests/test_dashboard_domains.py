@@ -73,8 +73,8 @@ def test_site_pdf_has_the_new_sections_in_chinese(login, dataset, tmp_path):  # 
     path = tmp_path / "r.pdf"
     path.write_bytes(body)
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    for words in ("深圳湾售楼处", "2026-10", "来访人数", "人均饮料", "盘点库存差异", "当日完成盘点", "检查表按时完成",
-                  "物品差异", "交接 12 小时内签收", "卫生整改未完成", "仪容仪表得分", "未完成报修", "损坏",
+    for words in ("深圳湾售楼处", "2026-10", "来访人数", "人均饮料", "盘点库存差异", "当日完成盘点", "检查表按时完成（开门≤10:00",
+                  "物品差异", "交接 12 小时内签收", "卫生整改未完成", "卫生整改逾期", "仪容仪表得分", "未完成报修", "损坏",
                   "按品种消耗", "每周来访", "盘点差异", "报修与损坏", "卫生整改", "交接完整性", "仪容仪表检查"):
         assert words in text, words
     # Key figures: 4 visitors, 0.75 drinks per visitor, 87.5 grooming points.

@@ -21,7 +21,13 @@ def _nice_max(values):
     if top <= 0:
         return 1
     step = 10 ** (len(str(int(top))) - 1)
-    return (int(top / step) + 1) * step
+    steps = int(top / step)
+    return (steps if steps * step == top else steps + 1) * step  # 100 % tops at 100, not 200
+
+
+def _short(value):
+    """A bar's label: 95.2, 1,234 — not 95.16129032258."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def bar_chart(title, labels, values, reference=None, reference_label="", width=460, height=None, flagged=()):
@@ -48,7 +54,7 @@ def bar_chart(title, labels, values, reference=None, reference_label="", width=4
     flagged_rows = {len(labels) - 1 - i for i, label in enumerate(labels) if label in set(flagged)}
     for row in flagged_rows:
         chart.bars[(0, row)].fillColor = colors.HexColor("#c0392b")
-    chart.barLabelFormat = "%s"
+    chart.barLabelFormat = _short
     chart.barLabels.fontName = font
     chart.barLabels.fontSize = 7
     chart.barLabels.boxAnchor = "w"

@@ -75,7 +75,8 @@ def trend_chart(title, months, series, width=460, height=200):
     chart = HorizontalLineChart()
     chart.x, chart.y = 40, 40
     chart.width, chart.height = width - 170, height - 70
-    chart.data = [[v or 0 for v in values] for _, values in series] or [[0] * len(months)]
+    # A month without a figure (None) is a gap in the line, not a drop to 0.
+    chart.data = [list(values) for _, values in series] or [[0] * len(months)]
     chart.categoryAxis.categoryNames = list(months)
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 8

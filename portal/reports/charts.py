@@ -67,6 +67,13 @@ def bar_chart(title, labels, values, reference=None, reference_label="", width=4
     return d
 
 
+def _gapped(values):
+    """A month without a figure (None) is a gap in the line, not a drop to 0 — as long as two
+    points remain (ReportLab draws no line through fewer)."""
+    values = list(values)
+    return values if sum(v is not None for v in values) >= 2 else [v or 0 for v in values]
+
+
 def trend_chart(title, months, series, width=460, height=200):
     """One line per series (label, values by month) over the months (x axis labels)."""
     font = cjk_font()
@@ -75,8 +82,7 @@ def trend_chart(title, months, series, width=460, height=200):
     chart = HorizontalLineChart()
     chart.x, chart.y = 40, 40
     chart.width, chart.height = width - 170, height - 70
-    # A month without a figure (None) is a gap in the line, not a drop to 0.
-    chart.data = [list(values) for _, values in series] or [[0] * len(months)]
+    chart.data = [_gapped(values) for _, values in series] or [[0] * len(months)]
     chart.categoryAxis.categoryNames = list(months)
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 8

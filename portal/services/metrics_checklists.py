@@ -41,7 +41,8 @@ def register_metrics():
     m.register_metric("checklists_on_time", _l("Checklists done on time (opening by 10:00, closing by 18:00)"),
                       "%", checklists_on_time, better="higher", order=50, decimals=0,
                       drill=("checklistrun.index_view", {"flt0_site_equals": "{site_id}",
-                                                         "flt1_day_between": PERIOD_DRILL}))
+                                                         "flt1_day_between": PERIOD_DRILL,
+                                                         "flt2_kind_in_list": ",".join(DEADLINES)}))
     m.register_metric("item_discrepancies", _l("Item discrepancies"), _l("items"), item_discrepancies,
                       better="lower", order=60,
                       drill=("discrepancy.index_view", {"flt0_site_equals": "{site_id}",

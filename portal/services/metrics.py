@@ -12,7 +12,9 @@ A provider is ``fn(site_ids, start, end) -> {site_id: value}``:
 * ``start``, ``end`` — ``datetime.date``, both inclusive, in local (site) days; use
   ``period_bounds(start, end)`` to get aware UTC datetimes ``[lo, hi)`` for timestamp columns;
 * it must compute with SQL ``GROUP BY site_id`` (a constant number of queries whatever the
-  number of sites — never a Python loop that queries per site);
+  number of sites — never a Python loop that queries per site); figures that compare two
+  timestamps (on time, hours to fix) read ONE narrow query and aggregate with ``rows_by_site``,
+  because date arithmetic differs between SQLite and PostgreSQL;
 * a site without data may be missing from the dict (shown as "–") or mapped to 0.
 
 ``drill`` says where a number leads: ``(endpoint, {url arg: template})`` where templates may

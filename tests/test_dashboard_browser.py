@@ -1,9 +1,9 @@
 """A real Chromium: sup_south opens the dashboard, sorts, drills into a number, downloads
 the monthly PDF; pages at desktop, tablet and phone sizes are screenshot."""
-from sqlalchemy import select
 
-from portal.models import AuditEvent, StaffMember
+from portal.models import StaffMember
 from tests.conftest import browser_login, screenshot
+from tests.test_metrics_domains import dataset  # noqa: F401  (fixture)
 
 
 def test_supervisor_compares_sorts_drills_and_downloads(page, live_server, dbs, site_ids, tmp_path):
@@ -67,3 +67,33 @@ def test_dashboard_custom_period_at_tablet_and_phone(browser, live_server):
         assert height >= 44
         screenshot(page, f"reports-dashboard-{name}")
         context.close()
+
+
+def test_supervisor_drills_into_a_domain_figure_and_downloads_october(page, live_server, dataset, tmp_path):  # noqa: F811
+    browser_login(page, live_server, "sup_south")
+    page.goto(f"{live_server}/dashboard/?period=custom&start=2026-10-01&end=2026-10-31")
+    body = page.inner_text("body")
+    assert "物品差异" in body and "卫生整改逾期" in body and "陆家嘴" not in body
+    screenshot(page, "reports-dashboard-domains")
+    # Sort by item discrepancies, most first: SZ02 (2) before SZ01 (1).
+    page.click('a.sort-link[data-metric="item_discrepancies"]')
+    page.click('a.sort-link[data-metric="item_discrepancies"]')
+    page.wait_for_load_state("networkidle")
+    assert page.locator("tbody tr").first.get_attribute("data-site") == "SZ02"
+    # SZ01's overdue cleaning issues: the list behind the number has exactly that many rows.
+    cell = page.locator('tr[data-site="SZ01"] a.drill[data-metric="cleaning_overdue"]')
+    number = int(cell.inner_text())
+    cell.click()
+    page.wait_for_load_state("networkidle")
+    assert number == 2 and page.locator("a[href*='details/?id=']").count() == number
+    assert "前海" not in page.inner_text("body")
+    screenshot(page, "reports-drill-cleaning-overdue")
+    page.go_back()
+    page.wait_for_load_state("networkidle")
+    with page.expect_download() as info:
+        page.locator('tr[data-site="SZ01"] a.site-pdf').click()
+    download = info.value
+    assert download.suggested_filename == "report_SZ01_2026-10.pdf"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    assert path.read_bytes().startswith(b"%PDF")

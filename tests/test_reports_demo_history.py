@@ -1,5 +1,15 @@
-"""The demo-history generator skeleton: deterministic streams and the days it fills."""
-from datetime import date
+"""Three months of demo history: deterministic streams, the days it fills, idempotence, a
+stock ledger that still balances, and sites that differ visibly."""
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import (ChecklistRun, CleaningIssue, DailyTally, DailyTallyLine, DamageReport, GroomingInspection, HandoverEntry,
+                           ItemCheckLine, RepairTicket, Site, StockBalance, StockMovement, Visit)
+from portal.services import demo
+from portal.services import metrics as m
 
 from portal.services import demo_history
 
@@ -17,9 +27,57 @@ def test_history_covers_three_months_before_today():
     assert days[0] == date(2026, 8, 27) and days[-1] == date(2026, 11, 26) and len(days) == 92
 
 
-def test_seed_is_a_no_op_without_generators(dbs, site_ids):
-    from portal.models import Site
+@pytest.fixture
+def history(app, dbs):
+    """The full demo data plus three months of history (the test app skips it in seed-demo)."""
+    with app.app_context():
+        sites = demo.seed_demo()
+        demo_history.seed(sites)
+        db.session.commit()
+        db.session.remove()
+    return {s.code: s.id for s in dbs.scalars(select(Site))}
 
-    sites = {s.code: s for s in dbs.query(Site)}
-    demo_history.seed(sites)  # must not fail nor write
-    assert not dbs.new and not dbs.dirty
+
+def _counts(dbs):
+    return {model.__name__: dbs.scalar(select(func.count()).select_from(model))
+            for model in (Visit, StockMovement, DailyTally, ChecklistRun, ItemCheckLine, HandoverEntry, CleaningIssue,
+                          RepairTicket, DamageReport, GroomingInspection)}
+
+
+def test_seed_demo_without_history_under_test(app, dbs):
+    with app.app_context():
+        demo.seed_demo()
+        db.session.commit()
+        db.session.remove()
+    assert dbs.scalar(select(func.count()).select_from(DailyTally)) == 0
+
+
+def test_history_fills_three_months_idempotently_and_keeps_stock_balanced(app, dbs, history):
+    before = _counts(dbs)
+    assert before["DailyTally"] == 4 * (demo_history.HISTORY_DAYS - 1)
+    assert all(before[name] > 0 for name in before), before
+    with app.app_context():
+        demo_history.seed({s.code: s for s in db.session.scalars(select(Site))})
+        db.session.commit()
+    assert _counts(dbs) == before  # a second run adds nothing
+    # The ledger still explains the stock: balance = sum of every movement, per product.
+    ledger = dict(dbs.execute(select(StockMovement.product_id, func.sum(StockMovement.quantity))
+                              .group_by(StockMovement.product_id)).all())
+    balances = dict(dbs.execute(select(StockBalance.product_id, StockBalance.qty)).all())
+    assert ledger and balances == ledger
+    # Each tally line adds up, and its variance is booked in the ledger.
+    line = dbs.scalars(select(DailyTallyLine).where(DailyTallyLine.variance != 0)).first()
+    assert line.expected == line.opening + line.restock - line.served and line.counted == line.expected + line.variance
+    assert line.expected >= 0 and line.counted >= 0
+
+
+def test_sz01_and_sz02_differ_visibly(app, dbs, history):
+    today = datetime.now(m.LOCAL_TZ).date()
+    first = m.previous_month(m.month_start(today))
+    with app.app_context():
+        values = m.collect([history["SZ01"], history["SZ02"]], first, m.month_end(first))
+    sz01, sz02 = history["SZ01"], history["SZ02"]
+    for key in ("visitors", "tally_on_time", "checklists_on_time", "handover_on_time", "grooming_score"):
+        assert values[key][sz01] > values[key][sz02], key
+    for key in ("item_discrepancies", "stock_variance"):
+        assert values[key][sz01] < values[key][sz02], key

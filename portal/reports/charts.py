@@ -21,7 +21,13 @@ def _nice_max(values):
     if top <= 0:
         return 1
     step = 10 ** (len(str(int(top))) - 1)
-    return (int(top / step) + 1) * step
+    steps = int(top / step)
+    return (steps if steps * step == top else steps + 1) * step  # 100 % tops at 100, not 200
+
+
+def _short(value):
+    """A bar's label: 95.2, 1,234 — not 95.16129032258."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def bar_chart(title, labels, values, reference=None, reference_label="", width=460, height=None, flagged=()):
@@ -48,7 +54,7 @@ def bar_chart(title, labels, values, reference=None, reference_label="", width=4
     flagged_rows = {len(labels) - 1 - i for i, label in enumerate(labels) if label in set(flagged)}
     for row in flagged_rows:
         chart.bars[(0, row)].fillColor = colors.HexColor("#c0392b")
-    chart.barLabelFormat = "%s"
+    chart.barLabelFormat = _short
     chart.barLabels.fontName = font
     chart.barLabels.fontSize = 7
     chart.barLabels.boxAnchor = "w"
@@ -61,6 +67,13 @@ def bar_chart(title, labels, values, reference=None, reference_label="", width=4
     return d
 
 
+def _gapped(values):
+    """A month without a figure (None) is a gap in the line, not a drop to 0 — as long as two
+    points remain (ReportLab draws no line through fewer)."""
+    values = list(values)
+    return values if sum(v is not None for v in values) >= 2 else [v or 0 for v in values]
+
+
 def trend_chart(title, months, series, width=460, height=200):
     """One line per series (label, values by month) over the months (x axis labels)."""
     font = cjk_font()
@@ -69,7 +82,7 @@ def trend_chart(title, months, series, width=460, height=200):
     chart = HorizontalLineChart()
     chart.x, chart.y = 40, 40
     chart.width, chart.height = width - 170, height - 70
-    chart.data = [[v or 0 for v in values] for _, values in series] or [[0] * len(months)]
+    chart.data = [_gapped(values) for _, values in series] or [[0] * len(months)]
     chart.categoryAxis.categoryNames = list(months)
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 8

@@ -47,6 +47,7 @@ SEEDERS = [
     "portal.services.demo_visits:seed",
     "portal.services.demo_handover:seed",
     "portal.services.demo_repairs:seed",
+    "portal.services.demo_history:seed_demo_history",
 ]
 
 

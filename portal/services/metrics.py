@@ -12,7 +12,9 @@ A provider is ``fn(site_ids, start, end) -> {site_id: value}``:
 * ``start``, ``end`` — ``datetime.date``, both inclusive, in local (site) days; use
   ``period_bounds(start, end)`` to get aware UTC datetimes ``[lo, hi)`` for timestamp columns;
 * it must compute with SQL ``GROUP BY site_id`` (a constant number of queries whatever the
-  number of sites — never a Python loop that queries per site);
+  number of sites — never a Python loop that queries per site); figures that compare two
+  timestamps (on time, hours to fix) read ONE narrow query and aggregate with ``rows_by_site``,
+  because date arithmetic differs between SQLite and PostgreSQL;
 * a site without data may be missing from the dict (shown as "–") or mapped to 0.
 
 ``drill`` says where a number leads: ``(endpoint, {url arg: template})`` where templates may
@@ -21,7 +23,7 @@ use ``{site_id}``, ``{start}``, ``{end}`` (ISO dates), e.g.
 The target view is scoped, so the records behind a number are only ever the user's.
 """
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -194,3 +196,34 @@ def register_foundation_metrics():
 
 
 register_foundation_metrics()
+
+
+# ------------------------------------------------------------ helpers for domain metrics
+
+def counts(stmt, site_ids):
+    """{site_id: n} from a ``select(site_id, count/sum).group_by(site_id)``; 0 for silent sites."""
+    found = {sid: value for sid, value in db.session.execute(stmt).all()}
+    return {sid: found.get(sid) or 0 for sid in site_ids}
+
+
+def rows_by_site(stmt):
+    """{site_id: [row, ...]} from ONE query whose first column is site_id. For figures that
+    compare two timestamps (on time, hours to fix): the date arithmetic differs between
+    SQLite and PostgreSQL, so the comparison happens here on the narrow rows."""
+    grouped = {}
+    for row in db.session.execute(stmt).all():
+        grouped.setdefault(row[0], []).append(row[1:])
+    return grouped
+
+
+def percent(hits, total):
+    return None if not total else 100.0 * hits / total
+
+
+def local_at(day, hour, minute=0):
+    """An aware datetime: ``day`` at ``hour:minute`` site-local time."""
+    return datetime.combine(day, time(hour, minute), LOCAL_TZ)
+
+
+def hours_between(earlier, later):
+    return (later - earlier).total_seconds() / 3600

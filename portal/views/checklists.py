@@ -1,6 +1,6 @@
 """Checklists: templates and runs (admin lists) and the one-page run a clerk fills on a tablet."""
 from flask import abort, flash, redirect, request, url_for
-from flask_admin.contrib.sqla.filters import DateEqualFilter, FilterEqual, IntEqualFilter
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, DateEqualFilter, FilterInList, FilterEqual, IntEqualFilter
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -36,7 +36,8 @@ class EnglishFilterUrls:
     named_filter_urls = True
 
     def get_filter_arg(self, index, flt):
-        operation = "between" if "Between" in type(flt).__name__ else "equals"
+        name = type(flt).__name__
+        operation = "between" if "Between" in name else "in_list" if "InList" in name else "equals"
         return f"{flt.column.key.removesuffix('_id')}_{operation}"
 
 
@@ -145,6 +146,8 @@ class ChecklistRunView(EnglishFilterUrls, ScopedModelView):
         IntEqualFilter(ChecklistRun.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         FilterEqual(ChecklistRun.kind, _l("Kind"), options=lambda: list(KIND_LABELS.items())),
         DateEqualFilter(ChecklistRun.day, _l("Day")),
+        DateBetweenFilter(ChecklistRun.day, _l("Day")),
+        FilterInList(ChecklistRun.kind, _l("Kind"), options=lambda: list(KIND_LABELS.items())),
         FilterEqual(ChecklistRun.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())),
     )
     column_labels = {"day": _l("Day"), "site": _l("Site"), "template": _l("Checklist"), "kind": _l("Kind"),
@@ -299,6 +302,8 @@ def _today_section(kind):
 
 
 def register(admin):
+    from portal.services import metrics_checklists  # noqa: F401  (registers the checklist figures)
+
     group = _l("Checklists")
     admin.add_view(ChecklistPage(name=_l("Checklists today"), category=group, endpoint="checklist",
                                  url="/checklists"))

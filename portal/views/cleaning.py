@@ -8,6 +8,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.services import metrics_handover
+from portal.views.audit import LocalDateBetweenFilter
+from portal.views.dashboard import ClauseFilter
 from portal.extensions import db
 from portal.models import CleaningArea, CleaningInspection, CleaningIssue, CleaningResult, Site, StaffMember, utcnow
 from portal.services import cleaning
@@ -156,6 +159,10 @@ class CleaningIssueView(ScopedModelView):
     column_filters = (
         FilterEqual(CleaningIssue.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         FilterEqual(CleaningIssue.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())),
+        # For the dashboard's drill-downs (portal.services.metrics_handover).
+        LocalDateBetweenFilter(CleaningIssue.created_at, _l("Raised")),
+        LocalDateBetweenFilter(CleaningIssue.fixed_at, _l("Fixed")),
+        ClauseFilter(lambda: metrics_handover.overdue_clause(), _l("Overdue")),
     )
     column_labels = {"site": _l("Site"), "area": _l("Area"), "description": _l("Description"),
                      "cleaner": _l("Cleaner"), "due_at": _l("Due"), "status": _l("Status"),

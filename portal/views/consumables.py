@@ -3,7 +3,7 @@ daily tally (close at the site's tally time; supervisors see which tallies are m
 from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -79,7 +79,8 @@ class StockMovementView(ScopedModelView):
     column_default_sort = ("id", True)
     column_sortable_list = ("at",)
     column_filters = (FilterEqual(StockMovement.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
-                      FilterEqual(StockMovement.kind, _l("Kind"), options=lambda: list(MOVEMENT_LABELS.items())))
+                      FilterEqual(StockMovement.kind, _l("Kind"), options=lambda: list(MOVEMENT_LABELS.items())),
+                      DateBetweenFilter(StockMovement.day, _l("Day")))
     column_labels = {"at": _l("When"), "day": _l("Business day"), "site": _l("Site"), "product": _l("Product"),
                      "kind": _l("Movement"), "quantity": _l("Quantity"), "visit": _l("Visit"),
                      "reason": _l("Reason"), "user": _l("Who")}

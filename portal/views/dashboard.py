@@ -8,9 +8,10 @@ charts, the drill-down links or the PDFs.
 from datetime import date, datetime, timedelta
 
 from flask import Response, abort, request, url_for
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -189,6 +190,21 @@ class DashboardView(PortalView):
         first_day = _month_or_404(month)
         data = report_data.region_month(region.id, first_day)
         return _pdf_response(pdf.region_report_pdf(data), f"region_{region.code}_{first_day:%Y-%m}.pdf")
+
+
+class ClauseFilter(BaseSQLAFilter):
+    """A yes-only list filter applying the SQL condition a metric counts with (e.g. overdue
+    cleaning issues), so the drill-down lists exactly the records behind the number."""
+
+    def __init__(self, clause, name):
+        super().__init__(None, name, options=(("1", _l("Yes")),))
+        self.clause = clause
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.clause()) if value == "1" else query
+
+    def operation(self):
+        return admin_lazy_gettext("equals")  # Flask-Admin's own catalogue has it
 
 
 def _month_or_404(text):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from portal.views.audit import LocalDateBetweenFilter
 from portal.extensions import db
 from portal.models import HandoverEntry, HandoverItem, Shift, Site, utcnow
 from portal.services import handover, roster
@@ -162,7 +163,8 @@ class HandoverEntryView(ScopedModelView):
     column_sortable_list = ("written_at",)
     column_default_sort = ("written_at", True)
     column_searchable_list = ("text",)
-    column_filters = (FilterEqual(HandoverEntry.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),)
+    column_filters = (FilterEqual(HandoverEntry.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+                      LocalDateBetweenFilter(HandoverEntry.written_at, _l("Written")))
     column_labels = {"site": _l("Site"), "post": _l("Post"), "written_at": _l("Written at"), "author": _l("Author"),
                      "text": _l("Handover"), "signed_at": _l("Signed"), "outgoing_shift": _l("Outgoing shift"),
                      "incoming_shift": _l("Incoming shift"), "items": _l("Items"), "comments": _l("Comments")}
@@ -215,6 +217,8 @@ class HandoverEntryView(ScopedModelView):
 
 
 def register(admin):
+    from portal.services import metrics_handover  # noqa: F401  (registers handover, cleaning, grooming figures)
+
     group = _l("Shifts and handover")
     admin.add_view(HandoverBookView(name=_l("Handover book"), category=group, endpoint="handover", url="/handover"))
     admin.add_view(HandoverEntryView(HandoverEntry, name=_l("Handover entries"), category=group,

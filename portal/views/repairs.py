@@ -226,6 +226,7 @@ def _labels():
 
 
 def register(admin):
+    from portal.services import metrics_repairs  # noqa: F401  (registers the repair and damage figures)
     from portal.views.home import set_landing
 
     admin.add_view(RepairsView(name=_l("Repairs"), endpoint="repairs", url="/repairs"))

@@ -11,6 +11,7 @@ from flask_admin.form.fields import DateTimeField
 from wtforms import SelectField
 from wtforms.validators import Optional, ValidationError
 
+from portal.views.audit import LocalDateBetweenFilter
 from portal.extensions import db
 from portal.models import DIRECTIONS, ShowUnit, Site, StaffMember, Visit
 from portal.services import stock, visits
@@ -158,7 +159,8 @@ class VisitView(ScopedModelView):
     column_default_sort = ("arrived_at", True)
     column_sortable_list = ("arrived_at",)
     column_searchable_list = ("notes",)
-    column_filters = (FilterEqual(Visit.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),)
+    column_filters = (FilterEqual(Visit.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+                      LocalDateBetweenFilter(Visit.arrived_at, _l("Arrived")))
     column_labels = {"site": _l("Site"), "arrived_at": _l("Arrived at"), "left_at": _l("Left at"),
                      "adults": _l("Adults"), "children": _l("Children"), "salesperson": _l("Salesperson"),
                      "show_unit": _l("Show unit toured"), "shuttle_used": _l("Shuttle used"),
@@ -235,6 +237,8 @@ class VisitView(ScopedModelView):
 
 
 def register(admin):
+    from portal.services import metrics_visits  # noqa: F401  (registers the visit and drinks figures)
+
     admin.app.add_template_filter(site_time, "site_time")
     admin.app.add_template_global(direction_label, "direction_label")
     admin.add_view(VisitLogView(name=_l("Visit log"), endpoint="visits", url="/visits"))

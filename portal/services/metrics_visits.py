@@ -1,0 +1,119 @@
+"""Visits and drinks: visitors, drinks per visitor, stock variance, tally closed on time,
+and the month-end sections consumption by product, visits per day and tally variances.
+Imported by ``portal.views.visits.register`` (registration happens at import)."""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import ConsumptionLine, DailyTally, DailyTallyLine, Product, Visit
+from portal.services import metrics as m
+from portal.services.report_data import register_section
+
+PERIOD_DRILL = "{start} to {end}"
+
+
+def _visits_in(site_ids, start, end):
+    lo, hi = m.period_bounds(start, end)
+    return (Visit.site_id.in_(site_ids), Visit.arrived_at >= lo, Visit.arrived_at < hi, Visit.deleted_at.is_(None))
+
+
+def visitors(site_ids, start, end):
+    """People (adults + children) of the visits that arrived in the period."""
+    stmt = (select(Visit.site_id, func.sum(Visit.adults + Visit.children))
+            .where(*_visits_in(site_ids, start, end)).group_by(Visit.site_id))
+    return m.counts(stmt, site_ids)
+
+
+def drinks_served(site_ids, start, end):
+    """Drinks served to the visits of the period (consumption lines of drink products)."""
+    stmt = (select(ConsumptionLine.site_id, func.sum(ConsumptionLine.quantity))
+            .join(Visit, Visit.id == ConsumptionLine.visit_id).join(Product, Product.id == ConsumptionLine.product_id)
+            .where(Product.kind == "drink", *_visits_in(site_ids, start, end)).group_by(ConsumptionLine.site_id))
+    return m.counts(stmt, site_ids)
+
+
+def drinks_per_visitor(site_ids, start, end):
+    people, drinks = visitors(site_ids, start, end), drinks_served(site_ids, start, end)
+    return {sid: drinks[sid] / people[sid] for sid in site_ids if people[sid]}
+
+
+def stock_variance(site_ids, start, end):
+    """Units counted off (either way) at the tallies of the period: sum of |counted − expected|."""
+    stmt = (select(DailyTallyLine.site_id, func.sum(func.abs(DailyTallyLine.variance)))
+            .join(DailyTally, DailyTally.id == DailyTallyLine.tally_id)
+            .where(DailyTallyLine.site_id.in_(site_ids), DailyTally.day >= start, DailyTally.day <= end)
+            .group_by(DailyTallyLine.site_id))
+    return m.counts(stmt, site_ids)
+
+
+def tally_on_time(site_ids, start, end):
+    """% of the period's tallies closed the same day (before local midnight)."""
+    stmt = (select(DailyTally.site_id, DailyTally.day, DailyTally.closed_at)
+            .where(DailyTally.site_id.in_(site_ids), DailyTally.day >= start, DailyTally.day <= end))
+    result = {}
+    for sid, rows in m.rows_by_site(stmt).items():
+        hits = sum(1 for day, closed_at in rows if closed_at < m.period_bounds(day, day)[1])
+        result[sid] = m.percent(hits, len(rows))
+    return result
+
+
+def register_metrics():
+    visits_drill = ("visit.index_view", {"flt0_site_equals": "{site_id}", "flt1_arrived_between": PERIOD_DRILL})
+    m.register_metric("visitors", _l("Visitors"), _l("people"), visitors, better="higher", drill=visits_drill,
+                      order=10)
+    m.register_metric("drinks_per_visitor", _l("Drinks per visitor"), _l("drinks"), drinks_per_visitor,
+                      better=None, drill=visits_drill, order=20, decimals=2)
+    m.register_metric("stock_variance", _l("Stock variance at the tally"), _l("units"), stock_variance,
+                      better="lower", order=30,
+                      drill=("stockmovement.index_view", {"flt0_site_equals": "{site_id}", "flt1_kind_equals": "correction",
+                                                          "flt2_day_between": PERIOD_DRILL}))
+    m.register_metric("tally_on_time", _l("Tally closed the same day"), "%", tally_on_time, better="higher",
+                      order=40, drill=("tally.missing", {}))
+
+
+# ------------------------------------------------------------ month-end sections
+
+def _consumption(site_id, start, end):
+    lo, hi = m.period_bounds(start, end)
+    stmt = (select(Product.name, Product.unit, func.sum(ConsumptionLine.quantity))
+            .join(ConsumptionLine, ConsumptionLine.product_id == Product.id)
+            .join(Visit, Visit.id == ConsumptionLine.visit_id)
+            .where(ConsumptionLine.site_id == site_id, Visit.arrived_at >= lo, Visit.arrived_at < hi,
+                   Visit.deleted_at.is_(None))
+            .group_by(Product.name, Product.unit).order_by(func.sum(ConsumptionLine.quantity).desc(), Product.name))
+    return {"headers": [_("Product"), _("Unit"), _("Served")], "rows": [list(r) for r in db.session.execute(stmt)]}
+
+
+def _visits_by_week(site_id, start, end):
+    """Visits and visitors per local day, summed by ISO week (a month fits on one page)."""
+    lo, hi = m.period_bounds(start, end)
+    stmt = select(Visit.arrived_at, Visit.adults + Visit.children).where(
+        Visit.site_id == site_id, Visit.arrived_at >= lo, Visit.arrived_at < hi, Visit.deleted_at.is_(None))
+    weeks = {}
+    for arrived_at, people in db.session.execute(stmt):
+        day = arrived_at.astimezone(m.LOCAL_TZ).date()
+        week = weeks.setdefault(day.isocalendar()[1], [day, day, 0, 0])
+        week[0], week[1] = min(week[0], day), max(week[1], day)
+        week[2] += 1
+        week[3] += people
+    rows = [[f"{a:%m-%d} – {b:%m-%d}", n, people] for a, b, n, people in (weeks[k] for k in sorted(weeks))]
+    return {"headers": [_("Days"), _("Visits"), _("Visitors")], "rows": rows}
+
+
+def _tally_variances(site_id, start, end):
+    stmt = (select(DailyTally.day, Product.name, DailyTallyLine.expected, DailyTallyLine.counted,
+                   DailyTallyLine.variance)
+            .join(DailyTally, DailyTally.id == DailyTallyLine.tally_id).join(Product, Product.id == DailyTallyLine.product_id)
+            .where(DailyTallyLine.site_id == site_id, DailyTally.day >= start, DailyTally.day <= end,
+                   DailyTallyLine.variance != 0)
+            .order_by(DailyTally.day, Product.name))
+    rows = [[day.isoformat(), name, expected, counted, f"{variance:+d}"]
+            for day, name, expected, counted, variance in db.session.execute(stmt)]
+    return {"headers": [_("Day"), _("Product"), _("Expected"), _("Counted"), _("Variance")], "rows": rows}
+
+
+register_metrics()
+register_section("consumption", _l("Consumption by product"), _consumption, order=10)
+register_section("visits", _l("Visits by week"), _visits_by_week, order=20)
+register_section("tally_variances", _l("Tally variances"), _tally_variances, order=30)

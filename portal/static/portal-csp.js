@@ -3,11 +3,7 @@
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
-    var confirmButton = event.target.closest("[data-confirm]");
-    if (confirmButton && !window.confirm(confirmButton.getAttribute("data-confirm"))) {
-      event.preventDefault();
-      return;
-    }
+    // data-confirm (e.g. the row delete button) is handled once, in portal.js.
     var action = event.target.closest("[data-model-action]");
     if (action && window.modelActions) {
       event.preventDefault();

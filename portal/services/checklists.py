@@ -201,6 +201,19 @@ def open_follow_up(run, item, note, target_type=None, target_id=None):
     return follow_up
 
 
+def open_repair(run, item, user, note=None):
+    """One click on a failed item: a repair ticket (the item's text as equipment, the run's site,
+    this user as reporter) and the follow-up that links it (target_type "repair")."""
+    from portal.services import repairs
+
+    if item is None or item.id not in {i.id for i in failed_items(run)}:
+        raise ChecklistError(_l("Only an item answered \"no\" can open a repair ticket."))
+    description = (note or "").strip() or _l("Answered \"no\" on %(checklist)s.", checklist=str(run))
+    ticket = repairs.report(run.site, user, item.label, str(description), "normal")
+    open_follow_up(run, item, note or item.label, target_type="repair", target_id=ticket.id)
+    return ticket
+
+
 def close_follow_up(follow_up):
     follow_up.status = "closed"
     db.session.flush()
@@ -238,5 +251,6 @@ def due_checklists(site, day, now=None):
 
 
 __all__ = ["ChecklistError", "DAILY_KINDS", "active_items", "close_follow_up", "closing_due", "complete_run",
+           "open_repair",
            "completion_of", "due_checklists", "failed_items", "open_follow_up", "save_answers", "site_now",
            "site_today", "start_run", "template_for"]

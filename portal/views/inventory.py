@@ -27,18 +27,57 @@ CONDITION_LABELS = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Mis
 CHECK_KIND_LABELS = {"opening": _l("Opening item check"), "closing": _l("Closing item check")}
 STATUS_LABELS = {"open": _l("Under way"), "done": _l("Complete")}
 CHECKER_ROLES = frozenset({"admin", "clerk"})
+ITEM_READERS = frozenset({"admin", "supervisor", "clerk"})
+
+
+def item_choices(site, blank):
+    """A "none" choice (0), then the site's active items grouped by category (<optgroup>), each
+    labelled "name · location": the repair and damage forms offer them."""
+    from wtforms import SelectChoice as Choice
+
+    choices = [Choice(0, blank)]
+    if site is None:
+        return choices
+    items = db.session.scalars(select(Item).where(Item.site_id == site.id, Item.active.is_(True))
+                              .order_by(Item.category, Item.location, Item.name)).all()
+    for item in items:
+        label = " · ".join(x for x in (item.name, item.location) if x)
+        choices.append(Choice(item.id, label, optgroup=str(CATEGORY_LABELS.get(item.category, item.category))))
+    return choices
 
 
 def _label(labels, attr):
     return lambda v, c, m, n: labels.get(getattr(m, attr), getattr(m, attr))
 
 
+def _links(records, endpoint, arg):
+    return Markup("").join(Markup('<li><a href="%s">%s</a></li>') % (url_for(endpoint, **{arg: r.id}), r)
+                           for r in records)
+
+
+def _item_tickets(item):
+    """The item's repair tickets, and a one-click link to report another."""
+    from portal.services import repairs
+
+    report = Markup('<a class="btn btn-outline-primary btn-sm" id="item-report-fault" href="%s">%s</a>') % (
+        url_for("repairs.new", item=item.id), _("Report a fault"))
+    return Markup('<ul class="mb-1" id="item-tickets">%s</ul>%s') % (
+        _links(repairs.tickets_of_item(item), "repairs.detail", "ticket_id"), report)
+
+
+def _item_damage_reports(item):
+    from portal.services import damage
+
+    return Markup('<ul class="mb-0" id="item-damage-reports">%s</ul>') % _links(
+        damage.reports_of_item(item), "damage.detail", "report_id")
+
+
 class ItemView(EnglishFilterUrls, ScopedModelView):
-    read_roles = frozenset({"admin", "supervisor", "clerk"})
+    read_roles = ITEM_READERS
     write_roles = frozenset({"admin", "supervisor"})
     delete_roles = frozenset({"admin", "supervisor"})
     column_list = ("site", "name", "category", "location", "expected_quantity", "asset_tag", "condition", "active")
-    column_details_list = column_list + ("created_at", "updated_at")
+    column_details_list = column_list + ("created_at", "updated_at", "repair_tickets", "damage_reports")
     column_export_list = column_list
     form_columns = ("site", "name", "category", "location", "expected_quantity", "asset_tag", "condition", "active")
     column_select_related_list = (Item.site,)
@@ -52,9 +91,13 @@ class ItemView(EnglishFilterUrls, ScopedModelView):
     column_labels = {"site": _l("Site"), "name": _l("Name"), "category": _l("Category"), "location": _l("Location"),
                      "expected_quantity": _l("Expected quantity"), "asset_tag": _l("Asset tag"),
                      "condition": _l("Condition"), "active": _l("Active"), "created_at": _l("Created at"),
-                     "updated_at": _l("Updated at")}
+                     "updated_at": _l("Updated at"), "repair_tickets": _l("Repair tickets"),
+                     "damage_reports": _l("Damage reports")}
     column_formatters = {"active": yes_no, "category": _label(CATEGORY_LABELS, "category"),
                          "condition": _label(CONDITION_LABELS, "condition")}
+    column_formatters_detail = {**column_formatters,
+                                "repair_tickets": lambda v, c, m, n: _item_tickets(m),
+                                "damage_reports": lambda v, c, m, n: _item_damage_reports(m)}
     form_overrides = {"category": SelectField, "condition": SelectField}
     form_args = {"category": {"choices": [(k, CATEGORY_LABELS[k]) for k in ITEM_CATEGORIES]},
                  "condition": {"choices": [(k, CONDITION_LABELS[k]) for k in CONDITIONS]},

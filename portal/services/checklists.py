@@ -214,6 +214,29 @@ def open_repair(run, item, user, note=None):
     return ticket
 
 
+CLEANLINESS_WORDS = ("清洁", "保洁", "clean")
+
+
+def is_cleanliness(item):
+    """A checklist item about cleanliness: a "no" can open a cleaning issue."""
+    return any(w in (item.label or "").lower() for w in CLEANLINESS_WORDS)
+
+
+def open_cleaning_issue(run, item, user, note=None):
+    """One click on a failed cleanliness item: a cleaning issue, linked by a follow-up (target "cleaning")."""
+    from portal.services import cleaning
+
+    if item is None or item.id not in {i.id for i in failed_items(run)} or not is_cleanliness(item):
+        raise ChecklistError(_l("Only a cleanliness item answered \"no\" can open a cleaning issue."))
+    description = " — ".join(x for x in (item.label, (note or "").strip()) if x)
+    try:
+        issue = cleaning.open_issue_from_checklist(run.site, user, description)
+    except cleaning.CleaningError as exc:
+        raise ChecklistError(exc.args[0]) from None
+    open_follow_up(run, item, note or item.label, target_type="cleaning", target_id=issue.id)
+    return issue
+
+
 def close_follow_up(follow_up):
     follow_up.status = "closed"
     db.session.flush()
@@ -251,6 +274,6 @@ def due_checklists(site, day, now=None):
 
 
 __all__ = ["ChecklistError", "DAILY_KINDS", "active_items", "close_follow_up", "closing_due", "complete_run",
-           "open_repair",
+           "is_cleanliness", "open_cleaning_issue", "open_repair",
            "completion_of", "due_checklists", "failed_items", "open_follow_up", "save_answers", "site_now",
            "site_today", "start_run", "template_for"]

@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.models import CHECKLIST_KINDS, ITEM_KINDS, ChecklistAnswer, ChecklistFollowUp, ChecklistItem, ChecklistRun, ChecklistTemplate, Site
 from portal.services import checklists as svc
 from portal.services import today
+from portal.services.repairs import RepairError
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
 from portal.views.labels import yes_no
 
@@ -248,17 +249,27 @@ class ChecklistPage(PortalView):
 
     @expose("/run/<int:run_id>/follow-up", methods=("POST",))
     def follow_up(self, run_id):
+        """A failed item's follow-up: a note, or in one click a repair ticket / cleaning issue it links."""
         self._require_write()
         run = get_or_404(ChecklistRun, run_id)
         item = get_or_404(ChecklistItem, request.form.get("item_id"))
+        kind, note = request.form.get("kind") or "note", request.form.get("note")
         try:
-            svc.open_follow_up(run, item, request.form.get("note"))
-        except svc.ChecklistError as exc:
+            if kind == "repair":
+                target = svc.open_repair(run, item, current_user, note)
+                message = _("Repair ticket %(ticket)s reported.", ticket=str(target))
+            elif kind == "cleaning":
+                svc.open_cleaning_issue(run, item, current_user, note)
+                message = _("Cleaning issue opened: %(item)s", item=item.label)
+            else:
+                svc.open_follow_up(run, item, note)
+                message = _("Follow-up opened: %(item)s", item=item.label)
+            db.session.commit()
+        except (svc.ChecklistError, RepairError) as exc:
             db.session.rollback()
             flash(str(exc.message), "error")
-            return self._render_run(run, {}, None), 400
-        db.session.commit()
-        flash(_("Follow-up opened: %(item)s", item=item.label), "success")
+            return self._render_run(get_or_404(ChecklistRun, run_id), {}, None), 400
+        flash(message, "success")
         return redirect(url_for(".run", run_id=run.id) + f"#item-{item.id}")
 
     @expose("/run/<int:run_id>/follow-up/<int:follow_up_id>/close", methods=("POST",))
@@ -280,6 +291,7 @@ class ChecklistPage(PortalView):
                            errors=errors, submitted=submitted, followed=followed, kind_labels=KIND_LABELS,
                            status_labels=STATUS_LABELS, can_run=self.can_write() and not run.is_done,
                            answer_text=answer_text, page_title=run.template.name,
+                           is_cleanliness=svc.is_cleanliness, follow_up_url=follow_up_url,
                            can_close_follow_ups=current_user.role in FOLLOW_UP_CLOSERS,
                            completed_local=svc.site_now(run.site, run.completed_at) if run.completed_at else None)
 
@@ -289,6 +301,15 @@ class ChecklistPage(PortalView):
 
 
 # ------------------------------------------------------------------ Today page sections
+
+def follow_up_url(follow_up):
+    """The page of what a follow-up opened (repair ticket, cleaning issue), or None for a note."""
+    if follow_up.target_type == "repair":
+        return url_for("repairs.detail", ticket_id=follow_up.target_id)
+    if follow_up.target_type == "cleaning":
+        return url_for("cleaning_issue.details_view", id=follow_up.target_id)
+    return None
+
 
 def _today_section(kind):
     def provider(site, day, user):

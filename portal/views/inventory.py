@@ -16,6 +16,7 @@ from portal.models import CONDITIONS, ITEM_CATEGORIES, ITEM_CHECK_KINDS, Item, I
 from portal.services import inventory as svc
 from portal.services import today
 from portal.services.checklists import site_today
+from portal.services.repairs import RepairError
 from portal.views.checklists import EnglishFilterUrls
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
 from portal.views.labels import yes_no
@@ -153,6 +154,14 @@ class ItemCheckView(EnglishFilterUrls, ScopedModelView):
     }
 
 
+def _line_follow_up(context, line):
+    """The discrepancy's repair ticket / damage report, or the buttons that open them in one click."""
+    from flask import render_template
+
+    return Markup(render_template("inventory/_line_follow_up.html", line=line,
+                                  can_deal=current_user.role in DiscrepancyView.write_roles))
+
+
 class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
     """Lines where counted ≠ expected or the condition is not OK, for the supervisor to deal with."""
 
@@ -162,9 +171,9 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
     _creatable = False
     _deletable = False
     column_list = ("day", "site", "item", "check", "expected_quantity", "counted_quantity", "condition", "note",
-                   "dealt_with", "dealt_note")
+                   "dealt_with", "dealt_note", "follow_up")
     column_details_list = column_list + ("dealt_by", "dealt_at")
-    column_export_list = column_list
+    column_export_list = column_list[:-1]
     form_columns = ("dealt_with", "dealt_note")
     column_select_related_list = (ItemCheckLine.site, ItemCheckLine.item, ItemCheckLine.check)
     column_default_sort = ("day", True)
@@ -179,7 +188,7 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
                      "expected_quantity": _l("Expected"), "counted_quantity": _l("Counted"),
                      "condition": _l("Condition"), "note": _l("Clerk's note"), "dealt_with": _l("Dealt with"),
                      "dealt_note": _l("How it was dealt with"), "dealt_by": _l("Dealt with by"),
-                     "dealt_at": _l("Dealt with at")}
+                     "dealt_at": _l("Dealt with at"), "follow_up": _l("Repair / damage report")}
     column_formatters_export = {
         "dealt_with": lambda v, c, m, n: _("Yes") if m.dealt_with else _("No"),
         "condition": _label(CONDITION_LABELS, "condition"),
@@ -189,6 +198,7 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
         "dealt_with": yes_no,
         "condition": _label(CONDITION_LABELS, "condition"),
         "check": lambda v, c, m, n: CHECK_KIND_LABELS.get(m.check.kind, m.check.kind),
+        "follow_up": lambda v, c, m, n: _line_follow_up(c, m),
     }
 
     edit_template = "inventory/discrepancy_edit.html"
@@ -280,7 +290,24 @@ class ItemCheckPage(PortalView):
                            submitted=request.form if errors else None, condition_labels=CONDITION_LABELS,
                            category_labels=CATEGORY_LABELS, kind_labels=CHECK_KIND_LABELS,
                            status_labels=STATUS_LABELS, can_check=self.can_write() and not check.is_done,
-                           is_discrepancy=svc.is_discrepancy, page_title=CHECK_KIND_LABELS[check.kind]), status
+                           is_discrepancy=svc.is_discrepancy, page_title=CHECK_KIND_LABELS[check.kind],
+                           can_deal=current_user.role in DiscrepancyView.write_roles, detached_forms=True), status
+
+    @expose("/line/<int:line_id>/repair", methods=("POST",))
+    def open_repair(self, line_id):
+        """One click on a discrepancy: a repair ticket for its item; the line records it."""
+        if current_user.role not in DiscrepancyView.write_roles:
+            abort(403)
+        line = get_or_404(ItemCheckLine, line_id)
+        try:
+            ticket = svc.open_repair(line, current_user)
+            db.session.commit()
+        except (svc.InventoryError, RepairError) as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            return redirect(url_for("discrepancy.index_view"))
+        flash(_("Repair ticket %(ticket)s reported.", ticket=str(ticket)), "success")
+        return redirect(url_for("repairs.detail", ticket_id=ticket.id))
 
     def _load(self, check_id):
         check = get_or_404(ItemCheck, check_id)

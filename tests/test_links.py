@@ -282,3 +282,74 @@ def test_touched_pages_query_counts_stay_constant(app, login, seeded):
                                      "priority": "low"})
     assert counts() == first
     assert max(first.values()) <= 25
+
+
+# ------------------------------------------------------------------ photos on checklists and cleaning
+
+def _photos(app, owner_type):
+    from portal.models import Photo
+
+    with system(app) as s:
+        return [(p.id, p.owner_id) for p in s.scalars(select(Photo).where(Photo.owner_type == owner_type))]
+
+
+def test_checklist_photo_item_takes_a_real_photo(app, login, seeded):
+    import io
+
+    from tests.repairs_helpers import image_bytes
+
+    clerk = login("clerk_sz01")
+    url, items = _opening_run(app, clerk, seeded["SZ01"])
+    photo_item = items["沙盘模型灯光拍照留存"]
+    page = clerk.get(url).get_data(as_text=True)
+    assert f'name="photo-{photo_item}"' in page and "upload pending" not in page and 'capture="environment"' in page
+    # Not an image: refused next to the item, nothing written.
+    bad = clerk.post(url, {f"photo-{photo_item}": (io.BytesIO(b"<?php ?>"), "a.jpg"), "action": "save"})
+    assert bad.status_code == 400 and _photos(app, "checklist_answer") == []
+    resp = clerk.post(url, {f"photo-{photo_item}": (io.BytesIO(image_bytes()), "sand.jpg"), "action": "save"})
+    assert resp.status_code == 302
+    [(photo_id, answer_id)] = _photos(app, "checklist_answer")
+    with system(app) as s:
+        from portal.models import ChecklistAnswer
+
+        answer = s.get(ChecklistAnswer, answer_id)
+        assert answer.item_id == photo_item and answer.value_bool is True
+    assert f"/photos/{photo_id}/thumb" in clerk.get(url).get_data(as_text=True)
+    assert clerk.get(f"/photos/{photo_id}/thumb").status_code == 200
+    assert login("sup_south").get(f"/photos/{photo_id}").status_code == 200
+    assert login("clerk_sz02").get(f"/photos/{photo_id}").status_code == 404  # another site
+    assert login("maint_south").get(f"/photos/{photo_id}").status_code == 404  # role that does not read checklists
+
+
+def test_cleaning_inspection_result_takes_an_optional_photo(app, login, seeded):
+    import io
+
+    from portal.models import CleaningArea
+    from portal.services import cleaning
+    from tests.repairs_helpers import image_bytes
+
+    with system(app) as s:
+        from portal.models import Site
+
+        cleaning.ensure_default_areas(s.get(Site, seeded["SZ01"]))
+        s.commit()
+        areas = s.scalars(select(CleaningArea.id).where(CleaningArea.site_id == seeded["SZ01"])
+                          .order_by(CleaningArea.position)).all()
+        cleaner = s.scalar(select(StaffMember.id).where(StaffMember.site_id == seeded["SZ01"],
+                                                        StaffMember.kind == "cleaner"))
+    clerk = login("clerk_sz01")
+    url = f"/cleaning/inspect?site={seeded['SZ01']}"
+    assert f'name="photo-{areas[0]}"' in clerk.get(url).get_data(as_text=True)
+    data = {f"area-{a}": "pass" for a in areas}
+    data.update({f"area-{areas[0]}": "fail", f"note-{areas[0]}": "地面有水渍", "cleaner": cleaner,
+                 f"photo-{areas[0]}": (io.BytesIO(image_bytes()), "floor.jpg")})
+    resp = clerk.post(url, data)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    [(photo_id, result_id)] = _photos(app, "cleaning_result")
+    with system(app) as s:
+        from portal.models import CleaningResult
+
+        assert s.get(CleaningResult, result_id).area_id == areas[0]
+    assert f"/photos/{photo_id}/thumb" in clerk.get(f"/cleaning/?site={seeded['SZ01']}").get_data(as_text=True)
+    assert login("clerk_sz02").get(f"/photos/{photo_id}").status_code == 404
+    assert login("sales_sz01").get(f"/photos/{photo_id}").status_code == 404

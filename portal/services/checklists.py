@@ -180,6 +180,42 @@ def complete_run(run):
     return run
 
 
+PHOTO_OWNER = "checklist_answer"
+PHOTO_READERS = frozenset({"admin", "supervisor", "clerk", "security"})  # who reads runs (the site scope applies too)
+
+
+def attach_photos(run, uploads, user):
+    """Store checked photos (``uploads``: item id → [PreparedPhoto]) on the run's photo items: a photo
+    item with a photo counts as answered (value_bool True)."""
+    from portal.services import photos
+
+    items = {i.id: i for i in active_items(run) if i.kind == "photo"}
+    uploads = {item_id: prepared for item_id, prepared in uploads.items() if prepared and item_id in items}
+    if uploads:
+        save_answers(run, {item_id: True for item_id in uploads})
+    by_item = {a.item_id: a for a in run.answers}
+    return [photos.store(p, run.site, PHOTO_OWNER, by_item[item_id].id, user)
+            for item_id, prepared in uploads.items() for p in prepared]
+
+
+def photos_by_answer(run):
+    """answer id → [Photo] of the run, in one query."""
+    from portal.models import Photo
+
+    ids = [a.id for a in run.answers]
+    if not ids:
+        return {}
+    result = {}
+    for photo in db.session.scalars(select(Photo).where(Photo.owner_type == PHOTO_OWNER, Photo.owner_id.in_(ids))
+                                    .order_by(Photo.id)):
+        result.setdefault(photo.owner_id, []).append(photo)
+    return result
+
+
+def _can_read_answer_photo(answer_id, user):
+    return user.role in PHOTO_READERS and db.session.get(ChecklistAnswer, answer_id) is not None
+
+
 def failed_items(run):
     """Items answered "no": the ones a follow-up can be opened for."""
     return [a.item for a in run.answers if a.failed]
@@ -274,6 +310,15 @@ def due_checklists(site, day, now=None):
 
 
 __all__ = ["ChecklistError", "DAILY_KINDS", "active_items", "close_follow_up", "closing_due", "complete_run",
-           "is_cleanliness", "open_cleaning_issue", "open_repair",
+           "attach_photos", "is_cleanliness", "open_cleaning_issue", "open_repair", "photos_by_answer",
            "completion_of", "due_checklists", "failed_items", "open_follow_up", "save_answers", "site_now",
            "site_today", "start_run", "template_for"]
+
+
+def _register_photo_owner():
+    from portal.services import photos
+
+    photos.register_owner(PHOTO_OWNER, _can_read_answer_photo)
+
+
+_register_photo_owner()

@@ -99,6 +99,34 @@ def open_issue_from_checklist(site, user, description, at=None):
     return issue
 
 
+PHOTO_OWNER = "cleaning_result"
+
+
+def attach_result_photos(inspection, uploads, user):
+    """Store checked photos (``uploads``: area id → [PreparedPhoto]) on the inspection's results."""
+    from portal.services import photos
+
+    by_area = {r.area_id: r for r in inspection.results}
+    return [photos.store(p, inspection.site, PHOTO_OWNER, by_area[area_id].id, user)
+            for area_id, prepared in uploads.items() if area_id in by_area for p in prepared]
+
+
+def photos_by_result(result_ids):
+    """result id → [Photo], in one query."""
+    from portal.models import Photo
+
+    result = {}
+    if result_ids:
+        for photo in db.session.scalars(select(Photo).where(Photo.owner_type == PHOTO_OWNER,
+                                                            Photo.owner_id.in_(list(result_ids))).order_by(Photo.id)):
+            result.setdefault(photo.owner_id, []).append(photo)
+    return result
+
+
+def _can_read_result_photo(result_id, user):
+    return user.role in INSPECT_ROLES and db.session.get(CleaningResult, result_id) is not None
+
+
 def _check_transition(issue, expected, message):
     if issue.status != expected:
         raise CleaningError(message)
@@ -171,3 +199,12 @@ def issue_actions(issue, user):
         else:
             actions += ["verify", "reopen"]
     return actions
+
+
+def _register_photo_owner():
+    from portal.services import photos
+
+    photos.register_owner(PHOTO_OWNER, _can_read_result_photo)
+
+
+_register_photo_owner()

@@ -14,6 +14,7 @@ from wtforms.validators import ValidationError
 from portal.extensions import db
 from portal.models import CHECKLIST_KINDS, ITEM_KINDS, ChecklistAnswer, ChecklistFollowUp, ChecklistItem, ChecklistRun, ChecklistTemplate, Site
 from portal.services import checklists as svc
+from portal.services import photos as photo_service
 from portal.services import today
 from portal.services.repairs import RepairError
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
@@ -121,7 +122,7 @@ def answer_text(answer, item):
     if answer is None or not answer.is_answered:
         return "—"
     if item.kind == "photo":
-        return _("Photo taken (upload pending)") if answer.value_bool else _("No photo")
+        return _("Photo taken") if answer.value_bool else _("No photo")
     if answer.value_bool is not None:
         return _("Yes") if answer.value_bool else _("No")
     if answer.value_number is not None:
@@ -174,6 +175,21 @@ class ChecklistRunView(EnglishFilterUrls, ScopedModelView):
 
 
 # ------------------------------------------------------------------ the run page
+
+def _form_photos(run):
+    """item id → checked photos of the photo items; a rejected upload → ChecklistError on that item
+    (checked before anything is written)."""
+    uploads, errors = {}, {}
+    for item in svc.active_items(run):
+        if item.kind == "photo":
+            try:
+                uploads[item.id] = photo_service.inspect_all(request.files.getlist(f"photo-{item.id}"))
+            except photo_service.UploadRejected as exc:
+                errors[item.id] = exc.message
+    if errors:
+        raise svc.ChecklistError(_l("Some answers need correcting."), errors)
+    return uploads
+
 
 def _form_answers(run):
     """item id → raw value from the submitted form (only items of this run). A field that was
@@ -232,7 +248,9 @@ class ChecklistPage(PortalView):
         if request.method == "POST":
             self._require_write()
             try:
+                uploads = _form_photos(run)
                 svc.save_answers(run, _form_answers(run))
+                svc.attach_photos(run, uploads, current_user)
                 if request.form.get("action") == "complete":
                     svc.complete_run(run)
                     flash(_("Checklist complete (%(n)s%% answered).", n=run.completion), "success")
@@ -292,6 +310,7 @@ class ChecklistPage(PortalView):
                            status_labels=STATUS_LABELS, can_run=self.can_write() and not run.is_done,
                            answer_text=answer_text, page_title=run.template.name,
                            is_cleanliness=svc.is_cleanliness, follow_up_url=follow_up_url,
+                           run_photos=svc.photos_by_answer(run), accept=photo_service.ACCEPT,
                            can_close_follow_ups=current_user.role in FOLLOW_UP_CLOSERS,
                            completed_local=svc.site_now(run.site, run.completed_at) if run.completed_at else None)
 

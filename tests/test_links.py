@@ -353,3 +353,15 @@ def test_cleaning_inspection_result_takes_an_optional_photo(app, login, seeded):
     assert f"/photos/{photo_id}/thumb" in clerk.get(f"/cleaning/?site={seeded['SZ01']}").get_data(as_text=True)
     assert login("clerk_sz02").get(f"/photos/{photo_id}").status_code == 404
     assert login("sales_sz01").get(f"/photos/{photo_id}").status_code == 404
+
+
+def test_demo_tickets_point_at_items_and_the_damage_report_at_a_visit(app, dbs):
+    from portal.services import demo
+
+    demo.seed_demo()
+    linked = dbs.scalars(select(RepairTicket).where(RepairTicket.item_id.is_not(None))).all()
+    assert {t.item.name for t in linked} == {"落地灯", "咖啡机", "音响主机"}
+    assert all(t.item.site_id == t.site_id for t in linked)
+    report = dbs.scalar(select(DamageReport))
+    assert report.visit is not None and report.visit.site_id == report.site_id and report.item.name == "装饰摆件（陶瓷花瓶）"
+    assert report.visit.salesperson.user_id == report.salesperson_id

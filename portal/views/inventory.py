@@ -52,6 +52,8 @@ def _label(labels, attr):
 
 
 def _links(records, endpoint, arg):
+    if not records:
+        return Markup("<li class='list-unstyled text-muted'>—</li>")
     return Markup("").join(Markup('<li><a href="%s">%s</a></li>') % (url_for(endpoint, **{arg: r.id}), r)
                            for r in records)
 

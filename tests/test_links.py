@@ -66,7 +66,7 @@ def test_another_sites_item_is_refused_and_nothing_written(app, login, seeded, d
     for user in ("clerk_sz01", "sup_south"):
         resp = login(user).post("/repairs/new/", {"site": seeded["SZ01"], "item": other, "equipment": "台灯",
                                                   "description": "x", "priority": "normal"})
-        assert resp.status_code == 400
+        assert resp.status_code == 400 and "请选择本售楼处的物品" in resp.get_data(as_text=True)
     assert _count(app, RepairTicket) == before
     assert login("clerk_sz01").get(f"/repairs/new/?item={other}").status_code == 404
     # The service refuses it too, whoever calls it.
@@ -147,6 +147,7 @@ def test_another_sites_visit_or_item_is_refused_and_nothing_written(app, login, 
                                             "visit_at": "2026-11-27T10:00"})
         assert resp.status_code == 400 and "请选择本售楼处的物品" in resp.get_data(as_text=True)
     assert _count(app, DamageReport) == before
+    assert login("clerk_sz01").get(f"/damage/new/?site={seeded['SZ02']}").status_code == 404
 
 
 # ------------------------------------------------------------------ checklist "no" → repair / cleaning

@@ -98,7 +98,7 @@ class DamageView(PortalView):
             self._prefill(form)
         site_id = form.site.data if isinstance(form.site.data, int) else form.site.choices[0][0]
         form.site.data = site_id
-        site = db.session.get(Site, site_id)
+        site = get_or_404(Site, site_id)  # ?site= of another site: 404, as everywhere
         self._choices(form, site)
         if form.validate_on_submit():
             try:

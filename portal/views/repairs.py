@@ -133,6 +133,8 @@ class RepairsView(PortalView):
             else:
                 flash(_l("Repair ticket %(ticket)s reported.", ticket=str(ticket)), "success")
                 return redirect(url_for(".detail", ticket_id=ticket.id))
+        if form.item.errors:  # an item of another site is not among the choices: say so plainly
+            form.item.errors = [_l("Choose an item of this site.")]
         status = 400 if request.method == "POST" else 200
         return self.render("repairs/new.html", form=form, page_title=_l("Report a fault"),
                            accept=photo_service.ACCEPT), status

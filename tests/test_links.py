@@ -230,6 +230,7 @@ def test_discrepancy_opens_a_repair_ticket_in_one_click(app, login, seeded):
         line = s.get(ItemCheckLine, line_id)
         ticket = s.get(RepairTicket, line.repair_ticket_id)
         assert ticket.item_id == item_id and line.dealt_with and str(ticket) in line.dealt_note
+        assert "物品核查发现：实盘 11，应有 12，状态：缺失" in ticket.description
         ticket_id = ticket.id
     assert f"/repairs/{ticket_id}/" in sup.get(f"/discrepancies/?flt0_site_equals={seeded['SZ01']}").get_data(
         as_text=True)

@@ -11,6 +11,7 @@ from portal.models import CONDITIONS, ITEM_CHECK_KINDS, Item, ItemCheck, ItemChe
 from portal.services import audit
 from portal.services.checklists import closing_due
 
+CONDITION_NAMES = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Missing")}
 MAX_QUANTITY = 100000
 MAX_NOTE = 1000
 
@@ -155,8 +156,10 @@ def open_repair(line, user):
         raise InventoryError(_l("This line is not a discrepancy."))
     if line.repair_ticket_id is not None:
         raise InventoryError(_l("A repair ticket is already open for this discrepancy."))
-    description = " · ".join(x for x in (f"{line.check}", f"{line.counted_quantity}/{line.expected_quantity}",
-                                         line.condition, line.note or "") if x)
+    description = " ".join(x for x in (str(_l(
+        "Found on the item check of %(day)s: %(counted)s counted, %(expected)s expected, condition: %(condition)s.",
+        day=f"{line.day:%Y-%m-%d}", counted=line.counted_quantity, expected=line.expected_quantity,
+        condition=CONDITION_NAMES.get(line.condition, line.condition))), line.note or "") if x)
     ticket = repairs.report(line.site, user, line.item.name, description, "normal", location=line.item.location,
                             item=line.item)
     line.repair_ticket_id = ticket.id

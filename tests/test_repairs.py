@@ -363,13 +363,15 @@ def test_ticket_page_query_count_is_constant(app, login):
     assert many.count == few.count and many.count <= 16
 
 
-def test_item_argument_is_accepted_for_later_linking(app, dbs):
-    class FakeItem:  # stands in for inventory.Item until the branches are merged
-        def __str__(self):
-            return "会议桌"
+def test_item_names_the_equipment_when_none_is_given(app, dbs):
+    from portal.models import Item
 
-    ticket = repairs.report(site(dbs, "SZ01"), user(dbs, "clerk_sz01"), "", "桌腿松动", "low", item=FakeItem())
-    assert ticket.equipment == "会议桌"
+    sz01 = site(dbs, "SZ01")
+    item = Item(site_id=sz01.id, name="会议桌", category="furniture")
+    dbs.add(item)
+    dbs.flush()
+    ticket = repairs.report(sz01, user(dbs, "clerk_sz01"), "", "桌腿松动", "low", item=item)
+    assert ticket.equipment == item.name and ticket.item_id == item.id
 
 
 def test_pages_are_available_in_english(app, login):

@@ -1,10 +1,9 @@
 """Damage confirmation forms (物品损坏确认单).
 
-For now the damaged thing is free text and the visit is a free-text description and
-time, with the salesperson chosen among the site's sales users. After the merge the
-integrator adds, one line each:
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"), index=True)
-    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
+The damaged thing is free text, optionally an inventory item (``item``); the visit is a
+recorded visit (``visit``, whose salesperson is asked to confirm) or, failing one, a free-text
+description and time with the salesperson chosen among the site's sales users. The free-text
+fields are always filled (from the item / visit when linked) so lists and PDFs need no join.
 """
 from datetime import datetime
 from decimal import Decimal
@@ -39,11 +38,15 @@ class DamageReport(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     repair_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("repair_ticket.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
 
     reporter = relationship("User", foreign_keys=[reporter_id])
     salesperson = relationship("User", foreign_keys=[salesperson_id])
     reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
     repair_ticket = relationship("RepairTicket", foreign_keys=[repair_ticket_id])
+    item = relationship("Item")
+    visit = relationship("Visit")
 
     def __str__(self):
         return f"#{self.id} {self.equipment}"

@@ -67,11 +67,16 @@ class ItemCheckLine(SiteScopedMixin, TimestampMixin, db.Model):
     dealt_note: Mapped[str | None] = mapped_column(Text)
     dealt_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     dealt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the supervisor opened for it in one click (the discrepancy list links them).
+    repair_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("repair_ticket.id"), index=True)
+    damage_report_id: Mapped[int | None] = mapped_column(ForeignKey("damage_report.id"), index=True)
 
     check: Mapped[ItemCheck] = relationship(back_populates="lines")
     # The item may be soft-deleted later; the line still names it.
     item: Mapped[Item] = relationship()
     dealt_by = relationship("User", foreign_keys=[dealt_by_id])
+    repair_ticket = relationship("RepairTicket")
+    damage_report = relationship("DamageReport")
 
     def __str__(self):
         return f"{self.item.name if self.item else ''} {self.counted_quantity}/{self.expected_quantity}"

@@ -1,9 +1,7 @@
 """Repair tickets (设备设施报修) and their timeline.
 
-A ticket names its equipment in free text for now. After the inventory and visits
-branches are merged the integrator adds, one line each:
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"), index=True)
-and the services already accept an optional ``item`` argument.
+A ticket names its equipment in free text, and optionally the site's inventory item it is
+about (``item``): the item's page lists its tickets.
 """
 from datetime import datetime
 from decimal import Decimal
@@ -28,6 +26,7 @@ class RepairTicket(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     reporter_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -38,6 +37,7 @@ class RepairTicket(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
 
     reporter = relationship("User", foreign_keys=[reporter_id])
     assignee = relationship("User", foreign_keys=[assignee_id])
+    item = relationship("Item")
     events: Mapped[list["RepairEvent"]] = relationship(
         back_populates="ticket", order_by="RepairEvent.id", cascade="all, delete-orphan"
     )

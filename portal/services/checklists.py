@@ -180,6 +180,42 @@ def complete_run(run):
     return run
 
 
+PHOTO_OWNER = "checklist_answer"
+PHOTO_READERS = frozenset({"admin", "supervisor", "clerk", "security"})  # who reads runs (the site scope applies too)
+
+
+def attach_photos(run, uploads, user):
+    """Store checked photos (``uploads``: item id → [PreparedPhoto]) on the run's photo items: a photo
+    item with a photo counts as answered (value_bool True)."""
+    from portal.services import photos
+
+    items = {i.id: i for i in active_items(run) if i.kind == "photo"}
+    uploads = {item_id: prepared for item_id, prepared in uploads.items() if prepared and item_id in items}
+    if uploads:
+        save_answers(run, {item_id: True for item_id in uploads})
+    by_item = {a.item_id: a for a in run.answers}
+    return [photos.store(p, run.site, PHOTO_OWNER, by_item[item_id].id, user)
+            for item_id, prepared in uploads.items() for p in prepared]
+
+
+def photos_by_answer(run):
+    """answer id → [Photo] of the run, in one query."""
+    from portal.models import Photo
+
+    ids = [a.id for a in run.answers]
+    if not ids:
+        return {}
+    result = {}
+    for photo in db.session.scalars(select(Photo).where(Photo.owner_type == PHOTO_OWNER, Photo.owner_id.in_(ids))
+                                    .order_by(Photo.id)):
+        result.setdefault(photo.owner_id, []).append(photo)
+    return result
+
+
+def _can_read_answer_photo(answer_id, user):
+    return user.role in PHOTO_READERS and db.session.get(ChecklistAnswer, answer_id) is not None
+
+
 def failed_items(run):
     """Items answered "no": the ones a follow-up can be opened for."""
     return [a.item for a in run.answers if a.failed]
@@ -199,6 +235,42 @@ def open_follow_up(run, item, note, target_type=None, target_id=None):
     db.session.add(follow_up)
     db.session.flush()
     return follow_up
+
+
+def open_repair(run, item, user, note=None):
+    """One click on a failed item: a repair ticket (the item's text as equipment, the run's site,
+    this user as reporter) and the follow-up that links it (target_type "repair")."""
+    from portal.services import repairs
+
+    if item is None or item.id not in {i.id for i in failed_items(run)}:
+        raise ChecklistError(_l("Only an item answered \"no\" can open a repair ticket."))
+    description = (note or "").strip() or _l("Answered \"no\" on %(checklist)s.", checklist=str(run))
+    ticket = repairs.report(run.site, user, item.label, str(description), "normal")
+    open_follow_up(run, item, note or item.label, target_type="repair", target_id=ticket.id)
+    return ticket
+
+
+CLEANLINESS_WORDS = ("清洁", "保洁", "clean")
+
+
+def is_cleanliness(item):
+    """A checklist item about cleanliness: a "no" can open a cleaning issue."""
+    return any(w in (item.label or "").lower() for w in CLEANLINESS_WORDS)
+
+
+def open_cleaning_issue(run, item, user, note=None):
+    """One click on a failed cleanliness item: a cleaning issue, linked by a follow-up (target "cleaning")."""
+    from portal.services import cleaning
+
+    if item is None or item.id not in {i.id for i in failed_items(run)} or not is_cleanliness(item):
+        raise ChecklistError(_l("Only a cleanliness item answered \"no\" can open a cleaning issue."))
+    description = " — ".join(x for x in (item.label, (note or "").strip()) if x)
+    try:
+        issue = cleaning.open_issue_from_checklist(run.site, user, description)
+    except cleaning.CleaningError as exc:
+        raise ChecklistError(exc.args[0]) from None
+    open_follow_up(run, item, note or item.label, target_type="cleaning", target_id=issue.id)
+    return issue
 
 
 def close_follow_up(follow_up):
@@ -238,5 +310,15 @@ def due_checklists(site, day, now=None):
 
 
 __all__ = ["ChecklistError", "DAILY_KINDS", "active_items", "close_follow_up", "closing_due", "complete_run",
+           "attach_photos", "is_cleanliness", "open_cleaning_issue", "open_repair", "photos_by_answer",
            "completion_of", "due_checklists", "failed_items", "open_follow_up", "save_answers", "site_now",
            "site_today", "start_run", "template_for"]
+
+
+def _register_photo_owner():
+    from portal.services import photos
+
+    photos.register_owner(PHOTO_OWNER, _can_read_answer_photo)
+
+
+_register_photo_owner()

@@ -69,6 +69,64 @@ def open_issue(result, cleaner, due_at, description=None):
     return issue
 
 
+# Words of a checklist item that point to a standard area (the first area matching wins).
+AREA_WORDS = {"Floor": ("地面", "floor"), "Glass": ("玻璃", "glass"), "Decorations": ("摆件", "装饰", "decoration"),
+              "Restroom": ("卫生间", "洗手间", "restroom"), "Outdoor": ("室外", "outdoor"),
+              "Slippers": ("拖鞋", "slipper")}
+
+
+def area_for(site, text):
+    """The site's area a text (e.g. a checklist item) is about; the first area when none matches."""
+    areas = ensure_default_areas(site)
+    text = (text or "").lower()
+    return next((a for a in areas if any(w in text for w in AREA_WORDS.get(a.name, ()))), areas[0])
+
+
+def open_issue_from_checklist(site, user, description, at=None):
+    """A cleanliness item answered "no" on a checklist → a cleaning issue. An issue comes from a failed
+    inspection result, so this records a one-area inspection by the user who answered."""
+    if user.role not in INSPECT_ROLES:
+        raise CleaningError(_l("Your role cannot record cleaning inspections."))
+    when = at or utcnow()
+    description = (description or "").strip()[:500]
+    inspection = CleaningInspection(site_id=site.id, inspector=user, inspected_at=when, note=description or None)
+    result = CleaningResult(site_id=site.id, area=area_for(site, description), passed=False,
+                            note=description or None)
+    inspection.results.append(result)
+    db.session.add(inspection)
+    issue = open_issue(result, None, when + DEFAULT_DUE)
+    db.session.flush()
+    return issue
+
+
+PHOTO_OWNER = "cleaning_result"
+
+
+def attach_result_photos(inspection, uploads, user):
+    """Store checked photos (``uploads``: area id → [PreparedPhoto]) on the inspection's results."""
+    from portal.services import photos
+
+    by_area = {r.area_id: r for r in inspection.results}
+    return [photos.store(p, inspection.site, PHOTO_OWNER, by_area[area_id].id, user)
+            for area_id, prepared in uploads.items() if area_id in by_area for p in prepared]
+
+
+def photos_by_result(result_ids):
+    """result id → [Photo], in one query."""
+    from portal.models import Photo
+
+    result = {}
+    if result_ids:
+        for photo in db.session.scalars(select(Photo).where(Photo.owner_type == PHOTO_OWNER,
+                                                            Photo.owner_id.in_(list(result_ids))).order_by(Photo.id)):
+            result.setdefault(photo.owner_id, []).append(photo)
+    return result
+
+
+def _can_read_result_photo(result_id, user):
+    return user.role in INSPECT_ROLES and db.session.get(CleaningResult, result_id) is not None
+
+
 def _check_transition(issue, expected, message):
     if issue.status != expected:
         raise CleaningError(message)
@@ -141,3 +199,12 @@ def issue_actions(issue, user):
         else:
             actions += ["verify", "reopen"]
     return actions
+
+
+def _register_photo_owner():
+    from portal.services import photos
+
+    photos.register_owner(PHOTO_OWNER, _can_read_result_photo)
+
+
+_register_photo_owner()

@@ -8,15 +8,20 @@ API:
     review(report, user, outcome, note=None) -> DamageReport
     open_repair_ticket(report, user, priority="normal") -> RepairTicket
     visible_query(user) -> select of the reports this user may see
+    recent_visits(site, now=None) -> [Visit] (today and the two days before, newest first)
+    visit_salesperson(visit) -> User | None
+    reports_of_visit(visit, user) / reports_of_item(item) -> [DamageReport]
 """
-from datetime import timezone
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import DAMAGE_OUTCOMES, DamageReport, User, user_site, utcnow
+from portal.models import DAMAGE_OUTCOMES, DamageReport, User, Visit, user_site, utcnow
 from portal.services import audit
 from portal.services import photos as photo_service
 from portal.services import repairs
@@ -25,6 +30,7 @@ from portal.services.repairs import NotAllowed, RepairError
 OWNER_TYPE = "damage_report"
 REVIEWERS = frozenset({"supervisor", "admin"})
 FILERS = frozenset({"clerk", "supervisor", "admin"})
+RECENT_DAYS = 2  # the form offers today's visits and those of the two days before
 
 
 class DamageError(RepairError):
@@ -51,20 +57,55 @@ def _cost(value):
     return amount
 
 
+def recent_visits(site, now=None):
+    """The site's visits of today and the last RECENT_DAYS days (site time), newest first."""
+    tz = ZoneInfo(site.timezone)
+    today = (now or utcnow()).astimezone(tz).date()
+    since = datetime.combine(today - timedelta(days=RECENT_DAYS), time(0), tz).astimezone(timezone.utc)
+    stmt = (select(Visit).where(Visit.site_id == site.id, Visit.arrived_at >= since)
+            .options(joinedload(Visit.salesperson)).order_by(Visit.arrived_at.desc(), Visit.id.desc()))
+    return db.session.scalars(stmt.limit(200)).all()
+
+
+def visit_label(visit, tz_name):
+    """"time · adults/children · salesperson", in site time."""
+    at = visit.arrived_at.astimezone(ZoneInfo(tz_name))
+    who = visit.salesperson.name if visit.salesperson is not None else "—"
+    return f"{at:%m-%d %H:%M} · {visit.adults}/{visit.children} · {who}"
+
+
+def visit_salesperson(visit):
+    """The login of the visit's salesperson (StaffMember → User), or None when it has none."""
+    staff = visit.salesperson if visit is not None else None
+    return staff.user if staff is not None else None
+
+
 def file_report(site, user, equipment, description, salesperson, visit_description, visit_at,
                 estimated_cost=None, location=None, item=None, visit=None, photos=()):
-    """The clerk files the form after the visit. ``item``/``visit`` are accepted now and linked
-    once those models are merged. ``photos``: PreparedPhoto list (already checked)."""
+    """The clerk files the form after the visit. With a recorded ``visit``, its salesperson is the one
+    asked to confirm (``salesperson`` is only the fallback for a visit without one) and its time and
+    head-count describe it. ``item``: the site's inventory item. ``photos``: PreparedPhoto list."""
     if user.role not in FILERS:
         raise NotAllowed(_l("You may not file damage reports."))
+    if item is not None and item.site_id != site.id:
+        raise DamageError(_l("Choose an item of this site."))
+    if visit is not None and visit.site_id != site.id:
+        raise DamageError(_l("Choose a visit of this site."))
     equipment = (equipment or (str(item) if item is not None else "")).strip()[:200]
     if not equipment:
         raise DamageError(_l("Say what was damaged."))
     if not (description or "").strip():
         raise DamageError(_l("Describe what happened."))
-    if salesperson is None or salesperson.id not in {u.id for u in salesperson_choices(site)}:
+    allowed = {u.id for u in salesperson_choices(site)}
+    if visit is not None:
+        hosted_by = visit_salesperson(visit)
+        if hosted_by is not None and hosted_by.id in allowed:
+            salesperson = hosted_by
+        visit_description = visit_description or visit_label(visit, site.timezone)
+        visit_at = visit.arrived_at
+    if salesperson is None or salesperson.id not in allowed:
         raise DamageError(_l("Choose the salesperson of this visit."))
-    visit_description = (visit_description or (str(visit) if visit is not None else "")).strip()[:255]
+    visit_description = (visit_description or "").strip()[:255]
     if not visit_description:
         raise DamageError(_l("Describe the visit (visitors, show unit)."))
     if visit_at is None:
@@ -74,12 +115,24 @@ def file_report(site, user, equipment, description, salesperson, visit_descripti
     report = DamageReport(site_id=site.id, equipment=equipment, location=(location or "").strip()[:200] or None,
                           description=description.strip(), visit_description=visit_description, visit_at=visit_at,
                           estimated_cost=_cost(estimated_cost), status="pending", reporter_id=user.id,
-                          salesperson_id=salesperson.id)
+                          salesperson_id=salesperson.id, item_id=getattr(item, "id", None),
+                          visit_id=getattr(visit, "id", None))
     db.session.add(report)
     db.session.flush()
     for prepared in photos:
         photo_service.store(prepared, site, OWNER_TYPE, report.id, user)
     return report
+
+
+def reports_of_item(item):
+    return db.session.scalars(select(DamageReport).where(DamageReport.item_id == item.id)
+                              .order_by(DamageReport.id.desc()).limit(50)).all()
+
+
+def reports_of_visit(visit, user):
+    """The visit's damage reports this user may see (the visit page lists them)."""
+    return db.session.scalars(visible_query(user).where(DamageReport.visit_id == visit.id)
+                              .order_by(DamageReport.id)).all()
 
 
 def _answer(report, user, status, note):
@@ -131,7 +184,7 @@ def open_repair_ticket(report, user, priority="normal"):
     if report.repair_ticket_id is not None:
         raise DamageError(_l("A repair ticket is already open for this report."))
     ticket = repairs.report(report.site, user, report.equipment, report.description, priority,
-                            location=report.location)
+                            location=report.location, item=report.item)
     report.repair_ticket_id = ticket.id
     repairs.note_link(ticket, user, "damage", report.id)
     return ticket

@@ -1,11 +1,12 @@
-"""Demo repair tickets in several states at SZ01/SZ02 and one damage report (idempotent)."""
+"""Demo repair tickets in several states at SZ01/SZ02 (some for an inventory item) and one damage
+report for a recorded visit (idempotent)."""
 from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import DamageReport, RepairTicket, User, utcnow
+from portal.models import DamageReport, Item, RepairTicket, User, Visit, utcnow
 from portal.services import damage, repairs
 
 # site, reporter, equipment, location, description, priority, actions to play
@@ -21,9 +22,18 @@ TICKETS = [
      ["assign", "start", "resolve", "close"]),
 ]
 
+# Tickets about an item of the site's list: equipment → item name (demo_checklists.ITEMS).
+TICKET_ITEMS = {"沙盘区落地灯": "落地灯", "咖啡机": "咖啡机", "音响系统": "音响主机"}
+
 
 def _user(username):
     return db.session.scalar(select(User).where(User.username == username))
+
+
+def _item(site, name):
+    if name is None:
+        return None
+    return db.session.scalar(select(Item).where(Item.site_id == site.id, Item.name == name))
 
 
 def seed(sites):
@@ -32,7 +42,8 @@ def seed(sites):
     supervisor, worker = _user("sup_south"), _user("maint_south")
     for code, reporter, equipment, location, text, priority, actions in TICKETS:
         user = _user(reporter)
-        ticket = repairs.report(sites[code], user, equipment, text, priority, location=location)
+        item = _item(sites[code], TICKET_ITEMS.get(equipment))
+        ticket = repairs.report(sites[code], user, equipment, text, priority, location=location, item=item)
         for action in actions:
             if action == "assign":
                 repairs.transition(ticket, "assign", supervisor, assignee=worker)
@@ -48,8 +59,12 @@ def seed(sites):
     overdue.due_at = utcnow() - timedelta(hours=2)
     repairs.comment(overdue, worker, "今天下午到场，需要带梯子。")
     if db.session.scalar(select(DamageReport.id).limit(1)) is None:
+        # For the morning's family visit (the first of the day at SZ01, hosted by sales_sz01), when recorded.
+        visit = db.session.scalar(select(Visit).where(Visit.site_id == sites["SZ01"].id, Visit.children > 0)
+                                  .order_by(Visit.arrived_at))
         damage.file_report(sites["SZ01"], _user("clerk_sz01"), "样板房 A 户型装饰花瓶",
                            "参观时小朋友碰倒装饰花瓶，瓶口缺损一角，无人受伤。", _user("sales_sz01"),
                            "王先生一家三口，参观样板房 A 户型", utcnow() - timedelta(hours=3),
-                           Decimal("350.00"), location="样板房 A 户型客厅")
+                           Decimal("350.00"), location="样板房 A 户型客厅",
+                           item=_item(sites["SZ01"], "装饰摆件（陶瓷花瓶）"), visit=visit)
     db.session.flush()

@@ -11,6 +11,7 @@ from portal.models import CONDITIONS, ITEM_CHECK_KINDS, Item, ItemCheck, ItemChe
 from portal.services import audit
 from portal.services.checklists import closing_due
 
+CONDITION_NAMES = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Missing")}
 MAX_QUANTITY = 100000
 MAX_NOTE = 1000
 
@@ -147,6 +148,38 @@ def deal_with(line, user, note):
     return line
 
 
+def open_repair(line, user):
+    """One click on a discrepancy: a repair ticket for its item, recorded on the line as dealt with."""
+    from portal.services import repairs
+
+    if not line.is_discrepancy:
+        raise InventoryError(_l("This line is not a discrepancy."))
+    if line.repair_ticket_id is not None:
+        raise InventoryError(_l("A repair ticket is already open for this discrepancy."))
+    description = " ".join(x for x in (str(_l(
+        "Found on the item check of %(day)s: %(counted)s counted, %(expected)s expected, condition: %(condition)s.",
+        day=f"{line.day:%Y-%m-%d}", counted=line.counted_quantity, expected=line.expected_quantity,
+        condition=CONDITION_NAMES.get(line.condition, line.condition))), line.note or "") if x)
+    ticket = repairs.report(line.site, user, line.item.name, description, "normal", location=line.item.location,
+                            item=line.item)
+    line.repair_ticket_id = ticket.id
+    deal_with(line, user, _note_with(line, _l("Repair ticket %(ticket)s opened.", ticket=str(ticket))))
+    return ticket
+
+
+def record_damage_report(line, report, user):
+    """The damage report filed for this discrepancy: recorded on the line as dealt with."""
+    if line.item_id != report.item_id or line.site_id != report.site_id:
+        raise InventoryError(_l("This damage report is about another item."))
+    line.damage_report_id = report.id
+    deal_with(line, user, _note_with(line, _l("Damage report %(report)s filed.", report=str(report))))
+    return line
+
+
+def _note_with(line, text):
+    return "\n".join(x for x in (line.dealt_note, str(text)) if x)[:MAX_NOTE]
+
+
 def item_check_status(site, day, now=None):
     """``{"opening": {...}, "closing": {...}}``: check, state (done / in_progress / due / upcoming),
     and the number of discrepancies of a completed check."""
@@ -175,4 +208,5 @@ def item_check_status(site, day, now=None):
 
 
 __all__ = ["InventoryError", "complete_item_check", "deal_with", "discrepancies", "is_discrepancy",
+           "open_repair", "record_damage_report",
            "item_check_status", "open_discrepancies", "save_lines", "start_item_check"]

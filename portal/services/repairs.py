@@ -109,8 +109,10 @@ def _text(value, limit=None):
 
 def report(site, user, equipment, description, priority, location=None, item=None, photos=()):
     """Open a ticket. ``photos``: PreparedPhoto from ``photos.inspect_all`` (already checked).
-    ``item`` is accepted now and linked once the inventory model is merged."""
+    ``item``: the site's inventory item it is about (its name is the equipment when none is given)."""
     equipment, description = _text(equipment, 200), _text(description)
+    if item is not None and item.site_id != site.id:
+        raise RepairError(_l("Choose an item of this site."))
     if item is not None and not equipment:
         equipment = str(item)[:200]
     if not equipment:
@@ -122,7 +124,7 @@ def report(site, user, equipment, description, priority, location=None, item=Non
     now = utcnow()
     ticket = RepairTicket(site_id=site.id, equipment=equipment, location=_text(location, 200) or None,
                           description=description, priority=priority, status="new", due_at=due_for(priority, now),
-                          reporter_id=user.id)
+                          reporter_id=user.id, item_id=item.id if item is not None else None)
     db.session.add(ticket)
     db.session.flush()
     _event(ticket, user, "report", to_status="new", text=description)
@@ -262,6 +264,12 @@ def site_summary(now=None):
     counts = {site_id: (n, int(late or 0)) for site_id, n, late in rows}
     sites = db.session.scalars(select(Site).order_by(Site.code)).all()
     return [(s, *counts.get(s.id, (0, 0))) for s in sites]
+
+
+def tickets_of_item(item, limit=50):
+    """The item's tickets, newest first (the item's page lists them)."""
+    stmt = select(RepairTicket).where(RepairTicket.item_id == item.id).order_by(RepairTicket.id.desc())
+    return db.session.scalars(stmt.limit(limit)).all()
 
 
 def timeline(ticket):

@@ -14,7 +14,9 @@ from wtforms.validators import ValidationError
 from portal.extensions import db
 from portal.models import CHECKLIST_KINDS, ITEM_KINDS, ChecklistAnswer, ChecklistFollowUp, ChecklistItem, ChecklistRun, ChecklistTemplate, Site
 from portal.services import checklists as svc
+from portal.services import photos as photo_service
 from portal.services import today
+from portal.services.repairs import RepairError
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
 from portal.views.labels import yes_no
 
@@ -121,7 +123,7 @@ def answer_text(answer, item):
     if answer is None or not answer.is_answered:
         return "—"
     if item.kind == "photo":
-        return _("Photo taken (upload pending)") if answer.value_bool else _("No photo")
+        return _("Photo taken") if answer.value_bool else _("No photo")
     if answer.value_bool is not None:
         return _("Yes") if answer.value_bool else _("No")
     if answer.value_number is not None:
@@ -176,6 +178,21 @@ class ChecklistRunView(EnglishFilterUrls, ScopedModelView):
 
 
 # ------------------------------------------------------------------ the run page
+
+def _form_photos(run):
+    """item id → checked photos of the photo items; a rejected upload → ChecklistError on that item
+    (checked before anything is written)."""
+    uploads, errors = {}, {}
+    for item in svc.active_items(run):
+        if item.kind == "photo":
+            try:
+                uploads[item.id] = photo_service.inspect_all(request.files.getlist(f"photo-{item.id}"))
+            except photo_service.UploadRejected as exc:
+                errors[item.id] = exc.message
+    if errors:
+        raise svc.ChecklistError(_l("Some answers need correcting."), errors)
+    return uploads
+
 
 def _form_answers(run):
     """item id → raw value from the submitted form (only items of this run). A field that was
@@ -234,7 +251,9 @@ class ChecklistPage(PortalView):
         if request.method == "POST":
             self._require_write()
             try:
+                uploads = _form_photos(run)
                 svc.save_answers(run, _form_answers(run))
+                svc.attach_photos(run, uploads, current_user)
                 if request.form.get("action") == "complete":
                     svc.complete_run(run)
                     flash(_("Checklist complete (%(n)s%% answered).", n=run.completion), "success")
@@ -251,17 +270,27 @@ class ChecklistPage(PortalView):
 
     @expose("/run/<int:run_id>/follow-up", methods=("POST",))
     def follow_up(self, run_id):
+        """A failed item's follow-up: a note, or in one click a repair ticket / cleaning issue it links."""
         self._require_write()
         run = get_or_404(ChecklistRun, run_id)
         item = get_or_404(ChecklistItem, request.form.get("item_id"))
+        kind, note = request.form.get("kind") or "note", request.form.get("note")
         try:
-            svc.open_follow_up(run, item, request.form.get("note"))
-        except svc.ChecklistError as exc:
+            if kind == "repair":
+                target = svc.open_repair(run, item, current_user, note)
+                message = _("Repair ticket %(ticket)s reported.", ticket=str(target))
+            elif kind == "cleaning":
+                svc.open_cleaning_issue(run, item, current_user, note)
+                message = _("Cleaning issue opened: %(item)s", item=item.label)
+            else:
+                svc.open_follow_up(run, item, note)
+                message = _("Follow-up opened: %(item)s", item=item.label)
+            db.session.commit()
+        except (svc.ChecklistError, RepairError) as exc:
             db.session.rollback()
             flash(str(exc.message), "error")
-            return self._render_run(run, {}, None), 400
-        db.session.commit()
-        flash(_("Follow-up opened: %(item)s", item=item.label), "success")
+            return self._render_run(get_or_404(ChecklistRun, run_id), {}, None), 400
+        flash(message, "success")
         return redirect(url_for(".run", run_id=run.id) + f"#item-{item.id}")
 
     @expose("/run/<int:run_id>/follow-up/<int:follow_up_id>/close", methods=("POST",))
@@ -283,6 +312,8 @@ class ChecklistPage(PortalView):
                            errors=errors, submitted=submitted, followed=followed, kind_labels=KIND_LABELS,
                            status_labels=STATUS_LABELS, can_run=self.can_write() and not run.is_done,
                            answer_text=answer_text, page_title=run.template.name,
+                           is_cleanliness=svc.is_cleanliness, follow_up_url=follow_up_url,
+                           run_photos=svc.photos_by_answer(run), accept=photo_service.ACCEPT,
                            can_close_follow_ups=current_user.role in FOLLOW_UP_CLOSERS,
                            completed_local=svc.site_now(run.site, run.completed_at) if run.completed_at else None)
 
@@ -292,6 +323,15 @@ class ChecklistPage(PortalView):
 
 
 # ------------------------------------------------------------------ Today page sections
+
+def follow_up_url(follow_up):
+    """The page of what a follow-up opened (repair ticket, cleaning issue), or None for a note."""
+    if follow_up.target_type == "repair":
+        return url_for("repairs.detail", ticket_id=follow_up.target_id)
+    if follow_up.target_type == "cleaning":
+        return url_for("cleaning_issue.details_view", id=follow_up.target_id)
+    return None
+
 
 def _today_section(kind):
     def provider(site, day, user):

@@ -14,6 +14,7 @@ from portal.views.dashboard import ClauseFilter
 from portal.extensions import db
 from portal.models import CleaningArea, CleaningInspection, CleaningIssue, CleaningResult, Site, StaffMember, utcnow
 from portal.services import cleaning
+from portal.services import photos as photo_service
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
 from portal.views.roster import chosen_site, local, scoped_sites
 
@@ -55,7 +56,9 @@ class CleaningView(PortalView):
                                                joinedload(CleaningInspection.results).joinedload(CleaningResult.area))
             .where(CleaningInspection.site_id == site.id).order_by(CleaningInspection.inspected_at.desc()).limit(10)
         ).unique().all()
+        result_ids = {i.result_id for i in issues if i.result_id} | {r.id for ins in inspections for r in ins.results}
         body = self.render("cleaning/index.html", site=site, sites=sites, issues=issues, inspections=inspections,
+                           result_photos=cleaning.photos_by_result(result_ids),
                            now=now, local=local, actions=lambda i: cleaning.issue_actions(i, current_user),
                            area_label=area_label, status_labels=STATUS_LABELS,
                            overdue=cleaning.overdue_issues(now) if current_user.role in ("admin", "supervisor") else [])
@@ -71,6 +74,7 @@ class CleaningView(PortalView):
         errors, status = {}, 200
         if request.method == "POST":
             results, errors = self._read_results(areas)
+            uploads = self._read_photos(areas, errors)
             cleaner = next((c for c in cleaners if str(c.id) == request.form.get("cleaner")), None)
             hours = request.form.get("due_hours", type=int) or 2
             if not errors:
@@ -78,6 +82,8 @@ class CleaningView(PortalView):
                     inspection = cleaning.inspect(site, current_user, results, cleaner=cleaner,
                                                   due_at=utcnow() + timedelta(hours=hours),
                                                   note=request.form.get("note", "").strip())
+                    db.session.flush()
+                    cleaning.attach_result_photos(inspection, uploads, current_user)
                 except cleaning.CleaningError as exc:
                     db.session.rollback()
                     errors["cleaner"] = str(exc)
@@ -89,8 +95,18 @@ class CleaningView(PortalView):
                     return redirect(url_for(".index", site=site.id))
             status = 400
         body = self.render("cleaning/inspect.html", site=site, areas=areas, cleaners=cleaners, errors=errors,
-                           due_choices=DUE_CHOICES, area_label=area_label)
+                           due_choices=DUE_CHOICES, area_label=area_label, accept=photo_service.ACCEPT)
         return current_app.response_class(body, status=status)
+
+    def _read_photos(self, areas, errors):
+        """area id → checked photos (optional, one or more per area); a rejected file → error on that area."""
+        uploads = {}
+        for area in areas:
+            try:
+                uploads[area.id] = photo_service.inspect_all(request.files.getlist(f"photo-{area.id}"))
+            except photo_service.UploadRejected as exc:
+                errors[f"area-{area.id}"] = exc.message
+        return uploads
 
     def _read_results(self, areas):
         results, errors = [], {}

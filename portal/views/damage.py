@@ -8,15 +8,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
-from wtforms import DateTimeLocalField, DecimalField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import (DateTimeLocalField, DecimalField, HiddenField, MultipleFileField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.extensions import db
-from portal.models import DAMAGE_OUTCOMES, DamageReport, Site, User
+from portal.models import DAMAGE_OUTCOMES, DamageReport, Item, ItemCheckLine, Site, User, Visit
 from portal.services import damage as damage_service
+from portal.services import inventory as inventory_service
 from portal.services import photos as photo_service
 from portal.services import repairs
 from portal.views.base import PortalView, expose, get_or_404, site_choices_query
+from portal.views.inventory import ITEM_READERS, DiscrepancyView, item_choices
 from portal.views.repairs import PRIORITY_LABELS
 
 READERS = frozenset({"admin", "supervisor", "clerk", "sales"})
@@ -29,12 +32,19 @@ LIST_FILTERS = {"open": _l("Open"), "pending": STATUS_LABELS["pending"], "answer
 
 class DamageForm(FlaskForm):
     site = SelectField(_l("Site"), coerce=int, validators=[InputRequired()])
-    equipment = StringField(_l("Damaged item or equipment"), validators=[DataRequired(), Length(max=200)])
+    visit = SelectField(_l("Recorded visit"), coerce=int, default=0,
+                        description=_l("Today and the last two days; its salesperson is asked to confirm."))
+    item = SelectField(_l("Item from the site's list"), coerce=int, default=0)
+    equipment = StringField(_l("Damaged item or equipment"), validators=[Optional(), Length(max=200)],
+                            description=_l("Free text when the item is not on the list."))
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
-    visit_description = StringField(_l("The visit"), validators=[DataRequired(), Length(max=255)],
-                                    description=_l("e.g. family of three, toured show unit A"))
-    visit_at = DateTimeLocalField(_l("Visit time"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
-    salesperson = SelectField(_l("Salesperson of the visit"), coerce=int, validators=[InputRequired()])
+    visit_description = StringField(_l("The visit"), validators=[Optional(), Length(max=255)],
+                                    description=_l("Only when the visit is not recorded: "
+                                                   "e.g. family of three, toured show unit A"))
+    visit_at = DateTimeLocalField(_l("Visit time"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    salesperson = SelectField(_l("Salesperson of the visit"), coerce=int, default=0,
+                              description=_l("Only when the recorded visit names no salesperson."))
+    line = HiddenField()  # the item-check discrepancy this report answers, if any
     description = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=4000)])
     estimated_cost = DecimalField(_l("Estimated cost (CNY)"), places=2,
                                   validators=[Optional(), NumberRange(min=0, max=99999999)])
@@ -84,24 +94,32 @@ class DamageView(PortalView):
         form.site.choices = [(s.id, str(s)) for s in site_choices_query()]
         if not form.site.choices:
             abort(403)
-        site_id = form.site.data if request.method == "POST" else (request.args.get("site", type=int)
-                                                                   or form.site.choices[0][0])
+        if request.method == "GET":
+            self._prefill(form)
+        site_id = form.site.data if isinstance(form.site.data, int) else form.site.choices[0][0]
         form.site.data = site_id
-        site = db.session.get(Site, site_id) if isinstance(site_id, int) else None
-        people = damage_service.salesperson_choices(site) if site else []
-        form.salesperson.choices = [(u.id, str(u)) for u in people]
+        site = get_or_404(Site, site_id)  # ?site= of another site: 404, as everywhere
+        self._choices(form, site)
         if form.validate_on_submit():
             try:
                 prepared = photo_service.inspect_all(form.photos.data or [])
                 report = damage_service.file_report(
                     site, current_user, form.equipment.data, form.description.data,
-                    db.session.get(User, form.salesperson.data), form.visit_description.data,
-                    damage_service.as_utc(form.visit_at.data, site.timezone), form.estimated_cost.data,
-                    location=form.location.data, photos=prepared)
+                    db.session.get(User, form.salesperson.data) if form.salesperson.data else None,
+                    form.visit_description.data, damage_service.as_utc(form.visit_at.data, site.timezone),
+                    form.estimated_cost.data, location=form.location.data,
+                    item=db.session.get(Item, form.item.data) if form.item.data else None,
+                    visit=db.session.get(Visit, form.visit.data) if form.visit.data else None, photos=prepared)
+                line = self._line(form.line.data)
+                if line is not None:
+                    inventory_service.record_damage_report(line, report, current_user)
                 db.session.commit()
             except photo_service.UploadRejected as exc:
                 db.session.rollback()
                 form.photos.errors = [exc.message]
+            except inventory_service.InventoryError as exc:
+                db.session.rollback()
+                form.form_errors.append(exc.message)
             except repairs.RepairError as exc:
                 db.session.rollback()
                 if exc.status == 403:
@@ -111,13 +129,40 @@ class DamageView(PortalView):
                 flash(_l("Damage report %(report)s filed; the salesperson has been asked to confirm.",
                          report=str(report)), "success")
                 return redirect(url_for(".detail", report_id=report.id))
-        if request.method == "GET" and site is not None:
+        # A visit or item of another site is not among the choices: say so plainly.
+        if form.visit.errors:
+            form.visit.errors = [_l("Choose a visit of this site.")]
+        if form.item.errors:
+            form.item.errors = [_l("Choose an item of this site.")]
+        if request.method == "GET" and not form.visit_at.data:
             # Default: now, on the site's wall clock (the form field is naive local time).
-            local = datetime.now(ZoneInfo(site.timezone)).replace(second=0, microsecond=0, tzinfo=None)
-            form.visit_at.data = local
+            form.visit_at.data = datetime.now(ZoneInfo(site.timezone)).replace(second=0, microsecond=0, tzinfo=None)
         status = 400 if request.method == "POST" else 200
         return self.render("damage/new.html", form=form, accept=photo_service.ACCEPT,
                            page_title=_l("New damage report")), status
+
+    def _prefill(self, form):
+        """?site=, or ?item= with ?line= (one click from an item-check discrepancy)."""
+        item = get_or_404(Item, request.args.get("item", type=int)) if request.args.get("item") else None
+        if item is not None:
+            form.site.data, form.item.data, form.location.data = item.site_id, item.id, item.location
+        else:
+            form.site.data = request.args.get("site", type=int)
+        form.line.data = request.args.get("line", type=int) or ""
+
+    def _choices(self, form, site):
+        people = damage_service.salesperson_choices(site) if site else []
+        form.salesperson.choices = [(0, _l("— the visit's salesperson —"))] + [(u.id, str(u)) for u in people]
+        visits = damage_service.recent_visits(site) if site else []
+        form.visit.choices = [(0, _l("— not recorded —"))] + [
+            (v.id, damage_service.visit_label(v, site.timezone)) for v in visits]
+        form.item.choices = item_choices(site, _l("— not on the list —"))
+
+    def _line(self, line_id):
+        """The discrepancy to record the report on: only for those who deal with discrepancies."""
+        if not (line_id or "").isdigit() or current_user.role not in DiscrepancyView.write_roles:
+            return None
+        return get_or_404(ItemCheckLine, int(line_id))
 
     def _report(self, report_id):
         report = get_or_404(DamageReport, report_id)
@@ -142,7 +187,7 @@ class DamageView(PortalView):
             answer_form=forms.get("answer") or (AnswerForm(formdata=None) if can_answer else None),
             review_form=forms.get("review") or (ReviewForm(formdata=None) if can_review else None),
             repair_form=forms.get("repair") or (RepairForm(formdata=None) if can_repair else None),
-            page_title=f"{_l('Damage report')} {report}"), status
+            item_link=current_user.role in ITEM_READERS, page_title=f"{_l('Damage report')} {report}"), status
 
     def _do(self, report, form_key, form, fn):
         if not form.validate():

@@ -16,6 +16,7 @@ from portal.models import CONDITIONS, ITEM_CATEGORIES, ITEM_CHECK_KINDS, Item, I
 from portal.services import inventory as svc
 from portal.services import today
 from portal.services.checklists import site_today
+from portal.services.repairs import RepairError
 from portal.views.checklists import EnglishFilterUrls
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
 from portal.views.labels import yes_no
@@ -27,18 +28,59 @@ CONDITION_LABELS = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Mis
 CHECK_KIND_LABELS = {"opening": _l("Opening item check"), "closing": _l("Closing item check")}
 STATUS_LABELS = {"open": _l("Under way"), "done": _l("Complete")}
 CHECKER_ROLES = frozenset({"admin", "clerk"})
+ITEM_READERS = frozenset({"admin", "supervisor", "clerk"})
+
+
+def item_choices(site, blank):
+    """A "none" choice (0), then the site's active items grouped by category (<optgroup>), each
+    labelled "name · location": the repair and damage forms offer them."""
+    from wtforms import SelectChoice as Choice
+
+    choices = [Choice(0, blank)]
+    if site is None:
+        return choices
+    items = db.session.scalars(select(Item).where(Item.site_id == site.id, Item.active.is_(True))
+                              .order_by(Item.category, Item.location, Item.name)).all()
+    for item in items:
+        label = " · ".join(x for x in (item.name, item.location) if x)
+        choices.append(Choice(item.id, label, optgroup=str(CATEGORY_LABELS.get(item.category, item.category))))
+    return choices
 
 
 def _label(labels, attr):
     return lambda v, c, m, n: labels.get(getattr(m, attr), getattr(m, attr))
 
 
+def _links(records, endpoint, arg):
+    if not records:
+        return Markup("<li class='list-unstyled text-muted'>—</li>")
+    return Markup("").join(Markup('<li><a href="%s">%s</a></li>') % (url_for(endpoint, **{arg: r.id}), r)
+                           for r in records)
+
+
+def _item_tickets(item):
+    """The item's repair tickets, and a one-click link to report another."""
+    from portal.services import repairs
+
+    report = Markup('<a class="btn btn-outline-primary btn-sm" id="item-report-fault" href="%s">%s</a>') % (
+        url_for("repairs.new", item=item.id), _("Report a fault"))
+    return Markup('<ul class="mb-1" id="item-tickets">%s</ul>%s') % (
+        _links(repairs.tickets_of_item(item), "repairs.detail", "ticket_id"), report)
+
+
+def _item_damage_reports(item):
+    from portal.services import damage
+
+    return Markup('<ul class="mb-0" id="item-damage-reports">%s</ul>') % _links(
+        damage.reports_of_item(item), "damage.detail", "report_id")
+
+
 class ItemView(EnglishFilterUrls, ScopedModelView):
-    read_roles = frozenset({"admin", "supervisor", "clerk"})
+    read_roles = ITEM_READERS
     write_roles = frozenset({"admin", "supervisor"})
     delete_roles = frozenset({"admin", "supervisor"})
     column_list = ("site", "name", "category", "location", "expected_quantity", "asset_tag", "condition", "active")
-    column_details_list = column_list + ("created_at", "updated_at")
+    column_details_list = column_list + ("created_at", "updated_at", "repair_tickets", "damage_reports")
     column_export_list = column_list
     form_columns = ("site", "name", "category", "location", "expected_quantity", "asset_tag", "condition", "active")
     column_select_related_list = (Item.site,)
@@ -52,9 +94,13 @@ class ItemView(EnglishFilterUrls, ScopedModelView):
     column_labels = {"site": _l("Site"), "name": _l("Name"), "category": _l("Category"), "location": _l("Location"),
                      "expected_quantity": _l("Expected quantity"), "asset_tag": _l("Asset tag"),
                      "condition": _l("Condition"), "active": _l("Active"), "created_at": _l("Created at"),
-                     "updated_at": _l("Updated at")}
+                     "updated_at": _l("Updated at"), "repair_tickets": _l("Repair tickets"),
+                     "damage_reports": _l("Damage reports")}
     column_formatters = {"active": yes_no, "category": _label(CATEGORY_LABELS, "category"),
                          "condition": _label(CONDITION_LABELS, "condition")}
+    column_formatters_detail = {**column_formatters,
+                                "repair_tickets": lambda v, c, m, n: _item_tickets(m),
+                                "damage_reports": lambda v, c, m, n: _item_damage_reports(m)}
     form_overrides = {"category": SelectField, "condition": SelectField}
     form_args = {"category": {"choices": [(k, CATEGORY_LABELS[k]) for k in ITEM_CATEGORIES]},
                  "condition": {"choices": [(k, CONDITION_LABELS[k]) for k in CONDITIONS]},
@@ -110,6 +156,14 @@ class ItemCheckView(EnglishFilterUrls, ScopedModelView):
     }
 
 
+def _line_follow_up(context, line):
+    """The discrepancy's repair ticket / damage report, or the buttons that open them in one click."""
+    from flask import render_template
+
+    return Markup(render_template("inventory/_line_follow_up.html", line=line,
+                                  can_deal=current_user.role in DiscrepancyView.write_roles))
+
+
 class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
     """Lines where counted ≠ expected or the condition is not OK, for the supervisor to deal with."""
 
@@ -119,9 +173,9 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
     _creatable = False
     _deletable = False
     column_list = ("day", "site", "item", "check", "expected_quantity", "counted_quantity", "condition", "note",
-                   "dealt_with", "dealt_note")
+                   "dealt_with", "dealt_note", "follow_up")
     column_details_list = column_list + ("dealt_by", "dealt_at")
-    column_export_list = column_list
+    column_export_list = column_list[:-1]
     form_columns = ("dealt_with", "dealt_note")
     column_select_related_list = (ItemCheckLine.site, ItemCheckLine.item, ItemCheckLine.check)
     column_default_sort = ("day", True)
@@ -136,7 +190,7 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
                      "expected_quantity": _l("Expected"), "counted_quantity": _l("Counted"),
                      "condition": _l("Condition"), "note": _l("Clerk's note"), "dealt_with": _l("Dealt with"),
                      "dealt_note": _l("How it was dealt with"), "dealt_by": _l("Dealt with by"),
-                     "dealt_at": _l("Dealt with at")}
+                     "dealt_at": _l("Dealt with at"), "follow_up": _l("Repair / damage report")}
     column_formatters_export = {
         "dealt_with": lambda v, c, m, n: _("Yes") if m.dealt_with else _("No"),
         "condition": _label(CONDITION_LABELS, "condition"),
@@ -146,6 +200,7 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
         "dealt_with": yes_no,
         "condition": _label(CONDITION_LABELS, "condition"),
         "check": lambda v, c, m, n: CHECK_KIND_LABELS.get(m.check.kind, m.check.kind),
+        "follow_up": lambda v, c, m, n: _line_follow_up(c, m),
     }
 
     edit_template = "inventory/discrepancy_edit.html"
@@ -237,7 +292,24 @@ class ItemCheckPage(PortalView):
                            submitted=request.form if errors else None, condition_labels=CONDITION_LABELS,
                            category_labels=CATEGORY_LABELS, kind_labels=CHECK_KIND_LABELS,
                            status_labels=STATUS_LABELS, can_check=self.can_write() and not check.is_done,
-                           is_discrepancy=svc.is_discrepancy, page_title=CHECK_KIND_LABELS[check.kind]), status
+                           is_discrepancy=svc.is_discrepancy, page_title=CHECK_KIND_LABELS[check.kind],
+                           can_deal=current_user.role in DiscrepancyView.write_roles, detached_forms=True), status
+
+    @expose("/line/<int:line_id>/repair", methods=("POST",))
+    def open_repair(self, line_id):
+        """One click on a discrepancy: a repair ticket for its item; the line records it."""
+        if current_user.role not in DiscrepancyView.write_roles:
+            abort(403)
+        line = get_or_404(ItemCheckLine, line_id)
+        try:
+            ticket = svc.open_repair(line, current_user)
+            db.session.commit()
+        except (svc.InventoryError, RepairError) as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            return redirect(url_for("discrepancy.index_view"))
+        flash(_("Repair ticket %(ticket)s reported.", ticket=str(ticket)), "success")
+        return redirect(url_for("repairs.detail", ticket_id=ticket.id))
 
     def _load(self, check_id):
         check = get_or_404(ItemCheck, check_id)

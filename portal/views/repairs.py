@@ -8,12 +8,13 @@ from wtforms import DecimalField, MultipleFileField, SelectField, StringField, T
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.extensions import db
-from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES, RepairTicket, User, utcnow
+from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES, Item, RepairTicket, Site, User, utcnow
 from portal.services import damage as damage_service
 from portal.services import notifications
 from portal.services import photos as photo_service
 from portal.services import repairs
 from portal.views.base import PortalView, expose, get_or_404, site_choices_query
+from portal.views.inventory import ITEM_READERS, item_choices
 
 READERS = frozenset({"admin", "supervisor", "clerk", "security", "maintenance"})
 
@@ -30,8 +31,10 @@ STATUS_FILTERS = {"open": _l("Open"), "overdue": _l("Overdue"), **STATUS_LABELS,
 
 class ReportForm(FlaskForm):
     site = SelectField(_l("Site"), coerce=int, validators=[InputRequired()])
-    equipment = StringField(_l("Equipment"), validators=[DataRequired(), Length(max=200)],
-                            description=_l("e.g. floor lamp by the sand table, coffee machine"))
+    item = SelectField(_l("Item from the site's list"), coerce=int, default=0)
+    equipment = StringField(_l("Equipment"), validators=[Optional(), Length(max=200)],
+                            description=_l("Free text when the item is not on the list, "
+                                           "e.g. floor lamp by the sand table, coffee machine"))
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("What is wrong"), validators=[DataRequired(), Length(max=4000)])
     priority = SelectField(_l("Priority"), choices=[(p, PRIORITY_LABELS[p]) for p in TICKET_PRIORITIES],
@@ -108,14 +111,18 @@ class RepairsView(PortalView):
         form.site.choices = _site_choices()
         if not form.site.choices:
             abort(403)
-        if request.method == "GET" and request.args.get("site", type=int):
-            form.site.data = request.args.get("site", type=int)
+        if request.method == "GET":
+            self._prefill(form)
+        site_id = form.site.data if isinstance(form.site.data, int) else form.site.choices[0][0]
+        form.item.choices = item_choices(db.session.get(Site, site_id), _l("— not on the list —"))
         if form.validate_on_submit():
             site = self._site(form.site.data)
             try:
                 prepared = photo_service.inspect_all(form.photos.data or [])
                 ticket = repairs.report(site, current_user, form.equipment.data, form.description.data,
-                                        form.priority.data, location=form.location.data, photos=prepared)
+                                        form.priority.data, location=form.location.data,
+                                        item=db.session.get(Item, form.item.data) if form.item.data else None,
+                                        photos=prepared)
                 db.session.commit()
             except photo_service.UploadRejected as exc:
                 db.session.rollback()
@@ -126,13 +133,21 @@ class RepairsView(PortalView):
             else:
                 flash(_l("Repair ticket %(ticket)s reported.", ticket=str(ticket)), "success")
                 return redirect(url_for(".detail", ticket_id=ticket.id))
+        if form.item.errors:  # an item of another site is not among the choices: say so plainly
+            form.item.errors = [_l("Choose an item of this site.")]
         status = 400 if request.method == "POST" else 200
         return self.render("repairs/new.html", form=form, page_title=_l("Report a fault"),
                            accept=photo_service.ACCEPT), status
 
-    def _site(self, site_id):
-        from portal.models import Site
+    def _prefill(self, form):
+        """?site= or ?item= (the item's page links here): the site, item and its location chosen."""
+        item = get_or_404(Item, request.args.get("item", type=int)) if request.args.get("item") else None
+        if item is not None:
+            form.site.data, form.item.data, form.location.data = item.site_id, item.id, item.location
+        elif request.args.get("site", type=int):
+            form.site.data = request.args.get("site", type=int)
 
+    def _site(self, site_id):
         return get_or_404(Site, site_id)
 
     # ------------------------------------------------------------ one ticket
@@ -159,7 +174,8 @@ class RepairsView(PortalView):
         return self.render(
             "repairs/detail.html", ticket=ticket, actions=actions, forms=forms, error=error,
             events=repairs.timeline(ticket), photos=photo_service.photos_of(repairs.OWNER_TYPE, ticket.id),
-            damage_report=damage_service.report_for_ticket(ticket), comment_form=forms.get("comment") or CommentForm(
+            damage_report=damage_service.report_for_ticket(ticket),
+            item_link=current_user.role in ITEM_READERS, comment_form=forms.get("comment") or CommentForm(
                 formdata=None), photo_form=forms.get("photo") or PhotoForm(formdata=None), now=utcnow(),
             accept=photo_service.ACCEPT, page_title=str(ticket), action_labels=ACTION_LABELS,
             action_styles=ACTION_STYLES, **_labels()), status

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from flask_admin.form.fields import DateTimeField
 from wtforms import SelectField
@@ -142,6 +143,15 @@ class VisitLogView(PortalView):
             abort(403)
 
 
+def _damage_reports(visit):
+    """Links to the damage reports filed for this visit (the damage domain owns the read rule)."""
+    from portal.services import damage
+
+    return Markup('<ul class="mb-0" id="visit-damage-reports">%s</ul>') % Markup("").join(
+        Markup('<li><a href="%s">%s</a></li>') % (url_for("damage.detail", report_id=r.id), r)
+        for r in damage.reports_of_visit(visit, current_user))
+
+
 class VisitView(ScopedModelView):
     """Every visit record; salespeople see only the visits they hosted."""
 
@@ -150,7 +160,8 @@ class VisitView(ScopedModelView):
     column_list = ("arrived_at", "site", "adults", "children", "salesperson", "show_unit", "shuttle_used",
                    "left_at", "departure_direction")
     column_details_list = ("site", "arrived_at", "left_at", "adults", "children", "salesperson", "show_unit",
-                           "shuttle_used", "departure_direction", "notes", "consumption_lines", "created_at")
+                           "shuttle_used", "departure_direction", "notes", "consumption_lines", "damage_reports",
+                           "created_at")
     column_export_list = ("site", "arrived_at", "left_at", "adults", "children", "salesperson", "show_unit",
                           "shuttle_used", "departure_direction", "notes")
     form_columns = ("site", "arrived_at", "left_at", "adults", "children", "salesperson", "show_unit",
@@ -165,7 +176,8 @@ class VisitView(ScopedModelView):
                      "adults": _l("Adults"), "children": _l("Children"), "salesperson": _l("Salesperson"),
                      "show_unit": _l("Show unit toured"), "shuttle_used": _l("Shuttle used"),
                      "departure_direction": _l("Departure direction"), "notes": _l("Notes"),
-                     "consumption_lines": _l("Served"), "created_at": _l("Created at")}
+                     "consumption_lines": _l("Served"), "damage_reports": _l("Damage reports"),
+                     "created_at": _l("Created at")}
     column_formatters = {
         "arrived_at": lambda v, c, m, n: site_time(m.arrived_at, m.site, "%Y-%m-%d %H:%M"),
         "left_at": lambda v, c, m, n: site_time(m.left_at, m.site, "%H:%M") if m.left_at else _l("Still here"),
@@ -173,6 +185,7 @@ class VisitView(ScopedModelView):
         "departure_direction": lambda v, c, m, n: direction_label(m.departure_direction),
         "consumption_lines": lambda v, c, m, n: "、".join(str(line) for line in m.consumption_lines),
     }
+    column_formatters_detail = {**column_formatters, "damage_reports": lambda v, c, m, n: _damage_reports(m)}
     column_formatters_export = {
         "arrived_at": lambda v, c, m, n: site_time(m.arrived_at, m.site, "%Y-%m-%d %H:%M"),
         "left_at": lambda v, c, m, n: site_time(m.left_at, m.site, "%Y-%m-%d %H:%M"),

@@ -313,8 +313,8 @@ def generate_visits_stock(ctx, visits_per_day=(0, 4), count_share=0.6):
         sales.setdefault(site_id, []).append(staff_id)
     product_ids, visit_ids, move_ids, tally_ids = ctx.ids(Product), ctx.ids(Visit), ctx.ids(StockMovement), ctx.ids(DailyTally)
     products, balances, tallies = [], [], []
-    taken = set(db.session.execute(select(Product.site_id, Product.name)).tuples())
-    tallied = set(db.session.execute(select(DailyTally.site_id, DailyTally.day)).tuples())
+    taken = set(tuple(row) for row in db.session.execute(select(Product.site_id, Product.name)))
+    tallied = set(tuple(row) for row in db.session.execute(select(DailyTally.site_id, DailyTally.day)))
     plan = {}  # site -> [(product id, kind, reorder, qty)]
     for site_id in ctx.site_ids:
         plan[site_id] = []
@@ -445,7 +445,7 @@ def generate_item_checks(ctx, every=14, recent=7):
     from portal.models import ItemCheck, ItemCheckLine
 
     check_ids, checks, lines = ctx.ids(ItemCheck), [], []
-    done = set(db.session.execute(select(ItemCheck.site_id, ItemCheck.kind, ItemCheck.day)).tuples())
+    done = set(tuple(row) for row in db.session.execute(select(ItemCheck.site_id, ItemCheck.kind, ItemCheck.day)))
     days = [d for n, d in enumerate(ctx.each_day()) if n % every == 0 or n >= ctx.days - recent]
     for day in days:
         for site_id in ctx.site_ids:

@@ -44,8 +44,8 @@ class Page:
     kind: str = "list"  # list | detail | today | dashboard | pdf | other: which target applies
 
 
-# Flask-Admin list URLs: ?sort=<index in column_list>[&desc=1]; filters ?flt0_<index in column_filters>=<value>
-# (the views do not set named_filter_urls).
+# Flask-Admin list URLs: ?sort=<index in column_list>[&desc=1]; filters ?flt0_<name>_<operation>=<value>
+# (the base view sets named_filter_urls: "Site" + "equals" -> flt0_site_equals).
 PAGES = [
     Page("login", None, "/login", "other"),
     Page("home overview", "clerk", "/?overview=1", "other"),
@@ -54,12 +54,12 @@ PAGES = [
     Page("site list (admin)", "admin", "/site/"),
     Page("staff list", "clerk", "/staff/"),
     Page("staff list sorted by name", "supervisor", "/staff/?sort=1"),
-    Page("staff list by site", "admin", "/staff/?flt0_0={sz01}"),
+    Page("staff list by site", "admin", "/staff/?flt0_site_equals={sz01}"),
     Page("user list", "admin", "/user/"),
     Page("user list sorted desc", "admin", "/user/?sort=0&desc=1"),
     Page("audit list", "admin", "/audit/"),
     Page("audit list oldest first", "admin", "/audit/?sort=0"),
-    Page("audit list by site", "admin", "/audit/?flt0_0={sz01}"),
+    Page("audit list by site", "admin", "/audit/?flt0_site_equals={sz01}"),
     Page("audit list (supervisor, region)", "supervisor", "/audit/"),
     Page("audit detail", "admin", "/audit/details/?id={audit_sz01}", "detail"),
     # Phase 2: the domain pages. Every list sorts only on indexed columns (column_sortable_list),
@@ -68,13 +68,13 @@ PAGES = [
     Page("visit list", "clerk", "/visit/"),
     Page("visit list (admin)", "admin", "/visit/"),
     Page("visit list oldest first", "admin", "/visit/?sort=0"),
-    Page("visit list by site", "admin", "/visit/?flt0_0={sz01}"),
+    Page("visit list by site", "admin", "/visit/?flt0_site_equals={sz01}"),
     Page("ticket queue", "maintenance", "/repairs/"),
     Page("ticket detail", "maintenance", "/repairs/{ticket_sz01}/", "detail"),
     Page("handover book", "clerk", "/handover/"),
     Page("handover entries (admin)", "admin", "/handover_entry/"),
     Page("stock ledger", "admin", "/stockmovement/"),
-    Page("stock ledger by site", "admin", "/stockmovement/?flt0_0={sz01}"),
+    Page("stock ledger by site", "admin", "/stockmovement/?flt0_site_equals={sz01}"),
     Page("checklist runs", "admin", "/checklistrun/"),
     Page("checklist runs (supervisor)", "supervisor", "/checklistrun/"),
     Page("discrepancies", "supervisor", "/discrepancies/"),

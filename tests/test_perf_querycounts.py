@@ -52,7 +52,6 @@ def _counts(app, login, params):
 def test_query_counts_of_the_benchmark_pages_do_not_grow(app, login):
     small = _counts(app, login, _seed(app, SMALL))
     big = _counts(app, login, _seed(app, BIG))
-    print("query counts", big)
     assert big == small
     assert max(big.values()) <= MAX_QUERIES, big
 
@@ -64,3 +63,23 @@ def test_the_benchmark_covers_every_key_page():
     for path in ("/today/", "/visit/", "/repairs/", "/handover/", "/stockmovement/", "/checklistrun/",
                  "/discrepancies/", "/dashboard/", ".pdf"):
         assert path in urls, path
+
+
+def test_head_office_overview_shows_a_page_of_sites_at_a_time(app, login):
+    """200 sites make 200 cards: the overview shows 24 and a link to the next ones."""
+    from portal.views.home import OVERVIEW_PAGE_SIZE
+
+    with app.app_context():
+        bench_seed.seed(sites=30, days=1, seed=5, end=date.today(), only=["org"], progress=lambda msg: None)
+        db.session.remove()
+    c = login("admin")
+    with count_queries(app) as first_page:
+        first = c.get("/?overview=1").get_data(as_text=True)
+    assert first.count("site-card") == OVERVIEW_PAGE_SIZE
+    assert "下一页售楼处" in first and "上一页售楼处" not in first  # next / previous sites
+    with count_queries(app) as second_page:
+        second = c.get("/?overview=1&page=1").get_data(as_text=True)
+    assert second.count("site-card") == 30 - OVERVIEW_PAGE_SIZE
+    assert "上一页售楼处" in second and "下一页售楼处" not in second
+    assert first_page.count == second_page.count
+    assert c.get("/?overview=1&page=x").status_code == 200  # a bad page number shows the first page

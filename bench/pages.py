@@ -44,7 +44,7 @@ class Page:
     kind: str = "list"  # list | detail | today | dashboard | pdf | other: which target applies
 
 
-# Flask-Admin list URLs: ?sort=<index in column_list>[&desc=1]; filters ?flt0_<name>_<operation>=<value>
+# Flask-Admin list URLs: ?sort=<index in column_list>[&desc=1]; filters ?flt0_<english label>_<operation>=<value>
 # (the base view sets named_filter_urls: "Site" + "equals" -> flt0_site_equals).
 PAGES = [
     Page("login", None, "/login", "other"),

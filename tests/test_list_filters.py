@@ -14,7 +14,7 @@ def full_demo(app, site_ids):
 
 
 def test_staff_list_filtered_by_site(login, full_demo):
-    page = login("admin").get(f"/staff/?flt0_0={full_demo['SZ02']}")
+    page = login("admin").get(f"/staff/?flt0_site_equals={full_demo['SZ02']}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "钱阿姨" in html and "林晓东" in html  # SZ02's people
@@ -26,7 +26,7 @@ def test_audit_list_filtered_by_site(login, full_demo, dbs):
     dbs.add(AuditEvent(site_id=sz02, action="sign", object_type="handover", summary="SZ02 签字"))
     dbs.add(AuditEvent(site_id=full_demo["SH01"], action="sign", object_type="handover", summary="SH01 签字"))
     dbs.commit()
-    html = login("admin").get(f"/audit/?flt0_0={sz02}").get_data(as_text=True)
+    html = login("admin").get(f"/audit/?flt0_site_equals={sz02}").get_data(as_text=True)
     assert "SZ02 签字" in html and "SH01 签字" not in html
 
 
@@ -35,12 +35,12 @@ def test_site_and_show_unit_lists_filtered(login, full_demo, dbs):
 
     east = dbs.scalar(select(Region.id).where(Region.code == "EAST"))
     admin = login("admin")
-    sites = admin.get(f"/site/?flt0_0={east}").get_data(as_text=True)
+    sites = admin.get(f"/site/?flt0_region_equals={east}").get_data(as_text=True)
     assert "陆家嘴售楼处" in sites and "深圳湾售楼处" not in sites
-    units = admin.get(f"/showunit/?flt0_0={full_demo['SH02']}").get_data(as_text=True)
+    units = admin.get(f"/showunit/?flt0_site_equals={full_demo['SH02']}").get_data(as_text=True)
     assert "虹桥天地样板房" in units and "深圳湾一号样板房" not in units
 
 
 def test_a_filter_value_that_is_not_a_number_is_ignored(login, full_demo):
-    resp = login("admin").get("/staff/?flt0_0=abc")
+    resp = login("admin").get("/staff/?flt0_site_equals=abc")
     assert resp.status_code == 200

@@ -6,6 +6,7 @@ The floor page (``/_floor``) is measured for every role that appears here; each 
 ratio is to its own role's floor.
 """
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 # The demo users every dataset has (the large one is the demo organisation grown).
 ROLE_USERS = {
@@ -22,8 +23,17 @@ FLOOR_URL = "/_floor/"
 # name -> SQL returning one value; used as {name} in page URLs.
 PARAMS = {
     "sz01": "SELECT id FROM site WHERE code = 'SZ01'",
+    "south": "SELECT id FROM region WHERE code = 'SOUTH'",
+    # A ticket of maint_south's queue (SZ01), and a month that has data in every dataset (the last full one).
+    "ticket_sz01": "SELECT max(id) FROM repair_ticket WHERE site_id = (SELECT id FROM site WHERE code = 'SZ01')",
     "audit_sz01": "SELECT max(id) FROM audit_event WHERE site_id = (SELECT id FROM site WHERE code = 'SZ01')",
 }
+
+
+def derived_params(today=None):
+    """Values not read from the database: the last full month (every dataset ends today)."""
+    last_month = ((today or date.today()).replace(day=1) - timedelta(days=1)).replace(day=1)
+    return {"last_month": last_month.isoformat(), "last_month_ym": f"{last_month:%Y-%m}"}
 
 
 @dataclass(frozen=True)
@@ -34,8 +44,8 @@ class Page:
     kind: str = "list"  # list | detail | today | dashboard | pdf | other: which target applies
 
 
-# Flask-Admin list URLs: ?sort=<index in column_list>[&desc=1]; filters ?flt0_<english label>_<operation>=<value> (named filter URLs)
-# (the views do not set named_filter_urls).
+# Flask-Admin list URLs: ?sort=<index in column_list>[&desc=1]; filters ?flt0_<english label>_<operation>=<value>
+# (the base view sets named_filter_urls: "Site" + "equals" -> flt0_site_equals).
 PAGES = [
     Page("login", None, "/login", "other"),
     Page("home overview", "clerk", "/?overview=1", "other"),
@@ -52,4 +62,23 @@ PAGES = [
     Page("audit list by site", "admin", "/audit/?flt0_site_equals={sz01}"),
     Page("audit list (supervisor, region)", "supervisor", "/audit/"),
     Page("audit detail", "admin", "/audit/details/?id={audit_sz01}", "detail"),
+    # Phase 2: the domain pages. Every list sorts only on indexed columns (column_sortable_list),
+    # so "sorted" is the other direction of the indexed sort column.
+    Page("today (clerk)", "clerk", "/today/", "today"),
+    Page("visit list", "clerk", "/visit/"),
+    Page("visit list (admin)", "admin", "/visit/"),
+    Page("visit list oldest first", "admin", "/visit/?sort=0"),
+    Page("visit list by site", "admin", "/visit/?flt0_site_equals={sz01}"),
+    Page("ticket queue", "maintenance", "/repairs/"),
+    Page("ticket detail", "maintenance", "/repairs/{ticket_sz01}/", "detail"),
+    Page("handover book", "clerk", "/handover/"),
+    Page("handover entries (admin)", "admin", "/handover_entry/"),
+    Page("stock ledger", "admin", "/stockmovement/"),
+    Page("stock ledger by site", "admin", "/stockmovement/?flt0_site_equals={sz01}"),
+    Page("checklist runs", "admin", "/checklistrun/"),
+    Page("checklist runs (supervisor)", "supervisor", "/checklistrun/"),
+    Page("discrepancies", "supervisor", "/discrepancies/"),
+    Page("dashboard month, region", "admin", "/dashboard/?period=month&on={last_month}&region={south}", "dashboard"),
+    Page("dashboard month, all sites", "admin", "/dashboard/?period=month&on={last_month}", "dashboard"),
+    Page("monthly PDF one site", "admin", "/dashboard/site/{sz01}/{last_month_ym}.pdf", "pdf"),
 ]

@@ -126,6 +126,7 @@ def resolve_params(url):
     with engine.connect() as conn:
         values = {name: conn.execute(text(sql)).scalar() for name, sql in page_list.PARAMS.items()}
     engine.dispose()
+    values.update(page_list.derived_params())
     return values
 
 

@@ -7,12 +7,19 @@ from sqlalchemy import func, select
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import AuditEvent, Region, ShowUnit, Site, StaffMember, User, user_region, user_site
+from portal.models import (AuditEvent, ChecklistAnswer, ChecklistItem, ChecklistRun, ChecklistTemplate, ConsumptionLine,
+                           DailyTally, DamageReport, HandoverEntry, HandoverItem, Item, ItemCheck, ItemCheckLine, Product,
+                           Region, RepairEvent, RepairTicket, ShowUnit, Site, StaffMember, StockBalance, StockMovement,
+                           User, Visit, user_region, user_site)
 from portal.services import bench_seed
 from tests.conftest import TEST_CONFIG, IsolatedClient, PortalClient, wipe
 
 END = date(2026, 3, 31)
-TABLES = (Region, Site, ShowUnit, User, StaffMember, AuditEvent)
+# Phase 2: the domain tables (their rows are all generated, timestamps included).
+DOMAIN_TABLES = (Item, Product, StockBalance, Visit, StockMovement, ConsumptionLine, DailyTally, ChecklistTemplate,
+                 ChecklistItem, ChecklistRun, ChecklistAnswer, ItemCheck, ItemCheckLine, HandoverEntry, HandoverItem,
+                 RepairTicket, RepairEvent, DamageReport)
+TABLES = (Region, Site, ShowUnit, User, StaffMember, AuditEvent, *DOMAIN_TABLES)
 
 
 def _seed(app, **kw):
@@ -64,6 +71,40 @@ def test_generates_the_organisation_people_and_history(app, dbs):
     assert events[2] == events[0]  # every event belongs to a site
     per_site = dict(dbs.execute(select(AuditEvent.site_id, func.count()).where(history).group_by(AuditEvent.site_id)).all())
     assert sorted(per_site) == sorted(ctx.site_ids)
+
+
+def test_generates_the_domains_history(app, dbs):
+    """6 sites × 3 days: every domain table has rows, tied together as the services would."""
+    ctx = _seed(app)
+    count = lambda model: dbs.scalar(select(func.count()).select_from(model))  # noqa: E731
+    for model in DOMAIN_TABLES:
+        assert count(model) == ctx.counts[model.__tablename__] > 0, model.__tablename__
+    assert count(Item) == 6 * 30 and count(Product) == count(StockBalance) == 6 * 10
+    assert count(DailyTally) == 6 * 3
+    assert count(ChecklistRun) == 6 * 3 * 2  # opening and closing, every site and day
+    assert count(ItemCheck) == 6 * 3 * 2 and count(ItemCheckLine) == count(ItemCheck) * 30
+    # Every balance is its ledger's sum, never negative.
+    ledger = dict(dbs.execute(select(StockMovement.product_id, func.sum(StockMovement.quantity))
+                              .group_by(StockMovement.product_id)).all())
+    balances = dict(dbs.execute(select(StockBalance.product_id, StockBalance.qty)).all())
+    assert balances == {pid: ledger.get(pid, 0) for pid in balances} and min(balances.values()) >= 0
+    # A consumption line is a served movement of its visit, same product and quantity.
+    mismatched = dbs.scalar(select(func.count()).select_from(ConsumptionLine).join(
+        StockMovement, StockMovement.id == ConsumptionLine.movement_id).where(
+        (StockMovement.kind != "served") | (StockMovement.visit_id != ConsumptionLine.visit_id)
+        | (StockMovement.quantity != -ConsumptionLine.quantity) | (StockMovement.product_id != ConsumptionLine.product_id)))
+    assert mismatched == 0
+    # Tallies count the day's visits; every ticket has its report event; a visit belongs to its site's day.
+    assert dbs.scalar(select(func.sum(DailyTally.visits))) == count(Visit)
+    assert dbs.scalar(select(func.count(func.distinct(RepairEvent.ticket_id)))) == count(RepairTicket)
+    assert dbs.scalar(select(func.min(Visit.arrived_at))).date() >= date(2026, 3, 28)
+    # The generated ids are past the sequences: the ORM can add rows afterwards (PostgreSQL).
+    with app.app_context():
+        site = db.session.get(Site, ctx.site_ids[-1])
+        db.session.add(Item(site_id=site.id, name="新物品", category="other", expected_quantity=1))
+        db.session.add(Visit(site_id=site.id, adults=1, children=0))
+        db.session.commit()
+        db.session.remove()
 
 
 def test_same_seed_same_rows(app):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from werkzeug.security import generate_password_hash
 
 from portal.extensions import db
@@ -64,6 +64,7 @@ class SeedContext:
     site_users: dict = field(default_factory=dict)  # site id -> {role: [user ids]}
     user_ids: dict = field(default_factory=dict)  # role -> [user ids]
     counts: dict = field(default_factory=dict)  # table name -> rows inserted
+    items: dict = field(default_factory=dict)  # site id -> [(item id, expected quantity)]
     progress: callable = print
 
     @property
@@ -85,6 +86,17 @@ class SeedContext:
     def pick_user(self, site_id, roles=("clerk", "security", "sales")):
         people = [u for r in roles for u in self.site_users.get(site_id, {}).get(r, [])]
         return self.rng.choice(people) if people else None
+
+    def someone(self, site_id, roles):
+        """A user of ``roles`` at the site, else anyone there, else the first head-office user
+        (a demo site may have no clerk): for NOT NULL author columns."""
+        return self.pick_user(site_id, roles) or self.pick_user(site_id) or self.user_ids["admin"][0]
+
+    def ids(self, model):
+        """Explicit ids for new rows of ``model``, past those already there (see ``reset_sequences``)."""
+        from itertools import count
+
+        return count((db.session.scalar(select(func.max(model.id))) or 0) + 1)
 
     def insert(self, model, rows):
         """Bulk-insert an iterable of dicts in chunks of ``CHUNK``; returns the number of rows."""
@@ -255,10 +267,314 @@ def generate_audit(ctx, per_site_day=14):
     ctx.insert(AuditEvent, rows())
 
 
-# Phase 2: each domain adds ("visits", generate_visits), ("stock", generate_stock)… before "audit".
+# ------------------------------------------------------------------ domain generators (phase 2)
+# Rows that other rows point at get explicit ids (``ctx.ids``), so one pass writes parents
+# and children without reading ids back; ``reset_sequences`` moves PostgreSQL's sequences
+# past them at the end.
+
+def _stamped(ctx, at, user_id=None):
+    return {"created_at": at, "updated_at": at, "created_by_id": user_id, "updated_by_id": user_id}
+
+
+def _local(ctx, site_id, day, hour, minute=0):
+    return datetime.combine(day, time(hour, minute), tzinfo=ctx.site_tz[site_id]).astimezone(timezone.utc)
+
+
+def generate_items(ctx, per_site=30):
+    """30 items per site (the demo inventory list), asset-tagged, for item checks."""
+    from portal.models import Item
+    from portal.services.demo_checklists import ITEMS
+
+    ids, rows = ctx.ids(Item), []
+    for site_id in ctx.site_ids:
+        ctx.items[site_id] = []
+        for number, (name, category, location, quantity) in enumerate(ITEMS[:per_site], start=1):
+            item_id = next(ids)
+            ctx.items[site_id].append((item_id, quantity))
+            rows.append({"id": item_id, "site_id": site_id, "name": name, "category": category,
+                         "location": location, "expected_quantity": quantity, "asset_tag": f"S{site_id}-{number:03d}",
+                         "condition": "ok", "active": True, "deleted_at": None, "deleted_by_id": None,
+                         **_stamp(ctx)})
+    ctx.insert(Item, rows)
+
+
+def generate_visits_stock(ctx, visits_per_day=(0, 4), count_share=0.6):
+    """Products (10 per site) and their balances; ~2 visits per site and day with served
+    lines (a ``served`` movement + a consumption line each); restocks when a product runs
+    low; the daily count (a ``correction`` when the shelf differs from the ledger); one
+    closed tally per site and day (its totals; no tally lines, which would add 10 rows per
+    site and day). Every balance ends at its ledger's sum."""
+    from portal.models import ConsumptionLine, DailyTally, Product, StaffMember, StockBalance, StockMovement, Visit
+    from portal.services.demo_visits import PRODUCTS
+
+    sales = {}
+    for staff_id, site_id in db.session.execute(select(StaffMember.id, StaffMember.site_id)
+                                                .where(StaffMember.kind == "sales").order_by(StaffMember.id)):
+        sales.setdefault(site_id, []).append(staff_id)
+    product_ids, visit_ids, move_ids, tally_ids = ctx.ids(Product), ctx.ids(Visit), ctx.ids(StockMovement), ctx.ids(DailyTally)
+    products, balances, tallies = [], [], []
+    taken = set(tuple(row) for row in db.session.execute(select(Product.site_id, Product.name)))
+    tallied = set(tuple(row) for row in db.session.execute(select(DailyTally.site_id, DailyTally.day)))
+    plan = {}  # site -> [(product id, kind, reorder, qty)]
+    for site_id in ctx.site_ids:
+        plan[site_id] = []
+        for name, kind, unit, reorder, opening in PRODUCTS:
+            pid = next(product_ids)
+            plan[site_id].append([pid, kind, reorder, 0])
+            products.append({"id": pid, "site_id": site_id, "name": name if (site_id, name) not in taken else f"{name}（基准）",
+                             "kind": kind, "unit": unit, "reorder_level": reorder, "active": True,
+                             "deleted_at": None, "deleted_by_id": None, **_stamp(ctx)})
+    ctx.insert(Product, products)
+    visits, moves, lines = [], [], []
+
+    def move(site_id, product, kind, qty, at, day, user, visit_id=None, reason=None):
+        product[3] += qty
+        mid = next(move_ids)
+        moves.append({"id": mid, "site_id": site_id, "product_id": product[0], "kind": kind, "quantity": qty,
+                      "at": at, "day": day, "reason": reason, "visit_id": visit_id, "tally_id": None,
+                      **_stamped(ctx, at, user)})
+        return mid
+
+    def flush():
+        ctx.insert(Visit, visits)
+        ctx.insert(StockMovement, moves)
+        ctx.insert(ConsumptionLine, lines)
+        for batch in (visits, moves, lines):
+            batch.clear()
+
+    for day in ctx.each_day():
+        for site_id in ctx.site_ids:
+            clerk = ctx.someone(site_id, ("clerk",))
+            stock = plan[site_id]
+            for product in stock:  # morning restock of what ran low
+                if product[3] <= product[2]:
+                    move(site_id, product, "restock", product[2] * 4, _local(ctx, site_id, day, 8, 45), day, clerk,
+                         reason="补货")
+            n_visits, visitors, drinks, snacks = ctx.rng.randint(*visits_per_day), 0, 0, 0
+            for _ in range(n_visits):
+                vid, arrived = next(visit_ids), ctx.moment(site_id, day, time(9, 30), time(17, 30))
+                adults, children = ctx.rng.randint(1, 4), ctx.rng.choice((0, 0, 0, 1, 2))
+                visitors += adults + children
+                visits.append({"id": vid, "site_id": site_id, "arrived_at": arrived,
+                               "left_at": arrived + timedelta(minutes=ctx.rng.randint(15, 120)),
+                               "adults": adults, "children": children,
+                               "salesperson_id": ctx.rng.choice(sales[site_id]) if sales.get(site_id) else None,
+                               "show_unit_id": None, "shuttle_used": ctx.rng.random() < 0.2,
+                               "departure_direction": ctx.rng.choice(("main_gate", "parking", "east_gate")),
+                               "notes": None, "deleted_at": None, "deleted_by_id": None,
+                               **_stamped(ctx, arrived, clerk)})
+                for product in ctx.rng.sample(stock, ctx.rng.randint(1, 3)):
+                    qty = min(ctx.rng.randint(1, adults + children), product[3])
+                    if qty <= 0:
+                        continue
+                    served_at = arrived + timedelta(minutes=5)
+                    mid = move(site_id, product, "served", -qty, served_at, day, clerk, visit_id=vid)
+                    lines.append({"site_id": site_id, "visit_id": vid, "product_id": product[0], "quantity": qty,
+                                  "movement_id": mid, **_stamped(ctx, served_at, clerk)})
+                    drinks, snacks = (drinks + qty, snacks) if product[1] == "drink" else (drinks, snacks + qty)
+            closing = _local(ctx, site_id, day, 17, 50)
+            for product in stock:  # the daily count: the shelf differs from the ledger now and then
+                if ctx.rng.random() < count_share:
+                    delta = ctx.rng.choice((-1, 1)) if product[3] > 0 else 1
+                    move(site_id, product, "correction", delta, closing, day, clerk, reason="盘点")
+            if (site_id, day) in tallied:
+                continue
+            tallies.append({"id": next(tally_ids), "site_id": site_id, "day": day, "closed_at": closing,
+                            "closed_by_id": clerk, "visits": n_visits, "visitors": visitors,
+                            "drinks_served": drinks, "snacks_served": snacks, **_stamped(ctx, closing, clerk)})
+        if len(moves) > CHUNK * 4:
+            flush()
+    flush()
+    ctx.insert(DailyTally, tallies)
+    for site_id in ctx.site_ids:
+        balances.extend({"site_id": site_id, "product_id": pid, "qty": qty} for pid, _, _, qty in plan[site_id])
+    ctx.insert(StockBalance, balances)
+
+
+def _template_items(ctx, name, kind, items):
+    """A global checklist template (the demo's) and its items: [(item id, kind)]."""
+    from portal.models import ChecklistItem, ChecklistTemplate
+
+    template_id = db.session.scalar(select(ChecklistTemplate.id).where(ChecklistTemplate.name == name))
+    if template_id is None:
+        template_id = next(ctx.ids(ChecklistTemplate))
+        ctx.insert(ChecklistTemplate, [{"id": template_id, "site_id": None, "name": name, "kind": kind, "active": True,
+                                        "description": None, "deleted_at": None, "deleted_by_id": None, **_stamp(ctx)}])
+        ctx.insert(ChecklistItem, [{"site_id": None, "template_id": template_id, "position": n, "label": label,
+                                    "kind": item_kind, "active": True, **_stamp(ctx)}
+                                   for n, (label, item_kind) in enumerate(items, start=1)])
+    rows = db.session.execute(select(ChecklistItem.id, ChecklistItem.kind)
+                              .where(ChecklistItem.template_id == template_id).order_by(ChecklistItem.position)).all()
+    return template_id, rows
+
+
+def generate_checklists(ctx, answers_per_run=3):
+    """An opening and a closing run per site and day, done by a clerk. Only the first
+    ``answers_per_run`` items are answered (the full 8–11 would add ~1.4M rows at 200×365)."""
+    from portal.models import ChecklistAnswer, ChecklistRun
+    from portal.services.demo_checklists import CLOSING, OPENING
+
+    templates = [("opening", *_template_items(ctx, OPENING[0], "opening", OPENING[1])),
+                 ("closing", *_template_items(ctx, CLOSING[0], "closing", CLOSING[1]))]
+    run_ids, runs, answers = ctx.ids(ChecklistRun), [], []
+    for day in ctx.each_day():
+        for site_id in ctx.site_ids:
+            for kind, template_id, items in templates:
+                run_id, user = next(run_ids), ctx.someone(site_id, ("clerk",))
+                at = _local(ctx, site_id, day, 9 if kind == "opening" else 18, ctx.rng.randrange(30))
+                runs.append({"id": run_id, "site_id": site_id, "template_id": template_id, "kind": kind, "day": day,
+                             "user_id": user, "status": "done",
+                             "completion": round(100 * min(answers_per_run, len(items)) / len(items)),
+                             "completed_at": at, **_stamped(ctx, at, user)})
+                for item_id, item_kind in items[:answers_per_run]:
+                    answers.append({"site_id": site_id, "run_id": run_id, "item_id": item_id,
+                                    "value_bool": ctx.rng.random() > 0.03 if item_kind == "yes_no" else None,
+                                    "value_number": ctx.rng.randint(0, 30) if item_kind == "number" else None,
+                                    "value_text": None, "photo_name": None, **_stamped(ctx, at, user)})
+        if len(answers) > CHUNK * 4:
+            ctx.insert(ChecklistRun, runs)
+            ctx.insert(ChecklistAnswer, answers)
+            runs, answers = [], []
+    ctx.insert(ChecklistRun, runs)
+    ctx.insert(ChecklistAnswer, answers)
+
+
+def generate_item_checks(ctx, every=14, recent=7):
+    """Opening and closing item checks of every item, on every ``every``-th day and the last
+    ``recent`` days (every day would be 4.4M lines at 200×365); ~2% of lines are discrepancies."""
+    from portal.models import ItemCheck, ItemCheckLine
+
+    check_ids, checks, lines = ctx.ids(ItemCheck), [], []
+    done = set(tuple(row) for row in db.session.execute(select(ItemCheck.site_id, ItemCheck.kind, ItemCheck.day)))
+    days = [d for n, d in enumerate(ctx.each_day()) if n % every == 0 or n >= ctx.days - recent]
+    for day in days:
+        for site_id in ctx.site_ids:
+            for kind, hour in (("opening", 9), ("closing", 18)):
+                if (site_id, kind, day) in done:
+                    continue
+                check_id, user, at = next(check_ids), ctx.someone(site_id, ("clerk",)), _local(ctx, site_id, day, hour)
+                checks.append({"id": check_id, "site_id": site_id, "kind": kind, "day": day, "user_id": user,
+                               "status": "done", "completed_at": at, **_stamped(ctx, at, user)})
+                for position, (item_id, expected) in enumerate(ctx.items.get(site_id, ()), start=1):
+                    bad = ctx.rng.random() < 0.02
+                    lines.append({"site_id": site_id, "check_id": check_id, "item_id": item_id, "day": day,
+                                  "position": position, "expected_quantity": expected,
+                                  "counted_quantity": expected - 1 if bad else expected,
+                                  "condition": "missing" if bad else "ok", "note": "少一件" if bad else None,
+                                  "is_discrepancy": bad, "dealt_with": bad and day < ctx.end - timedelta(days=recent),
+                                  "dealt_note": None, "dealt_by_id": None, "dealt_at": None,
+                                  **_stamped(ctx, at, user)})
+        ctx.insert(ItemCheck, checks)
+        ctx.insert(ItemCheckLine, lines)
+        checks, lines = [], []
+
+
+HANDOVER_TEXTS = ("客户预约明早十点看样板房", "前台打印机缺纸，已报行政", "沙盘区灯带闪烁", "停车场东侧道闸反应慢",
+                  "水吧咖啡豆剩半袋", "下午有团购客户约二十人", "样板房B户型钥匙交至保安岗")
+
+
+def generate_handover(ctx, per_day=(0, 2)):
+    """~1 handover entry per site and day (signed but for the last day) with 0–2 items to follow."""
+    from portal.models import HandoverEntry, HandoverItem
+
+    entry_ids, entries, items = ctx.ids(HandoverEntry), [], []
+    for day in ctx.each_day():
+        for site_id in ctx.site_ids:
+            for _ in range(ctx.rng.randint(*per_day)):
+                entry_id, author = next(entry_ids), ctx.someone(site_id, ("clerk", "security"))
+                at = ctx.moment(site_id, day, time(12, 0), time(21, 0))
+                signed = day < ctx.end
+                signer = ctx.someone(site_id, ("clerk", "security")) if signed else None
+                entries.append({"id": entry_id, "site_id": site_id, "post": "reception", "author_id": author,
+                                "outgoing_shift_id": None, "incoming_shift_id": None, "written_at": at,
+                                "text": ctx.rng.choice(HANDOVER_TEXTS), "signed_by_id": signer,
+                                "signed_at": at + timedelta(hours=1) if signed else None,
+                                "deleted_at": None, "deleted_by_id": None, **_stamped(ctx, at, author)})
+                for _ in range(ctx.rng.choice((0, 0, 1, 2))):
+                    closed = signed and ctx.rng.random() < 0.9
+                    items.append({"site_id": site_id, "entry_id": entry_id, "root_id": None, "previous_id": None,
+                                  "text": ctx.rng.choice(HANDOVER_TEXTS), "status": "closed" if closed else "open",
+                                  "carried_by_id": None, "carried_at": None,
+                                  "closed_by_id": signer if closed else None,
+                                  "closed_at": at + timedelta(hours=2) if closed else None, "close_note": None,
+                                  **_stamped(ctx, at, author)})
+        if len(entries) > CHUNK:
+            ctx.insert(HandoverEntry, entries)
+            ctx.insert(HandoverItem, items)
+            entries, items = [], []
+    ctx.insert(HandoverEntry, entries)
+    ctx.insert(HandoverItem, items)
+
+
+EQUIPMENT = ("空调", "电动窗帘", "咖啡机", "投影仪", "门禁", "水龙头", "灯带", "音响", "自动门", "饮水机")
+
+
+def generate_repairs(ctx, per_day=0.7, damage_share=0.06):
+    """~0.7 repair tickets per site and day with their timeline (report, assignment, work,
+    resolution, close); the last weeks' still open. A few percent come with a damage report."""
+    from portal.models import DamageReport, RepairEvent, RepairTicket
+
+    ticket_ids, tickets, events, damages = ctx.ids(RepairTicket), [], [], []
+    maint = {}
+    for site_id in ctx.site_ids:
+        maint[site_id] = ctx.site_users.get(site_id, {}).get("maintenance", [])
+    for n, day in enumerate(ctx.each_day()):
+        age = ctx.days - n
+        for site_id in ctx.site_ids:
+            if ctx.rng.random() >= per_day:
+                continue
+            tid, reporter = next(ticket_ids), ctx.someone(site_id, ("clerk", "security"))
+            if reporter is None:
+                continue
+            at = ctx.moment(site_id, day)
+            assignee = ctx.rng.choice(maint[site_id]) if maint[site_id] else None
+            status = "closed" if age > 21 else ctx.rng.choice(("new", "assigned", "in_progress", "resolved", "closed"))
+            if assignee is None and status != "new":
+                status = "new"
+            resolved = at + timedelta(hours=ctx.rng.randint(2, 72)) if status in ("resolved", "closed") else None
+            equipment = ctx.rng.choice(EQUIPMENT)
+            tickets.append({"id": tid, "site_id": site_id, "equipment": equipment, "location": "接待大厅",
+                            "description": f"{equipment}故障", "priority": weighted(ctx.rng, (("urgent", 1), ("high", 2), ("normal", 6), ("low", 2))),
+                            "status": status, "due_at": at + timedelta(days=2), "reporter_id": reporter,
+                            "assignee_id": assignee if status != "new" else None, "resolved_at": resolved,
+                            "closed_at": resolved + timedelta(hours=4) if status == "closed" else None,
+                            "cost": None, "parts_used": None, "resolution": "已修复" if resolved else None,
+                            "deleted_at": None, "deleted_by_id": None, **_stamped(ctx, at, reporter)})
+            steps = [("report", None, None, "new", reporter, at)]
+            flow = ("new", "assigned", "in_progress", "resolved", "closed")
+            for k in range(1, flow.index(status) + 1):
+                steps.append(("transition", flow[k], flow[k - 1], flow[k], assignee, at + timedelta(hours=k)))
+            events.extend({"site_id": site_id, "ticket_id": tid, "at": when, "user_id": who, "kind": kind,
+                           "action": action, "from_status": before, "to_status": after, "text": None, "number": None}
+                          for kind, action, before, after, who, when in steps)
+            if ctx.rng.random() < damage_share:
+                sales = ctx.site_users.get(site_id, {}).get("sales") or [reporter]
+                damages.append({"site_id": site_id, "equipment": equipment, "location": "样板房",
+                                "visit_description": "看房客户", "visit_at": at - timedelta(hours=1),
+                                "description": f"客户参观时{equipment}损坏", "estimated_cost": None,
+                                "status": "reviewed" if age > 21 else "pending", "reporter_id": reporter,
+                                "salesperson_id": ctx.rng.choice(sales), "sales_answer": None, "sales_note": None,
+                                "answered_at": None, "outcome": "waived" if age > 21 else None, "review_note": None,
+                                "reviewed_by_id": None, "reviewed_at": None, "repair_ticket_id": tid,
+                                "deleted_at": None, "deleted_by_id": None, **_stamped(ctx, at, reporter)})
+        if len(events) > CHUNK * 2:
+            ctx.insert(RepairTicket, tickets)
+            ctx.insert(RepairEvent, events)
+            tickets, events = [], []
+    ctx.insert(RepairTicket, tickets)
+    ctx.insert(RepairEvent, events)
+    ctx.insert(DamageReport, damages)
+
+
 GENERATORS = [
     ("org", generate_org),
     ("people", generate_people),
+    ("items", generate_items),
+    ("visits_stock", generate_visits_stock),
+    ("checklists", generate_checklists),
+    ("item_checks", generate_item_checks),
+    ("handover", generate_handover),
+    ("repairs", generate_repairs),
     ("audit", generate_audit),
 ]
 
@@ -282,9 +598,21 @@ def seed(sites=200, days=365, seed=1, end=None, only=None, progress=print):
         added = {t: n - before.get(t, 0) for t, n in ctx.counts.items() if n != before.get(t, 0)}
         progress(f"{name:<12} {clock.perf_counter() - t0:7.1f} s  "
                  + ", ".join(f"{t} {n:,}" for t, n in added.items()))
+    reset_sequences(ctx)
     analyze()
     progress(f"{'total':<12} {clock.perf_counter() - started:7.1f} s  {sum(ctx.counts.values()):,} rows")
     return ctx
+
+
+def reset_sequences(ctx):
+    """PostgreSQL: move each written table's id sequence past the explicit ids given above."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for table in db.metadata.sorted_tables:
+        if table.name in ctx.counts and "id" in table.c:
+            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                    f"coalesce((SELECT max(id) FROM {table.name}), 1))"))
+    db.session.commit()
 
 
 def analyze():

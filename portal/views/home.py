@@ -8,6 +8,9 @@ from sqlalchemy.orm import joinedload
 from portal.extensions import db
 from portal.models import ShowUnit, Site, StaffMember
 
+# Site cards per overview page: head office sees 200 sites; the page stays the same size (issue 7).
+OVERVIEW_PAGE_SIZE = 24
+
 # role -> endpoint of its landing page; domain modules register theirs (Today, visit log, my tickets…).
 LANDING_PAGES: dict[str, str] = {}
 
@@ -28,13 +31,22 @@ class HomeView(AdminIndexView):
         endpoint = LANDING_PAGES.get(current_user.role)
         if endpoint and request.args.get("overview") is None:
             return redirect(url_for(endpoint))
-        return self.render("home/index.html", sites=self._sites())
+        page = request.args.get("page", "")
+        page = int(page) if page.isdigit() else 0
+        sites, more = self._sites(page)
+        return self.render("home/index.html", sites=sites, page=page, more=more)
 
-    def _sites(self):
-        # One query for the sites and one per count kind, whatever the number of sites.
+    def _sites(self, page):
+        """One page of site cards and whether another follows: one query for the sites and
+        one per count kind (limited to the page's sites), whatever the number of sites."""
         sites = db.session.scalars(
-            select(Site).options(joinedload(Site.region)).order_by(Site.code).limit(200)
+            select(Site).options(joinedload(Site.region)).order_by(Site.code)
+            .offset(page * OVERVIEW_PAGE_SIZE).limit(OVERVIEW_PAGE_SIZE + 1)
         ).all()
-        staff = dict(db.session.execute(select(StaffMember.site_id, func.count()).group_by(StaffMember.site_id)).all())
-        units = dict(db.session.execute(select(ShowUnit.site_id, func.count()).group_by(ShowUnit.site_id)).all())
-        return [(s, staff.get(s.id, 0), units.get(s.id, 0)) for s in sites]
+        more, sites = len(sites) > OVERVIEW_PAGE_SIZE, sites[:OVERVIEW_PAGE_SIZE]
+        ids = [s.id for s in sites]
+        staff = dict(db.session.execute(select(StaffMember.site_id, func.count())
+                                        .where(StaffMember.site_id.in_(ids)).group_by(StaffMember.site_id)).all())
+        units = dict(db.session.execute(select(ShowUnit.site_id, func.count())
+                                        .where(ShowUnit.site_id.in_(ids)).group_by(ShowUnit.site_id)).all())
+        return [(s, staff.get(s.id, 0), units.get(s.id, 0)) for s in sites], more

@@ -267,7 +267,7 @@ def test_no_sz01_canary_reaches_another_site_or_region(app, login, planted, dbs)
     for user in ATTACKERS:
         client = login(user)
         probe = Probe(client, client.token())
-        for endpoint, view in sorted(views.items()):
+        for _endpoint, view in sorted(views.items()):
             if isinstance(view, ModelView):
                 _model_view_requests(probe, view, sz01)
         model_endpoints = {e for e, v in views.items() if isinstance(v, ModelView)}

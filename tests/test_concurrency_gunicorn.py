@@ -15,7 +15,7 @@ import uuid
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from portal import create_app
@@ -74,7 +74,7 @@ class Browser:
 
 def _arrange(url):
     """Demo data plus one stock line, one open visit and one assigned ticket at SZ01."""
-    from portal.models import Product, RepairTicket, Site, User
+    from portal.models import Product, Site, User
     from portal.services import demo, repairs, stock, visits
 
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
@@ -121,7 +121,7 @@ def _check(app, ids, results):
     assert len(transitions) == moves, f"{moves} moves answered 302, {len(transitions)} on the timeline"
     # No double move: each transition starts where the previous one ended.
     chain = [e for e in events if e.kind == "transition"]
-    for before, after in zip(chain, chain[1:]):
+    for before, after in zip(chain, chain[1:], strict=False):
         assert after.from_status == before.to_status, f"lost update on the ticket: {before.to_status} → {after.from_status}"
     assert chain[-1].to_status == status
     return final, served, moves

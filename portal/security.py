@@ -160,6 +160,15 @@ def swatch_css(swatch):
     return resp
 
 
+def refuse_nul():
+    """A NUL character is never text a person typed, and PostgreSQL cannot store it: 400."""
+    if request.method == "POST" and any("\x00" in v for v in request.form.values()):
+        log_event("nul_in_form")
+        from flask import abort
+
+        abort(400)
+
+
 def init_app(app):
     # More specific than Flask-Admin's /static/admin/<path:filename>, so it wins for these files.
     app.add_url_rule("/static/admin/bootstrap/bootstrap4/swatch/<swatch>/bootstrap.min.css", "swatch_css", swatch_css)
@@ -167,5 +176,6 @@ def init_app(app):
     app.config.setdefault("ADMIN_IDLE_TIMEOUT_MINUTES", 60)
     # The session cookie carries the last-seen time; the remember-me cookie is never issued.
     app.before_request(check_idle)
+    app.before_request(refuse_nul)
     app.after_request(_log_refusals)
     app.after_request(set_headers)

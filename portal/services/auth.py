@@ -4,7 +4,8 @@ from pathlib import Path
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
 from portal.models import Site, User, utcnow
@@ -60,7 +61,11 @@ def authenticate(username, password):
         return None
     if not user.check_password(password or "") or not user.active:
         return None
-    user.last_login_at = utcnow()
+    # One statement, outside the version check: the same account logging in on two tablets at
+    # once must not fail with a stale-version error (a bookkeeping field, no one edits it).
+    now = utcnow()
+    db.session.execute(update(User.__table__).where(User.__table__.c.id == user.id).values(last_login_at=now))
+    set_committed_value(user, "last_login_at", now)
     return user
 
 

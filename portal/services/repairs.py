@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 
 from portal.extensions import db
 from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, RepairEvent, RepairTicket, Site, User, user_site, utcnow
@@ -162,6 +162,12 @@ def transition(ticket, action, user, **data):
     if ticket.status not in rule.sources:
         raise RepairError(_l("This ticket has already moved on; reload the page."))
     before = ticket.status
+    # Claim the move in one statement: of two people pressing at once, the second finds the status
+    # changed (PostgreSQL re-checks after the row lock, SQLite holds the write lock) and is refused.
+    table = RepairTicket.__table__
+    claim = update(table).where(table.c.id == ticket.id, table.c.status == before).values(status=before)
+    if db.session.execute(claim).rowcount != 1:
+        raise RepairError(_l("This ticket has already moved on; reload the page."))
     now = utcnow()
     if action == "assign":
         assignee = data.get("assignee")

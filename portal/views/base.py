@@ -10,6 +10,8 @@ from datetime import date, datetime, time
 
 from flask import abort, current_app, has_request_context, redirect, render_template, request, url_for
 from flask_admin import BaseView, expose
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext as fa_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
@@ -185,6 +187,17 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         """The record if it is in scope; 404 otherwise (also for ids that are not ids)."""
         return get_or_404(self.model, id)
 
+    @action("delete", fa_lazy_gettext("Delete"), fa_lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        # Flask-Admin passes the ids as strings; PostgreSQL refuses ``integer = varchar``.
+        return super().action_delete([as_id(i) for i in ids])
+
+    def handle_action(self, return_view=None):
+        # Bulk actions get the raw ``rowid`` list: refuse non-ids before any query sees them.
+        for rowid in request.form.getlist("rowid"):
+            as_id(rowid)
+        return super().handle_action(return_view)
+
     def validate_form(self, form):
         # An ajax-picked id that the scoped loader cannot find (forged, or another site's)
         # would silently become "no value": refuse it instead.
@@ -281,15 +294,21 @@ def stale_record():
     abort(current_app.response_class(body, status=409))
 
 
-def get_or_404(model, id):
-    """A record by id through the site scope; 404 when missing, out of scope or not an id."""
+def as_id(id):
+    """The id as an int, or 404 for anything that is not a possible primary key (PostgreSQL
+    would fail on ``'abc'`` or 2**63 with an error instead of finding nothing)."""
     text = str(id) if id is not None else ""
     if not (text.isascii() and text.isdigit()):
         abort(404)
     value = int(text)
     if not 0 < value < 2**63:
         abort(404)
-    obj = db.session.get(model, value)
+    return value
+
+
+def get_or_404(model, id):
+    """A record by id through the site scope; 404 when missing, out of scope or not an id."""
+    obj = db.session.get(model, as_id(id))
     if obj is None:
         abort(404)
     return obj

@@ -43,6 +43,11 @@ class EnglishFilterUrls:
         return f"{flt.column.key.removesuffix('_id')}_{operation}"
 
 
+def _template_name(run):
+    # A deleted (hidden) template leaves its past runs: they still list and export.
+    return run.template.name if run.template is not None else "—"
+
+
 def _label(labels, attr):
     return lambda v, c, m, n: labels.get(getattr(m, attr), getattr(m, attr))
 
@@ -160,13 +165,13 @@ class ChecklistRunView(EnglishFilterUrls, ScopedModelView):
         "status": _label(STATUS_LABELS, "status"),
         "completion": lambda v, c, m, n: f"{m.completion}%",
         "template": lambda v, c, m, n: Markup('<a href="%s">%s</a>') % (
-            url_for("checklist.run", run_id=m.id), m.template.name),
+            url_for("checklist.run", run_id=m.id), _template_name(m)),
     }
     # Spreadsheets get plain text, not links.
     column_formatters_export = {
         "kind": _label(KIND_LABELS, "kind"),
         "status": _label(STATUS_LABELS, "status"),
-        "template": lambda v, c, m, n: m.template.name,
+        "template": lambda v, c, m, n: _template_name(m),
     }
     column_formatters_detail = {
         **column_formatters,
@@ -311,7 +316,7 @@ class ChecklistPage(PortalView):
         return self.render("checklists/run.html", run=run, items=svc.active_items(run), answers=answers,
                            errors=errors, submitted=submitted, followed=followed, kind_labels=KIND_LABELS,
                            status_labels=STATUS_LABELS, can_run=self.can_write() and not run.is_done,
-                           answer_text=answer_text, page_title=run.template.name,
+                           answer_text=answer_text, page_title=_template_name(run),
                            is_cleanliness=svc.is_cleanliness, follow_up_url=follow_up_url,
                            run_photos=svc.photos_by_answer(run), accept=photo_service.ACCEPT,
                            can_close_follow_ups=current_user.role in FOLLOW_UP_CLOSERS,

@@ -4,6 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request, url_for
+from markupsafe import escape  # user text inside a lazy message, which renders as markup
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -127,7 +128,7 @@ class DamageView(PortalView):
                 form.form_errors.append(exc.message)
             else:
                 flash(_l("Damage report %(report)s filed; the salesperson has been asked to confirm.",
-                         report=str(report)), "success")
+                         report=escape(str(report))), "success")
                 return redirect(url_for(".detail", report_id=report.id))
         # A visit or item of another site is not among the choices: say so plainly.
         if form.visit.errors:
@@ -245,7 +246,7 @@ class DamageView(PortalView):
                           lambda: damage_service.open_repair_ticket(report, current_user, form.priority.data))
         if isinstance(result, tuple):
             return result
-        flash(_l("Repair ticket %(ticket)s opened.", ticket=str(result)), "success")
+        flash(_l("Repair ticket %(ticket)s opened.", ticket=escape(str(result))), "success")
         return redirect(url_for("repairs.detail", ticket_id=result.id))
 
 

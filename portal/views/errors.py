@@ -1,7 +1,7 @@
 """Friendly error pages in the user's language, with an error id the log also has."""
 import uuid
 
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -54,5 +54,8 @@ def register(app):
         from sqlalchemy.exc import OperationalError
 
         if isinstance(e, OperationalError):
+            # The database is unreachable: render the page as a visitor, or loading the user again
+            # (locale, menu, headers) would raise once more and end in a bare traceback page.
+            g._login_user = current_app.login_manager.anonymous_user()
             return _page(503)
         return _page(500)

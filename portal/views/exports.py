@@ -14,6 +14,7 @@ from decimal import Decimal
 from itertools import chain
 
 from flask import Response
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -63,4 +64,6 @@ def _cell(value):
         return value
     if isinstance(value, Decimal):
         return float(value)
-    return "" if value is None else str(value)
+    # Control characters (pasted from other programs) are not allowed in XLSX's XML: drop them
+    # rather than failing the whole export.
+    return "" if value is None else ILLEGAL_CHARACTERS_RE.sub("", str(value))

@@ -1,6 +1,7 @@
 """Repair tickets: report a fault, the maintenance queue (phone cards), the ticket page with its
 timeline and the actions the transition table allows this user."""
 from flask import abort, flash, redirect, request, url_for
+from markupsafe import escape  # user text inside a lazy message, which renders as markup
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -131,7 +132,7 @@ class RepairsView(PortalView):
                 db.session.rollback()
                 form.form_errors.append(exc.message)
             else:
-                flash(_l("Repair ticket %(ticket)s reported.", ticket=str(ticket)), "success")
+                flash(_l("Repair ticket %(ticket)s reported.", ticket=escape(str(ticket))), "success")
                 return redirect(url_for(".detail", ticket_id=ticket.id))
         if form.item.errors:  # an item of another site is not among the choices: say so plainly
             form.item.errors = [_l("Choose an item of this site.")]

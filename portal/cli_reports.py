@@ -21,12 +21,12 @@ def monthly_command(month, site_code, folder, processes):
     try:
         report_data.parse_month(month)
     except ValueError:
-        raise click.BadParameter("use YYYY-MM, e.g. 2026-11", param_hint="--month")
+        raise click.BadParameter("use YYYY-MM, e.g. 2026-11", param_hint="--month") from None
     started = time.perf_counter()
     try:
         paths = archive.generate(month, site_code, folder, processes)
     except LookupError:
-        raise click.BadParameter(f"no site with code {site_code}", param_hint="--site")
+        raise click.BadParameter(f"no site with code {site_code}", param_hint="--site") from None
     for path in paths:
         click.echo(path)
     click.echo(f"{len(paths)} report(s) in {time.perf_counter() - started:.1f} s.")

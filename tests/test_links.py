@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal.models import (ChecklistFollowUp, ChecklistTemplate, CleaningIssue, DamageReport, Item, ItemCheckLine,
                            RepairTicket, StaffMember, User, Visit, utcnow)
-from portal.services import damage, repairs
+from portal.services import repairs
 from tests import checklist_helpers
 from tests.checklist_helpers import system
 from tests.querycount import count_queries

@@ -4,7 +4,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from portal.extensions import db

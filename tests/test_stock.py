@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import AuditEvent, ConsumptionLine, Product, Site, StockBalance, StockMovement, User
@@ -108,7 +109,7 @@ def test_low_stock_lists_products_at_or_below_their_reorder_level(dbs):
 def test_the_balance_cannot_be_negative_even_by_hand(dbs):
     site, water = make_product("SZ01", qty=1)
     dbs.commit()
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         dbs.execute(StockBalance.__table__.update().values(qty=-1))
         dbs.flush()
         dbs.commit()
@@ -296,7 +297,7 @@ def test_concurrent_serves_over_http_never_oversell(app, login):
                                                  "csrf_token": token})
             statuses.append(resp.status_code)
 
-    threads = [threading.Thread(target=tablet, args=pair) for pair in zip(clients, tokens)]
+    threads = [threading.Thread(target=tablet, args=pair) for pair in zip(clients, tokens, strict=True)]
     for t in threads:
         t.start()
     for t in threads:

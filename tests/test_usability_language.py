@@ -3,7 +3,6 @@ words, and in English without Chinese UI strings (Chinese user data — site nam
 notes — is allowed: it is matched against the text stored in the database)."""
 import re
 
-import pytest
 from sqlalchemy import String, Text, select, update
 
 from portal.extensions import db

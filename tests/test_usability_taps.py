@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import ChecklistRun, HandoverEntry, RepairTicket, Site, User, Visit
+from portal.models import HandoverEntry, RepairTicket, Site, User, Visit
 from portal.services import handover, repairs, visits
 from tests.conftest import browser_login
 from tests.usability_helpers import TABLET

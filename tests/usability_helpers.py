@@ -17,7 +17,7 @@ AXE = os.path.join(os.path.dirname(__file__), "js", "node_modules", "axe-core", 
 def seed_full_demo(app):
     """The full demo data (a week of visits, checklists, tickets…) on top of the demo org;
     returns the ids the workflow pages need."""
-    from portal.models import ChecklistRun, DamageReport, ItemCheck, RepairTicket, Site, Visit
+    from portal.models import ChecklistRun, DamageReport, ItemCheck, RepairTicket, Site
     from portal.services import demo, visits
 
     with app.app_context():

@@ -204,7 +204,7 @@ def generate_people(ctx):
         if n % 2 == 0:
             pair = ctx.site_ids[n:n + 2]
             plan.append((user(f"maint_{site_id}", "maintenance"), "maintenance", pair, []))
-    for k, region_id in enumerate(ctx.region_ids[2:], start=1):
+    for _k, region_id in enumerate(ctx.region_ids[2:], start=1):
         for j in (1, 2):
             plan.append((user(f"sup_{region_id}_{j}", "supervisor"), "supervisor", [], [region_id]))
     for k in range(1, 4):
@@ -318,7 +318,7 @@ def generate_visits_stock(ctx, visits_per_day=(0, 4), count_share=0.6):
     plan = {}  # site -> [(product id, kind, reorder, qty)]
     for site_id in ctx.site_ids:
         plan[site_id] = []
-        for name, kind, unit, reorder, opening in PRODUCTS:
+        for name, kind, unit, reorder, _opening in PRODUCTS:
             pid = next(product_ids)
             plan[site_id].append([pid, kind, reorder, 0])
             products.append({"id": pid, "site_id": site_id, "name": name if (site_id, name) not in taken else f"{name}（基准）",

@@ -178,7 +178,7 @@ class _SiteHistory:
         move_ids = _bulk(StockMovement, moves, returning=True)
         _bulk(ConsumptionLine, [{"site_id": sid, "visit_id": visit_ids[v], "product_id": p, "quantity": q,
                                  "movement_id": mid, "created_at": t, "updated_at": t}
-                                for (v, p, q, d, t), mid in zip(served, move_ids)])
+                                for (v, p, q, d, t), mid in zip(served, move_ids, strict=True)])
         per_day = {}
         for _v, p, q, d, _t in served:
             per_day.setdefault(d, {}).setdefault(p, 0)
@@ -223,7 +223,7 @@ class _SiteHistory:
             index = move.pop("tally_index", None)
             move["tally_id"] = tally_ids[index] if index is not None else None
         _bulk(StockMovement, moves)
-        _bulk(DailyTallyLine, [dict(line, tally_id=tid) for tid, day_lines in zip(tally_ids, lines)
+        _bulk(DailyTallyLine, [dict(line, tally_id=tid) for tid, day_lines in zip(tally_ids, lines, strict=True)
                                for line in day_lines])
         for product_id, left in stock.items():
             if left:

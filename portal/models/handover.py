@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime
 from portal.models.org import User
 from portal.models.roster import Shift
+from portal.services.append_only import make_append_only
 
 ITEM_STATUSES = ("open", "carried", "closed")
 
@@ -42,6 +43,11 @@ class HandoverEntry(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
 
     def __str__(self):
         return f"{self.written_at:%Y-%m-%d %H:%M} {self.text[:30]}"
+
+
+# Once signed, an entry is frozen by the database itself (SQLite and PostgreSQL triggers), below
+# every route and the ORM rule in services/handover.py; corrections are comments.
+make_append_only(HandoverEntry.__table__, allow_update_where="OLD.signed_at IS NULL")
 
 
 class HandoverItem(SiteScopedMixin, TimestampMixin, db.Model):

@@ -11,6 +11,13 @@
     var link = event.target.closest && event.target.closest("a[data-confirm]");
     if (link && !window.confirm(link.getAttribute("data-confirm"))) { event.preventDefault(); }
   });
+  // <select data-reload-param="site">: choosing a value reloads the page with ?site=<value>.
+  document.querySelectorAll("select[data-reload-param]").forEach(function (select) {
+    select.addEventListener("change", function () {
+      window.location.search = "?" + encodeURIComponent(select.getAttribute("data-reload-param")) + "=" +
+        encodeURIComponent(select.value);
+    });
+  });
   // Flask-Admin's list checkboxes carry only a title: make it their accessible name.
   document.querySelectorAll("input[type=checkbox][title]:not([aria-label])").forEach(function (box) {
     box.setAttribute("aria-label", box.getAttribute("title"));

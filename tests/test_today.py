@@ -171,6 +171,7 @@ def test_clerk_day_in_the_browser(app, live_server, page, browser):
     water_row = page.locator(".tally-table tr", has_text="矿泉水").locator("input")
     water_row.fill(str(int(water_row.get_attribute("placeholder")) - 1))
     screenshot(page, "tally-1280")
+    page.once("dialog", lambda dialog: dialog.accept())  # closing the day asks first
     page.click("#close-tally")
     page.wait_for_load_state("networkidle")
     assert page.url.endswith("/today/")

@@ -1,10 +1,12 @@
 """The domain figures through real HTTP: a number's drill-down lists exactly the records
 behind it, sup_east gets no SOUTH figure anywhere (dashboard, drill-down, PDF, export),
 and the month-end PDF carries the new sections in Chinese."""
+import os
 import re
 import subprocess
 
 from portal.services import metrics as m
+from tests.conftest import ARTIFACTS
 from tests.test_metrics_domains import OCT, END, dataset, recount  # noqa: F401  (fixture)
 
 PERIOD = "period=custom&start=2026-10-01&end=2026-10-31"
@@ -80,4 +82,6 @@ def test_site_pdf_has_the_new_sections_in_chinese(login, dataset, tmp_path):  # 
     # Key figures: 4 visitors, 0.75 drinks per visitor, 87.5 grooming points.
     assert re.search(r"来访人数\s+人\s+4\b", text) or re.search(r"来访人数.*\b4\b", text)
     assert "0.75" in text and "87.5" in text
-    subprocess.run(["pdftoppm", "-r", "70", "-png", str(path), "artifacts/pdf/site_SZ01_domains"], check=True)
+    folder = os.path.join(ARTIFACTS, "pdf")  # git-ignored; absent on a fresh clone
+    os.makedirs(folder, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "70", "-png", str(path), os.path.join(folder, "site_SZ01_domains")], check=True)

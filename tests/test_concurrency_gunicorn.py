@@ -207,7 +207,7 @@ def test_parallel_writers_on_postgresql(tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
     except Exception as exc:  # the only reason to skip
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
+        pytest.fail(f"PostgreSQL must run on 127.0.0.1:5432 for this test: {exc}")
     try:
         _run(server.set(database=name).render_as_string(hide_password=False), tmp_path)
     finally:

@@ -39,7 +39,7 @@ def pg_database():
             name = f"portal_multi_{uuid.uuid4().hex[:8]}"
             conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
     except Exception as exc:  # the only reason to skip
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
+        pytest.fail(f"PostgreSQL must run on 127.0.0.1:5432 for this test: {exc}")
     url = server.set(database=name).render_as_string(hide_password=False)
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():

@@ -104,3 +104,28 @@ def test_service_layer_write_outside_scope_raises(app, site_ids):
 def test_each_role_sees_exactly_its_sites(app, login, username, expected):
     page = login(username).get("/site/").get_data(as_text=True)
     assert {code for code in ("SZ01", "SZ02", "SH01", "SH02") if code in page} == expected
+
+
+def test_alternating_scopes_in_one_process_never_see_each_others_rows(app, site_ids):
+    """The scope's criteria are built once per scope and SQL is cached per statement shape:
+    the site ids must still be the current scope's, query after query, whichever ran before."""
+    from portal.models import Visit
+
+    scopes = {code: scope.SiteScope(frozenset({site_ids[code]})) for code in ("SZ01", "SZ02", "SH01")}
+    with app.app_context():
+        for _ in range(3):
+            for code, one in scopes.items():
+                scope.activate(one)
+                seen = {
+                    "staff": set(db.session.scalars(select(StaffMember.site_id))),
+                    "visits": set(db.session.scalars(select(Visit.site_id))),
+                    "sites": set(db.session.scalars(select(Site.id))),
+                    "count": db.session.scalar(select(func.count()).select_from(StaffMember)),
+                }
+                scope.deactivate()
+                everyone = db.session.scalar(
+                    select(func.count()).select_from(StaffMember).where(StaffMember.site_id == site_ids[code]))
+                assert seen["staff"] == {site_ids[code]}, code
+                assert seen["visits"] <= {site_ids[code]}, code
+                assert seen["sites"] == {site_ids[code]}, code
+                assert seen["count"] == everyone, code

@@ -13,12 +13,13 @@ scope (the login form looking up a username) says so with
 ``execution_options(bypass_scope=True)``.
 """
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, with_loader_criteria
 
 from portal.extensions import db
-from portal.models.base import SoftDeleteMixin
+from portal.models.base import SiteScopedMixin, SoftDeleteMixin
 
 SCOPE_KEY = "site_scope"
 
@@ -88,20 +89,36 @@ def _apply_scope(state):
         return
     if state.execution_options.get("bypass_scope"):
         return
-    options = []
-    if not state.execution_options.get("include_deleted"):
-        options += [
-            with_loader_criteria(m, m.deleted_at.is_(None), include_aliases=True)
-            for m in _soft_deletable_models()
-        ]
     scope = state.session.info.get(SCOPE_KEY)
-    if scope is not None and not scope.is_global:
-        ids = tuple(sorted(scope.site_ids)) or (-1,)
-        options += [
-            with_loader_criteria(m, m.scope_criteria(ids), include_aliases=True) for m in scoped_models()
-        ]
+    ids = None if scope is None or scope.is_global else (tuple(sorted(scope.site_ids)) or (-1,))
+    options = _scope_options(ids, bool(state.execution_options.get("include_deleted")))
     if options:
         state.statement = state.statement.options(*options)
+
+
+@lru_cache(maxsize=1024)
+def _scope_options(site_ids, include_deleted):
+    """The loader criteria for one scope (``None``: every site), built once per scope and shared.
+
+    Each criterion is part of every statement's cache key, so their number matters: one
+    criterion on ``SoftDeleteMixin`` and one on ``SiteScopedMixin`` cover most models (the
+    lambda is applied to each mapped subclass; ``site_ids`` becomes a bound parameter), and
+    the few models with their own rule get one each."""
+    options = []
+    if not include_deleted:
+        options.append(with_loader_criteria(SoftDeleteMixin, lambda cls: cls.deleted_at.is_(None),
+                                            include_aliases=True))
+    if site_ids is not None:
+        options.append(with_loader_criteria(SiteScopedMixin, lambda cls: cls.site_id.in_(site_ids),
+                                            include_aliases=True))
+        options += [with_loader_criteria(m, m.scope_criteria(site_ids), include_aliases=True)
+                    for m in scoped_models() if not _uses_site_column_rule(m)]
+    return tuple(options)
+
+
+def _uses_site_column_rule(model):
+    """True when the model's rule is SiteScopedMixin's own ``site_id IN (...)``."""
+    return issubclass(model, SiteScopedMixin) and model.scope_criteria.__func__ is SiteScopedMixin.scope_criteria.__func__
 
 
 @event.listens_for(Session, "before_flush")

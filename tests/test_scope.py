@@ -109,7 +109,7 @@ def test_each_role_sees_exactly_its_sites(app, login, username, expected):
 def test_alternating_scopes_in_one_process_never_see_each_others_rows(app, site_ids):
     """The scope's criteria are built once per scope and SQL is cached per statement shape:
     the site ids must still be the current scope's, query after query, whichever ran before."""
-    from portal.models import Visit
+    from portal.models import Region, Visit
 
     scopes = {code: scope.SiteScope(frozenset({site_ids[code]})) for code in ("SZ01", "SZ02", "SH01")}
     with app.app_context():
@@ -121,6 +121,8 @@ def test_alternating_scopes_in_one_process_never_see_each_others_rows(app, site_
                     "visits": set(db.session.scalars(select(Visit.site_id))),
                     "sites": set(db.session.scalars(select(Site.id))),
                     "count": db.session.scalar(select(func.count()).select_from(StaffMember)),
+                    "regions": set(db.session.scalars(select(Region.code))),
+                    "users": set(db.session.scalars(select(User.username))),
                 }
                 scope.deactivate()
                 everyone = db.session.scalar(
@@ -129,3 +131,6 @@ def test_alternating_scopes_in_one_process_never_see_each_others_rows(app, site_
                 assert seen["visits"] <= {site_ids[code]}, code
                 assert seen["sites"] == {site_ids[code]}, code
                 assert seen["count"] == everyone, code
+                assert seen["regions"] == {"SOUTH" if code.startswith("SZ") else "EAST"}, code
+                assert f"clerk_{code.lower()}" in seen["users"], code
+                assert not {f"clerk_{other.lower()}" for other in scopes if other != code} & seen["users"], code

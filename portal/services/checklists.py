@@ -62,6 +62,18 @@ def template_for(site, kind):
     return db.session.scalar(stmt)
 
 
+def _templates_for(site, kinds):
+    """``{kind: template}`` as ``template_for`` gives it, for several kinds in one query."""
+    stmt = (
+        select(ChecklistTemplate)
+        .where(ChecklistTemplate.kind.in_(kinds), ChecklistTemplate.active.is_(True),
+               (ChecklistTemplate.site_id == site.id) | ChecklistTemplate.site_id.is_(None))
+        .order_by(ChecklistTemplate.site_id.is_(None).desc(), ChecklistTemplate.id.desc())
+    )
+    # Ordered so that the one template_for would pick comes last and wins.
+    return {t.kind: t for t in db.session.scalars(stmt)}
+
+
 def active_items(run_or_template):
     template = getattr(run_or_template, "template", run_or_template)
     return [i for i in template.items if i.active]
@@ -291,9 +303,10 @@ def due_checklists(site, day, now=None):
         select(ChecklistRun).where(ChecklistRun.site_id == site.id, ChecklistRun.day == day,
                                    ChecklistRun.kind.in_(DAILY_KINDS)).order_by(ChecklistRun.id)
     ).all()
+    templates = _templates_for(site, DAILY_KINDS)
     result = {}
     for kind in DAILY_KINDS:
-        template = template_for(site, kind)
+        template = templates.get(kind)
         run = next((r for r in runs if r.kind == kind and (template is None or r.template_id == template.id)), None)
         due_now = kind == "opening" or closing_due(site, day, now)
         if template is None:

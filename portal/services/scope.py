@@ -103,7 +103,8 @@ def _scope_options(site_ids, include_deleted):
     Each criterion is part of every statement's cache key, so their number matters: one
     criterion on ``SoftDeleteMixin`` and one on ``SiteScopedMixin`` cover most models (the
     lambda is applied to each mapped subclass; ``site_ids`` becomes a bound parameter), and
-    the few models with their own rule get one each."""
+    the few models with their own rule get one each. Lambdas, because SQLAlchemy caches their
+    SQL by code location: a plain expression is walked again for every statement's cache key."""
     options = []
     if not include_deleted:
         options.append(with_loader_criteria(SoftDeleteMixin, lambda cls: cls.deleted_at.is_(None),
@@ -111,7 +112,7 @@ def _scope_options(site_ids, include_deleted):
     if site_ids is not None:
         options.append(with_loader_criteria(SiteScopedMixin, lambda cls: cls.site_id.in_(site_ids),
                                             include_aliases=True))
-        options += [with_loader_criteria(m, m.scope_criteria(site_ids), include_aliases=True)
+        options += [with_loader_criteria(m, lambda cls: cls.scope_criteria(site_ids), include_aliases=True)
                     for m in scoped_models() if not _uses_site_column_rule(m)]
     return tuple(options)
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from flask import abort, current_app, g, has_request_context, redirect, render_template, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
-from flask_admin.babel import lazy_gettext as fa_lazy_gettext
+from flask_admin.babel import gettext as fa_gettext, lazy_gettext as fa_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
@@ -23,6 +23,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
+from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 from urllib.parse import quote as url_quote
 
@@ -184,6 +185,19 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         with force_locale("en"):
             return super().get_filter_arg(index, flt)
 
+    list_template = "admin/model/portal_list.html"
+
+    def row_buttons(self, row_id, return_url):
+        """The view/edit/delete buttons of one list row. They differ only by the row's id, so
+        they are rendered once per page with a placeholder id that is then replaced."""
+        cache = g.setdefault("_row_buttons", {})
+        key = (self.endpoint, return_url)
+        if key not in cache:
+            cache[key] = render_template("admin/model/row_buttons.html", admin_view=self, get_url=self.get_url,
+                                         list_row_actions=self.get_list_row_actions(), row_id=_ROW_ID_PLACEHOLDER,
+                                         return_url=return_url, _gettext=fa_gettext)
+        return Markup(cache[key].replace(_ROW_ID_PLACEHOLDER, url_quote(str(row_id), safe="")))
+
     def row_url(self, endpoint, row_id, return_url):
         """``get_url(endpoint, id=row_id, url=return_url)`` for list rows: the URL is built once
         per page and endpoint and the id appended, instead of a full ``url_for`` per row and button."""
@@ -288,6 +302,8 @@ def _int_equal(flt):
         return flt
     return _IntEqualFilter(flt.column, flt.name, options=flt.options) if is_int else flt
 VERSION_FIELD = "version"
+# Letters and digits only: the same in a URL, an attribute and text.
+_ROW_ID_PLACEHOLDER = "rowidplaceholder7f3a"
 
 
 def _is_versioned(model):

@@ -30,3 +30,31 @@ Index("ix_item_check_line_discrepancy_day", ItemCheckLine.is_discrepancy, ItemCh
 Index("ix_handover_entry_site_id_written_at", HandoverEntry.site_id, HandoverEntry.written_at)
 # The maintenance queue: the scope's open tickets by due date.
 Index("ix_repair_ticket_site_id_due_at", RepairTicket.site_id, RepairTicket.due_at)
+
+# Phase 3: what the Today page and the queues read — the open work of one site — must not
+# walk the site's whole history. Partial indexes hold only the open rows (a few per site),
+# so they stay small however many years are kept; SQLite and PostgreSQL both use them when
+# the query repeats the index's condition (``left_at IS NULL`` ...).
+from sqlalchemy import text  # noqa: E402
+
+from portal.models.breaks import BreakLog  # noqa: E402
+from portal.models.cleaning import CleaningIssue  # noqa: E402
+from portal.models.handover import HandoverItem  # noqa: E402
+from portal.models.visits import Visit  # noqa: E402
+
+
+def _partial(name, *columns, where):
+    return Index(name, *columns, sqlite_where=text(where), postgresql_where=text(where))
+
+
+_partial("ix_visit_open", Visit.site_id, Visit.arrived_at, where="left_at IS NULL")
+_partial("ix_handover_entry_unsigned", HandoverEntry.site_id, HandoverEntry.written_at, where="signed_at IS NULL")
+_partial("ix_break_log_open", BreakLog.staff_member_id, where="ended_at IS NULL")
+Index("ix_break_log_site_id_started_at", BreakLog.site_id, BreakLog.started_at)
+Index("ix_handover_item_site_id_status", HandoverItem.site_id, HandoverItem.status)
+Index("ix_cleaning_issue_site_id_status_due_at", CleaningIssue.site_id, CleaningIssue.status, CleaningIssue.due_at)
+# A site's discrepancies waiting for the supervisor, newest day first.
+Index("ix_item_check_line_site_open_discrepancy", ItemCheckLine.site_id, ItemCheckLine.is_discrepancy,
+      ItemCheckLine.dealt_with, ItemCheckLine.day)
+# "Resolved tickets waiting for you" in the navbar: the reporter's tickets by status.
+Index("ix_repair_ticket_reporter_id_status", RepairTicket.reporter_id, RepairTicket.status)

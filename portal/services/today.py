@@ -6,6 +6,9 @@ clerk's and security's landing page) renders the sections in ``order``. This kee
 page in one place while each domain owns its own figures.
 """
 from dataclasses import dataclass
+from functools import wraps
+
+from flask import g
 
 
 @dataclass(frozen=True)
@@ -35,3 +38,17 @@ def sections_for(site, day, user):
         if data is not None:
             result.append((section, data))
     return result
+
+
+def once_per_request(fn):
+    """Read ``fn(site, day)`` once per request: the opening and the closing sections of a domain
+    show two halves of the same day's records."""
+    @wraps(fn)
+    def wrapper(site, day):
+        cache = g.setdefault("_today_once", {})
+        key = (fn.__module__, fn.__qualname__, site.id, day)
+        if key not in cache:
+            cache[key] = fn(site, day)
+        return cache[key]
+
+    return wrapper

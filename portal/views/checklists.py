@@ -1,5 +1,5 @@
 """Checklists: templates and runs (admin lists) and the one-page run a clerk fills on a tablet."""
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, DateEqualFilter, FilterInList, FilterEqual, IntEqualFilter
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext as _
@@ -338,12 +338,9 @@ def follow_up_url(follow_up):
     return None
 
 
+@today.once_per_request
 def _due_today(site, day):
-    # The opening and the closing sections show the same day's runs: read them once per request.
-    cache = g.setdefault("_due_checklists", {})
-    if (site.id, day) not in cache:
-        cache[site.id, day] = svc.due_checklists(site, day)
-    return cache[site.id, day]
+    return svc.due_checklists(site, day)
 
 
 def _today_section(kind):

@@ -327,9 +327,14 @@ class ItemCheckPage(PortalView):
 
 # ------------------------------------------------------------------ Today page sections
 
+@today.once_per_request
+def _item_checks_today(site, day):
+    return svc.item_check_status(site, day)
+
+
 def _today_item_check(kind):
     def provider(site, day, user):
-        return {"site": site, "day": day, "kind": kind, "entry": svc.item_check_status(site, day)[kind],
+        return {"site": site, "day": day, "kind": kind, "entry": _item_checks_today(site, day)[kind],
                 "kind_label": CHECK_KIND_LABELS[kind], "can_check": user.role in CHECKER_ROLES}
 
     return provider

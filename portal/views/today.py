@@ -4,7 +4,7 @@ low stock, and every section other domains registered (``portal.services.today``
 Also the site choice shared by the site-bound pages (Today, visit log, stock, tally): a
 user with one site works there; a user with several picks one and the session remembers it.
 """
-from flask import abort, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -33,8 +33,11 @@ DIRECTION_LABELS = {
 # ---------------------------------------------------------------- the chosen site
 
 def my_sites():
-    """Active sites of the current user (the scope filters the query)."""
-    return db.session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(500)).all()
+    """Active sites of the current user (the scope filters the query), read once per request."""
+    if "_my_sites" not in g:
+        g._my_sites = db.session.scalars(
+            select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(500)).all()
+    return g._my_sites
 
 
 def chosen_site(sites=None):

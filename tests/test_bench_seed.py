@@ -1,16 +1,18 @@
 """The benchmark dataset generator (``flask bench seed``), the X-Query-Count header and the
 benchmark floor page, at a tiny size on the test database."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import (AuditEvent, ChecklistAnswer, ChecklistItem, ChecklistRun, ChecklistTemplate, ConsumptionLine,
-                           DailyTally, DamageReport, HandoverEntry, HandoverItem, Item, ItemCheck, ItemCheckLine, Product,
-                           Region, RepairEvent, RepairTicket, ShowUnit, Site, StaffMember, StockBalance, StockMovement,
-                           User, Visit, user_region, user_site)
+from portal.models import (GROOMING_POINTS, AuditEvent, BreakLog, ChecklistAnswer, ChecklistItem, ChecklistRun,
+                           ChecklistTemplate, CleaningArea, CleaningInspection, CleaningIssue, CleaningResult,
+                           ConsumptionLine, DailyTally, DamageReport, GroomingInspection, GroomingResult, HandoverEntry,
+                           HandoverItem, Item, ItemCheck, ItemCheckLine, Product, Region, RepairEvent, RepairTicket,
+                           ShowUnit, Site, StaffMember, StockBalance, StockMovement, User, Visit, user_region, user_site)
 from portal.services import bench_seed
 from tests.conftest import TEST_CONFIG, IsolatedClient, PortalClient, wipe
 
@@ -18,8 +20,10 @@ END = date(2026, 3, 31)
 # Phase 2: the domain tables (their rows are all generated, timestamps included).
 DOMAIN_TABLES = (Item, Product, StockBalance, Visit, StockMovement, ConsumptionLine, DailyTally, ChecklistTemplate,
                  ChecklistItem, ChecklistRun, ChecklistAnswer, ItemCheck, ItemCheckLine, HandoverEntry, HandoverItem,
-                 RepairTicket, RepairEvent, DamageReport)
-TABLES = (Region, Site, ShowUnit, User, StaffMember, AuditEvent, *DOMAIN_TABLES)
+                 RepairTicket, RepairEvent, DamageReport, CleaningInspection, CleaningResult, CleaningIssue,
+                 GroomingInspection, GroomingResult, BreakLog)
+# Cleaning areas: the demo sites' come from the Site listener, the generated sites' from the generator.
+TABLES = (Region, Site, ShowUnit, User, StaffMember, AuditEvent, CleaningArea, *DOMAIN_TABLES)
 
 
 def _seed(app, **kw):
@@ -105,6 +109,127 @@ def test_generates_the_domains_history(app, dbs):
         db.session.add(Visit(site_id=site.id, adults=1, children=0))
         db.session.commit()
         db.session.remove()
+
+
+def test_generates_cleaning_grooming_and_breaks(app, dbs):
+    """6 sites × 3 days: the rows the cleaning, grooming and break services would write, every
+    reference on the row's own site, statuses matching their timestamps."""
+    from portal.services import cleaning
+
+    ctx = _seed(app)
+    count = lambda model: dbs.scalar(select(func.count()).select_from(model))  # noqa: E731
+    staff = {sid: (site_id, kind, user_id) for sid, site_id, kind, user_id
+             in dbs.execute(select(StaffMember.id, StaffMember.site_id, StaffMember.kind, StaffMember.user_id))}
+    tz = {sid: ZoneInfo(name) for sid, name in dbs.execute(select(Site.id, Site.timezone))}
+    local_day = lambda site_id, at: at.astimezone(tz[site_id]).date()  # noqa: E731
+    first = END - timedelta(days=2)
+
+    # Cleaning: the standard areas everywhere; one inspection per site and day judging each area.
+    assert count(CleaningArea) == 6 * 6
+    assert count(CleaningInspection) == 6 * 3 and count(CleaningResult) == 6 * 3 * 6
+    areas = {aid: site_id for aid, site_id in dbs.execute(select(CleaningArea.id, CleaningArea.site_id))}
+    inspections = {iid: (site_id, at, user) for iid, site_id, at, user in dbs.execute(
+        select(CleaningInspection.id, CleaningInspection.site_id, CleaningInspection.inspected_at,
+               CleaningInspection.inspector_id))}
+    assert sorted((s, local_day(s, at)) for s, at, _ in inspections.values()) == sorted(
+        (s, first + timedelta(days=n)) for s in ctx.site_ids for n in range(3))
+    roles = dict(dbs.execute(select(User.id, User.role)).all())
+    assert {roles[user] for _, _, user in inspections.values()} <= cleaning.INSPECT_ROLES
+    results = {rid: row for rid, *row in dbs.execute(select(CleaningResult.id, CleaningResult.site_id,
+               CleaningResult.inspection_id, CleaningResult.area_id, CleaningResult.passed, CleaningResult.note))}
+    for site_id, inspection_id, area_id, passed, note in results.values():
+        assert inspections[inspection_id][0] == areas[area_id] == site_id
+        assert (note is None) == passed
+    # One issue per failed result, same site and area, for a cleaner of the site.
+    issues = dbs.scalars(select(CleaningIssue).order_by(CleaningIssue.id)).all()
+    assert sorted(i.result_id for i in issues) == sorted(r for r, row in results.items() if not row[3])
+    assert count(CleaningIssue) == ctx.counts["cleaning_issue"] > 0
+    for issue in issues:
+        site_id, _, area_id, _, note = results[issue.result_id]
+        raised = inspections[results[issue.result_id][1]][1]
+        assert (issue.site_id, issue.area_id, issue.description) == (site_id, area_id, note)
+        assert staff[issue.cleaner_id][:2] == (site_id, "cleaner")
+        assert issue.status in ("open", "fixed", "verified") and issue.deleted_at is None
+        assert issue.created_at == raised and issue.due_at >= raised + cleaning.DEFAULT_DUE
+        assert (issue.fixed_at is None) == (issue.fixed_by_id is None) == (issue.status == "open")
+        assert (issue.verified_at is None) == (issue.verified_by_id is None) == (issue.status != "verified")
+        if issue.fixed_at:
+            assert issue.fixed_at > raised and roles[issue.fixed_by_id] in cleaning.FIX_ROLES
+        if issue.verified_at:
+            assert issue.verified_at > issue.fixed_at and issue.verified_by_id != issue.fixed_by_id
+            assert roles[issue.verified_by_id] in ("admin", "supervisor", "clerk", "security")
+        last = max(t for t in (raised, issue.fixed_at, issue.verified_at) if t)
+        assert issue.updated_at == last if not issue.reopen_count else issue.updated_at >= last
+        assert issue.reopen_count in (0, 1) and (issue.last_note is not None) == bool(issue.reopen_count)
+    now = datetime.combine(END, time(23, 59), timezone.utc)
+    with app.app_context():
+        overdue = cleaning.overdue_issues(now)
+        assert overdue and all(i.status == "open" and i.due_at < now for i in overdue)
+        db.session.remove()
+
+    # Grooming: a supervisor of the site's region judges a clerk or guard of the site on every point.
+    assert 0 < count(GroomingInspection) == ctx.counts["grooming_inspection"]
+    assert count(GroomingResult) == count(GroomingInspection) * len(GROOMING_POINTS)
+    supervisors = set(dbs.execute(select(Site.id, user_region.c.user_id).join(
+        user_region, user_region.c.region_id == Site.region_id)))
+    points = {}
+    for inspection_id, site_id, point, passed in dbs.execute(
+            select(GroomingResult.inspection_id, GroomingResult.site_id, GroomingResult.point, GroomingResult.passed)):
+        points.setdefault(inspection_id, []).append((site_id, point, passed))
+    for inspection in dbs.scalars(select(GroomingInspection)):
+        judged = points[inspection.id]
+        assert staff[inspection.staff_member_id][:2] in {(inspection.site_id, "clerk"), (inspection.site_id, "security")}
+        assert (inspection.site_id, inspection.inspector_id) in supervisors or roles[inspection.inspector_id] == "admin"
+        assert {s for s, _, _ in judged} == {inspection.site_id}
+        assert sorted(p for _, p, _ in judged) == sorted(k for k, _ in GROOMING_POINTS)
+        assert inspection.score == round(100 * sum(ok for _, _, ok in judged) / len(judged))
+        assert first <= local_day(inspection.site_id, inspection.inspected_at) <= END
+
+    # Breaks: 2–6 a site and day, of people of the site with a login, never overlapping for one person.
+    logs = dbs.scalars(select(BreakLog).order_by(BreakLog.staff_member_id, BreakLog.started_at)).all()
+    assert len(logs) == ctx.counts["break_log"] > 0
+    per_day = {}
+    for log in logs:
+        site_id, kind, user_id = staff[log.staff_member_id]
+        assert site_id == log.site_id and user_id is not None and log.created_by_id == user_id
+        day = local_day(site_id, log.started_at)
+        per_day[(site_id, day)] = per_day.get((site_id, day), 0) + 1
+        assert first <= day <= END and time(10) <= log.started_at.astimezone(tz[site_id]).time() < time(18)
+        assert log.ended_at is None and day == END or log.ended_at > log.started_at
+    assert all(2 <= n <= 6 for n in per_day.values())
+    for a, b in zip(logs, logs[1:], strict=False):
+        if a.staff_member_id == b.staff_member_id:
+            assert a.ended_at is not None and a.ended_at <= b.started_at
+    assert any(log.is_flagged() for log in logs) and not all(log.is_flagged() for log in logs if log.ended_at)
+
+    # The services carry on from the generated rows (on PostgreSQL: the sequences are past the explicit ids).
+    from portal.services import grooming
+
+    with app.app_context():
+        site = db.session.get(Site, ctx.site_ids[-1])
+        clerk = db.session.get(User, ctx.site_users[site.id]["clerk"][0])
+        cleaner = db.session.scalars(select(StaffMember).where(StaffMember.site_id == site.id,
+                                                               StaffMember.kind == "cleaner")).first()
+        areas = cleaning.areas_of(site)
+        assert [a.name for a in areas] == ["Floor", "Glass", "Decorations", "Restroom", "Outdoor", "Slippers"]
+        inspection = cleaning.inspect(site, clerk, [(a, n != 0, "") for n, a in enumerate(areas)], cleaner=cleaner)
+        person = db.session.scalars(select(StaffMember).where(StaffMember.site_id == site.id,
+                                                              StaffMember.kind == "clerk")).first()
+        supervisor = db.session.get(User, next(u for s, u in supervisors if s == site.id))
+        grooming.inspect(site, person, supervisor, [(k, True, "") for k, _ in GROOMING_POINTS])
+        db.session.add(BreakLog(site_id=site.id, staff_member=person, started_at=now))
+        db.session.commit()
+        assert inspection.id > max(inspections) and inspection.failed_count == 1
+        db.session.remove()
+
+
+def test_generated_cleaning_grooming_and_breaks_show_in_the_app(app, login):
+    """The pages of the three domains open on the generated rows."""
+    _seed(app)
+    clerk = login("clerk_sz01")
+    for url in ("/cleaning/", "/cleaning_issue/", "/breaks/", "/today/"):
+        assert clerk.get(url).status_code == 200, url
+    assert login("sup_south").get("/grooming/").status_code == 200
 
 
 def test_same_seed_same_rows(app):

@@ -566,6 +566,206 @@ def generate_repairs(ctx, per_day=0.7, damage_share=0.06):
     ctx.insert(DamageReport, damages)
 
 
+
+def _site_staff(ctx, kinds, with_login=False):
+    """site id -> [(staff id, user id)]: the active roster people of ``kinds`` at each site, by id."""
+    from portal.models import StaffMember
+
+    stmt = (select(StaffMember.id, StaffMember.site_id, StaffMember.user_id)
+            .where(StaffMember.kind.in_(kinds), StaffMember.active.is_(True), StaffMember.site_id.in_(ctx.site_ids))
+            .order_by(StaffMember.id))
+    if with_login:
+        stmt = stmt.where(StaffMember.user_id.is_not(None))
+    result = {}
+    for staff_id, site_id, user_id in db.session.execute(stmt):
+        result.setdefault(site_id, []).append((staff_id, user_id))
+    return result
+
+
+def _supervisors(ctx):
+    """site id -> user ids of its region's supervisors (the first head-office user where there is none)."""
+    result = {}
+    for site_id, user_id in db.session.execute(
+            select(Site.id, User.id).join(user_region, user_region.c.region_id == Site.region_id)
+            .join(User, User.id == user_region.c.user_id)
+            .where(User.role == "supervisor", User.active.is_(True), Site.id.in_(ctx.site_ids))
+            .order_by(Site.id, User.id)):
+        result.setdefault(site_id, []).append(user_id)
+    return {site_id: result.get(site_id) or [ctx.user_ids["admin"][0]] for site_id in ctx.site_ids}
+
+
+def _front_desk(ctx, site_id):
+    """Clerks and guards of the site (the roles that inspect and fix); else the first head-office user."""
+    return [u for r in ("clerk", "security") for u in ctx.site_users.get(site_id, {}).get(r, [])] \
+        or [ctx.user_ids["admin"][0]]
+
+
+CLEANING_NOTES = {"Floor": "地面有水渍", "Glass": "玻璃门有手印", "Decorations": "摆件有灰尘",
+                  "Restroom": "卫生间纸巾用完、台面有水", "Outdoor": "门口有落叶和烟头", "Slippers": "拖鞋未清洗"}
+REOPEN_NOTES = ("角落仍有污渍", "还有水印，请重新擦拭", "垃圾桶未清空")
+# An issue's status by its age in days: (share verified, share verified or fixed); the rest is open.
+ISSUE_PROGRESS = {0: (0.15, 0.5), 1: (0.5, 0.8), "recent": (0.75, 0.9), "old": (0.96, 0.99)}
+
+
+def generate_cleaning(ctx, failed=((0, 4), (1, 4), (2, 2)), recent=7):
+    """The standard areas of the generated sites (the demo sites got theirs from the Site
+    listener); one morning inspection per site and day by a clerk or guard judging every
+    area, 0–2 of them failed (~0.8 a day); each failure opens an issue for a cleaner of the
+    site, due 2 hours later (``cleaning.DEFAULT_DUE``). Issues older than ``recent`` days are
+    verified (~3% only fixed, ~1% forgotten: open and overdue); the last week's are partly
+    fixed or still open (half of the last day's, 10% of the week's; open ones past due are
+    overdue). ~20% are fixed after their due time; ~5% were reopened once on the second look."""
+    from portal.models import CleaningArea, CleaningInspection, CleaningIssue, CleaningResult
+    from portal.models.cleaning import DEFAULT_AREAS
+    from portal.services.cleaning import DEFAULT_DUE
+
+    has_areas = set(db.session.scalars(select(CleaningArea.site_id).distinct()))
+    ctx.insert(CleaningArea, ({"site_id": site_id, "name": name, "position": n, "active": True, **_stamp(ctx)}
+                              for site_id in ctx.site_ids if site_id not in has_areas
+                              for n, name in enumerate(DEFAULT_AREAS)))
+    areas = {}
+    for area_id, site_id, name in db.session.execute(
+            select(CleaningArea.id, CleaningArea.site_id, CleaningArea.name)
+            .where(CleaningArea.active.is_(True), CleaningArea.site_id.in_(ctx.site_ids))
+            .order_by(CleaningArea.site_id, CleaningArea.position, CleaningArea.id)):
+        areas.setdefault(site_id, []).append((area_id, name))
+    cleaners = _site_staff(ctx, ("cleaner",))
+    supervisors = _supervisors(ctx)
+    front = {site_id: _front_desk(ctx, site_id) for site_id in ctx.site_ids}
+    inspection_ids, result_ids = ctx.ids(CleaningInspection), ctx.ids(CleaningResult)
+    inspections, results, issues = [], [], []
+    hours = lambda a, b: timedelta(seconds=ctx.rng.randint(int(a * 3600), int(b * 3600)))  # noqa: E731
+
+    def progress(age):
+        return ISSUE_PROGRESS.get(age) or ISSUE_PROGRESS["recent" if age < recent else "old"]
+
+    def second_look(site_id, fixer):
+        others = [u for u in front[site_id] if u != fixer]
+        return ctx.rng.choice(others) if others and ctx.rng.random() < 0.5 else ctx.rng.choice(supervisors[site_id])
+
+    for day in ctx.each_day():
+        age = (ctx.end - day).days
+        for site_id in ctx.site_ids:
+            site_areas = areas.get(site_id)
+            if not site_areas:
+                continue
+            inspection_id, inspector = next(inspection_ids), ctx.rng.choice(front[site_id])
+            at = _local(ctx, site_id, day, 9, ctx.rng.randrange(60))
+            inspections.append({"id": inspection_id, "site_id": site_id, "inspector_id": inspector, "inspected_at": at,
+                                "note": None, **_stamped(ctx, at, inspector)})
+            failing = set(ctx.rng.sample(range(len(site_areas)), min(weighted(ctx.rng, failed), len(site_areas))))
+            for n, (area_id, name) in enumerate(site_areas):
+                result_id, passed = next(result_ids), n not in failing
+                note = None if passed else CLEANING_NOTES.get(name, name)
+                results.append({"id": result_id, "site_id": site_id, "inspection_id": inspection_id, "area_id": area_id,
+                                "passed": passed, "note": note, "photo": None})
+                if passed:
+                    continue
+                verified, fixed = progress(age)
+                r = ctx.rng.random()
+                status = "verified" if r < verified else "fixed" if r < fixed else "open"
+                due, fixer, fixed_at, verifier, verified_at = at + DEFAULT_DUE, None, None, None, None
+                reopens, last_note, updated, updated_by = 0, None, at, inspector
+                if ctx.rng.random() < 0.05:  # the second look failed once: back to open with a new due time
+                    first_fixer = ctx.rng.choice(front[site_id])
+                    reopened_at = at + hours(0.5, 1.9) + hours(0.3, 1.5)
+                    reopens, last_note = 1, ctx.rng.choice(REOPEN_NOTES)
+                    due = max(due, reopened_at + DEFAULT_DUE)
+                    updated, updated_by = reopened_at, second_look(site_id, first_fixer)
+                if status in ("fixed", "verified"):
+                    fixer = ctx.rng.choice(front[site_id])
+                    start = updated
+                    fixed_at = start + (hours(0.3, 1.9) if ctx.rng.random() < 0.8 else hours(2.1, 6))
+                    last_note = "已重新清洁" if reopens else None
+                    updated, updated_by = fixed_at, fixer
+                if status == "verified":
+                    verifier = second_look(site_id, fixer)
+                    verified_at = fixed_at + hours(0.3, 4)
+                    updated, updated_by = verified_at, verifier
+                cleaner = ctx.rng.choice(cleaners[site_id])[0] if cleaners.get(site_id) else None
+                issues.append({"site_id": site_id, "result_id": result_id, "area_id": area_id, "description": note,
+                               "cleaner_id": cleaner, "due_at": due, "status": status, "fixed_by_id": fixer,
+                               "fixed_at": fixed_at, "verified_by_id": verifier, "verified_at": verified_at,
+                               "reopen_count": reopens, "last_note": last_note, "deleted_at": None,
+                               "deleted_by_id": None, "created_at": at, "created_by_id": inspector,
+                               "updated_at": updated, "updated_by_id": updated_by})
+        if len(results) > CHUNK * 4:
+            ctx.insert(CleaningInspection, inspections)
+            ctx.insert(CleaningResult, results)
+            ctx.insert(CleaningIssue, issues)
+            inspections, results, issues = [], [], []
+    ctx.insert(CleaningInspection, inspections)
+    ctx.insert(CleaningResult, results)
+    ctx.insert(CleaningIssue, issues)
+
+
+GROOMING_NOTES = {"uniform": "工牌未佩戴", "stockings_shoes": "未穿黑色皮鞋", "nails": "指甲油颜色偏深",
+                  "ring": "佩戴两枚戒指", "earrings": "耳环过大", "makeup": "妆容偏浓", "hair": "长发未盘起",
+                  "conduct": "接待区玩手机"}
+
+
+def generate_grooming(ctx, share=1 / 3, pass_rate=0.93):
+    """A grooming inspection every ~3 days per site (on a third of the days): its region's
+    supervisor judges one clerk or guard of the roster on all 8 points (~7% fail, with a
+    note); the score is the per cent passed (``grooming.score_of``)."""
+    from portal.models import GROOMING_POINTS, GroomingInspection, GroomingResult
+
+    people = _site_staff(ctx, ("clerk", "security"))  # views.grooming.INSPECTED_KINDS
+    supervisors = _supervisors(ctx)
+    inspection_ids, inspections, results = ctx.ids(GroomingInspection), [], []
+    for day in ctx.each_day():
+        for site_id in ctx.site_ids:
+            if not people.get(site_id) or ctx.rng.random() >= share:
+                continue
+            inspection_id, inspector = next(inspection_ids), ctx.rng.choice(supervisors[site_id])
+            at = _local(ctx, site_id, day, 10, ctx.rng.randrange(60))
+            judged = [(key, ctx.rng.random() < pass_rate) for key, _label in GROOMING_POINTS]
+            inspections.append({"id": inspection_id, "site_id": site_id,
+                                "staff_member_id": ctx.rng.choice(people[site_id])[0], "inspector_id": inspector,
+                                "inspected_at": at, "score": round(100 * sum(ok for _, ok in judged) / len(judged)),
+                                "note": None, **_stamped(ctx, at, inspector)})
+            results.extend({"site_id": site_id, "inspection_id": inspection_id, "point": key, "passed": ok,
+                            "note": None if ok else GROOMING_NOTES.get(key)} for key, ok in judged)
+        if len(results) > CHUNK * 4:
+            ctx.insert(GroomingInspection, inspections)
+            ctx.insert(GroomingResult, results)
+            inspections, results = [], []
+    ctx.insert(GroomingInspection, inspections)
+    ctx.insert(GroomingResult, results)
+
+
+def generate_breaks(ctx, per_day=(2, 6), over_share=0.15, running_share=0.3):
+    """2–6 breaks per site and day of its roster people with a login (a break is started and
+    ended by the person's own tap), each in its own half-hour slot between 10:00 and 18:00
+    local time, so one person's breaks never overlap; 4–10 minutes, ~15% over the 10-minute
+    limit (11–20 minutes). On the last day the latest break of ~30% of the sites is still running."""
+    from portal.models import BreakLog
+
+    # Not maintenance: one person on the roster of two sites could be on two breaks at once.
+    people = _site_staff(ctx, ("clerk", "security", "sales"), with_login=True)
+    rows = []
+    for day in ctx.each_day():
+        last_day = day == ctx.end
+        for site_id in ctx.site_ids:
+            if not people.get(site_id):
+                continue
+            opening = _local(ctx, site_id, day, 10)
+            slots = sorted(ctx.rng.sample(range(16), ctx.rng.randint(*per_day)))
+            for n, slot in enumerate(slots):
+                staff_id, user_id = ctx.rng.choice(people[site_id])
+                started = opening + timedelta(minutes=30 * slot, seconds=ctx.rng.randrange(600))
+                seconds = ctx.rng.randint(660, 1200) if ctx.rng.random() < over_share else ctx.rng.randint(240, 600)
+                running = last_day and n == len(slots) - 1 and ctx.rng.random() < running_share
+                ended = None if running else started + timedelta(seconds=seconds)
+                rows.append({"site_id": site_id, "staff_member_id": staff_id, "started_at": started, "ended_at": ended,
+                             "created_at": started, "created_by_id": user_id, "updated_at": ended or started,
+                             "updated_by_id": user_id})
+        if len(rows) > CHUNK * 4:
+            ctx.insert(BreakLog, rows)
+            rows = []
+    ctx.insert(BreakLog, rows)
+
+
 GENERATORS = [
     ("org", generate_org),
     ("people", generate_people),
@@ -575,6 +775,9 @@ GENERATORS = [
     ("item_checks", generate_item_checks),
     ("handover", generate_handover),
     ("repairs", generate_repairs),
+    ("cleaning", generate_cleaning),
+    ("grooming", generate_grooming),
+    ("breaks", generate_breaks),
     ("audit", generate_audit),
 ]
 

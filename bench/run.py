@@ -93,7 +93,8 @@ def prepare(args, db, dataset, tag, url, env):
     marker = DATA / f"{db}-{tag}.seeded"
     DATA.mkdir(exist_ok=True)
     fingerprint = seed_fingerprint(args)
-    if marker.exists() and not args.fresh and json.loads(marker.read_text()).get("fingerprint") == fingerprint:
+    kept = json.loads(marker.read_text()) if marker.exists() else None
+    if kept and not args.fresh and (args.reuse or kept.get("fingerprint") == fingerprint):
         log(f"{db}/{tag}: reusing the seeded database")
         flask(env, "db", "upgrade")
         return None
@@ -368,6 +369,10 @@ def main(argv=None):
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432",
                         help="PostgreSQL server URL (no database)")
     parser.add_argument("--fresh", action="store_true", help="recreate and reseed even if a seeded database exists")
+    parser.add_argument("--seed-only", action="store_true", help="prepare the databases, measure nothing")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep a seeded database even if the generator or the schema changed since "
+                             "(it is migrated to the current schema; rows of new generators are missing)")
     args = parser.parse_args(argv)
     # kill <pid> ends the run like Ctrl-C: the gunicorn it started is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -375,7 +380,14 @@ def main(argv=None):
         sys.exit("wrk is not installed: apt-get install -y wrk (or make bench-deps)")
     for db in args.db:
         for dataset in args.dataset:
-            run_one(args, db, dataset)
+            if args.seed_only:
+                tag = dataset_tag(args, dataset)
+                url = database_url(args, db, tag)
+                prepare(args, db, dataset, tag, url, server_env(url))
+            else:
+                run_one(args, db, dataset)
+    if args.seed_only:
+        return
     (RESULTS / "summary.md").write_text(summary_markdown(load_results()))
     log(f"written {RESULTS / 'summary.md'}")
 

@@ -1,6 +1,7 @@
 """Charts drawn once with ``reportlab.graphics`` and used twice: inline SVG on the dashboard
 (``to_svg``) and as flowables in the PDFs. They take plain lists, never models."""
 import re
+from functools import lru_cache
 
 from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
@@ -121,3 +122,19 @@ def to_svg(drawing, uid="chart"):
     svg = _FONT_ATTR.sub(lambda m: f"font-family:{stack}" if m.group(0).startswith("font-family:")
                          else f'font-family="{stack}"', svg)
     return svg
+
+
+# The dashboard draws the same charts again and again (every sort, every user of a region):
+# drawing and serialising an SVG costs more than the figures behind it, so the finished SVG is
+# kept per process, keyed by everything it shows (hashable arguments only: tuples, not lists).
+@lru_cache(maxsize=512)
+def bar_svg(uid, title, labels, values, reference=None, reference_label="", width=460, flagged=()):
+    return to_svg(bar_chart(title, list(labels), list(values), reference=reference,
+                            reference_label=reference_label, width=width, flagged=flagged), uid)
+
+
+@lru_cache(maxsize=512)
+def trend_svg(uid, title, months, series, width=460, height=200):
+    """``series``: ((label, (value by month…)), …)."""
+    return to_svg(trend_chart(title, list(months), [(label, list(values)) for label, values in series],
+                              width=width, height=height), uid)

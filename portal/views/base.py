@@ -187,28 +187,34 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
 
     list_template = "admin/model/portal_list.html"
 
-    def row_buttons(self, row_id, return_url):
-        """The view/edit/delete buttons of one list row. They differ only by the row's id, so
-        they are rendered once per page with a placeholder id that is then replaced."""
+    def row_buttons(self, row_id, return_url, view_only=False):
+        """The view/edit/delete buttons of one list row (``view_only``: the view button alone, for
+        read-only rows). They differ only by the row's id, so they are rendered once per page
+        with a placeholder id that is then replaced."""
         cache = g.setdefault("_row_buttons", {})
-        key = (self.endpoint, return_url)
+        key = (self.endpoint, return_url, view_only)
         if key not in cache:
+            actions = self.get_list_row_actions()
+            if view_only:
+                actions = [a for a in actions if type(a).__name__.startswith("View")]
             cache[key] = render_template("admin/model/row_buttons.html", admin_view=self, get_url=self.get_url,
-                                         list_row_actions=self.get_list_row_actions(), row_id=_ROW_ID_PLACEHOLDER,
+                                         list_row_actions=actions, row_id=_ROW_ID_PLACEHOLDER,
                                          return_url=return_url, _gettext=fa_gettext)
         return Markup(cache[key].replace(_ROW_ID_PLACEHOLDER, url_quote(str(row_id), safe="")))
 
     def row_url(self, endpoint, row_id, return_url):
         """``get_url(endpoint, id=row_id, url=return_url)`` for list rows: the URL is built once
-        per page and endpoint and the id appended, instead of a full ``url_for`` per row and button."""
+        per page and endpoint with a placeholder id, instead of a full ``url_for`` per row and button."""
         cache = g.setdefault("_row_urls", {})
-        key = (self.endpoint, endpoint, return_url)
+        key = (self.endpoint, endpoint, return_url, row_id is None)
         if key not in cache:
-            cache[key] = self.get_url(endpoint, url=return_url) if return_url else self.get_url(endpoint)
-        base = cache[key]
+            args = {"id": _ROW_ID_PLACEHOLDER} if row_id is not None else {}
+            if return_url:
+                args["url"] = return_url
+            cache[key] = self.get_url(endpoint, **args)
         if row_id is None:
-            return base
-        return f"{base}{'&' if '?' in base else '?'}id={url_quote(str(row_id), safe='')}"
+            return cache[key]
+        return cache[key].replace(_ROW_ID_PLACEHOLDER, url_quote(str(row_id), safe=""))
 
     def get_one(self, id):
         """The record if it is in scope; 404 otherwise (also for ids that are not ids)."""

@@ -27,6 +27,9 @@ PERIODS = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month"), "custom":
 MAX_CUSTOM_DAYS = 366
 TREND_MONTHS = 6
 MAX_SITE_LINES = 8
+MAX_SITE_BARS = 30
+# Letters and digits only: unchanged by URL quoting.
+_SITE_PLACEHOLDER = "siteplaceholder9c2e"
 
 
 def today_local():
@@ -116,15 +119,21 @@ class DashboardView(PortalView):
             by_region.setdefault(site.region_id, []).append(site)
         averages = {rid: {mt.key: m.average(values[mt.key][s.id] for s in members) for mt in metrics}
                     for rid, members in by_region.items()}
+        # One url_for per metric, not per cell (200 sites × 17 figures): the site's id is
+        # put into a URL built once with a placeholder.
+        drill_urls = {}
+        for mt in metrics:
+            drill = mt.drill_args(_SITE_PLACEHOLDER, start, end)
+            drill_urls[mt.key] = url_for(drill[0], **drill[1]) if drill else None
         rows = []
         for site in sites:
             cells = []
             for mt in metrics:
                 value, avg = values[mt.key][site.id], averages[site.region_id][mt.key]
-                drill = mt.drill_args(site.id, start, end)
+                url = drill_urls[mt.key]
                 cells.append({"metric": mt, "value": value, "text": mt.format(value),
                               "flagged": m.is_flagged(mt, value, avg), "deviation": m.deviation(mt, value, avg),
-                              "url": url_for(drill[0], **drill[1]) if drill else None})
+                              "url": url.replace(_SITE_PLACEHOLDER, str(site.id)) if url else None})
             rows.append({"site": site, "cells": cells})
         avg_rows = [{"region": members[0].region, "cells": [
             {"metric": mt, "text": "–" if averages[rid][mt.key] is None else f"{averages[rid][mt.key]:,.1f}"}
@@ -157,11 +166,20 @@ class DashboardView(PortalView):
     def _charts(self, sites, metric, table, month):
         i = [mt.key for mt in m.all_metrics()].index(metric.key)
         rows = sorted(table["rows"], key=lambda r: r["site"].code)
-        labels = [f"{r['site'].code}" for r in rows]
         values = [r["cells"][i]["value"] for r in rows]
-        flagged = [r["site"].code for r in rows if r["cells"][i]["flagged"]]
-        bar = charts.bar_chart(f"{metric.label}（{metric.unit}）", labels, values,
-                               reference=m.average(values), reference_label=_("Average"), flagged=flagged, width=520)
+        if len(rows) <= MAX_SITE_BARS:
+            labels = [r["site"].code for r in rows]
+            flagged = [r["site"].code for r in rows if r["cells"][i]["flagged"]]
+            bar_values = values
+        else:  # two hundred bars are unreadable: one per region average (the table has every site)
+            groups = {}
+            for r in rows:
+                groups.setdefault(r["site"].region.name, []).append(r["cells"][i]["value"])
+            labels, flagged = list(groups), []
+            bar_values = [m.average(group) for group in groups.values()]
+        bar = charts.bar_svg("bar", f"{metric.label}（{metric.unit}）", tuple(labels), tuple(bar_values),
+                             reference=m.average(values), reference_label=_("Average"), flagged=tuple(flagged),
+                             width=520)
         months = m.months_back(month, TREND_MONTHS)
         per_month = [m.collect([s.id for s in sites], mo, m.month_end(mo), [metric])[metric.key] for mo in months]
         if len(sites) <= MAX_SITE_LINES:
@@ -171,9 +189,10 @@ class DashboardView(PortalView):
             for s in sites:
                 groups.setdefault(s.region.name, []).append(s.id)
             series = [(name, [m.average(pm[sid] for sid in ids) for pm in per_month]) for name, ids in groups.items()]
-        trend = charts.trend_chart(_("%(metric)s, month by month", metric=metric.label),
-                                   [f"{mo:%Y-%m}" for mo in months], series, width=520, height=220)
-        return [Markup(charts.to_svg(bar, "bar")), Markup(charts.to_svg(trend, "trend"))]
+        trend = charts.trend_svg("trend", _("%(metric)s, month by month", metric=metric.label),
+                                 tuple(f"{mo:%Y-%m}" for mo in months),
+                                 tuple((label, tuple(vals)) for label, vals in series), width=520, height=220)
+        return [Markup(bar), Markup(trend)]
 
     # ------------------------------------------------------------ PDFs
 

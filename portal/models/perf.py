@@ -58,3 +58,11 @@ Index("ix_item_check_line_site_open_discrepancy", ItemCheckLine.site_id, ItemChe
       ItemCheckLine.dealt_with, ItemCheckLine.day)
 # "Resolved tickets waiting for you" in the navbar: the reporter's tickets by status.
 Index("ix_repair_ticket_reporter_id_status", RepairTicket.reporter_id, RepairTicket.status)
+# Navbar counters on every page (portal.services.notifications): open tickets past due, the
+# assignee's new tickets, the salesperson's reports to confirm — not a walk over past tickets.
+from portal.models.damage import DamageReport  # noqa: E402
+
+Index("ix_repair_ticket_status_due_at", RepairTicket.status, RepairTicket.due_at)
+Index("ix_repair_ticket_site_id_status_due_at", RepairTicket.site_id, RepairTicket.status, RepairTicket.due_at)
+Index("ix_repair_ticket_assignee_id_status", RepairTicket.assignee_id, RepairTicket.status)
+Index("ix_damage_report_salesperson_id_status", DamageReport.salesperson_id, DamageReport.status)

@@ -134,3 +134,13 @@ def test_alternating_scopes_in_one_process_never_see_each_others_rows(app, site_
                 assert seen["regions"] == {"SOUTH" if code.startswith("SZ") else "EAST"}, code
                 assert f"clerk_{code.lower()}" in seen["users"], code
                 assert not {f"clerk_{other.lower()}" for other in scopes if other != code} & seen["users"], code
+
+
+def test_filter_dropdowns_offer_only_sites_and_people_in_scope(login, dbs):
+    """Filter options are read as plain columns (not whole rows): still through the scope."""
+    south_only = {u.display_name for u in dbs.scalars(select(User)) if u.username.endswith(("_sz01", "_sz02"))}
+    page = login("sup_east").get("/audit/").get_data(as_text=True)
+    assert "SH01" in page and "SZ01" not in page and "SZ02" not in page
+    data = json.loads(page.split('id="filter-groups-data" class="d-none">', 1)[1].split("</div>", 1)[0])
+    labels = {label for group in data.values() for flt in group for _, label in (flt["options"] or [])}
+    assert labels and not labels & south_only

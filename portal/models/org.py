@@ -39,6 +39,9 @@ class Region(TimestampMixin, db.Model):
     def scope_criteria(cls, site_ids):
         return cls.id.in_(select(Site.region_id).where(Site.id.in_(site_ids)))
 
+    # What __str__ reads: filter dropdowns select these columns instead of whole rows.
+    option_columns = ("name",)
+
     def __str__(self):
         return self.name
 
@@ -59,6 +62,8 @@ class Site(VersionedMixin, TimestampMixin, db.Model):
     @classmethod
     def scope_criteria(cls, site_ids):
         return cls.id.in_(site_ids)
+
+    option_columns = ("code", "name")
 
     def __str__(self):
         return f"{self.code} {self.name}"
@@ -117,6 +122,8 @@ class User(VersionedMixin, UserMixin, TimestampMixin, db.Model):
 
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)
+
+    option_columns = ("display_name", "username")
 
     def __str__(self):
         return self.display_name or self.username

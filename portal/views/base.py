@@ -7,6 +7,7 @@ it: out-of-scope or malformed ids answer 404, a forged reference is refused, a f
 form answers 400, and which role may read or write each view.
 """
 from datetime import date, datetime, time
+from types import SimpleNamespace
 
 from flask import abort, current_app, g, has_request_context, redirect, render_template, request, url_for
 from flask_admin import BaseView, expose
@@ -21,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 from markupsafe import Markup
@@ -350,12 +352,19 @@ def get_or_404(model, id):
 
 
 def options_of(model, label=str, order_by=None):
-    """Filter options (id, label) of a model, read through the scope; empty outside a request."""
+    """Filter options (id, label) of a model, read through the scope; empty outside a request.
+    A model that names the columns its ``__str__`` reads (``option_columns``) is read as plain
+    rows: building 500 ORM objects for a user dropdown cost more than the list page itself."""
 
     def options():
         if not has_request_context():
             return []
-        query = db.session.query(model).order_by(order_by if order_by is not None else model.id)
+        order = order_by if order_by is not None else model.id
+        columns = getattr(model, "option_columns", None)
+        if label is str and columns:
+            stmt = select(model.id, *(getattr(model, c) for c in columns)).order_by(order).limit(500)
+            return [(row.id, model.__str__(SimpleNamespace(**row._mapping))) for row in db.session.execute(stmt)]
+        query = db.session.query(model).order_by(order)
         return [(obj.id, label(obj)) for obj in query.limit(500)]
 
     return options

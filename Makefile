@@ -5,16 +5,27 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export FLASK_APP := portal:create_app
 
-.PHONY: run test js-deps venv system-deps translations db demo clean lint bench bench-quick bench-deps
+.PHONY: run test js-deps venv system-deps translations db demo clean lint lock bench bench-quick bench-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# Stamp file: reinstall only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+# Stamp file: reinstall only when pyproject.toml or the lock changes. Every package (direct,
+# transitive, the test extra) comes from requirements.lock, pinned and checked by its sha256;
+# the portal itself is installed on top without resolving anything again.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
+
+# Re-resolve requirements.lock after changing a pin in pyproject.toml (README "Dependencies").
+# pip-tools runs from a throwaway venv, never from .venv; tests/test_dependencies.py checks the result.
+LOCK_VENV ?= $(or $(TMPDIR),/tmp)/portal-pip-tools
+lock:
+	[ -x $(LOCK_VENV)/bin/pip-compile ] || { $(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install -q pip-tools==7.6.2; }
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile -q --generate-hashes --extra test --strip-extras \
+	  --allow-unsafe --no-emit-index-url --no-emit-find-links $(LOCK_ARGS) -o requirements.lock pyproject.toml
 
 venv: $(VENV)/.installed
 

@@ -279,7 +279,8 @@ def test_an_answered_item_cannot_be_deleted_from_its_template(app, login, seeded
     admin = login("admin")
     with system(app) as s:
         template = s.get(ChecklistTemplate, template_id)
-        data = {"name": template.name, "kind": template.kind, "site": template.site_id, "active": "y"}
+        data = {"name": template.name, "kind": template.kind, "site": template.site_id, "active": "y",
+                "version": template.version}
         for n, item in enumerate(template.items):
             data.update({f"items-{n}-id": item.id, f"items-{n}-position": item.position,
                          f"items-{n}-label": item.label, f"items-{n}-kind": item.kind, f"items-{n}-active": "y"})

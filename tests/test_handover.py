@@ -185,9 +185,13 @@ def test_unsigned_entry_can_be_corrected_inline(login, app):
 def test_only_the_author_or_a_supervisor_corrects_an_unsigned_entry(login, app):
     entry_id = _arrange(app)  # written by clerk_sz01
     assert login("guard_sz01").post("/handover_entry/ajax/update/", {"list_form_pk": entry_id, "text": "x"}).status_code == 409
-    assert login("guard_sz01").post(f"/handover_entry/edit/?id={entry_id}", {"text": "x"}).status_code == 400
+    with system_session(app) as s:
+        version = s.get(HandoverEntry, entry_id).version
+    form = {"text": "x", "version": version}
+    assert login("guard_sz01").post(f"/handover_entry/edit/?id={entry_id}", form).status_code == 400
     assert _load(app, entry_id)[0] == "今日接待 8 批客户"
-    assert login("sup_south").post(f"/handover_entry/edit/?id={entry_id}", {"text": "主管更正"}).status_code == 302
+    form = {"text": "主管更正", "version": version}
+    assert login("sup_south").post(f"/handover_entry/edit/?id={entry_id}", form).status_code == 302
     assert _load(app, entry_id)[0] == "主管更正"
 
 

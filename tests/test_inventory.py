@@ -148,7 +148,10 @@ def test_clerk_does_the_closing_item_check_over_http(app, login, seeded):
     assert "少两个" in today_list and "洽谈区少一个沙发垫" not in today_list
     earlier = sup.get(f"/discrepancies/?flt0_day_equals={day - timedelta(days=1):%Y-%m-%d}").get_data(as_text=True)
     assert "少两个" not in earlier and "洽谈区少一个沙发垫" in earlier  # yesterday's demo check
-    resp = sup.post(f"/discrepancies/edit/?id={cushion_id}", {"dealt_with": "y", "dealt_note": "已补齐"})
+    with system(app) as s:
+        version = s.get(ItemCheckLine, cushion_id).version
+    resp = sup.post(f"/discrepancies/edit/?id={cushion_id}", {"dealt_with": "y", "dealt_note": "已补齐",
+                                                               "version": version})
     assert resp.status_code == 302
     with system(app) as s:
         line = s.get(ItemCheckLine, cushion_id)

@@ -20,6 +20,12 @@ def arranged(app):
             db.session.remove()
 
 
+def _version(app, visit_id):
+    """The version an edit form opened now would carry (optimistic locking)."""
+    with arranged(app) as s:
+        return s.get(Visit, visit_id).version
+
+
 def site_of(code):
     return db.session.scalar(select(Site).where(Site.code == code))
 
@@ -139,7 +145,8 @@ def test_visit_details_edit_checks_the_salesperson_site(app, login):
         sz01 = site_of("SZ01").id
         own, foreign = staff("郑凯").id, staff("林晓东").id
     sup = login("sup_south")  # sees SZ01 and SZ02
-    form = {"site": sz01, "adults": 2, "children": 0, "salesperson": foreign, "departure_direction": ""}
+    form = {"site": sz01, "adults": 2, "children": 0, "salesperson": foreign, "departure_direction": "",
+            "version": _version(app, visit)}
     assert sup.post(f"/visit/edit/?id={visit}", form).status_code == 400
     form["salesperson"] = own
     assert sup.post(f"/visit/edit/?id={visit}", form).status_code == 302
@@ -255,7 +262,7 @@ def test_times_are_corrected_in_site_time(app, login):
     page = clerk.get(f"/visit/edit/?id={visit}").get_data(as_text=True)
     assert 'value="2026-03-10 09:00"' in page  # 01:00 UTC is 09:00 in Shanghai
     form = {"site": sz01, "arrived_at": "2026-03-10 09:00", "left_at": "2026-03-10 08:00", "adults": 2,
-            "children": 0, "departure_direction": ""}
+            "children": 0, "departure_direction": "", "version": _version(app, visit)}
     assert clerk.post(f"/visit/edit/?id={visit}", form).status_code == 400  # left before it arrived
     form["left_at"] = "2026-03-10 10:30"
     assert clerk.post(f"/visit/edit/?id={visit}", form).status_code == 302

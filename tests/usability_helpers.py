@@ -70,7 +70,7 @@ def workflow_pages(ids):
 # Main pages per role beyond the workflow pages: the lists each role opens from the menu.
 ROLE_PAGES = {
     "admin": ["/dashboard/", "/site/", "/user/", "/region/", "/checklisttemplate/", "/item/", "/product/",
-              "/audit/", "/staff/", "/account/"],
+              "/audit/", "/staff/", "/account/", "/trash/"],
     "sup_south": ["/dashboard/", "/today/", "/visit/", "/checklistrun/", "/itemcheckrecord/", "/discrepancies/",
                   "/handover/", "/cleaning_issue/", "/grooming/", "/roster/", "/repairs/", "/damage/",
                   "/tally/missing", "/stockmovement/", "/breaks/"],

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime
+from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin
 
 CHECKLIST_KINDS = ("opening", "closing", "grooming", "custom")
 ITEM_KINDS = ("yes_no", "number", "text", "photo")
@@ -32,7 +32,7 @@ class _GlobalOrSiteMixin:
         return relationship("Site")
 
 
-class ChecklistTemplate(_GlobalOrSiteMixin, TimestampMixin, SoftDeleteMixin, db.Model):
+class ChecklistTemplate(VersionedMixin, _GlobalOrSiteMixin, TimestampMixin, SoftDeleteMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20), index=True)

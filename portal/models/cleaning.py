@@ -5,14 +5,14 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, event, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime
+from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin
 from portal.models.org import Site, StaffMember, User
 
 DEFAULT_AREAS = ("Floor", "Glass", "Decorations", "Restroom", "Outdoor", "Slippers")
 ISSUE_STATUSES = ("open", "fixed", "verified")
 
 
-class CleaningArea(SiteScopedMixin, TimestampMixin, db.Model):
+class CleaningArea(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):
     """An area inspected at a site (configurable per site)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integ
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
+from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow, VersionedMixin
 from portal.models.visits import Visit
 
 PRODUCT_KINDS = ("drink", "snack")
@@ -19,7 +19,7 @@ PRODUCT_KINDS = ("drink", "snack")
 MOVEMENT_KINDS = ("restock", "served", "wastage", "correction")
 
 
-class Product(SiteScopedMixin, SoftDeleteMixin, TimestampMixin, db.Model):
+class Product(VersionedMixin, SiteScopedMixin, SoftDeleteMixin, TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("site_id", "name", name="uq_product_site_name"),
                       CheckConstraint("reorder_level >= 0", name="reorder_level"))
 

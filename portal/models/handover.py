@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime
+from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin
 from portal.models.org import User
 from portal.models.roster import Shift
 from portal.services.append_only import make_append_only
@@ -17,7 +17,7 @@ from portal.services.append_only import make_append_only
 ITEM_STATUSES = ("open", "carried", "closed")
 
 
-class HandoverEntry(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
+class HandoverEntry(VersionedMixin, SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     post: Mapped[str] = mapped_column(String(20), default="reception")
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)

@@ -5,14 +5,14 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime
+from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin
 
 ITEM_CATEGORIES = ("decoration", "audio_video", "furniture", "appliance", "key", "lamp", "artwork", "other")
 CONDITIONS = ("ok", "damaged", "missing")
 ITEM_CHECK_KINDS = ("opening", "closing")
 
 
-class Item(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
+class Item(VersionedMixin, SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     category: Mapped[str] = mapped_column(String(20), default="other", index=True)
@@ -50,7 +50,7 @@ class ItemCheck(SiteScopedMixin, TimestampMixin, db.Model):
         return f"{self.day:%Y-%m-%d} {self.kind}"
 
 
-class ItemCheckLine(SiteScopedMixin, TimestampMixin, db.Model):
+class ItemCheckLine(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):
     """One item on one check. ``is_discrepancy`` is kept on save so supervisors list them fast."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

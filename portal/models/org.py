@@ -27,7 +27,7 @@ user_region = Table(
 )
 
 
-class Region(TimestampMixin, db.Model):
+class Region(VersionedMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -69,7 +69,7 @@ class Site(VersionedMixin, TimestampMixin, db.Model):
         return f"{self.code} {self.name}"
 
 
-class ShowUnit(SiteScopedMixin, TimestampMixin, db.Model):
+class ShowUnit(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):
     """样板房: a model apartment visitors are taken to."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

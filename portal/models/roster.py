@@ -6,14 +6,14 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime
+from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin
 from portal.models.org import StaffMember
 
 # The posts of a sales office; gaps are reported per post.
 POSTS = ("reception", "door")
 
 
-class Shift(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
+class Shift(VersionedMixin, SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     post: Mapped[str] = mapped_column(String(20))
     staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)

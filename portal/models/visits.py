@@ -5,14 +5,14 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
+from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow, VersionedMixin
 from portal.models.org import ShowUnit, StaffMember
 
 # Which way the party left: all posts are told (procedure: reception).
 DIRECTIONS = ("main_gate", "east_gate", "west_gate", "parking", "show_unit", "other")
 
 
-class Visit(SiteScopedMixin, SoftDeleteMixin, TimestampMixin, db.Model):
+class Visit(VersionedMixin, SiteScopedMixin, SoftDeleteMixin, TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("adults >= 0 AND children >= 0 AND adults + children > 0", name="headcount"),
         Index("ix_visit_site_arrived", "site_id", "arrived_at"),

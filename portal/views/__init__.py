@@ -23,6 +23,7 @@ DOMAIN_MODULES = [
     "portal.views.grooming",
     "portal.views.org",
     "portal.views.audit",
+    "portal.views.trash",
     "portal.views.bench",  # the benchmark floor page, only when BENCH_FLOOR_PAGE is on
 ]
 

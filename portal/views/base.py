@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from urllib.parse import quote as url_quote
 
 from portal.extensions import db
+from portal.models.base import utcnow
 from portal.services.scope import ScopeViolation
 from portal.views.exports import SafeExportMixin
 
@@ -255,6 +256,13 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
             form_class = type(form_class.__name__, (form_class,), {VERSION_FIELD: HiddenField()})
         return form_class
 
+    def _on_model_change(self, form, model, is_created):
+        super()._on_model_change(form, model, is_created)
+        if not is_created and _is_versioned(self.model) and hasattr(model, "updated_at"):
+            # A save that changed only related rows (a template's items, a user's sites) issues no
+            # UPDATE of its own and would leave the version as it was: bump it all the same.
+            model.updated_at = utcnow()
+
     def update_model(self, form, model):
         if VERSION_FIELD in form:
             # From the request, not the field: WTForms fills a missing field from the model.
@@ -325,10 +333,12 @@ def stale_record():
     import uuid
 
     db.session.rollback()
-    message = _l("Someone else saved this record while you were editing it. Your changes were not saved: "
-                 "reload the record and make them again.")
-    body = render_template("errors/error.html", code=409, message=message, error_id=uuid.uuid4().hex[:10])
+    body = render_template("errors/error.html", code=409, message=STALE_MESSAGE, error_id=uuid.uuid4().hex[:10])
     abort(current_app.response_class(body, status=409))
+
+
+STALE_MESSAGE = _l("Someone else saved this record while you were editing it. Your changes were not saved: "
+                   "reload the record and make them again.")
 
 
 def as_id(id):

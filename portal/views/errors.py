@@ -52,6 +52,13 @@ def register(app):
             return e
         db.session.rollback()
         from sqlalchemy.exc import OperationalError
+        from sqlalchemy.orm.exc import StaleDataError
+
+        if isinstance(e, StaleDataError):
+            # A workflow page saved a versioned record someone changed meanwhile: a conflict, not a crash.
+            from portal.views.base import STALE_MESSAGE
+
+            return _page(409, STALE_MESSAGE)
 
         if isinstance(e, OperationalError):
             # The database is unreachable: render the page as a visitor, or loading the user again

@@ -7,5 +7,6 @@ MATRIX = {
     "user": rights(read="admin supervisor", write="admin", delete="admin", export="admin supervisor"),
     "region": rights(read="admin supervisor", write="admin", delete="admin", export="admin supervisor"),
     "audit": rights(read="admin supervisor", export="admin supervisor"),
+    "trash": page(read="admin"),
     "account": page(read=EVERYONE),
 }

@@ -66,3 +66,6 @@ Index("ix_repair_ticket_status_due_at", RepairTicket.status, RepairTicket.due_at
 Index("ix_repair_ticket_site_id_status_due_at", RepairTicket.site_id, RepairTicket.status, RepairTicket.due_at)
 Index("ix_repair_ticket_assignee_id_status", RepairTicket.assignee_id, RepairTicket.status)
 Index("ix_damage_report_salesperson_id_status", DamageReport.salesperson_id, DamageReport.status)
+# Each site's data version (portal.services.figure_cache): its latest audit event, one index
+# lookup per site. (SQLite's site_id index already ends with the rowid; PostgreSQL needs the id.)
+Index("ix_audit_event_site_id_id", AuditEvent.site_id, AuditEvent.id)

@@ -1,0 +1,85 @@
+"""Dashboard figures of settled periods, kept per process and keyed by each site's data version.
+
+Computing seventeen figures for two hundred sites costs far more than showing them, and a
+supervisor looks at last month again and again. A site's *data version* is the id of its
+latest audit event: every change to a site's records writes one in the same transaction
+(``portal.services.audit``). A figure of a period that has settled (ended long enough ago
+that the passing of time alone no longer changes it, see ``SETTLED_AFTER``) is therefore
+valid exactly as long as its site's version is the one it was computed at: no expiry, no
+invalidation hooks, and a change to one site recomputes that site's figures only.
+
+The figures are per site and computed from that site's records, which the user's scope
+either shows in full or not at all, so a figure cached for one user is the same for every
+user allowed to see the site; the scope still decides which sites are asked for.
+"""
+from collections import OrderedDict
+from datetime import date, timedelta
+from threading import Lock
+
+from flask import current_app, has_app_context
+from sqlalchemy import func, select
+
+from portal.extensions import db
+
+# A period may be cached once its last day is this far in the past: figures that compare a
+# due time with "now" (overdue tickets, cleaning issues) stop moving once every due time
+# of the period has passed — the longest repair due time is three days.
+SETTLED_AFTER = timedelta(days=7)
+MAX_ENTRIES = 200_000
+
+_entries: "OrderedDict[tuple, object]" = OrderedDict()
+_lock = Lock()
+_stats = {"hits": 0, "misses": 0}
+
+
+def enabled():
+    return not has_app_context() or current_app.config.get("FIGURE_CACHE", True)
+
+
+def is_settled(end, today=None):
+    return end + SETTLED_AFTER < (today or date.today())
+
+
+def site_versions(site_ids):
+    """{site_id: id of its latest audit event (0 if none)} in one query (an index lookup per site)."""
+    from portal.models import AuditEvent, Site
+
+    latest = (select(func.max(AuditEvent.id)).where(AuditEvent.site_id == Site.id)
+              .correlate(Site).scalar_subquery())
+    rows = db.session.execute(select(Site.id, latest).where(Site.id.in_(list(site_ids))))
+    return {site_id: version or 0 for site_id, version in rows}
+
+
+def lookup(metric_key, start, end, versions):
+    """({site_id: value} found, [site_id missing])."""
+    found, missing = {}, []
+    with _lock:
+        for site_id, version in versions.items():
+            key = (metric_key, start, end, site_id, version)
+            if key in _entries:
+                _entries.move_to_end(key)
+                found[site_id] = _entries[key]
+            else:
+                missing.append(site_id)
+        _stats["hits"] += len(found)
+        _stats["misses"] += len(missing)
+    return found, missing
+
+
+def store(metric_key, start, end, versions, values):
+    with _lock:
+        for site_id, value in values.items():
+            _entries[(metric_key, start, end, site_id, versions[site_id])] = value
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+
+
+def clear():
+    with _lock:
+        _entries.clear()
+        _stats.update(hits=0, misses=0)
+
+
+def stats():
+    with _lock:
+        return dict(_stats, entries=len(_entries))

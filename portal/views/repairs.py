@@ -269,7 +269,7 @@ class RepairTicketListView(ScopedModelView):
                            "created_at", "due_at", "assignee", "resolved_at", "hours_to_resolve", "closed_at", "cost")
     column_export_list = ("id", "equipment", "site", "location", "priority", "status", "reporter", "created_at",
                           "due_at", "assignee", "resolved_at", "hours_to_resolve", "closed_at", "cost")
-    column_select_related_list = (RepairTicket.site, RepairTicket.assignee)
+    column_select_related_list = (RepairTicket.site, RepairTicket.assignee, RepairTicket.reporter)
     column_default_sort = ("id", True)
     column_sortable_list = ("created_at", "due_at")
     # URL names (flt0_site_equals, flt1_open_at_period_end_between…) are what drill-downs link to.

@@ -71,7 +71,7 @@ def grooming_score(site_ids, start, end):
 def register_metrics():
     raised = {"flt0_site_equals": "{site_id}", "flt1_raised_between": PERIOD_DRILL}
     m.register_metric("handover_on_time", _l("Handover entries signed within 12 h"), "%", handover_on_time,
-                      better="higher", order=70,
+                      better="higher", order=70, short=_l("Handover signed on time"),
                       drill=("handover_entry.index_view", {"flt0_site_equals": "{site_id}",
                                                            "flt1_written_between": PERIOD_DRILL}))
     m.register_metric("cleaning_open", _l("Cleaning issues still open"), _l("issues"), cleaning_open,
@@ -81,7 +81,7 @@ def register_metrics():
                       cleaning_overdue, better="lower", order=81,
                       drill=("cleaning_issue.index_view", {**raised, "flt2_overdue_equals": "1"}))
     m.register_metric("cleaning_hours_to_fix", _l("Hours to fix a cleaning issue"), _l("hours"),
-                      cleaning_hours_to_fix, better="lower", order=82, decimals=1,
+                      cleaning_hours_to_fix, better="lower", order=82, decimals=1, short=_l("Cleaning fix hours"),
                       drill=("cleaning_issue.index_view", {"flt0_site_equals": "{site_id}",
                                                            "flt1_fixed_between": PERIOD_DRILL}))
     m.register_metric("grooming_score", _l("Grooming score"), _l("points"), grooming_score, better="higher",

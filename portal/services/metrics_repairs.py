@@ -90,7 +90,7 @@ def register_metrics():
     m.register_metric("tickets_overdue", _l("Repair tickets overdue"), _l("tickets"), tickets_overdue,
                       better="lower", order=101, drill=_tickets("overdue_at_period_end"))
     m.register_metric("hours_to_resolve", _l("Hours to resolve a repair"), _l("hours"), hours_to_resolve,
-                      better="lower", order=102, decimals=1, drill=_tickets("resolved"))
+                      better="lower", order=102, decimals=1, drill=_tickets("resolved"), short=_l("Repair hours"))
     m.register_metric("damage_reports", _l("Damage reports"), _l("reports"), damage_reports, better="lower",
                       order=110, drill=("damage.index", {"status": "all", "site": "{site_id}", "start": "{start}",
                                                           "end": "{end}"}))

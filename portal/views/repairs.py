@@ -285,7 +285,7 @@ class RepairTicketListView(ScopedModelView):
     column_labels = {"id": _l("Ticket"), "equipment": _l("Equipment"), "site": _l("Site"), "location": _l("Location"),
                      "description": _l("What is wrong"), "priority": _l("Priority"), "status": _l("Status"),
                      "reporter": _l("Reported by"), "created_at": _l("Reported"), "due_at": _l("Due"),
-                     "assignee": _l("Assigned to"), "resolved_at": _l("Resolved"),
+                     "assignee": _l("Assigned to"), "resolved_at": _l("Resolved at"),
                      "hours_to_resolve": _l("Hours to resolve"), "closed_at": _l("Closed"), "cost": _l("Cost (CNY)")}
     _fmt = {"priority": lambda v, c, m, n: PRIORITY_LABELS.get(m.priority, m.priority),
             "status": lambda v, c, m, n: STATUS_LABELS.get(m.status, m.status),

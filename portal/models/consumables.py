@@ -8,7 +8,8 @@ from datetime import date, datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, event,
                         false, insert, inspect)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import func, select
+from sqlalchemy.orm import Mapped, column_property, deferred, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
@@ -148,6 +149,13 @@ class DailyTallyLine(SiteScopedMixin, db.Model):
 
     def __str__(self):
         return f"{self.product.name if self.product else ''}: {self.counted}"
+
+
+# Units counted off at the tally, either way: sum of |counted − expected| over its lines (what the
+# dashboard's "stock variance at the tally" adds up). Deferred: loaded only where it is shown.
+DailyTally.units_off = deferred(column_property(
+    select(func.coalesce(func.sum(func.abs(DailyTallyLine.variance)), 0))
+    .where(DailyTallyLine.tally_id == DailyTally.id).correlate_except(DailyTallyLine).scalar_subquery()))
 
 
 class ClosedTallyError(Exception):

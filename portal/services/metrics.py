@@ -121,11 +121,16 @@ def _zone(name):
         return LOCAL_TZ
 
 
-def _load_zones():
-    from portal.models import Site
+def _load_zones(sites=None):
+    """{site_id: zone} of the sites not on Beijing time: from ``sites`` (Site objects already
+    loaded: no query) or from the database."""
+    if sites is not None:
+        rows = [(site.id, site.timezone) for site in sites]
+    else:
+        from portal.models import Site
 
-    rows = db.session.execute(select(Site.id, Site.timezone).where(Site.timezone != DEFAULT_ZONE)).all()
-    return {sid: zone for sid, name in rows if (zone := _zone(name)) != LOCAL_TZ}
+        rows = db.session.execute(select(Site.id, Site.timezone).where(Site.timezone != DEFAULT_ZONE)).all()
+    return {sid: zone for sid, name in rows if name != DEFAULT_ZONE and (zone := _zone(name)) != LOCAL_TZ}
 
 
 def site_zones():
@@ -136,12 +141,14 @@ def site_zones():
 
 
 @contextmanager
-def zone_cache():
-    """Read the sites' time zones once for everything inside (a page, a report, ``collect``)."""
+def zone_cache(sites=None):
+    """Read the sites' time zones once for everything inside (a page, a report, ``collect``).
+    ``sites``: the Site objects the figures are about, when the caller has them loaded already
+    (then no query; figures of other sites must not be asked for inside)."""
     if _ZONES.get() is not None:
         yield
         return
-    token = _ZONES.set(_load_zones())
+    token = _ZONES.set(_load_zones(sites))
     try:
         yield
     finally:

@@ -12,9 +12,9 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.extensions import db
-from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
-from portal.models import PRODUCT_KINDS, DailyTally, DailyTallyLine, Product, Site, StockMovement
+from portal.models import PRODUCT_KINDS, DailyTally, Product, Site, StockMovement
 from portal.services import stock, tally, visits
 from portal.views.base import PortalView, ScopedModelView, expose, options_of
 from portal.views.labels import yes_no
@@ -129,34 +129,13 @@ class DailyTallyView(ScopedModelView):
                      "lines": _l("Counted stock")}
     column_descriptions = {"units_off": _l("Counted minus expected, summed over the products either way.")}
     _fmt = {"closed_at": lambda v, c, m, n: site_time(m.closed_at, m.site, "%Y-%m-%d %H:%M"),
-            "units_off": lambda v, c, m, n: getattr(m, "units_off", None)}
+            "units_off": lambda v, c, m, n: m.units_off}
     column_formatters = {**_fmt, "same_day": _same_day}
     column_formatters_export = {**_fmt, "same_day": lambda v, c, m, n: str(_l("Yes") if m.same_day else _l("No"))}
     column_formatters_detail = column_formatters
 
-    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
-        if execute:
-            self._attach_units_off(rows)
-        return count, rows
-
-    def get_one(self, id):
-        closed = super().get_one(id)
-        self._attach_units_off([closed])
-        return closed
-
-    @staticmethod
-    def _attach_units_off(tallies):
-        """Sum of |counted − expected| per tally, in one query for the page (what the variance
-        figure adds up)."""
-        ids = [t.id for t in tallies]
-        if not ids:
-            return
-        stmt = (select(DailyTallyLine.tally_id, func.sum(func.abs(DailyTallyLine.variance)))
-                .where(DailyTallyLine.tally_id.in_(ids)).group_by(DailyTallyLine.tally_id))
-        found = dict(db.session.execute(stmt).all())
-        for closed in tallies:
-            closed.units_off = int(found.get(closed.id) or 0)
+    def get_query(self):
+        return super().get_query().options(undefer(DailyTally.units_off))
 
 
 class MovementForm(FlaskForm):

@@ -93,7 +93,7 @@ class DashboardView(PortalView):
         metrics = m.all_metrics()
         chosen = m.get_metric(request.args.get("chart", "")) or (metrics[0] if metrics else None)
         month = m.month_start(start)
-        with m.zone_cache():  # each site's own local days; its time zone read once for the page
+        with m.zone_cache(sites):  # each site's own local days, from the sites loaded above
             table = self._table(sites, metrics, start, end)
             sort_key, descending = self._sort(table, metrics)
             charts_svg = self._charts(sites, chosen, table, month) if chosen and sites else []

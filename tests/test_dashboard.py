@@ -71,7 +71,8 @@ def test_numbers_link_to_the_records_behind_them(login, site_ids):
     client = login("sup_south")
     page = client.get("/dashboard/?period=custom&start=2026-11-01&end=2026-11-30").get_data(as_text=True)
     sz01 = site_ids["SZ01"]
-    assert f'href="/staff/?flt0_site_equals={sz01}"' in page
+    assert (f'href="/staff/?flt0_site_equals={sz01}&amp;flt1_on_the_roster_at_period_end_between='
+            f'2026-11-01+to+2026-11-30"') in page
     link = re.search(rf'href="(/audit/\?flt0_site_equals={sz01}&amp;flt1_when_between=[^"]+)"', page).group(1)
     assert "2026-11-01+to+2026-11-30" in link or "2026-11-01%20to%202026-11-30" in link
     shown = re.search(r'flt1_when_between=[^"]+" class="drill" data-metric="audit_events">(\d+)</a>', page).group(1)

@@ -1,7 +1,7 @@
 """The Today page: registered sections in order, the site choice, empty states, and the
 clerk's whole day in a real browser."""
 from contextlib import contextmanager
-from datetime import time
+from datetime import date, time
 
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
@@ -179,11 +179,14 @@ def test_clerk_day_in_the_browser(app, live_server, page, browser):
     assert "已日结" in closed.inner_text() and "-1" in closed.inner_text()
     screenshot(page, "today-closed-1280")
 
+    site_day = date.fromisoformat(_site_today(app))
     with arranged(app) as s:
         visit = s.get(Visit, visit_id)
         assert visit.left_at is not None and visit.departure_direction == "parking"
         assert s.scalar(select(func.sum(ConsumptionLine.quantity)).where(ConsumptionLine.visit_id == visit_id)) == 2
-        assert s.scalar(select(func.count()).select_from(DailyTally)) == 1
+        # Today's, and yesterday's of each demo site (closed by the demo data).
+        today = s.scalar(select(func.count()).select_from(DailyTally).where(DailyTally.day == site_day))
+        assert today == 1 and s.scalar(select(func.count()).select_from(DailyTally)) == 1 + 4
 
     for path, shot in ((f"/visit/edit/?id={visit_id}", "visit-edit"), ("/product/", "products"),
                        ("/stockmovement/", "stock-ledger"), (f"/tally/?day={_site_today(app)}",

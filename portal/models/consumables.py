@@ -7,8 +7,9 @@ transaction as the ledger row (see ``portal.services.stock``).
 from datetime import date, datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, event,
-                        insert, inspect)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+                        false, insert, inspect)
+from sqlalchemy import func, select
+from sqlalchemy.orm import Mapped, column_property, deferred, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow, VersionedMixin
@@ -110,6 +111,9 @@ class DailyTally(SiteScopedMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date)
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Closed before the site's local midnight at the end of ``day`` (fixed at closing, from the
+    # site's time zone then): what the dashboard's "tally closed the same day" counts.
+    same_day: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     visits: Mapped[int] = mapped_column(Integer, default=0)
     visitors: Mapped[int] = mapped_column(Integer, default=0)
@@ -147,8 +151,42 @@ class DailyTallyLine(SiteScopedMixin, db.Model):
         return f"{self.product.name if self.product else ''}: {self.counted}"
 
 
+# Units counted off at the tally, either way: sum of |counted − expected| over its lines (what the
+# dashboard's "stock variance at the tally" adds up). Deferred: loaded only where it is shown.
+DailyTally.units_off = deferred(column_property(
+    select(func.coalesce(func.sum(func.abs(DailyTallyLine.variance)), 0))
+    .where(DailyTallyLine.tally_id == DailyTally.id).correlate_except(DailyTallyLine).scalar_subquery()))
+
+
 class ClosedTallyError(Exception):
     """A closed tally (or one of its lines) was about to be changed."""
+
+
+def closed_same_day(day, closed_at, timezone):
+    """Whether a tally of ``day`` closed at ``closed_at`` was closed before that day's local
+    midnight; ``timezone``: the site's (a name or a ZoneInfo)."""
+    from datetime import time, timedelta
+    from zoneinfo import ZoneInfo
+
+    try:
+        zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone or "Asia/Shanghai")
+    except (ValueError, KeyError):
+        zone = ZoneInfo("Asia/Shanghai")
+    return closed_at < datetime.combine(day + timedelta(days=1), time.min, zone)
+
+
+@event.listens_for(DailyTally, "before_insert")
+def _same_day(mapper, connection, target):
+    # The service sets it; a tally made any other way (imports, tests) gets it from its site.
+    if target.same_day is None and target.day is not None:
+        from sqlalchemy import select
+
+        from portal.models.org import Site
+
+        if target.closed_at is None:
+            target.closed_at = utcnow()
+        tz = connection.scalar(select(Site.timezone).where(Site.id == target.site_id))
+        target.same_day = closed_same_day(target.day, target.closed_at, tz)
 
 
 @event.listens_for(DailyTally, "before_update")

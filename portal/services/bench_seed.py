@@ -305,6 +305,7 @@ def generate_visits_stock(ctx, visits_per_day=(0, 4), count_share=0.6):
     closed tally per site and day (its totals; no tally lines, which would add 10 rows per
     site and day). Every balance ends at its ledger's sum."""
     from portal.models import ConsumptionLine, DailyTally, Product, StaffMember, StockBalance, StockMovement, Visit
+    from portal.models.consumables import closed_same_day
     from portal.services.demo_visits import PRODUCTS
 
     sales = {}
@@ -380,7 +381,8 @@ def generate_visits_stock(ctx, visits_per_day=(0, 4), count_share=0.6):
             if (site_id, day) in tallied:
                 continue
             tallies.append({"id": next(tally_ids), "site_id": site_id, "day": day, "closed_at": closing,
-                            "closed_by_id": clerk, "visits": n_visits, "visitors": visitors,
+                            "same_day": closed_same_day(day, closing, ctx.site_tz[site_id]), "closed_by_id": clerk,
+                            "visits": n_visits, "visitors": visitors,
                             "drinks_served": drinks, "snacks_served": snacks, **_stamped(ctx, closing, clerk)})
         if len(moves) > CHUNK * 4:
             flush()

@@ -35,6 +35,7 @@ from portal.models import (ChecklistRun, ChecklistTemplate, CleaningArea, Cleani
                            DailyTallyLine, DamageReport, GroomingInspection, HandoverEntry, Item, ItemCheck,
                            ItemCheckLine, Product, RepairTicket, StaffMember, StockBalance, StockMovement, User,
                            Visit)
+from portal.models.consumables import closed_same_day
 from portal.services.metrics import LOCAL_TZ
 
 HISTORY_DAYS = 92
@@ -197,6 +198,7 @@ class _SiteHistory:
             closed = at(day, 17, rng.randint(50, 70)) if on_time else at(day + timedelta(days=1), 9, rng.randint(0, 50))
             served = per_day.get(day, {})
             tallies.append({"site_id": sid, "day": day, "closed_at": closed, "closed_by_id": self.clerk,
+                            "same_day": closed_same_day(day, closed, self.site.timezone),
                             "visits": 0, "visitors": 0, "drinks_served": sum(served.values()), "snacks_served": 0,
                             "created_at": closed, "updated_at": closed, "created_by_id": self.clerk})
             day_lines = []

@@ -1,12 +1,13 @@
-"""Demo data of visits and consumables: products with opening stock per site, and a few
-visits for today (some still open, some served)."""
+"""Demo data of visits and consumables: products with opening stock per site, yesterday's
+tally closed at tally time (the shelf matched the ledger), and a few visits for today (some
+still open, some served)."""
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Product, StaffMember, Visit, utcnow
-from portal.services import stock, visits
+from portal.models import DailyTally, Product, StaffMember, User, Visit, utcnow
+from portal.services import stock, tally, visits
 
 # name, kind, unit, reorder level, opening stock
 PRODUCTS = [
@@ -28,6 +29,7 @@ def seed(sites):
         _seed_products(site)
     db.session.flush()
     for site in sites.values():
+        _close_yesterday(site)
         _seed_visits(site)
 
 
@@ -43,6 +45,17 @@ def _seed_products(site):
         # Opening stock is itself a ledger movement (a restock the day before).
         stock.restock(site, product, opening, reason="期初库存",
                       at=datetime.combine(opening_day, time(9), visits.site_zone(site)))
+
+
+def _close_yesterday(site):
+    """Yesterday's tally, closed five minutes after tally time by the site's clerk."""
+    day = visits.site_today(site) - timedelta(days=1)
+    if db.session.scalar(select(DailyTally.id).where(DailyTally.site_id == site.id, DailyTally.day == day)) is not None:
+        return
+    clerk = db.session.scalar(select(User).where(User.username == f"clerk_{site.code.lower()}"))
+    at = datetime.combine(day, site.tally_time, visits.site_zone(site)) + timedelta(minutes=5)
+    figures = tally.compute_tally(site, day)
+    tally.close_tally(site, day, {row.product.id: row.expected for row in figures.rows}, clerk, now=at)
 
 
 def _seed_visits(site):

@@ -9,8 +9,12 @@ A provider is ``fn(site_ids, start, end) -> {site_id: value}``:
 
 * ``site_ids`` — the sites asked for (already limited to the user's scope in a request,
   and the session scope filters every query again anyway);
-* ``start``, ``end`` — ``datetime.date``, both inclusive, in local (site) days; use
-  ``period_bounds(start, end)`` to get aware UTC datetimes ``[lo, hi)`` for timestamp columns;
+* ``start``, ``end`` — ``datetime.date``, both inclusive, in local (site) days. Day columns
+  (``DailyTally.day``, ``ChecklistRun.day``…) already hold the site's local day; for a timestamp
+  column use ``in_period(column, Model.site_id, start, end)`` (or ``local_period`` for other
+  comparisons): each site's days are cut at ITS local midnight (``Site.timezone``), still in one
+  query — one ``OR`` branch per time zone other than China's, none when every site is on
+  Beijing time. Python-side comparisons use ``zone_of(site_id)``;
 * it must compute with SQL ``GROUP BY site_id`` (a constant number of queries whatever the
   number of sites — never a Python loop that queries per site); figures that compare two
   timestamps (on time, hours to fix) read ONE narrow query and aggregate with ``rows_by_site``,
@@ -22,17 +26,21 @@ use ``{site_id}``, ``{start}``, ``{end}`` (ISO dates), e.g.
 ``("audit.index_view", {"flt0_site_equals": "{site_id}", "flt1_when_between": "{start} to {end}"})``.
 The target view is scoped, so the records behind a number are only ever the user's.
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from portal.extensions import db
 
-# Every demo and production site is in China; periods are cut at local midnight.
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# Most sites are on Beijing time; a site with another ``timezone`` (Urumqi…) has its periods cut
+# at its own local midnight (see ``local_period``).
+DEFAULT_ZONE = "Asia/Shanghai"
+LOCAL_TZ = ZoneInfo(DEFAULT_ZONE)
 # A site is flagged when it is this much worse than its region's average.
 DEVIATION_THRESHOLD = 0.20
 
@@ -48,6 +56,12 @@ class Metric:
     order: int = 100
     decimals: int = 0
     roles: frozenset = field(default_factory=lambda: frozenset({"admin", "supervisor"}))
+    # A short column header where the label is long; the label is then its tooltip.
+    short: object = None
+
+    @property
+    def header(self):
+        return self.short or self.label
 
     def drill_args(self, site_id, start, end):
         """(endpoint, url args) of the records behind this site's figure, or None."""
@@ -68,11 +82,12 @@ class Metric:
 _METRICS: dict[str, Metric] = {}
 
 
-def register_metric(key, label, unit, provider, better="higher", drill=None, order=100, decimals=0):
-    """Add (or replace) a metric. ``better``: "higher" / "lower" / None; see the module doc."""
+def register_metric(key, label, unit, provider, better="higher", drill=None, order=100, decimals=0, short=None):
+    """Add (or replace) a metric. ``better``: "higher" / "lower" / None; see the module doc.
+    ``short``: a short column header when the label is long (the label becomes its tooltip)."""
     if better not in ("higher", "lower", None):
         raise ValueError(f"better must be 'higher', 'lower' or None, not {better!r}")
-    _METRICS[key] = Metric(key, label, unit, provider, better, drill, order, decimals)
+    _METRICS[key] = Metric(key, label, unit, provider, better, drill, order, decimals, short=short)
 
 
 def unregister_metric(key):
@@ -87,20 +102,95 @@ def get_metric(key):
     return _METRICS.get(key)
 
 
-def period_bounds(start, end):
-    """Local days ``start..end`` (inclusive) as aware datetimes ``[lo, hi)``."""
-    lo = datetime.combine(start, time.min, LOCAL_TZ)
-    hi = datetime.combine(end + timedelta(days=1), time.min, LOCAL_TZ)
+def period_bounds(start, end, zone=LOCAL_TZ):
+    """Local days ``start..end`` (inclusive) in ``zone`` as aware datetimes ``[lo, hi)``."""
+    lo = datetime.combine(start, time.min, zone)
+    hi = datetime.combine(end + timedelta(days=1), time.min, zone)
     return lo, hi
+
+
+# ------------------------------------------------------------ each site's local day
+
+_ZONES: ContextVar = ContextVar("metric_site_zones", default=None)
+
+
+def _zone(name):
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, TypeError):  # free text in Site.timezone: Beijing time
+        return LOCAL_TZ
+
+
+def _load_zones(sites=None):
+    """{site_id: zone} of the sites not on Beijing time: from ``sites`` (Site objects already
+    loaded: no query) or from the database."""
+    if sites is not None:
+        rows = [(site.id, site.timezone) for site in sites]
+    else:
+        from portal.models import Site
+
+        rows = db.session.execute(select(Site.id, Site.timezone).where(Site.timezone != DEFAULT_ZONE)).all()
+    return {sid: zone for sid, name in rows if name != DEFAULT_ZONE and (zone := _zone(name)) != LOCAL_TZ}
+
+
+def site_zones():
+    """{site_id: ZoneInfo} of the sites NOT on Beijing time (usually none): one small query,
+    or none inside ``zone_cache()``. In a request the scope limits it to the user's sites."""
+    cached = _ZONES.get()
+    return cached if cached is not None else _load_zones()
+
+
+@contextmanager
+def zone_cache(sites=None):
+    """Read the sites' time zones once for everything inside (a page, a report, ``collect``).
+    ``sites``: the Site objects the figures are about, when the caller has them loaded already
+    (then no query; figures of other sites must not be asked for inside)."""
+    if _ZONES.get() is not None:
+        yield
+        return
+    token = _ZONES.set(_load_zones(sites))
+    try:
+        yield
+    finally:
+        _ZONES.reset(token)
+
+
+def zone_of(site_id):
+    return site_zones().get(site_id, LOCAL_TZ)
+
+
+def local_period(site_column, start, end, build):
+    """One SQL condition: ``build(lo, hi)`` with each site's own bounds of the local days
+    ``start..end``. Sites on Beijing time (and rows without a site) share one branch; every
+    other time zone adds ``site_id IN (…) AND build(its lo, its hi)``. So the one-GROUP-BY
+    design holds, and a drill-down filter applies exactly the same condition."""
+    zones = site_zones()
+    lo, hi = period_bounds(start, end)
+    if not zones:
+        return build(lo, hi)
+    by_zone = {}
+    for sid, zone in zones.items():
+        by_zone.setdefault(zone, []).append(sid)
+    branches = [and_(or_(site_column.is_(None), site_column.not_in(sorted(zones))), build(lo, hi))]
+    for zone, ids in by_zone.items():
+        zlo, zhi = period_bounds(start, end, zone)
+        branches.append(and_(site_column.in_(sorted(ids)), build(zlo, zhi)))
+    return or_(*branches)
+
+
+def in_period(column, site_column, start, end):
+    """``column`` (an aware timestamp) falls on the local days ``start..end`` of its row's site."""
+    return local_period(site_column, start, end, lambda lo, hi: and_(column >= lo, column < hi))
 
 
 def collect(site_ids, start, end, metrics=None):
     """{metric key: {site_id: value}} — one provider call per metric, whatever the sites."""
     site_ids = list(site_ids)
     result = {}
-    for metric in metrics if metrics is not None else all_metrics():
-        values = metric.provider(site_ids, start, end) if site_ids else {}
-        result[metric.key] = {sid: values.get(sid) for sid in site_ids}
+    with zone_cache():
+        for metric in metrics if metrics is not None else all_metrics():
+            values = metric.provider(site_ids, start, end) if site_ids else {}
+            result[metric.key] = {sid: values.get(sid) for sid in site_ids}
     return result
 
 
@@ -167,21 +257,27 @@ def months_back(first_day, count):
 def _audit_events(site_ids, start, end):
     from portal.models import AuditEvent
 
-    lo, hi = period_bounds(start, end)
     stmt = (select(AuditEvent.site_id, func.count())
-            .where(AuditEvent.site_id.in_(site_ids), AuditEvent.at >= lo, AuditEvent.at < hi)
+            .where(AuditEvent.site_id.in_(site_ids), in_period(AuditEvent.at, AuditEvent.site_id, start, end))
             .group_by(AuditEvent.site_id))
     counts = dict(db.session.execute(stmt).all())
     return {sid: counts.get(sid, 0) for sid in site_ids}
+
+
+def roster_by_end_clause(start, end):
+    """Active roster members added before the end of the period (shared with the staff list's filter)."""
+    from portal.models import StaffMember
+
+    return and_(StaffMember.active.is_(True),
+                local_period(StaffMember.site_id, start, end, lambda lo, hi: StaffMember.created_at < hi))
 
 
 def _staff_on_roster(site_ids, start, end):
     """Active roster members who were on the roster by the end of the period."""
     from portal.models import StaffMember
 
-    _, hi = period_bounds(start, end)
     stmt = (select(StaffMember.site_id, func.count())
-            .where(StaffMember.site_id.in_(site_ids), StaffMember.active.is_(True), StaffMember.created_at < hi)
+            .where(StaffMember.site_id.in_(site_ids), roster_by_end_clause(start, end))
             .group_by(StaffMember.site_id))
     counts = dict(db.session.execute(stmt).all())
     return {sid: counts.get(sid, 0) for sid in site_ids}
@@ -189,7 +285,9 @@ def _staff_on_roster(site_ids, start, end):
 
 def register_foundation_metrics():
     register_metric("staff_on_roster", _l("Staff on the roster"), _l("people"), _staff_on_roster, better="higher",
-                    drill=("staff.index_view", {"flt0_site_equals": "{site_id}"}), order=900)
+                    drill=("staff.index_view", {"flt0_site_equals": "{site_id}",
+                                                "flt1_on_the_roster_at_period_end_between": "{start} to {end}"}),
+                    order=900)
     register_metric("audit_events", _l("Recorded changes"), _l("changes"), _audit_events, better=None,
                     drill=("audit.index_view", {"flt0_site_equals": "{site_id}", "flt1_when_between": "{start} to {end}"}),
                     order=910)
@@ -220,9 +318,9 @@ def percent(hits, total):
     return None if not total else 100.0 * hits / total
 
 
-def local_at(day, hour, minute=0):
-    """An aware datetime: ``day`` at ``hour:minute`` site-local time."""
-    return datetime.combine(day, time(hour, minute), LOCAL_TZ)
+def local_at(day, hour, minute=0, zone=LOCAL_TZ):
+    """An aware datetime: ``day`` at ``hour:minute`` site-local time (``zone_of(site_id)``)."""
+    return datetime.combine(day, time(hour, minute), zone)
 
 
 def hours_between(earlier, later):

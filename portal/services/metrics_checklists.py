@@ -14,8 +14,9 @@ DEADLINES = {"opening": (10, 0), "closing": (18, 0)}
 PERIOD_DRILL = "{start} to {end}"
 
 
-def is_on_time(kind, day, status, completed_at):
-    return status == "done" and completed_at is not None and completed_at < m.local_at(day, *DEADLINES[kind])
+def is_on_time(kind, day, status, completed_at, zone=m.LOCAL_TZ):
+    """Done before the deadline on the site's wall clock (``zone``: ``metrics.zone_of(site_id)``)."""
+    return status == "done" and completed_at is not None and completed_at < m.local_at(day, *DEADLINES[kind], zone=zone)
 
 
 def checklists_on_time(site_ids, start, end):
@@ -24,7 +25,7 @@ def checklists_on_time(site_ids, start, end):
                    ChecklistRun.completed_at)
             .where(ChecklistRun.site_id.in_(site_ids), ChecklistRun.kind.in_(tuple(DEADLINES)),
                    ChecklistRun.day >= start, ChecklistRun.day <= end))
-    return {sid: m.percent(sum(1 for row in rows if is_on_time(*row)), len(rows))
+    return {sid: m.percent(sum(1 for row in rows if is_on_time(*row, zone=m.zone_of(sid))), len(rows))
             for sid, rows in m.rows_by_site(stmt).items()}
 
 
@@ -39,7 +40,7 @@ def item_discrepancies(site_ids, start, end):
 
 def register_metrics():
     m.register_metric("checklists_on_time", _l("Checklists done on time (opening by 10:00, closing by 18:00)"),
-                      "%", checklists_on_time, better="higher", order=50, decimals=0,
+                      "%", checklists_on_time, better="higher", order=50, decimals=0, short=_l("Checklists on time"),
                       drill=("checklistrun.index_view", {"flt0_site_equals": "{site_id}",
                                                          "flt1_day_between": PERIOD_DRILL,
                                                          "flt2_kind_in_list": ",".join(DEADLINES)}))

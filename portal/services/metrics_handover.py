@@ -18,17 +18,16 @@ PERIOD_DRILL = "{start} to {end}"
 
 def handover_on_time(site_ids, start, end):
     """% of the entries written in the period that the incoming shift signed within 12 h."""
-    lo, hi = m.period_bounds(start, end)
     stmt = (select(HandoverEntry.site_id, HandoverEntry.written_at, HandoverEntry.signed_at)
-            .where(HandoverEntry.site_id.in_(site_ids), HandoverEntry.written_at >= lo, HandoverEntry.written_at < hi,
+            .where(HandoverEntry.site_id.in_(site_ids),
+                   m.in_period(HandoverEntry.written_at, HandoverEntry.site_id, start, end),
                    HandoverEntry.deleted_at.is_(None)))
     return {sid: m.percent(sum(1 for w, s in rows if s is not None and s - w <= SIGN_WITHIN), len(rows))
             for sid, rows in m.rows_by_site(stmt).items()}
 
 
 def _issues_raised(site_ids, start, end):
-    lo, hi = m.period_bounds(start, end)
-    return (CleaningIssue.site_id.in_(site_ids), CleaningIssue.created_at >= lo, CleaningIssue.created_at < hi,
+    return (CleaningIssue.site_id.in_(site_ids), m.in_period(CleaningIssue.created_at, CleaningIssue.site_id, start, end),
             CleaningIssue.deleted_at.is_(None))
 
 
@@ -54,19 +53,17 @@ def cleaning_overdue(site_ids, start, end):
 
 def cleaning_hours_to_fix(site_ids, start, end):
     """Mean hours from raised to fixed, over the issues fixed in the period."""
-    lo, hi = m.period_bounds(start, end)
     stmt = (select(CleaningIssue.site_id, CleaningIssue.created_at, CleaningIssue.fixed_at)
-            .where(CleaningIssue.site_id.in_(site_ids), CleaningIssue.fixed_at >= lo, CleaningIssue.fixed_at < hi,
+            .where(CleaningIssue.site_id.in_(site_ids), m.in_period(CleaningIssue.fixed_at, CleaningIssue.site_id, start, end),
                    CleaningIssue.deleted_at.is_(None)))
     return {sid: m.average(m.hours_between(a, b) for a, b in rows) for sid, rows in m.rows_by_site(stmt).items()}
 
 
 def grooming_score(site_ids, start, end):
     """Mean score (0–100) of the grooming inspections of the period."""
-    lo, hi = m.period_bounds(start, end)
     stmt = (select(GroomingInspection.site_id, func.avg(GroomingInspection.score))
-            .where(GroomingInspection.site_id.in_(site_ids), GroomingInspection.inspected_at >= lo,
-                   GroomingInspection.inspected_at < hi)
+            .where(GroomingInspection.site_id.in_(site_ids),
+                   m.in_period(GroomingInspection.inspected_at, GroomingInspection.site_id, start, end))
             .group_by(GroomingInspection.site_id))
     return {sid: float(avg) for sid, avg in db.session.execute(stmt) if avg is not None}
 
@@ -74,7 +71,7 @@ def grooming_score(site_ids, start, end):
 def register_metrics():
     raised = {"flt0_site_equals": "{site_id}", "flt1_raised_between": PERIOD_DRILL}
     m.register_metric("handover_on_time", _l("Handover entries signed within 12 h"), "%", handover_on_time,
-                      better="higher", order=70,
+                      better="higher", order=70, short=_l("Handover signed on time"),
                       drill=("handover_entry.index_view", {"flt0_site_equals": "{site_id}",
                                                            "flt1_written_between": PERIOD_DRILL}))
     m.register_metric("cleaning_open", _l("Cleaning issues still open"), _l("issues"), cleaning_open,
@@ -84,17 +81,18 @@ def register_metrics():
                       cleaning_overdue, better="lower", order=81,
                       drill=("cleaning_issue.index_view", {**raised, "flt2_overdue_equals": "1"}))
     m.register_metric("cleaning_hours_to_fix", _l("Hours to fix a cleaning issue"), _l("hours"),
-                      cleaning_hours_to_fix, better="lower", order=82, decimals=1,
+                      cleaning_hours_to_fix, better="lower", order=82, decimals=1, short=_l("Cleaning fix hours"),
                       drill=("cleaning_issue.index_view", {"flt0_site_equals": "{site_id}",
                                                            "flt1_fixed_between": PERIOD_DRILL}))
     m.register_metric("grooming_score", _l("Grooming score"), _l("points"), grooming_score, better="higher",
-                      order=90, decimals=1, drill=("grooming.index", {"site": "{site_id}"}))
+                      order=90, decimals=1,
+                      drill=("grooming.index", {"site": "{site_id}", "start": "{start}", "end": "{end}"}))
 
 
 # ------------------------------------------------------------ month-end sections
 
 def _handover(site_id, start, end):
-    lo, hi = m.period_bounds(start, end)
+    lo, hi = m.period_bounds(start, end, m.zone_of(site_id))
     stmt = select(HandoverEntry.written_at, HandoverEntry.signed_at).where(
         HandoverEntry.site_id == site_id, HandoverEntry.written_at >= lo, HandoverEntry.written_at < hi,
         HandoverEntry.deleted_at.is_(None))
@@ -110,7 +108,7 @@ def _handover(site_id, start, end):
 def _cleaning(site_id, start, end):
     from portal.views.cleaning import STATUS_LABELS
 
-    lo, hi = m.period_bounds(start, end)
+    lo, hi = m.period_bounds(start, end, m.zone_of(site_id))
     stmt = (select(CleaningArea.name, CleaningIssue.status, func.count())
             .join(CleaningArea, CleaningArea.id == CleaningIssue.area_id)
             .where(CleaningIssue.site_id == site_id, CleaningIssue.created_at >= lo, CleaningIssue.created_at < hi,
@@ -121,7 +119,7 @@ def _cleaning(site_id, start, end):
 
 
 def _grooming(site_id, start, end):
-    lo, hi = m.period_bounds(start, end)
+    lo, hi = m.period_bounds(start, end, m.zone_of(site_id))
     stmt = (select(StaffMember.name, func.count(), func.avg(GroomingInspection.score), func.min(GroomingInspection.score))
             .join(StaffMember, StaffMember.id == GroomingInspection.staff_member_id)
             .where(GroomingInspection.site_id == site_id, GroomingInspection.inspected_at >= lo,

@@ -3,7 +3,7 @@ and the month-end sections consumption by product, visits per day and tally vari
 Imported by ``portal.views.visits.register`` (registration happens at import)."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from portal.extensions import db
 from portal.models import ConsumptionLine, DailyTally, DailyTallyLine, Product, Visit
@@ -14,8 +14,8 @@ PERIOD_DRILL = "{start} to {end}"
 
 
 def _visits_in(site_ids, start, end):
-    lo, hi = m.period_bounds(start, end)
-    return (Visit.site_id.in_(site_ids), Visit.arrived_at >= lo, Visit.arrived_at < hi, Visit.deleted_at.is_(None))
+    return (Visit.site_id.in_(site_ids), m.in_period(Visit.arrived_at, Visit.site_id, start, end),
+            Visit.deleted_at.is_(None))
 
 
 def visitors(site_ids, start, end):
@@ -48,14 +48,14 @@ def stock_variance(site_ids, start, end):
 
 
 def tally_on_time(site_ids, start, end):
-    """% of the period's tallies closed the same day (before local midnight)."""
-    stmt = (select(DailyTally.site_id, DailyTally.day, DailyTally.closed_at)
-            .where(DailyTally.site_id.in_(site_ids), DailyTally.day >= start, DailyTally.day <= end))
-    result = {}
-    for sid, rows in m.rows_by_site(stmt).items():
-        hits = sum(1 for day, closed_at in rows if closed_at < m.period_bounds(day, day)[1])
-        result[sid] = m.percent(hits, len(rows))
-    return result
+    """% of the period's closed tallies that were closed the same day (before the site's local
+    midnight; ``DailyTally.same_day``, fixed when it was closed). A day without a tally is not
+    in it: the "tallies missing" page names those."""
+    on_time = func.sum(case((DailyTally.same_day.is_(True), 1), else_=0))
+    stmt = (select(DailyTally.site_id, on_time, func.count())
+            .where(DailyTally.site_id.in_(site_ids), DailyTally.day >= start, DailyTally.day <= end)
+            .group_by(DailyTally.site_id))
+    return {sid: m.percent(hits or 0, n) for sid, hits, n in db.session.execute(stmt)}
 
 
 def register_metrics():
@@ -64,18 +64,19 @@ def register_metrics():
                       order=10)
     m.register_metric("drinks_per_visitor", _l("Drinks per visitor"), _l("drinks"), drinks_per_visitor,
                       better=None, drill=visits_drill, order=20, decimals=2)
+    # Both tally figures lead to the closed tallies of the site and period: each row shows its
+    # units off (the sum is the variance figure) and whether it was closed the same day.
+    tallies_drill = ("dailytally.index_view", {"flt0_site_equals": "{site_id}", "flt1_day_between": PERIOD_DRILL})
     m.register_metric("stock_variance", _l("Stock variance at the tally"), _l("units"), stock_variance,
-                      better="lower", order=30,
-                      drill=("stockmovement.index_view", {"flt0_site_equals": "{site_id}", "flt1_kind_equals": "correction",
-                                                          "flt2_day_between": PERIOD_DRILL}))
+                      better="lower", order=30, drill=tallies_drill)
     m.register_metric("tally_on_time", _l("Tally closed the same day"), "%", tally_on_time, better="higher",
-                      order=40, drill=("tally.missing", {}))
+                      order=40, drill=tallies_drill)
 
 
 # ------------------------------------------------------------ month-end sections
 
 def _consumption(site_id, start, end):
-    lo, hi = m.period_bounds(start, end)
+    lo, hi = m.period_bounds(start, end, m.zone_of(site_id))
     stmt = (select(Product.name, Product.unit, func.sum(ConsumptionLine.quantity))
             .join(ConsumptionLine, ConsumptionLine.product_id == Product.id)
             .join(Visit, Visit.id == ConsumptionLine.visit_id)
@@ -87,12 +88,13 @@ def _consumption(site_id, start, end):
 
 def _visits_by_week(site_id, start, end):
     """Visits and visitors per local day, summed by ISO week (a month fits on one page)."""
-    lo, hi = m.period_bounds(start, end)
+    zone = m.zone_of(site_id)
+    lo, hi = m.period_bounds(start, end, zone)
     stmt = select(Visit.arrived_at, Visit.adults + Visit.children).where(
         Visit.site_id == site_id, Visit.arrived_at >= lo, Visit.arrived_at < hi, Visit.deleted_at.is_(None))
     weeks = {}
     for arrived_at, people in db.session.execute(stmt):
-        day = arrived_at.astimezone(m.LOCAL_TZ).date()
+        day = arrived_at.astimezone(zone).date()
         week = weeks.setdefault(day.isocalendar()[1], [day, day, 0, 0])
         week[0], week[1] = min(week[0], day), max(week[1], day)
         week[2] += 1

@@ -83,6 +83,18 @@ def outside_request_locale(fn):
     return wrapper
 
 
+def with_site_zones(fn):
+    """The sites' time zones read once for the whole report (``metrics.zone_cache``)."""
+    from functools import wraps
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        with m.zone_cache():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def parse_month(text):
     """'2026-11' -> date(2026, 11, 1); ValueError on anything else."""
     year, month = str(text or "").split("-")
@@ -141,6 +153,7 @@ def _trend(metrics, site_ids, first_day):
 
 
 @outside_request_locale
+@with_site_zones
 def site_month(site_id, first_day):
     """The monthly report data of one site; None when the site is missing or out of scope."""
     site = db.session.get(Site, site_id)
@@ -172,6 +185,7 @@ def site_month(site_id, first_day):
 
 
 @outside_request_locale
+@with_site_zones
 def region_month(region_id, first_day):
     """The regional comparison of one month: every site × every metric, average, ranking."""
     region = db.session.get(Region, region_id)
@@ -216,7 +230,7 @@ def region_month(region_id, first_day):
 # ------------------------------------------------------------ foundation sections
 
 def _changes_by_type(site_id, start, end):
-    lo, hi = m.period_bounds(start, end)
+    lo, hi = m.period_bounds(start, end, m.zone_of(site_id))
     stmt = (select(AuditEvent.object_type, AuditEvent.action, func.count())
             .where(AuditEvent.site_id == site_id, AuditEvent.at >= lo, AuditEvent.at < hi)
             .group_by(AuditEvent.object_type, AuditEvent.action)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import DailyTally, DailyTallyLine, Product, StockMovement, utcnow
+from portal.models.consumables import closed_same_day
 from portal.services import audit, stock
 from portal.services.visits import day_counts, site_now, site_today
 
@@ -154,7 +155,9 @@ def close_tally(site, day, counts, user=None, now=None):
             errors[row.product.id] = exc.message if raw not in (None, "") else _l("Enter the counted stock.")
     if errors:
         raise TallyError(_l("Enter the counted stock of every product."), errors)
-    closed = DailyTally(site_id=site.id, day=day, closed_at=now or utcnow(), closed_by_id=user.id if user else None,
+    closed_at = now or utcnow()
+    closed = DailyTally(site_id=site.id, day=day, closed_at=closed_at, closed_by_id=user.id if user else None,
+                        same_day=closed_same_day(day, closed_at, site.timezone),
                         visits=tally.visits, visitors=tally.visitors, drinks_served=tally.drinks_served,
                         snacks_served=tally.snacks_served)
     db.session.add(closed)

@@ -14,7 +14,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from portal.extensions import db
 from portal.models import AuditEvent, Site, User
-from portal.services.metrics import period_bounds
+from portal.services.metrics import in_period, period_bounds
 from portal.services.report_data import ACTION_LABELS, record_type_label
 from portal.views.base import ScopedModelView, options_of
 from portal.views.labels import ROLE_LABELS, STAFF_KIND_LABELS
@@ -28,15 +28,36 @@ COMMON_FIELD_LABELS = {
 
 
 class LocalDateBetweenFilter(BaseSQLAFilter, filters.BaseDateBetweenFilter):
-    """Local days ``a to b`` (inclusive) on an aware UTC timestamp column."""
+    """Local days ``a to b`` (inclusive) on an aware UTC timestamp column, each row's days cut at
+    its site's local midnight — the very condition the dashboard figures count with
+    (``metrics.in_period``)."""
 
     def __init__(self, column, name, options=None, data_type=None):
         super().__init__(column, name, options, data_type="daterangepicker")
 
     def apply(self, query, value, alias=None):
-        lo, hi = period_bounds(value[0], value[1])
         column = self.get_column(alias)
-        return query.filter(column >= lo, column < hi)
+        site_column = getattr(column.class_, "site_id", None) if alias is None else None
+        if site_column is None:  # no site (or an alias): Beijing time
+            lo, hi = period_bounds(value[0], value[1])
+            return query.filter(column >= lo, column < hi)
+        return query.filter(in_period(column, site_column, value[0], value[1]))
+
+
+class PeriodClauseFilter(BaseSQLAFilter, filters.BaseDateBetweenFilter):
+    """Local days ``a to b`` given to a metric's own condition ``clause(start, end)`` (e.g. "open at
+    the end of the period"), so a drill-down lists exactly the records behind a figure."""
+
+    def __init__(self, clause, name, operation=None):
+        super().__init__(None, name, None, data_type="daterangepicker")
+        self.clause = clause
+        self._operation = operation
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.clause(value[0], value[1]))
+
+    def operation(self):
+        return self._operation or super().operation()
 
 
 def _model_views():

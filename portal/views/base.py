@@ -380,6 +380,25 @@ def options_of(model, label=str, order_by=None):
     return options
 
 
+def period_args(args):
+    """(start, end, errors) from ``?start=&end=`` (ISO local days, both inclusive) of a workflow
+    page the dashboard drills into; (None, None, {}) when absent. errors: {field: message}."""
+    raw = {key: (args.get(key) or "").strip() for key in ("start", "end")}
+    if not raw["start"] and not raw["end"]:
+        return None, None, {}
+    days, errors = {}, {}
+    for key, text in raw.items():
+        try:
+            days[key] = date.fromisoformat(text)
+        except ValueError:
+            errors[key] = _l("Enter a date as YYYY-MM-DD.")
+    if not errors and days["end"] < days["start"]:
+        errors["end"] = _l("The end date must not be before the start date.")
+    if errors:
+        return None, None, errors
+    return days["start"], days["end"], {}
+
+
 def site_choices_query():
     """Sites the current user may put a record in (the scope filters the query)."""
     from portal.models import Site
@@ -387,4 +406,5 @@ def site_choices_query():
     return db.session.query(Site).filter(Site.active.is_(True)).order_by(Site.code)
 
 
-__all__ = ["ALL_ROLES", "PortalView", "RoleGuard", "ScopedModelView", "_l", "expose", "get_or_404", "options_of", "site_choices_query"]
+__all__ = ["ALL_ROLES", "PortalView", "RoleGuard", "ScopedModelView", "_l", "expose", "get_or_404", "options_of",
+           "period_args", "site_choices_query"]

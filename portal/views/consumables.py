@@ -3,7 +3,7 @@ daily tally (close at the site's tally time; supervisors see which tallies are m
 from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, DateBetweenFilter, FilterEqual
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -12,7 +12,9 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.extensions import db
-from portal.models import PRODUCT_KINDS, Product, Site, StockMovement
+from sqlalchemy.orm import undefer
+
+from portal.models import PRODUCT_KINDS, DailyTally, Product, Site, StockMovement
 from portal.services import stock, tally, visits
 from portal.views.base import PortalView, ScopedModelView, expose, options_of
 from portal.views.labels import yes_no
@@ -92,6 +94,48 @@ class StockMovementView(ScopedModelView):
         "reason": lambda v, c, m, n: _l("Daily tally count") if m.reason == tally.TALLY_REASON else (m.reason or ""),
     }
     column_formatters_export = column_formatters
+
+
+def _same_day(view, context, model, name):
+    if model.same_day:
+        return Markup('<span class="badge badge-success">%s</span>') % _l("Yes")
+    return Markup('<span class="badge badge-danger">%s</span>') % _l("No, late")
+
+
+class DailyTallyView(ScopedModelView):
+    """Closed tallies, read-only (closed tallies never change): the records behind the
+    dashboard's "tally closed the same day" and "stock variance at the tally" figures."""
+
+    read_roles = STOCK_ROLES
+    write_roles = frozenset()
+    _creatable = _editable = _deletable = False
+    column_list = ("day", "site", "closed_at", "same_day", "closed_by", "visitors", "drinks_served", "units_off")
+    column_details_list = ("day", "site", "closed_at", "same_day", "closed_by", "visits", "visitors", "drinks_served",
+                           "snacks_served", "units_off", "lines")
+    column_export_list = ("day", "site", "closed_at", "same_day", "closed_by", "visits", "visitors", "drinks_served",
+                          "snacks_served", "units_off")
+    column_select_related_list = (DailyTally.site, DailyTally.closed_by)
+    column_default_sort = ("day", True)
+    column_sortable_list = ("day",)
+    # URL names (flt0_site_equals, flt1_day_between, flt2_closed_the_same_day_equals) are what
+    # the dashboard's drill-downs link to.
+    column_filters = (FilterEqual(DailyTally.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+                      DateBetweenFilter(DailyTally.day, _l("Day")),
+                      BooleanEqualFilter(DailyTally.same_day, _l("Closed the same day")))
+    column_labels = {"day": _l("Business day"), "site": _l("Site"), "closed_at": _l("Closed at"),
+                     "same_day": _l("Closed the same day"), "closed_by": _l("Closed by"), "visits": _l("Visits"),
+                     "visitors": _l("Visitors"), "drinks_served": _l("Drinks served"),
+                     "snacks_served": _l("Snacks served"), "units_off": _l("Units off at the count"),
+                     "lines": _l("Counted stock")}
+    column_descriptions = {"units_off": _l("Counted minus expected, summed over the products either way.")}
+    _fmt = {"closed_at": lambda v, c, m, n: site_time(m.closed_at, m.site, "%Y-%m-%d %H:%M"),
+            "units_off": lambda v, c, m, n: m.units_off}
+    column_formatters = {**_fmt, "same_day": _same_day}
+    column_formatters_export = {**_fmt, "same_day": lambda v, c, m, n: str(_l("Yes") if m.same_day else _l("No"))}
+    column_formatters_detail = column_formatters
+
+    def get_query(self):
+        return super().get_query().options(undefer(DailyTally.units_off))
 
 
 class MovementForm(FlaskForm):
@@ -216,3 +260,5 @@ def register(admin):
     admin.add_view(ProductView(Product, name=_l("Products"), endpoint="product", url="/product", category=category))
     admin.add_view(StockMovementView(StockMovement, name=_l("Stock ledger"), endpoint="stockmovement",
                                      url="/stockmovement", category=category))
+    admin.add_view(DailyTallyView(DailyTally, name=_l("Closed tallies"), endpoint="dailytally", url="/dailytally",
+                                  category=category))

@@ -19,7 +19,8 @@ from portal.services import damage as damage_service
 from portal.services import inventory as inventory_service
 from portal.services import photos as photo_service
 from portal.services import repairs
-from portal.views.base import PortalView, expose, get_or_404, site_choices_query
+from portal.services import metrics_repairs
+from portal.views.base import PortalView, expose, get_or_404, period_args, site_choices_query
 from portal.views.inventory import ITEM_READERS, DiscrepancyView, item_choices
 from portal.views.repairs import PRIORITY_LABELS
 
@@ -74,6 +75,10 @@ class DamageView(PortalView):
     def index(self):
         status = request.args.get("status") or ("pending" if current_user.role == "sales" else "open")
         status = status if status in LIST_FILTERS else "open"
+        # ?site= and ?start=&end= (local days the report was filed on): the dashboard's damage
+        # figure drills in here with the same condition it counts with.
+        site_id = request.args.get("site", type=int)
+        start, end, errors = period_args(request.args)
         stmt = damage_service.visible_query(current_user).options(
             joinedload(DamageReport.site), joinedload(DamageReport.salesperson))
         if status == "open":
@@ -82,10 +87,20 @@ class DamageView(PortalView):
             stmt = stmt.where(DamageReport.status.in_(("confirmed", "disputed")))
         elif status != "all":
             stmt = stmt.where(DamageReport.status == status)
-        reports = db.session.scalars(stmt.order_by(DamageReport.id.desc()).limit(200)).all()
-        return self.render("damage/index.html", reports=reports, status=status, filters=LIST_FILTERS,
-                           status_labels=STATUS_LABELS, outcome_labels=OUTCOME_LABELS,
+        if site_id:
+            stmt = stmt.where(DamageReport.site_id == site_id)
+        if start is not None:
+            stmt = stmt.where(metrics_repairs.reported_clause(start, end))
+        limit = 1000 if start is not None else 200
+        reports = db.session.scalars(stmt.order_by(DamageReport.id.desc()).limit(limit)).all()
+        keep = {k: v for k, v in (("site", site_id), ("start", start), ("end", end)) if v}
+        body = self.render("damage/index.html", reports=reports, status=status, filters=LIST_FILTERS,
+                           status_labels=STATUS_LABELS, outcome_labels=OUTCOME_LABELS, keep=keep,
+                           sites=[(s.id, str(s)) for s in site_choices_query()], site_id=site_id,
+                           start=request.args.get("start", ""), end=request.args.get("end", ""), errors=errors,
+                           period=(start, end) if start is not None else None,
                            can_file=current_user.role in damage_service.FILERS, page_title=_l("Damage reports"))
+        return (body, 400) if errors else body
 
     @expose("/new/", methods=("GET", "POST"))
     def new(self):

@@ -95,14 +95,15 @@ class DashboardView(PortalView):
         sites = db.session.scalars(stmt).all()
         metrics = m.all_metrics()
         chosen = m.get_metric(request.args.get("chart", "")) or (metrics[0] if metrics else None)
-        table = self._table(sites, metrics, start, end)
-        sort_key, descending = self._sort(table, metrics)
         month = m.month_start(start)
+        with m.zone_cache(sites):  # each site's own local days, from the sites loaded above
+            table = self._table(sites, metrics, start, end)
+            sort_key, descending = self._sort(table, metrics)
+            charts_svg = self._charts(sites, chosen, table, month) if chosen and sites else []
         context = dict(
             periods=PERIODS, kind=kind, start=start, end=end, on=request.args.get("on") or today_local().isoformat(),
             errors=errors, regions=regions, region_id=region_id, metrics=metrics, table=table, sort_key=sort_key,
-            descending=descending, chosen=chosen, month=f"{month:%Y-%m}",
-            charts=self._charts(sites, chosen, table, month) if chosen and sites else [],
+            descending=descending, chosen=chosen, month=f"{month:%Y-%m}", charts=charts_svg,
             ranking=[(table["by_id"][sid], score) for sid, score in m.ranking(metrics, table["values"],
                                                                              [s.id for s in sites])],
             sort_url=self._sort_url,

@@ -2,13 +2,14 @@
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import GROOMING_POINTS, GroomingInspection, StaffMember
-from portal.services import grooming
-from portal.views.base import PortalView, expose, get_or_404
+from portal.services import grooming, metrics_handover
+from portal.services import metrics as m
+from portal.views.base import PortalView, expose, get_or_404, period_args
 from portal.views.roster import local, scoped_sites
 
 INSPECTED_KINDS = ("clerk", "security")
@@ -21,21 +22,40 @@ class GroomingView(PortalView):
     @expose("/")
     def index(self):
         sites = scoped_sites()
-        averages = grooming.average_scores()
-        # ?site= narrows the history to one site (an id outside the scope simply finds nothing).
+        # ?site= narrows the history to one site (an id outside the scope simply finds nothing);
+        # ?start=&end= (local days) to one period: the dashboard's grooming score drills in here,
+        # and the site's card then shows that very figure (same provider, same period).
         only_site = request.args.get("site", type=int)
+        start, end, errors = period_args(request.args)
         stmt = (select(GroomingInspection).options(joinedload(GroomingInspection.staff_member),
                                                    joinedload(GroomingInspection.site),
                                                    joinedload(GroomingInspection.inspector))
-                .order_by(GroomingInspection.inspected_at.desc()).limit(30))
+                .order_by(GroomingInspection.inspected_at.desc()))
         if only_site:
             stmt = stmt.where(GroomingInspection.site_id == only_site)
-        recent = db.session.scalars(stmt).all()
+        if start is not None:
+            with m.zone_cache():
+                in_period = m.in_period(GroomingInspection.inspected_at, GroomingInspection.site_id, start, end)
+                averages = self._period_averages([s.id for s in sites], start, end, in_period)
+                recent = db.session.scalars(stmt.where(in_period).limit(1000)).all()
+        else:
+            averages = grooming.average_scores()
+            recent = db.session.scalars(stmt.limit(30)).all()
         people = db.session.scalars(select(StaffMember).options(joinedload(StaffMember.site)).where(
             StaffMember.kind.in_(INSPECTED_KINDS), StaffMember.active.is_(True))
             .order_by(StaffMember.site_id, StaffMember.name)).all()
-        return self.render("grooming/index.html", sites=sites, averages=averages, recent=recent, people=people,
-                           local=local, only_site=only_site)
+        body = self.render("grooming/index.html", sites=sites, averages=averages, recent=recent, people=people,
+                           local=local, only_site=only_site, period=(start, end) if start is not None else None,
+                           errors=errors)
+        return current_app.response_class(body, status=400 if errors else 200)
+
+    @staticmethod
+    def _period_averages(site_ids, start, end, in_period):
+        """{site_id: (score as the dashboard shows it, inspections)} over the period."""
+        scores = metrics_handover.grooming_score(site_ids, start, end)
+        counts = dict(db.session.execute(select(GroomingInspection.site_id, func.count())
+                                         .where(in_period).group_by(GroomingInspection.site_id)).all())
+        return {sid: (f"{score:.1f}", counts.get(sid, 0)) for sid, score in scores.items()}
 
     @expose("/inspect/<staff_id>", methods=("GET", "POST"))
     def inspect(self, staff_id):

@@ -8,6 +8,8 @@ from wtforms.validators import Optional
 from portal.extensions import db
 from portal.models import ROLES, STAFF_KINDS, Region, ShowUnit, Site, StaffMember, User
 from portal.services import auth as accounts
+from portal.services import metrics
+from portal.views.audit import PeriodClauseFilter
 from portal.views.base import ALL_ROLES, ScopedModelView, options_of
 from portal.views.labels import ROLE_LABELS, STAFF_KIND_LABELS, yes_no
 
@@ -120,6 +122,8 @@ class StaffView(ScopedModelView):
     column_filters = (
         IntEqualFilter(StaffMember.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         FilterEqual(StaffMember.kind, _l("Kind"), options=lambda: list(STAFF_KIND_LABELS.items())),
+        # The dashboard's "staff on the roster" figure drills in with this (same condition).
+        PeriodClauseFilter(lambda a, b: metrics.roster_by_end_clause(a, b), _l("On the roster at period end")),
     )
     column_labels = {"site": _l("Site"), "name": _l("Full name"), "kind": _l("Kind"), "phone": _l("Phone"),
                      "user": _l("Login"), "active": _l("Active"), "notes": _l("Notes"), "created_at": _l("Created at")}

@@ -1,7 +1,8 @@
 """Repair tickets: report a fault, the maintenance queue (phone cards), the ticket page with its
 timeline and the actions the transition table allows this user."""
 from flask import abort, flash, redirect, request, url_for
-from markupsafe import escape  # user text inside a lazy message, which renders as markup
+from flask_admin.contrib.sqla.filters import FilterEqual
+from markupsafe import Markup, escape  # user text inside a lazy message, which renders as markup
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -13,9 +14,11 @@ from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES, Ite
 from portal.services import damage as damage_service
 from portal.services import notifications
 from portal.services import photos as photo_service
-from portal.services import repairs
-from portal.views.base import PortalView, expose, get_or_404, site_choices_query
+from portal.services import metrics_repairs, repairs  # metrics_repairs registers the repair and damage figures
+from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of, site_choices_query
+from portal.views.audit import LocalDateBetweenFilter, PeriodClauseFilter
 from portal.views.inventory import ITEM_READERS, item_choices
+from portal.views.visits import site_time
 
 READERS = frozenset({"admin", "supervisor", "clerk", "security", "maintenance"})
 
@@ -237,16 +240,77 @@ class RepairsView(PortalView):
         return redirect(url_for(".detail", ticket_id=ticket.id))
 
 
+def _local(value, model):
+    return site_time(value, model.site, "%Y-%m-%d %H:%M") if value else ""
+
+
+def _hours(view, context, model, name):
+    if model.resolved_at is None:
+        return ""
+    return f"{(model.resolved_at - model.created_at).total_seconds() / 3600:.1f}"
+
+
+def _ticket_link(view, context, model, name):
+    # Markup's % escapes the equipment (user text).
+    return Markup('<a href="%s">%s</a>') % (url_for("repairs.detail", ticket_id=model.id), f"#{model.id} {model.equipment}")
+
+
+class RepairTicketListView(ScopedModelView):
+    """Every ticket of the supervisor's sites as a filterable list (read-only: tickets move on
+    their own page). Its period filters apply the very conditions of the dashboard's repair
+    figures (``portal.services.metrics_repairs``), so a number's drill-down lists exactly them."""
+
+    read_roles = frozenset({"admin", "supervisor"})
+    write_roles = frozenset()
+    _creatable = _editable = _deletable = False
+    column_list = ("equipment", "site", "priority", "status", "created_at", "due_at", "resolved_at",
+                   "hours_to_resolve", "assignee")
+    column_details_list = ("equipment", "site", "location", "description", "priority", "status", "reporter",
+                           "created_at", "due_at", "assignee", "resolved_at", "hours_to_resolve", "closed_at", "cost")
+    column_export_list = ("id", "equipment", "site", "location", "priority", "status", "reporter", "created_at",
+                          "due_at", "assignee", "resolved_at", "hours_to_resolve", "closed_at", "cost")
+    column_select_related_list = (RepairTicket.site, RepairTicket.assignee, RepairTicket.reporter)
+    column_default_sort = ("id", True)
+    column_sortable_list = ("created_at", "due_at")
+    # URL names (flt0_site_equals, flt1_open_at_period_end_between…) are what drill-downs link to.
+    column_filters = (
+        FilterEqual(RepairTicket.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        PeriodClauseFilter(lambda a, b: metrics_repairs.open_clause(a, b), _l("Open at period end")),
+        PeriodClauseFilter(lambda a, b: metrics_repairs.overdue_clause(a, b), _l("Overdue at period end")),
+        PeriodClauseFilter(lambda a, b: metrics_repairs.resolved_clause(a, b), _l("Resolved")),
+        LocalDateBetweenFilter(RepairTicket.created_at, _l("Reported")),
+        FilterEqual(RepairTicket.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())),
+        FilterEqual(RepairTicket.priority, _l("Priority"), options=lambda: list(PRIORITY_LABELS.items())),
+    )
+    column_labels = {"id": _l("Ticket"), "equipment": _l("Equipment"), "site": _l("Site"), "location": _l("Location"),
+                     "description": _l("What is wrong"), "priority": _l("Priority"), "status": _l("Status"),
+                     "reporter": _l("Reported by"), "created_at": _l("Reported"), "due_at": _l("Due"),
+                     "assignee": _l("Assigned to"), "resolved_at": _l("Resolved at"),
+                     "hours_to_resolve": _l("Hours to resolve"), "closed_at": _l("Closed"), "cost": _l("Cost (CNY)")}
+    _fmt = {"priority": lambda v, c, m, n: PRIORITY_LABELS.get(m.priority, m.priority),
+            "status": lambda v, c, m, n: STATUS_LABELS.get(m.status, m.status),
+            "created_at": lambda v, c, m, n: _local(m.created_at, m),
+            "due_at": lambda v, c, m, n: _local(m.due_at, m),
+            "resolved_at": lambda v, c, m, n: _local(m.resolved_at, m),
+            "closed_at": lambda v, c, m, n: _local(m.closed_at, m),
+            "hours_to_resolve": _hours}
+    column_formatters = {**_fmt, "equipment": _ticket_link}
+    column_formatters_export = {**_fmt, "status": lambda v, c, m, n: str(STATUS_LABELS.get(m.status, m.status)),
+                                "priority": lambda v, c, m, n: str(PRIORITY_LABELS.get(m.priority, m.priority))}
+    column_formatters_detail = column_formatters
+
+
 def _labels():
     return {"priority_labels": PRIORITY_LABELS, "priority_badges": PRIORITY_BADGES, "status_labels": STATUS_LABELS,
             "open_statuses": OPEN_STATUSES, "statuses": TICKET_STATUSES, "priorities": TICKET_PRIORITIES}
 
 
 def register(admin):
-    from portal.services import metrics_repairs  # noqa: F401  (registers the repair and damage figures)
     from portal.views.home import set_landing
 
     admin.add_view(RepairsView(name=_l("Repairs"), endpoint="repairs", url="/repairs"))
+    admin.add_view(RepairTicketListView(RepairTicket, name=_l("All repair tickets"), endpoint="repairticket",
+                                        url="/repairticket", category=_l("Reports")))
     set_landing("maintenance", "repairs.index")
 
     @admin.app.context_processor

@@ -6,4 +6,5 @@ MATRIX = {
     "product": rights(read="admin supervisor clerk", write="admin supervisor clerk", delete="admin",
                       export="admin supervisor"),
     "stockmovement": rights(read="admin supervisor clerk", export="admin supervisor"),
+    "dailytally": rights(read="admin supervisor clerk", export="admin supervisor"),
 }

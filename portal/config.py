@@ -29,6 +29,8 @@ class DefaultConfig:
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
     UPLOAD_MAX_PIXELS = 40_000_000
     FLASK_ADMIN_SWATCH = None
+    # Dashboard figures of settled periods kept per process (portal.services.figure_cache).
+    FIGURE_CACHE = True
 
 
 def load_config(app, test_config=None):

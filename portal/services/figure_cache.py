@@ -41,13 +41,22 @@ def is_settled(end, today=None):
 
 
 def site_versions(site_ids):
-    """{site_id: id of its latest audit event (0 if none)} in one query (an index lookup per site)."""
+    """{site_id: id of its latest audit event (0 if none)} in one query (an index lookup per site),
+    once per request (the dashboard asks for the table and for six months of trend)."""
+    from flask import has_request_context, request
+
     from portal.models import AuditEvent, Site
 
+    # On the request itself, not on ``g``: an app context may outlive several requests.
+    memo = request.environ.setdefault("portal.site_versions", {}) if has_request_context() else {}
+    key = tuple(sorted(site_ids))
+    if key in memo:
+        return memo[key]
     latest = (select(func.max(AuditEvent.id)).where(AuditEvent.site_id == Site.id)
               .correlate(Site).scalar_subquery())
     rows = db.session.execute(select(Site.id, latest).where(Site.id.in_(list(site_ids))))
-    return {site_id: version or 0 for site_id, version in rows}
+    memo[key] = versions = {site_id: version or 0 for site_id, version in rows}
+    return versions
 
 
 def lookup(metric_key, start, end, versions):
@@ -69,7 +78,8 @@ def lookup(metric_key, start, end, versions):
 def store(metric_key, start, end, versions, values):
     with _lock:
         for site_id, value in values.items():
-            _entries[(metric_key, start, end, site_id, versions[site_id])] = value
+            if site_id in versions:  # a site without a version (outside the scope) is never kept
+                _entries[(metric_key, start, end, site_id, versions[site_id])] = value
         while len(_entries) > MAX_ENTRIES:
             _entries.popitem(last=False)
 

@@ -111,6 +111,16 @@ def prepare(args, db, dataset, tag, url, env):
     return seconds
 
 
+def analyze(db, url):
+    """Fresh planner statistics, as a production database has them (PostgreSQL's autovacuum,
+    SQLite's ``PRAGMA optimize``): a database seeded a second ago has none, and indexes added
+    by migrations since the seed have none either."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT") if db == "postgres" else create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+
+
 def seed_fingerprint(args):
     """Changes when what a seed would produce changes: the generators, the demo seeders, the
     migrations, the seed. A kept database with another fingerprint is rebuilt."""
@@ -249,6 +259,7 @@ def run_one(args, db, dataset):
     env = server_env(url)
     log(f"{db}/{tag}: preparing {url}")
     seed_seconds = prepare(args, db, dataset, tag, url, env)
+    analyze(db, url)
     params = resolve_params(url)
     roles = sorted({p.role for p in page_list.PAGES if p.role}, key=list(page_list.ROLE_USERS).index)
     rows = []

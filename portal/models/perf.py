@@ -69,3 +69,11 @@ Index("ix_damage_report_salesperson_id_status", DamageReport.salesperson_id, Dam
 # Each site's data version (portal.services.figure_cache): its latest audit event, one index
 # lookup per site. (SQLite's site_id index already ends with the rowid; PostgreSQL needs the id.)
 Index("ix_audit_event_site_id_id", AuditEvent.site_id, AuditEvent.id)
+# Head office's list of closed tallies, newest business day first across every site.
+from portal.models.consumables import DailyTally  # noqa: E402
+
+Index("ix_daily_tally_day", DailyTally.day)
+# The grooming page of one site and period (the dashboard's grooming drill-down).
+from portal.models.grooming import GroomingInspection  # noqa: E402
+
+Index("ix_grooming_inspection_site_id_inspected_at", GroomingInspection.site_id, GroomingInspection.inspected_at)

@@ -6,6 +6,7 @@ related dropdowns, exports and actions. What the base views add is the HTTP face
 it: out-of-scope or malformed ids answer 404, a forged reference is refused, a failed
 form answers 400, and which role may read or write each view.
 """
+from collections import OrderedDict
 from datetime import date, datetime, time
 from types import SimpleNamespace
 
@@ -172,21 +173,36 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         pass
 
     def _get_filter_groups(self):
-        # Flask-Admin caches filter options at start-up; they name sites and people, so they
-        # are rebuilt per request through the scoped session.
-        self._refresh_filters_cache()
-        return super()._get_filter_groups()
+        """The filters shown on the list page, with their options read now, through the user's
+        scope. Flask-Admin builds them once at start-up and keeps them on the view object,
+        which every request and thread shares: rebuilding that copy per request would let one
+        user's options (sites, people) be read by another request. They are built into a local
+        value instead; the filters themselves and their URL names are the same for everybody."""
+        if not self._filters:
+            return None
+        groups = OrderedDict()
+        for index, flt in enumerate(self._filters):
+            options = flt.get_options(self)
+            groups.setdefault(str(flt.name), []).append({
+                "index": index, "arg": self.get_filter_arg(index, flt), "operation": str(flt.operation()),
+                "options": [(key, str(label)) for key, label in options] if options else None,
+                "type": flt.data_type,
+            })
+        return groups
 
     def handle_filter(self, filter):
         return super().handle_filter(_int_equal(filter))
 
     def get_filter_arg(self, index, flt):
-        # The filter cache is rebuilt per request (above), in the user's language: keep the
-        # URL names English (flt0_site_equals) so links work in every language.
-        from flask_babel import force_locale
+        # URL names stay English (flt0_site_equals) so links work in every language; they
+        # never change, so each is worked out once.
+        names = self.__dict__.setdefault("_filter_arg_names", {})
+        if index not in names:
+            from flask_babel import force_locale
 
-        with force_locale("en"):
-            return super().get_filter_arg(index, flt)
+            with force_locale("en"):
+                names[index] = super().get_filter_arg(index, flt)
+        return names[index]
 
     list_template = "admin/model/portal_list.html"
 

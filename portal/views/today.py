@@ -35,8 +35,11 @@ DIRECTION_LABELS = {
 def my_sites():
     """Active sites of the current user (the scope filters the query), read once per request."""
     if "_my_sites" not in g:
-        g._my_sites = db.session.scalars(
-            select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(500)).all()
+        if current_user.role in ("admin", "supervisor"):
+            g._my_sites = db.session.scalars(
+                select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(500)).all()
+        else:  # exactly the sites the scope was built from, loaded already for this request
+            g._my_sites = sorted((s for s in current_user.sites if s.active), key=lambda s: s.code)
     return g._my_sites
 
 

@@ -89,19 +89,37 @@ def wipe(application):
     with application.app_context():
         db.session.remove()
         tables = list(reversed(db.metadata.sorted_tables))
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                # The audit trail is insert-only (database triggers): lift them for the wipe only.
-                from portal.services.append_only import suspended
+        if db.engine.dialect.name == "postgresql":
+            _truncate(tables)
+            return
+        # SQLite: the audit trail is insert-only (database triggers): lift them for the wipe only.
+        from portal.services.append_only import suspended
 
-                with suspended(conn):
-                    for t in tables:
-                        conn.execute(t.delete())
-                if conn.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")).first():
-                    conn.execute(text("DELETE FROM sqlite_sequence"))
+        with db.engine.begin() as conn:
+            with suspended(conn):
+                for t in tables:
+                    conn.execute(t.delete())
+            if conn.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")).first():
+                conn.execute(text("DELETE FROM sqlite_sequence"))
+
+
+def _truncate(tables, attempts=10):
+    """TRUNCATE every table. A browser test's live server may still be answering the page's
+    last request: PostgreSQL then reports a deadlock and rolls the TRUNCATE back, so try again."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    names = ", ".join(f'"{t.name}"' for t in tables)
+    for attempt in range(attempts):
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as exc:
+            if "deadlock" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture(autouse=True)

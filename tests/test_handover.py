@@ -173,18 +173,23 @@ def test_no_role_can_change_a_signed_entry_through_any_route(login, app, usernam
     assert f"/handover_entry/edit/?id={entry_id}" not in listing and f'data-pk="{entry_id}"' not in listing
 
 
-def test_unsigned_entry_can_be_corrected_inline(login, app):
+def test_unsigned_entry_is_corrected_through_the_versioned_form_not_inline(login, app):
     entry_id = _arrange(app)
     clerk = login("clerk_sz01")
-    assert f'data-pk="{entry_id}"' in clerk.get("/handover_entry/").get_data(as_text=True)
-    resp = clerk.post("/handover_entry/ajax/update/", {"list_form_pk": entry_id, "text": "更正后的内容"})
-    assert resp.status_code == 200
+    listing = clerk.get("/handover_entry/").get_data(as_text=True)
+    assert f"/handover_entry/edit/?id={entry_id}" in listing and f'data-pk="{entry_id}"' not in listing
+    # Inline saves carry no version (a silent overwrite): the route is gone.
+    assert clerk.post("/handover_entry/ajax/update/", {"list_form_pk": entry_id, "text": "x"}).status_code == 404
+    assert _load(app, entry_id)[0] == "今日接待 8 批客户"
+    with system_session(app) as s:
+        version = s.get(HandoverEntry, entry_id).version
+    resp = clerk.post(f"/handover_entry/edit/?id={entry_id}", {"text": "更正后的内容", "version": version})
+    assert resp.status_code == 302
     assert _load(app, entry_id)[0] == "更正后的内容"
 
 
 def test_only_the_author_or_a_supervisor_corrects_an_unsigned_entry(login, app):
     entry_id = _arrange(app)  # written by clerk_sz01
-    assert login("guard_sz01").post("/handover_entry/ajax/update/", {"list_form_pk": entry_id, "text": "x"}).status_code == 409
     with system_session(app) as s:
         version = s.get(HandoverEntry, entry_id).version
     form = {"text": "x", "version": version}

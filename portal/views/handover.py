@@ -158,7 +158,8 @@ class HandoverEntryView(ScopedModelView):
                            "items", "signed_at", "comments")
     column_export_list = ("site", "post", "written_at", "author", "text", "signed_at")
     form_columns = ("text",)
-    column_editable_list = ("text",)
+    # No inline (x-editable) editing: its ajax save carries no version, so two corrections of
+    # the same entry would silently overwrite each other. The edit form is versioned (409).
     column_select_related_list = (HandoverEntry.site, HandoverEntry.author, HandoverEntry.signed_by)
     column_sortable_list = ("written_at",)
     column_default_sort = ("written_at", True)
@@ -198,11 +199,7 @@ class HandoverEntryView(ScopedModelView):
 
     @expose("/ajax/update/", methods=("POST",))
     def ajax_update(self):
-        result = super().ajax_update()
-        # Flask-Admin answers a refused change with 500; it is a refusal, not a crash.
-        if isinstance(result, tuple) and result[1] == 500:
-            return result[0], 409
-        return result
+        abort(404)  # inline editing is not offered (see column list above)
 
     def delete_model(self, model):
         try:

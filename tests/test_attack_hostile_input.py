@@ -11,13 +11,14 @@ import csv
 import io
 import re
 from datetime import date
-from html.parser import HTMLParser
+
 
 import pytest
 from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import select
 
 from portal.extensions import db
+from tests.forms import Forms
 from portal.models import RepairTicket, Site
 
 # (name, payload, raw fragment that must never appear in HTML)
@@ -40,49 +41,6 @@ PAYLOADS = [
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TEXT_TYPES = {"text", "search", "tel", "url", "email", None}
 KEEP = {"csrf_token", "version", "url"}
-
-
-class Forms(HTMLParser):
-    """The forms of a page: action, method and fields as a browser would submit them."""
-
-    def __init__(self, html):
-        super().__init__(convert_charrefs=True)
-        self.forms, self._select, self._textarea = [], None, None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": a.get("action") or "", "method": (a.get("method") or "get").lower(),
-                               "fields": []})
-        elif not self.forms:
-            return
-        elif tag == "input" and a.get("name"):
-            kind = (a.get("type") or "text").lower()
-            if kind in ("checkbox", "radio") and "checked" not in a:
-                return
-            if kind not in ("submit", "button", "file"):
-                self.forms[-1]["fields"].append([a["name"], kind, a.get("value") or ""])
-        elif tag == "textarea" and a.get("name"):
-            self._textarea = [a["name"], "textarea", ""]
-            self.forms[-1]["fields"].append(self._textarea)
-        elif tag == "select" and a.get("name"):
-            self._select = [a["name"], "select", None]
-            self.forms[-1]["fields"].append(self._select)
-        elif tag == "option" and self._select is not None:
-            value = a.get("value", "")
-            if "selected" in a or (self._select[2] in (None, "", "__None") and value not in ("", "__None")):
-                self._select[2] = value
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self._textarea[2] += data
 
 
 def _main_form(html):

@@ -1,12 +1,13 @@
 """Optimistic locking: two people edit the same record; the second save is refused with 409."""
 import re
-from html.parser import HTMLParser
+
 
 import pytest
 from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import select
 
 from portal.extensions import db
+from tests.forms import Forms
 from portal.models import (ChecklistTemplate, CleaningArea, HandoverEntry, Item, ItemCheckLine, Product, Region,
                            Shift, ShowUnit, Site, StaffMember, User, Visit)
 from portal.views.base import VERSION_FIELD
@@ -105,47 +106,9 @@ CONCURRENT_EDITS = {
 }
 
 
-class _Forms(HTMLParser):
-    """Fields of the page's edit form (the one carrying ``version``) as a browser submits them."""
-
-    def __init__(self, html):
-        super().__init__(convert_charrefs=True)
-        self.forms, self._select, self._textarea = [], None, None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append({})
-        elif not self.forms:
-            return
-        elif tag == "input" and a.get("name"):
-            kind = (a.get("type") or "text").lower()
-            if kind in ("checkbox", "radio") and "checked" not in a or kind in ("submit", "button", "file"):
-                return
-            self.forms[-1][a["name"]] = a.get("value") or ""
-        elif tag == "textarea" and a.get("name"):
-            self._textarea = a["name"]
-            self.forms[-1][a["name"]] = ""
-        elif tag == "select" and a.get("name"):
-            self._select = a["name"]
-            self.forms[-1].setdefault(a["name"], "")
-        elif tag == "option" and self._select is not None and "selected" in a:
-            self.forms[-1][self._select] = a.get("value", "")
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self.forms[-1][self._textarea] += data
-
-
 def edit_form(html):
-    forms = [f for f in _Forms(html).forms if VERSION_FIELD in f]
+    forms = [{name: value or "" for name, _, value in f["fields"]} for f in Forms(html, first_option=False).forms]
+    forms = [f for f in forms if VERSION_FIELD in f]
     assert len(forms) == 1, "the page has no (or several) edit forms with a version"
     return forms[0]
 

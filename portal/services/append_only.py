@@ -59,7 +59,10 @@ def append_only_ddl(table_name, dialect_name, allow_update_where=None):
             f"CREATE TRIGGER {table_name}_no_delete BEFORE DELETE ON {table_name} FOR EACH ROW "
             "EXECUTE FUNCTION portal_append_only()",
         ]
-    raise NotImplementedError(f"append-only triggers for {dialect_name}")
+    # The portal runs on SQLite and PostgreSQL only; another database would hold the audit
+    # trail without its insert-only guarantee, so it is refused outright.
+    raise RuntimeError(f"the portal supports SQLite and PostgreSQL, not {dialect_name}: "
+                       "no append-only triggers for the audit trail")
 
 
 def drop_append_only_ddl(table_name, dialect_name):

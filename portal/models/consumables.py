@@ -156,6 +156,10 @@ class DailyTallyLine(SiteScopedMixin, db.Model):
 DailyTally.units_off = deferred(column_property(
     select(func.coalesce(func.sum(func.abs(DailyTallyLine.variance)), 0))
     .where(DailyTallyLine.tally_id == DailyTally.id).correlate_except(DailyTallyLine).scalar_subquery()))
+# Net variance of the day (counted − expected, summed with signs), as the tally page totals it.
+DailyTally.net_variance = deferred(column_property(
+    select(func.coalesce(func.sum(DailyTallyLine.variance), 0))
+    .where(DailyTallyLine.tally_id == DailyTally.id).correlate_except(DailyTallyLine).scalar_subquery()))
 
 
 class ClosedTallyError(Exception):

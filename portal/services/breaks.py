@@ -1,8 +1,9 @@
 """Break rules: start / end in one tap for the user's staff record; over 10 minutes is flagged."""
 from collections import defaultdict
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -24,6 +25,23 @@ def staff_record(user, site=None):
     return db.session.scalars(stmt.order_by(StaffMember.id).limit(1)).first()
 
 
+def staff_and_open_break(user, site=None):
+    """(staff record, its running break or None) in one statement; (None, None) without a record."""
+    params = {"user_id": user.id} if site is None else {"user_id": user.id, "site_id": site.id}
+    row = db.session.execute(_staff_and_break_stmt(site is not None), params).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+@cache  # built once, run with parameters (HACKING.md, "Statements built once")
+def _staff_and_break_stmt(at_site):
+    stmt = (select(StaffMember, BreakLog)
+            .outerjoin(BreakLog, (BreakLog.staff_member_id == StaffMember.id) & BreakLog.ended_at.is_(None))
+            .where(StaffMember.user_id == bindparam("user_id"), StaffMember.active.is_(True)))
+    if at_site:
+        stmt = stmt.where(StaffMember.site_id == bindparam("site_id"))
+    return stmt.order_by(StaffMember.id, BreakLog.id).limit(1)
+
+
 def open_break(staff_member):
     stmt = select(BreakLog).where(BreakLog.staff_member_id == staff_member.id, BreakLog.ended_at.is_(None))
     return db.session.scalars(stmt.limit(1)).first()
@@ -41,8 +59,7 @@ def start(user, at=None, site=None):
 
 
 def end(user, at=None, site=None):
-    staff = staff_record(user, site)
-    current = open_break(staff) if staff is not None else None
+    _staff, current = staff_and_open_break(user, site)
     if current is None:
         raise BreakError(_l("You are not on a break."))
     current.ended_at = max(at or utcnow(), current.started_at)
@@ -66,4 +83,5 @@ def breaks_per_day(site, day):
     return dict(sorted(result.items(), key=lambda kv: kv[0].name))
 
 
-__all__ = ["BREAK_LIMIT", "BreakError", "breaks_per_day", "end", "flagged", "open_break", "staff_record", "start"]
+__all__ = ["BREAK_LIMIT", "BreakError", "breaks_per_day", "end", "flagged", "open_break", "staff_and_open_break",
+           "staff_record", "start"]

@@ -3,11 +3,12 @@
 No HTTP here. Callers commit once after a call (one transaction per user action).
 """
 from datetime import time
+from functools import cache
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal.extensions import db
 from portal.models import ChecklistAnswer, ChecklistFollowUp, ChecklistRun, ChecklistTemplate, utcnow
@@ -60,18 +61,6 @@ def template_for(site, kind):
         .limit(1)
     )
     return db.session.scalar(stmt)
-
-
-def _templates_for(site, kinds):
-    """``{kind: template}`` as ``template_for`` gives it, for several kinds in one query."""
-    stmt = (
-        select(ChecklistTemplate)
-        .where(ChecklistTemplate.kind.in_(kinds), ChecklistTemplate.active.is_(True),
-               (ChecklistTemplate.site_id == site.id) | ChecklistTemplate.site_id.is_(None))
-        .order_by(ChecklistTemplate.site_id.is_(None).desc(), ChecklistTemplate.id.desc())
-    )
-    # Ordered so that the one template_for would pick comes last and wins.
-    return {t.kind: t for t in db.session.scalars(stmt)}
 
 
 def active_items(run_or_template):
@@ -293,21 +282,36 @@ def close_follow_up(follow_up):
 
 # ------------------------------------------------------------------ what is due
 
+@cache  # built once (see HACKING.md, "Statements built once")
+def _due_stmt():
+    """The candidate daily templates of a site, each with its run of the day (if any) joined:
+    only a run of the template that applies counts, so runs need no statement of their own."""
+    site_id, day = bindparam("site_id"), bindparam("day")
+    return (
+        select(ChecklistTemplate, ChecklistRun)
+        .outerjoin(ChecklistRun, (ChecklistRun.template_id == ChecklistTemplate.id) & (ChecklistRun.site_id == site_id)
+                   & (ChecklistRun.day == day) & (ChecklistRun.kind == ChecklistTemplate.kind))
+        .where(ChecklistTemplate.kind.in_(DAILY_KINDS), ChecklistTemplate.active.is_(True),
+               (ChecklistTemplate.site_id == site_id) | ChecklistTemplate.site_id.is_(None))
+        .order_by(ChecklistTemplate.site_id.is_(None).desc(), ChecklistTemplate.id.desc(), ChecklistRun.id.desc())
+    )
+
+
 def due_checklists(site, day, now=None):
     """``{"opening": {...}, "closing": {...}}`` with, per kind: template, run, state and due_from.
 
     state: "done", "in_progress", "due", "upcoming" (closing before tally time) or "none"
     (no template). Opening work is due from the start of the day, closing from tally time.
     """
-    runs = db.session.scalars(
-        select(ChecklistRun).where(ChecklistRun.site_id == site.id, ChecklistRun.day == day,
-                                   ChecklistRun.kind.in_(DAILY_KINDS)).order_by(ChecklistRun.id)
-    ).all()
-    templates = _templates_for(site, DAILY_KINDS)
+    templates, runs = {}, {}
+    for template, run in db.session.execute(_due_stmt(), {"site_id": site.id, "day": day}):
+        # Ordered so that the template template_for picks, and its first run, come last and win.
+        templates[template.kind] = template
+        runs[template.id] = run
     result = {}
     for kind in DAILY_KINDS:
         template = templates.get(kind)
-        run = next((r for r in runs if r.kind == kind and (template is None or r.template_id == template.id)), None)
+        run = runs.get(template.id) if template is not None else None
         due_now = kind == "opening" or closing_due(site, day, now)
         if template is None:
             state = "none"

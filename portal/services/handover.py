@@ -3,9 +3,11 @@
 "Signed = read-only" is enforced here, below every route: a ``before_flush`` listener
 refuses any change to a signed entry (or to the text of its items) and its deletion.
 """
+from functools import cache
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, inspect, or_, select
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy import bindparam, event, inspect, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from portal.extensions import db
 from portal.models.base import utcnow
@@ -161,20 +163,28 @@ def item_history(item):
 
 
 def unsigned_entries(site, limit=20):
-    stmt = (select(HandoverEntry).options(joinedload(HandoverEntry.author))
-            .where(HandoverEntry.site_id == site.id, HandoverEntry.signed_at.is_(None))
+    return db.session.scalars(_unsigned_stmt(limit), {"site_id": site.id}).all()
+
+
+@cache  # built once, run with parameters (HACKING.md, "Statements built once")
+def _unsigned_stmt(limit):
+    return (select(HandoverEntry).options(joinedload(HandoverEntry.author))
+            .where(HandoverEntry.site_id == bindparam("site_id"), HandoverEntry.signed_at.is_(None))
             .order_by(HandoverEntry.written_at.desc()).limit(limit))
-    return db.session.scalars(stmt).all()
 
 
 def open_items(site, limit=50):
     """Open items of the site: on live entries, or carried and waiting for the next entry."""
-    stmt = (select(HandoverItem).outerjoin(HandoverItem.entry).options(contains_eager(HandoverItem.entry))
-            .where(HandoverItem.site_id == site.id, HandoverItem.status == "open",
+    return db.session.scalars(_open_items_stmt(limit), {"site_id": site.id}).all()
+
+
+@cache  # built once, run with parameters (HACKING.md, "Statements built once")
+def _open_items_stmt(limit):
+    return (select(HandoverItem).outerjoin(HandoverItem.entry)
+            .where(HandoverItem.site_id == bindparam("site_id"), HandoverItem.status == "open",
                    # The scope hides deleted entries in the join, so a live entry is one that joined.
                    or_(HandoverItem.entry_id.is_(None), HandoverEntry.id.is_not(None)))
             .order_by(HandoverItem.id).limit(limit))
-    return db.session.scalars(stmt).all()
 
 
 def check_correction(entry, user):

@@ -2,8 +2,10 @@
 
 No HTTP here. Callers commit once after a call (one transaction per user action).
 """
+from functools import cache
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -123,16 +125,21 @@ def discrepancies(check):
 
 def open_discrepancies(site=None, limit=200):
     """Discrepancy lines of completed checks not yet dealt with (one site, or every site in scope)."""
+    params = {"site_id": site.id} if site is not None else {}
+    return db.session.scalars(_open_discrepancies_stmt(site is not None, limit), params).all()
+
+
+@cache  # built once, run with parameters (HACKING.md, "Statements built once")
+def _open_discrepancies_stmt(one_site, limit):
     stmt = (
         select(ItemCheckLine)
         .join(ItemCheckLine.check)
         .where(ItemCheckLine.is_discrepancy.is_(True), ItemCheckLine.dealt_with.is_(False), ItemCheck.status == "done")
         .order_by(ItemCheckLine.day.desc(), ItemCheckLine.id)
         .limit(limit)
+        .options(joinedload(ItemCheckLine.item))
     )
-    if site is not None:
-        stmt = stmt.where(ItemCheckLine.site_id == site.id)
-    return db.session.scalars(stmt.options(joinedload(ItemCheckLine.item))).all()
+    return stmt.where(ItemCheckLine.site_id == bindparam("site_id")) if one_site else stmt
 
 
 def deal_with(line, user, note):
@@ -180,11 +187,22 @@ def _note_with(line, text):
     return "\n".join(x for x in (line.dealt_note, str(text)) if x)[:MAX_NOTE]
 
 
+@cache  # built once, run with parameters (HACKING.md, "Statements built once")
+def _item_checks_stmt():
+    """A site's item checks of a day, each with its number of discrepancies."""
+    found = (select(db.func.count()).select_from(ItemCheckLine)
+             .where(ItemCheckLine.check_id == ItemCheck.id, ItemCheckLine.is_discrepancy.is_(True))
+             .correlate(ItemCheck).scalar_subquery())
+    return select(ItemCheck, found).where(ItemCheck.site_id == bindparam("site_id"), ItemCheck.day == bindparam("day"))
+
+
 def item_check_status(site, day, now=None):
     """``{"opening": {...}, "closing": {...}}``: check, state (done / in_progress / due / upcoming),
     and the number of discrepancies of a completed check."""
-    checks = {c.kind: c for c in db.session.scalars(
-        select(ItemCheck).where(ItemCheck.site_id == site.id, ItemCheck.day == day))}
+    rows = db.session.execute(_item_checks_stmt(), {"site_id": site.id, "day": day})
+    checks, counts = {}, {}
+    for check, count in rows:
+        checks[check.kind], counts[check.kind] = check, count
     result = {}
     for kind in ITEM_CHECK_KINDS:
         check = checks.get(kind)
@@ -196,12 +214,7 @@ def item_check_status(site, day, now=None):
             state = "due"
         else:
             state = "upcoming"
-        count = None
-        if check is not None:
-            count = db.session.scalar(
-                select(db.func.count()).select_from(ItemCheckLine)
-                .where(ItemCheckLine.check_id == check.id, ItemCheckLine.is_discrepancy.is_(True))
-            )
+        count = counts.get(kind)
         result[kind] = {"kind": kind, "check": check, "state": state, "discrepancies": count,
                         "due_from": None if kind == "opening" else site.tally_time}
     return result

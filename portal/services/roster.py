@@ -1,9 +1,10 @@
 """Shift roster rules: plan a shift, copy last week, find gaps, who is on duty now."""
 from datetime import datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal.extensions import db
 from portal.models.org import StaffMember
@@ -102,11 +103,16 @@ def gaps(site, day, hours=OPENING_HOURS, posts=POSTS):
 
 def on_duty_now(site, at):
     """Shifts running at ``at`` (aware datetime), with their people loaded."""
+    return db.session.scalars(_on_duty_stmt(), {"site_id": site.id, "at": at}).all()
+
+
+@cache  # built once, run with parameters (HACKING.md, "Statements built once")
+def _on_duty_stmt():
     from sqlalchemy.orm import joinedload
 
-    stmt = (select(Shift).options(joinedload(Shift.staff_member))
-            .where(Shift.site_id == site.id, Shift.starts_at <= at, Shift.ends_at > at).order_by(Shift.post))
-    return db.session.scalars(stmt).all()
+    at = bindparam("at", type_=Shift.starts_at.type)
+    return (select(Shift).options(joinedload(Shift.staff_member))
+            .where(Shift.site_id == bindparam("site_id"), Shift.starts_at <= at, Shift.ends_at > at).order_by(Shift.post))
 
 
 def current_shift_of(user, site, at):

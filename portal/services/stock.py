@@ -6,8 +6,10 @@ the database checks and changes the number in one step, so two clerks serving th
 bottle at the same moment cannot both succeed and no concurrent change is lost (a
 read-modify-write in Python loses them; SECURITY.md §4). The caller commits once.
 """
+from functools import cache
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from portal.extensions import db
 from portal.models import ConsumptionLine, Product, StockBalance, StockMovement, utcnow
@@ -144,11 +146,15 @@ def balance(site, product):
 
 def balances(site, active_only=True):
     """[(product, qty)] of a site, drinks first, by name."""
+    rows = db.session.execute(_balances_stmt(active_only), {"site_id": site.id}).all()
+    return [(p, qty or 0) for p, qty in rows]
+
+
+@cache  # built once, run with parameters (HACKING.md, "Statements built once")
+def _balances_stmt(active_only):
     stmt = (select(Product, StockBalance.qty).outerjoin(StockBalance, StockBalance.product_id == Product.id)
-            .where(Product.site_id == site.id).order_by(Product.kind, Product.name))
-    if active_only:
-        stmt = stmt.where(Product.active.is_(True))
-    return [(p, qty or 0) for p, qty in db.session.execute(stmt).all()]
+            .where(Product.site_id == bindparam("site_id")).order_by(Product.kind, Product.name))
+    return stmt.where(Product.active.is_(True)) if active_only else stmt
 
 
 def low_stock(site):

@@ -8,9 +8,11 @@ figures: a closed day always shows what was closed, whatever is recorded later.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import joinedload, undefer
 
 from portal.extensions import db
 from portal.models import DailyTally, DailyTallyLine, Product, StockMovement, utcnow
@@ -71,9 +73,18 @@ class Tally:
 
 # ---------------------------------------------------------------- computing
 
-def closed_tally(site, day):
-    stmt = select(DailyTally).where(DailyTally.site_id == site.id, DailyTally.day == day)
-    return db.session.scalars(stmt).first()
+def closed_tally(site, day, summary=False):
+    """The closed tally of ``day`` or None. ``summary``: with its net variance and who closed it,
+    in the same statement (the Today card)."""
+    return db.session.scalars(_closed_tally_stmt(summary), {"site_id": site.id, "day": day}).first()
+
+
+@cache  # built once, run with parameters (HACKING.md, "Statements built once")
+def _closed_tally_stmt(summary):
+    stmt = select(DailyTally).where(DailyTally.site_id == bindparam("site_id"), DailyTally.day == bindparam("day"))
+    if summary:
+        stmt = stmt.options(undefer(DailyTally.net_variance), joinedload(DailyTally.closed_by))
+    return stmt
 
 
 def compute_tally(site, day):

@@ -20,8 +20,7 @@ class BreaksView(PortalView):
 
     @expose("/")
     def index(self):
-        staff = breaks.staff_record(current_user)
-        current = breaks.open_break(staff) if staff is not None else None
+        staff, current = breaks.staff_and_open_break(current_user)
         context = {"staff": staff, "current": current, "now": utcnow(), "local": local, "limit_minutes": 10}
         if staff is not None:
             context["mine"] = breaks.breaks_per_day(staff.site, site_today(staff.site)).get(staff, [])
@@ -69,8 +68,8 @@ def register(admin):
 
 def breaks_section(site, day, user):
     """Today section: the one-tap break button for the user's own staff record."""
-    staff = breaks.staff_record(user, site)
+    staff, current = breaks.staff_and_open_break(user, site)
     if staff is None:
         return None
-    return {"staff": staff, "current": breaks.open_break(staff), "local": local, "site": site}
+    return {"staff": staff, "current": current, "local": local, "site": site}
 

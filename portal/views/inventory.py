@@ -1,5 +1,5 @@
 """Inventory: items, item checks, discrepancy lines (admin lists) and the one-page item check."""
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, get_template_attribute, redirect, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import (BooleanEqualFilter, DateBetweenFilter, DateEqualFilter, FilterEqual,
                                                IntEqualFilter)
@@ -158,10 +158,8 @@ class ItemCheckView(EnglishFilterUrls, ScopedModelView):
 
 def _line_follow_up(context, line):
     """The discrepancy's repair ticket / damage report, or the buttons that open them in one click."""
-    from flask import render_template
-
-    return Markup(render_template("inventory/_line_follow_up.html", line=line,
-                                  can_deal=current_user.role in DiscrepancyView.write_roles))
+    follow_up = get_template_attribute("inventory/_line_follow_up.html", "follow_up")
+    return follow_up(line, current_user.role in DiscrepancyView.write_roles)
 
 
 class DiscrepancyView(EnglishFilterUrls, ScopedModelView):

@@ -71,10 +71,8 @@ def _open_visits_section(site, day, user):
 
 
 def _tally_section(site, day, user):
-    closed = tally.closed_tally(site, day)
-    figures = tally.compute_tally(site, day) if closed is not None else None
-    return {"site": site, "day": day, "due": tally.tally_time_passed(site, day), "closed": closed,
-            "figures": figures, "tally_time": site.tally_time}
+    return {"site": site, "day": day, "due": tally.tally_time_passed(site, day),
+            "closed": tally.closed_tally(site, day, summary=True), "tally_time": site.tally_time}
 
 
 def _low_stock_section(site, day, user):

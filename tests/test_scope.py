@@ -1,6 +1,7 @@
 """The site scope: clerk_sz02 never reaches an SZ01 record by any route, and nobody can
 create or move a record into a site outside their scope."""
 import json
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -134,6 +135,34 @@ def test_alternating_scopes_in_one_process_never_see_each_others_rows(app, site_
                 assert seen["regions"] == {"SOUTH" if code.startswith("SZ") else "EAST"}, code
                 assert f"clerk_{code.lower()}" in seen["users"], code
                 assert not {f"clerk_{other.lower()}" for other in scopes if other != code} & seen["users"], code
+
+
+def test_statements_built_once_still_run_through_the_scope(app, dbs, site_ids):
+    """The Today sections run statements built once per process (bind parameters for the site):
+    asked for another site's records, each returns nothing in a scope without that site, and
+    the same statement object serves the next scope with that scope's rows."""
+    from portal.models import HandoverEntry, Visit
+    from portal.services import handover, visits
+
+    sz01 = dbs.get(Site, site_ids["SZ01"])
+    dbs.add(Visit(site_id=sz01.id, adults=2))
+    clerk = dbs.scalar(select(User).where(User.username == "clerk_sz01"))
+    dbs.add(HandoverEntry(site_id=sz01.id, post="reception", text="built-once check", author_id=clerk.id,
+                          written_at=datetime.now(timezone.utc)))
+    dbs.commit()
+    with app.app_context():
+        site = db.session.get(Site, site_ids["SZ01"])
+        for _ in range(2):
+            for code in ("SZ01", "SH01"):
+                scope.activate(scope.SiteScope(frozenset({site_ids[code]})))
+                open_visits, unsigned = visits.open_visits(site), handover.unsigned_entries(site)
+                scope.deactivate()
+                if code == "SZ01":
+                    assert open_visits and {v.site_id for v in open_visits} == {sz01.id}
+                    assert "built-once check" in {e.text for e in unsigned}
+                else:
+                    assert open_visits == [] and unsigned == []
+                db.session.expunge_all()
 
 
 def test_filter_dropdowns_offer_only_sites_and_people_in_scope(login, dbs):

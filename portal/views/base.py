@@ -393,6 +393,23 @@ def as_id(id):
     return value
 
 
+_ID_MARK = 987654321000  # an id no table reaches: replaced in URLs built once per request
+
+
+def url_with_ids(endpoint, **ids):
+    """``url_for(endpoint, **ids)`` for integer ids, built once per request and endpoint with
+    placeholder ids that are then replaced: for markup repeated on every row of a list."""
+    patterns = g.setdefault("_url_patterns", {})
+    names = tuple(sorted(ids))
+    key = (endpoint, names)
+    if key not in patterns:
+        patterns[key] = url_for(endpoint, **{name: _ID_MARK + i for i, name in enumerate(names)})
+    url = patterns[key]
+    for i, name in enumerate(names):
+        url = url.replace(str(_ID_MARK + i), str(int(ids[name])))
+    return url
+
+
 def get_or_404(model, id):
     """A record by id through the site scope; 404 when missing, out of scope or not an id."""
     obj = db.session.get(model, as_id(id))

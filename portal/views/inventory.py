@@ -1,12 +1,13 @@
 """Inventory: items, item checks, discrepancy lines (admin lists) and the one-page item check."""
-from flask import abort, flash, get_template_attribute, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import (BooleanEqualFilter, DateBetweenFilter, DateEqualFilter, FilterEqual,
                                                IntEqualFilter)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
@@ -18,7 +19,7 @@ from portal.services import today
 from portal.services.checklists import site_today
 from portal.services.repairs import RepairError
 from portal.views.checklists import EnglishFilterUrls
-from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
+from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of, url_with_ids
 from portal.views.labels import yes_no
 
 CATEGORY_LABELS = {"decoration": _l("Decoration"), "audio_video": _l("Audio / video"), "furniture": _l("Furniture"),
@@ -156,10 +157,33 @@ class ItemCheckView(EnglishFilterUrls, ScopedModelView):
     }
 
 
-def _line_follow_up(context, line):
-    """The discrepancy's repair ticket / damage report, or the buttons that open them in one click."""
-    follow_up = get_template_attribute("inventory/_line_follow_up.html", "follow_up")
-    return follow_up(line, current_user.role in DiscrepancyView.write_roles)
+def follow_up_html(line, can_deal, detached_forms=False):
+    """What a discrepancy led to (its repair ticket / damage report), or the buttons that open
+    them in one click (``can_deal``). ``detached_forms``: the page renders the POST forms itself,
+    outside its own form (no nested forms). Built here, not in a template: the discrepancy
+    list shows it on every row."""
+    parts = [f'<div class="line-follow-up my-1" id="line-follow-up-{line.id}">']
+    if line.repair_ticket_id:
+        parts.append(f'<a class="badge badge-info p-2 mr-1 line-repair-link" '
+                     f'href="{url_with_ids("repairs.detail", ticket_id=line.repair_ticket_id)}">'
+                     f'{escape(_("Repair ticket #%(id)s", id=line.repair_ticket_id))}</a>')
+    elif can_deal:
+        if not detached_forms:
+            parts.append(f'<form method="post" class="d-inline" id="line-repair-{line.id}" '
+                         f'action="{url_with_ids("itemcheck.open_repair", line_id=line.id)}">'
+                         f'<input type="hidden" name="csrf_token" value="{generate_csrf()}"></form>')
+        parts.append(f'<button type="submit" form="line-repair-{line.id}" class="btn btn-outline-danger mr-1 mb-1 '
+                     f'line-open-repair">{escape(_("Report for repair"))}</button>')
+    if line.damage_report_id:
+        parts.append(f'<a class="badge badge-warning p-2 line-damage-link" '
+                     f'href="{url_with_ids("damage.detail", report_id=line.damage_report_id)}">'
+                     f'{escape(_("Damage report #%(id)s", id=line.damage_report_id))}</a>')
+    elif can_deal:
+        parts.append(f'<a class="btn btn-outline-warning mb-1 line-open-damage" '
+                     f'href="{escape(url_with_ids("damage.new", item=line.item_id, line=line.id))}">'
+                     f'{escape(_("Damage confirmation form"))}</a>')
+    parts.append("</div>")
+    return Markup("".join(parts))
 
 
 class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
@@ -198,7 +222,7 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
         "dealt_with": yes_no,
         "condition": _label(CONDITION_LABELS, "condition"),
         "check": lambda v, c, m, n: CHECK_KIND_LABELS.get(m.check.kind, m.check.kind),
-        "follow_up": lambda v, c, m, n: _line_follow_up(c, m),
+        "follow_up": lambda v, c, m, n: follow_up_html(m, current_user.role in DiscrepancyView.write_roles),
     }
 
     edit_template = "inventory/discrepancy_edit.html"
@@ -291,7 +315,8 @@ class ItemCheckPage(PortalView):
                            category_labels=CATEGORY_LABELS, kind_labels=CHECK_KIND_LABELS,
                            status_labels=STATUS_LABELS, can_check=self.can_write() and not check.is_done,
                            is_discrepancy=svc.is_discrepancy, page_title=CHECK_KIND_LABELS[check.kind],
-                           can_deal=current_user.role in DiscrepancyView.write_roles, detached_forms=True), status
+                           can_deal=current_user.role in DiscrepancyView.write_roles, detached_forms=True,
+                           follow_up=follow_up_html), status
 
     @expose("/line/<int:line_id>/repair", methods=("POST",))
     def open_repair(self, line_id):

@@ -84,3 +84,8 @@ def test_history_per_site(app, login):
     page = login("sup_south").get(f"/grooming/?site={sz02}").get_data(as_text=True)
     table = page[page.index("grooming-recent"):]
     assert "张丽娜" in table and "李晓梅" not in table.split("</table>")[0]
+    # Looking at one site, the people offered for an inspection are that site's.
+    people = table.split("</table>")[1]
+    assert "SZ02 · " in people and "SZ01 · " not in people
+    everyone = login("sup_south").get("/grooming/").get_data(as_text=True)
+    assert "SZ01 · " in everyone and "SZ02 · " in everyone

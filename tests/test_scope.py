@@ -165,6 +165,26 @@ def test_statements_built_once_still_run_through_the_scope(app, dbs, site_ids):
                 db.session.expunge_all()
 
 
+def _site_filter_labels(page):
+    data = json.loads(page.split('id="filter-groups-data" class="d-none">', 1)[1].split("</div>", 1)[0])
+    return {label for group in data.values() for flt in group for _, label in (flt["options"] or [])}
+
+
+def test_kept_dropdowns_follow_every_change_and_each_scope(login, dbs, site_ids):
+    """Dropdowns of sites and people are kept per process and scope: a new or renamed site shows
+    at once, and each scope still gets its own sites."""
+    admin, sup_east = login("admin"), login("sup_east")
+    assert "SZ01 深圳湾售楼处" in _site_filter_labels(admin.get("/visit/").get_data(as_text=True))
+    assert "SZ01 深圳湾售楼处" not in _site_filter_labels(sup_east.get("/visit/").get_data(as_text=True))
+    region_id = dbs.get(Site, site_ids["SZ01"]).region_id
+    dbs.add(Site(code="SZ09", name="前海新售楼处", region_id=region_id))
+    dbs.get(Site, site_ids["SZ02"]).name = "南山改名售楼处"
+    dbs.commit()
+    labels = _site_filter_labels(admin.get("/visit/").get_data(as_text=True))
+    assert {"SZ09 前海新售楼处", "SZ02 南山改名售楼处"} <= labels
+    assert not any(label.startswith("SZ") for label in _site_filter_labels(sup_east.get("/visit/").get_data(as_text=True)))
+
+
 def test_filter_dropdowns_offer_only_sites_and_people_in_scope(login, dbs):
     """Filter options are read as plain columns (not whole rows): still through the scope."""
     south_only = {u.display_name for u in dbs.scalars(select(User)) if u.username.endswith(("_sz01", "_sz02"))}

@@ -3,8 +3,8 @@
 No HTTP here. Callers commit once after a call (one transaction per user action).
 """
 from datetime import time
-from functools import cache
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l

@@ -18,12 +18,12 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
 from flask_admin.model import typefmt
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 from markupsafe import Markup, escape
@@ -32,6 +32,7 @@ from urllib.parse import quote as url_quote
 
 from portal.extensions import db
 from portal.models.base import utcnow
+from portal.services import scope
 from portal.services.scope import ScopeViolation
 from portal.views.exports import SafeExportMixin
 
@@ -418,14 +419,39 @@ def get_or_404(model, id):
     return obj
 
 
+# Filter dropdowns list organisation records (sites, regions, people), which change rarely, and
+# every change to them writes an audit event in the same transaction (portal.services.audit).
+# So a dropdown is kept per process, per scope, under the id of the latest audit event about
+# those models: exact, without expiry, recomputed after any such change. Without it an admin's
+# list pages grew with the number of sites (200 options read and labelled on every view).
+ORGANISATION_MODELS = ("Site", "Region", "User")
+_options_cache = {}
+
+
+def _organisation_version():
+    """Id of the latest audit event about a site, region or user; read once per request."""
+    from portal.models import AuditEvent
+
+    memo = request.environ
+    if "portal.organisation_version" not in memo:
+        stmt = (select(func.max(AuditEvent.id)).where(AuditEvent.object_type.in_(ORGANISATION_MODELS))
+                .execution_options(bypass_scope=True))  # a version number, never shown
+        memo["portal.organisation_version"] = db.session.scalar(stmt) or 0
+    return memo["portal.organisation_version"]
+
+
+def clear_options_cache():
+    """Forget every kept dropdown (tests: the next database starts its ids from 1 again)."""
+    _options_cache.clear()
+
+
 def options_of(model, label=str, order_by=None):
     """Filter options (id, label) of a model, read through the scope; empty outside a request.
     A model that names the columns its ``__str__`` reads (``option_columns``) is read as plain
-    rows: building 500 ORM objects for a user dropdown cost more than the list page itself."""
+    rows: building 500 ORM objects for a user dropdown cost more than the list page itself.
+    Options of the organisation models are cached (see ``_options_cache``)."""
 
-    def options():
-        if not has_request_context():
-            return []
+    def read():
         order = order_by if order_by is not None else model.id
         columns = getattr(model, "option_columns", None)
         if label is str and columns:
@@ -433,6 +459,21 @@ def options_of(model, label=str, order_by=None):
             return [(row.id, model.__str__(SimpleNamespace(**row._mapping))) for row in db.session.execute(stmt)]
         query = db.session.query(model).order_by(order)
         return [(obj.id, label(obj)) for obj in query.limit(500)]
+
+    def options():
+        if not has_request_context():
+            return []
+        if model.__name__ not in ORGANISATION_MODELS:
+            return read()
+        current = scope.current_scope()
+        key = (options, None if current is None else current.site_ids, str(get_locale()))
+        version = _organisation_version()
+        cached = _options_cache.get(key)
+        if cached is None or cached[0] != version:
+            if len(_options_cache) > 10_000:
+                _options_cache.clear()
+            cached = _options_cache[key] = (version, read())
+        return list(cached[1])
 
     return options
 

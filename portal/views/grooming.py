@@ -41,9 +41,11 @@ class GroomingView(PortalView):
         else:
             averages = grooming.average_scores()
             recent = db.session.scalars(stmt.limit(30)).all()
-        people = db.session.scalars(select(StaffMember).options(joinedload(StaffMember.site)).where(
+        people = select(StaffMember).options(joinedload(StaffMember.site)).where(
             StaffMember.kind.in_(INSPECTED_KINDS), StaffMember.active.is_(True))
-            .order_by(StaffMember.site_id, StaffMember.name)).all()
+        if only_site:  # looking at one site: its people to inspect, not every site's
+            people = people.where(StaffMember.site_id == only_site)
+        people = db.session.scalars(people.order_by(StaffMember.site_id, StaffMember.name)).all()
         body = self.render("grooming/index.html", sites=sites, averages=averages, recent=recent, people=people,
                            local=local, only_site=only_site, period=(start, end) if start is not None else None,
                            errors=errors)

@@ -257,6 +257,7 @@ def test_stock_and_tally_pages_do_not_grow_queries_with_the_data(app, login, url
         demo_visits._seed_products(site)
         water = s.scalar(select(Product).where(Product.site_id == site.id, Product.name == "矿泉水"))
         stock.serve(visits.record_arrival(site, 1, 0), water, 1)
+    clerk.get(url)  # warm: the filter dropdowns are read on the first view only
     with count_queries(app) as few:
         assert clerk.get(url).status_code == 200
     with arranged(app) as s:

@@ -2,6 +2,7 @@
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Optional
 
@@ -71,6 +72,10 @@ class UserView(ScopedModelView):
     form_columns = ("username", "display_name", "role", "sites", "regions", "locale", "active", "new_password")
     column_sortable_list = ("username",)
     column_searchable_list = ("username", "display_name")
+    # A user's sites in a second statement for the page's 25 users: Flask-Admin's automatic
+    # joined load of this many-to-many made SQLite join every membership of every site first
+    # (2 ms at 2,000 users, growing with them).
+    column_auto_select_related = False
     column_filters = (FilterEqual(User.role, _l("Role"), options=lambda: list(ROLE_LABELS.items())),)
     column_labels = {"username": _l("User name"), "display_name": _l("Full name"), "role": _l("Role"),
                      "sites": _l("Sites"), "regions": _l("Regions (supervisors)"), "locale": _l("Language"),
@@ -84,6 +89,9 @@ class UserView(ScopedModelView):
         "locale": {"choices": [("zh_Hans_CN", "中文"), ("en", "English")]},
     }
     form_extra_fields = {"new_password": PasswordField(_l("New password"), validators=[Optional()])}
+
+    def get_query(self):
+        return super().get_query().options(selectinload(User.sites))
 
     def on_model_change(self, form, model, is_created):
         password = form.new_password.data

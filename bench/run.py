@@ -272,6 +272,8 @@ def run_one(args, db, dataset):
             floors[role].append(measure(args, server.port, sessions, role, f"floor ({role})", page_list.FLOOR_URL,
                                         "floor"))
         for page in page_list.PAGES:
+            if args.only and not any(part in page.name for part in args.only):
+                continue
             rows.append(measure(args, server.port, sessions, page.role, page.name, page.url.format(**params),
                                 page.kind))
         # The floor again at the end: on a busy machine the two differ, and the mean is fairer to every page.
@@ -282,6 +284,8 @@ def run_one(args, db, dataset):
     floor_rows = [row for role in roles for row in floors[role]]
     floors = {role: _mean([r.get("p50_ms") for r in floors[role]]) for role in roles}
     rows = floor_rows + rows
+    if args.only:  # a partial run: shown above, never written over the full results
+        return
     base = floors.get("clerk") or next(iter(floors.values()))
     seq_floors = {role: _mean([r.get("seq_ms") for r in floor_rows if r["role"] == role]) for role in roles}
     for row in rows:
@@ -384,6 +388,9 @@ def main(argv=None):
     parser.add_argument("--reuse", action="store_true",
                         help="keep a seeded database even if the generator or the schema changed since "
                              "(it is migrated to the current schema; rows of new generators are missing)")
+    parser.add_argument("--only", nargs="+", metavar="TEXT",
+                        help="measure only the pages whose name contains one of these (and the floors); "
+                             "prints the figures, writes no results")
     args = parser.parse_args(argv)
     # kill <pid> ends the run like Ctrl-C: the gunicorn it started is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))

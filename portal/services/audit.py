@@ -140,6 +140,22 @@ CHAINED_FIELDS = ("at", "user_id", "site_id", "action", "object_type", "object_i
 _TABLE = AuditEvent.__table__
 
 
+def latest_change(object_types):
+    """Id of the newest audit event about records of these types (0 if none): a version number
+    of those records, since every change to them writes an event in its own transaction. Read
+    past the site scope — events about users and regions have no site — and never shown; once
+    per request."""
+    from flask import has_request_context, request
+
+    memo = request.environ.setdefault("portal.latest_change", {}) if has_request_context() else {}
+    key = tuple(sorted(object_types))
+    if key not in memo:
+        stmt = (select(func.max(AuditEvent.id)).where(AuditEvent.object_type.in_(key))
+                .execution_options(bypass_scope=True))
+        memo[key] = db.session.scalar(stmt) or 0
+    return memo[key]
+
+
 def canonical(row):
     """The bytes a row's hash covers: its fields as canonical JSON, UTC times to the microsecond."""
     data = {}

@@ -17,16 +17,9 @@ class BreakError(Exception):
     """A refused break action; the message is for the user."""
 
 
-def staff_record(user, site=None):
-    """The user's own active staff record (at ``site`` if given)."""
-    stmt = select(StaffMember).where(StaffMember.user_id == user.id, StaffMember.active.is_(True))
-    if site is not None:
-        stmt = stmt.where(StaffMember.site_id == site.id)
-    return db.session.scalars(stmt.order_by(StaffMember.id).limit(1)).first()
-
-
 def staff_and_open_break(user, site=None):
-    """(staff record, its running break or None) in one statement; (None, None) without a record."""
+    """The user's own active staff record (at ``site`` if given) and its running break or None,
+    in one statement; (None, None) without a record."""
     params = {"user_id": user.id} if site is None else {"user_id": user.id, "site_id": site.id}
     row = db.session.execute(_staff_and_break_stmt(site is not None), params).first()
     return (row[0], row[1]) if row is not None else (None, None)
@@ -42,16 +35,11 @@ def _staff_and_break_stmt(at_site):
     return stmt.order_by(StaffMember.id, BreakLog.id).limit(1)
 
 
-def open_break(staff_member):
-    stmt = select(BreakLog).where(BreakLog.staff_member_id == staff_member.id, BreakLog.ended_at.is_(None))
-    return db.session.scalars(stmt.limit(1)).first()
-
-
 def start(user, at=None, site=None):
-    staff = staff_record(user, site)
+    staff, current = staff_and_open_break(user, site)
     if staff is None:
         raise BreakError(_l("You have no staff record; ask your supervisor to add you to the roster."))
-    if open_break(staff) is not None:
+    if current is not None:
         raise BreakError(_l("Your break has already started."))
     log = BreakLog(site_id=staff.site_id, staff_member=staff, started_at=at or utcnow())
     db.session.add(log)
@@ -83,5 +71,4 @@ def breaks_per_day(site, day):
     return dict(sorted(result.items(), key=lambda kv: kv[0].name))
 
 
-__all__ = ["BREAK_LIMIT", "BreakError", "breaks_per_day", "end", "flagged", "open_break", "staff_and_open_break",
-           "staff_record", "start"]
+__all__ = ["BREAK_LIMIT", "BreakError", "breaks_per_day", "end", "flagged", "staff_and_open_break", "start"]

@@ -51,12 +51,17 @@ def closing_due(site, day, now=None):
 
 # ------------------------------------------------------------------ templates
 
+def _usable_by(site_id):
+    """Templates a site may run: active, its own or every site's."""
+    return (ChecklistTemplate.active.is_(True),
+            (ChecklistTemplate.site_id == site_id) | ChecklistTemplate.site_id.is_(None))
+
+
 def template_for(site, kind):
     """The active template of this kind for a site: the site's own one wins over the global one."""
     stmt = (
         select(ChecklistTemplate)
-        .where(ChecklistTemplate.kind == kind, ChecklistTemplate.active.is_(True),
-               (ChecklistTemplate.site_id == site.id) | ChecklistTemplate.site_id.is_(None))
+        .where(ChecklistTemplate.kind == kind, *_usable_by(site.id))
         .order_by(ChecklistTemplate.site_id.is_(None), ChecklistTemplate.id)
         .limit(1)
     )
@@ -291,8 +296,8 @@ def _due_stmt():
         select(ChecklistTemplate, ChecklistRun)
         .outerjoin(ChecklistRun, (ChecklistRun.template_id == ChecklistTemplate.id) & (ChecklistRun.site_id == site_id)
                    & (ChecklistRun.day == day) & (ChecklistRun.kind == ChecklistTemplate.kind))
-        .where(ChecklistTemplate.kind.in_(DAILY_KINDS), ChecklistTemplate.active.is_(True),
-               (ChecklistTemplate.site_id == site_id) | ChecklistTemplate.site_id.is_(None))
+        .where(ChecklistTemplate.kind.in_(DAILY_KINDS), *_usable_by(site_id))
+        # Reversed template_for order: the template it picks, and its first run, come last and win.
         .order_by(ChecklistTemplate.site_id.is_(None).desc(), ChecklistTemplate.id.desc(), ChecklistRun.id.desc())
     )
 
@@ -305,7 +310,6 @@ def due_checklists(site, day, now=None):
     """
     templates, runs = {}, {}
     for template, run in db.session.execute(_due_stmt(), {"site_id": site.id, "day": day}):
-        # Ordered so that the template template_for picks, and its first run, come last and win.
         templates[template.kind] = template
         runs[template.id] = run
     result = {}

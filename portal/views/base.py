@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 from markupsafe import Markup, escape
@@ -32,7 +32,7 @@ from urllib.parse import quote as url_quote
 
 from portal.extensions import db
 from portal.models.base import utcnow
-from portal.services import scope
+from portal.services import audit, scope
 from portal.services.scope import ScopeViolation
 from portal.views.exports import SafeExportMixin
 
@@ -428,18 +428,6 @@ ORGANISATION_MODELS = ("Site", "Region", "User")
 _options_cache = {}
 
 
-def _organisation_version():
-    """Id of the latest audit event about a site, region or user; read once per request."""
-    from portal.models import AuditEvent
-
-    memo = request.environ
-    if "portal.organisation_version" not in memo:
-        stmt = (select(func.max(AuditEvent.id)).where(AuditEvent.object_type.in_(ORGANISATION_MODELS))
-                .execution_options(bypass_scope=True))  # a version number, never shown
-        memo["portal.organisation_version"] = db.session.scalar(stmt) or 0
-    return memo["portal.organisation_version"]
-
-
 def clear_options_cache():
     """Forget every kept dropdown (tests: the next database starts its ids from 1 again)."""
     _options_cache.clear()
@@ -467,7 +455,7 @@ def options_of(model, label=str, order_by=None):
             return read()
         current = scope.current_scope()
         key = (options, None if current is None else current.site_ids, str(get_locale()))
-        version = _organisation_version()
+        version = audit.latest_change(ORGANISATION_MODELS)
         cached = _options_cache.get(key)
         if cached is None or cached[0] != version:
             if len(_options_cache) > 10_000:

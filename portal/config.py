@@ -31,6 +31,8 @@ class DefaultConfig:
     FLASK_ADMIN_SWATCH = None
     # Dashboard figures of settled periods kept per process (portal.services.figure_cache).
     FIGURE_CACHE = True
+    # Rows of the Today sections kept per process and site data version (portal.services.today.kept).
+    TODAY_CACHE = True
 
 
 def load_config(app, test_config=None):

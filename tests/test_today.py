@@ -1,6 +1,7 @@
 """The Today page: registered sections in order, the site choice, empty states, and the
 clerk's whole day in a real browser."""
 from contextlib import contextmanager
+import re
 from datetime import date, time
 
 import pytest
@@ -8,8 +9,8 @@ from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import ConsumptionLine, DailyTally, Product, Site, Visit
-from portal.services import demo_visits, stock, today, visits
+from portal.models import ConsumptionLine, DailyTally, Product, Site, User, Visit
+from portal.services import demo_checklists, demo_handover, demo_visits, handover, scope, stock, today, visits
 from tests.conftest import browser_login, screenshot
 from tests.querycount import count_queries
 
@@ -114,6 +115,86 @@ def test_today_queries_do_not_grow_with_the_demo_day(app, login):
     with count_queries(app) as full:
         assert clerk.get("/today/").status_code == 200
     assert full.count <= empty.count + 3 and full.count <= 25, full.statements
+
+
+# ---------------------------------------------------------------- rows kept per site version
+
+def _sections_html(page):
+    """The sections of a Today page, CSRF tokens (new on every view) left out."""
+    body = page[page.index('<section class="today-section'):page.index("<script nonce=")]
+    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', body)
+
+
+def _busy_day_at_sz01(app):
+    with arranged(app) as s:
+        sites = {site.code: site for site in s.scalars(select(Site))}
+        for seeder in (demo_checklists, demo_visits, demo_handover):
+            seeder.seed(sites)
+        where = sites["SZ01"]
+        low = Product(site_id=where.id, name="低库存测试饮料", kind="drink", unit="瓶", reorder_level=12)
+        s.add(low)
+        s.flush()
+        stock.restock(where, low, 3)
+
+
+def test_a_second_view_of_today_shows_the_same_page_from_kept_rows(app, login):
+    _busy_day_at_sz01(app)
+    clerk = login("clerk_sz01")
+    with count_queries(app) as first:
+        page = clerk.get("/today/").get_data(as_text=True)
+    with count_queries(app) as second:
+        again = clerk.get("/today/").get_data(as_text=True)
+    # Every section is there and shows records, and the kept rows render exactly as read.
+    for marker in ("section-handover", "section-visits-open", "section-consumables-low_stock", "低库存测试饮料",
+                   "section-checklist_opening", "section-breaks", "visit-card"):
+        assert marker in page
+    assert _sections_html(again) == _sections_html(page)
+    # The second view reads no section's records again, only the versions they are kept under.
+    assert second.count < first.count - 5, second.statements
+    for table in ("visit", "handover_entry", "handover_item", "checklist_run", "product", "daily_tally"):
+        assert not [sql for sql in second.statements if f"FROM {table} " in sql or f"FROM {table}\n" in sql], table
+
+
+def test_kept_today_rows_follow_every_change(app, login):
+    _busy_day_at_sz01(app)
+    clerk = login("clerk_sz01")
+    clerk.get("/today/")
+    before = clerk.get("/today/").get_data(as_text=True)
+    # A change through the portal (an arrival) shows at once.
+    assert clerk.post("/visits/arrive", {"party": "7:0"}).status_code == 302
+    assert "7 位成人" not in before and "7 位成人" in clerk.get("/today/").get_data(as_text=True)
+    # A change to a shared record (the name of the guard who wrote an entry: people have no site)
+    # shows too.
+    with arranged(app) as s:
+        guard = s.scalar(select(User).where(User.username == "guard_sz01"))
+        handover.write_entry(site_of("SZ01"), guard, "夜班交接：前台灯已修好", [])
+    assert "赵建国" in clerk.get("/today/").get_data(as_text=True)
+    with arranged(app) as s:
+        s.scalar(select(User).where(User.username == "guard_sz01")).display_name = "改名后的值班员"
+    assert "改名后的值班员" in clerk.get("/today/").get_data(as_text=True)
+    # Someone logging in changes no record: the rows stay kept.
+    with count_queries(app) as kept:
+        clerk.get("/today/")
+    login("guard_sz01")
+    with count_queries(app) as after_login:
+        clerk.get("/today/")
+    assert after_login.count == kept.count, after_login.statements
+
+
+def test_kept_rows_are_never_served_outside_the_scope(app):
+    with arranged(app):
+        sz01 = site_of("SZ01")
+        day = visits.site_today(sz01)
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        clerk_sh01 = db.session.scalar(select(User).where(User.username == "clerk_sh01"))
+        with app.test_request_context("/today/"):
+            scope.activate(scope.scope_for_user(admin))
+            assert today.kept(sz01, day, "test.rows", lambda: "read for admin") == "read for admin"
+            assert today.kept(sz01, day, "test.rows", lambda: "read again") == "read for admin"
+        with app.test_request_context("/today/"):
+            scope.activate(scope.scope_for_user(clerk_sh01))
+            assert today.kept(sz01, day, "test.rows", lambda: "read for SH01") == "read for SH01"
+        scope.deactivate()
 
 
 # ---------------------------------------------------------------- the real browser

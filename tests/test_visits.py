@@ -185,8 +185,9 @@ def _open_visits_with_drinks(app, n):
 @pytest.mark.parametrize("url", ["/visits/", "/today/", "/visit/"])
 def test_visit_pages_do_not_grow_queries_with_the_number_of_visits(app, login, url):
     clerk = login("clerk_sz01")
-    _open_visits_with_drinks(app, 2)
     clerk.get(url)  # warm: the filter dropdowns are read on the first view only
+    # Each count is of the first view after a change: Today reads its rows again then.
+    _open_visits_with_drinks(app, 2)
     with count_queries(app) as few:
         assert clerk.get(url).status_code == 200
     _open_visits_with_drinks(app, 12)

@@ -4,7 +4,7 @@ Kept apart from the domain models so they are reviewed together with the benchma
 """
 from sqlalchemy import Index
 
-from portal.models.audit import AuditEvent
+from portal.models.audit import CHANGES_ONLY, AuditEvent
 from portal.models.org import ShowUnit, StaffMember
 
 # The audit list of one site (or a handful: the scope's IN) newest first: no sort of the site's rows.
@@ -66,9 +66,13 @@ Index("ix_repair_ticket_status_due_at", RepairTicket.status, RepairTicket.due_at
 Index("ix_repair_ticket_site_id_status_due_at", RepairTicket.site_id, RepairTicket.status, RepairTicket.due_at)
 Index("ix_repair_ticket_assignee_id_status", RepairTicket.assignee_id, RepairTicket.status)
 Index("ix_damage_report_salesperson_id_status", DamageReport.salesperson_id, DamageReport.status)
-# Each site's data version (portal.services.figure_cache): its latest audit event, one index
+# Each site's data version (portal.services.audit.site_versions): its latest audit event, one index
 # lookup per site. (SQLite's site_id index already ends with the rowid; PostgreSQL needs the id.)
 Index("ix_audit_event_site_id_id", AuditEvent.site_id, AuditEvent.id)
+# The newest change to records of one type (audit.latest_change), one index lookup per type
+# however many logins have been recorded since.
+Index("ix_audit_event_changes_by_type", AuditEvent.object_type, AuditEvent.id,
+      postgresql_where=CHANGES_ONLY, sqlite_where=CHANGES_ONLY)
 # Head office's list of closed tallies, newest business day first across every site.
 from portal.models.consumables import DailyTally  # noqa: E402
 

@@ -9,12 +9,13 @@ import hashlib
 import json
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import event, func, insert, inspect, select, text
+from sqlalchemy import event, func, insert, inspect, select, text, union_all
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
-from portal.models.audit import AuditEvent
+from portal.models.audit import CHANGES_ONLY, AuditEvent
 from portal.models.base import current_actor_id, utcnow
 
 # Never copied into the trail.
@@ -141,19 +142,50 @@ _TABLE = AuditEvent.__table__
 
 
 def latest_change(object_types):
-    """Id of the newest audit event about records of these types (0 if none): a version number
-    of those records, since every change to them writes an event in its own transaction. Read
-    past the site scope — events about users and regions have no site — and never shown; once
-    per request."""
+    """Id of the newest audit event that changed records of these types (0 if none): a version
+    number of those records, since every change to them writes an event in its own transaction
+    (logins are not changes). Read past the site scope — events about users and regions have no
+    site — and never shown; once per request."""
     from flask import has_request_context, request
 
     memo = request.environ.setdefault("portal.latest_change", {}) if has_request_context() else {}
     key = tuple(sorted(object_types))
     if key not in memo:
-        stmt = (select(func.max(AuditEvent.id)).where(AuditEvent.object_type.in_(key))
-                .execution_options(bypass_scope=True))
-        memo[key] = db.session.scalar(stmt) or 0
+        memo[key] = db.session.scalar(_latest_change_stmt(key)) or 0
     return memo[key]
+
+
+@cache  # built once (HACKING.md, "Statements built once")
+def _latest_change_stmt(object_types):
+    # One newest id per type (an index lookup each), then the newest of those.
+    newest = union_all(*(select(func.max(AuditEvent.id).label("id"))
+                         .where(AuditEvent.object_type == object_type, CHANGES_ONLY)
+                         for object_type in object_types)).subquery()
+    return select(func.max(newest.c.id)).execution_options(bypass_scope=True)
+
+
+def site_versions(site_ids):
+    """{site_id: id of its latest audit event (0 if none)}: each site's *data version*, in one
+    query (an index lookup per site), once per request; through the scope, so a site outside it
+    has no version and nothing is ever kept for it.
+
+    Exact and ordered by commit: every change to a site's records writes an event in the same
+    transaction, and writers of one site's chain hold its lock until they commit
+    (``_lock_chain``), so a later commit always has a higher id than every earlier one."""
+    from flask import has_request_context, request
+
+    from portal.models import Site
+
+    # On the request itself, not on ``g``: an app context may outlive several requests.
+    memo = request.environ.setdefault("portal.site_versions", {}) if has_request_context() else {}
+    key = tuple(sorted(site_ids))
+    if key in memo:
+        return memo[key]
+    latest = (select(func.max(AuditEvent.id)).where(AuditEvent.site_id == Site.id)
+              .correlate(Site).scalar_subquery())
+    rows = db.session.execute(select(Site.id, latest).where(Site.id.in_(list(site_ids))))
+    memo[key] = versions = {site_id: version or 0 for site_id, version in rows}
+    return versions
 
 
 def canonical(row):

@@ -302,14 +302,20 @@ def _due_stmt():
     )
 
 
-def due_checklists(site, day, now=None):
+def due_rows(site, day):
+    """[(template, its run of ``day`` or None)]: what ``due_checklists`` works from."""
+    return db.session.execute(_due_stmt(), {"site_id": site.id, "day": day}).all()
+
+
+def due_checklists(site, day, now=None, rows=None):
     """``{"opening": {...}, "closing": {...}}`` with, per kind: template, run, state and due_from.
 
     state: "done", "in_progress", "due", "upcoming" (closing before tally time) or "none"
     (no template). Opening work is due from the start of the day, closing from tally time.
+    ``rows``: ``due_rows(site, day)`` when the caller has them already.
     """
     templates, runs = {}, {}
-    for template, run in db.session.execute(_due_stmt(), {"site_id": site.id, "day": day}):
+    for template, run in due_rows(site, day) if rows is None else rows:
         templates[template.kind] = template
         runs[template.id] = run
     result = {}
@@ -332,7 +338,7 @@ def due_checklists(site, day, now=None):
 
 __all__ = ["ChecklistError", "DAILY_KINDS", "active_items", "close_follow_up", "closing_due", "complete_run",
            "attach_photos", "is_cleanliness", "open_cleaning_issue", "open_repair", "photos_by_answer",
-           "completion_of", "due_checklists", "failed_items", "open_follow_up", "save_answers", "site_now",
+           "completion_of", "due_checklists", "due_rows", "failed_items", "open_follow_up", "save_answers", "site_now",
            "site_today", "start_run", "template_for"]
 
 

@@ -2,8 +2,8 @@
 
 Computing seventeen figures for two hundred sites costs far more than showing them, and a
 supervisor looks at last month again and again. A site's *data version* is the id of its
-latest audit event: every change to a site's records writes one in the same transaction
-(``portal.services.audit``). A figure of a period that has settled (ended long enough ago
+latest audit event (``audit.site_versions``): every change to a site's records writes one in
+the same transaction. A figure of a period that has settled (ended long enough ago
 that the passing of time alone no longer changes it, see ``SETTLED_AFTER``) is therefore
 valid exactly as long as its site's version is the one it was computed at: no expiry, no
 invalidation hooks, and a change to one site recomputes that site's figures only.
@@ -17,9 +17,6 @@ from datetime import date, timedelta
 from threading import Lock
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, select
-
-from portal.extensions import db
 
 # A period may be cached once its last day is this far in the past: figures that compare a
 # due time with "now" (overdue tickets, cleaning issues) stop moving once every due time
@@ -38,25 +35,6 @@ def enabled():
 
 def is_settled(end, today=None):
     return end + SETTLED_AFTER < (today or date.today())
-
-
-def site_versions(site_ids):
-    """{site_id: id of its latest audit event (0 if none)} in one query (an index lookup per site),
-    once per request (the dashboard asks for the table and for six months of trend)."""
-    from flask import has_request_context, request
-
-    from portal.models import AuditEvent, Site
-
-    # On the request itself, not on ``g``: an app context may outlive several requests.
-    memo = request.environ.setdefault("portal.site_versions", {}) if has_request_context() else {}
-    key = tuple(sorted(site_ids))
-    if key in memo:
-        return memo[key]
-    latest = (select(func.max(AuditEvent.id)).where(AuditEvent.site_id == Site.id)
-              .correlate(Site).scalar_subquery())
-    rows = db.session.execute(select(Site.id, latest).where(Site.id.in_(list(site_ids))))
-    memo[key] = versions = {site_id: version or 0 for site_id, version in rows}
-    return versions
 
 
 def lookup(metric_key, start, end, versions):

@@ -196,12 +196,17 @@ def _item_checks_stmt():
     return select(ItemCheck, found).where(ItemCheck.site_id == bindparam("site_id"), ItemCheck.day == bindparam("day"))
 
 
-def item_check_status(site, day, now=None):
+def item_check_rows(site, day):
+    """[(item check of ``day``, its number of discrepancies)]: what ``item_check_status`` works from."""
+    return db.session.execute(_item_checks_stmt(), {"site_id": site.id, "day": day}).all()
+
+
+def item_check_status(site, day, now=None, rows=None):
     """``{"opening": {...}, "closing": {...}}``: check, state (done / in_progress / due / upcoming),
-    and the number of discrepancies of a completed check."""
-    rows = db.session.execute(_item_checks_stmt(), {"site_id": site.id, "day": day})
+    and the number of discrepancies of a completed check. ``rows``: ``item_check_rows(site, day)``
+    when the caller has them already."""
     checks, counts = {}, {}
-    for check, count in rows:
+    for check, count in item_check_rows(site, day) if rows is None else rows:
         checks[check.kind], counts[check.kind] = check, count
     result = {}
     for kind in ITEM_CHECK_KINDS:
@@ -222,4 +227,4 @@ def item_check_status(site, day, now=None):
 
 __all__ = ["InventoryError", "complete_item_check", "deal_with", "discrepancies", "is_discrepancy",
            "open_repair", "record_damage_report",
-           "item_check_status", "open_discrepancies", "save_lines", "start_item_check"]
+           "item_check_rows", "item_check_status", "open_discrepancies", "save_lines", "start_item_check"]

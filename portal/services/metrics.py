@@ -188,10 +188,10 @@ def collect(site_ids, start, end, metrics=None):
 
     Figures of a settled period come from ``figure_cache`` when their site has not changed
     since; the provider is then asked for the other sites only."""
-    from portal.services import figure_cache
+    from portal.services import audit, figure_cache
 
     site_ids = list(site_ids)
-    versions = (figure_cache.site_versions(site_ids)
+    versions = (audit.site_versions(site_ids)
                 if site_ids and figure_cache.enabled() and figure_cache.is_settled(end) else None)
     result = {}
     with zone_cache():

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import utcnow
-from portal.services import breaks
+from portal.services import breaks, today
 from portal.views.base import ALL_ROLES, PortalView, expose
 from portal.views.roster import chosen_site, local, scoped_sites, site_today
 
@@ -68,7 +68,8 @@ def register(admin):
 
 def breaks_section(site, day, user):
     """Today section: the one-tap break button for the user's own staff record."""
-    staff, current = breaks.staff_and_open_break(user, site)
+    # The user's own staff record and running break: site records, kept per user.
+    staff, current = today.kept(site, day, ("breaks", user.id), lambda: breaks.staff_and_open_break(user, site))
     if staff is None:
         return None
     return {"staff": staff, "current": current, "local": local, "site": site}

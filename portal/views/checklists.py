@@ -340,7 +340,7 @@ def follow_up_url(follow_up):
 
 @today.once_per_request
 def _due_today(site, day):
-    return svc.due_checklists(site, day)
+    return svc.due_checklists(site, day, rows=today.kept(site, day, "checklists.due", lambda: svc.due_rows(site, day)))
 
 
 def _today_section(kind):

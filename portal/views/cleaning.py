@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.models import CleaningArea, CleaningInspection, CleaningIssue, CleaningResult, Site, StaffMember, utcnow
 from portal.services import cleaning
 from portal.services import photos as photo_service
+from portal.services import today
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
 from portal.views.roster import chosen_site, local, scoped_sites
 
@@ -222,7 +223,8 @@ def _open_issues_stmt():
 def cleaning_section(site, day, user):
     """Today section: the site's open cleaning issues, overdue ones first and marked."""
     now = utcnow()
-    issues = db.session.scalars(_open_issues_stmt(), {"site_id": site.id}).all()
+    issues = today.kept(site, day, "cleaning.open_issues",
+                        lambda: db.session.scalars(_open_issues_stmt(), {"site_id": site.id}).all())
     if not issues:
         return None
     return {"site": site, "issues": issues, "now": now, "local": local, "area_label": area_label,

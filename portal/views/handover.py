@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length
 from portal.views.audit import LocalDateBetweenFilter
 from portal.extensions import db
 from portal.models import HandoverEntry, HandoverItem, Shift, Site, utcnow
-from portal.services import handover, roster
+from portal.services import handover, roster, today
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
 from portal.views.roster import POST_LABELS, chosen_site, local, scoped_sites
 
@@ -227,8 +227,9 @@ def register(admin):
 
 def handover_section(site, day, user):
     """Today section (top): unsigned entries to sign and open items to follow."""
-    return {"site": site, "unsigned": handover.unsigned_entries(site, limit=5),
-            "open_items": handover.open_items(site, limit=10), "local": local, "user": user}
+    unsigned = today.kept(site, day, "handover.unsigned", lambda: handover.unsigned_entries(site, limit=5))
+    open_items = today.kept(site, day, "handover.open_items", lambda: handover.open_items(site, limit=10))
+    return {"site": site, "unsigned": unsigned, "open_items": open_items, "local": local, "user": user}
 
 
 def _next():

@@ -357,7 +357,8 @@ class ItemCheckPage(PortalView):
 
 @today.once_per_request
 def _item_checks_today(site, day):
-    return svc.item_check_status(site, day)
+    return svc.item_check_status(site, day, rows=today.kept(site, day, "inventory.item_checks",
+                                                            lambda: svc.item_check_rows(site, day)))
 
 
 def _today_item_check(kind):
@@ -369,7 +370,7 @@ def _today_item_check(kind):
 
 
 def _today_discrepancies(site, day, user):
-    lines = svc.open_discrepancies(site, limit=20)
+    lines = today.kept(site, day, "inventory.open_discrepancies", lambda: svc.open_discrepancies(site, limit=20))
     if not lines:
         return None
     return {"site": site, "lines": lines, "condition_labels": CONDITION_LABELS,

@@ -66,17 +66,19 @@ def site_or_picker(view, template_endpoint):
 # ---------------------------------------------------------------- sections of this domain
 
 def _open_visits_section(site, day, user):
-    return {"site": site, "visits": visits.open_visits(site), "can_serve": user.role in STOCK_ROLES,
+    open_visits = today.kept(site, day, "visits.open", lambda: visits.open_visits(site))
+    return {"site": site, "visits": open_visits, "can_serve": user.role in STOCK_ROLES,
             "directions": DIRECTIONS}
 
 
 def _tally_section(site, day, user):
     return {"site": site, "day": day, "due": tally.tally_time_passed(site, day),
-            "closed": tally.closed_tally(site, day, summary=True), "tally_time": site.tally_time}
+            "closed": today.kept(site, day, "tally.closed", lambda: tally.closed_tally(site, day, summary=True)),
+            "tally_time": site.tally_time}
 
 
 def _low_stock_section(site, day, user):
-    return {"site": site, "items": stock.low_stock(site)}
+    return {"site": site, "items": today.kept(site, day, "stock.low", lambda: stock.low_stock(site))}
 
 
 def _tallies_missing_section(site, day, user):

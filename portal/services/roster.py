@@ -103,16 +103,29 @@ def gaps(site, day, hours=OPENING_HOURS, posts=POSTS):
 
 def on_duty_now(site, at):
     """Shifts running at ``at`` (aware datetime), with their people loaded."""
-    return db.session.scalars(_on_duty_stmt(), {"site_id": site.id, "at": at}).all()
+    return running_at(shifts_of_day(site, at.astimezone(site_tz(site)).date()), at)
+
+
+def running_at(shifts, at):
+    """The shifts of ``shifts`` that run at ``at``."""
+    return [s for s in shifts if s.starts_at <= at < s.ends_at]
+
+
+def shifts_of_day(site, day):
+    """Shifts that run during some of the site-local ``day`` (night shifts from the evening
+    before too), by post, with their people loaded."""
+    start, end = local_day_bounds(site, day)
+    return db.session.scalars(_shifts_of_day_stmt(), {"site_id": site.id, "start": start, "end": end}).all()
 
 
 @cache  # built once, run with parameters (HACKING.md, "Statements built once")
-def _on_duty_stmt():
+def _shifts_of_day_stmt():
     from sqlalchemy.orm import joinedload
 
-    at = bindparam("at", type_=Shift.starts_at.type)
+    start, end = bindparam("start", type_=Shift.starts_at.type), bindparam("end", type_=Shift.starts_at.type)
     return (select(Shift).options(joinedload(Shift.staff_member))
-            .where(Shift.site_id == bindparam("site_id"), Shift.starts_at <= at, Shift.ends_at > at).order_by(Shift.post))
+            .where(Shift.site_id == bindparam("site_id"), Shift.starts_at < end, Shift.ends_at > start)
+            .order_by(Shift.post, Shift.starts_at))
 
 
 def current_shift_of(user, site, at):

@@ -13,7 +13,7 @@ from wtforms.validators import ValidationError
 
 from portal.extensions import db
 from portal.models import POSTS, Shift, Site, utcnow
-from portal.services import roster
+from portal.services import roster, today
 from portal.views.base import PortalView, ScopedModelView, expose, options_of
 
 FRONT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
@@ -162,5 +162,6 @@ def register(admin):
 
 
 def on_duty_section(site, day, user):
-    """Today section: who is on duty now at the site."""
-    return {"site": site, "shifts": roster.on_duty_now(site, utcnow()), "local": local, "post_labels": POST_LABELS}
+    """Today section: who is on duty now at the site (from the day's shifts, kept)."""
+    shifts = today.kept(site, day, "roster.shifts_of_day", lambda: roster.shifts_of_day(site, day))
+    return {"site": site, "shifts": roster.running_at(shifts, utcnow()), "local": local, "post_labels": POST_LABELS}

@@ -3,6 +3,8 @@ scope holds (sup_east gets no SOUTH PDF), identical data gives identical bytes, 
 CLI archives every site's and region's PDF."""
 import os
 import subprocess
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -11,7 +13,8 @@ from sqlalchemy import select
 from portal.models import Region
 from tests.conftest import ARTIFACTS
 
-MONTH = "2026-11"
+# This month at the sites: the demo organisation's people and records are from today.
+MONTH = f"{datetime.now(ZoneInfo('Asia/Shanghai')):%Y-%m}"
 
 
 def _text(pdf_bytes, tmp_path):
@@ -41,7 +44,7 @@ def test_site_pdf_has_chinese_text_embedded_font_and_renders(login, site_ids, tm
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     body = resp.data
     text = _text(body, tmp_path)
-    for words in ("深圳湾售楼处", "月度报告", "关键指标", "在册人员", "区域平均", "2026-11"):
+    for words in ("深圳湾售楼处", "月度报告", "关键指标", "在册人员", "区域平均", MONTH):
         assert words in text, words
     assert "第2页/共" in text.replace(" ", "")  # page X of Y in the footer
     # Key figure: SZ01 has 4 people on the demo roster + 3 extra = 7.
@@ -95,8 +98,8 @@ def test_cli_archives_every_site_and_region_in_parallel(app, tmp_path):
     assert result.exit_code == 0, result.output
     folder = tmp_path / MONTH
     names = sorted(os.listdir(folder))
-    assert names == ["region_EAST_2026-11.pdf", "region_SOUTH_2026-11.pdf", "site_SH01_2026-11.pdf",
-                     "site_SH02_2026-11.pdf", "site_SZ01_2026-11.pdf", "site_SZ02_2026-11.pdf"]
+    assert names == [f"{kind}_{code}_{MONTH}.pdf" for kind, code in (
+        ("region", "EAST"), ("region", "SOUTH"), ("site", "SH01"), ("site", "SH02"), ("site", "SZ01"), ("site", "SZ02"))]
     # Regenerating a closed month (in parallel, then in-process) gives the very same file. The
     # current month is live: a record added between two runs rightly changes its figures.
     closed = "2026-10"
@@ -128,6 +131,6 @@ def test_long_tables_split_cleanly_with_their_header_on_every_page(login, dbs, s
     roster_pages = [text for text in pages if "保洁员" in text]
     assert len(roster_pages) >= 3
     # The header row repeats on each page the roster spans; the page header names site and month.
-    assert all("姓名" in text and "类别" in text and "深圳湾售楼处 · 2026-11" in text for text in roster_pages)
+    assert all("姓名" in text and "类别" in text and f"深圳湾售楼处 · {MONTH}" in text for text in roster_pages)
     assert "保洁员000" in roster_pages[0] and "保洁员119" in roster_pages[-1]
     _render(body, "site_SZ01_long")

@@ -132,6 +132,11 @@ def test_inspection_form(app, login):
     # Without a cleaner: refused.
     resp = c.post("/cleaning/inspect", {**data, f"note-{areas[0][0]}": "有水渍", "due_hours": "2"})
     assert resp.status_code == 400
+    # A due time that is not one of the choices (a forged form): refused next to the field.
+    for forged in ("-3", "99999999999", "soon"):
+        resp = c.post("/cleaning/inspect", {**data, f"note-{areas[0][0]}": "有水渍", "cleaner": cleaner_id,
+                                            "due_hours": forged})
+        assert resp.status_code == 400 and "请选择不合格区域的整改期限" in resp.get_data(as_text=True)
     with system_session(app) as s:
         assert s.scalar(select(CleaningIssue.id)) is None
     resp = c.post("/cleaning/inspect", {**data, f"note-{areas[0][0]}": "有水渍", "cleaner": cleaner_id,

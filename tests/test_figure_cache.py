@@ -1,16 +1,19 @@
-"""Dashboard figures of settled periods are kept per process, keyed by each site's data version
+"""Dashboard figures of ended periods are kept per process, keyed by each site's data version
 (its latest audit event): a cached figure is always the one a fresh computation would give,
-a change to one site recomputes that site only, and periods still moving are never kept."""
-from datetime import date, datetime, timedelta
+a change to one site recomputes that site only, a period still running is never kept, and
+neither is a figure that moves with the clock."""
+import time
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Site, Visit
-from portal.services import figure_cache
+from portal.models import CleaningIssue, Site, Visit, utcnow
+from portal.services import cleaning, figure_cache
 from portal.services import metrics as m
 from portal.services import scope
+from tests.handover_helpers import site, staff, user
 
 SH = ZoneInfo("Asia/Shanghai")
 OCT, END = date(2026, 10, 1), date(2026, 10, 31)
@@ -68,17 +71,69 @@ def test_cached_figures_equal_a_fresh_computation_for_every_metric(app, dbs, sit
         app.config["FIGURE_CACHE"] = True
     assert every_figure() == fresh  # computed and stored
     assert every_figure() == fresh  # read back
-    assert figure_cache.stats()["hits"] >= len(fresh) * len(site_ids)
+    kept = [mt for mt in m.all_metrics() if not mt.moves_with_clock]
+    assert figure_cache.stats()["hits"] >= len(kept) * len(site_ids)
 
 
-def test_a_period_that_has_not_settled_is_never_kept(app, dbs, site_ids):
-    today = date.today()
-    recent = today - figure_cache.SETTLED_AFTER
-    assert not figure_cache.is_settled(recent) and figure_cache.is_settled(recent - timedelta(days=1))
-    _visit(dbs, site_ids["SZ01"], today, 2)
+def test_a_period_is_kept_from_the_moment_its_last_local_day_is_over(app, dbs, site_ids):
+    """Last month is kept from the first day of the next (when supervisors look at it most):
+    at each site's own midnight, the latest of them when the sites span time zones."""
+    utc = timezone.utc
+    with app.test_request_context():
+        with m.zone_cache():  # every site on Beijing time: October ends at 16:00 UTC on the 31st
+            assert not m.has_ended(END, now=datetime(2026, 10, 31, 15, 59, 59, tzinfo=utc))
+            assert m.has_ended(END, now=datetime(2026, 10, 31, 16, 0, tzinfo=utc))
+        db.session.remove()
+    dbs.get(Site, site_ids["SZ02"]).timezone = "Asia/Urumqi"  # two hours later
+    dbs.commit()
+    with app.test_request_context():
+        with m.zone_cache():
+            assert not m.has_ended(END, now=datetime(2026, 10, 31, 17, 59, 59, tzinfo=utc))
+            assert m.has_ended(END, now=datetime(2026, 10, 31, 18, 0, tzinfo=utc))
+        db.session.remove()
+
+
+def test_yesterday_is_kept_and_today_is_not(app, dbs, site_ids):
+    today = datetime.now(SH).date()
+    yesterday = today - timedelta(days=1)
+    sz01 = site_ids["SZ01"]
+    _visit(dbs, sz01, yesterday, 2)
+    _visit(dbs, sz01, today, 3)
     entries = figure_cache.stats()["entries"]
-    assert _visitors(app, [site_ids["SZ01"]], today, today) == {site_ids["SZ01"]: 2}
-    assert figure_cache.stats()["entries"] == entries
+    assert _visitors(app, [sz01], today, today) == {sz01: 3}
+    assert figure_cache.stats()["entries"] == entries  # a running period is never kept
+    assert _visitors(app, [sz01], yesterday, yesterday) == {sz01: 2}
+    hits = figure_cache.stats()["hits"]
+    assert _visitors(app, [sz01], yesterday, yesterday) == {sz01: 2}
+    assert figure_cache.stats()["hits"] - hits == len(site_ids)  # every site read back
+
+
+def test_a_figure_that_moves_with_the_clock_is_worked_out_on_every_view(app, dbs, site_ids):
+    """An issue raised on the last evening of October and still open becomes overdue when its
+    due time passes, with no record changing: October's figure must follow the clock."""
+    where = site(dbs, "SZ01")
+    areas = cleaning.ensure_default_areas(where)
+    due = utcnow() + timedelta(seconds=1)
+    cleaning.inspect(where, user(dbs, "clerk_sz01"), [(areas[0], False, "地面有水渍")],
+                     cleaner=staff(dbs, "SZ01", kind="cleaner"), due_at=due)
+    issue = dbs.scalars(select(CleaningIssue)).one()
+    issue.created_at = datetime(2026, 10, 31, 21, tzinfo=SH)
+    dbs.commit()
+
+    def overdue():
+        with app.test_request_context():
+            scope.activate(scope.SiteScope(None))
+            values = m.collect([site_ids["SZ01"]], OCT, END)
+            db.session.remove()
+        return values
+
+    before = overdue()
+    assert before["cleaning_overdue"][site_ids["SZ01"]] == 0 and before["cleaning_open"][site_ids["SZ01"]] == 1
+    time.sleep(max(0.0, (due - utcnow()).total_seconds()) + 0.2)
+    after = overdue()
+    assert after["cleaning_overdue"][site_ids["SZ01"]] == 1
+    assert {k: v for k, v in after.items() if k != "cleaning_overdue"} == {
+        k: v for k, v in before.items() if k != "cleaning_overdue"}
 
 
 def test_the_dashboard_shows_a_late_change_to_a_settled_month_at_once(login, dbs, site_ids):

@@ -1,27 +1,24 @@
-"""Dashboard figures of settled periods, kept per process and keyed by each site's data version.
+"""Dashboard figures of ended periods, kept per process and keyed by each site's data version.
 
 Computing seventeen figures for two hundred sites costs far more than showing them, and a
 supervisor looks at last month again and again. A site's *data version* is the id of its
 latest audit event (``audit.site_versions``): every change to a site's records writes one in
-the same transaction. A figure of a period that has settled (ended long enough ago
-that the passing of time alone no longer changes it, see ``SETTLED_AFTER``) is therefore
-valid exactly as long as its site's version is the one it was computed at: no expiry, no
-invalidation hooks, and a change to one site recomputes that site's figures only.
+the same transaction. A figure of a period that is over (every site's local midnight after its
+last day has passed: ``metrics.has_ended``) only changes when its records do, so it is valid
+exactly as long as its site's version is the one it was computed at: no expiry, no
+invalidation hooks, and a change to one site recomputes that site's figures only. The one
+kind of figure that still moves after its period (one that compares a due time with "now",
+``Metric.moves_with_clock``) is never kept.
 
 The figures are per site and computed from that site's records, which the user's scope
 either shows in full or not at all, so a figure cached for one user is the same for every
 user allowed to see the site; the scope still decides which sites are asked for.
 """
 from collections import OrderedDict
-from datetime import date, timedelta
 from threading import Lock
 
 from flask import current_app, has_app_context
 
-# A period may be cached once its last day is this far in the past: figures that compare a
-# due time with "now" (overdue tickets, cleaning issues) stop moving once every due time
-# of the period has passed — the longest repair due time is three days.
-SETTLED_AFTER = timedelta(days=7)
 MAX_ENTRIES = 200_000
 
 _entries: "OrderedDict[tuple, object]" = OrderedDict()
@@ -31,10 +28,6 @@ _stats = {"hits": 0, "misses": 0}
 
 def enabled():
     return not has_app_context() or current_app.config.get("FIGURE_CACHE", True)
-
-
-def is_settled(end, today=None):
-    return end + SETTLED_AFTER < (today or date.today())
 
 
 def lookup(metric_key, start, end, versions):

@@ -20,6 +20,10 @@ A provider is ``fn(site_ids, start, end) -> {site_id: value}``:
   timestamps (on time, hours to fix) read ONE narrow query and aggregate with ``rows_by_site``,
   because date arithmetic differs between SQLite and PostgreSQL;
 * a site without data may be missing from the dict (shown as "–") or mapped to 0.
+* once the period is over its figure may only change when the site's records do (the
+  dashboard keeps it until then, ``figure_cache``); a figure that still changes with the clock
+  alone (an issue raised in the period becoming overdue later) is registered with
+  ``moves_with_clock=True``.
 
 ``drill`` says where a number leads: ``(endpoint, {url arg: template})`` where templates may
 use ``{site_id}``, ``{start}``, ``{end}`` (ISO dates), e.g.
@@ -29,7 +33,7 @@ The target view is scoped, so the records behind a number are only ever the user
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -58,6 +62,9 @@ class Metric:
     roles: frozenset = field(default_factory=lambda: frozenset({"admin", "supervisor"}))
     # A short column header where the label is long; the label is then its tooltip.
     short: object = None
+    # True when the figure of a period that is over still changes with the clock alone (it
+    # compares a due time with "now"): such a figure is computed on every view, never kept.
+    moves_with_clock: bool = False
 
     @property
     def header(self):
@@ -82,12 +89,16 @@ class Metric:
 _METRICS: dict[str, Metric] = {}
 
 
-def register_metric(key, label, unit, provider, better="higher", drill=None, order=100, decimals=0, short=None):
+def register_metric(key, label, unit, provider, better="higher", drill=None, order=100, decimals=0, short=None,
+                    moves_with_clock=False):
     """Add (or replace) a metric. ``better``: "higher" / "lower" / None; see the module doc.
-    ``short``: a short column header when the label is long (the label becomes its tooltip)."""
+    ``short``: a short column header when the label is long (the label becomes its tooltip).
+    ``moves_with_clock``: the figure of an ended period can still change without any record
+    changing (e.g. "open past its due time" for a due time after the period): never kept."""
     if better not in ("higher", "lower", None):
         raise ValueError(f"better must be 'higher', 'lower' or None, not {better!r}")
-    _METRICS[key] = Metric(key, label, unit, provider, better, drill, order, decimals, short=short)
+    _METRICS[key] = Metric(key, label, unit, provider, better, drill, order, decimals, short=short,
+                           moves_with_clock=moves_with_clock)
 
 
 def unregister_metric(key):
@@ -178,6 +189,15 @@ def local_period(site_column, start, end, build):
     return or_(*branches)
 
 
+def has_ended(end, now=None):
+    """The local day ``end`` is over at every site asked about (each at its own midnight;
+    inside ``zone_cache`` no query). A figure of an ended period changes only when its site's
+    records do, unless it ``moves_with_clock``."""
+    zones = {LOCAL_TZ, *site_zones().values()}
+    last_midnight = max(period_bounds(end, end, zone)[1] for zone in zones)
+    return (now or datetime.now(timezone.utc)) >= last_midnight
+
+
 def in_period(column, site_column, start, end):
     """``column`` (an aware timestamp) falls on the local days ``start..end`` of its row's site."""
     return local_period(site_column, start, end, lambda lo, hi: and_(column >= lo, column < hi))
@@ -186,17 +206,18 @@ def in_period(column, site_column, start, end):
 def collect(site_ids, start, end, metrics=None):
     """{metric key: {site_id: value}} — one provider call per metric, whatever the sites.
 
-    Figures of a settled period come from ``figure_cache`` when their site has not changed
-    since; the provider is then asked for the other sites only."""
+    Figures of an ended period come from ``figure_cache`` when their site has not changed
+    since; the provider is then asked for the other sites only. Figures that move with the
+    clock, and those of a period still running, are computed every time."""
     from portal.services import audit, figure_cache
 
     site_ids = list(site_ids)
-    versions = (audit.site_versions(site_ids)
-                if site_ids and figure_cache.enabled() and figure_cache.is_settled(end) else None)
     result = {}
     with zone_cache():
+        keep = bool(site_ids) and figure_cache.enabled() and has_ended(end)
+        versions = audit.site_versions(site_ids) if keep else None
         for metric in metrics if metrics is not None else all_metrics():
-            if versions is None:
+            if versions is None or metric.moves_with_clock:
                 values = metric.provider(site_ids, start, end) if site_ids else {}
             else:
                 values, missing = figure_cache.lookup(metric.key, start, end, versions)

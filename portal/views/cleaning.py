@@ -78,7 +78,9 @@ class CleaningView(PortalView):
             results, errors = self._read_results(areas)
             uploads = self._read_photos(areas, errors)
             cleaner = next((c for c in cleaners if str(c.id) == request.form.get("cleaner")), None)
-            hours = request.form.get("due_hours", type=int) or 2
+            hours = {str(h): h for h, _label in DUE_CHOICES}.get(request.form.get("due_hours", "2"))
+            if hours is None:  # a forged value: -1 h, or years that overflow the date
+                errors["due_hours"] = _l("Choose when the failed areas must be fixed.")
             if not errors:
                 try:
                     inspection = cleaning.inspect(site, current_user, results, cleaner=cleaner,

@@ -29,7 +29,7 @@ class DefaultConfig:
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
     UPLOAD_MAX_PIXELS = 40_000_000
     FLASK_ADMIN_SWATCH = None
-    # Dashboard figures of settled periods kept per process (portal.services.figure_cache).
+    # Dashboard figures of ended periods kept per process (portal.services.figure_cache).
     FIGURE_CACHE = True
     # Rows of the Today sections kept per process and site data version (portal.services.today.kept).
     TODAY_CACHE = True

@@ -136,7 +136,11 @@ def test_inspection_form(app, login):
     for forged in ("-3", "99999999999", "soon"):
         resp = c.post("/cleaning/inspect", {**data, f"note-{areas[0][0]}": "有水渍", "cleaner": cleaner_id,
                                             "due_hours": forged})
-        assert resp.status_code == 400 and "请选择不合格区域的整改期限" in resp.get_data(as_text=True)
+        page = resp.get_data(as_text=True)
+        assert resp.status_code == 400 and "请选择不合格区域的整改期限" in page
+        # The judgements made are still shown as chosen (the toggle buttons' ``active``).
+        assert page.count("btn-outline-danger btn-lg active") == 1
+        assert page.count("btn-outline-success btn-lg active") == len(areas) - 1
     with system_session(app) as s:
         assert s.scalar(select(CleaningIssue.id)) is None
     resp = c.post("/cleaning/inspect", {**data, f"note-{areas[0][0]}": "有水渍", "cleaner": cleaner_id,
@@ -193,3 +197,30 @@ def test_forged_site_or_cleaner_is_refused(app, login):
     assert c.post("/cleaning/inspect", data).status_code == 400
     with system_session(app) as s:
         assert s.scalar(select(CleaningIssue.id)) is None
+
+
+def test_an_inspection_recorded_afterwards_raises_its_issues_at_its_own_time(app, dbs):
+    """The demo records a past week of inspections: their issues must count as raised that day,
+    and the hours to fix from then (not from the moment the records were written)."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from portal.services import metrics as m
+    from portal.services import scope
+
+    sh = ZoneInfo("Asia/Shanghai")
+    where = site(dbs, "SZ01")
+    areas = cleaning.ensure_default_areas(where)
+    inspected = datetime(2026, 10, 5, 9, 30, tzinfo=sh)
+    cleaning.inspect(where, user(dbs, "clerk_sz01"), [(areas[0], False, "地面有水渍")],
+                     cleaner=staff(dbs, "SZ01", kind="cleaner"), at=inspected)
+    issue = dbs.scalars(select(CleaningIssue)).one()
+    cleaning.mark_fixed(issue, user(dbs, "clerk_sz01"), at=datetime(2026, 10, 5, 11, tzinfo=sh))
+    dbs.commit()
+    assert issue.created_at == inspected and issue.due_at == inspected + cleaning.DEFAULT_DUE
+    with app.test_request_context():
+        scope.activate(scope.SiteScope(None))
+        values = m.collect([where.id], date(2026, 10, 1), date(2026, 10, 31),
+                           [m.get_metric("cleaning_hours_to_fix"), m.get_metric("cleaning_overdue")])
+    assert values["cleaning_hours_to_fix"][where.id] == 1.5  # fixed before its due time (11:30)
+    assert values["cleaning_overdue"][where.id] == 0

@@ -57,14 +57,18 @@ def inspect(site, inspector, results, cleaner=None, due_at=None, note=None, at=N
         result = CleaningResult(site_id=site.id, area=area, passed=bool(passed), note=(area_note or None))
         inspection.results.append(result)
         if not passed:
-            open_issue(result, cleaner, due_at or when + DEFAULT_DUE)
+            open_issue(result, cleaner, due_at or when + DEFAULT_DUE, raised_at=when)
     db.session.flush()
     return inspection
 
 
-def open_issue(result, cleaner, due_at, description=None):
+def open_issue(result, cleaner, due_at, description=None, raised_at=None):
+    """``raised_at``: the inspection's time (an inspection recorded afterwards, as the demo's
+    week is, raises its issues then: the dashboard counts issues by the time they were raised
+    and the hours to fix from it)."""
     issue = CleaningIssue(site_id=result.site_id, result=result, area=result.area, cleaner=cleaner, due_at=due_at,
-                          description=(description or result.note or str(result.area))[:500], status="open")
+                          description=(description or result.note or str(result.area))[:500], status="open",
+                          created_at=raised_at or utcnow())
     db.session.add(issue)
     return issue
 
@@ -94,7 +98,7 @@ def open_issue_from_checklist(site, user, description, at=None):
                             note=description or None)
     inspection.results.append(result)
     db.session.add(inspection)
-    issue = open_issue(result, None, when + DEFAULT_DUE)
+    issue = open_issue(result, None, when + DEFAULT_DUE, raised_at=when)
     db.session.flush()
     return issue
 

@@ -3,13 +3,13 @@
 Idempotent: running it twice changes nothing. Domain modules append their seeders to
 ``SEEDERS``; each gets the dict of demo sites by code and must itself be idempotent.
 """
-from datetime import time
+from datetime import time, timedelta
 from importlib import import_module
 
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Region, ShowUnit, Site, StaffMember
+from portal.models import Region, ShowUnit, Site, StaffMember, utcnow
 from portal.services import auth as accounts
 
 DEMO_PASSWORD = "demo12345"
@@ -52,6 +52,11 @@ SEEDERS = [
 
 
 def seed_org():
+    from portal.services.demo_history import HISTORY_DAYS
+
+    # The roster has been there since before the history the demo fills in (the dashboard counts
+    # the people on the roster at the end of each month).
+    on_roster_since = utcnow() - timedelta(days=HISTORY_DAYS + 1)
     regions = {}
     for code, name in REGIONS:
         regions[code] = db.session.scalar(select(Region).filter_by(code=code)) or Region(code=code, name=name)
@@ -77,11 +82,12 @@ def seed_org():
                     "clerk": "clerk"}.get(role)
             for code in site_codes:
                 if kind:
-                    db.session.add(StaffMember(site_id=sites[code].id, name=display, kind=kind, user_id=user.id))
+                    db.session.add(StaffMember(site_id=sites[code].id, name=display, kind=kind, user_id=user.id,
+                                               created_at=on_roster_since))
     for code, people in EXTRA_STAFF.items():
         for name, kind in people:
             if db.session.scalar(select(StaffMember).filter_by(site_id=sites[code].id, name=name)) is None:
-                db.session.add(StaffMember(site_id=sites[code].id, name=name, kind=kind))
+                db.session.add(StaffMember(site_id=sites[code].id, name=name, kind=kind, created_at=on_roster_since))
     db.session.flush()
     return sites
 

@@ -120,6 +120,9 @@ def test_damage_report_confirmed_by_the_salesperson(app, live_server, browser, p
     sales = phone.new_page()
     browser_login(sales, live_server, "sales_sz01")
     sales.click(".navbar-toggler")  # on a phone the counters sit in the folded menu
+    # Wait until the menu has finished unfolding: a click while it slides open can land on the
+    # entry that is passing under the pointer (seen on a loaded machine: the visits page).
+    sales.wait_for_selector(".navbar-collapse.show", state="visible")
     assert sales.locator("#notice-to_confirm [data-count]").inner_text() == "1"
     screenshot(sales, "damage-03a-phone-menu-counter")
     sales.click("#notice-to_confirm")

@@ -1,12 +1,15 @@
 """Cleaning inspections and the issue state machine: open → fixed → verified (or reopened),
 only by the right roles, also when the request is a forged POST."""
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from portal.extensions import db
 from portal.models import AuditEvent, CleaningIssue, User, utcnow
-from portal.services import cleaning
+from portal.services import cleaning, scope
+from portal.services import metrics as m
 from tests.handover_helpers import site, staff, system_session, user
 from tests.querycount import count_queries
 
@@ -202,12 +205,6 @@ def test_forged_site_or_cleaner_is_refused(app, login):
 def test_an_inspection_recorded_afterwards_raises_its_issues_at_its_own_time(app, dbs):
     """The demo records a past week of inspections: their issues must count as raised that day,
     and the hours to fix from then (not from the moment the records were written)."""
-    from datetime import date, datetime
-    from zoneinfo import ZoneInfo
-
-    from portal.services import metrics as m
-    from portal.services import scope
-
     sh = ZoneInfo("Asia/Shanghai")
     where = site(dbs, "SZ01")
     areas = cleaning.ensure_default_areas(where)
@@ -222,5 +219,6 @@ def test_an_inspection_recorded_afterwards_raises_its_issues_at_its_own_time(app
         scope.activate(scope.SiteScope(None))
         values = m.collect([where.id], date(2026, 10, 1), date(2026, 10, 31),
                            [m.get_metric("cleaning_hours_to_fix"), m.get_metric("cleaning_overdue")])
+        db.session.remove()
     assert values["cleaning_hours_to_fix"][where.id] == 1.5  # fixed before its due time (11:30)
     assert values["cleaning_overdue"][where.id] == 0

@@ -33,13 +33,14 @@ The target view is scoped, so the records behind a number are only ever the user
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from portal.extensions import db
+from portal.models.base import utcnow
 
 # Most sites are on Beijing time; a site with another ``timezone`` (Urumqi…) has its periods cut
 # at its own local midnight (see ``local_period``).
@@ -195,7 +196,7 @@ def has_ended(end, now=None):
     records do, unless it ``moves_with_clock``."""
     zones = {LOCAL_TZ, *site_zones().values()}
     last_midnight = max(period_bounds(end, end, zone)[1] for zone in zones)
-    return (now or datetime.now(timezone.utc)) >= last_midnight
+    return (now or utcnow()) >= last_midnight
 
 
 def in_period(column, site_column, start, end):

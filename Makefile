@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
-export FLASK_APP := portal:create_app
+export FLASK_APP := wsgi:app
 
 .PHONY: run test js-deps venv system-deps translations db demo clean lint lock bench bench-quick bench-deps
 
@@ -49,7 +49,7 @@ db: venv translations
 	$(BIN)/flask seed-demo --if-empty
 
 run: db
-	$(BIN)/gunicorn -w 2 -b 127.0.0.1:$(PORT) --access-logfile - 'portal:create_app()'
+	$(BIN)/gunicorn -w 2 -b 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 # axe-core for the accessibility tests, pinned by tests/js/package-lock.json.
 js-deps:

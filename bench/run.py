@@ -157,7 +157,7 @@ class Server:
 
     def __enter__(self):
         cmd = [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-k", "sync",
-               "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "portal:create_app()"]
+               "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "wsgi:app"]
         self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT)
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -154,7 +154,7 @@ def _run(url, tmp_path):
            "PORTAL_PASSWORD_HASH_METHOD": "scrypt:1024:8:1", "PORTAL_LOGIN_FAILURE_LIMIT": "1000 per minute"}
     with open(log, "w") as fh:
         server = subprocess.Popen([GUNICORN, "-w", "4", "-b", f"127.0.0.1:{port}", "--timeout", "120",
-                                   "portal:create_app()"], cwd=ROOT, env=env, stdout=fh, stderr=fh)
+                                   "wsgi:app"], cwd=ROOT, env=env, stdout=fh, stderr=fh)
     try:
         _wait_for(port)
         results, errors = [], []

@@ -66,7 +66,7 @@ def servers(pg_database):
     procs, ports = [], []
     for _ in range(2):
         port = _free_port()
-        procs.append(subprocess.Popen([GUNICORN, "-w", "2", "-b", f"127.0.0.1:{port}", "portal:create_app()"],
+        procs.append(subprocess.Popen([GUNICORN, "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
                                       cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         ports.append(port)
     deadline = time.monotonic() + 30

@@ -5,9 +5,34 @@ and ``zh``: our catalogue lives in ``translations/zh_Hans_CN`` and the selector 
 exactly ``zh_Hans_CN`` or ``en`` (Flask-Admin's own Chinese catalogue has the same name).
 """
 from flask import g, request, session
+from flask_babel import gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import Markup
 
 LOCALES = {"zh_Hans_CN": "中文", "en": "English"}
+
+
+class LazyMessage(LazyString):
+    """A lazily translated message whose parameters are escaped when it is shown as HTML.
+
+    Flask-Babel's ``LazyString`` has ``__html__`` (Jinja then treats it as safe markup) but
+    returns the formatted text as it is, so a product name inside a message became live HTML;
+    a flashed lazy string is even stored in the session as ``Markup`` (Flask's session
+    serialiser tags objects with ``__html__``). Here the translated text is trusted and each
+    parameter is escaped by ``Markup``'s ``%``, exactly once. ``str()`` stays the plain text
+    (logs, PDFs, form values, ``flash(str(exc))``, which Jinja escapes itself).
+    """
+
+    def __html__(self):
+        (string,) = self._args
+        text = Markup(self._func(string))
+        return text % self._kwargs if self._kwargs else text
+
+
+def lazy_gettext(string, **variables):
+    """Like Flask-Babel's ``lazy_gettext``, but safe to show in a page (see ``LazyMessage``)."""
+    return LazyMessage(gettext, string, **variables)
 
 
 def normalise(lang):

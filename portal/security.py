@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timezone
 
 from flask import current_app, flash, g, redirect, request, session, url_for
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 # Flask-Admin's filter menu carries ``onclick="return false;"``: allow exactly that handler by

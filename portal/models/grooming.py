@@ -1,7 +1,7 @@
 """Grooming and conduct inspections (仪容仪表): points pass/fail, a score in per cent."""
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

@@ -3,7 +3,7 @@ import secrets
 from pathlib import Path
 
 from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 

@@ -2,7 +2,7 @@
 from collections import defaultdict
 from functools import cache
 
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 

@@ -2,7 +2,7 @@
 machine open → fixed → verified (or fixed → open again when the second look fails)."""
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 

@@ -1,5 +1,5 @@
 """Grooming and conduct inspections: each point pass/fail, score = % of points passed."""
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.extensions import db

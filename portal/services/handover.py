@@ -5,7 +5,7 @@ refuses any change to a signed entry (or to the text of its items) and its delet
 """
 from functools import cache
 
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, event, inspect, or_, select
 from sqlalchemy.orm import Session, joinedload
 

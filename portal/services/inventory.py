@@ -4,7 +4,7 @@ No HTTP here. Callers commit once after a call (one transaction per user action)
 """
 from functools import cache
 
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 

@@ -1,7 +1,7 @@
 """Checklists and item checks: checklist completion on time, item discrepancies, and the
 month-end discrepancies section. Imported by ``portal.views.checklists.register``."""
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.extensions import db

@@ -1,7 +1,7 @@
 """Repairs and damage: tickets open / overdue / hours to resolve, damage reports, and the
 month-end "repairs and damage" section. Imported by ``portal.views.repairs.register``."""
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from portal.extensions import db

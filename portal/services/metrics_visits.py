@@ -2,7 +2,7 @@
 and the month-end sections consumption by product, visits per day and tally variances.
 Imported by ``portal.views.visits.register`` (registration happens at import)."""
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from portal.extensions import db

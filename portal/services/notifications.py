@@ -10,7 +10,7 @@ Each role gets only the counts that concern it:
 """
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.extensions import db

@@ -14,7 +14,7 @@ from datetime import date
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.extensions import db

@@ -8,7 +8,7 @@ read-modify-write in Python loses them; SECURITY.md §4). The caller commits onc
 """
 from functools import cache
 
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 
 from portal.extensions import db

@@ -3,7 +3,7 @@ from datetime import datetime, time, timedelta, timezone
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 

@@ -1,7 +1,7 @@
 """Wiring of every page: the Admin object, the domain views, auth, health and errors."""
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 
 # Each domain module exposes ``register(admin)``; the order is the menu order.
 DOMAIN_MODULES = [

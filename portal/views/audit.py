@@ -9,7 +9,7 @@ every domain's records read in their own words without a table here.
 from flask import current_app, has_app_context
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from flask_admin.model import filters
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect
 
 from portal.extensions import db

@@ -2,7 +2,7 @@
 from datetime import date, timedelta
 
 from flask import current_app, flash, redirect, request, url_for
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.extensions import db

@@ -4,8 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request, url_for
-from markupsafe import escape  # user text inside a lazy message, which renders as markup
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
@@ -143,7 +142,7 @@ class DamageView(PortalView):
                 form.form_errors.append(exc.message)
             else:
                 flash(_l("Damage report %(report)s filed; the salesperson has been asked to confirm.",
-                         report=escape(str(report))), "success")
+                         report=str(report)), "success")
                 return redirect(url_for(".detail", report_id=report.id))
         # A visit or item of another site is not among the choices: say so plainly.
         if form.visit.errors:
@@ -261,7 +260,7 @@ class DamageView(PortalView):
                           lambda: damage_service.open_repair_ticket(report, current_user, form.priority.data))
         if isinstance(result, tuple):
             return result
-        flash(_l("Repair ticket %(ticket)s opened.", ticket=escape(str(result))), "success")
+        flash(_l("Repair ticket %(ticket)s opened.", ticket=str(result)), "success")
         return redirect(url_for("repairs.detail", ticket_id=result.id))
 
 

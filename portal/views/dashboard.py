@@ -11,7 +11,7 @@ from flask import Response, abort, g, request, url_for
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
 

@@ -2,7 +2,7 @@
 import uuid
 
 from flask import current_app, g, render_template, request
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from portal.extensions import db

@@ -1,6 +1,6 @@
 """Grooming and conduct inspections: inspect a person, scores per site, history per person."""
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload

@@ -1,5 +1,5 @@
 """Display labels for stored codes, translated at render time."""
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from markupsafe import Markup
 
 ROLE_LABELS = {

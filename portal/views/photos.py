@@ -6,7 +6,7 @@ site scope); the owner's own read rule applies too (``photos.can_read``).
 from urllib.parse import quote
 
 from flask import abort, redirect, send_file, url_for
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.models import Photo

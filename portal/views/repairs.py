@@ -2,8 +2,8 @@
 timeline and the actions the transition table allows this user."""
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
-from markupsafe import Markup, escape  # user text inside a lazy message, which renders as markup
-from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, MultipleFileField, SelectField, StringField, TextAreaField
@@ -135,7 +135,7 @@ class RepairsView(PortalView):
                 db.session.rollback()
                 form.form_errors.append(exc.message)
             else:
-                flash(_l("Repair ticket %(ticket)s reported.", ticket=escape(str(ticket))), "success")
+                flash(_l("Repair ticket %(ticket)s reported.", ticket=str(ticket)), "success")
                 return redirect(url_for(".detail", ticket_id=ticket.id))
         if form.item.errors:  # an item of another site is not among the choices: say so plainly
             form.item.errors = [_l("Choose an item of this site.")]

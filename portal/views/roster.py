@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta
 
 from flask import flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from flask_admin.form import DateTimeField

@@ -5,7 +5,7 @@ Also the site choice shared by the site-bound pages (Today, visit log, stock, ta
 user with one site works there; a user with several picks one and the session remembers it.
 """
 from flask import abort, g, redirect, request, session, url_for
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 

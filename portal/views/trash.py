@@ -7,7 +7,7 @@ the audit trail records it (action "restore") like any other change.
 from flask import current_app, flash, redirect, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
 

@@ -3,9 +3,8 @@ visit records list (details, salesperson, show unit, notes)."""
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request, url_for
-from markupsafe import escape  # user text inside a lazy message, which renders as markup
 from flask_admin.contrib.sqla.filters import FilterEqual
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -126,7 +125,7 @@ class VisitLogView(PortalView):
                 error, status = exc.message, 400
             else:
                 db.session.commit()
-                flash(_l("Served %(name)s × %(n)s.", name=escape(line.product.name), n=line.quantity), "success")
+                flash(_l("Served %(name)s × %(n)s.", name=line.product.name, n=line.quantity), "success")
                 return redirect(safe_next(request.form.get("next")) or url_for("today.index"))
         next_url = safe_next(request.values.get("next")) or url_for("today.index")
         return self.render("visits/serve.html", visit=visit, site=visit.site, error=error,

@@ -230,12 +230,28 @@ class VisitView(ScopedModelView):
                 getattr(form, name).data = visits.site_now(obj.site, value).replace(tzinfo=None) if value else None
         return form
 
+    def validate_form(self, form):
+        """The visit's bounds (head counts, times within the site's life), each message next to
+        its field: the same rules ``visits.check_visit`` applies when the record is saved."""
+        ok = super().validate_form(form)
+        site = getattr(form, "site", None) and form.site.data
+        if ok and site is not None:
+            arrived_at = _from_site_time(form.arrived_at.data, site) or visits.utcnow()
+            left_at = _from_site_time(form.left_at.data, site)
+            errors = visits.visit_errors(site, form.adults.data, form.children.data, arrived_at, left_at)
+            for name, message in errors.items():
+                getattr(form, name).errors = list(getattr(form, name).errors) + [str(message)]
+            ok = not errors
+        return ok
+
     def on_model_change(self, form, model, is_created):
         site = model.site if model.site is not None else db.session.get(Site, model.site_id)
         model.arrived_at = _from_site_time(model.arrived_at, site) or visits.utcnow()
         model.left_at = _from_site_time(model.left_at, site)
-        if model.left_at is not None and model.left_at < model.arrived_at:
-            raise ValidationError(_l("A visit cannot leave before it arrived."))
+        try:
+            visits.check_visit(model, site)
+        except visits.VisitError as exc:
+            raise ValidationError(str(exc)) from None
         site_id = site.id
         if model.salesperson is not None and model.salesperson.site_id != site_id:
             raise ValidationError(_l("Choose a salesperson of this site."))

@@ -10,6 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from flask_admin.form.fields import DateTimeField
+from flask_admin.helpers import is_form_submitted
 from wtforms import SelectField
 from wtforms.validators import Optional, ValidationError
 
@@ -234,14 +235,16 @@ class VisitView(ScopedModelView):
         """The visit's bounds (head counts, times within the site's life), each message next to
         its field: the same rules ``visits.check_visit`` applies when the record is saved."""
         ok = super().validate_form(form)
-        site = getattr(form, "site", None) and form.site.data
-        if ok and site is not None:
+        site = form.site.data if hasattr(form, "site") else None
+        if is_form_submitted() and site is not None:
             arrived_at = _from_site_time(form.arrived_at.data, site) or visits.utcnow()
             left_at = _from_site_time(form.left_at.data, site)
             errors = visits.visit_errors(site, form.adults.data, form.children.data, arrived_at, left_at)
             for name, message in errors.items():
-                getattr(form, name).errors = list(getattr(form, name).errors) + [str(message)]
-            ok = not errors
+                field = getattr(form, name)
+                if not field.errors:  # one message a field: the library's "not a number" comes first
+                    field.errors = list(field.errors) + [str(message)]
+            ok = ok and not errors
         return ok
 
     def on_model_change(self, form, model, is_created):

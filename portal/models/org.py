@@ -2,7 +2,8 @@
 from datetime import date, datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, Date, ForeignKey, String, Table, Text, Time, exists, or_, select
+from sqlalchemy import (Boolean, Column, Date, ForeignKey, String, Table, Text, Time, exists, or_,
+                        select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 

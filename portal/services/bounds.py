@@ -118,7 +118,8 @@ def tally_day_error(site, day, today):
     ``today`` (the site's), or further back than TALLY_MAX_DAYS_BACK."""
     first = opened_on(site)
     if day < first:
-        return _l("The site opened on %(day)s: there is no tally before that day.", day=first.isoformat())
+        return _l("The site opened on %(day)s: there is no tally before that day.",
+                  day=first.isoformat())
     if day > today:
         return _l("A tally cannot be closed for a day still to come.")
     days_back = tally_max_days_back()
@@ -145,8 +146,8 @@ def check_day(day):
     """``day`` if within the years a page can show; BadDay otherwise."""
     last = last_param_day()
     if not FIRST_PARAM_DAY <= day <= last:
-        raise BadDay(_l("Choose a date between %(first)s and %(last)s.", first=FIRST_PARAM_DAY.isoformat(),
-                        last=last.isoformat()))
+        raise BadDay(_l("Choose a date between %(first)s and %(last)s.",
+                        first=FIRST_PARAM_DAY.isoformat(), last=last.isoformat()))
     return day
 
 

@@ -34,7 +34,8 @@ RECENT_DAYS = 2  # the form offers today's visits and those of the two days befo
 
 
 class DamageError(RepairError):
-    """A refused request (400); ``message`` is translatable; ``field`` the form field it is about."""
+    """A refused request (400); ``message`` is translatable; ``field``: the form field it is
+    about, if one."""
 
     def __init__(self, message, field=None):
         super().__init__(message)

@@ -95,8 +95,10 @@ def _headcount(adults, children):
 
 
 def headcount_errors(adults, children):
-    """{field: message} of a visit's head counts (bounds.ADULTS, bounds.CHILDREN, one person at least)."""
-    checks = (("adults", bounds.adults_error(adults)), ("children", bounds.children_error(children)))
+    """{field: message} of a visit's head counts (bounds.ADULTS, bounds.CHILDREN, one person
+    at least)."""
+    checks = (("adults", bounds.adults_error(adults)),
+              ("children", bounds.children_error(children)))
     errors = {name: message for name, message in checks if message is not None}
     if not errors and int(adults) + int(children) == 0:
         errors["adults"] = _l("A visit has at least one person.")
@@ -111,7 +113,8 @@ def visit_errors(site, adults, children, arrived_at, left_at=None, now=None):
         message = bounds.event_time_error(site, at, now)
         if message is not None:
             errors[name] = message
-    if "left_at" not in errors and left_at is not None and arrived_at is not None and left_at < arrived_at:
+    left_early = left_at is not None and arrived_at is not None and left_at < arrived_at
+    if "left_at" not in errors and left_early:
         errors["left_at"] = _l("A visit cannot leave before it arrived.")
     return errors
 

@@ -10,8 +10,8 @@ from collections import OrderedDict
 from datetime import date, datetime, time
 from types import SimpleNamespace
 
-from flask import (abort, current_app, flash, g, has_request_context, redirect, render_template, request,
-                   url_for)
+from flask import (abort, current_app, flash, g, has_request_context, redirect, render_template,
+                   request, url_for)
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.babel import gettext as fa_gettext, lazy_gettext as fa_lazy_gettext
@@ -210,7 +210,8 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
                     try:
                         bounds.check_day(date.fromisoformat(part.strip()[:10]))
                     except ValueError as exc:
-                        bad_parameter(getattr(exc, "message", None) or _l("Enter a date as YYYY-MM-DD."))
+                        message = getattr(exc, "message", None) or _l("Enter a date as YYYY-MM-DD.")
+                        bad_parameter(message)
         return filters
 
     def _get_list_extra_args(self):
@@ -224,8 +225,8 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
             words = search.split(" ")
             if len(words) > MAX_SEARCH_WORDS or len(search) > MAX_SEARCH_CHARS:
                 search = " ".join(words[:MAX_SEARCH_WORDS])[:MAX_SEARCH_CHARS]
-                flash(_l("The search was cut to its first %(n)s words (at most %(chars)s characters).",
-                         n=MAX_SEARCH_WORDS, chars=MAX_SEARCH_CHARS), "warning")
+                flash(_l("The search was cut to its first %(n)s words (at most %(chars)s "
+                         "characters).", n=MAX_SEARCH_WORDS, chars=MAX_SEARCH_CHARS), "warning")
             args.search = search
         return args
 
@@ -390,7 +391,8 @@ def _int_equal(flt):
     return _IntEqualFilter(flt.column, flt.name, options=flt.options) if is_int else flt
 VERSION_FIELD = "version"
 # Filters whose values are dates or date ranges (Flask-Admin's widget names).
-_DATE_FILTER_TYPES = frozenset({"datepicker", "daterangepicker", "datetimepicker", "datetimerangepicker"})
+_DATE_FILTER_TYPES = frozenset({"datepicker", "daterangepicker", "datetimepicker",
+                                "datetimerangepicker"})
 MAX_LIST_PAGE = 100_000  # 2.5 million rows at 25 a page
 MAX_SEARCH_WORDS = 10
 MAX_SEARCH_CHARS = 200
@@ -506,7 +508,8 @@ def bad_parameter(message):
     import uuid
 
     db.session.rollback()
-    body = render_template("errors/error.html", code=400, message=message, error_id=uuid.uuid4().hex[:10])
+    body = render_template("errors/error.html", code=400, message=message,
+                           error_id=uuid.uuid4().hex[:10])
     abort(current_app.response_class(body, status=400))
 
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.extensions import db
 from sqlalchemy.orm import undefer
@@ -142,8 +142,15 @@ class MovementForm(FlaskForm):
                                                      ("correction", _l("Count correction"))])
     product = SelectField(_l("Product"), coerce=int, validate_choice=False)
     quantity = IntegerField(_l("Quantity (for a correction: the counted stock)"),
-                            validators=[InputRequired(), NumberRange(min=0, max=bounds.COUNTED.high)])
+                            validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=255)])
+
+    def validate_quantity(self, field):
+        # The service's bound for this kind of change, with its message, next to the field.
+        bound = bounds.COUNTED if self.kind.data == "correction" else bounds.STOCK_QUANTITY
+        message = bounds.quantity_error(field.data, bound)
+        if message is not None:
+            raise ValidationError(message)
 
 
 class StockView(PortalView):

@@ -62,7 +62,8 @@ def parse_period(args):
         return kind, start, start + timedelta(days=6), errors
     if kind == "month":
         return kind, m.month_start(on), m.month_end(on), errors
-    start, end = _parse_day(args.get("start"), errors, "start"), _parse_day(args.get("end"), errors, "end")
+    start = _parse_day(args.get("start"), errors, "start")
+    end = _parse_day(args.get("end"), errors, "end")
     if start and end and end < start:
         errors["end"] = _("The end date must not be before the start date.")
     elif start and end and (end - start).days >= MAX_CUSTOM_DAYS:

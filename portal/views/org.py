@@ -45,7 +45,8 @@ class SiteView(ScopedModelView):
                      "timezone": _l("Time zone"), "tally_time": _l("Tally time"), "active": _l("Active"),
                      "opened_on": _l("Opened on"), "show_units": _l("Show units"), "created_at": _l("Created at")}
     column_formatters = {"active": yes_no}
-    column_descriptions = {"opened_on": _l("No visit, report or tally can be dated before this day.")}
+    column_descriptions = {
+        "opened_on": _l("No visit, report or tally can be dated before this day.")}
 
 
 class ShowUnitView(ScopedModelView):

@@ -239,10 +239,11 @@ class VisitView(ScopedModelView):
         if is_form_submitted() and site is not None:
             arrived_at = _from_site_time(form.arrived_at.data, site) or visits.utcnow()
             left_at = _from_site_time(form.left_at.data, site)
-            errors = visits.visit_errors(site, form.adults.data, form.children.data, arrived_at, left_at)
+            errors = visits.visit_errors(site, form.adults.data, form.children.data, arrived_at,
+                                         left_at)
             for name, message in errors.items():
                 field = getattr(form, name)
-                if not field.errors:  # one message a field: the library's "not a number" comes first
+                if not field.errors:  # one message a field; "not a number" comes first
                     field.errors = list(field.errors) + [str(message)]
             ok = ok and not errors
         return ok

@@ -33,6 +33,9 @@ class DefaultConfig:
     FIGURE_CACHE = True
     # Rows of the Today sections kept per process and site data version (portal.services.today.kept).
     TODAY_CACHE = True
+    # How many days back a forgotten daily tally may still be closed (portal.services.bounds):
+    # closing moves live stock, so an old day is not reopened for counting.
+    TALLY_MAX_DAYS_BACK = 7
 
 
 def load_config(app, test_config=None):

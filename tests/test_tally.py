@@ -211,7 +211,7 @@ def test_tally_pages_are_scoped_and_role_checked(app, login):
     assert login("guard_sz01").get("/tally/").status_code == 403
     assert login("guard_sz01").post("/tally/close", {}).status_code == 403
     assert login("clerk_sz01").get("/tally/missing").status_code == 403
-    assert login("clerk_sz01").get("/tally/?day=not-a-day").status_code == 404
+    assert login("clerk_sz01").get("/tally/?day=not-a-day").status_code == 400  # not a date: said so
     page = login("sup_south").get("/tally/missing").get_data(as_text=True)
     assert "未日结" in page
     assert "陆家嘴" not in page  # SH01 is not his region

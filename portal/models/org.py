@@ -1,8 +1,9 @@
 """Organisation: regions, sites, show units, users and the staff roster."""
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text, Time, exists, or_, select
+from sqlalchemy import (Boolean, Column, Date, ForeignKey, String, Table, Text, Time, exists, or_,
+                        select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -55,6 +56,8 @@ class Site(VersionedMixin, TimestampMixin, db.Model):
     tally_time: Mapped[time] = mapped_column(Time, default=time(17, 50))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The first day the sales office worked: no visit, report or tally can be dated before it.
+    opened_on: Mapped[date] = mapped_column(Date, default=date.today)
 
     region: Mapped[Region] = relationship(back_populates="sites")
     show_units: Mapped[list["ShowUnit"]] = relationship(viewonly=True, order_by="ShowUnit.name")

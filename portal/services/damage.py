@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import DAMAGE_OUTCOMES, DamageReport, User, Visit, user_site, utcnow
-from portal.services import audit
+from portal.services import audit, bounds
 from portal.services import photos as photo_service
 from portal.services import repairs
 from portal.services.repairs import NotAllowed, RepairError
@@ -34,7 +34,12 @@ RECENT_DAYS = 2  # the form offers today's visits and those of the two days befo
 
 
 class DamageError(RepairError):
-    """A refused request (400); ``message`` is translatable."""
+    """A refused request (400); ``message`` is translatable; ``field``: the form field it is
+    about, if one."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
 
 
 def salesperson_choices(site):
@@ -112,6 +117,9 @@ def file_report(site, user, equipment, description, salesperson, visit_descripti
         raise DamageError(_l("Enter when the visit took place."))
     if visit_at.tzinfo is None:
         visit_at = visit_at.replace(tzinfo=timezone.utc)
+    out_of_bounds = bounds.event_time_error(site, visit_at)
+    if out_of_bounds is not None:
+        raise DamageError(out_of_bounds, "visit_at")
     report = DamageReport(site_id=site.id, equipment=equipment, location=(location or "").strip()[:200] or None,
                           description=description.strip(), visit_description=visit_description, visit_at=visit_at,
                           estimated_cost=_cost(estimated_cost), status="pending", reporter_id=user.id,

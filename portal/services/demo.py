@@ -3,7 +3,7 @@
 Idempotent: running it twice changes nothing. Domain modules append their seeders to
 ``SEEDERS``; each gets the dict of demo sites by code and must itself be idempotent.
 """
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from importlib import import_module
 
 from sqlalchemy import select
@@ -13,6 +13,8 @@ from portal.models import Region, ShowUnit, Site, StaffMember, utcnow
 from portal.services import auth as accounts
 
 DEMO_PASSWORD = "demo12345"
+# The demo offices have worked since well before the history the demo fills in.
+DEMO_OPENED_ON = date(2025, 1, 1)
 
 REGIONS = [("SOUTH", "华南区"), ("EAST", "华东区")]
 SITES = [
@@ -66,7 +68,7 @@ def seed_org():
         site = db.session.scalar(select(Site).filter_by(code=code))
         if site is None:
             site = Site(code=code, name=name, region=regions[region], address=address,
-                        timezone="Asia/Shanghai", tally_time=time(17, 50))
+                        timezone="Asia/Shanghai", tally_time=time(17, 50), opened_on=DEMO_OPENED_ON)
             db.session.add(site)
             db.session.flush()
             db.session.add(ShowUnit(site_id=site.id, name=unit, location="销售中心东侧 200 米"))

@@ -13,10 +13,10 @@ from sqlalchemy import bindparam, select, update
 
 from portal.extensions import db
 from portal.models import ConsumptionLine, Product, StockBalance, StockMovement, utcnow
-from portal.services import audit
+from portal.services import audit, bounds
 from portal.services.visits import site_today
 
-MAX_QUANTITY = 10_000
+MAX_QUANTITY = bounds.STOCK_QUANTITY.high
 
 
 class StockError(Exception):
@@ -35,15 +35,12 @@ class OutOfStock(StockError):
     """Serving or writing off more than is in stock."""
 
 
-def _quantity(qty, allow_zero=False):
-    try:
-        qty = int(qty)
-    except (TypeError, ValueError):
-        raise StockError(_l("Enter a whole number."), "quantity") from None
-    low = 0 if allow_zero else 1
-    if not low <= qty <= MAX_QUANTITY:
-        raise StockError(_l("Enter a number between %(low)s and %(high)s.", low=low, high=MAX_QUANTITY), "quantity")
-    return qty
+def _quantity(qty, bound=bounds.STOCK_QUANTITY):
+    """``qty`` as an int within ``bound`` (bounds.SERVED, STOCK_QUANTITY or COUNTED)."""
+    message = bounds.quantity_error(qty, bound)
+    if message is not None:
+        raise StockError(message, "quantity")
+    return bounds.whole_number(qty)
 
 
 def _check_product(site, product):
@@ -105,7 +102,7 @@ def serve(visit, product, qty, user=None, at=None):
         raise StockError(_l("Choose a product of this site."), "product")
     if not product.active:
         raise StockError(_l("This product is no longer offered."), "product")
-    qty = _quantity(qty)
+    qty = _quantity(qty, bounds.SERVED)
     movement = _move(visit.site, product, "served", -qty, user, at, visit=visit)
     line = ConsumptionLine(site_id=visit.site_id, visit=visit, product=product, quantity=qty, movement=movement)
     if user is not None:
@@ -126,7 +123,7 @@ def correct_count(site, product, counted, user=None, reason=None, at=None):
     if not (reason or "").strip():
         raise StockError(_l("Give a reason for the correction."), "reason")
     _check_product(site, product)
-    counted = _quantity(counted, allow_zero=True)
+    counted = _quantity(counted, bounds.COUNTED)
     _lock_balances(site.id, product.id)
     delta = counted - balance(site, product)
     if delta == 0:

@@ -12,15 +12,17 @@ from functools import cache
 
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, undefer
 
 from portal.extensions import db
 from portal.models import DailyTally, DailyTallyLine, Product, StockMovement, utcnow
 from portal.models.consumables import closed_same_day
-from portal.services import audit, stock
+from portal.services import audit, bounds, stock
 from portal.services.visits import day_counts, site_now, site_today
 
 TALLY_REASON = "Daily tally count"
+ALREADY_CLOSED = _l("The tally of this day is closed already.")
 
 
 class TallyError(Exception):
@@ -149,19 +151,23 @@ def close_tally(site, day, counts, user=None, now=None):
     tally and its lines, in the caller's transaction. Raises ``TallyError`` and writes nothing
     when the day is closed already, not due yet, or a count is missing or not a number.
     """
-    if day > site_today(site, now) or not tally_time_passed(site, day, now):
+    out_of_bounds = bounds.tally_day_error(site, day, site_today(site, now))
+    if out_of_bounds is not None:
+        raise TallyError(out_of_bounds)
+    if not tally_time_passed(site, day, now):
         raise TallyError(_l("The tally can be closed from %(time)s (site time).",
                             time=site.tally_time.strftime("%H:%M")))
-    if closed_tally(site, day) is not None:
-        raise TallyError(_l("The tally of this day is closed already."))
-    # Lock the balances first: a serve arriving now waits, so the figures below stay true.
+    # Lock the balances first: a serve arriving now waits, so the figures below stay true; and a
+    # second close of the same day waits here, then finds the first one below.
     stock._lock_balances(site.id)
+    if closed_tally(site, day) is not None:
+        raise TallyError(ALREADY_CLOSED)
     tally = compute_tally(site, day)
     errors, parsed = {}, {}
     for row in tally.rows:
         raw = counts.get(row.product.id, counts.get(str(row.product.id)))
         try:
-            parsed[row.product.id] = stock._quantity(raw, allow_zero=True)
+            parsed[row.product.id] = stock._quantity(raw, bounds.COUNTED)
         except stock.StockError as exc:
             errors[row.product.id] = exc.message if raw not in (None, "") else _l("Enter the counted stock.")
     if errors:
@@ -171,8 +177,7 @@ def close_tally(site, day, counts, user=None, now=None):
                         same_day=closed_same_day(day, closed_at, site.timezone),
                         visits=tally.visits, visitors=tally.visitors, drinks_served=tally.drinks_served,
                         snacks_served=tally.snacks_served)
-    db.session.add(closed)
-    db.session.flush()
+    _insert_once(closed)
     for row in tally.rows:
         row.counted = parsed[row.product.id]
         row.variance = row.counted - row.expected
@@ -187,6 +192,18 @@ def close_tally(site, day, counts, user=None, now=None):
     audit.record("close", closed, summary=f"tally {day:%Y-%m-%d}: {len(tally.rows)} products, "
                                           f"variance {tally.total_variance:+d}")
     return closed
+
+
+def _insert_once(closed):
+    """Insert the closed tally; a concurrent close of the same day that committed first (the
+    unique site/day key; no balance rows to lock, or a snapshot read before it) is refused with
+    the same message as a second close, and only this insert is undone (a savepoint)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(closed)
+            db.session.flush()
+    except IntegrityError:
+        raise TallyError(ALREADY_CLOSED) from None
 
 
 def tally_missing(sites, days=7, now=None):

@@ -9,9 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import DIRECTIONS, ConsumptionLine, StaffMember, Visit, utcnow
-
-MAX_ADULTS = 50
-MAX_CHILDREN = 30
+from portal.services import bounds
 
 
 class VisitError(Exception):
@@ -53,9 +51,11 @@ def day_bounds(site, day):
 def record_arrival(site, adults=1, children=0, user=None, at=None, salesperson=None, notes=None):
     """A party arrived at ``site`` (now unless ``at``); the caller commits."""
     adults, children = _headcount(adults, children)
+    at = at or utcnow()
+    _check_time(site, at, "arrived_at")
     if salesperson is not None and (salesperson.site_id != site.id or salesperson.kind != "sales"):
         raise VisitError(_l("Choose a salesperson of this site."), "salesperson")
-    visit = Visit(site_id=site.id, adults=adults, children=children, arrived_at=at or utcnow(),
+    visit = Visit(site_id=site.id, adults=adults, children=children, arrived_at=at,
                   salesperson=salesperson, notes=(notes or None))
     if user is not None:
         visit.created_by_id = user.id
@@ -73,6 +73,7 @@ def record_departure(visit, direction=None, user=None, at=None):
     left_at = at or utcnow()
     if left_at < visit.arrived_at:
         raise VisitError(_l("A visit cannot leave before it arrived."), "left_at")
+    _check_time(visit.site, left_at, "left_at")
     visit.left_at = left_at
     visit.departure_direction = direction or None
     if user is not None:
@@ -86,13 +87,50 @@ def _headcount(adults, children):
         adults, children = int(adults), int(children)
     except (TypeError, ValueError):
         raise VisitError(_l("Give the number of adults and children."), "adults") from None
-    if not 0 <= adults <= MAX_ADULTS:
-        raise VisitError(_l("Adults must be between 0 and %(n)s.", n=MAX_ADULTS), "adults")
-    if not 0 <= children <= MAX_CHILDREN:
-        raise VisitError(_l("Children must be between 0 and %(n)s.", n=MAX_CHILDREN), "children")
-    if adults + children == 0:
-        raise VisitError(_l("A visit has at least one person."), "adults")
+    errors = headcount_errors(adults, children)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise VisitError(message, field)
     return adults, children
+
+
+def headcount_errors(adults, children):
+    """{field: message} of a visit's head counts (bounds.ADULTS, bounds.CHILDREN, one person
+    at least)."""
+    checks = (("adults", bounds.adults_error(adults)),
+              ("children", bounds.children_error(children)))
+    errors = {name: message for name, message in checks if message is not None}
+    if not errors and int(adults) + int(children) == 0:
+        errors["adults"] = _l("A visit has at least one person.")
+    return errors
+
+
+def visit_errors(site, adults, children, arrived_at, left_at=None, now=None):
+    """{field: message} of everything out of bounds in a visit record (the admin form shows each
+    next to its field; ``check_visit`` refuses the save)."""
+    errors = headcount_errors(adults, children)
+    for name, at in (("arrived_at", arrived_at), ("left_at", left_at)):
+        message = bounds.event_time_error(site, at, now)
+        if message is not None:
+            errors[name] = message
+    left_early = left_at is not None and arrived_at is not None and left_at < arrived_at
+    if "left_at" not in errors and left_early:
+        errors["left_at"] = _l("A visit cannot leave before it arrived.")
+    return errors
+
+
+def check_visit(visit, site):
+    """Refuse (VisitError) a visit record with anything out of bounds, whichever path wrote it."""
+    errors = visit_errors(site, visit.adults, visit.children, visit.arrived_at, visit.left_at)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise VisitError(message, field)
+
+
+def _check_time(site, at, field):
+    message = bounds.event_time_error(site, at)
+    if message is not None:
+        raise VisitError(message, field)
 
 
 # ---------------------------------------------------------------- reading

@@ -10,7 +10,8 @@ from collections import OrderedDict
 from datetime import date, datetime, time
 from types import SimpleNamespace
 
-from flask import abort, current_app, g, has_request_context, redirect, render_template, request, url_for
+from flask import (abort, current_app, flash, g, has_request_context, redirect, render_template,
+                   request, url_for)
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.babel import gettext as fa_gettext, lazy_gettext as fa_lazy_gettext
@@ -32,7 +33,7 @@ from urllib.parse import quote as url_quote
 
 from portal.extensions import db
 from portal.models.base import utcnow
-from portal.services import audit, scope
+from portal.services import audit, bounds, scope
 from portal.services.scope import ScopeViolation
 from portal.views.exports import SafeExportMixin
 
@@ -199,6 +200,36 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
     def handle_filter(self, filter):
         return super().handle_filter(_int_equal(filter))
 
+    def _get_list_filter_args(self):
+        """The list filters of the URL; a date outside the years a page can show (0001-01-01 would
+        overflow the local-day arithmetic of the filter) answers 400 with the reason."""
+        filters = super()._get_list_filter_args()
+        for index, _name, value in filters or ():
+            if self._filters[index].data_type in _DATE_FILTER_TYPES:
+                for part in str(value).split(" to "):
+                    try:
+                        bounds.check_day(date.fromisoformat(part.strip()[:10]))
+                    except ValueError as exc:
+                        message = getattr(exc, "message", None) or _l("Enter a date as YYYY-MM-DD.")
+                        bad_parameter(message)
+        return filters
+
+    def _get_list_extra_args(self):
+        """Page number and search of the URL, bounded: a page past any real list overflows the
+        database's OFFSET, and a search of hundreds of words builds a query SQLite refuses."""
+        args = super()._get_list_extra_args()
+        if not 0 <= (args.page or 0) <= MAX_LIST_PAGE:
+            bad_parameter(_l("Choose a page between 1 and %(n)s.", n=MAX_LIST_PAGE + 1))
+        if args.search:
+            search = " ".join(args.search.split())
+            words = search.split(" ")
+            if len(words) > MAX_SEARCH_WORDS or len(search) > MAX_SEARCH_CHARS:
+                search = " ".join(words[:MAX_SEARCH_WORDS])[:MAX_SEARCH_CHARS]
+                flash(_l("The search was cut to its first %(n)s words (at most %(chars)s "
+                         "characters).", n=MAX_SEARCH_WORDS, chars=MAX_SEARCH_CHARS), "warning")
+            args.search = search
+        return args
+
     def get_filter_arg(self, index, flt):
         # URL names stay English (flt0_site_equals) so links work in every language; they
         # never change, so each is worked out once.
@@ -359,6 +390,12 @@ def _int_equal(flt):
         return flt
     return _IntEqualFilter(flt.column, flt.name, options=flt.options) if is_int else flt
 VERSION_FIELD = "version"
+# Filters whose values are dates or date ranges (Flask-Admin's widget names).
+_DATE_FILTER_TYPES = frozenset({"datepicker", "daterangepicker", "datetimepicker",
+                                "datetimerangepicker"})
+MAX_LIST_PAGE = 100_000  # 2.5 million rows at 25 a page
+MAX_SEARCH_WORDS = 10
+MAX_SEARCH_CHARS = 200
 # Letters and digits only: the same in a URL, an attribute and text.
 _ROW_ID_PLACEHOLDER = "rowidplaceholder7f3a"
 
@@ -466,6 +503,27 @@ def options_of(model, label=str, order_by=None):
     return options
 
 
+def bad_parameter(message):
+    """Answer 400 with ``message`` on the error page: a URL parameter no page can show."""
+    import uuid
+
+    db.session.rollback()
+    body = render_template("errors/error.html", code=400, message=message,
+                           error_id=uuid.uuid4().hex[:10])
+    abort(current_app.response_class(body, status=400))
+
+
+def day_param(text, default=None):
+    """A date from the URL (``bounds.parse_day``, the one parser of them); ``default`` when it is
+    absent; 400 with the reason when it is not a date a page can show."""
+    if not (text or "").strip():
+        return default
+    try:
+        return bounds.parse_day(text)
+    except bounds.BadDay as exc:
+        bad_parameter(exc.message)
+
+
 def period_args(args):
     """(start, end, errors) from ``?start=&end=`` (ISO local days, both inclusive) of a workflow
     page the dashboard drills into; (None, None, {}) when absent. errors: {field: message}."""
@@ -475,9 +533,9 @@ def period_args(args):
     days, errors = {}, {}
     for key, text in raw.items():
         try:
-            days[key] = date.fromisoformat(text)
-        except ValueError:
-            errors[key] = _l("Enter a date as YYYY-MM-DD.")
+            days[key] = bounds.parse_day(text)
+        except bounds.BadDay as exc:
+            errors[key] = exc.message
     if not errors and days["end"] < days["start"]:
         errors["end"] = _l("The end date must not be before the start date.")
     if errors:
@@ -493,4 +551,4 @@ def site_choices_query():
 
 
 __all__ = ["ALL_ROLES", "PortalView", "RoleGuard", "ScopedModelView", "_l", "expose", "get_or_404", "options_of",
-           "period_args", "site_choices_query"]
+           "period_args", "site_choices_query", "day_param", "bad_parameter"]

@@ -1,5 +1,5 @@
 """Breaks: one tap to start or end one's own break; the supervisor's day view per person."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import current_app, flash, redirect, request, url_for
 from portal.i18n import lazy_gettext as _l
@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal.extensions import db
 from portal.models import utcnow
 from portal.services import breaks, today
-from portal.views.base import ALL_ROLES, PortalView, expose
+from portal.views.base import ALL_ROLES, PortalView, day_param, expose
 from portal.views.roster import chosen_site, local, scoped_sites, site_today
 
 OVERVIEW_ROLES = frozenset({"admin", "supervisor"})
@@ -27,10 +27,7 @@ class BreaksView(PortalView):
         if current_user.role in OVERVIEW_ROLES:
             sites = scoped_sites()
             site = chosen_site(sites)
-            try:
-                day = date.fromisoformat(request.args.get("day", ""))
-            except ValueError:
-                day = site_today(site)
+            day = day_param(request.args.get("day"), site_today(site))
             context.update(sites=sites, site=site, day=day, per_person=breaks.breaks_per_day(site, day),
                            one_day=timedelta(days=1))
         return self.render("breaks/index.html", **context)

@@ -1,7 +1,5 @@
 """Drinks and snacks: products, the stock ledger, restock / wastage / count forms, and the
 daily tally (close at the site's tally time; supervisors see which tallies are missing)."""
-from datetime import date
-
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, DateBetweenFilter, FilterEqual
 from portal.i18n import lazy_gettext as _l
@@ -9,14 +7,14 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.extensions import db
 from sqlalchemy.orm import undefer
 
 from portal.models import PRODUCT_KINDS, DailyTally, Product, Site, StockMovement
-from portal.services import stock, tally, visits
-from portal.views.base import PortalView, ScopedModelView, expose, options_of
+from portal.services import bounds, stock, tally, visits
+from portal.views.base import PortalView, ScopedModelView, day_param, expose, options_of
 from portal.views.labels import yes_no
 from portal.views.today import STOCK_ROLES, my_sites, site_or_picker
 from portal.views.visits import site_time
@@ -144,8 +142,15 @@ class MovementForm(FlaskForm):
                                                      ("correction", _l("Count correction"))])
     product = SelectField(_l("Product"), coerce=int, validate_choice=False)
     quantity = IntegerField(_l("Quantity (for a correction: the counted stock)"),
-                            validators=[InputRequired(), NumberRange(min=0, max=stock.MAX_QUANTITY)])
+                            validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=255)])
+
+    def validate_quantity(self, field):
+        # The service's bound for this kind of change, with its message, next to the field.
+        bound = bounds.COUNTED if self.kind.data == "correction" else bounds.STOCK_QUANTITY
+        message = bounds.quantity_error(field.data, bound)
+        if message is not None:
+            raise ValidationError(message)
 
 
 class StockView(PortalView):
@@ -234,21 +239,18 @@ class TallyView(PortalView):
     def _day(self, site, raw=None):
         raw = raw if raw is not None else request.args.get("day")
         today = visits.site_today(site)
-        if not raw:
-            return today
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            abort(404)
+        day = day_param(raw, today)
         if day > today:
             abort(404)
         return day
 
     def _page(self, site, day, error=None, errors=None, entered=None):
         figures = tally.compute_tally(site, day)
+        today = visits.site_today(site)
         return self.render("consumables/tally.html", site=site, day=day, figures=figures, error=error,
+                           closable_error=bounds.tally_day_error(site, day, today),
                            errors=errors or {}, entered=entered or {}, due=tally.tally_time_passed(site, day),
-                           today=visits.site_today(site), can_close=self.can_write(),
+                           today=today, can_close=self.can_write(),
                            is_supervisor=current_user.role in SUPERVISOR_ROLES,
                            page_title=_l("Daily tally %(day)s", day=day.isoformat()))
 

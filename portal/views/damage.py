@@ -139,7 +139,11 @@ class DamageView(PortalView):
                 db.session.rollback()
                 if exc.status == 403:
                     abort(403)
-                form.form_errors.append(exc.message)
+                field = getattr(form, getattr(exc, "field", None) or "", None)
+                if field is not None:
+                    field.errors = list(field.errors) + [exc.message]
+                else:
+                    form.form_errors.append(exc.message)
             else:
                 flash(_l("Damage report %(report)s filed; the salesperson has been asked to confirm.",
                          report=str(report)), "success")

@@ -5,7 +5,7 @@ call per metric (SQL GROUP BY) whatever the number of sites, all through the ses
 site scope, so a supervisor never sees another region's figures — not in the table, the
 charts, the drill-down links or the PDFs.
 """
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import Response, abort, g, request, url_for
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
@@ -19,8 +19,8 @@ from portal.extensions import db
 from portal.models import Region, Site
 from portal.reports import charts, pdf
 from portal.services import metrics as m
-from portal.services import report_data
-from portal.views.base import PortalView, expose, get_or_404
+from portal.services import bounds, report_data
+from portal.views.base import PortalView, bad_parameter, expose, get_or_404
 from portal.views.home import set_landing
 
 PERIODS = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month"), "custom": _l("Custom")}
@@ -36,10 +36,12 @@ def today_local():
     return datetime.now(m.LOCAL_TZ).date()
 
 
-def _parse_day(text):
+def _parse_day(text, errors, field):
+    """A day of the query string (``bounds.parse_day``), or None with the reason in ``errors``."""
     try:
-        return date.fromisoformat(text)
-    except (TypeError, ValueError):
+        return bounds.parse_day(text)
+    except bounds.BadDay as exc:
+        errors[field] = str(exc.message)
         return None
 
 
@@ -52,10 +54,7 @@ def parse_period(args):
         kind = "month"
     on = today_local()
     if args.get("on"):
-        on = _parse_day(args["on"])
-        if on is None:
-            errors["on"] = _("Enter a date as YYYY-MM-DD.")
-            on = today_local()
+        on = _parse_day(args["on"], errors, "on") or today_local()
     if kind == "day":
         return kind, on, on, errors
     if kind == "week":
@@ -63,11 +62,8 @@ def parse_period(args):
         return kind, start, start + timedelta(days=6), errors
     if kind == "month":
         return kind, m.month_start(on), m.month_end(on), errors
-    start, end = _parse_day(args.get("start")), _parse_day(args.get("end"))
-    if start is None:
-        errors["start"] = _("Enter a date as YYYY-MM-DD.")
-    if end is None:
-        errors["end"] = _("Enter a date as YYYY-MM-DD.")
+    start = _parse_day(args.get("start"), errors, "start")
+    end = _parse_day(args.get("end"), errors, "end")
     if start and end and end < start:
         errors["end"] = _("The end date must not be before the start date.")
     elif start and end and (end - start).days >= MAX_CUSTOM_DAYS:
@@ -251,9 +247,13 @@ class ClauseFilter(BaseSQLAFilter):
 
 def _month_or_404(text):
     try:
-        return report_data.parse_month(text)
+        first_day = report_data.parse_month(text)
     except ValueError:
         abort(404)
+    try:
+        return bounds.check_day(first_day)
+    except bounds.BadDay as exc:
+        bad_parameter(exc.message)
 
 
 def _pdf_response(body, filename):

@@ -33,18 +33,20 @@ class RegionView(ScopedModelView):
 class SiteView(ScopedModelView):
     read_roles = SITE_ROLES
     column_list = ("code", "name", "region", "address", "tally_time", "active")
-    column_details_list = ("code", "name", "region", "address", "timezone", "tally_time", "active", "show_units",
-                           "created_at")
+    column_details_list = ("code", "name", "region", "address", "timezone", "tally_time", "opened_on", "active",
+                           "show_units", "created_at")
     column_export_list = ("code", "name", "region", "address", "timezone", "tally_time", "active")
-    form_columns = ("code", "name", "region", "address", "timezone", "tally_time", "active")
+    form_columns = ("code", "name", "region", "address", "timezone", "tally_time", "opened_on", "active")
     column_select_related_list = (Site.region,)
     column_sortable_list = ("code",)
     column_searchable_list = ("code", "name", "address")
     column_filters = (IntEqualFilter(Site.region_id, _l("Region"), options=options_of(Region, order_by=Region.code)),)
     column_labels = {"code": _l("Code"), "name": _l("Name"), "region": _l("Region"), "address": _l("Address"),
                      "timezone": _l("Time zone"), "tally_time": _l("Tally time"), "active": _l("Active"),
-                     "show_units": _l("Show units"), "created_at": _l("Created at")}
+                     "opened_on": _l("Opened on"), "show_units": _l("Show units"), "created_at": _l("Created at")}
     column_formatters = {"active": yes_no}
+    column_descriptions = {
+        "opened_on": _l("No visit, report or tally can be dated before this day.")}
 
 
 class ShowUnitView(ScopedModelView):

@@ -1,5 +1,5 @@
 """Shift roster pages: the week plan with gaps and "copy last week", and the shift list."""
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
@@ -14,7 +14,7 @@ from wtforms.validators import ValidationError
 from portal.extensions import db
 from portal.models import POSTS, Shift, Site, utcnow
 from portal.services import roster, today
-from portal.views.base import PortalView, ScopedModelView, expose, options_of
+from portal.views.base import PortalView, ScopedModelView, day_param, expose, options_of
 
 FRONT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 PLAN_ROLES = frozenset({"admin", "supervisor"})
@@ -50,10 +50,7 @@ def site_today(site):
 
 
 def _parse_day(value, default):
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+    return day_param(value, default)
 
 
 class RosterView(PortalView):

@@ -9,6 +9,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from flask_admin.form.fields import DateTimeField
+from flask_admin.helpers import is_form_submitted
 from wtforms import SelectField
 from wtforms.validators import Optional, ValidationError
 
@@ -229,12 +230,31 @@ class VisitView(ScopedModelView):
                 getattr(form, name).data = visits.site_now(obj.site, value).replace(tzinfo=None) if value else None
         return form
 
+    def validate_form(self, form):
+        """The visit's bounds (head counts, times within the site's life), each message next to
+        its field: the same rules ``visits.check_visit`` applies when the record is saved."""
+        ok = super().validate_form(form)
+        site = form.site.data if hasattr(form, "site") else None
+        if is_form_submitted() and site is not None:
+            arrived_at = _from_site_time(form.arrived_at.data, site) or visits.utcnow()
+            left_at = _from_site_time(form.left_at.data, site)
+            errors = visits.visit_errors(site, form.adults.data, form.children.data, arrived_at,
+                                         left_at)
+            for name, message in errors.items():
+                field = getattr(form, name)
+                if not field.errors:  # one message a field; "not a number" comes first
+                    field.errors = list(field.errors) + [str(message)]
+            ok = ok and not errors
+        return ok
+
     def on_model_change(self, form, model, is_created):
         site = model.site if model.site is not None else db.session.get(Site, model.site_id)
         model.arrived_at = _from_site_time(model.arrived_at, site) or visits.utcnow()
         model.left_at = _from_site_time(model.left_at, site)
-        if model.left_at is not None and model.left_at < model.arrived_at:
-            raise ValidationError(_l("A visit cannot leave before it arrived."))
+        try:
+            visits.check_visit(model, site)
+        except visits.VisitError as exc:
+            raise ValidationError(str(exc)) from None
         site_id = site.id
         if model.salesperson is not None and model.salesperson.site_id != site_id:
             raise ValidationError(_l("Choose a salesperson of this site."))

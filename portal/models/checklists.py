@@ -71,7 +71,8 @@ class ChecklistRun(SiteScopedMixin, TimestampMixin, db.Model):
     completion: Mapped[int] = mapped_column(Integer, default=0)  # percent of active items answered
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    template: Mapped[ChecklistTemplate] = relationship()
+    # A past run shows the template it was filled in from, even once head office has hidden it.
+    template: Mapped[ChecklistTemplate] = relationship(info={"shows_hidden": True})
     user = relationship("User", foreign_keys=[user_id])
     answers: Mapped[list["ChecklistAnswer"]] = relationship(back_populates="run", cascade="all, delete-orphan")
     follow_ups: Mapped[list["ChecklistFollowUp"]] = relationship(

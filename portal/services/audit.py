@@ -56,7 +56,30 @@ def _changes(obj):
         if hist.has_changes():
             before[attr.key] = _plain(hist.deleted[0]) if hist.deleted else None
             after[attr.key] = _plain(hist.added[0]) if hist.added else None
+    for key in _links(obj):
+        hist = state.attrs[key].history
+        if hist.has_changes():
+            before[key] = _labels([*hist.unchanged, *hist.deleted])
+            after[key] = _labels([*hist.unchanged, *hist.added])
     return before, after
+
+
+def _links(obj):
+    """Many-to-many collections (a user's sites and regions): their rows are link-table rows, not
+    objects of ours, so no other event records a change to them."""
+    relationships = inspect(type(obj)).relationships
+    return [rel.key for rel in relationships if rel.secondary is not None and not rel.viewonly]
+
+
+def _labels(objs):
+    """The linked records as people read them ("SZ01 深圳湾售楼处", "华南区"), sorted."""
+    return sorted(str(o) for o in objs)
+
+
+def _loaded_links(obj):
+    """The many-to-many collections already in memory, as lists of labels (reads nothing)."""
+    loaded = inspect(obj).dict
+    return {key: _labels(loaded[key]) for key in _links(obj) if key in loaded}
 
 
 def _site_id(obj):
@@ -84,7 +107,7 @@ def _collect(session, flush_context, instances):
     # History is gone after the flush, so the "before" side is read now.
     pending = session.info.setdefault("audit_pending", [])
     for obj in session.dirty:
-        if _is_audited(obj) and session.is_modified(obj, include_collections=False):
+        if _is_audited(obj) and session.is_modified(obj):
             before, after = _changes(obj)
             if not after:
                 continue
@@ -96,7 +119,9 @@ def _collect(session, flush_context, instances):
             pending.append((obj, action, before, after))
     for obj in session.deleted:
         if _is_audited(obj):
-            pending.append((obj, "delete", _snapshot(obj), None))
+            # The flush reads a deleted row's links anyway (to delete them): the trail keeps them.
+            links = {key: _labels(getattr(obj, key)) for key in _links(obj)}
+            pending.append((obj, "delete", {**_snapshot(obj), **links}, None))
     for obj in session.new:
         if _is_audited(obj):
             pending.append((obj, "create", None, None))
@@ -108,7 +133,7 @@ def _write(session, flush_context):
     rows = []
     for obj, action, before, after in pending:
         if action == "create":
-            after = _snapshot(obj)  # ids and defaults are known only now
+            after = {**_snapshot(obj), **_loaded_links(obj)}  # ids and defaults are known only now
         rows.append(_row(obj, action, before, after))
     if rows:
         _insert_chained(session.connection(), rows)

@@ -3,9 +3,22 @@
 Every ORM query run in a session whose scope is set gets, for each model that defines
 ``scope_criteria(site_ids)``, that criterion added (``with_loader_criteria``) — lists,
 counts, ``session.get``, relationship loads, ajax lookups, exports and aggregates
-alike. Soft-deleted rows are filtered the same way. Before a flush, every new or
-changed row and every row it points at must be inside the scope, so a forged
-``site_id`` or foreign id is refused on the server.
+alike. Soft-deleted rows are filtered the same way, except along a relationship marked
+``info={"shows_hidden": True}`` (a past record's reference to what it was made from).
+
+Reading is not writing. Before a flush, in a site scope (not head office's):
+
+* a row with a site may be created, changed or deleted only when its site as stored *and*
+  its new site are both in the scope (so nobody moves a row into, or out of, his sites);
+* a row with no site — a record shared by every site (a head-office checklist template) —
+  and the organisation's own rows (sites, regions, users), readable by many scopes but
+  belonging to none, are head office's: refused, except a user's own account fields
+  (``OWN_ACCOUNT_FIELDS``: password, language, sign-out);
+* every row a new or changed row points at must be readable in the scope, so a forged
+  foreign id is refused on the server.
+
+``may_change(row)`` answers the same question for a view that must not offer an edit the
+flush would refuse.
 
 Requests activate the scope of the logged-in user; CLI commands and services run
 unscoped (system context) unless they activate one. Code that must read outside the
@@ -91,9 +104,21 @@ def _apply_scope(state):
         return
     scope = state.session.info.get(SCOPE_KEY)
     ids = None if scope is None or scope.is_global else (tuple(sorted(scope.site_ids)) or (-1,))
-    options = _scope_options(ids, bool(state.execution_options.get("include_deleted")))
+    include_deleted = bool(state.execution_options.get("include_deleted")) or _shows_hidden(state)
+    options = _scope_options(ids, include_deleted)
     if options:
         state.statement = state.statement.options(*options)
+
+
+def _shows_hidden(state):
+    """A relationship load along a relationship marked ``info={"shows_hidden": True}``: a past
+    record (a checklist run) still shows what it was made from after head office hid that
+    (soft-deleted it). Only the hiding is lifted: the site scope applies as everywhere."""
+    if not state.is_relationship_load:
+        return False
+    path = state.loader_strategy_path
+    prop = getattr(path, "prop", None)
+    return bool(prop is not None and prop.info.get("shows_hidden"))
 
 
 @lru_cache(maxsize=1024)
@@ -107,8 +132,10 @@ def _scope_options(site_ids, include_deleted):
     SQL by code location: a plain expression is walked again for every statement's cache key."""
     options = []
     if not include_deleted:
+        # Not handed down to the relationship loads of the rows found: each of those passes
+        # through here itself, so that one marked ``shows_hidden`` can leave it out.
         options.append(with_loader_criteria(SoftDeleteMixin, lambda cls: cls.deleted_at.is_(None),
-                                            include_aliases=True))
+                                            include_aliases=True, propagate_to_loaders=False))
     if site_ids is not None:
         options.append(with_loader_criteria(SiteScopedMixin, lambda cls: cls.site_id.in_(site_ids),
                                             include_aliases=True))
@@ -122,23 +149,120 @@ def _uses_site_column_rule(model):
     return issubclass(model, SiteScopedMixin) and model.scope_criteria.__func__ is SiteScopedMixin.scope_criteria.__func__
 
 
+# What a user may change on his own account row: his password, his language, and signing out of
+# every session (the token). Role, sites, regions and "active" are head office's to change.
+OWN_ACCOUNT_FIELDS = frozenset({"password_hash", "session_token", "locale", "last_login_at"})
+# Filled in by the ORM on every save.
+_BOOKKEEPING = frozenset({"updated_at", "updated_by_id", "version"})
+
+
 @event.listens_for(Session, "before_flush")
 def _check_writes(session, flush_context, instances):
     scope = session.info.get(SCOPE_KEY)
     if scope is None or scope.is_global:
         return
-    for obj in list(session.new) + list(session.dirty):
+    changes = ([(obj, "create") for obj in session.new]
+               + [(obj, "update") for obj in session.dirty if session.is_modified(obj)]
+               + [(obj, "delete") for obj in session.deleted])
+    for obj, change in changes:
         if not hasattr(type(obj), "scope_criteria"):
             continue
-        site_id = getattr(obj, "site_id", None)
-        if site_id is None and getattr(obj, "site", None) is not None:
-            site_id = obj.site.id
-        if "site_id" in inspect(type(obj)).columns and not scope.allows(site_id):
-            raise ScopeViolation(f"{type(obj).__name__}: site {site_id} is outside the scope")
-        _check_references(session, obj)
-    for obj in session.deleted:
-        if hasattr(type(obj), "site_id") and not scope.allows(obj.site_id):
-            raise ScopeViolation(f"{type(obj).__name__}: delete outside the scope")
+        refusal = _refusal(session, scope, obj, change)
+        if refusal:
+            raise ScopeViolation(f"{change} {type(obj).__name__} {_ident(obj)}: {refusal}")
+        if change != "delete":
+            _check_references(session, obj)
+
+
+def may_change(obj, session=None):
+    """Whether the current scope may change or delete ``obj`` as it is stored: what the flush
+    checks, asked before a view offers an edit or delete of it."""
+    session = session or db.session
+    scope = session.info.get(SCOPE_KEY)
+    if scope is None or scope.is_global:
+        return True
+    return _refusal(session, scope, obj, "delete") is None
+
+
+def _refusal(session, scope, obj, change):
+    """Why ``scope`` may not make this change to ``obj`` (None: it may)."""
+    if not _has_site_column(type(obj)):
+        own_account = change == "update" and _is_own_account(scope, obj)
+        if own_account and _changed_keys(obj) <= OWN_ACCOUNT_FIELDS:
+            return None
+        return "an organisation record; only head office changes it"
+    if change != "create":
+        stored = _stored_site_id(session, obj)
+        if stored is _UNREADABLE:
+            return "the stored row is outside the scope"
+        if stored is None:
+            return "a record shared by every site; only head office changes it"
+        if not scope.allows(stored):
+            return f"its site {stored} is outside the scope"
+    if change != "delete":
+        new = _new_site_id(obj)
+        if not scope.allows(new):
+            return f"site {new} is outside the scope"
+    return None
+
+
+_UNREADABLE = object()
+
+
+def _has_site_column(model):
+    return "site_id" in inspect(model).columns
+
+
+def _ident(obj):
+    identity = inspect(obj).identity
+    return identity[0] if identity and len(identity) == 1 else identity
+
+
+def _is_own_account(scope, obj):
+    from portal.models import User
+
+    return isinstance(obj, User) and scope.user_id is not None and _ident(obj) == scope.user_id
+
+
+def _changed_keys(obj):
+    """Columns and relationships (collections too) changed since the row was loaded."""
+    state = inspect(obj)
+    return {attr.key for attr in state.attrs if attr.history.has_changes()} - _BOOKKEEPING
+
+
+def _stored_site_id(session, obj):
+    """The row's site as the database has it, before this flush (``_UNREADABLE`` if the scope
+    cannot read the row at all)."""
+    history = inspect(obj).attrs.site_id.history
+    if history.deleted:
+        return history.deleted[0]
+    if history.unchanged:
+        return history.unchanged[0]
+    # Not loaded, or overwritten without its old value known: read it, through the scope.
+    model = type(obj)
+    mapper = inspect(model)
+    identity = inspect(obj).identity
+    where = [column == value for column, value in zip(mapper.primary_key, identity, strict=True)]
+    stmt = select(model.site_id).where(*where).execution_options(include_deleted=True)
+    with session.no_autoflush:
+        row = session.execute(stmt).first()
+    return _UNREADABLE if row is None else row[0]
+
+
+def _new_site_id(obj):
+    """The site the row will have after the flush: a changed ``site`` relationship is copied into
+    ``site_id`` only during the flush, so it wins over the column."""
+    mapper = inspect(type(obj))
+    state = inspect(obj)
+    site_column = mapper.columns["site_id"]
+    for rel in mapper.relationships:
+        if rel.direction.name != "MANYTOONE" or rel.viewonly:
+            continue
+        sets_site = any(c is site_column for c in rel.local_columns)
+        if sets_site and state.attrs[rel.key].history.has_changes():
+            target = getattr(obj, rel.key)
+            return None if target is None else target.id
+    return obj.site_id
 
 
 def _check_references(session, obj):

@@ -120,6 +120,8 @@ def _references(event, keys):
 
 
 def _show(value):
+    if isinstance(value, list):  # linked records (a user's sites), already as labels
+        return "、".join(map(str, value)) if value else "–"
     if value is None or value == "":
         return "–"
     if value is True:
@@ -127,6 +129,10 @@ def _show(value):
     if value is False:
         return str(_l("No"))
     return str(value)
+
+
+def _word(words, value):
+    return value if isinstance(value, (list, dict)) else words.get(value, value)
 
 
 def diff_rows(event):
@@ -140,7 +146,8 @@ def diff_rows(event):
         if event.action == "update" and old == new:
             continue
         words = VALUE_LABELS.get((event.object_type, key)) or references.get(key) or {}
-        rows.append((field_label(event.object_type, key), _show(words.get(old, old)), _show(words.get(new, new))))
+        label = field_label(event.object_type, key)
+        rows.append((label, _show(_word(words, old)), _show(_word(words, new))))
     return rows
 
 

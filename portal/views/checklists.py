@@ -1,5 +1,5 @@
 """Checklists: templates and runs (admin lists) and the one-page run a clerk fills on a tablet."""
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, DateEqualFilter, FilterInList, FilterEqual, IntEqualFilter
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext as _
@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.models import CHECKLIST_KINDS, ITEM_KINDS, ChecklistAnswer, ChecklistFollowUp, ChecklistItem, ChecklistRun, ChecklistTemplate, Site
 from portal.services import checklists as svc
 from portal.services import photos as photo_service
+from portal.services import scope
 from portal.services import today
 from portal.services.repairs import RepairError
 from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
@@ -94,9 +95,37 @@ class ChecklistTemplateView(EnglishFilterUrls, ScopedModelView):
     form_overrides = {"kind": SelectField}
     form_args = {"kind": {"choices": [(k, KIND_LABELS[k]) for k in CHECKLIST_KINDS]}}
 
+    # A template shared by every site is head office's: a supervisor can read it but not change it
+    # (the site scope refuses the save), so he is offered no edit of it; out of reach → 404.
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        if not scope.may_change(self.get_one(request.args.get("id"))):
+            abort(404)
+        return super().edit_view()
+
+    @expose("/details/")
+    def details_view(self):
+        g.shown_template = self.get_one(request.args.get("id"))
+        return super().details_view()
+
+    @property
+    def can_edit(self):
+        shown = g.get("shown_template") if has_request_context() else None
+        return ScopedModelView.can_edit.fget(self) and (shown is None or scope.may_change(shown))
+
+    @can_edit.setter
+    def can_edit(self, value):
+        self._editable = value
+
+    def row_html(self, row, return_url, with_checkbox, view_only=False):
+        view_only = view_only or not scope.may_change(row)
+        return super().row_html(row, return_url, with_checkbox, view_only)
+
     def on_model_change(self, form, model, is_created):
         if model.site is None and current_user.role != "admin":
             raise ValidationError(_l("Choose your site: templates for all sites are kept by head office."))
+        if not is_created:
+            _keep_runs_readable(model)
         # An answered item is history: it can be switched off, not deleted.
         removed = [o.id for o in db.session.deleted if isinstance(o, ChecklistItem)]
         with db.session.no_autoflush:
@@ -113,6 +142,20 @@ class ChecklistTemplateView(EnglishFilterUrls, ScopedModelView):
         model.soft_delete()
         db.session.commit()
         return True
+
+
+def _keep_runs_readable(template):
+    """A template stays readable by every site that has filled it in: moved to one site, the other
+    sites' past runs would lose their questions (the scope hides another site's template)."""
+    site_id = template.site.id if template.site is not None else None
+    if site_id is None:
+        return
+    with db.session.no_autoflush:
+        elsewhere = db.session.scalar(select(ChecklistRun.id).where(
+            ChecklistRun.template_id == template.id, ChecklistRun.site_id != site_id).limit(1))
+    if elsewhere is not None:
+        raise ValidationError(_l("This checklist has been filled in at other sites and must stay "
+                                 "available to them. Make a new template for this site instead."))
 
 
 def _answers_html(view, context, model, name):
@@ -313,7 +356,11 @@ class ChecklistPage(PortalView):
     def _render_run(self, run, errors, submitted):
         answers = {a.item_id: a for a in run.answers}
         followed = {f.item_id for f in run.follow_ups}
-        return self.render("checklists/run.html", run=run, items=svc.active_items(run), answers=answers,
+        items = svc.active_items(run)
+        if run.is_done:
+            # A completed run is history: it shows what was answered, items switched off since too.
+            items = [i for i in run.template.items if i.active or i.id in answers]
+        return self.render("checklists/run.html", run=run, items=items, answers=answers,
                            errors=errors, submitted=submitted, followed=followed, kind_labels=KIND_LABELS,
                            status_labels=STATUS_LABELS, can_run=self.can_write() and not run.is_done,
                            answer_text=answer_text, page_title=_template_name(run),

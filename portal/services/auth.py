@@ -105,11 +105,12 @@ def end_all_sessions(user):
 
 
 def change_password(user, old, new, addr):
+    # The new password's rules first: a refused new password is not a guess at the old one.
+    check_password_policy(new, user.username)
     attempt = begin_attempt(user.username, addr, "password")
     if not user.check_password(old or ""):
         raise WrongPassword(_l("The current password is not correct."))
     attempt_passed(attempt)
-    check_password_policy(new, user.username)
     user.set_password(new, hash_method())
     end_all_sessions(user)
 
@@ -161,14 +162,15 @@ def begin_attempt(username, addr, kind):
     Returns the attempt's id, for ``attempt_passed``."""
     table, now = LoginFailure.__table__, utcnow()
     account, addr = account_key(username), (addr or "-")[:45]
-    # Its own connection and transaction: the row counts at once, whatever the request does next.
-    with db.engine.begin() as conn:
-        attempt_id = conn.execute(
-            insert(table).values(account=account, addr=addr, kind=kind, at=now)
-        ).inserted_primary_key[0]
     per_account, account_window = _limit("LOGIN_FAILURE_LIMIT")
     per_addr, addr_window = _limit("LOGIN_ADDRESS_FAILURE_LIMIT")
     since = now - max(account_window, addr_window)
+    # Its own connection and transaction: the row counts at once, whatever the request does next.
+    with db.engine.begin() as conn:
+        conn.execute(delete(table).where(table.c.at <= since))  # out of every window: says nothing now
+        attempt_id = conn.execute(
+            insert(table).values(account=account, addr=addr, kind=kind, at=now)
+        ).inserted_primary_key[0]
     stmt = select(
         func.count().filter(table.c.account == account, table.c.at > now - account_window),
         func.count().filter(table.c.addr == addr, table.c.at > now - addr_window),
@@ -177,25 +179,17 @@ def begin_attempt(username, addr, kind):
         by_account, by_addr = conn.execute(stmt).one()
     if by_account > per_account or by_addr > per_addr:
         # A refused attempt checked nothing: it does not count (the lock ends on time).
-        attempt_passed(attempt_id)
+        with db.engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.id == attempt_id))
         raise Throttled()
     return attempt_id
 
 
 def attempt_passed(attempt_id):
-    """The secret was right: this attempt is not a failure."""
+    """The secret was right: this attempt is not a failure. Part of the caller's transaction
+    (the login it commits), so SQLite's single writer is never asked for twice at once."""
     table = LoginFailure.__table__
-    with db.engine.begin() as conn:
-        conn.execute(delete(table).where(table.c.id == attempt_id))
-
-
-def forget_old_failures():
-    """Rows that left every window say nothing any more (run from time to time, e.g. nightly)."""
-    table = LoginFailure.__table__
-    _, account_window = _limit("LOGIN_FAILURE_LIMIT")
-    _, addr_window = _limit("LOGIN_ADDRESS_FAILURE_LIMIT")
-    with db.engine.begin() as conn:
-        conn.execute(delete(table).where(table.c.at < utcnow() - max(account_window, addr_window)))
+    db.session.execute(delete(table).where(table.c.id == attempt_id))
 
 
 # ------------------------------------------------------------------ second factor (TOTP)

@@ -26,7 +26,7 @@ class LoginForm(FlaskForm):
 
 
 class CodeForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+    code = StringField(_l("Sign-in code"), validators=[DataRequired(), Length(max=40)])
 
 
 class ResetForm(FlaskForm):
@@ -91,6 +91,7 @@ def login():
                 session.clear()
                 session.update({PENDING: user.get_id(), PENDING_NEXT: target,
                                 PENDING_SINCE: utcnow().timestamp()})
+                db.session.commit()
                 _security_log("login_password_ok", user.username, user.id)
                 return redirect(url_for("auth.second_factor"))
             return _complete_login(user, target)

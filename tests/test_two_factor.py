@@ -175,3 +175,16 @@ def test_a_clerk_may_turn_it_on_and_is_then_asked(client):
     assert resp.status_code == 200 and "恢复码仅显示这一次" in resp.get_data(as_text=True)
     _logout(client)
     assert _password(client, "clerk_sz01").headers["Location"] == "/login/code"
+
+
+def test_the_code_page_leaves_a_signed_in_user_signed_in(enforced, client):
+    client.login("clerk_sz01")
+    assert client.get("/login/code").headers["Location"] == "/"
+    assert client.post("/login/code", {"code": "123456"}).headers["Location"] == "/"
+    assert client.get("/account/").status_code == 200
+
+
+def test_new_recovery_codes_need_a_second_factor_first(client):
+    client.login("clerk_sz01")
+    resp = client.post("/account/two-factor/codes", {"code": "123456"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/account/two-factor"

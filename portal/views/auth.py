@@ -124,9 +124,12 @@ def _pending_user():
 
 @bp.route("/login/code", methods=["GET", "POST"])
 def second_factor():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
     user = _pending_user()
     if user is None:
-        session.clear()
+        for key in (PENDING, PENDING_NEXT, PENDING_SINCE, ENROL_SECRET):
+            session.pop(key, None)
         flash(_l("Please log in again."), "info")
         return redirect(url_for("auth.login"))
     if accounts.two_factor_of(user) is None:
@@ -278,6 +281,8 @@ class AccountView(PortalView):
     def new_codes(self):
         """New recovery codes, after a code from the authenticator (or a recovery code)."""
         user = current_user._get_current_object()
+        if accounts.two_factor_of(user) is None:
+            return redirect(url_for(".two_factor"))  # nothing to renew: set it up first
         form = CodeForm()
         if not form.validate_on_submit():
             return self._two_factor_page(form, 400)

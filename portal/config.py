@@ -70,7 +70,8 @@ def load_config(app, test_config=None):
 def _two_factor_roles(cfg):
     roles = cfg.get("TWO_FACTOR_ROLES")
     if roles is None:
-        return frozenset({"admin", "supervisor"}) if cfg["PORTAL_ENV"] == "production" else frozenset()
+        production = cfg["PORTAL_ENV"] == "production"
+        return frozenset({"admin", "supervisor"}) if production else frozenset()
     if isinstance(roles, str):  # PORTAL_TWO_FACTOR_ROLES=admin,supervisor
         roles = roles.replace(",", " ").split()
     return frozenset(roles)

@@ -1,5 +1,6 @@
 """Password guessing is counted per account in the database, whichever way the password
 arrives (form, JSON, the account page) and whichever worker or server answers."""
+
 import http.client
 import json
 import logging
@@ -29,8 +30,12 @@ TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 def _json_login(client, username, password, addr="127.0.0.1"):
     token = client.token()
-    return client.http.post("/login", json={"username": username, "password": password},
-                            headers={"X-CSRFToken": token}, environ_base={"REMOTE_ADDR": addr})
+    return client.http.post(
+        "/login",
+        json={"username": username, "password": password},
+        headers={"X-CSRFToken": token},
+        environ_base={"REMOTE_ADDR": addr},
+    )
 
 
 def test_a_json_login_works_and_its_failures_count_for_the_account(client):
@@ -39,11 +44,16 @@ def test_a_json_login_works_and_its_failures_count_for_the_account(client):
     for _ in range(3):
         assert _json_login(client, "clerk_sz01", "wrong-password").status_code == 401
     for _ in range(2):
-        assert client.post("/login", {"username": "Clerk_SZ01", "password": "nope"}).status_code == 401
+        assert (
+            client.post("/login", {"username": "Clerk_SZ01", "password": "nope"}).status_code == 401
+        )
     # The sixth try, as JSON or as a form and with the right password, is refused.
     resp = _json_login(client, "clerk_sz01", "demo12345")
     assert resp.status_code == 429 and REFUSED in resp.get_data(as_text=True)
-    assert client.post("/login", {"username": "clerk_sz01", "password": "demo12345"}).status_code == 429
+    assert (
+        client.post("/login", {"username": "clerk_sz01", "password": "demo12345"}).status_code
+        == 429
+    )
 
 
 def test_changing_address_does_not_reset_the_count_of_an_account(client):
@@ -59,22 +69,37 @@ def test_unknown_and_known_accounts_are_refused_in_the_same_words(client, caplog
         for _ in range(5):
             assert client.post("/login", {"username": name, "password": "wrong"}).status_code == 401
         resp = client.post("/login", {"username": name, "password": "demo12345"})
-        answers[name] = (resp.status_code, re.sub(r'value="[^"]*"', "", resp.get_data(as_text=True)))
+        answers[name] = (
+            resp.status_code,
+            re.sub(r'value="[^"]*"', "", resp.get_data(as_text=True)),
+        )
     assert answers["clerk_sz01"][0] == answers["nobody_here"][0] == 429
     assert REFUSED in answers["nobody_here"][1]
-    assert answers["clerk_sz01"][1].replace("clerk_sz01", "X") == answers["nobody_here"][1].replace("nobody_here", "X")
+    assert answers["clerk_sz01"][1].replace("clerk_sz01", "X") == answers["nobody_here"][1].replace(
+        "nobody_here", "X"
+    )
     lines = [r.getMessage() for r in caplog.records if "event=login_throttled" in r.getMessage()]
-    assert any("username=clerk_sz01" in m for m in lines) and any("username=nobody_here" in m for m in lines)
+    assert any("username=clerk_sz01" in m for m in lines) and any(
+        "username=nobody_here" in m for m in lines
+    )
 
 
 def test_one_address_guessing_many_accounts_is_stopped(client):
     for n in range(30):
-        assert client.post("/login", {"username": f"guess{n}", "password": "wrong"}).status_code == 401
-    assert client.post("/login", {"username": "clerk_sz01", "password": "demo12345"}).status_code == 429
+        assert (
+            client.post("/login", {"username": f"guess{n}", "password": "wrong"}).status_code == 401
+        )
+    assert (
+        client.post("/login", {"username": "clerk_sz01", "password": "demo12345"}).status_code
+        == 429
+    )
     # Another office (another address) still logs in.
     other = type(client)(client.app)
-    resp = other.http.post("/login", data={"username": "clerk_sz01", "password": "demo12345",
-                                           "csrf_token": other.token()}, environ_base={"REMOTE_ADDR": "10.1.1.1"})
+    resp = other.http.post(
+        "/login",
+        data={"username": "clerk_sz01", "password": "demo12345", "csrf_token": other.token()},
+        environ_base={"REMOTE_ADDR": "10.1.1.1"},
+    )
     assert resp.status_code == 302
 
 
@@ -104,7 +129,9 @@ def test_current_password_guesses_on_the_account_page_are_limited(login, dbs):
 
 GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
 ROOT = os.path.dirname(os.path.dirname(__file__))
-PG_SERVER = os.environ.get("PORTAL_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_SERVER = os.environ.get(
+    "PORTAL_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 PARALLEL = 16
 LIMIT = 5
 
@@ -155,15 +182,28 @@ def _parallel_guesses(url, tmp_path):
     port, log = _free_port(), tmp_path / "gunicorn.log"
     # `make run`: two workers, no Redis, the default limits.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update({"PORTAL_DATABASE_URL": url, "PORTAL_SECRET_KEY": "throttle-secret",
-                "PORTAL_PASSWORD_HASH_METHOD": "scrypt:1024:8:1"})
+    env.update(
+        {
+            "PORTAL_DATABASE_URL": url,
+            "PORTAL_SECRET_KEY": "throttle-secret",
+            "PORTAL_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        }
+    )
     with open(log, "w") as fh:
-        server = subprocess.Popen([GUNICORN, "-w", "2", "-b", f"127.0.0.1:{port}", "portal:create_app()"],
-                                  cwd=ROOT, env=env, stdout=fh, stderr=fh)
+        server = subprocess.Popen(
+            [GUNICORN, "-w", "2", "-b", f"127.0.0.1:{port}", "portal:create_app()"],
+            cwd=ROOT,
+            env=env,
+            stdout=fh,
+            stderr=fh,
+        )
     try:
         _wait_for(port)
         barrier, results = threading.Barrier(PARALLEL), []
-        threads = [threading.Thread(target=_guesser, args=(port, n, barrier, results)) for n in range(PARALLEL)]
+        threads = [
+            threading.Thread(target=_guesser, args=(port, n, barrier, results))
+            for n in range(PARALLEL)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -172,10 +212,23 @@ def _parallel_guesses(url, tmp_path):
         after = []
         for _ in range(4):
             _, page, jar = _request(port, "GET", "/login")
-            body = urlencode({"username": "admin", "password": "demo12345",
-                              "csrf_token": TOKEN.search(page).group(1)})
-            after.append(_request(port, "POST", "/login", body,
-                                  {"Content-Type": "application/x-www-form-urlencoded"}, jar)[0])
+            body = urlencode(
+                {
+                    "username": "admin",
+                    "password": "demo12345",
+                    "csrf_token": TOKEN.search(page).group(1),
+                }
+            )
+            after.append(
+                _request(
+                    port,
+                    "POST",
+                    "/login",
+                    body,
+                    {"Content-Type": "application/x-www-form-urlencoded"},
+                    jar,
+                )[0]
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -210,7 +263,9 @@ def _assert_at_most_the_limit_tried(results, after):
 
 
 def test_parallel_guesses_through_two_workers_on_sqlite(tmp_path):
-    _assert_at_most_the_limit_tried(*_parallel_guesses(f"sqlite:///{tmp_path / 'throttle.db'}", tmp_path))
+    _assert_at_most_the_limit_tried(
+        *_parallel_guesses(f"sqlite:///{tmp_path / 'throttle.db'}", tmp_path)
+    )
 
 
 def test_parallel_guesses_through_two_workers_on_postgresql(tmp_path):
@@ -219,7 +274,7 @@ def test_parallel_guesses_through_two_workers_on_postgresql(tmp_path):
     name = f"portal_throttle_{uuid.uuid4().hex[:8]}"
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
     except Exception as exc:  # the only reason to skip
         pytest.fail(f"PostgreSQL must run on 127.0.0.1:5432 for this test: {exc}")
     try:

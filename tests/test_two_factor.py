@@ -1,5 +1,6 @@
 """Two-factor sign-in through the app's HTTP interface: enrolment with a QR code, codes from a
 real TOTP generator (pyotp), recovery codes, replay, throttling, and head office's reset."""
+
 import html
 import re
 import time
@@ -36,7 +37,9 @@ def _enrol(client, username):
     assert resp.status_code == 302 and resp.headers["Location"] == "/login/code"
     page = client.get("/login/code").get_data(as_text=True)
     assert 'src="data:image/svg+xml' in page and "设置双重验证登录" in page
-    secret = re.sub(r"\s", "", html.unescape(re.search(r'id="enrol-secret">([^<]+)<', page).group(1)))
+    secret = re.sub(
+        r"\s", "", html.unescape(re.search(r'id="enrol-secret">([^<]+)<', page).group(1))
+    )
     resp = client.post("/login/code", {"code": _code(secret)})
     assert resp.status_code == 200
     codes = re.findall(r"<li><code>([A-Z2-7-]+)</code></li>", resp.get_data(as_text=True))
@@ -58,12 +61,21 @@ def test_admin_without_a_second_factor_enrols_before_anything_else(enforced, cli
         assert client.get(url).headers["Location"].startswith("/login")
     secret, codes = _enrol(client, "admin")
     assert client.get("/user/").status_code == 200
-    row = dbs.scalar(select(TwoFactor).join(User, User.id == TwoFactor.user_id).where(User.username == "admin"))
+    row = dbs.scalar(
+        select(TwoFactor).join(User, User.id == TwoFactor.user_id).where(User.username == "admin")
+    )
     assert row.secret == secret
     # The recovery codes are kept hashed only.
     page = client.get("/account/two-factor").get_data(as_text=True)
     assert "剩余恢复码：10 个" in page and codes[0] not in page
-    assert dbs.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "two_factor_enrol")) == 1
+    assert (
+        dbs.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "two_factor_enrol")
+        )
+        == 1
+    )
 
 
 def test_sign_in_with_password_then_code_and_a_code_works_once(enforced, client, app):
@@ -93,8 +105,14 @@ def test_wrong_codes_are_refused_counted_and_throttled(enforced, client, dbs):
     wrong = "000000" if good != "000000" else "111111"
     for _ in range(5):
         assert client.post("/login/code", {"code": wrong}).status_code == 401
-    assert dbs.scalar(select(func.count()).select_from(LoginFailure)
-                      .where(LoginFailure.account == "sup_south", LoginFailure.kind == "code")) == 5
+    assert (
+        dbs.scalar(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.account == "sup_south", LoginFailure.kind == "code")
+        )
+        == 5
+    )
     resp = client.post("/login/code", {"code": good})
     assert resp.status_code == 429 and "登录失败次数过多" in resp.get_data(as_text=True)
     assert client.get("/account/").status_code == 302
@@ -111,8 +129,14 @@ def test_a_recovery_code_signs_in_once(enforced, client, dbs):
     _logout(client)
     _password(client, "admin")
     assert client.post("/login/code", {"code": codes[3]}).status_code == 401
-    assert dbs.scalar(select(func.count()).select_from(AuditEvent)
-                      .where(AuditEvent.action == "recovery_code_used")) == 1
+    assert (
+        dbs.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "recovery_code_used")
+        )
+        == 1
+    )
 
 
 def test_new_recovery_codes_replace_the_old_ones(enforced, client):
@@ -155,7 +179,9 @@ def test_head_office_resets_a_lost_second_factor(app, client, login, dbs, monkey
     assert resp.status_code == 302
     assert "已重置" in admin.get("/account/").get_data(as_text=True)
     event = dbs.scalar(select(AuditEvent).where(AuditEvent.action == "two_factor_reset"))
-    assert event.object_id == sup_id and event.user_id == dbs.scalar(select(User.id).where(User.username == "admin"))
+    assert event.object_id == sup_id and event.user_id == dbs.scalar(
+        select(User.id).where(User.username == "admin")
+    )
     assert dbs.get(TwoFactor, sup_id) is None
     # Next login: enrol again.
     _logout(client)
@@ -169,7 +195,9 @@ def test_head_office_resets_a_lost_second_factor(app, client, login, dbs, monkey
 def test_a_clerk_may_turn_it_on_and_is_then_asked(client):
     client.login("clerk_sz01")
     page = client.get("/account/two-factor").get_data(as_text=True)
-    secret = re.sub(r"\s", "", html.unescape(re.search(r'id="enrol-secret">([^<]+)<', page).group(1)))
+    secret = re.sub(
+        r"\s", "", html.unescape(re.search(r'id="enrol-secret">([^<]+)<', page).group(1))
+    )
     assert client.post("/account/two-factor", {"code": "12345x"}).status_code == 400
     resp = client.post("/account/two-factor", {"code": _code(secret)})
     assert resp.status_code == 200 and "恢复码仅显示这一次" in resp.get_data(as_text=True)
@@ -188,3 +216,13 @@ def test_new_recovery_codes_need_a_second_factor_first(client):
     client.login("clerk_sz01")
     resp = client.post("/account/two-factor/codes", {"code": "123456"})
     assert resp.status_code == 302 and resp.headers["Location"] == "/account/two-factor"
+
+
+def test_production_asks_admins_and_supervisors_and_the_demo_nobody(tmp_path, monkeypatch):
+    from portal import create_app
+
+    base = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/c.db", "SECRET_KEY": "k"}
+    assert create_app({**base, "PORTAL_ENV": "production"}).config["TWO_FACTOR_ROLES"] == ENFORCED
+    assert create_app(base).config["TWO_FACTOR_ROLES"] == frozenset()
+    monkeypatch.setenv("PORTAL_TWO_FACTOR_ROLES", "admin, security")
+    assert create_app(base).config["TWO_FACTOR_ROLES"] == frozenset({"admin", "security"})

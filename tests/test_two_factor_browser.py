@@ -1,4 +1,5 @@
 """A supervisor sets up two-factor sign-in in Chromium, then signs in with a code."""
+
 import time
 
 import pyotp
@@ -12,7 +13,9 @@ def test_supervisor_enrols_and_signs_in_with_a_code(page, live_server, app, monk
     assert page.url == f"{live_server}/login/code"
     assert "设置双重验证登录" in page.inner_text("h1")
     qr = page.locator("#enrol-qr")
-    assert qr.is_visible() and qr.evaluate("img => img.naturalWidth") > 0  # the SVG loaded under the CSP
+    assert (
+        qr.is_visible() and qr.evaluate("img => img.naturalWidth") > 0
+    )  # the SVG loaded under the CSP
     page.click("summary")
     secret = "".join(page.inner_text("#enrol-secret").split())
     screenshot(page, "two_factor_enrol")

@@ -155,7 +155,9 @@ class TwoFactor(db.Model):
     __tablename__ = "two_factor"
     __audited__ = False
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
     secret: Mapped[str] = mapped_column(String(64))
     # The newest 30-second time step whose code was accepted: a code is good once.
     last_step: Mapped[int | None] = mapped_column(BigInteger)
@@ -169,7 +171,9 @@ class RecoveryCode(db.Model):
     __audited__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     code_hash: Mapped[str] = mapped_column(String(255))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -145,7 +145,9 @@ def create_user(username, display_name, role, password, site_codes=(), region_co
 
 
 class Throttled(Exception):
-    message = _l("Too many failed attempts. Please wait 15 minutes and try again, or ask head office.")
+    message = _l(
+        "Too many failed attempts. Please wait 15 minutes and try again, or ask head office."
+    )
 
 
 def _limit(key):
@@ -167,7 +169,8 @@ def begin_attempt(username, addr, kind):
     since = now - max(account_window, addr_window)
     # Its own connection and transaction: the row counts at once, whatever the request does next.
     with db.engine.begin() as conn:
-        conn.execute(delete(table).where(table.c.at <= since))  # out of every window: says nothing now
+        # Rows out of every window say nothing any more.
+        conn.execute(delete(table).where(table.c.at <= since))
         attempt_id = conn.execute(
             insert(table).values(account=account, addr=addr, kind=kind, at=now)
         ).inserted_primary_key[0]
@@ -241,7 +244,9 @@ def enrol(user, secret, code):
     """Start using this secret once the user proved it works; returns the new recovery codes."""
     step = _matching_step(secret, code)
     if step is None:
-        raise CodeRejected(_l("This code is not correct. Check the time on your phone and try again."))
+        raise CodeRejected(
+            _l("This code is not correct. Check the time on your phone and try again.")
+        )
     db.session.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))
     db.session.add(TwoFactor(user_id=user.id, secret=secret, last_step=step, enrolled_at=utcnow()))
     codes = new_recovery_codes(user)
@@ -272,7 +277,9 @@ def new_recovery_codes(user):
 
 
 def recovery_codes_left(user):
-    stmt = select(func.count()).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    stmt = select(func.count()).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+    )
     return db.session.scalar(stmt)
 
 
@@ -286,7 +293,8 @@ def verify_second_factor(user, code):
     if step is not None:
         t = TwoFactor.__table__
         spent = db.session.execute(
-            update(t).where(t.c.user_id == user.id, or_(t.c.last_step.is_(None), t.c.last_step < step))
+            update(t)
+            .where(t.c.user_id == user.id, or_(t.c.last_step.is_(None), t.c.last_step < step))
             .values(last_step=step)
         )
         return spent.rowcount == 1
@@ -295,7 +303,8 @@ def verify_second_factor(user, code):
         return False
     r = RecoveryCode.__table__
     spent = db.session.execute(
-        update(r).where(r.c.user_id == user.id, r.c.code_hash == _recovery_hash(raw), r.c.used_at.is_(None))
+        update(r)
+        .where(r.c.user_id == user.id, r.c.code_hash == _recovery_hash(raw), r.c.used_at.is_(None))
         .values(used_at=utcnow())
     )
     if spent.rowcount != 1:

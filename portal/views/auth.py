@@ -1,7 +1,9 @@
 """Login, logout, password change and the language switch."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -63,7 +65,8 @@ def _load_user(cookie_id):
 
 
 # A user who gave the right password and still owes the second factor: not logged in yet.
-PENDING, PENDING_NEXT, PENDING_SINCE, ENROL_SECRET = "_2fa_user", "_2fa_next", "_2fa_since", "_2fa_secret"
+PENDING, PENDING_NEXT, PENDING_SINCE = "_2fa_user", "_2fa_next", "_2fa_since"
+ENROL_SECRET = "_2fa_secret"
 
 
 def _refused(template, status=429, **context):
@@ -184,7 +187,9 @@ def _enrolment(user, form, render):
 
 
 def _enrol_at_login(user):
-    codes, page = _enrolment(user, CodeForm(), lambda **ctx: render_template("auth/enrol.html", **ctx))
+    codes, page = _enrolment(
+        user, CodeForm(), lambda **ctx: render_template("auth/enrol.html", **ctx)
+    )
     if page is not None:
         return page
     target = session.get(PENDING_NEXT)
@@ -219,7 +224,8 @@ def _enrolled_users():
     """For head office: the users who have a second factor, which it can reset."""
     if current_user.role != "admin":
         return []
-    stmt = select(User, TwoFactor.enrolled_at).join(TwoFactor, TwoFactor.user_id == User.id).order_by(User.username)
+    stmt = (select(User, TwoFactor.enrolled_at)
+            .join(TwoFactor, TwoFactor.user_id == User.id).order_by(User.username))
     return db.session.execute(stmt).all()
 
 
@@ -237,7 +243,9 @@ class AccountView(PortalView):
         status = 200
         if form.validate_on_submit():
             try:
-                accounts.change_password(current_user, form.current.data, form.new.data, request.remote_addr)
+                accounts.change_password(
+                    current_user, form.current.data, form.new.data, request.remote_addr
+                )
             except accounts.Throttled as exc:
                 _security_log("password_check_throttled", current_user.username, current_user.id)
                 form.current.errors = [str(exc.message)]
@@ -259,14 +267,18 @@ class AccountView(PortalView):
                 return redirect(url_for("home.index"))
         elif request.method == "POST":
             status = 400
-        return self.render("account/password.html", form=form, locales=LOCALES, enrolled=_enrolled_users(),
-                           two_factor=accounts.two_factor_of(current_user)), status
+        page = self.render("account/password.html", form=form, locales=LOCALES,
+                           enrolled=_enrolled_users(),
+                           two_factor=accounts.two_factor_of(current_user))
+        return page, status
 
     @expose("/two-factor", methods=("GET", "POST"))
     def two_factor(self):
         user = current_user._get_current_object()
         if accounts.two_factor_of(user) is None:
-            codes, page = _enrolment(user, CodeForm(), lambda **ctx: self.render("account/enrol.html", **ctx))
+            codes, page = _enrolment(
+                user, CodeForm(), lambda **ctx: self.render("account/enrol.html", **ctx)
+            )
             if page is not None:
                 return page
             db.session.commit()
@@ -274,8 +286,10 @@ class AccountView(PortalView):
         return self._two_factor_page(CodeForm())
 
     def _two_factor_page(self, form, status=200):
-        return self.render("account/two_factor.html", form=form, two_factor=accounts.two_factor_of(current_user),
-                           codes_left=accounts.recovery_codes_left(current_user)), status
+        page = self.render("account/two_factor.html", form=form,
+                           two_factor=accounts.two_factor_of(current_user),
+                           codes_left=accounts.recovery_codes_left(current_user))
+        return page, status
 
     @expose("/two-factor/codes", methods=("POST",))
     def new_codes(self):
@@ -317,8 +331,9 @@ class AccountView(PortalView):
         accounts.reset_second_factor(user)
         db.session.commit()
         _security_log("two_factor_reset", user.username, user.id)
-        flash(_l("The second factor of %(name)s has been reset: it is set up again at the next login.",
-                 name=str(user)), "success")
+        message = _l("The second factor of %(name)s has been reset: it is set up again at the next login.",
+                     name=str(user))
+        flash(message, "success")
         return redirect(url_for(".index"))
 
 

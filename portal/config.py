@@ -23,7 +23,16 @@ class DefaultConfig:
     REDIS_URL = None
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
+    # Failed password or code checks, counted in the database (shared by every worker and server):
+    # per account (the name as typed, known or not) and per address (one office shares one).
     LOGIN_FAILURE_LIMIT = "5 per 15 minutes"
+    LOGIN_ADDRESS_FAILURE_LIMIT = "30 per 15 minutes"
+    # Roles that must sign in with a second factor (authenticator code). None: admin and
+    # supervisor in production, nobody in the demo (its users share a published password).
+    TWO_FACTOR_ROLES = None
+    TWO_FACTOR_ISSUER = "Sales Office Portal"
+    # Time between the right password and the code before the password must be given again.
+    TWO_FACTOR_PENDING_MINUTES = 10
     PASSWORD_HASH_METHOD = "scrypt"
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
@@ -56,8 +65,19 @@ def load_config(app, test_config=None):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     if app.config.get("REDIS_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    app.config["TWO_FACTOR_ROLES"] = _two_factor_roles(app.config)
     app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "uploads"))
     app.config["SECRET_KEY"] = _secret_key(app)
+
+
+def _two_factor_roles(cfg):
+    roles = cfg.get("TWO_FACTOR_ROLES")
+    if roles is None:
+        production = cfg["PORTAL_ENV"] == "production"
+        return frozenset({"admin", "supervisor"}) if production else frozenset()
+    if isinstance(roles, str):  # PORTAL_TWO_FACTOR_ROLES=admin,supervisor
+        roles = roles.replace(",", " ").split()
+    return frozenset(roles)
 
 
 def _normalise_db_url(url):

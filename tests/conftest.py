@@ -48,6 +48,9 @@ TEST_CONFIG = {
     # A cheap work factor: hundreds of logins per run. Production keeps scrypt's default.
     "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # The existing fixtures log admins and supervisors in with a password alone; the
+    # second-factor tests switch it on.
+    "TWO_FACTOR_ROLES": (),
 }
 
 

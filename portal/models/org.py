@@ -2,8 +2,10 @@
 from datetime import date, datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import (Boolean, Column, Date, ForeignKey, String, Table, Text, Time, exists, or_,
-                        select)
+from sqlalchemy import (
+    BigInteger, Boolean, Column, Date, ForeignKey, Index, String, Table, Text, Time, exists, or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -147,3 +149,49 @@ class StaffMember(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):
 
     def __str__(self):
         return self.name
+
+
+class TwoFactor(db.Model):
+    """A user's authenticator (TOTP) secret. Its own table, kept out of the automatic audit
+    trail so the secret is never copied there; enrolment and reset are audited by name."""
+
+    __tablename__ = "two_factor"
+    __audited__ = False
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[str] = mapped_column(String(64))
+    # The newest 30-second time step whose code was accepted: a code is good once.
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(db.Model):
+    """A single-use code for a lost phone, stored hashed like a password."""
+
+    __tablename__ = "recovery_code"
+    __audited__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(db.Model):
+    """One failed (or still running) password or code check. Counting these rows over a window
+    is the login throttle: every worker and server shares the database, so they all count."""
+
+    __tablename__ = "login_failure"
+    __audited__ = False
+    __table_args__ = (Index("ix_login_failure_account_at", "account", "at"),
+                      Index("ix_login_failure_addr_at", "addr", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))  # the name as typed, lower case: known or not
+    addr: Mapped[str] = mapped_column(String(45))
+    kind: Mapped[str] = mapped_column(String(20))  # password, code
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

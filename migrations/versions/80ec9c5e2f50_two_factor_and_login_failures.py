@@ -1,7 +1,7 @@
 """two factor and login failures
 
 Revision ID: 80ec9c5e2f50
-Revises: a3f19c6d2b74
+Revises: b7e2c41d9a05
 Create Date: 2026-12-04 09:06:49.029422
 
 """
@@ -12,7 +12,7 @@ import portal.models.base
 
 # revision identifiers, used by Alembic.
 revision = '80ec9c5e2f50'
-down_revision = 'a3f19c6d2b74'
+down_revision = "b7e2c41d9a05"
 branch_labels = None
 depends_on = None
 

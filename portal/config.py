@@ -33,6 +33,16 @@ class DefaultConfig:
     FIGURE_CACHE = True
     # Rows of the Today sections kept per process and site data version (portal.services.today.kept).
     TODAY_CACHE = True
+    # Slow reports (PDFs built on demand, exports) a user may have in progress at once, on every
+    # worker and server together (portal.services.leases). A lease held by a worker that died
+    # frees itself after REPORT_LEASE_SECONDS: longer than any report takes.
+    REPORT_LEASES_PER_USER = 2
+    REPORT_LEASE_SECONDS = 120
+    REPORT_RETRY_AFTER_SECONDS = 10
+    # Month-end PDFs written by `flask reports monthly` (default: instance/reports).
+    REPORTS_FOLDER = None
+    # An export of more rows is refused before any work, asking for a narrower filter.
+    EXPORT_MAX_ROWS = 20_000
 
 
 def load_config(app, test_config=None):

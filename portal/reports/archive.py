@@ -4,6 +4,9 @@ Used by ``flask reports monthly``. Each PDF is built from the database alone (no
 unscoped system context), in Chinese, with ReportLab's invariant mode: regenerating a month
 whose records did not change rewrites the very same bytes. Several PDFs are built in
 parallel *processes* (ReportLab is CPU-bound; threads would share one GIL).
+
+The dashboard's PDF links serve a closed month's archived file as it is (``archived_path``)
+instead of building it again, once the user's scope allowed the site or region.
 """
 import os
 from concurrent.futures import ProcessPoolExecutor

@@ -67,9 +67,10 @@ def acquire(user_id):
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.user_id, table.c.slot],
             set_={"token": stmt.excluded.token, "expires_at": stmt.excluded.expires_at},
-            where=table.c.expires_at < now)
+            where=table.c.expires_at < now).returning(table.c.token)
         with engine.begin() as conn:
-            if conn.execute(stmt).rowcount == 1:
+            # A row comes back only if this statement inserted or took over the slot.
+            if conn.execute(stmt).scalar() == token:
                 return Lease(engine, user_id, slot, token)
     raise Busy(config["REPORT_RETRY_AFTER_SECONDS"])
 

@@ -34,11 +34,13 @@ class DefaultConfig:
     # Rows of the Today sections kept per process and site data version (portal.services.today.kept).
     TODAY_CACHE = True
     # Slow reports (PDFs built on demand, exports) a user may have in progress at once, on every
-    # worker and server together (portal.services.leases). A lease held by a worker that died
-    # frees itself after REPORT_LEASE_SECONDS: longer than any report takes.
-    REPORT_LEASES_PER_USER = 2
+    # worker and server together (portal.services.leases). One: with 2 sync workers per server,
+    # a user's burst of PDFs keeps one worker at most, and the other answers everybody else. A
+    # lease held by a worker that died frees itself after REPORT_LEASE_SECONDS (longer than
+    # gunicorn's timeout, so never while its report may still be running).
+    REPORT_LEASES_PER_USER = 1
     REPORT_LEASE_SECONDS = 120
-    REPORT_RETRY_AFTER_SECONDS = 10
+    REPORT_RETRY_AFTER_SECONDS = 5
     # Month-end PDFs written by `flask reports monthly` (default: instance/reports).
     REPORTS_FOLDER = None
     # An export of more rows is refused before any work, asking for a narrower filter.

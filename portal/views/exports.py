@@ -55,8 +55,8 @@ def report_slot():
     try:
         lease = leases.acquire(current_user.id)
     except leases.Busy as busy:
-        message = _("You already have %(count)d reports being prepared. Wait until they are ready, "
-                    "then try again in %(seconds)d seconds.",
+        message = _("Your other reports are still being prepared (at most %(count)d at a time). "
+                    "Try again in %(seconds)d seconds.",
                     count=current_app.config["REPORT_LEASES_PER_USER"], seconds=busy.retry_after)
         body = render_template("errors/error.html", code=429, message=message,
                                error_id=uuid.uuid4().hex[:10])

@@ -45,6 +45,18 @@ class DefaultConfig:
     # How many days back a forgotten daily tally may still be closed (portal.services.bounds):
     # closing moves live stock, so an old day is not reopened for counting.
     TALLY_MAX_DAYS_BACK = 7
+    # Slow reports (PDFs built on demand, exports) a user may have in progress at once, on every
+    # worker and server together (portal.services.leases). One: with 2 sync workers per server,
+    # a user's burst of PDFs keeps one worker at most, and the other answers everybody else. A
+    # lease held by a worker that died frees itself after REPORT_LEASE_SECONDS (longer than
+    # gunicorn's timeout, so never while its report may still be running).
+    REPORT_LEASES_PER_USER = 1
+    REPORT_LEASE_SECONDS = 120
+    REPORT_RETRY_AFTER_SECONDS = 5
+    # Month-end PDFs written by `flask reports monthly` (default: instance/reports).
+    REPORTS_FOLDER = None
+    # An export of more rows is refused before any work, asking for a narrower filter.
+    EXPORT_MAX_ROWS = 20_000
 
 
 def load_config(app, test_config=None):

@@ -10,6 +10,7 @@ from portal.models.consumables import (MOVEMENT_KINDS, PRODUCT_KINDS, ClosedTall
 from portal.models.damage import DAMAGE_OUTCOMES, DAMAGE_STATUSES, DamageReport
 from portal.models.grooming import GROOMING_POINTS, GroomingInspection, GroomingResult
 from portal.models.handover import HandoverComment, HandoverEntry, HandoverItem
+from portal.models.leases import ReportLease
 from portal.models.inventory import CONDITIONS, ITEM_CATEGORIES, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine
 from portal.models import perf  # noqa: F401  (indexes for scale)
 from portal.models.org import ROLES, STAFF_KINDS, Region, ShowUnit, Site, StaffMember, User, user_region, user_site
@@ -32,6 +33,7 @@ __all__ = [
     "CONDITIONS", "ITEM_CATEGORIES", "ITEM_CHECK_KINDS", "Item", "ItemCheck", "ItemCheckLine",
     "ROLES", "STAFF_KINDS", "Region", "ShowUnit", "Site", "StaffMember", "User", "user_region", "user_site",
     "Photo",
+    "ReportLease",
     "OPEN_STATUSES", "TICKET_PRIORITIES", "TICKET_STATUSES", "RepairEvent", "RepairTicket",
     "POSTS", "Shift",
     "DIRECTIONS", "Visit",

@@ -4,6 +4,9 @@ Used by ``flask reports monthly``. Each PDF is built from the database alone (no
 unscoped system context), in Chinese, with ReportLab's invariant mode: regenerating a month
 whose records did not change rewrites the very same bytes. Several PDFs are built in
 parallel *processes* (ReportLab is CPU-bound; threads would share one GIL).
+
+The dashboard's PDF links serve a closed month's archived file as it is (``archived_path``)
+instead of building it again, once the user's scope allowed the site or region.
 """
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -12,11 +15,12 @@ from multiprocessing import get_context
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
+from werkzeug.security import safe_join
 
 from portal.extensions import db
 from portal.models import Region, Site
 from portal.reports import pdf
-from portal.services import report_data
+from portal.services import metrics, report_data, scope
 
 REPORT_LOCALE = "zh_Hans_CN"
 # What a worker process needs to rebuild the same app.
@@ -33,6 +37,25 @@ def site_filename(code, first_day):
 
 def region_filename(code, first_day):
     return f"region_{code}_{first_day:%Y-%m}.pdf"
+
+
+def archived_path(filename, first_day):
+    """The archived file of a closed month, or None (not archived, or the month is still open
+    somewhere, so an archived copy could be out of date). The caller checks the scope first."""
+    if not metrics.has_ended(metrics.month_end(first_day)):
+        return None
+    path = safe_join(default_folder(), f"{first_day:%Y-%m}", filename)  # None if it leaves the folder
+    return path if path and os.path.isfile(path) else None
+
+
+def region_wholly_visible(region_id):
+    """Whether the current user sees every site of the region: the archived regional PDF shows
+    them all, while one built now shows only the sites in the user's scope."""
+    current = scope.current_scope()
+    if current is None or current.is_global:
+        return True
+    stmt = select(Site.id).where(Site.region_id == region_id).execution_options(bypass_scope=True)
+    return set(db.session.scalars(stmt)) <= current.site_ids
 
 
 def build(kind, object_id, first_day):

@@ -7,7 +7,7 @@ charts, the drill-down links or the PDFs.
 """
 from datetime import datetime, timedelta
 
-from flask import Response, abort, g, request, url_for
+from flask import Response, abort, g, request, send_file, url_for
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext as _
@@ -17,10 +17,11 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Region, Site
-from portal.reports import charts, pdf
+from portal.reports import archive, charts, pdf
 from portal.services import metrics as m
 from portal.services import bounds, report_data
 from portal.views.base import PortalView, bad_parameter, expose, get_or_404
+from portal.views.exports import report_slot
 from portal.views.home import set_landing
 
 PERIODS = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month"), "custom": _l("Custom")}
@@ -215,19 +216,32 @@ class DashboardView(PortalView):
 
     # ------------------------------------------------------------ PDFs
 
+    # A closed month's PDF that `flask reports monthly` archived is served as it was archived;
+    # any other is built now, holding one of the user's report slots. Either way only after the
+    # site or region was found through the user's scope (404 otherwise).
     @expose("/site/<site_id>/<month>.pdf")
     def site_pdf(self, site_id, month):
         site = get_or_404(Site, site_id)
         first_day = _month_or_404(month)
-        data = report_data.site_month(site.id, first_day)
-        return _pdf_response(pdf.site_report_pdf(data), f"report_{site.code}_{first_day:%Y-%m}.pdf")
+        download_name = f"report_{site.code}_{first_day:%Y-%m}.pdf"
+        archived = archive.archived_path(archive.site_filename(site.code, first_day), first_day)
+        if archived:
+            return _archived_response(archived, download_name)
+        with report_slot():
+            body = pdf.site_report_pdf(report_data.site_month(site.id, first_day))
+        return _pdf_response(body, download_name)
 
     @expose("/region/<region_id>/<month>.pdf")
     def region_pdf(self, region_id, month):
         region = get_or_404(Region, region_id)
         first_day = _month_or_404(month)
-        data = report_data.region_month(region.id, first_day)
-        return _pdf_response(pdf.region_report_pdf(data), f"region_{region.code}_{first_day:%Y-%m}.pdf")
+        download_name = f"region_{region.code}_{first_day:%Y-%m}.pdf"
+        archived = archive.archived_path(archive.region_filename(region.code, first_day), first_day)
+        if archived and archive.region_wholly_visible(region.id):
+            return _archived_response(archived, download_name)
+        with report_slot():
+            body = pdf.region_report_pdf(report_data.region_month(region.id, first_day))
+        return _pdf_response(body, download_name)
 
 
 class ClauseFilter(BaseSQLAFilter):
@@ -254,6 +268,10 @@ def _month_or_404(text):
         return bounds.check_day(first_day)
     except bounds.BadDay as exc:
         bad_parameter(exc.message)
+
+
+def _archived_response(path, filename):
+    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=filename)
 
 
 def _pdf_response(body, filename):

@@ -55,8 +55,11 @@ run: db
 js-deps:
 	cd tests/js && npm ci --no-audit --no-fund --silent
 
+# Two processes (pytest-xdist), one per core, each with its own database; a file's tests stay in
+# one process so module fixtures are built once. TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
 test: venv translations system-deps js-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Static checks: ruff (config in pyproject.toml) and Bandit, failing on high-severity findings.
 lint: venv

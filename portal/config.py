@@ -35,8 +35,16 @@ class DefaultConfig:
     TWO_FACTOR_PENDING_MINUTES = 10
     PASSWORD_HASH_METHOD = "scrypt"
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    # Photos (portal.services.photos). Per file: bytes, and pixels (a 50 MP phone photo fits).
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
-    UPLOAD_MAX_PIXELS = 40_000_000
+    UPLOAD_MAX_PIXELS = 51_000_000
+    # Per request, over all its photo fields: files, and pixels to decode (a WebP's count 3×).
+    # A JPEG is decoded at 1/2-1/8 of its size (~3 MP), so eight 12-50 MP phone photos fit,
+    # or one 32 MP PNG; about half a second of CPU either way.
+    UPLOAD_MAX_FILES = 8
+    UPLOAD_MAX_REQUEST_PIXELS = 32_000_000
+    # Stored photos are shrunk to this many pixels on their long side.
+    UPLOAD_MAX_SIDE = 2048
     FLASK_ADMIN_SWATCH = None
     # Dashboard figures of ended periods kept per process (portal.services.figure_cache).
     FIGURE_CACHE = True

@@ -74,7 +74,8 @@ class SeedContext:
     def someone(self, site_id, roles):
         """A user of ``roles`` at the site, else anyone there, else the first head-office user
         (a demo site may have no clerk): for NOT NULL author columns."""
-        return self.pick_user(site_id, roles) or self.pick_user(site_id) or self.user_ids["admin"][0]
+        return (self.pick_user(site_id, roles) or self.pick_user(site_id)
+                or self.user_ids["admin"][0])
 
     def ids(self, model):
         """Explicit ids for new rows of ``model``, past those already there (see
@@ -118,7 +119,8 @@ def stamped(at, user_id=None):
 
 def local(ctx, site_id, day, hour, minute=0):
     """The UTC time of a site-local time of day."""
-    return datetime.combine(day, time(hour, minute), tzinfo=ctx.site_tz[site_id]).astimezone(timezone.utc)
+    moment = datetime.combine(day, time(hour, minute), tzinfo=ctx.site_tz[site_id])
+    return moment.astimezone(timezone.utc)
 
 
 def site_staff(ctx, kinds, with_login=False):

@@ -115,10 +115,12 @@ def generate(ctx, answers_per_run=3):
         for site_id in ctx.site_ids:
             for kind, template_id, items in templates:
                 run_id, user = next(run_ids), ctx.someone(site_id, ("clerk",))
-                when = local(ctx, site_id, day, 9 if kind == "opening" else 18, ctx.rng.randrange(30))
+                hour = 9 if kind == "opening" else 18
+                when = local(ctx, site_id, day, hour, ctx.rng.randrange(30))
                 runs.append({"id": run_id, "site_id": site_id, "template_id": template_id,
                              "kind": kind, "day": day, "user_id": user, "status": "done",
-                             "completion": round(100 * min(answers_per_run, len(items)) / len(items)),
+                             "completion": round(100 * min(answers_per_run, len(items))
+                                                 / len(items)),
                              "completed_at": when, **stamped(when, user)})
                 for item_id, item_kind in items[:answers_per_run]:
                     answers.append({
@@ -136,7 +138,8 @@ def generate(ctx, answers_per_run=3):
 
 def _template_items(ctx, name, items, kind):
     """A global checklist template (the demo's) and its items: [(item id, kind)]."""
-    template_id = db.session.scalar(select(ChecklistTemplate.id).where(ChecklistTemplate.name == name))
+    template_id = db.session.scalar(select(ChecklistTemplate.id)
+                                    .where(ChecklistTemplate.name == name))
     if template_id is None:
         template_id = next(ctx.ids(ChecklistTemplate))
         ctx.insert(ChecklistTemplate, [{"id": template_id, "site_id": None, "name": name,

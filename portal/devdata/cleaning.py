@@ -141,7 +141,8 @@ def generate(ctx, failed=((0, 4), (1, 4), (2, 2)), recent=7):
                 verified, fixed = progress(age)
                 r = ctx.rng.random()
                 status = "verified" if r < verified else "fixed" if r < fixed else "open"
-                due, fixer, fixed_at, verifier, verified_at = when + DEFAULT_DUE, None, None, None, None
+                due, fixer, fixed_at, verifier, verified_at = (when + DEFAULT_DUE, None, None,
+                                                               None, None)
                 reopens, last_note, updated, updated_by = 0, None, when, inspector
                 if ctx.rng.random() < 0.05:  # the second look failed once: open, due again later
                     first_fixer = ctx.rng.choice(front[site_id])

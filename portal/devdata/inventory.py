@@ -80,7 +80,8 @@ def history(past):
             off = rng.random() < past.c.discrepancy_rate
             condition = rng.choice(("damaged", "missing")) if off else "ok"
             counted = expected - 1 if condition == "missing" else expected
-            check_lines.append({"site_id": sid, "item_id": item_id, "day": day, "position": position,
+            check_lines.append({"site_id": sid, "item_id": item_id, "day": day,
+                                "position": position,
                                 "expected_quantity": expected, "counted_quantity": counted,
                                 "condition": condition, "is_discrepancy": off, "dealt_with": off,
                                 "dealt_note": "已报修或补齐" if off else None, "created_at": done,

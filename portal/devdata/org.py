@@ -84,8 +84,8 @@ def seed_org():
     for username, display, role, site_codes, region_codes in USERS:
         if accounts.find_user(username) is not None:
             continue
-        user = accounts.create_user(username, display, role, DEMO_PASSWORD, site_codes, region_codes,
-                                    check_policy=False)
+        user = accounts.create_user(username, display, role, DEMO_PASSWORD, site_codes,
+                                    region_codes, check_policy=False)
         db.session.flush()
         if role in ROSTER_ROLES:
             for code in site_codes:
@@ -93,7 +93,8 @@ def seed_org():
                                            user_id=user.id, created_at=on_roster_since))
     for code, people in EXTRA_STAFF.items():
         for name, kind in people:
-            if db.session.scalar(select(StaffMember).filter_by(site_id=sites[code].id, name=name)) is None:
+            there = select(StaffMember).filter_by(site_id=sites[code].id, name=name)
+            if db.session.scalar(there) is None:
                 db.session.add(StaffMember(site_id=sites[code].id, name=name, kind=kind,
                                            created_at=on_roster_since))
     db.session.flush()

@@ -118,7 +118,8 @@ def generate(ctx, per_day=0.7):
                             "due_at": when + timedelta(days=2), "reporter_id": reporter,
                             "assignee_id": assignee if status != "new" else None,
                             "resolved_at": resolved,
-                            "closed_at": resolved + timedelta(hours=4) if status == "closed" else None,
+                            "closed_at": (resolved + timedelta(hours=4) if status == "closed"
+                                          else None),
                             "cost": None, "parts_used": None,
                             "resolution": "已修复" if resolved else None,
                             "deleted_at": None, "deleted_by_id": None, **stamped(when, reporter)})

@@ -29,7 +29,8 @@ def seed(sites):
         if db.session.scalar(select(Shift.id).where(Shift.site_id == site.id).limit(1)):
             continue
         clerks, guards = roster_of(site, "clerk"), roster_of(site, "security")
-        for day in (first + timedelta(days=i) for i in range(days + 2)):  # past days, today, tomorrow
+        # The past days, today and tomorrow.
+        for day in (first + timedelta(days=i) for i in range(days + 2)):
             for post, people in (("reception", clerks), ("door", guards)):
                 if not people:
                     continue

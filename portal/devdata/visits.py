@@ -255,7 +255,8 @@ def generate(ctx, visits_per_day=(0, 4), count_share=0.6):
                     "id": vid, "site_id": site_id, "arrived_at": arrived,
                     "left_at": arrived + timedelta(minutes=ctx.rng.randint(15, 120)),
                     "adults": adults, "children": children,
-                    "salesperson_id": ctx.rng.choice(sales[site_id]) if sales.get(site_id) else None,
+                    "salesperson_id": (ctx.rng.choice(sales[site_id]) if sales.get(site_id)
+                                       else None),
                     "show_unit_id": None, "shuttle_used": ctx.rng.random() < 0.2,
                     "departure_direction": ctx.rng.choice(("main_gate", "parking", "east_gate")),
                     "notes": None, "deleted_at": None, "deleted_by_id": None,

@@ -124,10 +124,10 @@ def analyze(db, url):
 
 
 def seed_fingerprint(args):
-    """Changes when what a seed would produce changes: the generators, the demo seeders, the
+    """Changes when what a seed would produce changes: the development data (portal/devdata), the
     migrations, the seed. A kept database with another fingerprint is rebuilt."""
     digest = hashlib.sha256(str(args.seed).encode())
-    sources = [ROOT / "portal/services/bench_seed.py", ROOT / "portal/services/demo.py",
+    sources = [*sorted((ROOT / "portal/devdata").glob("*.py")),
                *sorted((ROOT / "migrations/versions").glob("*.py")), *sorted((ROOT / "portal/models").glob("*.py"))]
     for path in sources:
         digest.update(path.name.encode() + path.read_bytes())

@@ -25,13 +25,13 @@ def register(app):
 @click.option("--if-empty", is_flag=True, help="Only when the database holds no site yet.")
 def seed_demo_command(if_empty):
     """Load the demo organisation and its data (idempotent)."""
-    from portal.services import demo
+    from portal import devdata
 
-    if if_empty and not demo.is_empty():
+    if if_empty and not devdata.is_empty():
         click.echo("Database already has data; demo not loaded.")
         return
-    sites = demo.seed_demo()
-    click.echo(f"Demo data ready: {len(sites)} sites; users log in with password {demo.DEMO_PASSWORD}.")
+    sites = devdata.seed_demo()
+    click.echo(f"Demo data ready: {len(sites)} sites; users log in with password {devdata.DEMO_PASSWORD}.")
 
 
 @click.command("create-user")

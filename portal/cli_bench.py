@@ -1,4 +1,4 @@
-"""``flask bench seed``: the large benchmark dataset (see portal/services/bench_seed.py)."""
+"""``flask bench seed``: the large benchmark dataset (see portal/devdata/bench.py)."""
 from datetime import date
 
 import click
@@ -13,7 +13,7 @@ bench_cli = AppGroup("bench", help="Benchmark tools: a large generated dataset."
 @click.option("--seed", "seed_value", default=1, show_default=True, help="Random seed: same seed, same rows.")
 @click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day of the history (default: today).")
-@click.option("--only", multiple=True, help="Run only these generators (org and people always run).")
+@click.option("--only", multiple=True, help="Generate only these domains (org always runs).")
 def seed_command(sites, days, seed_value, end, only):
     """Generate a large, deterministic dataset on an empty, migrated database.
 
@@ -25,14 +25,15 @@ def seed_command(sites, days, seed_value, end, only):
     """
     from sqlalchemy import func, select
 
+    from portal import devdata
+    from portal.devdata.bench import DEMO_SITES
     from portal.extensions import db
     from portal.models import Site
-    from portal.services import bench_seed
 
     if sites < 1 or days < 1:
         raise click.BadParameter("--sites and --days must be at least 1")
-    if db.session.scalar(select(func.count()).select_from(Site)) > bench_seed.DEMO_SITES:
+    if db.session.scalar(select(func.count()).select_from(Site)) > DEMO_SITES:
         raise click.ClickException("the database already holds more than the demo sites: seed an empty one")
-    bench_seed.seed(sites=sites, days=days, seed=seed_value, end=end.date() if end else date.today(),
-                    only=only or None, progress=click.echo)
+    devdata.generate(sites=sites, days=days, seed=seed_value, end=end.date() if end else date.today(),
+                     only=only or None, progress=click.echo)
 

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import select
 
+from portal import devdata
 from portal.extensions import db
 from portal.models import Site
-from portal.services import demo_checklists
 
 
 @contextmanager
@@ -26,6 +26,8 @@ def system(app):
 def seeded(app, site_ids):
     """The checklist and inventory demo data on top of the demo organisation; returns site ids by code."""
     with system(app) as s:
-        demo_checklists.seed({site.code: site for site in s.scalars(select(Site))})
+        sites = {site.code: site for site in s.scalars(select(Site))}
+        devdata.checklists.seed(sites)
+        devdata.inventory.seed(sites)
         s.commit()
     return site_ids

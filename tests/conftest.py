@@ -133,11 +133,11 @@ def _truncate(tables, attempts=10):
 def demo_org(app):
     """The demo organisation (regions, 4 sites, one user per role) in every test."""
     from portal.extensions import limiter
-    from portal.services import demo
+    from portal import devdata
 
     limiter.reset()
     with app.app_context():
-        sites = demo.seed_org()
+        sites = devdata.seed_org()
         db.session.commit()
         ids = {code: s.id for code, s in sites.items()}
         db.session.remove()

@@ -39,10 +39,10 @@ def _sample_id(model, sites):
 
 @pytest.fixture
 def full_demo(app, site_ids):
-    from portal.services import demo
+    from portal import devdata
 
     with app.app_context():
-        demo.seed_demo()
+        devdata.seed_demo()
         db.session.remove()
     return site_ids
 

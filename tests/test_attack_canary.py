@@ -201,10 +201,10 @@ def _drill_urls(login, sz01):
 
 @pytest.fixture
 def planted(app, site_ids):
-    from portal.services import demo
+    from portal import devdata
 
     with app.app_context():
-        demo.seed_demo()
+        devdata.seed_demo()
         sz01 = site_ids["SZ01"]
         cells = _plant(sz01)
         photo_id = _photo(sz01)

@@ -174,10 +174,10 @@ def _pdf(tally, sup, sz01):
 
 @pytest.fixture
 def full_demo(app, site_ids):
-    from portal.services import demo
+    from portal import devdata
 
     with app.app_context():
-        demo.seed_demo()
+        devdata.seed_demo()
         db.session.remove()
     return site_ids
 

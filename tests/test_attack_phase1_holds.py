@@ -23,10 +23,10 @@ PER_RULE = 4  # every rule gets the first four; the login page gets all ten
 
 @pytest.fixture
 def full_demo(app, site_ids):
-    from portal.services import demo
+    from portal import devdata
 
     with app.app_context():
-        demo.seed_demo()
+        devdata.seed_demo()
         db.session.remove()
     return site_ids
 

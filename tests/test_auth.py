@@ -122,7 +122,7 @@ def test_flask_admin_pages_are_chinese(login):
 
 
 def test_every_demo_user_can_log_in(client):
-    from portal.services.demo import USERS
+    from portal.devdata.org import USERS
 
     for username, display, *_ in USERS:
         c = type(client)(client.app)

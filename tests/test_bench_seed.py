@@ -6,14 +6,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from portal import create_app
+from portal import create_app, devdata
 from portal.extensions import db
 from portal.models import (GROOMING_POINTS, AuditEvent, BreakLog, ChecklistAnswer, ChecklistItem, ChecklistRun,
                            ChecklistTemplate, CleaningArea, CleaningInspection, CleaningIssue, CleaningResult,
                            ConsumptionLine, DailyTally, DamageReport, GroomingInspection, GroomingResult, HandoverEntry,
                            HandoverItem, Item, ItemCheck, ItemCheckLine, Product, Region, RepairEvent, RepairTicket,
                            ShowUnit, Site, StaffMember, StockBalance, StockMovement, User, Visit, user_region, user_site)
-from portal.services import bench_seed
 from tests.conftest import TEST_CONFIG, IsolatedClient, PortalClient, wipe
 
 END = date(2026, 3, 31)
@@ -28,7 +27,7 @@ TABLES = (Region, Site, ShowUnit, User, StaffMember, AuditEvent, CleaningArea, *
 
 def _seed(app, **kw):
     with app.app_context():
-        ctx = bench_seed.seed(sites=6, days=3, seed=7, end=END, progress=lambda msg: None, **kw)
+        ctx = devdata.generate(sites=6, days=3, seed=7, end=END, progress=lambda msg: None, **kw)
         db.session.remove()
         return ctx
 
@@ -312,7 +311,7 @@ def test_query_counts_do_not_grow_with_the_dataset(app, login):
 
     small = counts()
     with app.app_context():
-        bench_seed.seed(sites=14, days=2, seed=3, end=END, only=["audit"], progress=lambda msg: None)
+        devdata.generate(sites=14, days=2, seed=3, end=END, only=["audit"], progress=lambda msg: None)
         db.session.remove()
     assert counts() == small
 

@@ -74,13 +74,14 @@ class Browser:
 
 def _arrange(url):
     """Demo data plus one stock line, one open visit and one assigned ticket at SZ01."""
+    from portal import devdata
     from portal.models import Product, Site, User
-    from portal.services import demo, repairs, stock, visits
+    from portal.services import repairs, stock, visits
 
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         db.create_all()
-        demo.seed_demo()
+        devdata.seed_demo()
         site = db.session.scalar(select(Site).where(Site.code == "SZ01"))
         users = {u.username: u for u in db.session.scalars(select(User))}
         product = db.session.scalar(select(Product).where(Product.site_id == site.id, Product.active.is_(True))

@@ -75,13 +75,13 @@ def cluster():
 
 @pytest.fixture
 def outage_app(cluster, tmp_path):
-    from portal.services import demo
+    from portal import devdata
 
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": cluster.url("portal"),
                       "UPLOAD_FOLDER": str(tmp_path)})
     with app.app_context():
         db.create_all()
-        demo.seed_demo()
+        devdata.seed_demo()
         db.session.remove()
     yield app
     with app.app_context():

@@ -78,10 +78,10 @@ def test_handover_and_cleaning_round_trip(page, live_server, app):
 
 
 def test_screenshots_of_every_page_with_a_week_of_demo_data(page, live_server, app):
-    from portal.services import demo
+    from portal import devdata
 
     with app.app_context():
-        demo.seed_demo()
+        devdata.seed_demo()
         db.session.remove()
     pages = {
         "sup_south": ["/roster/", "/shift/", "/shift/new/", "/handover/", "/handover_entry/", "/cleaning/", "/cleaning_issue/",

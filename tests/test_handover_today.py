@@ -37,15 +37,15 @@ def test_demo_week_for_sz01_is_complete_and_idempotent(app, dbs):
     from sqlalchemy import func, select
 
     from portal.models import BreakLog, CleaningInspection, GroomingInspection, HandoverEntry, Shift
-    from portal.services import demo
+    from portal import devdata
 
-    demo.seed_demo()
+    devdata.seed_demo()
     counts = lambda: {m.__name__: dbs.scalar(select(func.count()).select_from(m).where(m.site_id == site(dbs, "SZ01").id))  # noqa: E731
                       for m in (Shift, HandoverEntry, CleaningInspection, GroomingInspection, BreakLog)}
     first = counts()
     assert first["HandoverEntry"] == 7 and first["CleaningInspection"] == 7 and first["Shift"] >= 14
     assert first["GroomingInspection"] >= 2 and first["BreakLog"] >= 7
-    demo.seed_demo()
+    devdata.seed_demo()
     assert counts() == first
     unsigned = dbs.scalars(select(HandoverEntry).where(HandoverEntry.signed_at.is_(None),
                                                        HandoverEntry.site_id == site(dbs, "SZ01").id)).all()

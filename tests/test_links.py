@@ -359,9 +359,9 @@ def test_cleaning_inspection_result_takes_an_optional_photo(app, login, seeded):
 
 
 def test_demo_tickets_point_at_items_and_the_damage_report_at_a_visit(app, dbs):
-    from portal.services import demo
+    from portal import devdata
 
-    demo.seed_demo()
+    devdata.seed_demo()
     linked = dbs.scalars(select(RepairTicket).where(RepairTicket.item_id.is_not(None))).all()
     assert {t.item.name for t in linked} == {"落地灯", "咖啡机", "音响主机"}
     assert all(t.item.site_id == t.site_id for t in linked)

@@ -2,14 +2,14 @@
 links do: on PostgreSQL too, where an integer column compared with the URL's text failed."""
 import pytest
 
+from portal import devdata
 from portal.models import AuditEvent, Region
-from portal.services import demo
 
 
 @pytest.fixture
 def full_demo(app, site_ids):
     with app.app_context():
-        demo.seed_demo()
+        devdata.seed_demo()
     return site_ids
 
 

@@ -127,10 +127,10 @@ def test_every_editable_admin_view_is_versioned_and_tested(app):
 
 @pytest.fixture
 def full_demo(app, site_ids):
-    from portal.services import demo
+    from portal import devdata
 
     with app.app_context():
-        demo.seed_demo()
+        devdata.seed_demo()
         db.session.remove()
     return site_ids
 

@@ -43,10 +43,10 @@ def pg_database():
     url = server.set(database=name).render_as_string(hide_password=False)
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        from portal.services import demo
+        from portal import devdata
 
         db.create_all()
-        demo.seed_org()
+        devdata.seed_org()
         db.session.commit()
         db.session.remove()
         db.engine.dispose()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from portal import devdata
 from portal.extensions import db
-from portal.services import bench_seed
 from tests.conftest import wipe
 from tests.querycount import count_queries
 
@@ -25,11 +25,9 @@ MAX_DASHBOARD_QUERIES = 36
 def _seed(app, size):
     wipe(app)
     with app.app_context():
-        from portal.services import demo
-
-        demo.seed_org()
+        devdata.seed_org()
         db.session.commit()
-        bench_seed.seed(seed=5, end=date.today(), progress=lambda msg: None, **size)
+        devdata.generate(seed=5, end=date.today(), progress=lambda msg: None, **size)
         params = {name: db.session.execute(text(sql)).scalar() for name, sql in bench_pages.PARAMS.items()}
         db.session.remove()
     return {**params, **bench_pages.derived_params()}
@@ -79,7 +77,7 @@ def test_head_office_overview_shows_a_page_of_sites_at_a_time(app, login):
     from portal.views.home import OVERVIEW_PAGE_SIZE
 
     with app.app_context():
-        bench_seed.seed(sites=30, days=1, seed=5, end=date.today(), only=["org"], progress=lambda msg: None)
+        devdata.generate(sites=30, days=1, seed=5, end=date.today(), only=["org"], progress=lambda msg: None)
         db.session.remove()
     c = login("admin")
     with count_queries(app) as first_page:

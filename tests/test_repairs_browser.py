@@ -159,10 +159,10 @@ def test_damage_report_confirmed_by_the_salesperson(app, live_server, browser, p
 
 
 def test_pages_fit_tablet_and_phone_with_demo_data(app, live_server, browser):
-    from portal.services import demo
+    from portal import devdata
 
     with app.app_context():
-        demo.seed_demo()
+        devdata.seed_demo()
     with system(app) as s:
         ticket_id = s.scalar(select(RepairTicket.id).where(RepairTicket.equipment == "入口自动感应门"))
         report_id = s.scalar(select(DamageReport.id))

@@ -5,25 +5,23 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from portal import devdata
 from portal.extensions import db
 from portal.models import (ChecklistRun, CleaningIssue, DailyTally, DailyTallyLine, DamageReport, GroomingInspection, HandoverEntry,
                            ItemCheckLine, RepairTicket, Site, StockBalance, StockMovement, Visit)
-from portal.services import demo
 from portal.services import metrics as m
-
-from portal.services import demo_history
 
 
 def test_same_site_and_day_give_the_same_numbers():
-    a = demo_history.rng_for("SZ01", date(2026, 11, 3))
-    b = demo_history.rng_for("SZ01", date(2026, 11, 3))
-    c = demo_history.rng_for("SZ02", date(2026, 11, 3))
+    a = devdata.history.rng_for("SZ01", date(2026, 11, 3))
+    b = devdata.history.rng_for("SZ01", date(2026, 11, 3))
+    c = devdata.history.rng_for("SZ02", date(2026, 11, 3))
     first = [a.random() for _ in range(3)]
     assert first == [b.random() for _ in range(3)] != [c.random() for _ in range(3)]
 
 
 def test_history_covers_three_months_before_today():
-    days = demo_history.history_days(date(2026, 11, 27))
+    days = devdata.history.history_days(date(2026, 11, 27))
     assert days[0] == date(2026, 8, 27) and days[-1] == date(2026, 11, 26) and len(days) == 92
 
 
@@ -31,8 +29,8 @@ def test_history_covers_three_months_before_today():
 def history(app, dbs):
     """The full demo data plus three months of history (the test app skips it in seed-demo)."""
     with app.app_context():
-        sites = demo.seed_demo()
-        demo_history.seed(sites)
+        sites = devdata.seed_demo()
+        devdata.seed_history(sites)
         db.session.commit()
         db.session.remove()
     return {s.code: s.id for s in dbs.scalars(select(Site))}
@@ -46,20 +44,20 @@ def _counts(dbs):
 
 def test_seed_demo_without_history_under_test(app, dbs):
     with app.app_context():
-        demo.seed_demo()
+        devdata.seed_demo()
         db.session.commit()
         db.session.remove()
-    # Only yesterday's tally of each site (demo_visits closes it); no history.
+    # Only yesterday's tally of each site (the visits domain closes it); no history.
     assert dbs.scalar(select(func.count()).select_from(DailyTally)) == 4
 
 
 def test_history_fills_three_months_idempotently_and_keeps_stock_balanced(app, dbs, history):
     before = _counts(dbs)
-    # The history up to the day before yesterday, and yesterday's closed by demo_visits.
-    assert before["DailyTally"] == 4 * (demo_history.HISTORY_DAYS - 1) + 4
+    # The history up to the day before yesterday, and yesterday's closed by the visits domain.
+    assert before["DailyTally"] == 4 * (devdata.history.HISTORY_DAYS - 1) + 4
     assert all(before[name] > 0 for name in before), before
     with app.app_context():
-        demo_history.seed({s.code: s for s in db.session.scalars(select(Site))})
+        devdata.seed_history({s.code: s for s in db.session.scalars(select(Site))})
         db.session.commit()
     assert _counts(dbs) == before  # a second run adds nothing
     # The ledger still explains the stock: balance = sum of every movement, per product.

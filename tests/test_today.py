@@ -8,9 +8,10 @@ import pytest
 from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import func, select
 
+from portal import devdata
 from portal.extensions import db
 from portal.models import ConsumptionLine, DailyTally, Product, Site, User, Visit
-from portal.services import demo_checklists, demo_handover, demo_visits, handover, scope, stock, today, visits
+from portal.services import handover, scope, stock, today, visits
 from tests.conftest import browser_login, screenshot
 from tests.querycount import count_queries
 
@@ -111,7 +112,7 @@ def test_today_queries_do_not_grow_with_the_demo_day(app, login):
     with count_queries(app) as empty:
         clerk.get("/today/")
     with arranged(app) as s:
-        demo_visits.seed({site.code: site for site in s.scalars(select(Site))})
+        devdata.visits.seed({site.code: site for site in s.scalars(select(Site))})
     with count_queries(app) as full:
         assert clerk.get("/today/").status_code == 200
     assert full.count <= empty.count + 3 and full.count <= 25, full.statements
@@ -128,8 +129,9 @@ def _sections_html(page):
 def _busy_day_at_sz01(app):
     with arranged(app) as s:
         sites = {site.code: site for site in s.scalars(select(Site))}
-        for seeder in (demo_checklists, demo_visits, demo_handover):
-            seeder.seed(sites)
+        for domain in (devdata.checklists, devdata.inventory, devdata.visits, devdata.roster,
+                       devdata.handover, devdata.cleaning, devdata.grooming, devdata.breaks):
+            domain.seed(sites)
         where = sites["SZ01"]
         low = Product(site_id=where.id, name="低库存测试饮料", kind="drink", unit="瓶", reorder_level=12)
         s.add(low)
@@ -207,7 +209,7 @@ def _site_today(app):
 
 def _demo_day(app):
     with arranged(app) as s:
-        demo_visits.seed({site.code: site for site in s.scalars(select(Site))})
+        devdata.visits.seed({site.code: site for site in s.scalars(select(Site))})
         site_of("SZ01").tally_time = time(0, 0)  # the tally is due whenever the test runs
 
 
@@ -336,7 +338,7 @@ def test_stock_and_tally_pages_do_not_grow_queries_with_the_data(app, login, url
     clerk = login("clerk_sz01")
     with arranged(app) as s:
         site = site_of("SZ01")
-        demo_visits._seed_products(site)
+        devdata.visits.seed_products(site)
         water = s.scalar(select(Product).where(Product.site_id == site.id, Product.name == "矿泉水"))
         stock.serve(visits.record_arrival(site, 1, 0), water, 1)
     clerk.get(url)  # warm: the filter dropdowns are read on the first view only

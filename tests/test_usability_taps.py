@@ -120,9 +120,12 @@ def test_record_a_departure(walk, app, dbs):
 
 
 def test_answer_a_yes_no_checklist_item(walk, app, dbs):
-    from portal.services import demo_checklists
+    from portal import devdata
+
     with app.app_context():
-        demo_checklists.seed({s.code: s for s in db.session.scalars(select(Site))})
+        sites = {s.code: s for s in db.session.scalars(select(Site))}
+        devdata.checklists.seed(sites)
+        devdata.inventory.seed(sites)
         db.session.commit()
         db.session.remove()
     page, taps = walk("clerk_sz01", "checklist_yes_no")

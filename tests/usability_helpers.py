@@ -17,11 +17,12 @@ AXE = os.path.join(os.path.dirname(__file__), "js", "node_modules", "axe-core", 
 def seed_full_demo(app):
     """The full demo data (a week of visits, checklists, tickets…) on top of the demo org;
     returns the ids the workflow pages need."""
+    from portal import devdata
     from portal.models import ChecklistRun, DamageReport, ItemCheck, RepairTicket, Site
-    from portal.services import demo, visits
+    from portal.services import visits
 
     with app.app_context():
-        demo.seed_demo()
+        devdata.seed_demo()
         sz01 = db.session.scalar(select(Site.id).where(Site.code == "SZ01"))
 
         def first(model, *where):

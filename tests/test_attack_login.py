@@ -172,7 +172,7 @@ def _guesser(port, n, barrier, results):
 def _parallel_guesses(url, tmp_path):
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        from portal.services import demo
+        from portal import devdata as demo
 
         db.create_all()
         demo.seed_org()

@@ -235,7 +235,7 @@ def test_past_runs_still_show_after_head_office_edits_moves_and_hides_their_temp
 
 @pytest.fixture
 def full_demo(app, site_ids):
-    from portal.services import demo
+    from portal import devdata as demo
 
     with app.app_context():
         demo.seed_demo()

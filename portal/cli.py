@@ -45,6 +45,7 @@ def seed_demo_command(if_empty):
 @click.password_option()
 def create_user_command(username, role, sites, regions, display_name, password):
     """Create a user; prompts for the password."""
+    from portal.errors import DomainError
     from portal.models import Site
     from portal.services import auth as accounts
 
@@ -56,7 +57,7 @@ def create_user_command(username, role, sites, regions, display_name, password):
         raise click.ClickException(f"unknown site code(s): {', '.join(missing)}")
     try:
         accounts.create_user(username, display_name or username, role, password, sites, regions)
-    except accounts.PasswordRejected as exc:
+    except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Created {role} {username}.")

@@ -1,12 +1,12 @@
 """Breaks: one tap to start and end; over 10 minutes is flagged; the supervisor's day view."""
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from portal.models import BreakLog
 from portal.services import breaks
 from tests.handover_helpers import local, site, staff, system_session, user
+from tests.refusals import refused
 
 DAY = date(2026, 11, 18)
 
@@ -14,12 +14,12 @@ DAY = date(2026, 11, 18)
 def test_start_end_and_flag(dbs):
     clerk = user(dbs, "clerk_sz01")
     short = breaks.start(clerk, at=local(DAY, 10))
-    with pytest.raises(breaks.BreakError):
+    with refused():
         breaks.start(clerk, at=local(DAY, 10, 2))
     breaks.end(clerk, at=local(DAY, 10, 8))
     breaks.start(clerk, at=local(DAY, 15))
     long = breaks.end(clerk, at=local(DAY, 15, 12))
-    with pytest.raises(breaks.BreakError):
+    with refused():
         breaks.end(clerk)
     dbs.commit()
     assert not short.is_flagged() and long.is_flagged()
@@ -30,7 +30,7 @@ def test_start_end_and_flag(dbs):
 
 
 def test_a_user_without_a_staff_record_cannot_take_a_break(dbs):
-    with pytest.raises(breaks.BreakError):
+    with refused():
         breaks.start(user(dbs, "sup_south"))
 
 

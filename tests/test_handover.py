@@ -7,6 +7,7 @@ from portal.models import AuditEvent, HandoverEntry, HandoverItem
 from portal.services import handover
 from tests.handover_helpers import site, system_session, user
 from tests.querycount import count_queries
+from tests.refusals import refused
 
 
 def _entry(dbs, author="clerk_sz01", code="SZ01", text="今日接待 8 批客户", items=("落地灯不亮",), signer=None):
@@ -24,20 +25,20 @@ def test_write_sign_and_audit(dbs):
     entry_id = _entry(dbs)
     entry = dbs.get(HandoverEntry, entry_id)
     assert [i.text for i in entry.items] == ["落地灯不亮"] and not entry.is_signed
-    with pytest.raises(handover.HandoverError):
+    with refused():
         handover.sign(entry, user(dbs, "clerk_sz01"))  # the author does not sign her own entry
-    with pytest.raises(handover.HandoverError):
+    with refused():
         handover.sign(entry, user(dbs, "sales_sz01"))
     handover.sign(entry, user(dbs, "guard_sz01"))
     dbs.commit()
     assert entry.signed_by.username == "guard_sz01" and entry.signed_at is not None
     assert dbs.scalar(select(AuditEvent.id).where(AuditEvent.action == "sign", AuditEvent.object_id == entry_id))
-    with pytest.raises(handover.HandoverError):
+    with refused():
         handover.sign(entry, user(dbs, "sup_south"))
 
 
 def test_empty_entry_is_refused(dbs):
-    with pytest.raises(handover.HandoverError):
+    with refused():
         handover.write_entry(site(dbs, "SZ01"), user(dbs, "clerk_sz01"), "   ")
 
 
@@ -57,7 +58,7 @@ def test_carry_forward_keeps_the_chain_across_three_shifts(dbs):
     chain = handover.item_history(item)
     assert [(link.status, link.entry_id) for link in chain] == [("carried", first.id), ("closed", second.id)]
     assert handover.item_history(second.items[0]) == chain
-    with pytest.raises(handover.HandoverError):
+    with refused():
         handover.carry_forward(second.items[0], user(dbs, "clerk_sz01"))
     actions = dbs.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "HandoverItem",
                                                           AuditEvent.action.in_(("carry", "close")))).all()
@@ -66,37 +67,37 @@ def test_carry_forward_keeps_the_chain_across_three_shifts(dbs):
 
 def test_close_needs_a_note(dbs):
     entry = dbs.get(HandoverEntry, _entry(dbs))
-    with pytest.raises(handover.HandoverError):
+    with refused():
         handover.close_item(entry.items[0], user(dbs, "guard_sz01"), " ")
 
 
 def test_signed_entry_is_read_only_in_the_model_layer(dbs):
     entry = dbs.get(HandoverEntry, _entry(dbs, signer="guard_sz01"))
     entry.text = "改过的内容"
-    with pytest.raises(handover.SignedEntryLocked):
+    with refused(409):
         dbs.flush()
     dbs.rollback()
     entry = dbs.get(HandoverEntry, entry.id)
     entry.soft_delete()
-    with pytest.raises(handover.SignedEntryLocked):
+    with refused(409):
         dbs.flush()
     dbs.rollback()
     dbs.delete(dbs.get(HandoverEntry, entry.id))
-    with pytest.raises(handover.SignedEntryLocked):
+    with refused(409):
         dbs.flush()
     dbs.rollback()
     item = dbs.get(HandoverEntry, entry.id).items[0]
     item.text = "别的事项"
-    with pytest.raises(handover.SignedEntryLocked):
+    with refused(409):
         dbs.flush()
     dbs.rollback()
     dbs.get(HandoverEntry, entry.id).items.append(HandoverItem(site_id=entry.site_id, text="后加的事项"))
-    with pytest.raises(handover.SignedEntryLocked):
+    with refused(409):
         dbs.flush()
     dbs.rollback()
     unsign = dbs.get(HandoverEntry, entry.id)
     unsign.signed_at = None
-    with pytest.raises(handover.SignedEntryLocked):
+    with refused(409):
         dbs.flush()
     dbs.rollback()
     # Comments are how a signed entry is corrected.

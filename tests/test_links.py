@@ -4,7 +4,6 @@ damage report. Each: one click writes the linked record, both pages show the lin
 site's record is refused (400, nothing written); roles unchanged; query counts constant."""
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from portal.models import (ChecklistFollowUp, ChecklistTemplate, CleaningIssue, DamageReport, Item, ItemCheckLine,
@@ -13,6 +12,7 @@ from portal.services import repairs
 from tests import checklist_helpers
 from tests.checklist_helpers import system
 from tests.querycount import count_queries
+from tests.refusals import refused
 
 seeded = checklist_helpers.seeded  # the fixture: demo organisation + checklists + items (+ a discrepancy at SZ01)
 
@@ -71,7 +71,7 @@ def test_another_sites_item_is_refused_and_nothing_written(app, login, seeded, d
     assert login("clerk_sz01").get(f"/repairs/new/?item={other}").status_code == 404
     # The service refuses it too, whoever calls it.
     sz01 = dbs.scalar(select(Item).where(Item.id == other)).site
-    with pytest.raises(repairs.RepairError):
+    with refused():
         repairs.report(dbs.get(type(sz01), seeded["SZ01"]), dbs.scalar(select(User).where(User.username == "sup_south")),
                        "", "x", "normal", item=dbs.get(Item, other))
 

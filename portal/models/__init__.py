@@ -5,7 +5,7 @@ from portal.models.breaks import BreakLog
 from portal.models.checklists import (CHECKLIST_KINDS, FOLLOW_UP_STATUSES, ITEM_KINDS, ChecklistAnswer,
                                       ChecklistFollowUp, ChecklistItem, ChecklistRun, ChecklistTemplate)
 from portal.models.cleaning import CleaningArea, CleaningInspection, CleaningIssue, CleaningResult
-from portal.models.consumables import (MOVEMENT_KINDS, PRODUCT_KINDS, ClosedTallyError, ConsumptionLine, DailyTally,
+from portal.models.consumables import (MOVEMENT_KINDS, PRODUCT_KINDS, ConsumptionLine, DailyTally,
                                       DailyTallyLine, Product, StockBalance, StockMovement)
 from portal.models.damage import DAMAGE_OUTCOMES, DAMAGE_STATUSES, DamageReport
 from portal.models.grooming import GROOMING_POINTS, GroomingInspection, GroomingResult
@@ -25,7 +25,7 @@ __all__ = [
     "CHECKLIST_KINDS", "FOLLOW_UP_STATUSES", "ITEM_KINDS", "ChecklistAnswer", "ChecklistFollowUp", "ChecklistItem",
     "ChecklistRun", "ChecklistTemplate",
     "CleaningArea", "CleaningInspection", "CleaningIssue", "CleaningResult",
-    "MOVEMENT_KINDS", "PRODUCT_KINDS", "ClosedTallyError", "ConsumptionLine", "DailyTally", "DailyTallyLine", "Product",
+    "MOVEMENT_KINDS", "PRODUCT_KINDS", "ConsumptionLine", "DailyTally", "DailyTallyLine", "Product",
     "StockBalance", "StockMovement",
     "DAMAGE_OUTCOMES", "DAMAGE_STATUSES", "DamageReport",
     "GROOMING_POINTS", "GroomingInspection", "GroomingResult",

@@ -11,7 +11,9 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integ
 from sqlalchemy import func, select
 from sqlalchemy.orm import Mapped, column_property, deferred, mapped_column, relationship
 
+from portal.errors import DomainError
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow, VersionedMixin
 from portal.models.visits import Visit
 
@@ -162,8 +164,9 @@ DailyTally.net_variance = deferred(column_property(
     .where(DailyTallyLine.tally_id == DailyTally.id).correlate_except(DailyTallyLine).scalar_subquery()))
 
 
-class ClosedTallyError(Exception):
-    """A closed tally (or one of its lines) was about to be changed."""
+# A closed tally (or one of its lines) was about to be changed: a conflict with the closed day.
+CLOSED_TALLY = _l("A closed tally cannot be changed; a later count is recorded as a correction in "
+                  "the stock ledger.")
 
 
 def closed_same_day(day, closed_at, timezone):
@@ -199,10 +202,10 @@ def _closed_is_read_only(mapper, connection, target):
     # before_update also fires for rows whose collections changed; only column changes count.
     state = inspect(target)
     if any(state.attrs[attr.key].history.has_changes() for attr in mapper.column_attrs):
-        raise ClosedTallyError(f"{type(target).__name__} {target.id} belongs to a closed tally")
+        raise DomainError(CLOSED_TALLY, status=409)
 
 
 @event.listens_for(DailyTally, "before_delete")
 @event.listens_for(DailyTallyLine, "before_delete")
 def _closed_is_never_deleted(mapper, connection, target):
-    raise ClosedTallyError(f"{type(target).__name__} {target.id} belongs to a closed tally")
+    raise DomainError(CLOSED_TALLY, status=409)

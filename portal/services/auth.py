@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 
 from sqlalchemy.orm.attributes import set_committed_value
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import Site, User, utcnow
@@ -23,14 +24,6 @@ from portal.models.org import LoginFailure, RecoveryCode, TwoFactor
 MAX_USERNAME = 64
 MIN_PASSWORD = 10
 _COMMON = None
-
-
-class PasswordRejected(ValueError):
-    pass
-
-
-class WrongPassword(PasswordRejected):
-    pass
 
 
 def _common_passwords():
@@ -89,11 +82,12 @@ def note_login(user):
 
 def check_password_policy(password, username=""):
     if len(password) < MIN_PASSWORD:
-        raise PasswordRejected(_l("The password must have at least %(n)d characters.", n=MIN_PASSWORD))
+        raise DomainError(_l("The password must have at least %(n)d characters.", n=MIN_PASSWORD),
+                          "new")
     if password.lower() in _common_passwords():
-        raise PasswordRejected(_l("This password is too common; choose another one."))
+        raise DomainError(_l("This password is too common; choose another one."), "new")
     if username and username.lower() in password.lower():
-        raise PasswordRejected(_l("The password must not contain the user name."))
+        raise DomainError(_l("The password must not contain the user name."), "new")
 
 
 def new_session_token():
@@ -110,7 +104,7 @@ def change_password(user, old, new, addr):
     check_password_policy(new, user.username)
     attempt = begin_attempt(user.username, addr, "password")
     if not user.check_password(old or ""):
-        raise WrongPassword(_l("The current password is not correct."))
+        raise DomainError(_l("The current password is not correct."), "current")
     attempt_passed(attempt)
     user.set_password(new, hash_method())
     end_all_sessions(user)

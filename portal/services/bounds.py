@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
+from portal.errors import DomainError
 from portal.i18n import lazy_gettext as _l
 
 from portal.models.base import utcnow
@@ -130,35 +131,27 @@ def tally_day_error(site, day, today):
 
 # ---------------------------------------------------------------- dates in URLs
 
-class BadDay(ValueError):
-    """A date parameter that is not a date, or outside the years a page can show."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
-
-
 def last_param_day(today=None):
     return date((today or date.today()).year + PARAM_YEARS_AHEAD, 12, 31)
 
 
 def check_day(day):
-    """``day`` if within the years a page can show; BadDay otherwise."""
+    """``day`` if within the years a page can show; DomainError (400) otherwise."""
     last = last_param_day()
     if not FIRST_PARAM_DAY <= day <= last:
-        raise BadDay(_l("Choose a date between %(first)s and %(last)s.",
-                        first=FIRST_PARAM_DAY.isoformat(), last=last.isoformat()))
+        raise DomainError(_l("Choose a date between %(first)s and %(last)s.",
+                             first=FIRST_PARAM_DAY.isoformat(), last=last.isoformat()))
     return day
 
 
 def parse_day(text):
     """The one parser of a date in a URL: ``YYYY-MM-DD`` within the years a page can show.
-    Raises BadDay with the message to show."""
+    Raises DomainError (400) with the message to show."""
     text = (text or "").strip()
     try:
         day = date.fromisoformat(text) if len(text) == 10 else None
     except ValueError:
         day = None
     if day is None:
-        raise BadDay(_l("Enter a date as YYYY-MM-DD."))
+        raise DomainError(_l("Enter a date as YYYY-MM-DD."))
     return check_day(day)

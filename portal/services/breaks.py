@@ -6,15 +6,12 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.breaks import BREAK_LIMIT, BreakLog
 from portal.models.org import StaffMember
 from portal.services.roster import local_day_bounds
-
-
-class BreakError(Exception):
-    """A refused break action; the message is for the user."""
 
 
 def staff_and_open_break(user, site=None):
@@ -38,9 +35,9 @@ def _staff_and_break_stmt(at_site):
 def start(user, at=None, site=None):
     staff, current = staff_and_open_break(user, site)
     if staff is None:
-        raise BreakError(_l("You have no staff record; ask your supervisor to add you to the roster."))
+        raise DomainError(_l("You have no staff record; ask your supervisor to add you to the roster."))
     if current is not None:
-        raise BreakError(_l("Your break has already started."))
+        raise DomainError(_l("Your break has already started."))
     log = BreakLog(site_id=staff.site_id, staff_member=staff, started_at=at or utcnow())
     db.session.add(log)
     return log
@@ -49,7 +46,7 @@ def start(user, at=None, site=None):
 def end(user, at=None, site=None):
     _staff, current = staff_and_open_break(user, site)
     if current is None:
-        raise BreakError(_l("You are not on a break."))
+        raise DomainError(_l("You are not on a break."))
     current.ended_at = max(at or utcnow(), current.started_at)
     return current
 
@@ -71,4 +68,4 @@ def breaks_per_day(site, day):
     return dict(sorted(result.items(), key=lambda kv: kv[0].name))
 
 
-__all__ = ["BREAK_LIMIT", "BreakError", "breaks_per_day", "end", "flagged", "staff_and_open_break", "start"]
+__all__ = ["BREAK_LIMIT", "breaks_per_day", "end", "flagged", "staff_and_open_break", "start"]

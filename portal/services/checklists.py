@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import ChecklistAnswer, ChecklistFollowUp, ChecklistRun, ChecklistTemplate, utcnow
 from portal.services import audit
@@ -17,15 +18,6 @@ from portal.services import audit
 # Kinds done once per site and day: starting again reopens the day's run.
 DAILY_KINDS = ("opening", "closing")
 MAX_TEXT = 2000
-
-
-class ChecklistError(Exception):
-    """A refused change; ``errors`` maps item ids to the message shown next to them."""
-
-    def __init__(self, message, errors=None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
 
 
 # ------------------------------------------------------------------ site time
@@ -78,7 +70,7 @@ def active_items(run_or_template):
 def start_run(site, template, user, day):
     """The run of ``template`` at ``site`` on ``day``: the existing one for daily kinds, else a new one."""
     if template.site_id not in (None, site.id):
-        raise ChecklistError(_l("This checklist belongs to another site."))
+        raise DomainError(_l("This checklist belongs to another site."))
     if template.kind in DAILY_KINDS:
         existing = db.session.scalar(
             select(ChecklistRun).where(ChecklistRun.site_id == site.id, ChecklistRun.template_id == template.id,
@@ -132,11 +124,11 @@ def _store(answer, item, value):
 def save_answers(run, answers):
     """Store what was entered so far: ``answers`` maps item id → raw value (None/"" clears it).
 
-    All answers are checked first; on any error nothing is written and ``ChecklistError.errors``
+    All answers are checked first; on any error nothing is written and ``DomainError.errors``
     says which item is wrong. Items not mentioned keep their answer.
     """
     if run.is_done:
-        raise ChecklistError(_l("This checklist is complete and can no longer be changed."))
+        raise DomainError(_l("This checklist is complete and can no longer be changed."))
     items = {i.id: i for i in active_items(run)}
     parsed, errors = {}, {}
     for key, raw in answers.items():
@@ -149,7 +141,7 @@ def save_answers(run, answers):
         except ValueError as exc:
             errors[item.id] = exc.args[0]
     if errors:
-        raise ChecklistError(_l("Some answers need correcting."), errors)
+        raise DomainError(_l("Some answers need correcting."), errors=errors)
     by_item = {a.item_id: a for a in run.answers}
     for item_id, value in parsed.items():
         answer = by_item.get(item_id)
@@ -177,7 +169,7 @@ def completion_of(run):
 def complete_run(run):
     """Mark the run done (read-only from now on) with its completion percent."""
     if run.is_done:
-        raise ChecklistError(_l("This checklist is already complete."))
+        raise DomainError(_l("This checklist is already complete."))
     run.completion = completion_of(run)
     run.status = "done"
     run.completed_at = utcnow()
@@ -231,11 +223,11 @@ def open_follow_up(run, item, note, target_type=None, target_id=None):
     """A follow-up for a failed item, stored on the run (a repair ticket or cleaning issue later)."""
     note = (note or "").strip() or (item.label if item is not None else "")
     if not note:
-        raise ChecklistError(_l("Write what needs to be followed up."))
+        raise DomainError(_l("Write what needs to be followed up."))
     if len(note) > MAX_TEXT:
-        raise ChecklistError(_l("At most %(n)s characters.", n=MAX_TEXT))
+        raise DomainError(_l("At most %(n)s characters.", n=MAX_TEXT))
     if item is not None and item.template_id != run.template_id:
-        raise ChecklistError(_l("This item is not on this checklist."))
+        raise DomainError(_l("This item is not on this checklist."))
     follow_up = ChecklistFollowUp(run=run, site_id=run.site_id, item=item, note=note, status="open",
                                   target_type=target_type, target_id=target_id)
     db.session.add(follow_up)
@@ -249,7 +241,7 @@ def open_repair(run, item, user, note=None):
     from portal.services import repairs
 
     if item is None or item.id not in {i.id for i in failed_items(run)}:
-        raise ChecklistError(_l("Only an item answered \"no\" can open a repair ticket."))
+        raise DomainError(_l("Only an item answered \"no\" can open a repair ticket."))
     description = (note or "").strip() or _l("Answered \"no\" on %(checklist)s.", checklist=str(run))
     ticket = repairs.report(run.site, user, item.label, str(description), "normal")
     open_follow_up(run, item, note or item.label, target_type="repair", target_id=ticket.id)
@@ -269,12 +261,9 @@ def open_cleaning_issue(run, item, user, note=None):
     from portal.services import cleaning
 
     if item is None or item.id not in {i.id for i in failed_items(run)} or not is_cleanliness(item):
-        raise ChecklistError(_l("Only a cleanliness item answered \"no\" can open a cleaning issue."))
+        raise DomainError(_l("Only a cleanliness item answered \"no\" can open a cleaning issue."))
     description = " — ".join(x for x in (item.label, (note or "").strip()) if x)
-    try:
-        issue = cleaning.open_issue_from_checklist(run.site, user, description)
-    except cleaning.CleaningError as exc:
-        raise ChecklistError(exc.args[0]) from None
+    issue = cleaning.open_issue_from_checklist(run.site, user, description)
     open_follow_up(run, item, note or item.label, target_type="cleaning", target_id=issue.id)
     return issue
 
@@ -336,7 +325,7 @@ def due_checklists(site, day, now=None, rows=None):
     return result
 
 
-__all__ = ["ChecklistError", "DAILY_KINDS", "active_items", "close_follow_up", "closing_due", "complete_run",
+__all__ = ["DAILY_KINDS", "active_items", "close_follow_up", "closing_due", "complete_run",
            "attach_photos", "is_cleanliness", "open_cleaning_issue", "open_repair", "photos_by_answer",
            "completion_of", "due_checklists", "due_rows", "failed_items", "open_follow_up", "save_answers", "site_now",
            "site_today", "start_run", "template_for"]

@@ -6,6 +6,7 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.cleaning import DEFAULT_AREAS, CleaningArea, CleaningInspection, CleaningIssue, CleaningResult
@@ -14,10 +15,6 @@ from portal.services import audit
 INSPECT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 FIX_ROLES = frozenset({"admin", "clerk", "security"})
 DEFAULT_DUE = timedelta(hours=2)
-
-
-class CleaningError(Exception):
-    """A refused cleaning action; the message is for the user."""
 
 
 def areas_of(site):
@@ -40,20 +37,20 @@ def inspect(site, inspector, results, cleaner=None, due_at=None, note=None, at=N
     """Record an inspection. ``results`` is [(area, passed, note)]; every failed area opens an
     issue for ``cleaner`` (a cleaner of the site) due at ``due_at``."""
     if inspector.role not in INSPECT_ROLES:
-        raise CleaningError(_l("Your role cannot record cleaning inspections."))
+        raise DomainError(_l("Your role cannot record cleaning inspections."))
     if not results:
-        raise CleaningError(_l("Judge at least one area."))
+        raise DomainError(_l("Judge at least one area."))
     when = at or utcnow()
     if cleaner is not None and (cleaner.kind != "cleaner" or cleaner.site_id != site.id):
-        raise CleaningError(_l("Choose a cleaner of this site."))
+        raise DomainError(_l("Choose a cleaner of this site."))
     failed = [r for r in results if not r[1]]
     if failed and cleaner is None:
-        raise CleaningError(_l("Choose the cleaner who will fix the failed areas."))
+        raise DomainError(_l("Choose the cleaner who will fix the failed areas."))
     inspection = CleaningInspection(site_id=site.id, inspector=inspector, inspected_at=when, note=note or None)
     db.session.add(inspection)
     for area, passed, area_note in results:
         if area.site_id != site.id:
-            raise CleaningError(_l("Unknown area."))
+            raise DomainError(_l("Unknown area."))
         result = CleaningResult(site_id=site.id, area=area, passed=bool(passed), note=(area_note or None))
         inspection.results.append(result)
         if not passed:
@@ -90,7 +87,7 @@ def open_issue_from_checklist(site, user, description, at=None):
     """A cleanliness item answered "no" on a checklist → a cleaning issue. An issue comes from a failed
     inspection result, so this records a one-area inspection by the user who answered."""
     if user.role not in INSPECT_ROLES:
-        raise CleaningError(_l("Your role cannot record cleaning inspections."))
+        raise DomainError(_l("Your role cannot record cleaning inspections."))
     when = at or utcnow()
     description = (description or "").strip()[:500]
     inspection = CleaningInspection(site_id=site.id, inspector=user, inspected_at=when, note=description or None)
@@ -133,13 +130,13 @@ def _can_read_result_photo(result_id, user):
 
 def _check_transition(issue, expected, message):
     if issue.status != expected:
-        raise CleaningError(message)
+        raise DomainError(message)
 
 
 def mark_fixed(issue, user, note=None, at=None):
     """The clerk or security reports the area cleaned again."""
     if user.role not in FIX_ROLES:
-        raise CleaningError(_l("Only the clerk or security marks an issue fixed."))
+        raise DomainError(_l("Only the clerk or security marks an issue fixed."))
     _check_transition(issue, "open", _l("Only an open issue can be marked fixed."))
     issue.status, issue.fixed_by_id, issue.fixed_at = "fixed", user.id, at or utcnow()
     issue.last_note = (note or None)
@@ -152,7 +149,7 @@ def _check_second_look(issue, user):
         return
     if user.role in ("clerk", "security") and user.id != issue.fixed_by_id:
         return
-    raise CleaningError(_l("A supervisor or another colleague than the one who fixed it takes the second look."))
+    raise DomainError(_l("A supervisor or another colleague than the one who fixed it takes the second look."))
 
 
 def verify(issue, user, note=None, at=None):
@@ -171,7 +168,7 @@ def reopen(issue, user, note, at=None):
     _check_second_look(issue, user)
     note = (note or "").strip()
     if not note:
-        raise CleaningError(_l("Say what is still not clean."))
+        raise DomainError(_l("Say what is still not clean."))
     now = at or utcnow()
     issue.status, issue.fixed_by_id, issue.fixed_at = "open", None, None
     issue.reopen_count += 1
@@ -198,7 +195,7 @@ def issue_actions(issue, user):
     if issue.status == "fixed":
         try:
             _check_second_look(issue, user)
-        except CleaningError:
+        except DomainError:
             pass
         else:
             actions += ["verify", "reopen"]

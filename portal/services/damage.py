@@ -20,26 +20,17 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import DAMAGE_OUTCOMES, DamageReport, User, Visit, user_site, utcnow
 from portal.services import audit, bounds
 from portal.services import photos as photo_service
 from portal.services import repairs
-from portal.services.repairs import NotAllowed, RepairError
 
 OWNER_TYPE = "damage_report"
 REVIEWERS = frozenset({"supervisor", "admin"})
 FILERS = frozenset({"clerk", "supervisor", "admin"})
 RECENT_DAYS = 2  # the form offers today's visits and those of the two days before
-
-
-class DamageError(RepairError):
-    """A refused request (400); ``message`` is translatable; ``field``: the form field it is
-    about, if one."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 def salesperson_choices(site):
@@ -56,9 +47,9 @@ def _cost(value):
     try:
         amount = Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
-        raise DamageError(_l("Enter the estimated cost as a number.")) from None
+        raise DomainError(_l("Enter the estimated cost as a number.")) from None
     if amount < 0 or amount >= Decimal("100000000"):
-        raise DamageError(_l("Enter the estimated cost as a number."))
+        raise DomainError(_l("Enter the estimated cost as a number."))
     return amount
 
 
@@ -91,16 +82,16 @@ def file_report(site, user, equipment, description, salesperson, visit_descripti
     asked to confirm (``salesperson`` is only the fallback for a visit without one) and its time and
     head-count describe it. ``item``: the site's inventory item. ``photos``: PreparedPhoto list."""
     if user.role not in FILERS:
-        raise NotAllowed(_l("You may not file damage reports."))
+        raise DomainError(_l("You may not file damage reports."), status=403)
     if item is not None and item.site_id != site.id:
-        raise DamageError(_l("Choose an item of this site."))
+        raise DomainError(_l("Choose an item of this site."))
     if visit is not None and visit.site_id != site.id:
-        raise DamageError(_l("Choose a visit of this site."))
+        raise DomainError(_l("Choose a visit of this site."))
     equipment = (equipment or (str(item) if item is not None else "")).strip()[:200]
     if not equipment:
-        raise DamageError(_l("Say what was damaged."))
+        raise DomainError(_l("Say what was damaged."))
     if not (description or "").strip():
-        raise DamageError(_l("Describe what happened."))
+        raise DomainError(_l("Describe what happened."))
     allowed = {u.id for u in salesperson_choices(site)}
     if visit is not None:
         hosted_by = visit_salesperson(visit)
@@ -109,17 +100,17 @@ def file_report(site, user, equipment, description, salesperson, visit_descripti
         visit_description = visit_description or visit_label(visit, site.timezone)
         visit_at = visit.arrived_at
     if salesperson is None or salesperson.id not in allowed:
-        raise DamageError(_l("Choose the salesperson of this visit."))
+        raise DomainError(_l("Choose the salesperson of this visit."))
     visit_description = (visit_description or "").strip()[:255]
     if not visit_description:
-        raise DamageError(_l("Describe the visit (visitors, show unit)."))
+        raise DomainError(_l("Describe the visit (visitors, show unit)."))
     if visit_at is None:
-        raise DamageError(_l("Enter when the visit took place."))
+        raise DomainError(_l("Enter when the visit took place."))
     if visit_at.tzinfo is None:
         visit_at = visit_at.replace(tzinfo=timezone.utc)
     out_of_bounds = bounds.event_time_error(site, visit_at)
     if out_of_bounds is not None:
-        raise DamageError(out_of_bounds, "visit_at")
+        raise DomainError(out_of_bounds, "visit_at")
     report = DamageReport(site_id=site.id, equipment=equipment, location=(location or "").strip()[:200] or None,
                           description=description.strip(), visit_description=visit_description, visit_at=visit_at,
                           estimated_cost=_cost(estimated_cost), status="pending", reporter_id=user.id,
@@ -145,9 +136,9 @@ def reports_of_visit(visit, user):
 
 def _answer(report, user, status, note):
     if report.salesperson_id != user.id:
-        raise NotAllowed(_l("Only the salesperson of this visit can answer."))
+        raise DomainError(_l("Only the salesperson of this visit can answer."), status=403)
     if report.status != "pending":
-        raise DamageError(_l("This report has already been answered."))
+        raise DomainError(_l("This report has already been answered."))
     report.status = report.sales_answer = status
     report.sales_note = (note or "").strip() or None
     report.answered_at = utcnow()
@@ -161,20 +152,20 @@ def confirm(report, user, note=None):
 
 def dispute(report, user, note):
     if not (note or "").strip():
-        raise DamageError(_l("Say what you dispute."))
+        raise DomainError(_l("Say what you dispute."))
     return _answer(report, user, "disputed", note)
 
 
 def review(report, user, outcome, note=None):
     """The supervisor records the outcome; a report can be reviewed again while the outcome is pending."""
     if user.role not in REVIEWERS:
-        raise NotAllowed(_l("Only a supervisor can review damage reports."))
+        raise DomainError(_l("Only a supervisor can review damage reports."), status=403)
     if report.status == "pending":
-        raise DamageError(_l("Wait for the salesperson to confirm or dispute first."))
+        raise DomainError(_l("Wait for the salesperson to confirm or dispute first."))
     if report.status == "reviewed" and report.outcome != "pending":
-        raise DamageError(_l("This report has already been reviewed."))
+        raise DomainError(_l("This report has already been reviewed."))
     if outcome not in DAMAGE_OUTCOMES:
-        raise DamageError(_l("Choose an outcome."))
+        raise DomainError(_l("Choose an outcome."))
     report.status = "reviewed"
     report.outcome = outcome
     report.review_note = (note or "").strip() or None
@@ -188,9 +179,9 @@ def open_repair_ticket(report, user, priority="normal"):
     """One click: a repair ticket for the damaged thing, linked both ways (report.repair_ticket,
     and the ticket's timeline names the report)."""
     if user.role not in FILERS:
-        raise NotAllowed(_l("You may not open repair tickets from damage reports."))
+        raise DomainError(_l("You may not open repair tickets from damage reports."), status=403)
     if report.repair_ticket_id is not None:
-        raise DamageError(_l("A repair ticket is already open for this report."))
+        raise DomainError(_l("A repair ticket is already open for this report."))
     ticket = repairs.report(report.site, user, report.equipment, report.description, priority,
                             location=report.location, item=report.item)
     report.repair_ticket_id = ticket.id

@@ -2,15 +2,12 @@
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.grooming import GROOMING_POINTS, GroomingInspection, GroomingResult
 
 INSPECT_ROLES = frozenset({"admin", "supervisor"})
-
-
-class GroomingError(Exception):
-    """A refused inspection; the message is for the user."""
 
 
 def score_of(results):
@@ -22,13 +19,13 @@ def score_of(results):
 def inspect(site, staff_member, inspector, results, note=None, at=None):
     """``results`` is [(point_key, passed, note)] over the procedure's points; returns the inspection."""
     if inspector.role not in INSPECT_ROLES:
-        raise GroomingError(_l("Only a supervisor inspects grooming and conduct."))
+        raise DomainError(_l("Only a supervisor inspects grooming and conduct."))
     if staff_member.site_id != site.id:
-        raise GroomingError(_l("This person is not on the roster of this site."))
+        raise DomainError(_l("This person is not on the roster of this site."))
     keys = [key for key, _ in GROOMING_POINTS]
     given = {key: (passed, point_note) for key, passed, point_note in results}
     if set(given) != set(keys):
-        raise GroomingError(_l("Judge every point."))
+        raise DomainError(_l("Judge every point."))
     ordered = [(key, given[key][0], given[key][1]) for key in keys]
     inspection = GroomingInspection(site_id=site.id, staff_member=staff_member, inspector=inspector,
                                     inspected_at=at or utcnow(), score=score_of(ordered), note=note or None)

@@ -9,6 +9,7 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, event, inspect, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.handover import HandoverComment, HandoverEntry, HandoverItem
@@ -18,14 +19,6 @@ from portal.services import audit
 ITEM_WORKFLOW_FIELDS = {"status", "carried_by_id", "carried_at", "closed_by_id", "closed_at", "close_note",
                         "updated_at", "updated_by_id"}
 SIGNING_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
-
-
-class HandoverError(Exception):
-    """A refused handover action; the message is for the user."""
-
-
-class SignedEntryLocked(HandoverError):
-    """Something tried to change or delete a signed entry."""
 
 
 def _item_entry_signed(session, item):
@@ -54,31 +47,34 @@ def _refuse_changes_to_signed(session, flush_context, instances):
     for obj in session.dirty:
         if isinstance(obj, HandoverEntry) and session.is_modified(obj, include_collections=False):
             if _was_signed(obj):
-                raise SignedEntryLocked(_l("This entry is signed and can no longer be changed; add a comment instead."))
+                raise DomainError(_l("This entry is signed and can no longer be changed; add a comment "
+                                     "instead."), status=409)
         elif isinstance(obj, HandoverItem) and session.is_modified(obj, include_collections=False):
             state = inspect(obj)
             changed = {c.key for c in state.mapper.column_attrs if state.attrs[c.key].history.has_changes()}
             if changed - ITEM_WORKFLOW_FIELDS and _item_entry_signed(session, obj):
-                raise SignedEntryLocked(_l("This entry is signed and can no longer be changed; add a comment instead."))
+                raise DomainError(_l("This entry is signed and can no longer be changed; add a comment "
+                                     "instead."), status=409)
     for obj in session.new:
         # Adding an item to a signed entry changes it too.
         if isinstance(obj, HandoverItem) and obj.entry is not None and obj.entry.signed_at is not None \
                 and obj.entry.id is not None and _was_signed(obj.entry):
-            raise SignedEntryLocked(_l("This entry is signed and can no longer be changed; add a comment instead."))
+            raise DomainError(_l("This entry is signed and can no longer be changed; add a comment "
+                                 "instead."), status=409)
     for obj in session.deleted:
         if isinstance(obj, HandoverEntry) and _was_signed(obj):
-            raise SignedEntryLocked(_l("A signed entry cannot be deleted."))
+            raise DomainError(_l("A signed entry cannot be deleted."), status=409)
         if isinstance(obj, (HandoverItem, HandoverComment)):
             entry = obj.entry
             if entry is not None and entry.signed_at is not None:
-                raise SignedEntryLocked(_l("A signed entry cannot be deleted."))
+                raise DomainError(_l("A signed entry cannot be deleted."), status=409)
 
 
 def write_entry(site, author, text, items=(), post="reception", outgoing_shift=None, incoming_shift=None, at=None):
     """A new unsigned entry with its items; items carried forward at this site join it."""
     text = (text or "").strip()
     if not text:
-        raise HandoverError(_l("Write what the next shift needs to know."))
+        raise DomainError(_l("Write what the next shift needs to know."))
     entry = HandoverEntry(site=site, post=post, author=author, text=text, written_at=at or utcnow(),
                           outgoing_shift=outgoing_shift, incoming_shift=incoming_shift)
     db.session.add(entry)
@@ -100,11 +96,11 @@ def pending_items(site):
 def sign(entry, user, at=None):
     """The next shift acknowledges the entry (by / at). The author cannot sign her own entry."""
     if user.role not in SIGNING_ROLES:
-        raise HandoverError(_l("Your role cannot sign the handover book."))
+        raise DomainError(_l("Your role cannot sign the handover book."))
     if entry.is_signed:
-        raise HandoverError(_l("This entry is already signed."))
+        raise DomainError(_l("This entry is already signed."))
     if entry.author_id == user.id:
-        raise HandoverError(_l("The next shift signs the entry, not its author."))
+        raise DomainError(_l("The next shift signs the entry, not its author."))
     entry.signed_by = user
     entry.signed_at = at or utcnow()
     db.session.flush()
@@ -116,9 +112,9 @@ def carry_forward(item, user, at=None):
     """Hand an open item on to the next shift: this link is marked carried and a new open
     link (same chain) waits for the next entry of the site."""
     if user.role not in SIGNING_ROLES:
-        raise HandoverError(_l("Your role cannot change the handover book."))
+        raise DomainError(_l("Your role cannot change the handover book."))
     if item.status != "open" or item.entry_id is None:
-        raise HandoverError(_l("Only an open item of an entry can be carried forward."))
+        raise DomainError(_l("Only an open item of an entry can be carried forward."))
     when = at or utcnow()
     item.status, item.carried_by, item.carried_at = "carried", user, when
     nxt = HandoverItem(site_id=item.site_id, text=item.text, root_id=item.chain_id, previous_id=item.id)
@@ -131,11 +127,11 @@ def carry_forward(item, user, at=None):
 def close_item(item, user, note, at=None):
     note = (note or "").strip()
     if user.role not in SIGNING_ROLES:
-        raise HandoverError(_l("Your role cannot change the handover book."))
+        raise DomainError(_l("Your role cannot change the handover book."))
     if item.status != "open":
-        raise HandoverError(_l("Only an open item can be closed."))
+        raise DomainError(_l("Only an open item can be closed."))
     if not note:
-        raise HandoverError(_l("Say how the item was settled."))
+        raise DomainError(_l("Say how the item was settled."))
     item.status, item.closed_by, item.closed_at, item.close_note = "closed", user, at or utcnow(), note[:500]
     db.session.flush()
     audit.record("close", item, summary=f"closed: {note[:200]}")
@@ -145,7 +141,7 @@ def close_item(item, user, note, at=None):
 def comment(entry, user, text):
     text = (text or "").strip()
     if not text:
-        raise HandoverError(_l("The comment is empty."))
+        raise DomainError(_l("The comment is empty."))
     c = HandoverComment(site_id=entry.site_id, entry=entry, author=user, text=text)
     db.session.add(c)
     return c
@@ -190,6 +186,7 @@ def _open_items_stmt(limit):
 def check_correction(entry, user):
     """An unsigned entry may be corrected by its author or a supervisor; a signed one by nobody."""
     if entry.is_signed:
-        raise SignedEntryLocked(_l("This entry is signed and can no longer be changed; add a comment instead."))
+        raise DomainError(_l("This entry is signed and can no longer be changed; add a comment "
+                             "instead."), status=409)
     if entry.author_id != user.id and user.role not in ("admin", "supervisor"):
-        raise HandoverError(_l("Only the author or a supervisor corrects an unsigned entry."))
+        raise DomainError(_l("Only the author or a supervisor corrects an unsigned entry."))

@@ -8,6 +8,7 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import CONDITIONS, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine, utcnow
 from portal.services import audit
@@ -16,15 +17,6 @@ from portal.services.checklists import closing_due
 CONDITION_NAMES = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Missing")}
 MAX_QUANTITY = 100000
 MAX_NOTE = 1000
-
-
-class InventoryError(Exception):
-    """A refused change; ``errors`` maps line ids to {field: message}."""
-
-    def __init__(self, message, errors=None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
 
 
 def is_discrepancy(line):
@@ -36,7 +28,7 @@ def start_item_check(site, kind, user, day):
     """The site's check of this kind for the day; a new one lists every active item,
     pre-filled "as expected, OK" so the clerk only taps the exceptions."""
     if kind not in ITEM_CHECK_KINDS:
-        raise InventoryError(_l("Unknown kind of item check."))
+        raise DomainError(_l("Unknown kind of item check."))
     check = db.session.scalar(
         select(ItemCheck).where(ItemCheck.site_id == site.id, ItemCheck.kind == kind, ItemCheck.day == day)
     )
@@ -83,7 +75,7 @@ def save_lines(check, lines):
     Everything is validated first; on any error nothing is written.
     """
     if check.is_done:
-        raise InventoryError(_l("This item check is complete and can no longer be changed."))
+        raise DomainError(_l("This item check is complete and can no longer be changed."))
     by_id = {line.id: line for line in check.lines}
     parsed, errors = {}, {}
     for key, entry in lines.items():
@@ -96,7 +88,7 @@ def save_lines(check, lines):
             errors[line.id] = line_errors
         parsed[line.id] = values
     if errors:
-        raise InventoryError(_l("Some lines need correcting."), errors)
+        raise DomainError(_l("Some lines need correcting."), errors=errors)
     for line_id, values in parsed.items():
         line = by_id[line_id]
         for field, value in values.items():
@@ -108,7 +100,7 @@ def save_lines(check, lines):
 
 def complete_item_check(check):
     if check.is_done:
-        raise InventoryError(_l("This item check is already complete."))
+        raise DomainError(_l("This item check is already complete."))
     for line in check.lines:
         line.is_discrepancy = is_discrepancy(line)
     check.status = "done"
@@ -146,7 +138,7 @@ def deal_with(line, user, note):
     """The supervisor has handled a discrepancy (repair, replacement, found again…)."""
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise InventoryError(_l("At most %(n)s characters.", n=MAX_NOTE))
+        raise DomainError(_l("At most %(n)s characters.", n=MAX_NOTE))
     line.dealt_with = True
     line.dealt_note = note or None
     line.dealt_by_id = getattr(user, "id", None)
@@ -160,9 +152,9 @@ def open_repair(line, user):
     from portal.services import repairs
 
     if not line.is_discrepancy:
-        raise InventoryError(_l("This line is not a discrepancy."))
+        raise DomainError(_l("This line is not a discrepancy."))
     if line.repair_ticket_id is not None:
-        raise InventoryError(_l("A repair ticket is already open for this discrepancy."))
+        raise DomainError(_l("A repair ticket is already open for this discrepancy."))
     description = " ".join(x for x in (str(_l(
         "Found on the item check of %(day)s: %(counted)s counted, %(expected)s expected, condition: %(condition)s.",
         day=f"{line.day:%Y-%m-%d}", counted=line.counted_quantity, expected=line.expected_quantity,
@@ -177,7 +169,7 @@ def open_repair(line, user):
 def record_damage_report(line, report, user):
     """The damage report filed for this discrepancy: recorded on the line as dealt with."""
     if line.item_id != report.item_id or line.site_id != report.site_id:
-        raise InventoryError(_l("This damage report is about another item."))
+        raise DomainError(_l("This damage report is about another item."))
     line.damage_report_id = report.id
     deal_with(line, user, _note_with(line, _l("Damage report %(report)s filed.", report=str(report))))
     return line
@@ -225,6 +217,6 @@ def item_check_status(site, day, now=None, rows=None):
     return result
 
 
-__all__ = ["InventoryError", "complete_item_check", "deal_with", "discrepancies", "is_discrepancy",
+__all__ = ["complete_item_check", "deal_with", "discrepancies", "is_discrepancy",
            "open_repair", "record_damage_report",
            "item_check_rows", "item_check_status", "open_discrepancies", "save_lines", "start_item_check"]

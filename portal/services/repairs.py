@@ -18,6 +18,7 @@ from flask import current_app, has_app_context
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, RepairEvent, RepairTicket, Site, User, user_site, utcnow
 from portal.services import audit
@@ -25,20 +26,6 @@ from portal.services import photos as photo_service
 
 OWNER_TYPE = "repair_ticket"
 DEFAULT_DUE_HOURS = {"urgent": 4, "high": 24, "normal": 72, "low": 168}
-
-
-class RepairError(Exception):
-    """A refused request; ``message`` is translatable. ``status`` is the HTTP status a view should answer."""
-
-    status = 400
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-
-class NotAllowed(RepairError):
-    status = 403
 
 
 @dataclass(frozen=True)
@@ -72,7 +59,7 @@ def due_for(priority, from_time):
     if has_app_context():
         hours.update(current_app.config.get("REPAIR_DUE_HOURS") or {})
     if priority not in hours:
-        raise RepairError(_l("Choose a priority."))
+        raise DomainError(_l("Choose a priority."))
     return from_time + timedelta(hours=hours[priority])
 
 
@@ -112,15 +99,15 @@ def report(site, user, equipment, description, priority, location=None, item=Non
     ``item``: the site's inventory item it is about (its name is the equipment when none is given)."""
     equipment, description = _text(equipment, 200), _text(description)
     if item is not None and item.site_id != site.id:
-        raise RepairError(_l("Choose an item of this site."))
+        raise DomainError(_l("Choose an item of this site."))
     if item is not None and not equipment:
         equipment = str(item)[:200]
     if not equipment:
-        raise RepairError(_l("Say which equipment is broken."))
+        raise DomainError(_l("Say which equipment is broken."))
     if not description:
-        raise RepairError(_l("Describe the fault."))
+        raise DomainError(_l("Describe the fault."))
     if priority not in TICKET_PRIORITIES:
-        raise RepairError(_l("Choose a priority."))
+        raise DomainError(_l("Choose a priority."))
     now = utcnow()
     ticket = RepairTicket(site_id=site.id, equipment=equipment, location=_text(location, 200) or None,
                           description=description, priority=priority, status="new", due_at=due_for(priority, now),
@@ -141,38 +128,39 @@ def add_photos(ticket, user, prepared):
 
 def _money(value):
     if value in (None, ""):
-        raise RepairError(_l("Enter the repair cost (0 if none)."))
+        raise DomainError(_l("Enter the repair cost (0 if none)."))
     try:
         amount = Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
-        raise RepairError(_l("Enter the repair cost as a number.")) from None
+        raise DomainError(_l("Enter the repair cost as a number.")) from None
     if amount < 0 or amount >= Decimal("100000000"):
-        raise RepairError(_l("Enter the repair cost as a number."))
+        raise DomainError(_l("Enter the repair cost as a number."))
     return amount
 
 
 def transition(ticket, action, user, **data):
     """Move a ticket by the table. Data: assign → assignee (User); resolve → cost, parts_used,
-    resolution; any → note (goes on the timeline). Raises NotAllowed (403) or RepairError (400)."""
+    resolution; any → note (goes on the timeline). Raises ``DomainError``: 403 not allowed, 400
+    otherwise."""
     rule = TRANSITIONS.get(action)
     if rule is None:
-        raise RepairError(_l("Unknown action."))
+        raise DomainError(_l("Unknown action."))
     if not may(ticket, action, user):
-        raise NotAllowed(_l("You may not do this on this ticket."))
+        raise DomainError(_l("You may not do this on this ticket."), status=403)
     if ticket.status not in rule.sources:
-        raise RepairError(_l("This ticket has already moved on; reload the page."))
+        raise DomainError(_l("This ticket has already moved on; reload the page."))
     before = ticket.status
     # Claim the move in one statement: of two people pressing at once, the second finds the status
     # changed (PostgreSQL re-checks after the row lock, SQLite holds the write lock) and is refused.
     table = RepairTicket.__table__
     claim = update(table).where(table.c.id == ticket.id, table.c.status == before).values(status=before)
     if db.session.execute(claim).rowcount != 1:
-        raise RepairError(_l("This ticket has already moved on; reload the page."))
+        raise DomainError(_l("This ticket has already moved on; reload the page."))
     now = utcnow()
     if action == "assign":
         assignee = data.get("assignee")
         if assignee is None or assignee.id not in {u.id for u in assignee_choices(ticket.site)}:
-            raise RepairError(_l("Choose a maintenance worker who serves this site."))
+            raise DomainError(_l("Choose a maintenance worker who serves this site."))
         ticket.assignee_id = assignee.id
     elif action == "resolve":
         ticket.cost = _money(data.get("cost"))
@@ -205,7 +193,7 @@ def note_link(ticket, user, kind, other_id):
 def comment(ticket, user, text):
     text = _text(text)
     if not text:
-        raise RepairError(_l("Write a comment first."))
+        raise DomainError(_l("Write a comment first."))
     return _event(ticket, user, "comment", text=text)
 
 

@@ -6,15 +6,12 @@ from zoneinfo import ZoneInfo
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models.org import StaffMember
 from portal.models.roster import POSTS, Shift
 
 OPENING_HOURS = (time(9, 0), time(18, 0))
-
-
-class RosterError(Exception):
-    """A shift that cannot be planned; the message is for the user."""
 
 
 def site_tz(site):
@@ -31,15 +28,15 @@ def local_day_bounds(site, day):
 def plan(site, post, staff_member, starts_at, ends_at):
     """Add a shift; refuses an empty span, a person of another site or a double booking."""
     if post not in POSTS:
-        raise RosterError(_l("Unknown post."))
+        raise DomainError(_l("Unknown post."))
     if ends_at <= starts_at:
-        raise RosterError(_l("The shift must end after it starts."))
+        raise DomainError(_l("The shift must end after it starts."))
     if staff_member.site_id != site.id:
-        raise RosterError(_l("This person is not on the roster of this site."))
+        raise DomainError(_l("This person is not on the roster of this site."))
     clash = db.session.scalar(select(Shift.id).where(
         Shift.staff_member_id == staff_member.id, Shift.starts_at < ends_at, Shift.ends_at > starts_at).limit(1))
     if clash:
-        raise RosterError(_l("This person already has a shift at that time."))
+        raise DomainError(_l("This person already has a shift at that time."))
     shift = Shift(site=site, post=post, staff_member=staff_member, starts_at=starts_at, ends_at=ends_at)
     db.session.add(shift)
     return shift

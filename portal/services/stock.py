@@ -11,6 +11,7 @@ from functools import cache
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import ConsumptionLine, Product, StockBalance, StockMovement, utcnow
 from portal.services import audit, bounds
@@ -19,33 +20,17 @@ from portal.services.visits import site_today
 MAX_QUANTITY = bounds.STOCK_QUANTITY.high
 
 
-class StockError(Exception):
-    """A stock change was refused; ``str(exc)`` is a translated message for the user."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def __str__(self):
-        return str(self.message)
-
-
-class OutOfStock(StockError):
-    """Serving or writing off more than is in stock."""
-
-
 def _quantity(qty, bound=bounds.STOCK_QUANTITY):
     """``qty`` as an int within ``bound`` (bounds.SERVED, STOCK_QUANTITY or COUNTED)."""
     message = bounds.quantity_error(qty, bound)
     if message is not None:
-        raise StockError(message, "quantity")
+        raise DomainError(message, "quantity")
     return bounds.whole_number(qty)
 
 
 def _check_product(site, product):
     if product is None or product.site_id != site.id:
-        raise StockError(_l("Choose a product of this site."), "product")
+        raise DomainError(_l("Choose a product of this site."), "product")
 
 
 def _change_balance(product, delta):
@@ -74,7 +59,7 @@ def _move(site, product, kind, delta, user=None, at=None, day=None, reason=None,
     _check_product(site, product)
     if not _change_balance(product, delta):
         left = balance(site, product)
-        raise OutOfStock(_l("Only %(left)s %(unit)s of %(name)s left in stock: you cannot take out %(n)s.",
+        raise DomainError(_l("Only %(left)s %(unit)s of %(name)s left in stock: you cannot take out %(n)s.",
                             left=left, unit=product.unit, name=product.name, n=-delta), "quantity")
     at = at or utcnow()
     movement = StockMovement(site_id=site.id, product=product, kind=kind, quantity=delta, at=at,
@@ -96,12 +81,12 @@ def restock(site, product, qty, user=None, at=None, reason=None, day=None):
 def serve(visit, product, qty, user=None, at=None):
     """Serve ``qty`` of ``product`` to ``visit``: a consumption slip line and its ledger row.
 
-    Raises ``OutOfStock`` (nothing written) when the stock is short.
+    Raises ``DomainError`` (nothing written) when the stock is short.
     """
     if visit.site_id != product.site_id:
-        raise StockError(_l("Choose a product of this site."), "product")
+        raise DomainError(_l("Choose a product of this site."), "product")
     if not product.active:
-        raise StockError(_l("This product is no longer offered."), "product")
+        raise DomainError(_l("This product is no longer offered."), "product")
     qty = _quantity(qty, bounds.SERVED)
     movement = _move(visit.site, product, "served", -qty, user, at, visit=visit)
     line = ConsumptionLine(site_id=visit.site_id, visit=visit, product=product, quantity=qty, movement=movement)
@@ -121,7 +106,7 @@ def record_wastage(site, product, qty, user=None, reason=None, at=None):
 def correct_count(site, product, counted, user=None, reason=None, at=None):
     """Bring the ledger to the counted stock with one correction movement (None if it matches)."""
     if not (reason or "").strip():
-        raise StockError(_l("Give a reason for the correction."), "reason")
+        raise DomainError(_l("Give a reason for the correction."), "reason")
     _check_product(site, product)
     counted = _quantity(counted, bounds.COUNTED)
     _lock_balances(site.id, product.id)

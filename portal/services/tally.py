@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, undefer
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import DailyTally, DailyTallyLine, Product, StockMovement, utcnow
 from portal.models.consumables import closed_same_day
@@ -23,18 +24,6 @@ from portal.services.visits import day_counts, site_now, site_today
 
 TALLY_REASON = "Daily tally count"
 ALREADY_CLOSED = _l("The tally of this day is closed already.")
-
-
-class TallyError(Exception):
-    """The tally could not be closed; ``errors`` maps product ids to messages next to the field."""
-
-    def __init__(self, message, errors=None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-
-    def __str__(self):
-        return str(self.message)
 
 
 @dataclass
@@ -148,30 +137,30 @@ def close_tally(site, day, counts, user=None, now=None):
     """Close ``day``: ``counts`` maps product id → counted stock (every product of the tally).
 
     Writes a correction movement for each variance (the ledger then ends at the count), the
-    tally and its lines, in the caller's transaction. Raises ``TallyError`` and writes nothing
+    tally and its lines, in the caller's transaction. Raises ``DomainError`` and writes nothing
     when the day is closed already, not due yet, or a count is missing or not a number.
     """
     out_of_bounds = bounds.tally_day_error(site, day, site_today(site, now))
     if out_of_bounds is not None:
-        raise TallyError(out_of_bounds)
+        raise DomainError(out_of_bounds)
     if not tally_time_passed(site, day, now):
-        raise TallyError(_l("The tally can be closed from %(time)s (site time).",
+        raise DomainError(_l("The tally can be closed from %(time)s (site time).",
                             time=site.tally_time.strftime("%H:%M")))
     # Lock the balances first: a serve arriving now waits, so the figures below stay true; and a
     # second close of the same day waits here, then finds the first one below.
     stock._lock_balances(site.id)
     if closed_tally(site, day) is not None:
-        raise TallyError(ALREADY_CLOSED)
+        raise DomainError(ALREADY_CLOSED)
     tally = compute_tally(site, day)
     errors, parsed = {}, {}
     for row in tally.rows:
         raw = counts.get(row.product.id, counts.get(str(row.product.id)))
         try:
             parsed[row.product.id] = stock._quantity(raw, bounds.COUNTED)
-        except stock.StockError as exc:
+        except DomainError as exc:
             errors[row.product.id] = exc.message if raw not in (None, "") else _l("Enter the counted stock.")
     if errors:
-        raise TallyError(_l("Enter the counted stock of every product."), errors)
+        raise DomainError(_l("Enter the counted stock of every product."), errors=errors)
     closed_at = now or utcnow()
     closed = DailyTally(site_id=site.id, day=day, closed_at=closed_at, closed_by_id=user.id if user else None,
                         same_day=closed_same_day(day, closed_at, site.timezone),
@@ -203,7 +192,7 @@ def _insert_once(closed):
             db.session.add(closed)
             db.session.flush()
     except IntegrityError:
-        raise TallyError(ALREADY_CLOSED) from None
+        raise DomainError(ALREADY_CLOSED) from None
 
 
 def tally_missing(sites, days=7, now=None):

@@ -13,6 +13,7 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import SoftDeleteMixin, User
 
@@ -56,14 +57,6 @@ def row_label(row):
     return _LABELS.get(type(row).__name__, str)(row)
 
 
-class TrashError(Exception):
-    """A restore that cannot be done; ``status`` is the HTTP answer (404 unknown, 400 refused)."""
-
-    def __init__(self, message, status):
-        super().__init__(str(message))
-        self.message, self.status = message, status
-
-
 @dataclass(frozen=True)
 class TrashRow:
     key: str  # record type (model class name, as in the audit trail)
@@ -100,7 +93,7 @@ def trash_types():
 def model_of(key):
     model = trash_types().get(key or "")
     if model is None:
-        raise TrashError(_l("There is no record type of that name."), 404)
+        raise DomainError(_l("There is no record type of that name."), status=404)
     return model
 
 
@@ -158,12 +151,13 @@ def _users(ids):
 
 
 def get_deleted(key, record_id):
-    """The row of that type and id, deleted or not, if it is in the scope; ``TrashError`` 404 otherwise."""
+    """The row of that type and id, deleted or not, if it is in the scope; ``DomainError`` 404
+    otherwise."""
     model = model_of(key)
     stmt = select(model).where(model.id == record_id).execution_options(include_deleted=True)
     row = db.session.scalars(stmt).first()
     if row is None:
-        raise TrashError(_l("That record does not exist."), 404)
+        raise DomainError(_l("That record does not exist."), status=404)
     return row
 
 
@@ -171,7 +165,7 @@ def restore(key, record_id):
     """Put a deleted row back where it was; the caller commits. Refused if it is not deleted."""
     row = get_deleted(key, record_id)
     if row.deleted_at is None:
-        raise TrashError(_l("This record is not deleted; there is nothing to restore."), 400)
+        raise DomainError(_l("This record is not deleted; there is nothing to restore."))
     row.restore()
     db.session.flush()
     return row

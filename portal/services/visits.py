@@ -7,21 +7,10 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import DIRECTIONS, ConsumptionLine, StaffMember, Visit, utcnow
 from portal.services import bounds
-
-
-class VisitError(Exception):
-    """A visit could not be recorded; ``str(exc)`` is a translated message for the user."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def __str__(self):
-        return str(self.message)
 
 
 # ---------------------------------------------------------------- site-local time
@@ -54,7 +43,7 @@ def record_arrival(site, adults=1, children=0, user=None, at=None, salesperson=N
     at = at or utcnow()
     _check_time(site, at, "arrived_at")
     if salesperson is not None and (salesperson.site_id != site.id or salesperson.kind != "sales"):
-        raise VisitError(_l("Choose a salesperson of this site."), "salesperson")
+        raise DomainError(_l("Choose a salesperson of this site."), "salesperson")
     visit = Visit(site_id=site.id, adults=adults, children=children, arrived_at=at,
                   salesperson=salesperson, notes=(notes or None))
     if user is not None:
@@ -67,12 +56,12 @@ def record_arrival(site, adults=1, children=0, user=None, at=None, salesperson=N
 def record_departure(visit, direction=None, user=None, at=None):
     """The party left (now unless ``at``), optionally by ``direction``; the caller commits."""
     if visit.left_at is not None:
-        raise VisitError(_l("This visit has already left."))
+        raise DomainError(_l("This visit has already left."))
     if direction and direction not in DIRECTIONS:
-        raise VisitError(_l("Choose a direction from the list."), "direction")
+        raise DomainError(_l("Choose a direction from the list."), "direction")
     left_at = at or utcnow()
     if left_at < visit.arrived_at:
-        raise VisitError(_l("A visit cannot leave before it arrived."), "left_at")
+        raise DomainError(_l("A visit cannot leave before it arrived."), "left_at")
     _check_time(visit.site, left_at, "left_at")
     visit.left_at = left_at
     visit.departure_direction = direction or None
@@ -86,11 +75,11 @@ def _headcount(adults, children):
     try:
         adults, children = int(adults), int(children)
     except (TypeError, ValueError):
-        raise VisitError(_l("Give the number of adults and children."), "adults") from None
+        raise DomainError(_l("Give the number of adults and children."), "adults") from None
     errors = headcount_errors(adults, children)
     if errors:
         field, message = next(iter(errors.items()))
-        raise VisitError(message, field)
+        raise DomainError(message, field)
     return adults, children
 
 
@@ -120,17 +109,17 @@ def visit_errors(site, adults, children, arrived_at, left_at=None, now=None):
 
 
 def check_visit(visit, site):
-    """Refuse (VisitError) a visit record with anything out of bounds, whichever path wrote it."""
+    """Refuse (DomainError) a visit record with anything out of bounds, whichever path wrote it."""
     errors = visit_errors(site, visit.adults, visit.children, visit.arrived_at, visit.left_at)
     if errors:
         field, message = next(iter(errors.items()))
-        raise VisitError(message, field)
+        raise DomainError(message, field)
 
 
 def _check_time(site, at, field):
     message = bounds.event_time_error(site, at)
     if message is not None:
-        raise VisitError(message, field)
+        raise DomainError(message, field)
 
 
 # ---------------------------------------------------------------- reading

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from wtforms import IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from portal.errors import DomainError
 from portal.extensions import db, login_manager
 from portal.i18n import LOCALES, normalise
 from portal.i18n import lazy_gettext as _l
@@ -17,7 +18,7 @@ from portal.models import User, utcnow
 from portal.models.org import TwoFactor
 from portal.services import audit
 from portal.services import auth as accounts
-from portal.views.base import ALL_ROLES, PortalView, expose
+from portal.views.base import ALL_ROLES, PortalView, expose, show_refusal
 
 bp = Blueprint("auth", __name__)
 
@@ -250,15 +251,11 @@ class AccountView(PortalView):
                 _security_log("password_check_throttled", current_user.username, current_user.id)
                 form.current.errors = [str(exc.message)]
                 status = 429
-            except accounts.WrongPassword as exc:
-                _security_log("password_check_failure", current_user.username, current_user.id)
-                form.current.errors = [str(exc)]
-                db.session.rollback()
-                status = 400
-            except accounts.PasswordRejected as exc:
-                form.new.errors = [str(exc)]
-                db.session.rollback()
-                status = 400
+            except DomainError as exc:
+                if exc.field == "current":  # a wrong current password: a guess, logged
+                    _security_log("password_check_failure", current_user.username, current_user.id)
+                show_refusal(exc, form)
+                status = exc.status
             else:
                 db.session.commit()
                 # The token rotated: log in again here so this browser keeps working.

@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as WerkzeugResponse
 from urllib.parse import quote as url_quote
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models.base import utcnow
 from portal.services import audit, bounds, scope
@@ -209,7 +210,7 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
                 for part in str(value).split(" to "):
                     try:
                         bounds.check_day(date.fromisoformat(part.strip()[:10]))
-                    except ValueError as exc:
+                    except (ValueError, DomainError) as exc:
                         message = getattr(exc, "message", None) or _l("Enter a date as YYYY-MM-DD.")
                         bad_parameter(message)
         return filters
@@ -347,6 +348,13 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
     def handle_view_exception(self, exc):
         if isinstance(exc, StaleDataError):
             stale_record()
+        if isinstance(exc, DomainError):
+            # A rule of the service refused the save (on_model_change, delete_model): the form
+            # again with the reason on top, answered with the refusal's status.
+            db.session.rollback()
+            flash(exc.message, "error")
+            g.refusal_status = exc.status
+            return True
         if isinstance(exc, ScopeViolation):
             db.session.rollback()
             current_app.logger.warning("scope violation by user %s: %s", current_user.get_id(), exc)
@@ -364,7 +372,7 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
 
     def _status_for_form(self, resp):
         if request.method == "POST" and not isinstance(resp, WerkzeugResponse):
-            return current_app.response_class(resp, status=400)
+            return current_app.response_class(resp, status=g.pop("refusal_status", 400))
         return resp
 
     def get_export_name(self, export_type="csv"):
@@ -515,13 +523,71 @@ def bad_parameter(message):
 
 def day_param(text, default=None):
     """A date from the URL (``bounds.parse_day``, the one parser of them); ``default`` when it is
-    absent; 400 with the reason when it is not a date a page can show."""
+    absent; 400 with the reason (the error page) when it is not a date a page can show."""
     if not (text or "").strip():
         return default
-    try:
-        return bounds.parse_day(text)
-    except bounds.BadDay as exc:
-        bad_parameter(exc.message)
+    return bounds.parse_day(text)
+
+
+class domain_errors:
+    """Catches the ``DomainError`` a service raises in the block and keeps it for the page::
+
+        with domain_errors(form) as refused:
+            service.do_it(...)
+            db.session.commit()
+        if refused:
+            return self.render(...), refused.status
+
+    The refusal is shown as ``show_refusal`` does; ``flash_message=False`` when the page shows
+    ``refused.message`` itself. ``refused.errors`` holds the messages of a form of many rows.
+    A 403 refusal is not kept: it answers with the error page (``portal.views.errors``), as
+    every other "not allowed" does."""
+
+    def __init__(self, form=None, flash_message=True):
+        self.form, self.flash_message, self.error = form, flash_message, None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if not isinstance(exc, DomainError) or exc.status == 403:
+            return False
+        show_refusal(exc, self.form, self.flash_message)
+        self.error = exc
+        return True
+
+    def __bool__(self):
+        return self.error is not None
+
+    @property
+    def message(self):
+        return self.error.message if self.error is not None else None
+
+    @property
+    def errors(self):
+        return self.error.errors if self.error is not None else {}
+
+    @property
+    def status(self):
+        return self.error.status if self.error is not None else 200
+
+
+def show_refusal(exc, form=None, flash_message=True):
+    """A ``DomainError`` caught in a view: the transaction rolled back (nothing written) and the
+    message next to its field of ``form`` (above the form, ``form.form_errors``, when the form has
+    no such field), or, without a form, in a flash message on top of the page. A 403 goes on to
+    the error page. For an ``except`` that sits beside other handlers; else ``domain_errors``."""
+    if exc.status == 403:
+        raise exc
+    db.session.rollback()
+    if form is not None:
+        field = form[exc.field] if exc.field and exc.field in form else None
+        if field is not None:
+            field.errors = [*field.errors, exc.message]
+        else:
+            form.form_errors.append(exc.message)
+    elif flash_message:
+        flash(exc.message, "error")
 
 
 def period_args(args):
@@ -534,7 +600,7 @@ def period_args(args):
     for key, text in raw.items():
         try:
             days[key] = bounds.parse_day(text)
-        except bounds.BadDay as exc:
+        except DomainError as exc:
             errors[key] = exc.message
     if not errors and days["end"] < days["start"]:
         errors["end"] = _l("The end date must not be before the start date.")
@@ -551,4 +617,5 @@ def site_choices_query():
 
 
 __all__ = ["ALL_ROLES", "PortalView", "RoleGuard", "ScopedModelView", "_l", "expose", "get_or_404", "options_of",
-           "period_args", "site_choices_query", "day_param", "bad_parameter"]
+           "period_args", "site_choices_query", "day_param", "bad_parameter", "domain_errors",
+           "show_refusal"]

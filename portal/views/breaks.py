@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal.extensions import db
 from portal.models import utcnow
 from portal.services import breaks, today
-from portal.views.base import ALL_ROLES, PortalView, day_param, expose
+from portal.views.base import ALL_ROLES, PortalView, day_param, domain_errors, expose
 from portal.views.roster import chosen_site, local, scoped_sites, site_today
 
 OVERVIEW_ROLES = frozenset({"admin", "supervisor"})
@@ -41,12 +41,10 @@ class BreaksView(PortalView):
         return self._tap(breaks.end, _l("Break ended."))
 
     def _tap(self, fn, message):
-        try:
+        with domain_errors() as refused:
             log = fn(current_user)
-        except breaks.BreakError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return current_app.response_class(self.index(), status=400)
+        if refused:
+            return current_app.response_class(self.index(), status=refused.status)
         db.session.commit()
         if log.ended_at and log.is_flagged():
             flash(_l("This break lasted more than 10 minutes."), "warning")

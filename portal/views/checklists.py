@@ -11,14 +11,15 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 from wtforms.validators import ValidationError
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import CHECKLIST_KINDS, ITEM_KINDS, ChecklistAnswer, ChecklistFollowUp, ChecklistItem, ChecklistRun, ChecklistTemplate, Site
 from portal.services import checklists as svc
 from portal.services import photos as photo_service
 from portal.services import scope
 from portal.services import today
-from portal.services.repairs import RepairError
-from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
+from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404,
+                               options_of)
 from portal.views.labels import yes_no
 
 KIND_LABELS = {"opening": _l("Opening"), "closing": _l("Closing"), "grooming": _l("Grooming"),
@@ -228,7 +229,7 @@ class ChecklistRunView(EnglishFilterUrls, ScopedModelView):
 # ------------------------------------------------------------------ the run page
 
 def _form_photos(run):
-    """item id → checked photos of the photo items; a rejected upload → ChecklistError on that item
+    """item id → checked photos of the photo items; a rejected upload → DomainError on that item
     (checked before anything is written)."""
     uploads, errors = {}, {}
     for item in svc.active_items(run):
@@ -238,7 +239,7 @@ def _form_photos(run):
             except photo_service.UploadRejected as exc:
                 errors[item.id] = exc.message
     if errors:
-        raise svc.ChecklistError(_l("Some answers need correcting."), errors)
+        raise DomainError(_l("Some answers need correcting."), errors=errors)
     return uploads
 
 
@@ -285,9 +286,9 @@ class ChecklistPage(PortalView):
         template = get_or_404(ChecklistTemplate, request.form.get("template_id"))
         if current_user.role == "security" and template.kind not in svc.DAILY_KINDS:
             abort(403)
-        try:
+        with domain_errors(flash_message=False) as refused:
             run = svc.start_run(site, template, current_user, svc.site_today(site))
-        except svc.ChecklistError:
+        if refused:
             abort(404)  # a template of another site: as if it did not exist
         db.session.commit()
         return redirect(url_for(".run", run_id=run.id))
@@ -298,7 +299,7 @@ class ChecklistPage(PortalView):
         errors, status = {}, 200
         if request.method == "POST":
             self._require_write()
-            try:
+            with domain_errors() as refused:
                 uploads = _form_photos(run)
                 svc.save_answers(run, _form_answers(run))
                 svc.attach_photos(run, uploads, current_user)
@@ -309,11 +310,8 @@ class ChecklistPage(PortalView):
                     flash(_("Saved. You can continue later."), "success")
                 db.session.commit()
                 return redirect(url_for(".run", run_id=run.id))
-            except svc.ChecklistError as exc:
-                db.session.rollback()
-                errors, status = exc.errors, 400
-                flash(str(exc.message), "error")
-                run = get_or_404(ChecklistRun, run_id)
+            errors, status = refused.errors, refused.status
+            run = get_or_404(ChecklistRun, run_id)
         return self._render_run(run, errors, request.form if errors else None), status
 
     @expose("/run/<int:run_id>/follow-up", methods=("POST",))
@@ -323,7 +321,7 @@ class ChecklistPage(PortalView):
         run = get_or_404(ChecklistRun, run_id)
         item = get_or_404(ChecklistItem, request.form.get("item_id"))
         kind, note = request.form.get("kind") or "note", request.form.get("note")
-        try:
+        with domain_errors() as refused:
             if kind == "repair":
                 target = svc.open_repair(run, item, current_user, note)
                 message = _("Repair ticket %(ticket)s reported.", ticket=str(target))
@@ -334,10 +332,8 @@ class ChecklistPage(PortalView):
                 svc.open_follow_up(run, item, note)
                 message = _("Follow-up opened: %(item)s", item=item.label)
             db.session.commit()
-        except (svc.ChecklistError, RepairError) as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-            return self._render_run(get_or_404(ChecklistRun, run_id), {}, None), 400
+        if refused:
+            return self._render_run(get_or_404(ChecklistRun, run_id), {}, None), refused.status
         flash(message, "success")
         return redirect(url_for(".run", run_id=run.id) + f"#item-{item.id}")
 

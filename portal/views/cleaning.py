@@ -17,7 +17,8 @@ from portal.models import CleaningArea, CleaningInspection, CleaningIssue, Clean
 from portal.services import cleaning
 from portal.services import photos as photo_service
 from portal.services import today
-from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
+from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404,
+                               options_of)
 from portal.views.roster import chosen_site, local, scoped_sites
 
 FRONT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
@@ -82,15 +83,14 @@ class CleaningView(PortalView):
             if hours is None:  # a forged value: -1 h, or years that overflow the date
                 errors["due_hours"] = _l("Choose when the failed areas must be fixed.")
             if not errors:
-                try:
+                with domain_errors(flash_message=False) as refused:
                     inspection = cleaning.inspect(site, current_user, results, cleaner=cleaner,
                                                   due_at=utcnow() + timedelta(hours=hours),
                                                   note=request.form.get("note", "").strip())
                     db.session.flush()
                     cleaning.attach_result_photos(inspection, uploads, current_user)
-                except cleaning.CleaningError as exc:
-                    db.session.rollback()
-                    errors["cleaner"] = str(exc)
+                if refused:
+                    errors["cleaner"] = refused.message
                 else:
                     db.session.commit()
                     failed = inspection.failed_count
@@ -133,15 +133,13 @@ class CleaningView(PortalView):
             abort(404)
         if current_user.role not in FRONT_ROLES:
             abort(403)
-        try:
+        with domain_errors() as refused:
             if step == "reopen":
                 cleaning.reopen(issue, current_user, request.form.get("note"))
             else:
                 steps[step](issue, current_user, request.form.get("note"))
-        except cleaning.CleaningError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return self.index(status=400, site_id=issue.site_id)
+        if refused:  # the page again with the reason on top
+            return self.index(status=refused.status, site_id=issue.site_id)
         db.session.commit()
         flash({"fix": _l("Marked fixed."), "verify": _l("Verified."), "reopen": _l("Reopened.")}[step], "success")
         return redirect(url_for(".index", site=issue.site_id))

@@ -14,7 +14,8 @@ from sqlalchemy.orm import undefer
 
 from portal.models import PRODUCT_KINDS, DailyTally, Product, Site, StockMovement
 from portal.services import bounds, stock, tally, visits
-from portal.views.base import PortalView, ScopedModelView, day_param, expose, options_of
+from portal.views.base import (PortalView, ScopedModelView, day_param, domain_errors, expose,
+                               options_of)
 from portal.views.labels import yes_no
 from portal.views.today import STOCK_ROLES, my_sites, site_or_picker
 from portal.views.visits import site_time
@@ -186,18 +187,14 @@ class StockView(PortalView):
             form.product.errors = [_l("Choose a product of this site.")]
             return False
         kind, qty, reason = form.kind.data, form.quantity.data, (form.reason.data or "").strip()
-        try:
+        with domain_errors(form) as refused:  # the reason next to its field
             if kind == "restock":
                 stock.restock(site, product, qty, current_user, reason=reason)
             elif kind == "wastage":
                 stock.record_wastage(site, product, qty, current_user, reason=reason)
             else:
                 stock.correct_count(site, product, qty, current_user, reason=reason)
-        except stock.StockError as exc:
-            getattr(form, exc.field if exc.field in ("product", "quantity", "reason") else "quantity").errors = [
-                exc.message]
-            return False
-        return True
+        return not refused
 
 
 class TallyView(PortalView):
@@ -220,11 +217,11 @@ class TallyView(PortalView):
             return picker
         day = self._day(site, request.form.get("day"))
         counts = {key[len("count_"):]: value.strip() for key, value in request.form.items() if key.startswith("count_")}
-        try:
+        with domain_errors(flash_message=False) as refused:
             tally.close_tally(site, day, counts, current_user)
-        except tally.TallyError as exc:
-            db.session.rollback()
-            return self._page(site, day, error=exc.message, errors=exc.errors, entered=counts), 400
+        if refused:
+            return self._page(site, day, error=refused.message, errors=refused.errors,
+                              entered=counts), refused.status
         db.session.commit()
         flash(_l("The tally of %(day)s is closed.", day=day.isoformat()), "success")
         return redirect(url_for("today.index") if day == visits.site_today(site) else url_for(".index", day=day))

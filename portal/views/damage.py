@@ -12,14 +12,15 @@ from wtforms import (DateTimeLocalField, DecimalField, HiddenField, MultipleFile
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import DAMAGE_OUTCOMES, DamageReport, Item, ItemCheckLine, Site, User, Visit
 from portal.services import damage as damage_service
 from portal.services import inventory as inventory_service
 from portal.services import photos as photo_service
-from portal.services import repairs
 from portal.services import metrics_repairs
-from portal.views.base import PortalView, expose, get_or_404, period_args, site_choices_query
+from portal.views.base import (PortalView, domain_errors, expose, get_or_404, period_args, show_refusal,
+                               site_choices_query)
 from portal.views.inventory import ITEM_READERS, DiscrepancyView, item_choices
 from portal.views.repairs import PRIORITY_LABELS
 
@@ -132,18 +133,8 @@ class DamageView(PortalView):
             except photo_service.UploadRejected as exc:
                 db.session.rollback()
                 form.photos.errors = [exc.message]
-            except inventory_service.InventoryError as exc:
-                db.session.rollback()
-                form.form_errors.append(exc.message)
-            except repairs.RepairError as exc:
-                db.session.rollback()
-                if exc.status == 403:
-                    abort(403)
-                field = getattr(form, getattr(exc, "field", None) or "", None)
-                if field is not None:
-                    field.errors = list(field.errors) + [exc.message]
-                else:
-                    form.form_errors.append(exc.message)
+            except DomainError as exc:
+                show_refusal(exc, form)
             else:
                 flash(_l("Damage report %(report)s filed; the salesperson has been asked to confirm.",
                          report=str(report)), "success")
@@ -211,14 +202,12 @@ class DamageView(PortalView):
     def _do(self, report, form_key, form, fn):
         if not form.validate():
             return self._detail(report, {form_key: form}, 400)
-        try:
+        with domain_errors(flash_message=False) as refused:
             result = fn()
             db.session.commit()
-        except repairs.RepairError as exc:
-            db.session.rollback()
-            if exc.status == 403:
-                abort(403)
-            return self._detail(self._report(report.id), {form_key: form}, 400, error=exc.message)
+        if refused:
+            return self._detail(self._report(report.id), {form_key: form}, refused.status,
+                                error=refused.message)
         return result
 
     @expose("/<int:report_id>/confirm", methods=("POST",))

@@ -15,6 +15,7 @@ from portal.i18n import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Region, Site
 from portal.reports import archive, charts, pdf
@@ -41,7 +42,7 @@ def _parse_day(text, errors, field):
     """A day of the query string (``bounds.parse_day``), or None with the reason in ``errors``."""
     try:
         return bounds.parse_day(text)
-    except bounds.BadDay as exc:
+    except DomainError as exc:
         errors[field] = str(exc.message)
         return None
 
@@ -266,7 +267,7 @@ def _month_or_404(text):
         abort(404)
     try:
         return bounds.check_day(first_day)
-    except bounds.BadDay as exc:
+    except DomainError as exc:
         bad_parameter(exc.message)
 
 

@@ -5,6 +5,7 @@ from flask import current_app, g, render_template, request
 from portal.i18n import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
+from portal.errors import DomainError
 from portal.extensions import db
 
 MESSAGES = {
@@ -38,6 +39,12 @@ def register(app):
 
         log_event("csrf_failure")
         return _page(400, _l("The form has expired or was not sent from this site. Reload the page and try again."))
+
+    @app.errorhandler(DomainError)
+    def _refused(e):
+        # A service's refusal no page caught: the error page with its message and status.
+        db.session.rollback()
+        return _page(e.status, e.message)
 
     @app.errorhandler(500)
     def _server_error(e):

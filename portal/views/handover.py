@@ -16,7 +16,8 @@ from portal.views.audit import LocalDateBetweenFilter
 from portal.extensions import db
 from portal.models import HandoverEntry, HandoverItem, Shift, Site, utcnow
 from portal.services import handover, roster, today
-from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
+from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404,
+                               options_of)
 from portal.views.roster import POST_LABELS, chosen_site, local, scoped_sites
 
 BOOK_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
@@ -106,15 +107,13 @@ class HandoverBookView(PortalView):
         entry = get_or_404(HandoverEntry, id)
         status, error = 200, None
         if request.method == "POST":
-            try:
+            with domain_errors(flash_message=False) as refused:  # shown next to the comment
                 handover.comment(entry, current_user, request.form.get("comment"))
-            except handover.HandoverError as exc:
-                db.session.rollback()
-                status, error = 400, str(exc)
-            else:
                 db.session.commit()
+            if not refused:
                 flash(_l("Comment added."), "success")
                 return redirect(url_for(".entry", id=entry.id))
+            status, error = refused.status, refused.message
         body = self.render("handover/entry.html", entry=entry, site=entry.site, local=local, error=error,
                            post_labels=POST_LABELS)
         return current_app.response_class(body, status=status)
@@ -128,13 +127,10 @@ class HandoverBookView(PortalView):
     def _act(self, site_id, fn, success, target):
         if not self.can_write():
             abort(403)
-        try:
+        with domain_errors() as refused:
             fn()
-        except handover.HandoverError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            # Refused: show the book again with the reason, as 400.
-            return self.index(status=400, site_id=site_id)
+        if refused:  # the book again with the reason on top
+            return self.index(status=refused.status, site_id=site_id)
         db.session.commit()
         flash(success, "success")
         return redirect(target)
@@ -179,12 +175,6 @@ class HandoverEntryView(ScopedModelView):
 
     def on_model_change(self, form, model, is_created):
         handover.check_correction(model, current_user)
-
-    def handle_view_exception(self, exc):
-        if isinstance(exc, handover.HandoverError):
-            flash(str(exc), "error")
-            return True
-        return super().handle_view_exception(exc)
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):

@@ -17,9 +17,9 @@ from portal.models import CONDITIONS, ITEM_CATEGORIES, ITEM_CHECK_KINDS, Item, I
 from portal.services import inventory as svc
 from portal.services import today
 from portal.services.checklists import site_today
-from portal.services.repairs import RepairError
 from portal.views.checklists import EnglishFilterUrls
-from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of, url_with_ids
+from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404, options_of,
+                               url_with_ids)
 from portal.views.labels import yes_no
 
 CATEGORY_LABELS = {"decoration": _l("Decoration"), "audio_video": _l("Audio / video"), "furniture": _l("Furniture"),
@@ -301,7 +301,7 @@ class ItemCheckPage(PortalView):
         errors, status = {}, 200
         if request.method == "POST":
             self._require_write()
-            try:
+            with domain_errors() as refused:
                 svc.save_lines(check, _form_lines(check))
                 if request.form.get("action") == "complete":
                     svc.complete_item_check(check)
@@ -310,11 +310,8 @@ class ItemCheckPage(PortalView):
                     flash(_("Saved. You can continue later."), "success")
                 db.session.commit()
                 return redirect(url_for(".check", check_id=check.id))
-            except svc.InventoryError as exc:
-                db.session.rollback()
-                errors, status = exc.errors, 400
-                flash(str(exc.message), "error")
-                check = self._load(check_id)
+            errors, status = refused.errors, refused.status
+            check = self._load(check_id)
         return self.render("inventory/check.html", check=check, errors=errors,
                            submitted=request.form if errors else None, condition_labels=CONDITION_LABELS,
                            category_labels=CATEGORY_LABELS, kind_labels=CHECK_KIND_LABELS,
@@ -329,12 +326,10 @@ class ItemCheckPage(PortalView):
         if current_user.role not in DiscrepancyView.write_roles:
             abort(403)
         line = get_or_404(ItemCheckLine, line_id)
-        try:
+        with domain_errors() as refused:
             ticket = svc.open_repair(line, current_user)
             db.session.commit()
-        except (svc.InventoryError, RepairError) as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
+        if refused:  # the reason on top of the list of discrepancies
             return redirect(url_for("discrepancy.index_view"))
         flash(_("Repair ticket %(ticket)s reported.", ticket=str(ticket)), "success")
         return redirect(url_for("repairs.detail", ticket_id=ticket.id))

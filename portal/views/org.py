@@ -100,10 +100,7 @@ class UserView(ScopedModelView):
         if is_created and not password:
             raise_validation(_l("A new user needs a password."))
         if password:
-            try:
-                accounts.check_password_policy(password, model.username)
-            except accounts.PasswordRejected as exc:
-                raise_validation(str(exc))
+            accounts.check_password_policy(password, model.username)  # DomainError: the form again
             model.set_password(password, accounts.hash_method())
             accounts.end_all_sessions(model)
         if is_created or not model.session_token:

@@ -9,13 +9,15 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES, Item, RepairTicket, Site, User, utcnow
 from portal.services import damage as damage_service
 from portal.services import notifications
 from portal.services import photos as photo_service
 from portal.services import metrics_repairs, repairs  # metrics_repairs registers the repair and damage figures
-from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of, site_choices_query
+from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404, options_of,
+                               show_refusal, site_choices_query)
 from portal.views.audit import LocalDateBetweenFilter, PeriodClauseFilter
 from portal.views.inventory import ITEM_READERS, item_choices
 from portal.views.visits import site_time
@@ -131,9 +133,8 @@ class RepairsView(PortalView):
             except photo_service.UploadRejected as exc:
                 db.session.rollback()
                 form.photos.errors = [exc.message]
-            except repairs.RepairError as exc:
-                db.session.rollback()
-                form.form_errors.append(exc.message)
+            except DomainError as exc:
+                show_refusal(exc, form)
             else:
                 flash(_l("Repair ticket %(ticket)s reported.", ticket=str(ticket)), "success")
                 return redirect(url_for(".detail", ticket_id=ticket.id))
@@ -199,14 +200,12 @@ class RepairsView(PortalView):
         data = {k: v for k, v in form.data.items() if k != "csrf_token"}
         if action == "assign":
             data["assignee"] = db.session.get(User, form.assignee.data)
-        try:
+        with domain_errors(flash_message=False) as refused:
             repairs.transition(ticket, action, current_user, **data)
             db.session.commit()
-        except repairs.RepairError as exc:
-            db.session.rollback()
-            if exc.status == 403:
-                abort(403)
-            return self._detail(self._ticket(ticket_id), {action: form}, 400, error=exc.message)
+        if refused:
+            return self._detail(self._ticket(ticket_id), {action: form}, refused.status,
+                                error=refused.message)
         flash(_l("Ticket updated: %(status)s.", status=STATUS_LABELS[ticket.status]), "success")
         if action in ("resolve", "close") and current_user.role == "maintenance":
             return redirect(url_for(".index"))

@@ -11,11 +11,12 @@ from portal.i18n import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Site
 from portal.services import trash
 from portal.views.auth import safe_next
-from portal.views.base import PortalView, expose
+from portal.views.base import PortalView, domain_errors, expose
 
 # Record types shown on a page of their own rather than in an admin list: where a restored row is.
 _RECORD_PAGES = {
@@ -74,16 +75,14 @@ class TrashView(PortalView):
     @expose("/restore", methods=("POST",))
     def restore(self):
         key, raw_id = request.form.get("type"), request.form.get("id") or ""
-        try:
+        with domain_errors() as refused:
             if not (raw_id.isascii() and raw_id.isdigit() and 0 < int(raw_id) < 2**63):
-                raise trash.TrashError(_l("That record does not exist."), 404)
+                raise DomainError(_l("That record does not exist."), status=404)
             row = trash.restore(key, int(raw_id))
             label = trash.row_label(row)
             db.session.commit()
-        except trash.TrashError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return self._page(exc.status)
+        if refused:  # the list again with the reason on top
+            return self._page(refused.status)
         message = escape(_("Restored: %(type)s “%(label)s”. It is back in its list.",
                            type=trash.type_label(key), label=label))
         link = record_url(key, int(raw_id))

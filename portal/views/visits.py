@@ -14,11 +14,13 @@ from wtforms import SelectField
 from wtforms.validators import Optional, ValidationError
 
 from portal.views.audit import LocalDateBetweenFilter
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import DIRECTIONS, ShowUnit, Site, StaffMember, Visit
 from portal.services import stock, visits
 from portal.views.auth import safe_next
-from portal.views.base import PortalView, ScopedModelView, expose, get_or_404, options_of
+from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404,
+                               options_of)
 from portal.views.home import set_landing
 from portal.views.labels import yes_no
 from portal.views.today import DIRECTION_LABELS, STOCK_ROLES, my_sites, site_or_picker
@@ -88,10 +90,10 @@ class VisitLogView(PortalView):
         if picker is not None:
             return picker
         adults, _, children = (request.form.get("party") or "").partition(":")
-        try:
+        with domain_errors() as refused:
             visit = visits.record_arrival(site, adults, children, user=current_user)
-        except visits.VisitError as exc:
-            return self._refused(exc)
+        if refused:  # the visit log again with the reason on top
+            return self.index(), refused.status
         db.session.commit()
         flash(_l("Arrival recorded: %(n)s people at %(time)s.", n=visit.headcount,
                  time=site_time(visit.arrived_at, site)), "success")
@@ -101,10 +103,10 @@ class VisitLogView(PortalView):
     def depart(self):
         self._require_write()
         visit = get_or_404(Visit, request.form.get("id"))
-        try:
+        with domain_errors() as refused:
             visits.record_departure(visit, request.form.get("direction") or None, user=current_user)
-        except visits.VisitError as exc:
-            return self._refused(exc)
+        if refused:
+            return self.index(), refused.status
         db.session.commit()
         flash(_l("Departure recorded."), "success")
         return redirect(safe_next(request.form.get("next")) or url_for(".index"))
@@ -117,27 +119,19 @@ class VisitLogView(PortalView):
         error, status = None, 200
         if request.method == "POST":
             product = stock.product_of_site(visit.site, request.form.get("product"))
-            try:
+            with domain_errors(flash_message=False) as refused:
                 if product is None:
-                    raise stock.StockError(_l("Choose a product of this site."), "product")
+                    raise DomainError(_l("Choose a product of this site."), "product")
                 line = stock.serve(visit, product, request.form.get("quantity"), user=current_user)
-            except stock.StockError as exc:
-                db.session.rollback()
-                error, status = exc.message, 400
-            else:
                 db.session.commit()
+            if not refused:
                 flash(_l("Served %(name)s × %(n)s.", name=line.product.name, n=line.quantity), "success")
                 return redirect(safe_next(request.form.get("next")) or url_for("today.index"))
+            error, status = refused.message, refused.status
         next_url = safe_next(request.values.get("next")) or url_for("today.index")
         return self.render("visits/serve.html", visit=visit, site=visit.site, error=error,
                            products=stock.balances(visit.site), presets=SERVE_PRESETS, next_url=next_url,
                            page_title=_l("Serve drinks and snacks")), status
-
-    def _refused(self, exc):
-        """The visit log again with the reason on top, answered with 400 (nothing was written)."""
-        db.session.rollback()
-        flash(exc.message, "error")
-        return self.index(), 400
 
     def _require_write(self):
         if not self.can_write():
@@ -251,10 +245,7 @@ class VisitView(ScopedModelView):
         site = model.site if model.site is not None else db.session.get(Site, model.site_id)
         model.arrived_at = _from_site_time(model.arrived_at, site) or visits.utcnow()
         model.left_at = _from_site_time(model.left_at, site)
-        try:
-            visits.check_visit(model, site)
-        except visits.VisitError as exc:
-            raise ValidationError(str(exc)) from None
+        visits.check_visit(model, site)  # a DomainError: the form again with the reason
         site_id = site.id
         if model.salesperson is not None and model.salesperson.site_id != site_id:
             raise ValidationError(_l("Choose a salesperson of this site."))

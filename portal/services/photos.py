@@ -30,6 +30,7 @@ from portal.i18n import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Photo
 from portal.services.storage import get_storage
@@ -52,12 +53,9 @@ ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif"
 _OWNER_READERS = {}
 
 
-class UploadRejected(Exception):
-    """The upload is not a usable photo; ``message`` is translatable and meant for the user."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+class UploadRejected(DomainError):
+    """The upload is not a usable photo. Its own class because forms show it next to the photo
+    field the file came from, which the service does not know."""
 
 
 @dataclass

@@ -8,6 +8,7 @@ import pytest
 from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.extensions import db
 from portal.models import ConsumptionLine, DailyTally, Product, Site, User, Visit
 from portal.services import demo_checklists, demo_handover, demo_visits, handover, scope, stock, today, visits
@@ -185,7 +186,7 @@ def test_kept_today_rows_follow_every_change(app, login):
 def test_kept_rows_are_never_served_outside_the_scope(app):
     with arranged(app):
         sz01 = site_of("SZ01")
-        day = visits.site_today(sz01)
+        day = clock.local_day(sz01)
         admin = db.session.scalar(select(User).where(User.username == "admin"))
         clerk_sh01 = db.session.scalar(select(User).where(User.username == "clerk_sh01"))
         with app.test_request_context("/today/"):
@@ -202,7 +203,7 @@ def test_kept_rows_are_never_served_outside_the_scope(app):
 
 def _site_today(app):
     with arranged(app):
-        return visits.site_today(site_of("SZ01")).isoformat()
+        return clock.local_day(site_of("SZ01")).isoformat()
 
 
 def _demo_day(app):

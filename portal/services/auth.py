@@ -3,12 +3,13 @@ import secrets
 from pathlib import Path
 
 from flask import current_app, has_app_context
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
-from portal.models import Site, User, utcnow
+from portal.models import Site, User
 
 MAX_USERNAME = 64
 MIN_PASSWORD = 10
@@ -63,7 +64,7 @@ def authenticate(username, password):
         return None
     # One statement, outside the version check: the same account logging in on two tablets at
     # once must not fail with a stale-version error (a bookkeeping field, no one edits it).
-    now = utcnow()
+    now = clock.now()
     db.session.execute(update(User.__table__).where(User.__table__.c.id == user.id).values(last_login_at=now))
     set_committed_value(user, "last_login_at", now)
     return user

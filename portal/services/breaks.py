@@ -2,15 +2,14 @@
 from collections import defaultdict
 from functools import cache
 
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models.base import utcnow
 from portal.models.breaks import BREAK_LIMIT, BreakLog
 from portal.models.org import StaffMember
-from portal.services.roster import local_day_bounds
 
 
 class BreakError(Exception):
@@ -41,7 +40,7 @@ def start(user, at=None, site=None):
         raise BreakError(_l("You have no staff record; ask your supervisor to add you to the roster."))
     if current is not None:
         raise BreakError(_l("Your break has already started."))
-    log = BreakLog(site_id=staff.site_id, staff_member=staff, started_at=at or utcnow())
+    log = BreakLog(site_id=staff.site_id, staff_member=staff, started_at=at or clock.now())
     db.session.add(log)
     return log
 
@@ -50,7 +49,7 @@ def end(user, at=None, site=None):
     _staff, current = staff_and_open_break(user, site)
     if current is None:
         raise BreakError(_l("You are not on a break."))
-    current.ended_at = max(at or utcnow(), current.started_at)
+    current.ended_at = max(at or clock.now(), current.started_at)
     return current
 
 
@@ -61,7 +60,7 @@ def flagged(logs, now=None):
 
 def breaks_per_day(site, day):
     """{staff member: [breaks]} of one site-local day, people by name."""
-    start_at, end_at = local_day_bounds(site, day)
+    start_at, end_at = clock.day_bounds(day, site)
     stmt = (select(BreakLog).options(joinedload(BreakLog.staff_member))
             .where(BreakLog.site_id == site.id, BreakLog.started_at >= start_at, BreakLog.started_at < end_at)
             .order_by(BreakLog.started_at))

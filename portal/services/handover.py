@@ -5,12 +5,12 @@ refuses any change to a signed entry (or to the text of its items) and its delet
 """
 from functools import cache
 
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, event, inspect, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.extensions import db
-from portal.models.base import utcnow
 from portal.models.handover import HandoverComment, HandoverEntry, HandoverItem
 from portal.services import audit
 
@@ -79,7 +79,7 @@ def write_entry(site, author, text, items=(), post="reception", outgoing_shift=N
     text = (text or "").strip()
     if not text:
         raise HandoverError(_l("Write what the next shift needs to know."))
-    entry = HandoverEntry(site=site, post=post, author=author, text=text, written_at=at or utcnow(),
+    entry = HandoverEntry(site=site, post=post, author=author, text=text, written_at=at or clock.now(),
                           outgoing_shift=outgoing_shift, incoming_shift=incoming_shift)
     db.session.add(entry)
     for line in items:
@@ -106,7 +106,7 @@ def sign(entry, user, at=None):
     if entry.author_id == user.id:
         raise HandoverError(_l("The next shift signs the entry, not its author."))
     entry.signed_by = user
-    entry.signed_at = at or utcnow()
+    entry.signed_at = at or clock.now()
     db.session.flush()
     audit.record("sign", entry, summary=f"signed: {entry}")
     return entry
@@ -119,7 +119,7 @@ def carry_forward(item, user, at=None):
         raise HandoverError(_l("Your role cannot change the handover book."))
     if item.status != "open" or item.entry_id is None:
         raise HandoverError(_l("Only an open item of an entry can be carried forward."))
-    when = at or utcnow()
+    when = at or clock.now()
     item.status, item.carried_by, item.carried_at = "carried", user, when
     nxt = HandoverItem(site_id=item.site_id, text=item.text, root_id=item.chain_id, previous_id=item.id)
     db.session.add(nxt)
@@ -136,7 +136,7 @@ def close_item(item, user, note, at=None):
         raise HandoverError(_l("Only an open item can be closed."))
     if not note:
         raise HandoverError(_l("Say how the item was settled."))
-    item.status, item.closed_by, item.closed_at, item.close_note = "closed", user, at or utcnow(), note[:500]
+    item.status, item.closed_by, item.closed_at, item.close_note = "closed", user, at or clock.now(), note[:500]
     db.session.flush()
     audit.record("close", item, summary=f"closed: {note[:200]}")
     return item

@@ -115,3 +115,15 @@ def test_a_site_with_a_bad_zone_name_still_works_on_beijing_time(login, dbs, sit
         text = _today_page(client)
         assert client.get("/visits/").status_code == 200  # the visit log of the site's day
     assert "2027-03-06" in text and "00:10" in text
+
+
+def test_a_new_site_opens_on_its_own_local_day(login, dbs, site_ids):
+    """00:10 on the 6th in Urumqi is still the 5th in UTC: the site's first day is the 6th."""
+    region_id = dbs.get(Site, site_ids["SZ01"]).region_id
+    with time_machine.travel(_utc(18, 10), tick=False):
+        far_west = Site(code="UR01", name="乌鲁木齐售楼处", timezone="Asia/Urumqi", region_id=region_id)
+        dbs.add(far_west)
+        dbs.commit()
+        form = login("admin").get("/site/new/")
+    assert far_west.opened_on == date(2027, 3, 6)
+    assert form.status_code == 200 and 'value="2027-03-06"' in form.get_data(as_text=True)  # Beijing's day

@@ -3,6 +3,8 @@ import os
 import secrets
 from datetime import timedelta
 
+from portal.clock import DEFAULT_ZONE_NAME
+
 
 class DefaultConfig:
     # "demo" generates and keeps a secret key under instance/; "production" refuses to start without one.
@@ -18,7 +20,7 @@ class DefaultConfig:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session: clerks leave forms open for hours
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_DEFAULT_TIMEZONE = DEFAULT_ZONE_NAME
     LANGUAGES = ("zh_Hans_CN", "en")
     REDIS_URL = None
     RATELIMIT_STORAGE_URI = "memory://"

@@ -10,6 +10,8 @@ from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup
 
+from portal import clock
+
 LOCALES = {"zh_Hans_CN": "中文", "en": "English"}
 
 
@@ -60,9 +62,9 @@ def select_locale():
 def user_timezone(user):
     """The timezone of the user's (first) site; head office reads in China Standard Time."""
     site = user.sites[0] if user.is_authenticated and user.sites else None
-    return site.timezone if site else "Asia/Shanghai"
+    return clock.site_zone(site).key  # a bad or empty zone name: the default zone (portal.clock)
 
 
 def select_timezone():
     # Decided once per request (before_request), so late formatting (streamed exports) needs no database.
-    return g.get("portal_tz", "Asia/Shanghai")
+    return g.get("portal_tz", clock.DEFAULT_ZONE_NAME)

@@ -7,9 +7,9 @@ generic: it applies to every view, including views registered later by other dom
 import base64
 import hashlib
 import secrets
-from datetime import datetime, timezone
 
 from flask import current_app, flash, g, redirect, request, session, url_for
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
@@ -71,7 +71,7 @@ def idle_limit_minutes(role):
 
 
 def _now():
-    return datetime.now(timezone.utc).timestamp()
+    return clock.now().timestamp()
 
 
 def check_idle():

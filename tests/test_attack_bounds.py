@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.models import DailyTally, DamageReport, Product, Site, StockMovement, User, Visit
 from portal.services import stock, visits
 from tests.forms import Forms
@@ -152,7 +153,7 @@ def water(dbs, site_ids):
     product = Product(site_id=site.id, name="矿泉水", kind="drink", unit="瓶", reorder_level=5, active=True)
     dbs.add(product)
     dbs.flush()
-    stock.restock(site, product, 20, day=visits.site_today(site) - timedelta(days=1))
+    stock.restock(site, product, 20, day=clock.local_day(site) - timedelta(days=1))
     dbs.commit()
     return product.id
 
@@ -213,7 +214,7 @@ def test_tally_count_out_of_bounds_is_refused_next_to_the_count(login, dbs, due_
 ])
 def test_tally_of_a_day_out_of_bounds_is_refused_and_moves_no_stock(login, dbs, due_site, water, back, message):
     site = dbs.get(Site, due_site)
-    day = date(2020, 1, 2) if back is None else visits.site_today(site) - timedelta(days=back)
+    day = date(2020, 1, 2) if back is None else clock.local_day(site) - timedelta(days=back)
     before = _ledger(dbs)
     c = login("clerk_sz01")
     resp = c.post("/tally/close", {"day": day.isoformat(), f"count_{water}": "3"})
@@ -227,7 +228,7 @@ def test_tally_of_a_day_out_of_bounds_is_refused_and_moves_no_stock(login, dbs, 
 
 def test_tally_max_days_back_is_a_setting(app, login, dbs, due_site, water):
     site = dbs.get(Site, due_site)
-    day = visits.site_today(site) - timedelta(days=8)
+    day = clock.local_day(site) - timedelta(days=8)
     app.config["TALLY_MAX_DAYS_BACK"] = 10
     try:
         resp = login("clerk_sz01").post("/tally/close", {"day": day.isoformat(), f"count_{water}": "20"})

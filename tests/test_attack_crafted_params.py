@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import pytest
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.models import DailyTally, Product, Site, StockMovement
 from portal.services import stock, visits
 from tests.test_concurrency_gunicorn import Browser
@@ -104,7 +105,7 @@ def test_concurrent_tally_closes_answer_the_losers_like_a_second_close(app, live
                         active=True)
         dbs.add(water)
         dbs.flush()
-        stock.restock(site, water, 10, day=visits.site_today(site) - timedelta(days=1))
+        stock.restock(site, water, 10, day=clock.local_day(site) - timedelta(days=1))
         counts = {f"count_{water.id}": "7"}
     dbs.commit()
     port = urlparse(live_server).port

@@ -14,6 +14,7 @@ from flask.json.tag import TaggedJSONSerializer
 from markupsafe import escape
 from sqlalchemy import select
 
+from portal import clock
 from portal.i18n import lazy_gettext
 from portal.models import ChecklistTemplate, DamageReport, Product, RepairTicket, Site, User
 from portal.services import checklists, damage, stock, visits
@@ -212,7 +213,7 @@ def test_the_checklist_follow_up_notice_shows_the_item_as_typed(app, login, seed
         template = s.scalar(select(ChecklistTemplate).where(ChecklistTemplate.kind == "opening"))
         item = next(i for i in template.items if i.kind == "yes_no")
         item.label = name
-        run = checklists.start_run(site, template, None, visits.site_today(site))
+        run = checklists.start_run(site, template, None, clock.local_day(site))
         checklists.save_answers(run, {item.id: "no"})
         s.commit()
         run_id, item_id = run.id, item.id

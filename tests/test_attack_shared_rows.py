@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Boolean, Date, Integer, Numeric, String, Text, func, select
 from sqlalchemy.orm.attributes import flag_modified
 
+from portal import clock
 from portal.extensions import db
 from portal.models import ChecklistItem, ChecklistTemplate, Site, User, utcnow
 from portal.models.base import UTCDateTime
@@ -65,7 +66,7 @@ def past_runs(app, seeded):
     """{kind: (id of head office's template, id of a completed run of it at SZ01 two days ago)}."""
     with system(app) as s:
         sz01 = s.get(Site, seeded["SZ01"])
-        day = svc.site_today(sz01) - timedelta(days=2)
+        day = clock.local_day(sz01) - timedelta(days=2)
         found = {}
         for kind in KINDS:
             template = s.scalar(

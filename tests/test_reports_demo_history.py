@@ -1,11 +1,12 @@
 """Three months of demo history: deterministic streams, the days it fills, idempotence, a
 stock ledger that still balances, and sites that differ visibly."""
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from portal import devdata
+from portal import clock
 from portal.extensions import db
 from portal.models import (ChecklistRun, CleaningIssue, DailyTally, DailyTallyLine, DamageReport, GroomingInspection, HandoverEntry,
                            ItemCheckLine, RepairTicket, Site, StockBalance, StockMovement, Visit)
@@ -72,7 +73,7 @@ def test_history_fills_three_months_idempotently_and_keeps_stock_balanced(app, d
 
 
 def test_sz01_and_sz02_differ_visibly(app, dbs, history):
-    today = datetime.now(m.LOCAL_TZ).date()
+    today = clock.local_day(clock.DEFAULT_ZONE)
     first = m.previous_month(m.month_start(today))
     with app.app_context():
         values = m.collect([history["SZ01"], history["SZ02"]], first, m.month_end(first))

@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
+from portal import clock
 from portal.models import AuditEvent, Region, Site, StaffMember
 from portal.services import metrics as m
 from portal.services import report_data
@@ -42,12 +43,12 @@ def dataset(dbs, site_ids):
 
 
 def _expected_events(dbs, site_id, start, end):
-    lo, hi = m.period_bounds(start, end)
+    lo, hi = clock.period_bounds(start, end)
     return sum(1 for e in dbs.scalars(select(AuditEvent)) if e.site_id == site_id and lo <= e.at < hi)
 
 
 def _expected_staff(dbs, site_id, start, end):
-    _, hi = m.period_bounds(start, end)
+    _, hi = clock.period_bounds(start, end)
     return sum(1 for s in dbs.scalars(select(StaffMember))
                if s.site_id == site_id and s.active and s.created_at < hi)
 

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.models import Shift
 from portal.services import roster
 from tests.handover_helpers import local, monday_of, site, staff, system_session
@@ -45,7 +46,7 @@ def test_copy_last_week_is_idempotent(dbs):
     dbs.flush()
     assert dbs.scalar(select(func.count()).select_from(Shift)) == 20
     copied = roster.shifts_between(where, local(MONDAY + timedelta(days=7), 0), local(MONDAY + timedelta(days=8), 0))
-    assert {(s.post, s.starts_at.astimezone(roster.site_tz(where)).hour) for s in copied} == {("reception", 9), ("door", 9)}
+    assert {(s.post, s.starts_at.astimezone(clock.site_zone(where)).hour) for s in copied} == {("reception", 9), ("door", 9)}
 
 
 def test_gaps_during_opening_hours(dbs):
@@ -93,7 +94,7 @@ def test_shift_form_takes_site_local_times_and_refuses_bad_input(app, login):
     assert sup.post("/shift/new/", form).status_code == 302
     with system_session(app) as s:
         shift = s.scalar(select(Shift))
-        assert shift.starts_at.astimezone(roster.site_tz(shift.site)).hour == 9
+        assert shift.starts_at.astimezone(clock.site_zone(shift.site)).hour == 9
         assert shift.starts_at.hour == 1  # 09:00 in Shanghai is 01:00 UTC
     # A clerk reads the roster but cannot plan: Flask-Admin sends her back, nothing is written.
     login("clerk_sz01").post("/shift/new/", {**form, "starts_at": "2026-12-02 09:00", "ends_at": "2026-12-02 18:00"})

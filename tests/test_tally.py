@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.extensions import db
 from portal.models import AuditEvent, DailyTally, DailyTallyLine, Product, Site, StockMovement, User
 from portal.services import stock, tally, visits
@@ -168,7 +169,7 @@ def _due_site(app):
         site = site_of("SZ01")
         site.tally_time = time(0, 0)  # due at any hour of the day the test runs
         water, nuts = product(site, "矿泉水"), product(site, "坚果", "snack")
-        stock.restock(site, water, 10, day=visits.site_today(site) - timedelta(days=1))
+        stock.restock(site, water, 10, day=clock.local_day(site) - timedelta(days=1))
         return water.id, nuts.id
 
 

@@ -9,6 +9,7 @@ from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import func, select
 
 from portal import devdata
+from portal import clock
 from portal.extensions import db
 from portal.models import ConsumptionLine, DailyTally, Product, Site, User, Visit
 from portal.services import handover, scope, stock, today, visits
@@ -187,7 +188,7 @@ def test_kept_today_rows_follow_every_change(app, login):
 def test_kept_rows_are_never_served_outside_the_scope(app):
     with arranged(app):
         sz01 = site_of("SZ01")
-        day = visits.site_today(sz01)
+        day = clock.local_day(sz01)
         admin = db.session.scalar(select(User).where(User.username == "admin"))
         clerk_sh01 = db.session.scalar(select(User).where(User.username == "clerk_sh01"))
         with app.test_request_context("/today/"):
@@ -204,7 +205,7 @@ def test_kept_rows_are_never_served_outside_the_scope(app):
 
 def _site_today(app):
     with arranged(app):
-        return visits.site_today(site_of("SZ01")).isoformat()
+        return clock.local_day(site_of("SZ01")).isoformat()
 
 
 def _demo_day(app):

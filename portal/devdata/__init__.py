@@ -11,12 +11,13 @@ entry points:
 They run in the order of ``DOMAINS`` (a domain after those its records point at). A new domain
 writes its module and adds it here.
 """
-import time as clock
-from datetime import date, datetime
+import time
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import select
 
+from portal import clock
 from portal.devdata import (audit, breaks, checklists, cleaning, damage, grooming, handover,
                             inventory, org, repairs, roster, visits)
 from portal.devdata.bench import SeedContext, analyze, reset_sequences
@@ -24,7 +25,6 @@ from portal.devdata.history import CHARACTERS, SitePast, history_days
 from portal.devdata.org import DEMO_PASSWORD, seed_org
 from portal.extensions import db
 from portal.models import DailyTally, Site
-from portal.services.metrics import LOCAL_TZ
 
 __all__ = ["DEMO_PASSWORD", "DOMAINS", "generate", "is_empty", "seed_demo", "seed_history",
            "seed_org"]
@@ -59,7 +59,7 @@ def seed_history(sites, today=None):
     """The demo sites' past days, up to the day before yesterday (yesterday belongs to the
     domains' ``seed``); a site that already has history (a tally on its first day) is
     skipped."""
-    today = today or datetime.now(LOCAL_TZ).date()
+    today = today or clock.local_day(clock.DEFAULT_ZONE)
     days = history_days(today)[:-1]
     pasts = [SitePast(site, code, CHARACTERS[code], days) for code, site in sorted(sites.items())
              if code in CHARACTERS and not _has_history(site, days[0])]
@@ -84,20 +84,20 @@ def generate(sites=200, days=365, seed=1, end=None, only=None, progress=print):
     others need its ids. Commits after each domain.
     """
     ctx = SeedContext(seed=seed, sites=sites, days=days, end=end or date.today())
-    started = clock.perf_counter()
+    started = time.perf_counter()
     for name, generate_domain in _entries("generate"):
         if only and name not in only and name != "org":
             continue
         ctx.reseed(name)
         before = dict(ctx.counts)
-        t0 = clock.perf_counter()
+        t0 = time.perf_counter()
         generate_domain(ctx)
         db.session.commit()
         added = {t: n - before.get(t, 0) for t, n in ctx.counts.items() if n != before.get(t, 0)}
-        progress(f"{name:<12} {clock.perf_counter() - t0:7.1f} s  "
+        progress(f"{name:<12} {time.perf_counter() - t0:7.1f} s  "
                  + ", ".join(f"{t} {n:,}" for t, n in added.items()))
     reset_sequences(ctx)
     analyze()
-    progress(f"{'total':<12} {clock.perf_counter() - started:7.1f} s  "
+    progress(f"{'total':<12} {time.perf_counter() - started:7.1f} s  "
              f"{sum(ctx.counts.values()):,} rows")
     return ctx

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from portal import clock
 from portal.devdata.bench import CHUNK, local, stamp, stamped
 from portal.devdata.history import at, bulk
 from portal.extensions import db
@@ -79,7 +80,7 @@ def _yesterday_at(site, opening):
     if db.session.scalar(select(ChecklistRun.id).where(ChecklistRun.site_id == site.id)
                          .limit(1)) is not None:
         return
-    run = checklists.start_run(site, opening, None, checklists.site_today(site) - timedelta(days=1))
+    run = checklists.start_run(site, opening, None, clock.local_day(site) - timedelta(days=1))
     checklists.save_answers(run, {i.id: {"number": "24", "text": ""}.get(i.kind, "yes")
                                   for i in opening.items})
     checklists.complete_run(run)

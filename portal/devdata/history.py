@@ -21,9 +21,9 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import insert, select
 
+from portal import clock
 from portal.extensions import db
 from portal.models import StaffMember, User
-from portal.services.metrics import LOCAL_TZ
 
 HISTORY_DAYS = 92
 
@@ -60,7 +60,7 @@ def history_days(today, days=HISTORY_DAYS):
 
 def at(day, hour, minute=0):
     """Aware datetime of a site-local time; minutes may run past 59 (timedelta arithmetic)."""
-    return datetime.combine(day, time(0), LOCAL_TZ) + timedelta(hours=hour, minutes=minute)
+    return datetime.combine(day, time(0), clock.DEFAULT_ZONE) + timedelta(hours=hour, minutes=minute)
 
 
 def bulk(model, rows, returning=False):

@@ -5,11 +5,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from portal import clock
 from portal.devdata.bench import local, stamp, stamped
 from portal.devdata.history import at, bulk
 from portal.extensions import db
 from portal.models import Item, ItemCheck, ItemCheckLine
-from portal.services import checklists, inventory
+from portal.services import inventory
 
 # name, category, location, expected quantity
 ITEMS = [
@@ -53,7 +54,7 @@ def _yesterday_at(site):
     if db.session.scalar(select(ItemCheck.id).where(ItemCheck.site_id == site.id)
                          .limit(1)) is not None:
         return
-    day = checklists.site_today(site) - timedelta(days=1)
+    day = clock.local_day(site) - timedelta(days=1)
     check = inventory.start_item_check(site, "opening", None, day)
     # One cushion missing: the discrepancy the supervisor sees in the demo.
     cushion = next(line for line in check.lines if line.item.name == "沙发垫")

@@ -2,11 +2,11 @@
 acceptance check uses: regions, four sites, one user per role, the roster) and, for the
 benchmark, more regions, sites and people."""
 from datetime import date, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from portal import clock
 from portal.devdata.bench import DEMO_SITES, person_name, stamp
 from portal.devdata.history import HISTORY_DAYS
 from portal.extensions import db
@@ -135,7 +135,7 @@ def _generate_sites(ctx):
     ctx.site_ids = []
     for site_id, tz in db.session.execute(select(Site.id, Site.timezone).order_by(Site.id)).all():
         ctx.site_ids.append(site_id)
-        ctx.site_tz[site_id] = ZoneInfo(tz)
+        ctx.site_tz[site_id] = clock.zone(tz)
     ctx.site_ids = ctx.site_ids[: max(ctx.sites, DEMO_SITES)]
     has_unit = set(db.session.scalars(select(ShowUnit.site_id)))
     for site_id in ctx.site_ids:

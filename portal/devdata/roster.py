@@ -1,13 +1,14 @@
 """Development data of the roster: the demo's shifts at SZ01 (the past week, today and
 tomorrow) and SZ02 (three days), a reception and a door post each. The handover, cleaning,
 grooming and break demo data fill the same days (``demo_week``)."""
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import select
 
+from portal import clock
 from portal.devdata.org import roster_of
 from portal.extensions import db
-from portal.models import Shift, utcnow
+from portal.models import Shift
 from portal.services import roster
 
 # The sites with a planned week, and how many past days the demo fills there.
@@ -16,12 +17,12 @@ PAST_DAYS = {"SZ01": 7, "SZ02": 3}
 
 def demo_week(sites):
     """[(site, first past day, number of past days)] of the sites in ``PAST_DAYS``."""
-    today = utcnow().astimezone(roster.site_tz(sites["SZ01"])).date()
+    today = clock.local_day(sites["SZ01"])
     return [(sites[code], today - timedelta(days=days), days) for code, days in PAST_DAYS.items()]
 
 
 def local_at(site, day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), roster.site_tz(site))
+    return clock.local_at(day, time(hour, minute), site)
 
 
 def seed(sites):

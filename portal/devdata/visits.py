@@ -3,10 +3,11 @@ movement of a visit, and the daily tally counts them): products with opening sto
 yesterday's tally closed at tally time (the shelf matched the ledger), a few visits for today
 (some still open, some served); the visits, drinks and tallies of the past days; the
 benchmark's products, visits, ledger and tallies."""
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import select, update
 
+from portal import clock
 from portal.devdata.bench import CHUNK, local, stamp, stamped
 from portal.devdata.history import at, bulk
 from portal.extensions import db
@@ -50,7 +51,7 @@ def seed(sites):
 def seed_products(site):
     """The products of the site, each with its opening stock (idempotent)."""
     existing = set(db.session.scalars(select(Product.name).where(Product.site_id == site.id)))
-    opening_day = visits.site_today(site) - timedelta(days=1)
+    opening_day = clock.local_day(site) - timedelta(days=1)
     for name, kind, unit, reorder, opening in PRODUCTS:
         if name in existing:
             continue
@@ -60,17 +61,17 @@ def seed_products(site):
         db.session.flush()
         # Opening stock is itself a ledger movement (a restock the day before).
         stock.restock(site, product, opening, reason="期初库存",
-                      at=datetime.combine(opening_day, time(9), visits.site_zone(site)))
+                      at=clock.local_at(opening_day, time(9), site))
 
 
 def _close_yesterday(site):
     """Yesterday's tally, closed five minutes after tally time by the site's clerk."""
-    day = visits.site_today(site) - timedelta(days=1)
+    day = clock.local_day(site) - timedelta(days=1)
     if db.session.scalar(select(DailyTally.id).where(DailyTally.site_id == site.id,
                                                      DailyTally.day == day)) is not None:
         return
     clerk = db.session.scalar(select(User).where(User.username == f"clerk_{site.code.lower()}"))
-    when = datetime.combine(day, site.tally_time, visits.site_zone(site)) + timedelta(minutes=5)
+    when = clock.local_at(day, site.tally_time, site) + timedelta(minutes=5)
     figures = tally.compute_tally(site, day)
     tally.close_tally(site, day, {row.product.id: row.expected for row in figures.rows}, clerk,
                       now=when)

@@ -5,13 +5,17 @@ from datetime import datetime, timezone
 from sqlalchemy import DateTime, ForeignKey, Integer, TypeDecorator
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
+from portal import clock
+
 # Who is acting right now (set per request by the app, per command by the CLI).
 # Models read it to fill created_by/updated_by without knowing about requests.
 current_actor_id: ContextVar[int | None] = ContextVar("current_actor_id", default=None)
 
 
 def utcnow():
-    return datetime.now(timezone.utc)
+    """The column defaults' "now": reads ``clock.now()`` at call time, so moving the clock in a
+    test moves them too. Code outside column definitions calls ``clock.now()`` itself."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator):
@@ -67,7 +71,7 @@ class SoftDeleteMixin:
         return mapped_column(Integer, ForeignKey("user_account.id"), default=None)
 
     def soft_delete(self):
-        self.deleted_at = utcnow()
+        self.deleted_at = clock.now()
         self.deleted_by_id = current_actor_id.get()
 
     def restore(self):

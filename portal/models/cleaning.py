@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, event, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin
 from portal.models.org import Site, StaffMember, User
@@ -91,9 +92,7 @@ class CleaningIssue(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
 def _standard_areas_for_a_new_site(mapper, connection, site):
     """Every new site starts with the standard areas (its supervisor may change them), so the
     first inspection needs no set-up step and opening the form never writes."""
-    from portal.models.base import utcnow
-
-    now = utcnow()
+    now = clock.now()
     connection.execute(insert(CleaningArea.__table__), [
         {"site_id": site.id, "name": name, "position": i, "active": True, "created_at": now, "updated_at": now}
         for i, name in enumerate(DEFAULT_AREAS)])

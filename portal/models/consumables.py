@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Mapped, column_property, deferred, mapped_column, relationship
 
 from portal.errors import DomainError
+from portal import clock
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow, VersionedMixin
@@ -172,14 +173,7 @@ CLOSED_TALLY = _l("A closed tally cannot be changed; a later count is recorded a
 def closed_same_day(day, closed_at, timezone):
     """Whether a tally of ``day`` closed at ``closed_at`` was closed before that day's local
     midnight; ``timezone``: the site's (a name or a ZoneInfo)."""
-    from datetime import time, timedelta
-    from zoneinfo import ZoneInfo
-
-    try:
-        zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone or "Asia/Shanghai")
-    except (ValueError, KeyError):
-        zone = ZoneInfo("Asia/Shanghai")
-    return closed_at < datetime.combine(day + timedelta(days=1), time.min, zone)
+    return closed_at < clock.day_bounds(day, timezone)[1]
 
 
 @event.listens_for(DailyTally, "before_insert")
@@ -191,7 +185,7 @@ def _same_day(mapper, connection, target):
         from portal.models.org import Site
 
         if target.closed_at is None:
-            target.closed_at = utcnow()
+            target.closed_at = clock.now()
         tz = connection.scalar(select(Site.timezone).where(Site.id == target.site_id))
         target.same_day = closed_same_day(target.day, target.closed_at, tz)
 

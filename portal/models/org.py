@@ -9,6 +9,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal import clock
 from portal.extensions import db
 from portal.models.base import SiteScopedMixin, TimestampMixin, UTCDateTime, VersionedMixin
 
@@ -49,17 +50,23 @@ class Region(VersionedMixin, TimestampMixin, db.Model):
         return self.name
 
 
+def _local_today(context):
+    """Default of ``Site.opened_on``: the new site's own local day (the create form, which
+    calls it without a context, gets the default zone's)."""
+    return clock.local_day(context.get_current_parameters().get("timezone") if context else None)
+
+
 class Site(VersionedMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     address: Mapped[str | None] = mapped_column(String(255))
-    timezone: Mapped[str] = mapped_column(String(50), default="Asia/Shanghai")
+    timezone: Mapped[str] = mapped_column(String(50), default=clock.DEFAULT_ZONE_NAME)
     tally_time: Mapped[time] = mapped_column(Time, default=time(17, 50))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The first day the sales office worked: no visit, report or tally can be dated before it.
-    opened_on: Mapped[date] = mapped_column(Date, default=date.today)
+    opened_on: Mapped[date] = mapped_column(Date, default=_local_today)
 
     region: Mapped[Region] = relationship(back_populates="sites")
     show_units: Mapped[list["ShowUnit"]] = relationship(viewonly=True, order_by="ShowUnit.name")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
 
@@ -47,7 +48,7 @@ class RepairTicket(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
         return self.status in OPEN_STATUSES
 
     def is_overdue(self, now=None):
-        return self.is_open and self.due_at < (now or utcnow())
+        return self.is_open and self.due_at < (now or clock.now())
 
     def __str__(self):
         return f"#{self.id} {self.equipment}"

@@ -1,10 +1,10 @@
 """Shift roster (排班): who is on which post of a site, from when to when."""
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.extensions import db
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin
 from portal.models.org import StaffMember
@@ -26,6 +26,5 @@ class Shift(VersionedMixin, SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db
 
     def __str__(self):
         # Shown in the site's own time zone: "李晓梅 11-28 08:30–18:30".
-        tz = ZoneInfo(self.site.timezone if self.site else "Asia/Shanghai")
-        start, end = self.starts_at.astimezone(tz), self.ends_at.astimezone(tz)
+        start, end = clock.to_local(self.starts_at, self.site), clock.to_local(self.ends_at, self.site)
         return f"{self.staff_member} {start:%m-%d %H:%M}–{end:%H:%M}"

@@ -14,9 +14,10 @@ from functools import cache
 from sqlalchemy import event, func, insert, inspect, select, text, union_all
 from sqlalchemy.orm import Session
 
+from portal import clock
 from portal.extensions import db
 from portal.models.audit import CHANGES_ONLY, AuditEvent
-from portal.models.base import current_actor_id, utcnow
+from portal.models.base import current_actor_id
 
 # Never copied into the trail.
 SECRET_FIELDS = {"password_hash", "session_token"}
@@ -90,7 +91,7 @@ def _site_id(obj):
 
 def _row(obj, action, before, after):
     return {
-        "at": utcnow(),
+        "at": clock.now(),
         "user_id": current_actor_id.get(),
         "site_id": _site_id(obj),
         "action": action,
@@ -147,7 +148,7 @@ def _discard(session):
 def record(action, obj=None, *, object_type=None, site_id=None, summary=None, after=None):
     """Write an event that is not a row change (login, sign, export…), in the current transaction."""
     row = {
-        "at": utcnow(),
+        "at": clock.now(),
         "user_id": current_actor_id.get(),
         "site_id": site_id if site_id is not None else (_site_id(obj) if obj is not None else None),
         "action": action,

@@ -12,12 +12,13 @@ import segno
 from flask import current_app, has_app_context
 from sqlalchemy import delete, func, insert, or_, select, update
 
+from portal import clock
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
-from portal.models import Site, User, utcnow
+from portal.models import Site, User
 from portal.services import audit
 from portal.models.org import LoginFailure, RecoveryCode, TwoFactor
 
@@ -75,7 +76,7 @@ def note_login(user):
     """Remember when the user last signed in (all factors given)."""
     # One statement, outside the version check: the same account logging in on two tablets at
     # once must not fail with a stale-version error (a bookkeeping field, no one edits it).
-    now = utcnow()
+    now = clock.now()
     db.session.execute(update(User.__table__).where(User.__table__.c.id == user.id).values(last_login_at=now))
     set_committed_value(user, "last_login_at", now)
 
@@ -157,7 +158,7 @@ def account_key(username):
 def begin_attempt(username, addr, kind):
     """Count one check of a secret for this account and address; raise Throttled if over a limit.
     Returns the attempt's id, for ``attempt_passed``."""
-    table, now = LoginFailure.__table__, utcnow()
+    table, now = LoginFailure.__table__, clock.now()
     account, addr = account_key(username), (addr or "-")[:45]
     per_account, account_window = _limit("LOGIN_FAILURE_LIMIT")
     per_addr, addr_window = _limit("LOGIN_ADDRESS_FAILURE_LIMIT")
@@ -224,7 +225,7 @@ def _matching_step(secret, code):
     if len(code) != 6 or not code.isdigit():
         return None
     totp = pyotp.TOTP(secret)
-    now = totp.timecode(utcnow())
+    now = totp.timecode(clock.now())
     for step in (now, now - 1, now + 1):
         if secrets.compare_digest(totp.generate_otp(step), code):
             return step
@@ -243,7 +244,7 @@ def enrol(user, secret, code):
             _l("This code is not correct. Check the time on your phone and try again.")
         )
     db.session.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))
-    db.session.add(TwoFactor(user_id=user.id, secret=secret, last_step=step, enrolled_at=utcnow()))
+    db.session.add(TwoFactor(user_id=user.id, secret=secret, last_step=step, enrolled_at=clock.now()))
     codes = new_recovery_codes(user)
     audit.record("two_factor_enrol", user, site_id=None, summary=user.username)
     return codes
@@ -300,7 +301,7 @@ def verify_second_factor(user, code):
     spent = db.session.execute(
         update(r)
         .where(r.c.user_id == user.id, r.c.code_hash == _recovery_hash(raw), r.c.used_at.is_(None))
-        .values(used_at=utcnow())
+        .values(used_at=clock.now())
     )
     if spent.rowcount != 1:
         return False

@@ -13,9 +13,10 @@ import sqlite3
 import subprocess  # nosec B404
 import tarfile
 import tempfile
-from datetime import datetime, timezone
 
 from sqlalchemy.engine import make_url
+
+from portal import clock
 
 
 class BackupError(RuntimeError):
@@ -60,7 +61,7 @@ def _dump_database(url, workdir):
 def create(database_url, uploads_dir, to_dir):
     """Write a backup archive into ``to_dir`` and return its path."""
     os.makedirs(to_dir, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%S%fZ")
     path = os.path.join(to_dir, f"portal-backup-{stamp}.tar")
     with tempfile.TemporaryDirectory() as workdir:
         db_name = _dump_database(database_url, workdir)

@@ -18,14 +18,13 @@ The ranges:
   a typing mistake or a probe, and would overflow the date arithmetic behind the page.
 """
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta, timezone
 
 from flask import current_app, has_app_context
 from portal.errors import DomainError
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 
-from portal.models.base import utcnow
 
 
 @dataclass(frozen=True)
@@ -82,16 +81,11 @@ def quantity_error(value, bound):
 
 # ---------------------------------------------------------------- times and days of a site
 
-def _zone(site):
-    return ZoneInfo(site.timezone or "Asia/Shanghai")
-
-
 def opened_on(site):
     """The first local day of the site (sites created before the column existed: their creation)."""
     if site.opened_on is not None:
         return site.opened_on
-    created = site.created_at or utcnow()
-    return created.astimezone(_zone(site)).date()
+    return clock.local_day(site, site.created_at)
 
 
 def event_time_error(site, at, now=None):
@@ -101,9 +95,9 @@ def event_time_error(site, at, now=None):
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
     first = opened_on(site)
-    if at < datetime.combine(first, time.min, _zone(site)):
+    if at < clock.day_bounds(first, site)[0]:
         return _l("The time cannot be before the site opened (%(day)s).", day=first.isoformat())
-    if at > (now or utcnow()) + CLOCK_SKEW:
+    if at > (now or clock.now()) + CLOCK_SKEW:
         return _l("The time cannot be in the future.")
     return None
 
@@ -132,7 +126,7 @@ def tally_day_error(site, day, today):
 # ---------------------------------------------------------------- dates in URLs
 
 def last_param_day(today=None):
-    return date((today or date.today()).year + PARAM_YEARS_AHEAD, 12, 31)
+    return date((today or clock.local_day(clock.DEFAULT_ZONE)).year + PARAM_YEARS_AHEAD, 12, 31)
 
 
 def check_day(day):

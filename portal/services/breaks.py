@@ -2,16 +2,15 @@
 from collections import defaultdict
 from functools import cache
 
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models.base import utcnow
 from portal.models.breaks import BREAK_LIMIT, BreakLog
 from portal.models.org import StaffMember
-from portal.services.roster import local_day_bounds
 
 
 def staff_and_open_break(user, site=None):
@@ -38,7 +37,7 @@ def start(user, at=None, site=None):
         raise DomainError(_l("You have no staff record; ask your supervisor to add you to the roster."))
     if current is not None:
         raise DomainError(_l("Your break has already started."))
-    log = BreakLog(site_id=staff.site_id, staff_member=staff, started_at=at or utcnow())
+    log = BreakLog(site_id=staff.site_id, staff_member=staff, started_at=at or clock.now())
     db.session.add(log)
     return log
 
@@ -47,7 +46,7 @@ def end(user, at=None, site=None):
     _staff, current = staff_and_open_break(user, site)
     if current is None:
         raise DomainError(_l("You are not on a break."))
-    current.ended_at = max(at or utcnow(), current.started_at)
+    current.ended_at = max(at or clock.now(), current.started_at)
     return current
 
 
@@ -58,7 +57,7 @@ def flagged(logs, now=None):
 
 def breaks_per_day(site, day):
     """{staff member: [breaks]} of one site-local day, people by name."""
-    start_at, end_at = local_day_bounds(site, day)
+    start_at, end_at = clock.day_bounds(day, site)
     stmt = (select(BreakLog).options(joinedload(BreakLog.staff_member))
             .where(BreakLog.site_id == site.id, BreakLog.started_at >= start_at, BreakLog.started_at < end_at)
             .order_by(BreakLog.started_at))

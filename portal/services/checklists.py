@@ -5,14 +5,14 @@ No HTTP here. Callers commit once after a call (one transaction per user action)
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from zoneinfo import ZoneInfo
 
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import ChecklistAnswer, ChecklistFollowUp, ChecklistRun, ChecklistTemplate, utcnow
+from portal.models import ChecklistAnswer, ChecklistFollowUp, ChecklistRun, ChecklistTemplate
 from portal.services import audit
 
 # Kinds done once per site and day: starting again reopens the day's run.
@@ -22,18 +22,10 @@ MAX_TEXT = 2000
 
 # ------------------------------------------------------------------ site time
 
-def site_now(site, now=None):
-    """The current moment in the site's own time zone."""
-    return (now or utcnow()).astimezone(ZoneInfo(site.timezone or "Asia/Shanghai"))
-
-
-def site_today(site, now=None):
-    return site_now(site, now).date()
-
 
 def closing_due(site, day, now=None):
     """Closing work is due from the site's tally time (17:50 by default) of that day on."""
-    local = site_now(site, now)
+    local = clock.local_now(site, now)
     if day < local.date():
         return True
     if day > local.date():
@@ -172,7 +164,7 @@ def complete_run(run):
         raise DomainError(_l("This checklist is already complete."))
     run.completion = completion_of(run)
     run.status = "done"
-    run.completed_at = utcnow()
+    run.completed_at = clock.now()
     db.session.flush()
     audit.record("complete", run, summary=f"{run} {run.completion}%")
     return run
@@ -327,8 +319,7 @@ def due_checklists(site, day, now=None, rows=None):
 
 __all__ = ["DAILY_KINDS", "active_items", "close_follow_up", "closing_due", "complete_run",
            "attach_photos", "is_cleanliness", "open_cleaning_issue", "open_repair", "photos_by_answer",
-           "completion_of", "due_checklists", "due_rows", "failed_items", "open_follow_up", "save_answers", "site_now",
-           "site_today", "start_run", "template_for"]
+           "completion_of", "due_checklists", "due_rows", "failed_items", "open_follow_up", "save_answers", "start_run", "template_for"]
 
 
 def _register_photo_owner():

@@ -2,13 +2,13 @@
 machine open → fixed → verified (or fixed → open again when the second look fails)."""
 from datetime import timedelta
 
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models.base import utcnow
 from portal.models.cleaning import DEFAULT_AREAS, CleaningArea, CleaningInspection, CleaningIssue, CleaningResult
 from portal.services import audit
 
@@ -40,7 +40,7 @@ def inspect(site, inspector, results, cleaner=None, due_at=None, note=None, at=N
         raise DomainError(_l("Your role cannot record cleaning inspections."))
     if not results:
         raise DomainError(_l("Judge at least one area."))
-    when = at or utcnow()
+    when = at or clock.now()
     if cleaner is not None and (cleaner.kind != "cleaner" or cleaner.site_id != site.id):
         raise DomainError(_l("Choose a cleaner of this site."))
     failed = [r for r in results if not r[1]]
@@ -65,7 +65,7 @@ def open_issue(result, cleaner, due_at, description=None, raised_at=None):
     and the hours to fix from it)."""
     issue = CleaningIssue(site_id=result.site_id, result=result, area=result.area, cleaner=cleaner, due_at=due_at,
                           description=(description or result.note or str(result.area))[:500], status="open",
-                          created_at=raised_at or utcnow())
+                          created_at=raised_at or clock.now())
     db.session.add(issue)
     return issue
 
@@ -88,7 +88,7 @@ def open_issue_from_checklist(site, user, description, at=None):
     inspection result, so this records a one-area inspection by the user who answered."""
     if user.role not in INSPECT_ROLES:
         raise DomainError(_l("Your role cannot record cleaning inspections."))
-    when = at or utcnow()
+    when = at or clock.now()
     description = (description or "").strip()[:500]
     inspection = CleaningInspection(site_id=site.id, inspector=user, inspected_at=when, note=description or None)
     result = CleaningResult(site_id=site.id, area=area_for(site, description), passed=False,
@@ -138,7 +138,7 @@ def mark_fixed(issue, user, note=None, at=None):
     if user.role not in FIX_ROLES:
         raise DomainError(_l("Only the clerk or security marks an issue fixed."))
     _check_transition(issue, "open", _l("Only an open issue can be marked fixed."))
-    issue.status, issue.fixed_by_id, issue.fixed_at = "fixed", user.id, at or utcnow()
+    issue.status, issue.fixed_by_id, issue.fixed_at = "fixed", user.id, at or clock.now()
     issue.last_note = (note or None)
     return issue
 
@@ -155,7 +155,7 @@ def _check_second_look(issue, user):
 def verify(issue, user, note=None, at=None):
     _check_transition(issue, "fixed", _l("Only a fixed issue can be verified."))
     _check_second_look(issue, user)
-    issue.status, issue.verified_by_id, issue.verified_at = "verified", user.id, at or utcnow()
+    issue.status, issue.verified_by_id, issue.verified_at = "verified", user.id, at or clock.now()
     issue.last_note = note or issue.last_note
     db.session.flush()
     audit.record("verify", issue, summary=f"verified: {issue}")
@@ -169,7 +169,7 @@ def reopen(issue, user, note, at=None):
     note = (note or "").strip()
     if not note:
         raise DomainError(_l("Say what is still not clean."))
-    now = at or utcnow()
+    now = at or clock.now()
     issue.status, issue.fixed_by_id, issue.fixed_at = "open", None, None
     issue.reopen_count += 1
     issue.last_note = note[:500]

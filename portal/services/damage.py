@@ -12,17 +12,17 @@ API:
     visit_salesperson(visit) -> User | None
     reports_of_visit(visit, user) / reports_of_item(item) -> [DamageReport]
 """
-from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import DAMAGE_OUTCOMES, DamageReport, User, Visit, user_site, utcnow
+from portal.models import DAMAGE_OUTCOMES, DamageReport, User, Visit, user_site
 from portal.services import audit, bounds
 from portal.services import photos as photo_service
 from portal.services import repairs
@@ -55,9 +55,8 @@ def _cost(value):
 
 def recent_visits(site, now=None):
     """The site's visits of today and the last RECENT_DAYS days (site time), newest first."""
-    tz = ZoneInfo(site.timezone)
-    today = (now or utcnow()).astimezone(tz).date()
-    since = datetime.combine(today - timedelta(days=RECENT_DAYS), time(0), tz).astimezone(timezone.utc)
+    today = clock.local_day(site, now)
+    since = clock.day_bounds(today - timedelta(days=RECENT_DAYS), site)[0]
     stmt = (select(Visit).where(Visit.site_id == site.id, Visit.arrived_at >= since)
             .options(joinedload(Visit.salesperson)).order_by(Visit.arrived_at.desc(), Visit.id.desc()))
     return db.session.scalars(stmt.limit(200)).all()
@@ -65,7 +64,7 @@ def recent_visits(site, now=None):
 
 def visit_label(visit, tz_name):
     """"time · adults/children · salesperson", in site time."""
-    at = visit.arrived_at.astimezone(ZoneInfo(tz_name))
+    at = clock.to_local(visit.arrived_at, tz_name)
     who = visit.salesperson.name if visit.salesperson is not None else "—"
     return f"{at:%m-%d %H:%M} · {visit.adults}/{visit.children} · {who}"
 
@@ -141,7 +140,7 @@ def _answer(report, user, status, note):
         raise DomainError(_l("This report has already been answered."))
     report.status = report.sales_answer = status
     report.sales_note = (note or "").strip() or None
-    report.answered_at = utcnow()
+    report.answered_at = clock.now()
     audit.record(status == "confirmed" and "confirm" or "dispute", report, summary=f"{report} → {status}")
     return report
 
@@ -170,7 +169,7 @@ def review(report, user, outcome, note=None):
     report.outcome = outcome
     report.review_note = (note or "").strip() or None
     report.reviewed_by_id = user.id
-    report.reviewed_at = utcnow()
+    report.reviewed_at = clock.now()
     audit.record("review", report, summary=f"{report} → {outcome}")
     return report
 
@@ -209,11 +208,4 @@ def can_read(report_id, user):
 
 
 photo_service.register_owner(OWNER_TYPE, can_read)
-
-
-def as_utc(local_dt, tz_name):
-    """A naive local date-time from a form, in the site's time zone → aware UTC."""
-    from zoneinfo import ZoneInfo
-
-    return local_dt.replace(tzinfo=ZoneInfo(tz_name)).astimezone(timezone.utc) if local_dt else None
 

@@ -1,10 +1,10 @@
 """Grooming and conduct inspections: each point pass/fail, score = % of points passed."""
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models.base import utcnow
 from portal.models.grooming import GROOMING_POINTS, GroomingInspection, GroomingResult
 
 INSPECT_ROLES = frozenset({"admin", "supervisor"})
@@ -28,7 +28,7 @@ def inspect(site, staff_member, inspector, results, note=None, at=None):
         raise DomainError(_l("Judge every point."))
     ordered = [(key, given[key][0], given[key][1]) for key in keys]
     inspection = GroomingInspection(site_id=site.id, staff_member=staff_member, inspector=inspector,
-                                    inspected_at=at or utcnow(), score=score_of(ordered), note=note or None)
+                                    inspected_at=at or clock.now(), score=score_of(ordered), note=note or None)
     for key, passed, point_note in ordered:
         inspection.results.append(GroomingResult(site_id=site.id, point=key, passed=bool(passed),
                                                  note=(point_note or None)))

@@ -5,13 +5,13 @@ refuses any change to a signed entry (or to the text of its items) and its delet
 """
 from functools import cache
 
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, event, inspect, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models.base import utcnow
 from portal.models.handover import HandoverComment, HandoverEntry, HandoverItem
 from portal.services import audit
 
@@ -75,7 +75,7 @@ def write_entry(site, author, text, items=(), post="reception", outgoing_shift=N
     text = (text or "").strip()
     if not text:
         raise DomainError(_l("Write what the next shift needs to know."))
-    entry = HandoverEntry(site=site, post=post, author=author, text=text, written_at=at or utcnow(),
+    entry = HandoverEntry(site=site, post=post, author=author, text=text, written_at=at or clock.now(),
                           outgoing_shift=outgoing_shift, incoming_shift=incoming_shift)
     db.session.add(entry)
     for line in items:
@@ -102,7 +102,7 @@ def sign(entry, user, at=None):
     if entry.author_id == user.id:
         raise DomainError(_l("The next shift signs the entry, not its author."))
     entry.signed_by = user
-    entry.signed_at = at or utcnow()
+    entry.signed_at = at or clock.now()
     db.session.flush()
     audit.record("sign", entry, summary=f"signed: {entry}")
     return entry
@@ -115,7 +115,7 @@ def carry_forward(item, user, at=None):
         raise DomainError(_l("Your role cannot change the handover book."))
     if item.status != "open" or item.entry_id is None:
         raise DomainError(_l("Only an open item of an entry can be carried forward."))
-    when = at or utcnow()
+    when = at or clock.now()
     item.status, item.carried_by, item.carried_at = "carried", user, when
     nxt = HandoverItem(site_id=item.site_id, text=item.text, root_id=item.chain_id, previous_id=item.id)
     db.session.add(nxt)
@@ -132,7 +132,7 @@ def close_item(item, user, note, at=None):
         raise DomainError(_l("Only an open item can be closed."))
     if not note:
         raise DomainError(_l("Say how the item was settled."))
-    item.status, item.closed_by, item.closed_at, item.close_note = "closed", user, at or utcnow(), note[:500]
+    item.status, item.closed_by, item.closed_at, item.close_note = "closed", user, at or clock.now(), note[:500]
     db.session.flush()
     audit.record("close", item, summary=f"closed: {note[:200]}")
     return item

@@ -4,13 +4,14 @@ No HTTP here. Callers commit once after a call (one transaction per user action)
 """
 from functools import cache
 
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import CONDITIONS, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine, utcnow
+from portal.models import CONDITIONS, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine
 from portal.services import audit
 from portal.services.checklists import closing_due
 
@@ -104,7 +105,7 @@ def complete_item_check(check):
     for line in check.lines:
         line.is_discrepancy = is_discrepancy(line)
     check.status = "done"
-    check.completed_at = utcnow()
+    check.completed_at = clock.now()
     db.session.flush()
     audit.record("complete", check, summary=f"{check} {len(discrepancies(check))}")
     return check
@@ -142,7 +143,7 @@ def deal_with(line, user, note):
     line.dealt_with = True
     line.dealt_note = note or None
     line.dealt_by_id = getattr(user, "id", None)
-    line.dealt_at = utcnow()
+    line.dealt_at = clock.now()
     db.session.flush()
     return line
 

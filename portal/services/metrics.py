@@ -33,19 +33,16 @@ The target view is scoped, so the records behind a number are only ever the user
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from portal.extensions import db
-from portal.models.base import utcnow
 
 # Most sites are on Beijing time; a site with another ``timezone`` (Urumqi…) has its periods cut
 # at its own local midnight (see ``local_period``).
-DEFAULT_ZONE = "Asia/Shanghai"
-LOCAL_TZ = ZoneInfo(DEFAULT_ZONE)
 # A site is flagged when it is this much worse than its region's average.
 DEVIATION_THRESHOLD = 0.20
 
@@ -114,23 +111,9 @@ def get_metric(key):
     return _METRICS.get(key)
 
 
-def period_bounds(start, end, zone=LOCAL_TZ):
-    """Local days ``start..end`` (inclusive) in ``zone`` as aware datetimes ``[lo, hi)``."""
-    lo = datetime.combine(start, time.min, zone)
-    hi = datetime.combine(end + timedelta(days=1), time.min, zone)
-    return lo, hi
-
-
 # ------------------------------------------------------------ each site's local day
 
 _ZONES: ContextVar = ContextVar("metric_site_zones", default=None)
-
-
-def _zone(name):
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError, TypeError):  # free text in Site.timezone: Beijing time
-        return LOCAL_TZ
 
 
 def _load_zones(sites=None):
@@ -141,8 +124,9 @@ def _load_zones(sites=None):
     else:
         from portal.models import Site
 
-        rows = db.session.execute(select(Site.id, Site.timezone).where(Site.timezone != DEFAULT_ZONE)).all()
-    return {sid: zone for sid, name in rows if name != DEFAULT_ZONE and (zone := _zone(name)) != LOCAL_TZ}
+        rows = db.session.execute(select(Site.id, Site.timezone)
+                                  .where(Site.timezone != clock.DEFAULT_ZONE_NAME)).all()
+    return {sid: zone for sid, name in rows if (zone := clock.zone(name)) != clock.DEFAULT_ZONE}
 
 
 def site_zones():
@@ -168,7 +152,7 @@ def zone_cache(sites=None):
 
 
 def zone_of(site_id):
-    return site_zones().get(site_id, LOCAL_TZ)
+    return site_zones().get(site_id, clock.DEFAULT_ZONE)
 
 
 def local_period(site_column, start, end, build):
@@ -177,7 +161,7 @@ def local_period(site_column, start, end, build):
     other time zone adds ``site_id IN (…) AND build(its lo, its hi)``. So the one-GROUP-BY
     design holds, and a drill-down filter applies exactly the same condition."""
     zones = site_zones()
-    lo, hi = period_bounds(start, end)
+    lo, hi = clock.period_bounds(start, end)
     if not zones:
         return build(lo, hi)
     by_zone = {}
@@ -185,7 +169,7 @@ def local_period(site_column, start, end, build):
         by_zone.setdefault(zone, []).append(sid)
     branches = [and_(or_(site_column.is_(None), site_column.not_in(sorted(zones))), build(lo, hi))]
     for zone, ids in by_zone.items():
-        zlo, zhi = period_bounds(start, end, zone)
+        zlo, zhi = clock.period_bounds(start, end, zone)
         branches.append(and_(site_column.in_(sorted(ids)), build(zlo, zhi)))
     return or_(*branches)
 
@@ -194,9 +178,9 @@ def has_ended(end, now=None):
     """The local day ``end`` is over at every site asked about (each at its own midnight;
     inside ``zone_cache`` no query). A figure of an ended period changes only when its site's
     records do, unless it ``moves_with_clock``."""
-    zones = {LOCAL_TZ, *site_zones().values()}
-    last_midnight = max(period_bounds(end, end, zone)[1] for zone in zones)
-    return (now or utcnow()) >= last_midnight
+    zones = {clock.DEFAULT_ZONE, *site_zones().values()}
+    last_midnight = max(clock.day_bounds(end, zone)[1] for zone in zones)
+    return (now or clock.now()) >= last_midnight
 
 
 def in_period(column, site_column, start, end):
@@ -354,11 +338,6 @@ def rows_by_site(stmt):
 
 def percent(hits, total):
     return None if not total else 100.0 * hits / total
-
-
-def local_at(day, hour, minute=0, zone=LOCAL_TZ):
-    """An aware datetime: ``day`` at ``hour:minute`` site-local time (``zone_of(site_id)``)."""
-    return datetime.combine(day, time(hour, minute), zone)
 
 
 def hours_between(earlier, later):

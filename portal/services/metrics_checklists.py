@@ -1,22 +1,26 @@
 """Checklists and item checks: checklist completion on time, item discrepancies, and the
 month-end discrepancies section. Imported by ``portal.views.checklists.register``."""
+from datetime import time
+
 from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.extensions import db
 from portal.models import ChecklistRun, Item, ItemCheckLine
 from portal.services import metrics as m
 from portal.services.report_data import register_section
 
 # "On time": the opening checklist done before 10:00, the closing one before 18:00 (site-local).
-DEADLINES = {"opening": (10, 0), "closing": (18, 0)}
+DEADLINES = {"opening": time(10, 0), "closing": time(18, 0)}
 PERIOD_DRILL = "{start} to {end}"
 
 
-def is_on_time(kind, day, status, completed_at, zone=m.LOCAL_TZ):
+def is_on_time(kind, day, status, completed_at, zone=clock.DEFAULT_ZONE):
     """Done before the deadline on the site's wall clock (``zone``: ``metrics.zone_of(site_id)``)."""
-    return status == "done" and completed_at is not None and completed_at < m.local_at(day, *DEADLINES[kind], zone=zone)
+    return (status == "done" and completed_at is not None
+            and completed_at < clock.local_at(day, DEADLINES[kind], zone))
 
 
 def checklists_on_time(site_ids, start, end):

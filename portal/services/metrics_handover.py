@@ -4,11 +4,12 @@ Imported by ``portal.views.handover.register``."""
 from datetime import timedelta
 
 from flask_babel import gettext as _
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from portal.extensions import db
-from portal.models import CleaningArea, CleaningIssue, GroomingInspection, HandoverEntry, StaffMember, utcnow
+from portal.models import CleaningArea, CleaningIssue, GroomingInspection, HandoverEntry, StaffMember
 from portal.services import metrics as m
 from portal.services.report_data import register_section
 
@@ -33,7 +34,7 @@ def _issues_raised(site_ids, start, end):
 
 def overdue_clause(now=None):
     """Fixed after its due time, or still open past it (shared with the list filter)."""
-    now = now or utcnow()
+    now = now or clock.now()
     return or_(CleaningIssue.fixed_at > CleaningIssue.due_at,
                and_(CleaningIssue.fixed_at.is_(None), CleaningIssue.due_at < now))
 
@@ -95,7 +96,7 @@ def register_metrics():
 # ------------------------------------------------------------ month-end sections
 
 def _handover(site_id, start, end):
-    lo, hi = m.period_bounds(start, end, m.zone_of(site_id))
+    lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
     stmt = select(HandoverEntry.written_at, HandoverEntry.signed_at).where(
         HandoverEntry.site_id == site_id, HandoverEntry.written_at >= lo, HandoverEntry.written_at < hi,
         HandoverEntry.deleted_at.is_(None))
@@ -111,7 +112,7 @@ def _handover(site_id, start, end):
 def _cleaning(site_id, start, end):
     from portal.views.cleaning import STATUS_LABELS
 
-    lo, hi = m.period_bounds(start, end, m.zone_of(site_id))
+    lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
     stmt = (select(CleaningArea.name, CleaningIssue.status, func.count())
             .join(CleaningArea, CleaningArea.id == CleaningIssue.area_id)
             .where(CleaningIssue.site_id == site_id, CleaningIssue.created_at >= lo, CleaningIssue.created_at < hi,
@@ -122,7 +123,7 @@ def _cleaning(site_id, start, end):
 
 
 def _grooming(site_id, start, end):
-    lo, hi = m.period_bounds(start, end, m.zone_of(site_id))
+    lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
     stmt = (select(StaffMember.name, func.count(), func.avg(GroomingInspection.score), func.min(GroomingInspection.score))
             .join(StaffMember, StaffMember.id == GroomingInspection.staff_member_id)
             .where(GroomingInspection.site_id == site_id, GroomingInspection.inspected_at >= lo,

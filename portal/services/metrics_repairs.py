@@ -1,11 +1,12 @@
 """Repairs and damage: tickets open / overdue / hours to resolve, damage reports, and the
 month-end "repairs and damage" section. Imported by ``portal.views.repairs.register``."""
 from flask_babel import gettext as _
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from portal.extensions import db
-from portal.models import DamageReport, RepairTicket, utcnow
+from portal.models import DamageReport, RepairTicket
 from portal.services import metrics as m
 from portal.services.report_data import register_section
 
@@ -22,14 +23,14 @@ def _open_at(hi):
 def open_clause(start, end, now=None):
     """Tickets still open at the end of the period (now, for the current period), each site's
     period ending at its local midnight. Shared with the ticket list's filter."""
-    now = now or utcnow()
+    now = now or clock.now()
     return and_(RepairTicket.deleted_at.is_(None),
                 m.local_period(RepairTicket.site_id, start, end, lambda lo, hi: _open_at(min(hi, now))))
 
 
 def overdue_clause(start, end, now=None):
     """Of those, the ones past their due time then (set by priority when reported)."""
-    now = now or utcnow()
+    now = now or clock.now()
 
     def late(lo, hi):
         hi = min(hi, now)
@@ -101,7 +102,7 @@ def _repairs_and_damage(site_id, start, end):
     from portal.views.repairs import STATUS_LABELS as REPAIR_STATUS
 
     zone = m.zone_of(site_id)
-    lo, hi = m.period_bounds(start, end, zone)
+    lo, hi = clock.period_bounds(start, end, zone)
     tickets = db.session.execute(
         select(RepairTicket.created_at, RepairTicket.equipment, RepairTicket.status, RepairTicket.resolved_at)
         .where(RepairTicket.site_id == site_id, RepairTicket.created_at >= lo, RepairTicket.created_at < hi,

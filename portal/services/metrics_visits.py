@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
+from portal import clock
 from portal.extensions import db
 from portal.models import ConsumptionLine, DailyTally, DailyTallyLine, Product, Visit
 from portal.services import metrics as m
@@ -76,7 +77,7 @@ def register_metrics():
 # ------------------------------------------------------------ month-end sections
 
 def _consumption(site_id, start, end):
-    lo, hi = m.period_bounds(start, end, m.zone_of(site_id))
+    lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
     stmt = (select(Product.name, Product.unit, func.sum(ConsumptionLine.quantity))
             .join(ConsumptionLine, ConsumptionLine.product_id == Product.id)
             .join(Visit, Visit.id == ConsumptionLine.visit_id)
@@ -89,7 +90,7 @@ def _consumption(site_id, start, end):
 def _visits_by_week(site_id, start, end):
     """Visits and visitors per local day, summed by ISO week (a month fits on one page)."""
     zone = m.zone_of(site_id)
-    lo, hi = m.period_bounds(start, end, zone)
+    lo, hi = clock.period_bounds(start, end, zone)
     stmt = select(Visit.arrived_at, Visit.adults + Visit.children).where(
         Visit.site_id == site_id, Visit.arrived_at >= lo, Visit.arrived_at < hi, Visit.deleted_at.is_(None))
     weeks = {}

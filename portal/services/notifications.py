@@ -10,11 +10,12 @@ Each role gets only the counts that concern it:
 """
 from dataclasses import dataclass, field
 
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import OPEN_STATUSES, DamageReport, RepairTicket, utcnow
+from portal.models import OPEN_STATUSES, DamageReport, RepairTicket
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ def _count(*criteria, model=RepairTicket):
 
 
 def counts_for(user, now=None):
-    now = now or utcnow()
+    now = now or clock.now()
     role = user.role
     notices = []
     if role == "maintenance":

@@ -15,12 +15,13 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app, has_app_context
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, RepairEvent, RepairTicket, Site, User, user_site, utcnow
+from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, RepairEvent, RepairTicket, Site, User, user_site
 from portal.services import audit
 from portal.services import photos as photo_service
 
@@ -84,7 +85,7 @@ def allowed_actions(ticket, user):
 
 def _event(ticket, user, kind, **fields):
     event = RepairEvent(site_id=ticket.site_id, ticket=ticket, user_id=user.id if user else None, kind=kind,
-                        at=utcnow(), **fields)
+                        at=clock.now(), **fields)
     db.session.add(event)
     return event
 
@@ -108,7 +109,7 @@ def report(site, user, equipment, description, priority, location=None, item=Non
         raise DomainError(_l("Describe the fault."))
     if priority not in TICKET_PRIORITIES:
         raise DomainError(_l("Choose a priority."))
-    now = utcnow()
+    now = clock.now()
     ticket = RepairTicket(site_id=site.id, equipment=equipment, location=_text(location, 200) or None,
                           description=description, priority=priority, status="new", due_at=due_for(priority, now),
                           reporter_id=user.id, item_id=item.id if item is not None else None)
@@ -156,7 +157,7 @@ def transition(ticket, action, user, **data):
     claim = update(table).where(table.c.id == ticket.id, table.c.status == before).values(status=before)
     if db.session.execute(claim).rowcount != 1:
         raise DomainError(_l("This ticket has already moved on; reload the page."))
-    now = utcnow()
+    now = clock.now()
     if action == "assign":
         assignee = data.get("assignee")
         if assignee is None or assignee.id not in {u.id for u in assignee_choices(ticket.site)}:
@@ -219,7 +220,7 @@ def queue_query(user, filters=None, now=None):
     """The select behind the queue: filters site_id, status ('open', 'overdue', 'all' or a status),
     priority, mine (assigned to me, or reported by me for non-maintenance roles)."""
     filters = filters or {}
-    now = now or utcnow()
+    now = now or clock.now()
     stmt = _visible(select(RepairTicket), user)
     if filters.get("site_id"):
         stmt = stmt.where(RepairTicket.site_id == filters["site_id"])
@@ -249,7 +250,7 @@ def my_queue(user, filters=None, limit=200):
 
 def site_summary(now=None):
     """[(site, open, overdue)] for every site in scope, in one GROUP BY plus the sites."""
-    now = now or utcnow()
+    now = now or clock.now()
     overdue = func.sum(case((RepairTicket.due_at < now, 1), else_=0))
     rows = db.session.execute(
         select(RepairTicket.site_id, func.count(), overdue)

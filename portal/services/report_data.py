@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.extensions import db
 from portal.models import AuditEvent, Region, Site, StaffMember
 from portal.services import metrics as m
@@ -230,7 +231,7 @@ def region_month(region_id, first_day):
 # ------------------------------------------------------------ foundation sections
 
 def _changes_by_type(site_id, start, end):
-    lo, hi = m.period_bounds(start, end, m.zone_of(site_id))
+    lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
     stmt = (select(AuditEvent.object_type, AuditEvent.action, func.count())
             .where(AuditEvent.site_id == site_id, AuditEvent.at >= lo, AuditEvent.at < hi)
             .group_by(AuditEvent.object_type, AuditEvent.action)

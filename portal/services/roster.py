@@ -1,12 +1,12 @@
 """Shift roster rules: plan a shift, copy last week, find gaps, who is on duty now."""
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
 from portal.errors import DomainError
+from portal import clock
 from portal.extensions import db
 from portal.models.org import StaffMember
 from portal.models.roster import POSTS, Shift
@@ -14,15 +14,6 @@ from portal.models.roster import POSTS, Shift
 OPENING_HOURS = (time(9, 0), time(18, 0))
 
 
-def site_tz(site):
-    return ZoneInfo(site.timezone or "Asia/Shanghai")
-
-
-def local_day_bounds(site, day):
-    """The UTC instants where a site-local calendar day starts and ends."""
-    tz = site_tz(site)
-    start = datetime.combine(day, time(0), tz)
-    return start, start + timedelta(days=1)
 
 
 def plan(site, post, staff_member, starts_at, ends_at):
@@ -58,7 +49,7 @@ def shifts_between(site, start, end):
 def copy_last_week(site, monday):
     """Create this week's shifts (week of ``monday``) from last week's; existing copies are kept,
     so running it twice adds nothing. Returns the new shifts."""
-    this_start, _ = local_day_bounds(site, monday)
+    this_start, _ = clock.day_bounds(monday, site)
     last_start = this_start - timedelta(days=7)
     existing = {(s.staff_member_id, s.post, s.starts_at)
                 for s in shifts_between(site, this_start, this_start + timedelta(days=7))}
@@ -76,9 +67,7 @@ def copy_last_week(site, monday):
 
 def gaps(site, day, hours=OPENING_HOURS, posts=POSTS):
     """{post: [(from, to)…]} site-local times during opening hours when nobody is on that post."""
-    tz = site_tz(site)
-    open_at = datetime.combine(day, hours[0], tz)
-    close_at = datetime.combine(day, hours[1], tz)
+    open_at, close_at = clock.local_at(day, hours[0], site), clock.local_at(day, hours[1], site)
     shifts = db.session.scalars(select(Shift).where(
         Shift.site_id == site.id, Shift.starts_at < close_at, Shift.ends_at > open_at)).all()
     result = {}
@@ -94,13 +83,13 @@ def gaps(site, day, hours=OPENING_HOURS, posts=POSTS):
         if cursor < close_at:
             holes.append((cursor, close_at))
         if holes:
-            result[post] = [(a.astimezone(tz), b.astimezone(tz)) for a, b in holes]
+            result[post] = [(clock.to_local(a, site), clock.to_local(b, site)) for a, b in holes]
     return result
 
 
 def on_duty_now(site, at):
     """Shifts running at ``at`` (aware datetime), with their people loaded."""
-    return running_at(shifts_of_day(site, at.astimezone(site_tz(site)).date()), at)
+    return running_at(shifts_of_day(site, clock.local_day(site, at)), at)
 
 
 def running_at(shifts, at):
@@ -111,7 +100,7 @@ def running_at(shifts, at):
 def shifts_of_day(site, day):
     """Shifts that run during some of the site-local ``day`` (night shifts from the evening
     before too), by post, with their people loaded."""
-    start, end = local_day_bounds(site, day)
+    start, end = clock.day_bounds(day, site)
     return db.session.scalars(_shifts_of_day_stmt(), {"site_id": site.id, "start": start, "end": end}).all()
 
 

@@ -156,7 +156,9 @@ OWN_ACCOUNT_FIELDS = frozenset({"password_hash", "session_token", "locale", "las
 _BOOKKEEPING = frozenset({"updated_at", "updated_by_id", "version"})
 
 
-@event.listens_for(Session, "before_flush")
+# First of every before-flush check: a write across the scope answers as if the row did not
+# exist, before any domain rule (a signed entry, a closed tally) could say something about it.
+@event.listens_for(Session, "before_flush", insert=True)
 def _check_writes(session, flush_context, instances):
     scope = session.info.get(SCOPE_KEY)
     if scope is None or scope.is_global:

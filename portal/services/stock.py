@@ -8,14 +8,14 @@ read-modify-write in Python loses them; SECURITY.md §4). The caller commits onc
 """
 from functools import cache
 
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import ConsumptionLine, Product, StockBalance, StockMovement, utcnow
+from portal.models import ConsumptionLine, Product, StockBalance, StockMovement
 from portal.services import audit, bounds
-from portal.services.visits import site_today
 
 MAX_QUANTITY = bounds.STOCK_QUANTITY.high
 
@@ -61,9 +61,9 @@ def _move(site, product, kind, delta, user=None, at=None, day=None, reason=None,
         left = balance(site, product)
         raise DomainError(_l("Only %(left)s %(unit)s of %(name)s left in stock: you cannot take out %(n)s.",
                             left=left, unit=product.unit, name=product.name, n=-delta), "quantity")
-    at = at or utcnow()
+    at = at or clock.now()
     movement = StockMovement(site_id=site.id, product=product, kind=kind, quantity=delta, at=at,
-                             day=day or site_today(site, at), reason=reason or None, visit=visit,
+                             day=day or clock.local_day(site, at), reason=reason or None, visit=visit,
                              tally_id=tally.id if tally is not None else None)
     if user is not None:
         movement.created_by_id = movement.updated_by_id = user.id

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
@@ -17,10 +18,10 @@ from sqlalchemy.orm import joinedload, undefer
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import DailyTally, DailyTallyLine, Product, StockMovement, utcnow
+from portal.models import DailyTally, DailyTallyLine, Product, StockMovement
 from portal.models.consumables import closed_same_day
 from portal.services import audit, bounds, stock
-from portal.services.visits import day_counts, site_now, site_today
+from portal.services.visits import day_counts
 
 TALLY_REASON = "Daily tally count"
 ALREADY_CLOSED = _l("The tally of this day is closed already.")
@@ -129,7 +130,7 @@ def _from_closed(site, closed):
 
 def tally_time_passed(site, day, now=None):
     """Whether the site's tally time on ``day`` has come (site-local)."""
-    local = site_now(site, now)
+    local = clock.local_now(site, now)
     return local.date() > day or (local.date() == day and local.time() >= site.tally_time)
 
 
@@ -140,7 +141,7 @@ def close_tally(site, day, counts, user=None, now=None):
     tally and its lines, in the caller's transaction. Raises ``DomainError`` and writes nothing
     when the day is closed already, not due yet, or a count is missing or not a number.
     """
-    out_of_bounds = bounds.tally_day_error(site, day, site_today(site, now))
+    out_of_bounds = bounds.tally_day_error(site, day, clock.local_day(site, now))
     if out_of_bounds is not None:
         raise DomainError(out_of_bounds)
     if not tally_time_passed(site, day, now):
@@ -161,7 +162,7 @@ def close_tally(site, day, counts, user=None, now=None):
             errors[row.product.id] = exc.message if raw not in (None, "") else _l("Enter the counted stock.")
     if errors:
         raise DomainError(_l("Enter the counted stock of every product."), errors=errors)
-    closed_at = now or utcnow()
+    closed_at = now or clock.now()
     closed = DailyTally(site_id=site.id, day=day, closed_at=closed_at, closed_by_id=user.id if user else None,
                         same_day=closed_same_day(day, closed_at, site.timezone),
                         visits=tally.visits, visitors=tally.visitors, drinks_served=tally.drinks_served,
@@ -203,14 +204,14 @@ def tally_missing(sites, days=7, now=None):
     sites = list(sites)
     if not sites:
         return []
-    todays = {s.id: site_today(s, now) for s in sites}
+    todays = {s.id: clock.local_day(s, now) for s in sites}
     earliest = min(todays.values()) - timedelta(days=days)
     closed = set(db.session.execute(
         select(DailyTally.site_id, DailyTally.day)
         .where(DailyTally.site_id.in_([s.id for s in sites]), DailyTally.day >= earliest)).all())
     missing = []
     for site in sites:
-        first = site_today(site, site.created_at) if isinstance(site.created_at, datetime) else earliest
+        first = clock.local_day(site, site.created_at) if isinstance(site.created_at, datetime) else earliest
         for back in range(1, days + 1):
             day = todays[site.id] - timedelta(days=back)
             if day >= first and (site.id, day) not in closed:

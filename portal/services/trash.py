@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -35,9 +36,7 @@ _LABEL_LOADS = {
 
 
 def _local(value, site):
-    from portal.services.visits import site_zone
-
-    return f"{value.astimezone(site_zone(site)):%Y-%m-%d %H:%M}" if site is not None else f"{value:%Y-%m-%d %H:%M}"
+    return f"{clock.to_local(value, site):%Y-%m-%d %H:%M}" if site is not None else f"{value:%Y-%m-%d %H:%M}"
 
 
 def _visit_label(visit):

@@ -1,38 +1,17 @@
 """Visits: arrivals and departures recorded in seconds, and the site-local day they count for."""
-from datetime import datetime, time, timedelta, timezone
 from functools import cache
-from zoneinfo import ZoneInfo
 
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import DIRECTIONS, ConsumptionLine, StaffMember, Visit, utcnow
+from portal.models import DIRECTIONS, ConsumptionLine, StaffMember, Visit
 from portal.services import bounds
 
 
-# ---------------------------------------------------------------- site-local time
-
-def site_zone(site):
-    return ZoneInfo(site.timezone or "Asia/Shanghai")
-
-
-def site_now(site, now=None):
-    return (now or utcnow()).astimezone(site_zone(site))
-
-
-def site_today(site, now=None):
-    return site_now(site, now).date()
-
-
-def day_bounds(site, day):
-    """[start, end) of a site-local day, in UTC."""
-    zone = site_zone(site)
-    start = datetime.combine(day, time.min, zone)
-    end = datetime.combine(day + timedelta(days=1), time.min, zone)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 
 
 # ---------------------------------------------------------------- arrivals and departures
@@ -40,7 +19,7 @@ def day_bounds(site, day):
 def record_arrival(site, adults=1, children=0, user=None, at=None, salesperson=None, notes=None):
     """A party arrived at ``site`` (now unless ``at``); the caller commits."""
     adults, children = _headcount(adults, children)
-    at = at or utcnow()
+    at = at or clock.now()
     _check_time(site, at, "arrived_at")
     if salesperson is not None and (salesperson.site_id != site.id or salesperson.kind != "sales"):
         raise DomainError(_l("Choose a salesperson of this site."), "salesperson")
@@ -59,7 +38,7 @@ def record_departure(visit, direction=None, user=None, at=None):
         raise DomainError(_l("This visit has already left."))
     if direction and direction not in DIRECTIONS:
         raise DomainError(_l("Choose a direction from the list."), "direction")
-    left_at = at or utcnow()
+    left_at = at or clock.now()
     if left_at < visit.arrived_at:
         raise DomainError(_l("A visit cannot leave before it arrived."), "left_at")
     _check_time(visit.site, left_at, "left_at")
@@ -145,7 +124,7 @@ def _open_visits_stmt():
 
 
 def visits_of_day(site, day, only_left=False):
-    start, end = day_bounds(site, day)
+    start, end = clock.day_bounds(day, site)
     stmt = select(Visit).where(Visit.site_id == site.id, Visit.arrived_at >= start, Visit.arrived_at < end)
     if only_left:
         stmt = stmt.where(Visit.left_at.is_not(None))
@@ -165,7 +144,7 @@ def is_hosted_by(visit, user):
 
 def day_counts(site, day):
     """(number of visits, number of visitors) that arrived on a site-local day."""
-    start, end = day_bounds(site, day)
+    start, end = clock.day_bounds(day, site)
     stmt = select(func.count(Visit.id), func.coalesce(func.sum(Visit.adults + Visit.children), 0)).where(
         Visit.site_id == site.id, Visit.arrived_at >= start, Visit.arrived_at < end)
     visits, visitors = db.session.execute(stmt).one()

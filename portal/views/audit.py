@@ -9,12 +9,13 @@ every domain's records read in their own words without a table here.
 from flask import current_app, has_app_context
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from flask_admin.model import filters
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect
 
 from portal.extensions import db
 from portal.models import AuditEvent, Site, User
-from portal.services.metrics import in_period, period_bounds
+from portal.services.metrics import in_period
 from portal.services.report_data import ACTION_LABELS, record_type_label
 from portal.views.base import ScopedModelView, options_of
 from portal.views.labels import ROLE_LABELS, STAFF_KIND_LABELS
@@ -39,7 +40,7 @@ class LocalDateBetweenFilter(BaseSQLAFilter, filters.BaseDateBetweenFilter):
         column = self.get_column(alias)
         site_column = getattr(column.class_, "site_id", None) if alias is None else None
         if site_column is None:  # no site (or an alias): Beijing time
-            lo, hi = period_bounds(value[0], value[1])
+            lo, hi = clock.period_bounds(value[0], value[1])
             return query.filter(column >= lo, column < hi)
         return query.filter(in_period(column, site_column, value[0], value[1]))
 

@@ -20,6 +20,7 @@ from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
 from flask_admin.model import typefmt
 from flask_babel import format_date, format_datetime, get_locale
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -33,7 +34,6 @@ from urllib.parse import quote as url_quote
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models.base import utcnow
 from portal.services import audit, bounds, scope
 from portal.services.scope import ScopeViolation
 from portal.views.exports import SafeExportMixin
@@ -334,7 +334,7 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         if not is_created and _is_versioned(self.model) and hasattr(model, "updated_at"):
             # A save that changed only related rows (a template's items, a user's sites) issues no
             # UPDATE of its own and would leave the version as it was: bump it all the same.
-            model.updated_at = utcnow()
+            model.updated_at = clock.now()
 
     def update_model(self, form, model):
         if VERSION_FIELD in form:

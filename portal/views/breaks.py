@@ -2,14 +2,14 @@
 from datetime import timedelta
 
 from flask import current_app, flash, redirect, request, url_for
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.models import utcnow
 from portal.services import breaks, today
 from portal.views.base import ALL_ROLES, PortalView, day_param, domain_errors, expose
-from portal.views.roster import chosen_site, local, scoped_sites, site_today
+from portal.views.roster import chosen_site, local, scoped_sites
 
 OVERVIEW_ROLES = frozenset({"admin", "supervisor"})
 
@@ -21,13 +21,13 @@ class BreaksView(PortalView):
     @expose("/")
     def index(self):
         staff, current = breaks.staff_and_open_break(current_user)
-        context = {"staff": staff, "current": current, "now": utcnow(), "local": local, "limit_minutes": 10}
+        context = {"staff": staff, "current": current, "now": clock.now(), "local": local, "limit_minutes": 10}
         if staff is not None:
-            context["mine"] = breaks.breaks_per_day(staff.site, site_today(staff.site)).get(staff, [])
+            context["mine"] = breaks.breaks_per_day(staff.site, clock.local_day(staff.site)).get(staff, [])
         if current_user.role in OVERVIEW_ROLES:
             sites = scoped_sites()
             site = chosen_site(sites)
-            day = day_param(request.args.get("day"), site_today(site))
+            day = day_param(request.args.get("day"), clock.local_day(site))
             context.update(sites=sites, site=site, day=day, per_person=breaks.breaks_per_day(site, day),
                            one_day=timedelta(days=1))
         return self.render("breaks/index.html", **context)

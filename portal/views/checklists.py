@@ -3,6 +3,7 @@ from flask import abort, flash, g, has_request_context, redirect, request, url_f
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, DateEqualFilter, FilterInList, FilterEqual, IntEqualFilter
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext as _
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -260,7 +261,7 @@ class ChecklistPage(PortalView):
         sites = db.session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(50)).all()
         rows = []
         for site in sites:
-            day = svc.site_today(site)
+            day = clock.local_day(site)
             rows.append((site, day, svc.due_checklists(site, day), self._other_templates(site)))
         recent = db.session.scalars(
             select(ChecklistRun).options(selectinload(ChecklistRun.template))
@@ -287,7 +288,7 @@ class ChecklistPage(PortalView):
         if current_user.role == "security" and template.kind not in svc.DAILY_KINDS:
             abort(403)
         with domain_errors(flash_message=False) as refused:
-            run = svc.start_run(site, template, current_user, svc.site_today(site))
+            run = svc.start_run(site, template, current_user, clock.local_day(site))
         if refused:
             abort(404)  # a template of another site: as if it did not exist
         db.session.commit()
@@ -363,7 +364,7 @@ class ChecklistPage(PortalView):
                            is_cleanliness=svc.is_cleanliness, follow_up_url=follow_up_url,
                            run_photos=svc.photos_by_answer(run), accept=photo_service.ACCEPT,
                            can_close_follow_ups=current_user.role in FOLLOW_UP_CLOSERS,
-                           completed_local=svc.site_now(run.site, run.completed_at) if run.completed_at else None)
+                           completed_local=clock.to_local(run.completed_at, run.site) if run.completed_at else None)
 
     def _require_write(self):
         if not self.can_write():

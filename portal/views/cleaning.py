@@ -4,6 +4,7 @@ from functools import cache
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import bindparam, select
@@ -13,7 +14,7 @@ from portal.services import metrics_handover
 from portal.views.audit import LocalDateBetweenFilter
 from portal.views.dashboard import ClauseFilter
 from portal.extensions import db
-from portal.models import CleaningArea, CleaningInspection, CleaningIssue, CleaningResult, Site, StaffMember, utcnow
+from portal.models import CleaningArea, CleaningInspection, CleaningIssue, CleaningResult, Site, StaffMember
 from portal.services import cleaning
 from portal.services import photos as photo_service
 from portal.services import today
@@ -49,7 +50,7 @@ class CleaningView(PortalView):
     def index(self, status=200, site_id=None):
         sites = scoped_sites()
         site = chosen_site(sites, site_id)
-        now = utcnow()
+        now = clock.now()
         issues = db.session.scalars(
             select(CleaningIssue).options(joinedload(CleaningIssue.area), joinedload(CleaningIssue.cleaner))
             .where(CleaningIssue.site_id == site.id, CleaningIssue.status.in_(("open", "fixed")))
@@ -85,7 +86,7 @@ class CleaningView(PortalView):
             if not errors:
                 with domain_errors(flash_message=False) as refused:
                     inspection = cleaning.inspect(site, current_user, results, cleaner=cleaner,
-                                                  due_at=utcnow() + timedelta(hours=hours),
+                                                  due_at=clock.now() + timedelta(hours=hours),
                                                   note=request.form.get("note", "").strip())
                     db.session.flush()
                     cleaning.attach_result_photos(inspection, uploads, current_user)
@@ -222,7 +223,7 @@ def _open_issues_stmt():
 
 def cleaning_section(site, day, user):
     """Today section: the site's open cleaning issues, overdue ones first and marked."""
-    now = utcnow()
+    now = clock.now()
     issues = today.kept(site, day, "cleaning.open_issues",
                         lambda: db.session.scalars(_open_issues_stmt(), {"site_id": site.id}).all())
     if not issues:

@@ -2,6 +2,7 @@
 daily tally (close at the site's tally time; supervisors see which tallies are missing)."""
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, DateBetweenFilter, FilterEqual
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -13,7 +14,7 @@ from portal.extensions import db
 from sqlalchemy.orm import undefer
 
 from portal.models import PRODUCT_KINDS, DailyTally, Product, Site, StockMovement
-from portal.services import bounds, stock, tally, visits
+from portal.services import bounds, stock, tally
 from portal.views.base import (PortalView, ScopedModelView, day_param, domain_errors, expose,
                                options_of)
 from portal.views.labels import yes_no
@@ -224,7 +225,7 @@ class TallyView(PortalView):
                               entered=counts), refused.status
         db.session.commit()
         flash(_l("The tally of %(day)s is closed.", day=day.isoformat()), "success")
-        return redirect(url_for("today.index") if day == visits.site_today(site) else url_for(".index", day=day))
+        return redirect(url_for("today.index") if day == clock.local_day(site) else url_for(".index", day=day))
 
     @expose("/missing")
     def missing(self):
@@ -235,7 +236,7 @@ class TallyView(PortalView):
 
     def _day(self, site, raw=None):
         raw = raw if raw is not None else request.args.get("day")
-        today = visits.site_today(site)
+        today = clock.local_day(site)
         day = day_param(raw, today)
         if day > today:
             abort(404)
@@ -243,7 +244,7 @@ class TallyView(PortalView):
 
     def _page(self, site, day, error=None, errors=None, entered=None):
         figures = tally.compute_tally(site, day)
-        today = visits.site_today(site)
+        today = clock.local_day(site)
         return self.render("consumables/tally.html", site=site, day=day, figures=figures, error=error,
                            closable_error=bounds.tally_day_error(site, day, today),
                            errors=errors or {}, entered=entered or {}, due=tally.tally_time_passed(site, day),

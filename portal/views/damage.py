@@ -1,9 +1,8 @@
 """Damage confirmation forms (物品损坏确认单): the clerk files, the salesperson confirms or
 disputes from his own login, the supervisor reviews; one click opens a repair ticket."""
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request, url_for
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -122,7 +121,7 @@ class DamageView(PortalView):
                 report = damage_service.file_report(
                     site, current_user, form.equipment.data, form.description.data,
                     db.session.get(User, form.salesperson.data) if form.salesperson.data else None,
-                    form.visit_description.data, damage_service.as_utc(form.visit_at.data, site.timezone),
+                    form.visit_description.data, clock.from_local(form.visit_at.data, site),
                     form.estimated_cost.data, location=form.location.data,
                     item=db.session.get(Item, form.item.data) if form.item.data else None,
                     visit=db.session.get(Visit, form.visit.data) if form.visit.data else None, photos=prepared)
@@ -146,7 +145,7 @@ class DamageView(PortalView):
             form.item.errors = [_l("Choose an item of this site.")]
         if request.method == "GET" and not form.visit_at.data:
             # Default: now, on the site's wall clock (the form field is naive local time).
-            form.visit_at.data = datetime.now(ZoneInfo(site.timezone)).replace(second=0, microsecond=0, tzinfo=None)
+            form.visit_at.data = clock.local_now(site).replace(second=0, microsecond=0, tzinfo=None)
         status = 400 if request.method == "POST" else 200
         return self.render("damage/new.html", form=form, accept=photo_service.ACCEPT,
                            page_title=_l("New damage report")), status

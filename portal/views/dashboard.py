@@ -5,12 +5,13 @@ call per metric (SQL GROUP BY) whatever the number of sites, all through the ses
 site scope, so a supervisor never sees another region's figures — not in the table, the
 charts, the drill-down links or the PDFs.
 """
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Response, abort, g, request, send_file, url_for
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext as _
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -34,10 +35,6 @@ MAX_SITE_BARS = 30
 _SITE_PLACEHOLDER = "siteplaceholder9c2e"
 
 
-def today_local():
-    return datetime.now(m.LOCAL_TZ).date()
-
-
 def _parse_day(text, errors, field):
     """A day of the query string (``bounds.parse_day``), or None with the reason in ``errors``."""
     try:
@@ -54,9 +51,9 @@ def parse_period(args):
     if kind not in PERIODS:
         errors["period"] = _("Choose day, week, month or custom.")
         kind = "month"
-    on = today_local()
+    on = clock.local_day(clock.DEFAULT_ZONE)
     if args.get("on"):
-        on = _parse_day(args["on"], errors, "on") or today_local()
+        on = _parse_day(args["on"], errors, "on") or clock.local_day(clock.DEFAULT_ZONE)
     if kind == "day":
         return kind, on, on, errors
     if kind == "week":
@@ -121,7 +118,7 @@ class DashboardView(PortalView):
         for row in table["rows"]:
             row["pdf_url"] = pdf_url.replace(_SITE_PLACEHOLDER, str(row["site"].id))
         context = dict(
-            periods=PERIODS, kind=kind, start=start, end=end, on=request.args.get("on") or today_local().isoformat(),
+            periods=PERIODS, kind=kind, start=start, end=end, on=request.args.get("on") or clock.local_day(clock.DEFAULT_ZONE).isoformat(),
             errors=errors, regions=regions, region_id=region_id, metrics=metrics, table=table, sort_key=sort_key,
             descending=descending, chosen=chosen, month=f"{month:%Y-%m}", charts=charts_svg,
             ranking=[(table["by_id"][sid], score) for sid, score in m.ranking(metrics, table["values"],

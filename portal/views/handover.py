@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -14,7 +15,7 @@ from wtforms.validators import DataRequired, Length
 
 from portal.views.audit import LocalDateBetweenFilter
 from portal.extensions import db
-from portal.models import HandoverEntry, HandoverItem, Shift, Site, utcnow
+from portal.models import HandoverEntry, HandoverItem, Shift, Site
 from portal.services import handover, roster, today
 from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404,
                                options_of)
@@ -34,7 +35,7 @@ class EntryForm(FlaskForm):
 def _entry_form(site, formdata=None):
     form = EntryForm(formdata=formdata)
     form.post.choices = list(POST_LABELS.items())
-    now = utcnow()
+    now = clock.now()
     shifts = db.session.scalars(select(Shift).options(joinedload(Shift.staff_member)).where(
         Shift.site_id == site.id, Shift.ends_at > now - timedelta(days=1),
         Shift.starts_at < now + timedelta(days=2)).order_by(Shift.starts_at)).all()

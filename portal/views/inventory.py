@@ -4,6 +4,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import (BooleanEqualFilter, DateBetweenFilter, DateEqualFilter, FilterEqual,
                                                IntEqualFilter)
 from flask_babel import gettext as _
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -13,10 +14,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectField
 
 from portal.extensions import db
-from portal.models import CONDITIONS, ITEM_CATEGORIES, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine, Site, utcnow
+from portal.models import CONDITIONS, ITEM_CATEGORIES, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine, Site
 from portal.services import inventory as svc
 from portal.services import today
-from portal.services.checklists import site_today
 from portal.views.checklists import EnglishFilterUrls
 from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404, options_of,
                                url_with_ids)
@@ -258,7 +258,7 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
     def on_model_change(self, form, model, is_created):
         if model.dealt_with:
             model.dealt_by_id = current_user.id
-            model.dealt_at = model.dealt_at or utcnow()
+            model.dealt_at = model.dealt_at or clock.now()
         else:
             model.dealt_by_id = None
             model.dealt_at = None
@@ -280,7 +280,7 @@ class ItemCheckPage(PortalView):
     @expose("/")
     def index(self):
         sites = db.session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(50)).all()
-        rows = [(site, site_today(site), svc.item_check_status(site, site_today(site))) for site in sites]
+        rows = [(site, clock.local_day(site), svc.item_check_status(site, clock.local_day(site))) for site in sites]
         return self.render("inventory/index.html", rows=rows, kind_labels=CHECK_KIND_LABELS,
                            can_check=self.can_write())
 
@@ -291,7 +291,7 @@ class ItemCheckPage(PortalView):
         kind = request.form.get("kind")
         if kind not in ITEM_CHECK_KINDS:
             abort(400)
-        check = svc.start_item_check(site, kind, current_user, site_today(site))
+        check = svc.start_item_check(site, kind, current_user, clock.local_day(site))
         db.session.commit()
         return redirect(url_for(".check", check_id=check.id))
 

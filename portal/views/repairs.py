@@ -3,6 +3,7 @@ timeline and the actions the transition table allows this user."""
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -11,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES, Item, RepairTicket, Site, User, utcnow
+from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES, Item, RepairTicket, Site, User
 from portal.services import damage as damage_service
 from portal.services import notifications
 from portal.services import photos as photo_service
@@ -96,7 +97,7 @@ class RepairsView(PortalView):
         tickets = repairs.my_queue(current_user, filters)
         summary = repairs.site_summary() if current_user.role in ("supervisor", "admin") else None
         return self.render("repairs/index.html", tickets=tickets, filters=filters, summary=summary,
-                           sites=_site_choices(), now=utcnow(), status_filters=STATUS_FILTERS,
+                           sites=_site_choices(), now=clock.now(), status_filters=STATUS_FILTERS,
                            page_title=_l("My tickets") if filters.get("mine") else _l("Repair tickets"), **_labels())
 
     def _filters(self):
@@ -181,7 +182,7 @@ class RepairsView(PortalView):
             events=repairs.timeline(ticket), photos=photo_service.photos_of(repairs.OWNER_TYPE, ticket.id),
             damage_report=damage_service.report_for_ticket(ticket),
             item_link=current_user.role in ITEM_READERS, comment_form=forms.get("comment") or CommentForm(
-                formdata=None), photo_form=forms.get("photo") or PhotoForm(formdata=None), now=utcnow(),
+                formdata=None), photo_form=forms.get("photo") or PhotoForm(formdata=None), now=clock.now(),
             accept=photo_service.ACCEPT, page_title=str(ticket), action_labels=ACTION_LABELS,
             action_styles=ACTION_STYLES, **_labels()), status
 

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 
 from flask import flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from wtforms.validators import DataRequired
 from wtforms.validators import ValidationError
 
 from portal.extensions import db
-from portal.models import POSTS, Shift, Site, utcnow
+from portal.models import POSTS, Shift, Site
 from portal.services import roster, today
 from portal.views.base import PortalView, ScopedModelView, day_param, expose, options_of
 
@@ -42,11 +43,7 @@ def chosen_site(sites=None, site_id=None):
 
 def local(dt, site, fmt="%m-%d %H:%M"):
     """A UTC instant shown in the site's time zone."""
-    return dt.astimezone(roster.site_tz(site)).strftime(fmt) if dt else ""
-
-
-def site_today(site):
-    return utcnow().astimezone(roster.site_tz(site)).date()
+    return clock.to_local(dt, site).strftime(fmt) if dt else ""
 
 
 def _parse_day(value, default):
@@ -61,14 +58,14 @@ class RosterView(PortalView):
     def index(self):
         sites = scoped_sites()
         site = chosen_site(sites)
-        day = _parse_day(request.args.get("week"), site_today(site))
+        day = _parse_day(request.args.get("week"), clock.local_day(site))
         monday = roster.week_start(site, day)
-        start, _ = roster.local_day_bounds(site, monday)
+        start, _ = clock.day_bounds(monday, site)
         shifts = roster.shifts_between(site, start, start + timedelta(days=7))
         days = [monday + timedelta(days=i) for i in range(7)]
         grid = {(d, p): [] for d in days for p in POSTS}
         for s in shifts:
-            grid[(s.starts_at.astimezone(roster.site_tz(site)).date(), s.post)].append(s)
+            grid[(clock.local_day(site, s.starts_at), s.post)].append(s)
         gaps = {d: roster.gaps(site, d) for d in days}
         return self.render("roster/week.html", site=site, sites=sites, days=days, grid=grid, gaps=gaps,
                            posts=POSTS, post_labels=POST_LABELS, monday=monday, local=local,
@@ -82,7 +79,7 @@ class RosterView(PortalView):
 
             abort(403)
         site = chosen_site()
-        monday = roster.week_start(site, _parse_day(request.form.get("week"), site_today(site)))
+        monday = roster.week_start(site, _parse_day(request.form.get("week"), clock.local_day(site)))
         created = roster.copy_last_week(site, monday)
         db.session.commit()
         flash(_l("%(n)s shifts copied from last week.", n=len(created)), "success")
@@ -127,11 +124,10 @@ class ShiftView(ScopedModelView):
 
     def on_model_change(self, form, model, is_created):
         # The form gives site-local wall-clock times; store aware UTC.
-        tz = roster.site_tz(model.site)
         for name in ("starts_at", "ends_at"):
             value = getattr(model, name)
-            if isinstance(value, datetime) and value.tzinfo is None:
-                setattr(model, name, value.replace(tzinfo=tz))
+            if isinstance(value, datetime):
+                setattr(model, name, clock.from_local(value, model.site))
         if model.ends_at <= model.starts_at:
             raise ValidationError(str(_l("The shift must end after it starts.")))
         if model.staff_member is not None and model.staff_member.site_id != model.site.id:
@@ -139,9 +135,8 @@ class ShiftView(ScopedModelView):
 
     def on_form_prefill(self, form, id):
         shift = self.get_one(id)
-        tz = roster.site_tz(shift.site)
-        form.starts_at.data = shift.starts_at.astimezone(tz).replace(tzinfo=None)
-        form.ends_at.data = shift.ends_at.astimezone(tz).replace(tzinfo=None)
+        form.starts_at.data = clock.to_local(shift.starts_at, shift.site).replace(tzinfo=None)
+        form.ends_at.data = clock.to_local(shift.ends_at, shift.site).replace(tzinfo=None)
 
     def delete_model(self, model):
         model.soft_delete()
@@ -161,4 +156,4 @@ def register(admin):
 def on_duty_section(site, day, user):
     """Today section: who is on duty now at the site (from the day's shifts, kept)."""
     shifts = today.kept(site, day, "roster.shifts_of_day", lambda: roster.shifts_of_day(site, day))
-    return {"site": site, "shifts": roster.running_at(shifts, utcnow()), "local": local, "post_labels": POST_LABELS}
+    return {"site": site, "shifts": roster.running_at(shifts, clock.now()), "local": local, "post_labels": POST_LABELS}

@@ -5,6 +5,7 @@ Also the site choice shared by the site-bound pages (Today, visit log, stock, ta
 user with one site works there; a user with several picks one and the session remembers it.
 """
 from flask import abort, g, redirect, request, session, url_for
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -105,9 +106,9 @@ class TodayView(PortalView):
         site, picker = site_or_picker(self, "today.index")
         if picker is not None:
             return picker
-        day = visits.site_today(site)
+        day = clock.local_day(site)
         sections = today.sections_for(site, day, current_user)
-        return self.render("today/index.html", site=site, day=day, now=visits.site_now(site),
+        return self.render("today/index.html", site=site, day=day, now=clock.local_now(site),
                            sections=sections, several_sites=len(my_sites()) > 1,
                            page_title=_l("Today at %(site)s", site=site.name))
 

@@ -1,9 +1,9 @@
 """The visit log (arrive / left now in one or two taps), serving drinks to a visit, and the
 visit records list (details, salesperson, show unit, notes)."""
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -35,7 +35,7 @@ SERVE_PRESETS = (1, 2, 3)
 def site_time(value, site, fmt="%H:%M"):
     if value is None:
         return ""
-    return value.astimezone(ZoneInfo(site.timezone or "Asia/Shanghai")).strftime(fmt)
+    return clock.to_local(value, site).strftime(fmt)
 
 
 def direction_label(code):
@@ -43,13 +43,6 @@ def direction_label(code):
 
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
-
-
-def _from_site_time(value, site):
-    """A form's naive site-local datetime as an aware one (aware values pass unchanged)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=visits.site_zone(site))
 
 
 def known_choice(form, field):
@@ -77,7 +70,7 @@ class VisitLogView(PortalView):
         site, picker = site_or_picker(self, "visits.index")
         if picker is not None:
             return picker
-        day = visits.site_today(site)
+        day = clock.local_day(site)
         return self.render("visits/log.html", site=site, day=day, open_visits=visits.open_visits(site),
                            left_today=visits.visits_of_day(site, day, only_left=True),
                            adult_presets=ADULT_PRESETS, child_presets=CHILD_PRESETS, directions=DIRECTIONS,
@@ -221,7 +214,7 @@ class VisitView(ScopedModelView):
         if request.method == "GET" and obj is not None:
             for name in ("arrived_at", "left_at"):
                 value = getattr(obj, name)
-                getattr(form, name).data = visits.site_now(obj.site, value).replace(tzinfo=None) if value else None
+                getattr(form, name).data = clock.local_now(obj.site, value).replace(tzinfo=None) if value else None
         return form
 
     def validate_form(self, form):
@@ -230,8 +223,8 @@ class VisitView(ScopedModelView):
         ok = super().validate_form(form)
         site = form.site.data if hasattr(form, "site") else None
         if is_form_submitted() and site is not None:
-            arrived_at = _from_site_time(form.arrived_at.data, site) or visits.utcnow()
-            left_at = _from_site_time(form.left_at.data, site)
+            arrived_at = clock.from_local(form.arrived_at.data, site) or clock.now()
+            left_at = clock.from_local(form.left_at.data, site)
             errors = visits.visit_errors(site, form.adults.data, form.children.data, arrived_at,
                                          left_at)
             for name, message in errors.items():
@@ -243,8 +236,8 @@ class VisitView(ScopedModelView):
 
     def on_model_change(self, form, model, is_created):
         site = model.site if model.site is not None else db.session.get(Site, model.site_id)
-        model.arrived_at = _from_site_time(model.arrived_at, site) or visits.utcnow()
-        model.left_at = _from_site_time(model.left_at, site)
+        model.arrived_at = clock.from_local(model.arrived_at, site) or clock.now()
+        model.left_at = clock.from_local(model.left_at, site)
         visits.check_visit(model, site)  # a DomainError: the form again with the reason
         site_id = site.id
         if model.salesperson is not None and model.salesperson.site_id != site_id:

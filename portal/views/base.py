@@ -377,9 +377,8 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
 
     def get_export_name(self, export_type="csv"):
         # secure_filename would strip a Chinese view name to nothing.
-        from datetime import date
 
-        return f"{self.endpoint}_{date.today():%Y%m%d}.{export_type}"
+        return f"{self.endpoint}_{clock.local_day(clock.DEFAULT_ZONE):%Y%m%d}.{export_type}"
 
 
 class _IntEqualFilter(IntEqualFilter):

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DatabaseError
 from portal.extensions import db
 from portal.models import AuditEvent, StaffMember
 from portal.services import audit
-from portal.services.append_only import append_only_ddl, drop_append_only_ddl
+from portal.models.append_only import append_only_ddl, drop_append_only_ddl
 
 
 def _verify(app):

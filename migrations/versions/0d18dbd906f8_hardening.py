@@ -8,7 +8,7 @@ Create Date: 2026-11-27 20:05:04.161645
 import sqlalchemy as sa
 from alembic import op
 
-from portal.services.append_only import append_only_ddl, drop_append_only_ddl
+from portal.models.append_only import append_only_ddl, drop_append_only_ddl
 
 
 # revision identifiers, used by Alembic.

@@ -11,7 +11,7 @@ loses the triggers that freeze signed handover entries: they are created again a
 import sqlalchemy as sa
 from alembic import op
 
-from portal.services.append_only import append_only_ddl, drop_append_only_ddl
+from portal.models.append_only import append_only_ddl, drop_append_only_ddl
 
 
 # revision identifiers, used by Alembic.

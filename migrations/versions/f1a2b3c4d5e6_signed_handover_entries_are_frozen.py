@@ -7,7 +7,7 @@ Create Date: 2026-11-27 21:35:00
 """
 from alembic import op
 
-from portal.services.append_only import append_only_ddl, drop_append_only_ddl
+from portal.models.append_only import append_only_ddl, drop_append_only_ddl
 
 revision = "f1a2b3c4d5e6"
 down_revision = "9096f8dfa35f"

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.base import UTCDateTime, utcnow
-from portal.services.append_only import make_append_only
+from portal.models.append_only import make_append_only
 
 
 class AuditEvent(db.Model):
@@ -43,5 +43,5 @@ class AuditEvent(db.Model):
 CHANGES_ONLY = AuditEvent.action != literal_column("'login'")
 
 
-# Insert-only, enforced by database triggers (portal/services/append_only.py).
+# Insert-only, enforced by database triggers (portal/models/append_only.py).
 make_append_only(AuditEvent.__table__)

@@ -21,9 +21,10 @@ class AuditEvent(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     # Hash chain per site (site NULL is its own chain): each row seals the one before it,
-    # so an edited, removed or reordered row breaks the chain (``flask audit verify``).
-    prev_hash: Mapped[str | None] = mapped_column(String(64))
-    hash: Mapped[str | None] = mapped_column(String(64))
+    # so an edited, removed or reordered row breaks the chain (``flask audit verify``). The first
+    # row of a chain points at ``portal.services.audit.GENESIS``.
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
     user = relationship("User", foreign_keys=[user_id])
     site = relationship("Site", foreign_keys=[site_id])

@@ -26,6 +26,7 @@ from werkzeug.security import generate_password_hash
 
 from portal.extensions import db
 from portal.models import AuditEvent, Region, ShowUnit, Site, StaffMember, User, user_region, user_site
+from portal.services import audit
 
 CHUNK = 5000
 DEMO_SITES = 4  # SZ01 SZ02 SH01 SH02 come from the demo organisation
@@ -248,7 +249,10 @@ def _add_demo_people(ctx, demo_sites):
 
 
 def generate_audit(ctx, per_site_day=14):
-    """~14 audit events per site and day (≈1,000,000 for 200 sites × 365 days)."""
+    """~14 audit events per site and day (≈1,000,000 for 200 sites × 365 days), each sealed in
+    its site's hash chain (after the demo sites' own events) like the application's."""
+    conn = db.session.connection()
+    heads = {site_id: audit.chain_head(conn, site_id) for site_id in ctx.site_ids}
 
     def rows():
         for day in ctx.each_day():
@@ -257,12 +261,14 @@ def generate_audit(ctx, per_site_day=14):
                     object_type = weighted(ctx.rng, AUDIT_TYPES)
                     action = weighted(ctx.rng, AUDIT_ACTIONS)
                     object_id = ctx.rng.randrange(1, 500_000)
-                    yield {"at": ctx.moment(site_id, day, time(8, 30), time(20, 0)),
-                           "user_id": ctx.pick_user(site_id), "site_id": site_id, "action": action,
-                           "object_type": object_type, "object_id": object_id,
-                           "summary": f"{object_type} #{object_id}",
-                           "before": {"status": "open"} if action == "update" else None,
-                           "after": {"status": "done"} if action in ("create", "update") else None}
+                    yield audit.seal({
+                        "at": ctx.moment(site_id, day, time(8, 30), time(20, 0)),
+                        "user_id": ctx.pick_user(site_id), "site_id": site_id, "action": action,
+                        "object_type": object_type, "object_id": object_id,
+                        "summary": f"{object_type} #{object_id}",
+                        "before": {"status": "open"} if action == "update" else None,
+                        "after": {"status": "done"} if action in ("create", "update") else None,
+                    }, heads)
 
     ctx.insert(AuditEvent, rows())
 

@@ -100,7 +100,7 @@ def wipe(application):
             _truncate(tables)
             return
         # SQLite: the audit trail is insert-only (database triggers): lift them for the wipe only.
-        from portal.services.append_only import suspended
+        from portal.models.append_only import suspended
 
         with db.engine.begin() as conn:
             with suspended(conn):

@@ -72,7 +72,7 @@ def _plant(sz01):
 def _plant_frozen(model, cols, where):
     """Signed handover rows refuse changes (ORM guard and triggers): lift the triggers, as a
     person with the database login could, so the canary is in them too."""
-    from portal.services.append_only import suspended
+    from portal.models.append_only import suspended
 
     conn = db.session.connection()
     n = db.session.scalar(select(func.count()).select_from(model).where(where))

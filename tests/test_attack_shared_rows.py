@@ -24,7 +24,7 @@ from portal.models import ChecklistItem, ChecklistTemplate, Site, User, utcnow
 from portal.models.base import UTCDateTime
 from portal.services import checklists as svc
 from portal.services import scope
-from portal.services.append_only import _TABLES as APPEND_ONLY_TABLES
+from portal.models.append_only import _TABLES as APPEND_ONLY_TABLES
 from portal.services.scope import ScopeViolation, SiteScope
 from tests import checklist_helpers
 from tests.checklist_helpers import system

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DatabaseError
 from portal.extensions import db
 from portal.models import AuditEvent, StaffMember
 from portal.services import audit
-from portal.services.append_only import append_only_ddl, drop_append_only_ddl
+from portal.models.append_only import append_only_ddl, drop_append_only_ddl
 
 
 def _verify(app):
@@ -32,7 +32,7 @@ def test_demo_data_chain_verifies(app, dbs, site_ids):
     assert events and all(e.hash for e in events)
     sz01 = [e for e in events if e.site_id == site_ids["SZ01"]]
     # Each row of a site's chain points at the previous row of the same site.
-    assert sz01[0].prev_hash is None and sz01[-1].prev_hash == sz01[-2].hash
+    assert sz01[0].prev_hash == audit.GENESIS and sz01[-1].prev_hash == sz01[-2].hash
     assert _verify(app) is None
     result = _cli_verify(app)
     assert result.exit_code == 0 and "audit chain OK" in result.output

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from portal.models import AuditEvent, StaffMember, User
+from tests.audit_rows import add_event
 
 
 def _edit_staff(client, person, **changes):
@@ -47,10 +48,7 @@ def test_filters_by_site_user_type_and_period(login, dbs, site_ids):
     ]
     ids = []
     for site_id, user_id, kind, at in rows:
-        event = AuditEvent(site_id=site_id, user_id=user_id, object_type=kind, action="update", at=at, summary="x")
-        dbs.add(event)
-        dbs.flush()
-        ids.append(event.id)
+        ids.append(add_event(dbs, site_id=site_id, user_id=user_id, object_type=kind, at=at, summary="x"))
     dbs.commit()
     client = login("admin")
 
@@ -65,13 +63,12 @@ def test_filters_by_site_user_type_and_period(login, dbs, site_ids):
 
 
 def test_supervisors_see_only_their_sites_events(login, dbs, site_ids):
-    event = AuditEvent(site_id=site_ids["SZ01"], object_type="Site", action="update", summary="深圳湾")
-    dbs.add(event)
+    event_id = add_event(dbs, site_id=site_ids["SZ01"], object_type="Site", summary="深圳湾")
     dbs.commit()
     client = login("sup_east")
-    assert event.id not in _event_ids(client.get("/audit/").get_data(as_text=True))
-    assert client.get(f"/audit/details/?id={event.id}").status_code == 404
-    assert login("sup_south").get(f"/audit/details/?id={event.id}").status_code == 200
+    assert event_id not in _event_ids(client.get("/audit/").get_data(as_text=True))
+    assert client.get(f"/audit/details/?id={event_id}").status_code == 404
+    assert login("sup_south").get(f"/audit/details/?id={event_id}").status_code == 200
     assert login("clerk_sz01").get("/audit/").status_code == 403
 
 
@@ -83,7 +80,7 @@ def test_audit_list_query_count_is_constant(app, login, dbs, site_ids):
     with count_queries(app) as few:
         client.get("/audit/")
     for n in range(30):
-        dbs.add(AuditEvent(site_id=site_ids["SZ02"], object_type="StaffMember", action="update", summary=f"x{n}"))
+        add_event(dbs, site_id=site_ids["SZ02"], object_type="StaffMember", summary=f"x{n}")
     dbs.commit()
     with count_queries(app) as many:
         client.get("/audit/")

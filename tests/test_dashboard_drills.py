@@ -21,6 +21,7 @@ from portal.models import (AuditEvent, ChecklistRun, ChecklistTemplate, Cleaning
                            ItemCheck, ItemCheckLine, Product, RepairTicket, Site, StaffMember, StockMovement, User,
                            Visit, utcnow)
 from portal.services import metrics as m
+from tests.audit_rows import add_event
 from tests.querycount import count_queries
 from tests.test_metrics_domains import NOW, _site_data, local
 
@@ -117,7 +118,7 @@ def _extras(dbs, sid, clerk):
         member.created_at = joined
     # Recorded changes on both borders (the ones the inserts above wrote are of today: November).
     for at in (first, last, after, local(date(2026, 9, 30), 23, 59)):
-        dbs.add(AuditEvent(site_id=sid, at=at, action="update", object_type="Visit", summary="边界"))
+        add_event(dbs, site_id=sid, at=at, object_type="Visit", summary="边界")
 
 
 @pytest.fixture(params=["Asia/Shanghai", "Asia/Urumqi"])

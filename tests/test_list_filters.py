@@ -3,7 +3,8 @@ links do: on PostgreSQL too, where an integer column compared with the URL's tex
 import pytest
 
 from portal import devdata
-from portal.models import AuditEvent, Region
+from portal.models import Region
+from portal.services import audit
 
 
 @pytest.fixture
@@ -23,8 +24,8 @@ def test_staff_list_filtered_by_site(login, full_demo):
 
 def test_audit_list_filtered_by_site(login, full_demo, dbs):
     sz02 = full_demo["SZ02"]
-    dbs.add(AuditEvent(site_id=sz02, action="sign", object_type="handover", summary="SZ02 签字"))
-    dbs.add(AuditEvent(site_id=full_demo["SH01"], action="sign", object_type="handover", summary="SH01 签字"))
+    audit.record("sign", object_type="handover", site_id=sz02, summary="SZ02 签字")
+    audit.record("sign", object_type="handover", site_id=full_demo["SH01"], summary="SH01 签字")
     dbs.commit()
     html = login("admin").get(f"/audit/?flt0_site_equals={sz02}").get_data(as_text=True)
     assert "SZ02 签字" in html and "SH01 签字" not in html

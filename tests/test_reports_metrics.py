@@ -10,6 +10,7 @@ from portal import clock
 from portal.models import AuditEvent, Region, Site, StaffMember
 from portal.services import metrics as m
 from portal.services import report_data
+from tests.audit_rows import add_event
 from tests.querycount import count_queries
 
 NOV = date(2026, 11, 1)
@@ -34,7 +35,7 @@ def dataset(dbs, site_ids):
         (sh01, _utc(2026, 10, 3, 8, 0)),
     ]
     for site_id, at in events:
-        dbs.add(AuditEvent(site_id=site_id, at=at, action="sign", object_type="Test", summary="t"))
+        add_event(dbs, site_id=site_id, at=at, action="sign", object_type="Test", summary="t")
     # One SZ02 person leaves the roster: active=False.
     person = dbs.scalars(select(StaffMember).where(StaffMember.site_id == sz02)).first()
     person.active = False

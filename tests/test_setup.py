@@ -1,44 +1,11 @@
-"""Set-up: migrations match the models, configuration layers, CLI commands, health."""
+"""Set-up: configuration layers, CLI commands, health (migrations: tests/test_migrations.py)."""
 import os
-import uuid
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from portal import create_app
-from portal.extensions import db
 from portal.models import Site, StaffMember, User
-from tests.conftest import PG_URL, TEST_CONFIG
-
-
-@pytest.fixture
-def empty_database(tmp_path):
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path / 'migrated.db'}"
-        return
-    name = f"portal_mig_{uuid.uuid4().hex[:8]}"
-    server = make_url(PG_URL)
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def test_migrations_build_the_schema_the_models_describe(empty_database):
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database})
-    with app.app_context():
-        upgrade()
-        with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
-        db.engine.dispose()
-    assert diff == [], f"models and migrations differ: {diff}"
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.base import UTCDateTime, utcnow
-from portal.services.append_only import make_append_only
+from portal.models.append_only import make_append_only
 
 
 class AuditEvent(db.Model):
@@ -21,9 +21,10 @@ class AuditEvent(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     # Hash chain per site (site NULL is its own chain): each row seals the one before it,
-    # so an edited, removed or reordered row breaks the chain (``flask audit verify``).
-    prev_hash: Mapped[str | None] = mapped_column(String(64))
-    hash: Mapped[str | None] = mapped_column(String(64))
+    # so an edited, removed or reordered row breaks the chain (``flask audit verify``). The first
+    # row of a chain points at ``portal.services.audit.GENESIS``.
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
     user = relationship("User", foreign_keys=[user_id])
     site = relationship("Site", foreign_keys=[site_id])
@@ -43,5 +44,5 @@ class AuditEvent(db.Model):
 CHANGES_ONLY = AuditEvent.action != literal_column("'login'")
 
 
-# Insert-only, enforced by database triggers (portal/services/append_only.py).
+# Insert-only, enforced by database triggers (portal/models/append_only.py).
 make_append_only(AuditEvent.__table__)

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin
 from portal.models.org import User
 from portal.models.roster import Shift
-from portal.services.append_only import make_append_only
+from portal.models.append_only import make_append_only
 
 ITEM_STATUSES = ("open", "carried", "closed")
 

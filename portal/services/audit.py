@@ -225,8 +225,12 @@ def canonical(row):
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
+# What the first row of a chain points at: every row has a predecessor's hash.
+GENESIS = "0" * 64
+
+
 def chain_hash(prev_hash, row):
-    return hashlib.sha256((prev_hash or "").encode() + b"\n" + canonical(row)).hexdigest()
+    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(row)).hexdigest()
 
 
 def _lock_chain(conn, site_id):
@@ -239,10 +243,21 @@ def _lock_chain(conn, site_id):
         conn.execute(text("DELETE FROM audit_event WHERE 0"))
 
 
-def _chain_head(conn, site_id):
+def chain_head(conn, site_id):
+    """The hash of the newest row of a site's chain: what the next row points at."""
     where = _TABLE.c.site_id.is_(None) if site_id is None else _TABLE.c.site_id == site_id
     last = select(func.max(_TABLE.c.id)).where(where).scalar_subquery()
-    return conn.execute(select(_TABLE.c.hash).where(_TABLE.c.id == last)).scalar()
+    head = conn.execute(select(_TABLE.c.hash).where(_TABLE.c.id == last)).scalar()
+    return GENESIS if head is None else head  # None: the chain has no row yet
+
+
+def seal(row, heads):
+    """Chain ``row`` to the head of its site in ``heads`` ({site_id: hash}) and make it the new head.
+
+    The rows must then be inserted in the order they were sealed (ids follow the chain)."""
+    row["prev_hash"] = heads[row["site_id"]]
+    row["hash"] = heads[row["site_id"]] = chain_hash(row["prev_hash"], row)
+    return row
 
 
 def _insert_chained(conn, rows):
@@ -250,13 +265,10 @@ def _insert_chained(conn, rows):
     heads = {}
     for site_id in sorted({r["site_id"] for r in rows}, key=lambda s: (s is not None, s or 0)):
         _lock_chain(conn, site_id)
-        heads[site_id] = _chain_head(conn, site_id)
-    for row in rows:
-        row["prev_hash"] = heads[row["site_id"]]
-        row["hash"] = heads[row["site_id"]] = chain_hash(row["prev_hash"], row)
+        heads[site_id] = chain_head(conn, site_id)
     # One statement per row keeps ids in chain order on every database.
     for row in rows:
-        conn.execute(insert(_TABLE), [row])
+        conn.execute(insert(_TABLE), [seal(row, heads)])
 
 
 def verify(conn):
@@ -264,9 +276,7 @@ def verify(conn):
     heads = {}
     query = select(_TABLE).order_by(_TABLE.c.id).execution_options(yield_per=1000)
     for row in conn.execute(query).mappings():
-        if row["hash"] is None and row["site_id"] not in heads:
-            continue  # written before the chain existed (migration 0d18dbd906f8)
-        expected_prev = heads.get(row["site_id"])
+        expected_prev = heads.get(row["site_id"], GENESIS)
         if row["prev_hash"] != expected_prev:
             return row["site_id"], row["id"], "broken link (a row before it was changed, removed or inserted)"
         if row["hash"] != chain_hash(row["prev_hash"], dict(row)):

@@ -5,18 +5,14 @@ statement nor a person with the application's database login can rewrite history
 
 Usage (in the model module, right after the model class)::
 
-    from portal.services.append_only import make_append_only
+    from portal.models.append_only import make_append_only
     make_append_only(AuditEvent.__table__)
     # rows may be updated only while unsigned; signed ones are frozen:
     make_append_only(HandoverEntry.__table__, allow_update_where="OLD.signed_at IS NULL")
 
-``make_append_only`` makes ``db.create_all()`` create the triggers (test schema). A
-migration creates them with the same SQL::
-
-    from portal.services.append_only import append_only_ddl
-    for statement in append_only_ddl("handover_entry", op.get_bind().dialect.name,
-                                     allow_update_where="OLD.signed_at IS NULL"):
-        op.execute(statement)
+``make_append_only`` makes ``db.create_all()`` create the triggers (test schema). The
+migrations write the same SQL out in full (migrations/versions/0001_initial.py): a migration
+never imports application code, which changes after it; a test checks that both agree.
 
 ``allow_update_where`` is an SQL condition over ``OLD``/``NEW`` (same syntax on SQLite and
 PostgreSQL) under which an UPDATE is let through; DELETE is always refused.

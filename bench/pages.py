@@ -8,6 +8,8 @@ ratio is to its own role's floor.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from portal.domains import DOMAINS
+
 # The demo users every dataset has (the large one is the demo organisation grown).
 ROLE_USERS = {
     "clerk": "clerk_sz01",
@@ -104,3 +106,5 @@ PAGES = [
     Page("drill: staff on the roster", "supervisor",
          "/staff/?flt0_site_equals={sz01}&flt1_on_the_roster_at_period_end_between={last_month}+to+{last_month_end}"),
 ]
+# … and the pages each domain descriptor lists (portal/domains.py).
+PAGES += [Page(p.name, p.role, p.url, p.kind) for d in DOMAINS for p in d.bench_pages]

@@ -19,6 +19,7 @@ from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import String, Text, cast, func, literal, select, update
 from werkzeug.datastructures import FileStorage
 
+from portal.domains import collected
 from portal.extensions import db
 from portal.models import (ChecklistFollowUp, ChecklistRun, CleaningIssue, DamageReport, HandoverEntry,
                            HandoverItem, ItemCheck, Photo, Region, RepairTicket, Site, StaffMember, User)
@@ -124,6 +125,9 @@ def _variants(ids, near=True):
 ARG_MODELS = {"run_id": [ChecklistRun], "follow_up_id": [ChecklistFollowUp], "report_id": [DamageReport],
               "site_id": [Site], "region_id": [Region], "staff_id": [StaffMember], "check_id": [ItemCheck],
               "photo_id": [Photo], "ticket_id": [RepairTicket]}
+# … and the path arguments domains declare in their descriptor (portal/domains.py).
+_MODELS_BY_NAME = {m.class_.__name__: m.class_ for m in db.Model.registry.mappers}
+ARG_MODELS.update({arg: [_MODELS_BY_NAME[name]] for arg, name in collected("url_args").items()})
 ID_MODELS = {"cleaning": [CleaningIssue], "handover": [HandoverEntry, HandoverItem]}
 FIXED = {"export_type": ["csv", "xlsx"], "step": ["fix", "verify", "reopen"],
          "action": ["assign", "start", "resolve", "close", "reopen"], "month": [date.today().strftime("%Y-%m")]}

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from portal.domains import DOMAINS
 from portal.models import (AuditEvent, ChecklistRun, ChecklistTemplate, CleaningArea, CleaningIssue, ConsumptionLine,
                            DailyTally, DailyTallyLine, DamageReport, GroomingInspection, HandoverEntry, Item,
                            ItemCheck, ItemCheckLine, Product, RepairTicket, Site, StaffMember, StockMovement, User,
@@ -260,7 +261,9 @@ def test_every_figure_equals_the_records_its_drill_down_lists(login, dbs, drill_
     query, start, end = PERIODS[period]
     client = login("sup_south")
     page = client.get(f"/dashboard/?{query}").get_data(as_text=True)
-    metrics = m.all_metrics()
+    # A domain that declares its figures in its descriptor checks them in its own tests.
+    described = {d.figures.partition(":")[0] for d in DOMAINS if d.figures}
+    metrics = [mt for mt in m.all_metrics() if mt.provider.__module__ not in described]
     assert len(metrics) == 17 and set(MODELS) == {mt.key for mt in metrics}
     for code in ("SZ01", "SZ02"):
         sid = drill_data[code]

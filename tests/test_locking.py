@@ -6,6 +6,7 @@ import pytest
 from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import select
 
+from portal.domains import collected
 from portal.extensions import db
 from tests.forms import Forms
 from portal.models import (ChecklistTemplate, CleaningArea, HandoverEntry, Item, ItemCheckLine, Product, Region,
@@ -104,6 +105,8 @@ CONCURRENT_EDITS = {
     "handover_entry": ("text", "第一位更正的交接内容", "第二位更正的交接内容", lambda m: m.signed_at.is_(None)),
     "discrepancy": ("dealt_note", "第一位：已补齐", "第二位：已报修", lambda m: m.is_discrepancy.is_(True)),
 }
+# Domains declare theirs in their descriptor (portal/domains.py).
+CONCURRENT_EDITS.update({endpoint: (*sample, None) for endpoint, sample in collected("edit_samples").items()})
 
 
 def edit_form(html):

@@ -2,35 +2,35 @@
 organisation and its data (``flask seed-demo``), the demo's three months of history, and the
 benchmark's large dataset (``flask bench seed``).
 
-Each module of ``DOMAINS`` holds one domain's development data and offers some of the same
+Each module of ``DOMAINS`` (the ``devdata`` of every ``portal.domains`` descriptor) holds one domain's development data and offers some of the same
 entry points:
 * ``seed(sites)`` — the demo's own records, through the services (idempotent; ``sites`` is
   ``{code: Site}``);
 * ``history(past)`` — the demo's past days at one site (``history.SitePast``), bulk-inserted;
 * ``generate(ctx)`` — the benchmark's rows (``bench.SeedContext``), bulk-inserted.
-They run in the order of ``DOMAINS`` (a domain after those its records point at). A new domain
-writes its module and adds it here.
+They run in the order of the descriptors' ``seed_order`` (a domain after those its records point
+at). A new domain writes its module and names it in its descriptor.
 """
 import time
 from datetime import date
+from importlib import import_module
 
 from flask import current_app
 from sqlalchemy import select
 
 from portal import clock
-from portal.devdata import (audit, breaks, checklists, cleaning, damage, grooming, handover,
-                            inventory, org, repairs, roster, visits)
 from portal.devdata.bench import SeedContext, analyze, reset_sequences
 from portal.devdata.history import CHARACTERS, SitePast, history_days
 from portal.devdata.org import DEMO_PASSWORD, seed_org
+from portal.domains import DOMAINS as ALL_DOMAINS
 from portal.extensions import db
 from portal.models import DailyTally, Site
 
 __all__ = ["DEMO_PASSWORD", "DOMAINS", "generate", "is_empty", "seed_demo", "seed_history",
            "seed_org"]
 
-DOMAINS = [org, checklists, inventory, visits, roster, handover, cleaning, grooming, breaks,
-           repairs, damage, audit]
+DOMAINS = [import_module(d.devdata) for d in sorted(ALL_DOMAINS, key=lambda d: d.seed_order)
+           if d.devdata]
 
 
 def _entries(name):

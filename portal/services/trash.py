@@ -14,6 +14,7 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from portal.domains import collected, ref
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import SoftDeleteMixin, User
@@ -53,7 +54,11 @@ _LABELS = {"Visit": _visit_label, "HandoverEntry": _entry_label}
 
 
 def row_label(row):
-    return _LABELS.get(type(row).__name__, str)(row)
+    name = type(row).__name__
+    if name in _LABELS:
+        return _LABELS[name](row)
+    label = collected("trash_labels").get(name)
+    return ref(label)(row) if label else str(row)
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,8 @@ class TrashRow:
 def type_label(key):
     from portal.services.report_data import record_type_label
 
-    return str(_TYPE_LABELS.get(key) or record_type_label(key))
+    declared = collected("type_labels").get(key)
+    return str(_TYPE_LABELS.get(key) or (declared and declared[0]) or record_type_label(key))
 
 
 def _menu_position(key):
@@ -78,7 +84,8 @@ def _menu_position(key):
 
     admin = current_app.extensions.get("portal_admin") if has_app_context() else None
     for n, view in enumerate(getattr(admin, "_views", ())):
-        if getattr(getattr(view, "model", None), "__name__", None) == key or view.endpoint == _TYPE_PAGES.get(key):
+        page = _TYPE_PAGES.get(key) or (collected("type_labels").get(key) or (None, None))[1]
+        if getattr(getattr(view, "model", None), "__name__", None) == key or view.endpoint == page:
             return n
     return 10_000
 

@@ -3,29 +3,6 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from portal.i18n import lazy_gettext as _l
 
-# Each domain module exposes ``register(admin)``; the order is the menu order.
-DOMAIN_MODULES = [
-    # The working day first …
-    "portal.views.today",
-    "portal.views.dashboard",
-    "portal.views.checklists",
-    "portal.views.inventory",
-    "portal.views.visits",
-    "portal.views.consumables",
-    "portal.views.repairs",
-    "portal.views.damage",
-    "portal.views.handover",
-    "portal.views.cleaning",
-    "portal.views.breaks",
-    "portal.views.photos",
-    # … then planning, organisation and oversight.
-    "portal.views.roster",
-    "portal.views.grooming",
-    "portal.views.org",
-    "portal.views.audit",
-    "portal.views.trash",
-    "portal.views.bench",  # the benchmark floor page, only when BENCH_FLOOR_PAGE is on
-]
 
 
 def _csp_nonce():
@@ -35,8 +12,7 @@ def _csp_nonce():
 
 
 def init_views(app):
-    from importlib import import_module
-
+    from portal.domains import register_all
     from portal.views import auth, errors, health, home
 
     # Built per app (not at module level) so tests can create several apps (flask-admin #910).
@@ -49,8 +25,8 @@ def init_views(app):
         static_url_path="/static/admin",
         csp_nonce_generator=_csp_nonce,  # inline scripts of Flask-Admin carry the CSP nonce
     )
-    for name in DOMAIN_MODULES:
-        import_module(name).register(admin)
+    # Every domain's views, Today and PDF sections and figures, in menu order (portal/domains.py).
+    register_all(admin)
     auth.register(app, admin)
     health.register(app)
     errors.register(app)

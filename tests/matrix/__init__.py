@@ -1,6 +1,7 @@
 """The access matrix: for every registered view, what each role may do.
 
-Each domain has a module here with a ``MATRIX`` dict: view endpoint → ``Rights``.
+Each domain has a module here with a ``MATRIX`` dict: view endpoint → ``Rights``, or declares
+``access`` in its descriptor (``portal.domains``).
 ``tests/test_access_matrix.py`` fails when a registered view has no entry.
 """
 from dataclasses import dataclass, field
@@ -55,4 +56,12 @@ def all_entries():
         for endpoint, entry in getattr(module, "MATRIX", {}).items():
             assert endpoint not in merged, f"{endpoint} appears twice in tests/matrix/"
             merged[endpoint] = entry
+    # A domain that declares its rights in its descriptor (portal/domains.py) needs no file here.
+    from portal.domains import DOMAINS
+
+    for domain in DOMAINS:
+        for endpoint, access in domain.access.items():
+            assert endpoint not in merged, f"{endpoint} appears twice (tests/matrix/, {domain.name})"
+            merged[endpoint] = (page(access.read) if access.page else
+                                rights(access.read, access.write, access.delete, access.export))
     return merged

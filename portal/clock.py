@@ -16,6 +16,7 @@ a zone name, a ``tzinfo``, or None (the default zone).
 the site's pages down, and a site in China is far more likely on Beijing time than anything
 else. The rule lives only in ``zone``.
 """
+
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 

@@ -1,4 +1,5 @@
 """Asserting a service's refusal: a ``DomainError`` with the HTTP status (and message) it means."""
+
 from contextlib import contextmanager
 
 import pytest

@@ -3,6 +3,7 @@ visit, quantities of drinks served / restocked / counted, event times within the
 not in the future, tally days since the site opened and at most TALLY_MAX_DAYS_BACK days ago.
 Every form that writes such a field — the admin forms and the workflow pages — refuses with the
 message next to the field, status 400, and nothing changes."""
+
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -23,7 +24,7 @@ def next_to(body, field_id, message):
     """Whether ``message`` is shown with the field (between it and the next form group)."""
     start = body.index(f'id="{field_id}"')
     end = body.find('class="form-group', start)
-    return message in body[start:end if end != -1 else start + 1500]
+    return message in body[start : end if end != -1 else start + 1500]
 
 
 def edit_form(client, url):
@@ -50,12 +51,18 @@ def _snapshot(dbs, visit_id):
 
 # ---------------------------------------------------------------- head counts
 
-@pytest.mark.parametrize("field, value, message", [
-    ("adults", "1000000", ADULTS_MESSAGE),
-    ("adults", "-1", ADULTS_MESSAGE),
-    ("children", "31", CHILDREN_MESSAGE),
-])
-def test_admin_visit_edit_refuses_head_counts_out_of_bounds(login, dbs, visit, field, value, message):
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("adults", "1000000", ADULTS_MESSAGE),
+        ("adults", "-1", ADULTS_MESSAGE),
+        ("children", "31", CHILDREN_MESSAGE),
+    ],
+)
+def test_admin_visit_edit_refuses_head_counts_out_of_bounds(
+    login, dbs, visit, field, value, message
+):
     c = login("guard_sz01")
     url = f"/visit/edit/?id={visit}"
     before = _snapshot(dbs, visit)
@@ -92,12 +99,18 @@ def test_visit_log_refuses_a_party_out_of_bounds(login, dbs):
 
 # ---------------------------------------------------------------- event times of a visit
 
-@pytest.mark.parametrize("field, value, message", [
-    ("arrived_at", "1900-01-01 10:00", BEFORE_OPENING),
-    ("arrived_at", "2099-12-31 10:00", IN_FUTURE),
-    ("left_at", "2099-12-31 10:00", IN_FUTURE),
-])
-def test_admin_visit_edit_refuses_times_outside_the_sites_life(login, dbs, visit, field, value, message):
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("arrived_at", "1900-01-01 10:00", BEFORE_OPENING),
+        ("arrived_at", "2099-12-31 10:00", IN_FUTURE),
+        ("left_at", "2099-12-31 10:00", IN_FUTURE),
+    ],
+)
+def test_admin_visit_edit_refuses_times_outside_the_sites_life(
+    login, dbs, visit, field, value, message
+):
     c = login("guard_sz01")
     url = f"/visit/edit/?id={visit}"
     before = _snapshot(dbs, visit)
@@ -112,7 +125,12 @@ def test_opened_on_of_the_site_form_moves_the_first_allowed_day(login, dbs, visi
     admin = login("admin")
     site_url = f"/site/edit/?id={site_ids['SZ01']}"
     opened = date.today() - timedelta(days=3)
-    assert admin.post(site_url, {**edit_form(admin, site_url), "opened_on": opened.isoformat()}).status_code == 302
+    assert (
+        admin.post(
+            site_url, {**edit_form(admin, site_url), "opened_on": opened.isoformat()}
+        ).status_code
+        == 302
+    )
     dbs.expire_all()
     assert dbs.get(Site, site_ids["SZ01"]).opened_on == opened
     c = login("guard_sz01")
@@ -120,20 +138,32 @@ def test_opened_on_of_the_site_form_moves_the_first_allowed_day(login, dbs, visi
     earlier = f"{opened - timedelta(days=2):%Y-%m-%d} 10:00"
     resp = c.post(url, {**edit_form(c, url), "arrived_at": earlier})
     assert resp.status_code == 400
-    assert next_to(resp.get_data(as_text=True), "arrived_at", f"{BEFORE_OPENING}（{opened.isoformat()}）")
+    assert next_to(
+        resp.get_data(as_text=True), "arrived_at", f"{BEFORE_OPENING}（{opened.isoformat()}）"
+    )
 
 
 # ---------------------------------------------------------------- damage report: time of the visit
 
+
 def _damage_form(site_ids, dbs, visit_at):
     sales = dbs.scalar(select(User.id).where(User.username == "sales_sz01"))
-    return {"site": site_ids["SZ01"], "equipment": "样板房抱枕", "visit_description": "李女士两位",
-            "visit_at": visit_at, "salesperson": sales, "description": "抱枕被饮料弄脏"}
+    return {
+        "site": site_ids["SZ01"],
+        "equipment": "样板房抱枕",
+        "visit_description": "李女士两位",
+        "visit_at": visit_at,
+        "salesperson": sales,
+        "description": "抱枕被饮料弄脏",
+    }
 
 
-@pytest.mark.parametrize("visit_at, message", [("1900-01-01T10:00", BEFORE_OPENING),
-                                                ("2099-12-31T10:00", IN_FUTURE)])
-def test_damage_report_refuses_a_visit_time_outside_the_sites_life(login, dbs, site_ids, visit_at, message):
+@pytest.mark.parametrize(
+    "visit_at, message", [("1900-01-01T10:00", BEFORE_OPENING), ("2099-12-31T10:00", IN_FUTURE)]
+)
+def test_damage_report_refuses_a_visit_time_outside_the_sites_life(
+    login, dbs, site_ids, visit_at, message
+):
     resp = login("clerk_sz01").post("/damage/new/", _damage_form(site_ids, dbs, visit_at))
     assert resp.status_code == 400
     assert next_to(resp.get_data(as_text=True), "visit_at", message)
@@ -142,15 +172,21 @@ def test_damage_report_refuses_a_visit_time_outside_the_sites_life(login, dbs, s
 
 def test_damage_report_with_a_recent_visit_time_is_filed(login, dbs, site_ids):
     yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    assert login("clerk_sz01").post("/damage/new/", _damage_form(site_ids, dbs, yesterday)).status_code == 302
+    assert (
+        login("clerk_sz01").post("/damage/new/", _damage_form(site_ids, dbs, yesterday)).status_code
+        == 302
+    )
 
 
 # ---------------------------------------------------------------- quantities
 
+
 @pytest.fixture
 def water(dbs, site_ids):
     site = dbs.get(Site, site_ids["SZ01"])
-    product = Product(site_id=site.id, name="矿泉水", kind="drink", unit="瓶", reorder_level=5, active=True)
+    product = Product(
+        site_id=site.id, name="矿泉水", kind="drink", unit="瓶", reorder_level=5, active=True
+    )
     dbs.add(product)
     dbs.flush()
     stock.restock(site, product, 20, day=clock.local_day(site) - timedelta(days=1))
@@ -163,14 +199,19 @@ def _ledger(dbs):
     return dbs.scalars(select(StockMovement.quantity).order_by(StockMovement.id)).all()
 
 
-@pytest.mark.parametrize("kind, qty, message", [
-    ("restock", "1000000", "请输入 1 到 10000 之间的数字。"),
-    ("wastage", "0", "请输入 1 到 10000 之间的数字。"),
-    ("correction", "10001", "请输入 0 到 10000 之间的数字。"),
-])
+@pytest.mark.parametrize(
+    "kind, qty, message",
+    [
+        ("restock", "1000000", "请输入 1 到 10000 之间的数字。"),
+        ("wastage", "0", "请输入 1 到 10000 之间的数字。"),
+        ("correction", "10001", "请输入 0 到 10000 之间的数字。"),
+    ],
+)
 def test_stock_form_refuses_quantities_out_of_bounds(login, dbs, water, kind, qty, message):
     before = _ledger(dbs)
-    resp = login("clerk_sz01").post("/stock/", {"kind": kind, "product": water, "quantity": qty, "reason": "盘点"})
+    resp = login("clerk_sz01").post(
+        "/stock/", {"kind": kind, "product": water, "quantity": qty, "reason": "盘点"}
+    )
     assert resp.status_code == 400
     assert next_to(resp.get_data(as_text=True), "quantity", message)
     assert _ledger(dbs) == before
@@ -178,13 +219,16 @@ def test_stock_form_refuses_quantities_out_of_bounds(login, dbs, water, kind, qt
 
 def test_serving_more_than_a_group_drinks_is_refused(login, dbs, water, visit):
     before = _ledger(dbs)
-    resp = login("clerk_sz01").post(f"/visits/serve?id={visit}", {"product": water, "quantity": "1000"})
+    resp = login("clerk_sz01").post(
+        f"/visits/serve?id={visit}", {"product": water, "quantity": "1000"}
+    )
     assert resp.status_code == 400
     assert "请输入 1 到 100 之间的数字。" in resp.get_data(as_text=True)
     assert _ledger(dbs) == before
 
 
 # ---------------------------------------------------------------- tally days and counts
+
 
 @pytest.fixture
 def due_site(dbs, site_ids):
@@ -208,11 +252,19 @@ def test_tally_count_out_of_bounds_is_refused_next_to_the_count(login, dbs, due_
     assert _tallies(dbs) == 0 and _ledger(dbs) == before
 
 
-@pytest.mark.parametrize("back, message", [
-    (None, "本案场于 2025-01-01 开业，此前没有日结。"),  # 2020-01-02, years before the site opened
-    (8, "最多只能补做 7 天内的日结。"),
-])
-def test_tally_of_a_day_out_of_bounds_is_refused_and_moves_no_stock(login, dbs, due_site, water, back, message):
+@pytest.mark.parametrize(
+    "back, message",
+    [
+        (
+            None,
+            "本案场于 2025-01-01 开业，此前没有日结。",
+        ),  # 2020-01-02, years before the site opened
+        (8, "最多只能补做 7 天内的日结。"),
+    ],
+)
+def test_tally_of_a_day_out_of_bounds_is_refused_and_moves_no_stock(
+    login, dbs, due_site, water, back, message
+):
     site = dbs.get(Site, due_site)
     day = date(2020, 1, 2) if back is None else clock.local_day(site) - timedelta(days=back)
     before = _ledger(dbs)
@@ -231,7 +283,9 @@ def test_tally_max_days_back_is_a_setting(app, login, dbs, due_site, water):
     day = clock.local_day(site) - timedelta(days=8)
     app.config["TALLY_MAX_DAYS_BACK"] = 10
     try:
-        resp = login("clerk_sz01").post("/tally/close", {"day": day.isoformat(), f"count_{water}": "20"})
+        resp = login("clerk_sz01").post(
+            "/tally/close", {"day": day.isoformat(), f"count_{water}": "20"}
+        )
     finally:
         app.config["TALLY_MAX_DAYS_BACK"] = 7
     assert resp.status_code == 302

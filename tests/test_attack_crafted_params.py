@@ -1,6 +1,7 @@
 """Crafted URL parameters answer a clear 400 (or are cut), never a server error: dates far
 outside the years a page can show, a page number past any list, a search of two thousand words,
 and four clerks closing the same tally at the same moment."""
+
 import threading
 from datetime import time, timedelta
 from urllib.parse import urlparse
@@ -23,15 +24,18 @@ def _refused(resp, message=OUT_OF_RANGE):
     return body
 
 
-@pytest.mark.parametrize("query, field", [
-    ("period=month&on=9999-12-31", "on"),
-    ("period=week&on=0001-01-01", "on"),
-    ("period=custom&start=0001-01-01&end=9999-12-31", "start"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("period=month&on=9999-12-31", "on"),
+        ("period=week&on=0001-01-01", "on"),
+        ("period=custom&start=0001-01-01&end=9999-12-31", "start"),
+    ],
+)
 def test_dashboard_days_outside_the_years_are_refused_next_to_the_field(login, query, field):
     body = _refused(login("sup_south").get(f"/dashboard/?{query}"))
     # The message sits under the field it is about.
-    after_field = body[body.index(f'id="{field}"'):]
+    after_field = body[body.index(f'id="{field}"') :]
     assert after_field.index(OUT_OF_RANGE) < after_field.index("</div>") + 200
 
 
@@ -45,11 +49,14 @@ def test_damage_list_period_outside_the_years_is_refused_next_to_the_fields(logi
     assert body.count(OUT_OF_RANGE) == 2  # under "start" and under "end"
 
 
-@pytest.mark.parametrize("user, url", [
-    ("sup_south", "/roster/?week=9999-12-31"),
-    ("clerk_sz01", "/tally/?day=0001-01-01"),
-    ("sup_south", "/breaks/?day=9999-12-31"),
-])
+@pytest.mark.parametrize(
+    "user, url",
+    [
+        ("sup_south", "/roster/?week=9999-12-31"),
+        ("clerk_sz01", "/tally/?day=0001-01-01"),
+        ("sup_south", "/breaks/?day=9999-12-31"),
+    ],
+)
 def test_workflow_day_outside_the_years_is_refused(login, user, url):
     _refused(login(user).get(url))
 
@@ -58,10 +65,13 @@ def test_workflow_day_that_is_not_a_date_is_said_so(login):
     _refused(login("sup_south").get("/roster/?week=2026-02-30"), "请按 YYYY-MM-DD 格式输入日期")
 
 
-@pytest.mark.parametrize("url", [
-    "/visit/?flt1_arrived_between=0001-01-01+to+9999-12-31",
-    "/dailytally/?flt1_day_between=0001-01-01+to+9999-12-31",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/visit/?flt1_arrived_between=0001-01-01+to+9999-12-31",
+        "/dailytally/?flt1_day_between=0001-01-01+to+9999-12-31",
+    ],
+)
 def test_list_date_filter_outside_the_years_is_refused(login, url):
     _refused(login("sup_south").get(url))
 
@@ -92,17 +102,20 @@ def test_search_of_two_thousand_words_is_cut_with_a_message(app, login, dbs, sit
 
 # ---------------------------------------------------------------- four clerks close one tally
 
+
 @pytest.mark.parametrize("with_stock", [True, False], ids=["stock", "no-products"])
-def test_concurrent_tally_closes_answer_the_losers_like_a_second_close(app, live_server, dbs,
-                                                                       site_ids, with_stock):
+def test_concurrent_tally_closes_answer_the_losers_like_a_second_close(
+    app, live_server, dbs, site_ids, with_stock
+):
     """Four tablets press "close" together: one tally, three clear refusals, no server error.
     Without products there are no balance rows to lock, so only the unique key meets the race."""
     site = dbs.get(Site, site_ids["SZ01"])
     site.tally_time = time(0, 0)  # due whenever the test runs
     counts = {}
     if with_stock:
-        water = Product(site_id=site.id, name="矿泉水", kind="drink", unit="瓶", reorder_level=5,
-                        active=True)
+        water = Product(
+            site_id=site.id, name="矿泉水", kind="drink", unit="瓶", reorder_level=5, active=True
+        )
         dbs.add(water)
         dbs.flush()
         stock.restock(site, water, 10, day=clock.local_day(site) - timedelta(days=1))
@@ -135,6 +148,7 @@ def test_concurrent_tally_closes_answer_the_losers_like_a_second_close(app, live
     assert dbs.scalar(select(func.count()).select_from(DailyTally)) == 1
     if with_stock:
         # One correction of -3, not four.
-        corrections = dbs.scalars(select(StockMovement.quantity)
-                                  .where(StockMovement.kind == "correction")).all()
+        corrections = dbs.scalars(
+            select(StockMovement.quantity).where(StockMovement.kind == "correction")
+        ).all()
         assert corrections == [-3]

@@ -1,6 +1,7 @@
 """One user cannot load the server with reports: a few PDFs or exports at a time (429 with
 Retry-After beyond, on every worker alike), archived month-end PDFs served as archived
 (within the scope), exports refused above a row limit before any work."""
+
 import csv
 import http.cookiejar
 import io
@@ -57,10 +58,14 @@ class Browser:
 
     def __init__(self, base, username):
         self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
         page = self.opener.open(f"{base}/login").read().decode()
         token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-        form = urllib.parse.urlencode({"username": username, "password": "demo12345", "csrf_token": token})
+        form = urllib.parse.urlencode(
+            {"username": username, "password": "demo12345", "csrf_token": token}
+        )
         self.opener.open(f"{base}/login", data=form.encode()).read()
 
     def get(self, path):
@@ -74,8 +79,10 @@ class Browser:
 
 # ------------------------------------------------------------ a few reports at a time per user
 
-def test_parallel_pdfs_of_one_user_beyond_the_cap_get_429_the_others_their_pdf(live_server, config, site_ids,
-                                                                                  dbs):
+
+def test_parallel_pdfs_of_one_user_beyond_the_cap_get_429_the_others_their_pdf(
+    live_server, config, site_ids, dbs
+):
     config(REPORT_LEASES_PER_USER=2)
     south = dbs.scalar(select(Region.id).where(Region.code == "SOUTH"))
     url = f"/dashboard/region/{south}/{date.today():%Y-%m}.pdf"  # the open month: built on demand
@@ -106,24 +113,37 @@ def test_parallel_pdfs_of_one_user_beyond_the_cap_get_429_the_others_their_pdf(l
     assert browser.get(url)[0] == 200
 
 
-def test_slots_are_shared_through_the_database_and_a_dead_workers_lease_expires(login, config, dbs, site_ids):
+def test_slots_are_shared_through_the_database_and_a_dead_workers_lease_expires(
+    login, config, dbs, site_ids
+):
     """Leases held elsewhere (another worker or server) count; one whose worker died frees itself."""
     config(REPORT_LEASES_PER_USER=1)
     user_id = _user_id(dbs, "sup_south")
     url = f"/dashboard/site/{site_ids['SZ01']}/{date.today():%Y-%m}.pdf"
     client = login("sup_south")
-    dbs.execute(insert(ReportLease).values(user_id=user_id, slot=0, token="x" * 32,
-                                           expires_at=utcnow() + timedelta(minutes=1)))
+    dbs.execute(
+        insert(ReportLease).values(
+            user_id=user_id, slot=0, token="x" * 32, expires_at=utcnow() + timedelta(minutes=1)
+        )
+    )
     dbs.commit()
     resp = client.get(url)
     assert resp.status_code == 429 and BUSY in resp.get_data(as_text=True)
     assert resp.headers["Retry-After"] == "5"
     # Another user's slots are his own.
-    assert login("sup_east").get(f"/dashboard/site/{site_ids['SH01']}/{date.today():%Y-%m}.pdf").status_code == 200
+    assert (
+        login("sup_east")
+        .get(f"/dashboard/site/{site_ids['SH01']}/{date.today():%Y-%m}.pdf")
+        .status_code
+        == 200
+    )
 
     dbs.execute(delete(ReportLease))
-    dbs.execute(insert(ReportLease).values(user_id=user_id, slot=0, token="x" * 32,
-                                           expires_at=utcnow() - timedelta(seconds=1)))
+    dbs.execute(
+        insert(ReportLease).values(
+            user_id=user_id, slot=0, token="x" * 32, expires_at=utcnow() - timedelta(seconds=1)
+        )
+    )
     dbs.commit()
     resp = client.get(url)
     assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
@@ -149,14 +169,21 @@ def test_a_report_that_fails_gives_its_slot_back(login, config, dbs, site_ids, m
 
 def test_exports_take_a_slot_too(login, config, dbs):
     config(REPORT_LEASES_PER_USER=1)
-    dbs.execute(insert(ReportLease).values(user_id=_user_id(dbs, "admin"), slot=0, token="x" * 32,
-                                           expires_at=utcnow() + timedelta(minutes=1)))
+    dbs.execute(
+        insert(ReportLease).values(
+            user_id=_user_id(dbs, "admin"),
+            slot=0,
+            token="x" * 32,
+            expires_at=utcnow() + timedelta(minutes=1),
+        )
+    )
     dbs.commit()
     resp = login("admin").get("/site/export/xlsx/")
     assert resp.status_code == 429 and BUSY in resp.get_data(as_text=True)
 
 
 # ------------------------------------------------------------ archived month-end PDFs
+
 
 @pytest.fixture
 def archived(app, config, tmp_path, dbs):
@@ -178,7 +205,9 @@ def _read(path):
         return fh.read()
 
 
-def test_archived_pdf_of_a_closed_month_is_served_as_archived_within_the_scope(archived, login, site_ids, dbs):
+def test_archived_pdf_of_a_closed_month_is_served_as_archived_within_the_scope(
+    archived, login, site_ids, dbs
+):
     month = f"{_last_month():%Y-%m}"
     regions = dict(dbs.execute(select(Region.code, Region.id)).all())
     client = login("sup_south")
@@ -191,8 +220,9 @@ def test_archived_pdf_of_a_closed_month_is_served_as_archived_within_the_scope(a
     # Archived, but another region's: as if it did not exist.
     assert client.get(f"/dashboard/site/{site_ids['SH01']}/{month}.pdf").status_code == 404
     assert client.get(f"/dashboard/region/{regions['EAST']}/{month}.pdf").status_code == 404
-    assert login("admin").get(f"/dashboard/site/{site_ids['SH01']}/{month}.pdf").data == \
-        _read(archived[f"site_SH01_{month}.pdf"])
+    assert login("admin").get(f"/dashboard/site/{site_ids['SH01']}/{month}.pdf").data == _read(
+        archived[f"site_SH01_{month}.pdf"]
+    )
 
 
 def test_an_open_months_pdf_is_built_again_not_taken_from_the_archive(archived, login, site_ids):
@@ -202,8 +232,9 @@ def test_an_open_months_pdf_is_built_again_not_taken_from_the_archive(archived, 
     assert resp.data != _read(archived[f"site_SZ01_{month}.pdf"])
 
 
-def test_archived_regional_pdf_is_not_shown_to_who_sees_only_part_of_the_region(archived, login, dbs,
-                                                                                   site_ids):
+def test_archived_regional_pdf_is_not_shown_to_who_sees_only_part_of_the_region(
+    archived, login, dbs, site_ids
+):
     """The archived regional PDF lists every site of the region: a supervisor who has just one
     of them (his own site in another region) gets one built through his scope instead."""
     sup = dbs.scalar(select(User).where(User.username == "sup_east"))
@@ -218,7 +249,10 @@ def test_archived_regional_pdf_is_not_shown_to_who_sees_only_part_of_the_region(
 
 # ------------------------------------------------------------ exports are bounded
 
-def test_export_above_the_row_limit_is_refused_with_a_message_and_under_it_works(login, config, dbs):
+
+def test_export_above_the_row_limit_is_refused_with_a_message_and_under_it_works(
+    login, config, dbs
+):
     config(EXPORT_MAX_ROWS=3)
     client = login("admin")
     for kind in ("csv", "xlsx"):

@@ -4,6 +4,7 @@ through, shrunk and upright. Served photos keep their own strict CSP.
 
 Run with ``-s`` to see the CPU time each request took (reported, never asserted: the machine
 is shared)."""
+
 import functools
 import io
 import os
@@ -14,8 +15,16 @@ from sqlalchemy import select
 
 from portal.models import CleaningArea, Photo, RepairTicket, StaffMember
 from portal.services import cleaning
-from tests.repairs_helpers import (ids, image_bytes, new_ticket, photo_count, png_header_only,
-                                   stored_files, system, ticket_count)
+from tests.repairs_helpers import (
+    ids,
+    image_bytes,
+    new_ticket,
+    photo_count,
+    png_header_only,
+    stored_files,
+    system,
+    ticket_count,
+)
 
 COUNT_REFUSED = "一次最多可上传 8 张照片"
 TOO_LARGE_TOGETHER = "这些照片合起来太大"
@@ -50,16 +59,25 @@ def _phone_jpeg(width=4000, height=3000, orientation=6):
 
 
 def _report(clerk, site_id, files, **extra):
-    data = {"site": site_id, "equipment": "吊灯", "description": "不亮", "priority": "normal",
-            "photos": files, **extra}
+    data = {
+        "site": site_id,
+        "equipment": "吊灯",
+        "description": "不亮",
+        "priority": "normal",
+        "photos": files,
+        **extra,
+    }
     started = time.process_time()
     resp = clerk.post("/repairs/new/", data, content_type="multipart/form-data")
     return resp, (time.process_time() - started) * 1000
 
 
 def _add_photo(clerk, ticket_id, data, name):
-    return clerk.post(f"/repairs/{ticket_id}/photos", {"photos": (io.BytesIO(data), name)},
-                      content_type="multipart/form-data")
+    return clerk.post(
+        f"/repairs/{ticket_id}/photos",
+        {"photos": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def _ticket_photos(s, ticket_id):
@@ -92,8 +110,11 @@ def test_two_big_pngs_are_refused_for_their_pixels_before_decoding(app, login):
     _users, sites = ids(app)
     before = _state(app)
     clerk = login("clerk_sz01")
-    files = [(io.BytesIO(_undecodable_png()), "first.png"),
-             (io.BytesIO(_big_flat_png()), "a.png"), (io.BytesIO(_big_flat_png()), "b.png")]
+    files = [
+        (io.BytesIO(_undecodable_png()), "first.png"),
+        (io.BytesIO(_big_flat_png()), "a.png"),
+        (io.BytesIO(_big_flat_png()), "b.png"),
+    ]
     resp, cpu_ms = _report(clerk, sites["SZ01"], files)
     page = resp.get_data(as_text=True)
     print(f"\n2 × 6300² PNG: refused, {cpu_ms:.0f} ms CPU")
@@ -182,10 +203,16 @@ def test_the_limits_count_every_photo_field_of_the_form(app, login):
         sz01 = s.scalar(select(Site).where(Site.code == "SZ01"))
         cleaning.ensure_default_areas(sz01)
         s.commit()
-        areas = s.scalars(select(CleaningArea.id).where(CleaningArea.site_id == sz01.id)
-                          .order_by(CleaningArea.position)).all()
-        cleaner = s.scalar(select(StaffMember.id).where(StaffMember.site_id == sz01.id,
-                                                        StaffMember.kind == "cleaner"))
+        areas = s.scalars(
+            select(CleaningArea.id)
+            .where(CleaningArea.site_id == sz01.id)
+            .order_by(CleaningArea.position)
+        ).all()
+        cleaner = s.scalar(
+            select(StaffMember.id).where(
+                StaffMember.site_id == sz01.id, StaffMember.kind == "cleaner"
+            )
+        )
     before = _state(app)
     clerk = login("clerk_sz01")
     data = {f"area-{a}": "pass" for a in areas}
@@ -235,8 +262,9 @@ def test_cpu_of_the_heaviest_requests_a_clerk_can_send(app, login):
     cases = {
         "8 × 50 MP JPEG": [(io.BytesIO(flat_50mp), f"{i}.jpg") for i in range(8)],
         "one 5600² PNG, blocky noise": [(io.BytesIO(_noise_png(5600, 5600, 8)), "n.png")],
-        "8 × 1400×1000 PNG of noise (11 MB)": [(io.BytesIO(_noise_png(1400, 1000, 2)), f"{i}.png")
-                                               for i in range(8)],
+        "8 × 1400×1000 PNG of noise (11 MB)": [
+            (io.BytesIO(_noise_png(1400, 1000, 2)), f"{i}.png") for i in range(8)
+        ],
     }
     for name, files in cases.items():
         resp, cpu_ms = _report(clerk, sites["SZ01"], files, equipment=name)

@@ -1,6 +1,7 @@
 """One clock and one notion of a site's day (portal/clock.py): a site's day is cut at its own
 local midnight, a bad zone name means Beijing time, and a test that moves the clock with
 time-machine moves every "now" of the portal, the model defaults included."""
+
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -21,8 +22,12 @@ def _utc(hour, minute, day=5):
 
 
 # Asia/Shanghai is UTC+8, Asia/Urumqi UTC+6: 23:30 and 00:10 on their own wall clocks.
-EDGES = [("Asia/Shanghai", _utc(15, 30), DAY), ("Asia/Shanghai", _utc(16, 10), date(2027, 3, 6)),
-         ("Asia/Urumqi", _utc(17, 30), DAY), ("Asia/Urumqi", _utc(18, 10), date(2027, 3, 6))]
+EDGES = [
+    ("Asia/Shanghai", _utc(15, 30), DAY),
+    ("Asia/Shanghai", _utc(16, 10), date(2027, 3, 6)),
+    ("Asia/Urumqi", _utc(17, 30), DAY),
+    ("Asia/Urumqi", _utc(18, 10), date(2027, 3, 6)),
+]
 
 
 @pytest.mark.parametrize("zone_name, at, day", EDGES)
@@ -54,9 +59,14 @@ def test_day_bounds_are_the_local_midnights_in_utc():
 
 def test_period_bounds_cover_every_local_day_of_the_period():
     march = (date(2027, 3, 1), date(2027, 3, 31))
-    assert clock.period_bounds(*march) == (datetime(2027, 2, 28, 16, tzinfo=UTC), datetime(2027, 3, 31, 16, tzinfo=UTC))
+    assert clock.period_bounds(*march) == (
+        datetime(2027, 2, 28, 16, tzinfo=UTC),
+        datetime(2027, 3, 31, 16, tzinfo=UTC),
+    )
     assert clock.period_bounds(*march, "Asia/Urumqi") == (
-        datetime(2027, 2, 28, 18, tzinfo=UTC), datetime(2027, 3, 31, 18, tzinfo=UTC))
+        datetime(2027, 2, 28, 18, tzinfo=UTC),
+        datetime(2027, 3, 31, 18, tzinfo=UTC),
+    )
     assert clock.period_bounds(DAY, DAY, SHANGHAI) == clock.day_bounds(DAY, SHANGHAI)
 
 
@@ -64,10 +74,15 @@ def test_wall_clock_times_from_a_form_become_utc_instants():
     assert clock.from_local(datetime(2027, 3, 5, 23, 30), "Asia/Urumqi") == _utc(17, 30)
     assert clock.from_local(None, "Asia/Urumqi") is None
     assert clock.from_local(_utc(17, 30), "Asia/Shanghai") == _utc(17, 30)  # already an instant
-    assert clock.to_local(datetime(2027, 3, 5, 16, 10), "Asia/Shanghai").strftime("%d %H:%M") == "06 00:10"
+    assert (
+        clock.to_local(datetime(2027, 3, 5, 16, 10), "Asia/Shanghai").strftime("%d %H:%M")
+        == "06 00:10"
+    )
 
 
-@pytest.mark.parametrize("bad", ["", None, "Mars/Olympus", "UTC+8", "../../etc/passwd", "Asia", "beijing time"])
+@pytest.mark.parametrize(
+    "bad", ["", None, "Mars/Olympus", "UTC+8", "../../etc/passwd", "Asia", "beijing time"]
+)
 def test_a_bad_or_empty_zone_name_means_beijing_time(bad):
     assert clock.zone(bad) is clock.DEFAULT_ZONE
     assert clock.site_zone(Site(timezone=bad)) is clock.DEFAULT_ZONE
@@ -84,8 +99,11 @@ def test_moving_the_clock_moves_now_and_the_model_defaults(dbs, site_ids):
         dbs.commit()
     dbs.expire_all()
     assert visit.arrived_at == at and visit.created_at == at and visit.updated_at == at
-    event = dbs.scalars(select(AuditEvent).where(AuditEvent.object_type == "Visit",
-                                                 AuditEvent.object_id == visit.id)).one()
+    event = dbs.scalars(
+        select(AuditEvent).where(
+            AuditEvent.object_type == "Visit", AuditEvent.object_id == visit.id
+        )
+    ).one()
     assert event.at == at
     assert abs((clock.now() - datetime.now(UTC)).total_seconds()) < 5  # back to the real clock
 
@@ -97,7 +115,9 @@ def _today_page(client):
 
 
 @pytest.mark.parametrize("zone_name, at, day", EDGES)
-def test_the_today_page_shows_the_sites_own_day_at_the_edges(login, dbs, site_ids, zone_name, at, day):
+def test_the_today_page_shows_the_sites_own_day_at_the_edges(
+    login, dbs, site_ids, zone_name, at, day
+):
     dbs.get(Site, site_ids["SZ01"]).timezone = zone_name
     dbs.commit()
     with time_machine.travel(at, tick=False):
@@ -121,9 +141,13 @@ def test_a_new_site_opens_on_its_own_local_day(login, dbs, site_ids):
     """00:10 on the 6th in Urumqi is still the 5th in UTC: the site's first day is the 6th."""
     region_id = dbs.get(Site, site_ids["SZ01"]).region_id
     with time_machine.travel(_utc(18, 10), tick=False):
-        far_west = Site(code="UR01", name="乌鲁木齐售楼处", timezone="Asia/Urumqi", region_id=region_id)
+        far_west = Site(
+            code="UR01", name="乌鲁木齐售楼处", timezone="Asia/Urumqi", region_id=region_id
+        )
         dbs.add(far_west)
         dbs.commit()
         form = login("admin").get("/site/new/")
     assert far_west.opened_on == date(2027, 3, 6)
-    assert form.status_code == 200 and 'value="2027-03-06"' in form.get_data(as_text=True)  # Beijing's day
+    assert form.status_code == 200 and 'value="2027-03-06"' in form.get_data(
+        as_text=True
+    )  # Beijing's day

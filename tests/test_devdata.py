@@ -1,6 +1,7 @@
 """Development data lives apart from the domain code: nothing under portal/services, views,
 models or reports imports portal.devdata (it imports them, one way), and every domain module
 of the list offers the same entry points."""
+
 import ast
 import inspect
 from pathlib import Path
@@ -21,9 +22,12 @@ def _imports(path):
 
 
 def test_the_domain_code_never_imports_development_data():
-    offenders = [str(path.relative_to(PORTAL)) for part in ("services", "views", "models", "reports")
-                 for path in (PORTAL / part).rglob("*.py")
-                 if any(name.startswith("portal.devdata") for name in _imports(path))]
+    offenders = [
+        str(path.relative_to(PORTAL))
+        for part in ("services", "views", "models", "reports")
+        for path in (PORTAL / part).rglob("*.py")
+        if any(name.startswith("portal.devdata") for name in _imports(path))
+    ]
     assert offenders == []
 
 

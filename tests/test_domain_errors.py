@@ -1,6 +1,7 @@
 """Refusals of the services (``DomainError``) reach the user as a page with the reason and the
 refusal's status, whichever way the view meets them: caught by the page, by the admin views, or
 by nothing (the error page, never a 500)."""
+
 from sqlalchemy import select
 
 from portal.models import HandoverEntry
@@ -18,7 +19,9 @@ def test_a_refusal_no_page_catches_is_the_error_page_with_its_reason(login):
 
 def test_deleting_a_signed_entry_in_the_admin_list_says_why_and_keeps_it(login, app):
     with system_session(app) as s:
-        entry = handover.write_entry(site(s, "SZ01"), user(s, "clerk_sz01"), "今日接待 3 批客户", ["门铃坏了"])
+        entry = handover.write_entry(
+            site(s, "SZ01"), user(s, "clerk_sz01"), "今日接待 3 批客户", ["门铃坏了"]
+        )
         s.flush()
         handover.sign(entry, user(s, "guard_sz01"))
         entry_id = entry.id
@@ -27,6 +30,9 @@ def test_deleting_a_signed_entry_in_the_admin_list_says_why_and_keeps_it(login, 
     assert resp.status_code == 302
     assert "该交接记录已签收，不能再修改" in admin.get("/handover_entry/").get_data(as_text=True)
     with system_session(app) as s:
-        kept = s.execute(select(HandoverEntry).where(HandoverEntry.id == entry_id)
-                         .execution_options(include_deleted=True)).scalar_one()
+        kept = s.execute(
+            select(HandoverEntry)
+            .where(HandoverEntry.id == entry_id)
+            .execution_options(include_deleted=True)
+        ).scalar_one()
         assert kept.deleted_at is None and kept.signed_at is not None

@@ -1,5 +1,6 @@
 """In a real browser on a 768px tablet: the clerk hands a key out to a contractor and takes it
 back; screenshots land in artifacts/screenshots/."""
+
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -14,8 +15,9 @@ def test_hand_out_and_take_back_a_key(page, live_server, app):
     with app.app_context():
         devdata.seed_demo()
         sz01 = db.session.scalar(select(Site.id).where(Site.code == "SZ01"))
-        key_id = db.session.scalar(select(KeyItem.id).where(KeyItem.site_id == sz01,
-                                                            KeyItem.code == "B-01"))
+        key_id = db.session.scalar(
+            select(KeyItem.id).where(KeyItem.site_id == sz01, KeyItem.code == "B-01")
+        )
         db.session.remove()
     page.set_viewport_size({"width": 768, "height": 1024})
     browser_login(page, live_server, "clerk_sz01")

@@ -1,5 +1,6 @@
 """The migrations: ``flask db upgrade`` on an empty database builds exactly the schema the models
 describe, insert-only triggers included, and a downgrade takes everything away again."""
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -30,15 +31,21 @@ def _flask_db(application, *args):
 
 
 def _differences(conn):
-    return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+    return compare_metadata(
+        MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+    )
 
 
 def _triggers(conn):
     """{name: definition} of the database's triggers (and PostgreSQL's trigger function)."""
     if conn.dialect.name == "sqlite":
-        return dict(conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all())
+        return dict(
+            conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+        )
     triggers = "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal"
-    functions = "SELECT proname, pg_get_functiondef(oid) FROM pg_proc WHERE proname = 'portal_append_only'"
+    functions = (
+        "SELECT proname, pg_get_functiondef(oid) FROM pg_proc WHERE proname = 'portal_append_only'"
+    )
     return dict(conn.execute(text(f"{triggers} UNION ALL {functions}")).all())
 
 
@@ -65,13 +72,19 @@ def test_migrated_triggers_are_the_ones_the_models_create(migrated_app, app):
         _flask_db(migrated_app, "upgrade")
         with db.engine.connect() as conn:
             migrated = _triggers(conn)
-    assert {"audit_event_no_update", "audit_event_no_delete",
-            "handover_entry_no_update", "handover_entry_no_delete"} <= set(migrated)
+    assert {
+        "audit_event_no_update",
+        "audit_event_no_delete",
+        "handover_entry_no_update",
+        "handover_entry_no_delete",
+    } <= set(migrated)
     assert migrated == from_models
 
 
-AUDIT_ROW = ("INSERT INTO audit_event (at, action, object_type, prev_hash, hash) "
-             "VALUES (CURRENT_TIMESTAMP, 'note', 'Test', :prev, :hash)")
+AUDIT_ROW = (
+    "INSERT INTO audit_event (at, action, object_type, prev_hash, hash) "
+    "VALUES (CURRENT_TIMESTAMP, 'note', 'Test', :prev, :hash)"
+)
 
 
 def test_migrated_audit_trail_is_insert_only_and_sealed(migrated_app):
@@ -86,7 +99,9 @@ def test_migrated_audit_trail_is_insert_only_and_sealed(migrated_app):
         with pytest.raises(IntegrityError), db.engine.begin() as conn:
             conn.execute(text(AUDIT_ROW), {"prev": "0" * 64, "hash": None})
         with db.engine.connect() as conn:
-            assert conn.execute(text("SELECT summary, hash FROM audit_event")).all() == [(None, "a" * 64)]
+            assert conn.execute(text("SELECT summary, hash FROM audit_event")).all() == [
+                (None, "a" * 64)
+            ]
 
 
 def test_upgrade_downgrade_upgrade(migrated_app):

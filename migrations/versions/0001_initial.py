@@ -13,6 +13,7 @@ was written. The insert-only triggers are spelled out below for the same reason;
 the SQL of portal/models/append_only.py (which creates them for ``db.create_all()``), and
 tests/test_migrations.py checks that both agree.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -41,7 +42,9 @@ def _append_only(table, allow_update_where=None):
     else:
         refuse = "EXECUTE FUNCTION portal_append_only()"
     when = f" WHEN (NOT ({allow_update_where}))" if allow_update_where else ""
-    op.execute(f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} FOR EACH ROW{when} {refuse}")
+    op.execute(
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} FOR EACH ROW{when} {refuse}"
+    )
     op.execute(f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} FOR EACH ROW {refuse}")
 
 
@@ -71,8 +74,16 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_user_account_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_user_account_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_user_account_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_user_account_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
         sa.UniqueConstraint("username", name=op.f("uq_user_account_username")),
     )
@@ -89,8 +100,16 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_region_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_region_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_region_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_region_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_region")),
         sa.UniqueConstraint("code", name=op.f("uq_region_code")),
     )
@@ -111,9 +130,15 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_site_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["region_id"], ["region.id"], name=op.f("fk_site_region_id_region")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_site_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["user_account.id"], name=op.f("fk_site_created_by_id_user_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["region_id"], ["region.id"], name=op.f("fk_site_region_id_region")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["user_account.id"], name=op.f("fk_site_updated_by_id_user_account")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_site")),
         sa.UniqueConstraint("code", name=op.f("uq_site_code")),
     )
@@ -123,8 +148,18 @@ def upgrade():
         "user_region",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("region_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["region_id"], ["region.id"], name=op.f("fk_user_region_region_id_region"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_user_region_user_id_user_account"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["region_id"],
+            ["region.id"],
+            name=op.f("fk_user_region_region_id_region"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_user_region_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("user_id", "region_id", name=op.f("pk_user_region")),
     )
     op.create_index(op.f("ix_user_region_region_id"), "user_region", ["region_id"])
@@ -133,8 +168,15 @@ def upgrade():
         "user_site",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_user_site_site_id_site"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_user_site_user_id_user_account"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_user_site_site_id_site"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_user_site_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("user_id", "site_id", name=op.f("pk_user_site")),
     )
     op.create_index(op.f("ix_user_site_site_id"), "user_site", ["site_id"])
@@ -151,9 +193,17 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_show_unit_created_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_show_unit_created_by_id_user_account"),
+        ),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_show_unit_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_show_unit_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_show_unit_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_show_unit")),
     )
     op.create_index("ix_show_unit_name", "show_unit", ["name"])
@@ -174,10 +224,22 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_staff_member_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_staff_member_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_staff_member_updated_by_id_user_account")),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_staff_member_user_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_staff_member_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_staff_member_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_staff_member_updated_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_staff_member_user_id_user_account")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_member")),
     )
     op.create_index(op.f("ix_staff_member_kind"), "staff_member", ["kind"])
@@ -205,7 +267,12 @@ def upgrade():
         sa.Column("secret", sa.String(length=64), nullable=False),
         sa.Column("last_step", sa.BigInteger(), nullable=True),
         sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_two_factor_user_id_user_account"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_two_factor_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_two_factor")),
     )
 
@@ -215,7 +282,12 @@ def upgrade():
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("code_hash", sa.String(length=255), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_recovery_code_user_id_user_account"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_recovery_code_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_code")),
     )
     op.create_index(op.f("ix_recovery_code_user_id"), "recovery_code", ["user_id"])
@@ -237,11 +309,19 @@ def upgrade():
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_audit_event_site_id_site")),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_audit_event_user_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_audit_event_user_id_user_account")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_event")),
     )
     op.create_index(op.f("ix_audit_event_at"), "audit_event", ["at"])
-    op.create_index("ix_audit_event_changes_by_type", "audit_event", ["object_type", "id"], postgresql_where=sa.text("action != 'login'"), sqlite_where=sa.text("action != 'login'"))
+    op.create_index(
+        "ix_audit_event_changes_by_type",
+        "audit_event",
+        ["object_type", "id"],
+        postgresql_where=sa.text("action != 'login'"),
+        sqlite_where=sa.text("action != 'login'"),
+    )
     op.create_index(op.f("ix_audit_event_object_type"), "audit_event", ["object_type"])
     op.create_index(op.f("ix_audit_event_site_id"), "audit_event", ["site_id"])
     op.create_index("ix_audit_event_site_id_at", "audit_event", ["site_id", "at"])
@@ -278,11 +358,21 @@ def upgrade():
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deleted_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_shift_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["deleted_by_id"], ["user_account.id"], name=op.f("fk_shift_deleted_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["user_account.id"], name=op.f("fk_shift_created_by_id_user_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["deleted_by_id"], ["user_account.id"], name=op.f("fk_shift_deleted_by_id_user_account")
+        ),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_shift_site_id_site")),
-        sa.ForeignKeyConstraint(["staff_member_id"], ["staff_member.id"], name=op.f("fk_shift_staff_member_id_staff_member")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_shift_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["staff_member_id"],
+            ["staff_member.id"],
+            name=op.f("fk_shift_staff_member_id_staff_member"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["user_account.id"], name=op.f("fk_shift_updated_by_id_user_account")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_shift")),
     )
     op.create_index(op.f("ix_shift_site_id"), "shift", ["site_id"])
@@ -309,23 +399,65 @@ def upgrade():
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deleted_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["author_id"], ["user_account.id"], name=op.f("fk_handover_entry_author_id_user_account")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_handover_entry_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["deleted_by_id"], ["user_account.id"], name=op.f("fk_handover_entry_deleted_by_id_user_account")),
-        sa.ForeignKeyConstraint(["incoming_shift_id"], ["shift.id"], name=op.f("fk_handover_entry_incoming_shift_id_shift")),
-        sa.ForeignKeyConstraint(["outgoing_shift_id"], ["shift.id"], name=op.f("fk_handover_entry_outgoing_shift_id_shift")),
-        sa.ForeignKeyConstraint(["signed_by_id"], ["user_account.id"], name=op.f("fk_handover_entry_signed_by_id_user_account")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_handover_entry_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_handover_entry_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["author_id"],
+            ["user_account.id"],
+            name=op.f("fk_handover_entry_author_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_handover_entry_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["deleted_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_handover_entry_deleted_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["incoming_shift_id"],
+            ["shift.id"],
+            name=op.f("fk_handover_entry_incoming_shift_id_shift"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["outgoing_shift_id"],
+            ["shift.id"],
+            name=op.f("fk_handover_entry_outgoing_shift_id_shift"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["signed_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_handover_entry_signed_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_handover_entry_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_handover_entry_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_handover_entry")),
     )
     op.create_index(op.f("ix_handover_entry_author_id"), "handover_entry", ["author_id"])
-    op.create_index(op.f("ix_handover_entry_incoming_shift_id"), "handover_entry", ["incoming_shift_id"])
-    op.create_index(op.f("ix_handover_entry_outgoing_shift_id"), "handover_entry", ["outgoing_shift_id"])
+    op.create_index(
+        op.f("ix_handover_entry_incoming_shift_id"), "handover_entry", ["incoming_shift_id"]
+    )
+    op.create_index(
+        op.f("ix_handover_entry_outgoing_shift_id"), "handover_entry", ["outgoing_shift_id"]
+    )
     op.create_index(op.f("ix_handover_entry_signed_at"), "handover_entry", ["signed_at"])
     op.create_index(op.f("ix_handover_entry_site_id"), "handover_entry", ["site_id"])
-    op.create_index("ix_handover_entry_site_id_written_at", "handover_entry", ["site_id", "written_at"])
-    op.create_index("ix_handover_entry_unsigned", "handover_entry", ["site_id", "written_at"], sqlite_where=sa.text("signed_at IS NULL"), postgresql_where=sa.text("signed_at IS NULL"))
+    op.create_index(
+        "ix_handover_entry_site_id_written_at", "handover_entry", ["site_id", "written_at"]
+    )
+    op.create_index(
+        "ix_handover_entry_unsigned",
+        "handover_entry",
+        ["site_id", "written_at"],
+        sqlite_where=sa.text("signed_at IS NULL"),
+        postgresql_where=sa.text("signed_at IS NULL"),
+    )
     op.create_index(op.f("ix_handover_entry_written_at"), "handover_entry", ["written_at"])
     # A handover entry may be edited until it is signed; signed entries are frozen.
     _append_only("handover_entry", allow_update_where="OLD.signed_at IS NULL")
@@ -348,14 +480,42 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["carried_by_id"], ["user_account.id"], name=op.f("fk_handover_item_carried_by_id_user_account")),
-        sa.ForeignKeyConstraint(["closed_by_id"], ["user_account.id"], name=op.f("fk_handover_item_closed_by_id_user_account")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_handover_item_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["entry_id"], ["handover_entry.id"], name=op.f("fk_handover_item_entry_id_handover_entry")),
-        sa.ForeignKeyConstraint(["previous_id"], ["handover_item.id"], name=op.f("fk_handover_item_previous_id_handover_item")),
-        sa.ForeignKeyConstraint(["root_id"], ["handover_item.id"], name=op.f("fk_handover_item_root_id_handover_item")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_handover_item_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_handover_item_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["carried_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_handover_item_carried_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["closed_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_handover_item_closed_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_handover_item_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["handover_entry.id"],
+            name=op.f("fk_handover_item_entry_id_handover_entry"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["previous_id"],
+            ["handover_item.id"],
+            name=op.f("fk_handover_item_previous_id_handover_item"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["root_id"], ["handover_item.id"], name=op.f("fk_handover_item_root_id_handover_item")
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_handover_item_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_handover_item_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_handover_item")),
     )
     op.create_index(op.f("ix_handover_item_entry_id"), "handover_item", ["entry_id"])
@@ -375,11 +535,29 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["author_id"], ["user_account.id"], name=op.f("fk_handover_comment_author_id_user_account")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_handover_comment_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["entry_id"], ["handover_entry.id"], name=op.f("fk_handover_comment_entry_id_handover_entry")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_handover_comment_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_handover_comment_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["author_id"],
+            ["user_account.id"],
+            name=op.f("fk_handover_comment_author_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_handover_comment_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["handover_entry.id"],
+            name=op.f("fk_handover_comment_entry_id_handover_entry"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_handover_comment_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_handover_comment_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_handover_comment")),
     )
     op.create_index(op.f("ix_handover_comment_entry_id"), "handover_comment", ["entry_id"])
@@ -407,17 +585,38 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.CheckConstraint("adults >= 0 AND children >= 0 AND adults + children > 0", name=op.f("ck_visit_headcount")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_visit_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["deleted_by_id"], ["user_account.id"], name=op.f("fk_visit_deleted_by_id_user_account")),
-        sa.ForeignKeyConstraint(["salesperson_id"], ["staff_member.id"], name=op.f("fk_visit_salesperson_id_staff_member")),
-        sa.ForeignKeyConstraint(["show_unit_id"], ["show_unit.id"], name=op.f("fk_visit_show_unit_id_show_unit")),
+        sa.CheckConstraint(
+            "adults >= 0 AND children >= 0 AND adults + children > 0",
+            name=op.f("ck_visit_headcount"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["user_account.id"], name=op.f("fk_visit_created_by_id_user_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["deleted_by_id"], ["user_account.id"], name=op.f("fk_visit_deleted_by_id_user_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["salesperson_id"],
+            ["staff_member.id"],
+            name=op.f("fk_visit_salesperson_id_staff_member"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["show_unit_id"], ["show_unit.id"], name=op.f("fk_visit_show_unit_id_show_unit")
+        ),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_visit_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_visit_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["user_account.id"], name=op.f("fk_visit_updated_by_id_user_account")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_visit")),
     )
     op.create_index(op.f("ix_visit_arrived_at"), "visit", ["arrived_at"])
-    op.create_index("ix_visit_open", "visit", ["site_id", "arrived_at"], sqlite_where=sa.text("left_at IS NULL"), postgresql_where=sa.text("left_at IS NULL"))
+    op.create_index(
+        "ix_visit_open",
+        "visit",
+        ["site_id", "arrived_at"],
+        sqlite_where=sa.text("left_at IS NULL"),
+        postgresql_where=sa.text("left_at IS NULL"),
+    )
     op.create_index(op.f("ix_visit_salesperson_id"), "visit", ["salesperson_id"])
     op.create_index("ix_visit_site_arrived", "visit", ["site_id", "arrived_at"])
     op.create_index(op.f("ix_visit_site_id"), "visit", ["site_id"])
@@ -433,13 +632,31 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_break_log_created_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_break_log_created_by_id_user_account"),
+        ),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_break_log_site_id_site")),
-        sa.ForeignKeyConstraint(["staff_member_id"], ["staff_member.id"], name=op.f("fk_break_log_staff_member_id_staff_member")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_break_log_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["staff_member_id"],
+            ["staff_member.id"],
+            name=op.f("fk_break_log_staff_member_id_staff_member"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_break_log_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_break_log")),
     )
-    op.create_index("ix_break_log_open", "break_log", ["staff_member_id"], sqlite_where=sa.text("ended_at IS NULL"), postgresql_where=sa.text("ended_at IS NULL"))
+    op.create_index(
+        "ix_break_log_open",
+        "break_log",
+        ["staff_member_id"],
+        sqlite_where=sa.text("ended_at IS NULL"),
+        postgresql_where=sa.text("ended_at IS NULL"),
+    )
     op.create_index(op.f("ix_break_log_site_id"), "break_log", ["site_id"])
     op.create_index("ix_break_log_site_id_started_at", "break_log", ["site_id", "started_at"])
     op.create_index(op.f("ix_break_log_staff_member_id"), "break_log", ["staff_member_id"])
@@ -459,9 +676,19 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_cleaning_area_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_cleaning_area_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_cleaning_area_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_cleaning_area_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_cleaning_area_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_cleaning_area_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cleaning_area")),
     )
     op.create_index(op.f("ix_cleaning_area_site_id"), "cleaning_area", ["site_id"])
@@ -477,13 +704,29 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_cleaning_inspection_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["inspector_id"], ["user_account.id"], name=op.f("fk_cleaning_inspection_inspector_id_user_account")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_cleaning_inspection_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_cleaning_inspection_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_cleaning_inspection_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["inspector_id"],
+            ["user_account.id"],
+            name=op.f("fk_cleaning_inspection_inspector_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_cleaning_inspection_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_cleaning_inspection_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cleaning_inspection")),
     )
-    op.create_index(op.f("ix_cleaning_inspection_inspected_at"), "cleaning_inspection", ["inspected_at"])
+    op.create_index(
+        op.f("ix_cleaning_inspection_inspected_at"), "cleaning_inspection", ["inspected_at"]
+    )
     op.create_index(op.f("ix_cleaning_inspection_site_id"), "cleaning_inspection", ["site_id"])
 
     op.create_table(
@@ -495,9 +738,17 @@ def upgrade():
         sa.Column("note", sa.String(length=500), nullable=True),
         sa.Column("photo", sa.String(length=255), nullable=True),
         sa.Column("site_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["area_id"], ["cleaning_area.id"], name=op.f("fk_cleaning_result_area_id_cleaning_area")),
-        sa.ForeignKeyConstraint(["inspection_id"], ["cleaning_inspection.id"], name=op.f("fk_cleaning_result_inspection_id_cleaning_inspection")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_cleaning_result_site_id_site")),
+        sa.ForeignKeyConstraint(
+            ["area_id"], ["cleaning_area.id"], name=op.f("fk_cleaning_result_area_id_cleaning_area")
+        ),
+        sa.ForeignKeyConstraint(
+            ["inspection_id"],
+            ["cleaning_inspection.id"],
+            name=op.f("fk_cleaning_result_inspection_id_cleaning_inspection"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_cleaning_result_site_id_site")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cleaning_result")),
     )
     op.create_index(op.f("ix_cleaning_result_inspection_id"), "cleaning_result", ["inspection_id"])
@@ -525,22 +776,58 @@ def upgrade():
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deleted_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["area_id"], ["cleaning_area.id"], name=op.f("fk_cleaning_issue_area_id_cleaning_area")),
-        sa.ForeignKeyConstraint(["cleaner_id"], ["staff_member.id"], name=op.f("fk_cleaning_issue_cleaner_id_staff_member")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_cleaning_issue_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["deleted_by_id"], ["user_account.id"], name=op.f("fk_cleaning_issue_deleted_by_id_user_account")),
-        sa.ForeignKeyConstraint(["fixed_by_id"], ["user_account.id"], name=op.f("fk_cleaning_issue_fixed_by_id_user_account")),
-        sa.ForeignKeyConstraint(["result_id"], ["cleaning_result.id"], name=op.f("fk_cleaning_issue_result_id_cleaning_result")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_cleaning_issue_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_cleaning_issue_updated_by_id_user_account")),
-        sa.ForeignKeyConstraint(["verified_by_id"], ["user_account.id"], name=op.f("fk_cleaning_issue_verified_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["area_id"], ["cleaning_area.id"], name=op.f("fk_cleaning_issue_area_id_cleaning_area")
+        ),
+        sa.ForeignKeyConstraint(
+            ["cleaner_id"],
+            ["staff_member.id"],
+            name=op.f("fk_cleaning_issue_cleaner_id_staff_member"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_cleaning_issue_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["deleted_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_cleaning_issue_deleted_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["fixed_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_cleaning_issue_fixed_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["result_id"],
+            ["cleaning_result.id"],
+            name=op.f("fk_cleaning_issue_result_id_cleaning_result"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_cleaning_issue_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_cleaning_issue_updated_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["verified_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_cleaning_issue_verified_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cleaning_issue")),
     )
     op.create_index(op.f("ix_cleaning_issue_cleaner_id"), "cleaning_issue", ["cleaner_id"])
     op.create_index(op.f("ix_cleaning_issue_due_at"), "cleaning_issue", ["due_at"])
     op.create_index(op.f("ix_cleaning_issue_site_id"), "cleaning_issue", ["site_id"])
-    op.create_index("ix_cleaning_issue_site_id_created_at", "cleaning_issue", ["site_id", "created_at"])
-    op.create_index("ix_cleaning_issue_site_id_status_due_at", "cleaning_issue", ["site_id", "status", "due_at"])
+    op.create_index(
+        "ix_cleaning_issue_site_id_created_at", "cleaning_issue", ["site_id", "created_at"]
+    )
+    op.create_index(
+        "ix_cleaning_issue_site_id_status_due_at", "cleaning_issue", ["site_id", "status", "due_at"]
+    )
     op.create_index(op.f("ix_cleaning_issue_status"), "cleaning_issue", ["status"])
 
     op.create_table(
@@ -556,17 +843,43 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_grooming_inspection_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["inspector_id"], ["user_account.id"], name=op.f("fk_grooming_inspection_inspector_id_user_account")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_grooming_inspection_site_id_site")),
-        sa.ForeignKeyConstraint(["staff_member_id"], ["staff_member.id"], name=op.f("fk_grooming_inspection_staff_member_id_staff_member")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_grooming_inspection_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_grooming_inspection_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["inspector_id"],
+            ["user_account.id"],
+            name=op.f("fk_grooming_inspection_inspector_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_grooming_inspection_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_member_id"],
+            ["staff_member.id"],
+            name=op.f("fk_grooming_inspection_staff_member_id_staff_member"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_grooming_inspection_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_grooming_inspection")),
     )
-    op.create_index(op.f("ix_grooming_inspection_inspected_at"), "grooming_inspection", ["inspected_at"])
+    op.create_index(
+        op.f("ix_grooming_inspection_inspected_at"), "grooming_inspection", ["inspected_at"]
+    )
     op.create_index(op.f("ix_grooming_inspection_site_id"), "grooming_inspection", ["site_id"])
-    op.create_index("ix_grooming_inspection_site_id_inspected_at", "grooming_inspection", ["site_id", "inspected_at"])
-    op.create_index(op.f("ix_grooming_inspection_staff_member_id"), "grooming_inspection", ["staff_member_id"])
+    op.create_index(
+        "ix_grooming_inspection_site_id_inspected_at",
+        "grooming_inspection",
+        ["site_id", "inspected_at"],
+    )
+    op.create_index(
+        op.f("ix_grooming_inspection_staff_member_id"), "grooming_inspection", ["staff_member_id"]
+    )
 
     op.create_table(
         "grooming_result",
@@ -576,8 +889,14 @@ def upgrade():
         sa.Column("passed", sa.Boolean(), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=True),
         sa.Column("site_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["inspection_id"], ["grooming_inspection.id"], name=op.f("fk_grooming_result_inspection_id_grooming_inspection")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_grooming_result_site_id_site")),
+        sa.ForeignKeyConstraint(
+            ["inspection_id"],
+            ["grooming_inspection.id"],
+            name=op.f("fk_grooming_result_inspection_id_grooming_inspection"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_grooming_result_site_id_site")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_grooming_result")),
     )
     op.create_index(op.f("ix_grooming_result_inspection_id"), "grooming_result", ["inspection_id"])
@@ -600,10 +919,24 @@ def upgrade():
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deleted_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_checklist_template_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["deleted_by_id"], ["user_account.id"], name=op.f("fk_checklist_template_deleted_by_id_user_account")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_checklist_template_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_checklist_template_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_checklist_template_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["deleted_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_checklist_template_deleted_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_checklist_template_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_checklist_template_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_checklist_template")),
     )
     op.create_index(op.f("ix_checklist_template_kind"), "checklist_template", ["kind"])
@@ -622,10 +955,24 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_checklist_item_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_checklist_item_site_id_site")),
-        sa.ForeignKeyConstraint(["template_id"], ["checklist_template.id"], name=op.f("fk_checklist_item_template_id_checklist_template")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_checklist_item_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_checklist_item_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_checklist_item_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["checklist_template.id"],
+            name=op.f("fk_checklist_item_template_id_checklist_template"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_checklist_item_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_checklist_item")),
     )
     op.create_index(op.f("ix_checklist_item_site_id"), "checklist_item", ["site_id"])
@@ -646,11 +993,27 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_checklist_run_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_checklist_run_site_id_site")),
-        sa.ForeignKeyConstraint(["template_id"], ["checklist_template.id"], name=op.f("fk_checklist_run_template_id_checklist_template")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_checklist_run_updated_by_id_user_account")),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_checklist_run_user_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_checklist_run_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_checklist_run_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["checklist_template.id"],
+            name=op.f("fk_checklist_run_template_id_checklist_template"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_checklist_run_updated_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_checklist_run_user_id_user_account")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_checklist_run")),
     )
     op.create_index(op.f("ix_checklist_run_day"), "checklist_run", ["day"])
@@ -675,11 +1038,27 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_checklist_answer_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["item_id"], ["checklist_item.id"], name=op.f("fk_checklist_answer_item_id_checklist_item")),
-        sa.ForeignKeyConstraint(["run_id"], ["checklist_run.id"], name=op.f("fk_checklist_answer_run_id_checklist_run")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_checklist_answer_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_checklist_answer_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_checklist_answer_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["checklist_item.id"],
+            name=op.f("fk_checklist_answer_item_id_checklist_item"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["checklist_run.id"], name=op.f("fk_checklist_answer_run_id_checklist_run")
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_checklist_answer_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_checklist_answer_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_checklist_answer")),
         sa.UniqueConstraint("run_id", "item_id", name=op.f("uq_checklist_answer_run_id")),
     )
@@ -701,11 +1080,29 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_checklist_follow_up_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["item_id"], ["checklist_item.id"], name=op.f("fk_checklist_follow_up_item_id_checklist_item")),
-        sa.ForeignKeyConstraint(["run_id"], ["checklist_run.id"], name=op.f("fk_checklist_follow_up_run_id_checklist_run")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_checklist_follow_up_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_checklist_follow_up_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_checklist_follow_up_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["checklist_item.id"],
+            name=op.f("fk_checklist_follow_up_item_id_checklist_item"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["checklist_run.id"],
+            name=op.f("fk_checklist_follow_up_run_id_checklist_run"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_checklist_follow_up_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_checklist_follow_up_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_checklist_follow_up")),
     )
     op.create_index(op.f("ix_checklist_follow_up_item_id"), "checklist_follow_up", ["item_id"])
@@ -732,10 +1129,22 @@ def upgrade():
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("reorder_level >= 0", name=op.f("ck_product_reorder_level")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_product_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["deleted_by_id"], ["user_account.id"], name=op.f("fk_product_deleted_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_product_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["deleted_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_product_deleted_by_id_user_account"),
+        ),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_product_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_product_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_product_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_product")),
         sa.UniqueConstraint("site_id", "name", name="uq_product_site_name"),
     )
@@ -748,7 +1157,9 @@ def upgrade():
         sa.Column("qty", sa.Integer(), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.CheckConstraint("qty >= 0", name=op.f("ck_stock_qty_not_negative")),
-        sa.ForeignKeyConstraint(["product_id"], ["product.id"], name=op.f("fk_stock_product_id_product")),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["product.id"], name=op.f("fk_stock_product_id_product")
+        ),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_stock_site_id_site")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stock")),
         sa.UniqueConstraint("product_id", name=op.f("uq_stock_product_id")),
@@ -771,10 +1182,22 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["closed_by_id"], ["user_account.id"], name=op.f("fk_daily_tally_closed_by_id_user_account")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_daily_tally_created_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["closed_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_daily_tally_closed_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_daily_tally_created_by_id_user_account"),
+        ),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_daily_tally_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_daily_tally_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_daily_tally_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_daily_tally")),
         sa.UniqueConstraint("site_id", "day", name="uq_daily_tally_site_day"),
     )
@@ -795,9 +1218,15 @@ def upgrade():
         sa.Column("counted", sa.Integer(), nullable=False),
         sa.Column("variance", sa.Integer(), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["product_id"], ["product.id"], name=op.f("fk_daily_tally_line_product_id_product")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_daily_tally_line_site_id_site")),
-        sa.ForeignKeyConstraint(["tally_id"], ["daily_tally.id"], name=op.f("fk_daily_tally_line_tally_id_daily_tally")),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["product.id"], name=op.f("fk_daily_tally_line_product_id_product")
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_daily_tally_line_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["tally_id"], ["daily_tally.id"], name=op.f("fk_daily_tally_line_tally_id_daily_tally")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_daily_tally_line")),
     )
     op.create_index(op.f("ix_daily_tally_line_site_id"), "daily_tally_line", ["site_id"])
@@ -820,12 +1249,28 @@ def upgrade():
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("quantity <> 0", name=op.f("ck_stock_movement_quantity_not_zero")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_stock_movement_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["product_id"], ["product.id"], name=op.f("fk_stock_movement_product_id_product")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_stock_movement_site_id_site")),
-        sa.ForeignKeyConstraint(["tally_id"], ["daily_tally.id"], name=op.f("fk_stock_movement_tally_id_daily_tally")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_stock_movement_updated_by_id_user_account")),
-        sa.ForeignKeyConstraint(["visit_id"], ["visit.id"], name=op.f("fk_stock_movement_visit_id_visit")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_stock_movement_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["product.id"], name=op.f("fk_stock_movement_product_id_product")
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_stock_movement_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["tally_id"], ["daily_tally.id"], name=op.f("fk_stock_movement_tally_id_daily_tally")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_stock_movement_updated_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["visit_id"], ["visit.id"], name=op.f("fk_stock_movement_visit_id_visit")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_movement")),
     )
     op.create_index("ix_stock_movement_at", "stock_movement", ["at"])
@@ -848,12 +1293,30 @@ def upgrade():
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("quantity > 0", name=op.f("ck_consumption_line_quantity_positive")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_consumption_line_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["movement_id"], ["stock_movement.id"], name=op.f("fk_consumption_line_movement_id_stock_movement")),
-        sa.ForeignKeyConstraint(["product_id"], ["product.id"], name=op.f("fk_consumption_line_product_id_product")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_consumption_line_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_consumption_line_updated_by_id_user_account")),
-        sa.ForeignKeyConstraint(["visit_id"], ["visit.id"], name=op.f("fk_consumption_line_visit_id_visit")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_consumption_line_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["movement_id"],
+            ["stock_movement.id"],
+            name=op.f("fk_consumption_line_movement_id_stock_movement"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["product.id"], name=op.f("fk_consumption_line_product_id_product")
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_consumption_line_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_consumption_line_updated_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["visit_id"], ["visit.id"], name=op.f("fk_consumption_line_visit_id_visit")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_consumption_line")),
     )
     op.create_index(op.f("ix_consumption_line_site_id"), "consumption_line", ["site_id"])
@@ -879,10 +1342,16 @@ def upgrade():
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deleted_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_item_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["deleted_by_id"], ["user_account.id"], name=op.f("fk_item_deleted_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["user_account.id"], name=op.f("fk_item_created_by_id_user_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["deleted_by_id"], ["user_account.id"], name=op.f("fk_item_deleted_by_id_user_account")
+        ),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_item_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_item_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["user_account.id"], name=op.f("fk_item_updated_by_id_user_account")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_item")),
     )
     op.create_index(op.f("ix_item_asset_tag"), "item", ["asset_tag"])
@@ -902,10 +1371,20 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_item_check_created_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_item_check_created_by_id_user_account"),
+        ),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_item_check_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_item_check_updated_by_id_user_account")),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_item_check_user_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_item_check_updated_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_item_check_user_id_user_account")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_item_check")),
         sa.UniqueConstraint("site_id", "kind", "day", name=op.f("uq_item_check_site_id")),
     )
@@ -940,25 +1419,55 @@ def upgrade():
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deleted_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["assignee_id"], ["user_account.id"], name=op.f("fk_repair_ticket_assignee_id_user_account")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_repair_ticket_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["deleted_by_id"], ["user_account.id"], name=op.f("fk_repair_ticket_deleted_by_id_user_account")),
-        sa.ForeignKeyConstraint(["item_id"], ["item.id"], name=op.f("fk_repair_ticket_item_id_item")),
-        sa.ForeignKeyConstraint(["reporter_id"], ["user_account.id"], name=op.f("fk_repair_ticket_reporter_id_user_account")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_repair_ticket_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_repair_ticket_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["assignee_id"],
+            ["user_account.id"],
+            name=op.f("fk_repair_ticket_assignee_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_repair_ticket_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["deleted_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_repair_ticket_deleted_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["item.id"], name=op.f("fk_repair_ticket_item_id_item")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reporter_id"],
+            ["user_account.id"],
+            name=op.f("fk_repair_ticket_reporter_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_repair_ticket_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_repair_ticket_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_repair_ticket")),
     )
     op.create_index(op.f("ix_repair_ticket_assignee_id"), "repair_ticket", ["assignee_id"])
-    op.create_index("ix_repair_ticket_assignee_id_status", "repair_ticket", ["assignee_id", "status"])
+    op.create_index(
+        "ix_repair_ticket_assignee_id_status", "repair_ticket", ["assignee_id", "status"]
+    )
     op.create_index(op.f("ix_repair_ticket_due_at"), "repair_ticket", ["due_at"])
     op.create_index(op.f("ix_repair_ticket_item_id"), "repair_ticket", ["item_id"])
     op.create_index(op.f("ix_repair_ticket_priority"), "repair_ticket", ["priority"])
     op.create_index(op.f("ix_repair_ticket_reporter_id"), "repair_ticket", ["reporter_id"])
-    op.create_index("ix_repair_ticket_reporter_id_status", "repair_ticket", ["reporter_id", "status"])
+    op.create_index(
+        "ix_repair_ticket_reporter_id_status", "repair_ticket", ["reporter_id", "status"]
+    )
     op.create_index(op.f("ix_repair_ticket_site_id"), "repair_ticket", ["site_id"])
     op.create_index("ix_repair_ticket_site_id_due_at", "repair_ticket", ["site_id", "due_at"])
-    op.create_index("ix_repair_ticket_site_id_status_due_at", "repair_ticket", ["site_id", "status", "due_at"])
+    op.create_index(
+        "ix_repair_ticket_site_id_status_due_at", "repair_ticket", ["site_id", "status", "due_at"]
+    )
     op.create_index(op.f("ix_repair_ticket_status"), "repair_ticket", ["status"])
     op.create_index("ix_repair_ticket_status_due_at", "repair_ticket", ["status", "due_at"])
 
@@ -975,9 +1484,17 @@ def upgrade():
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("number", sa.Integer(), nullable=True),
         sa.Column("site_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_repair_event_site_id_site")),
-        sa.ForeignKeyConstraint(["ticket_id"], ["repair_ticket.id"], name=op.f("fk_repair_event_ticket_id_repair_ticket")),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_repair_event_user_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_repair_event_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["repair_ticket.id"],
+            name=op.f("fk_repair_event_ticket_id_repair_ticket"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_repair_event_user_id_user_account")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_repair_event")),
     )
     op.create_index(op.f("ix_repair_event_site_id"), "repair_event", ["site_id"])
@@ -1012,24 +1529,62 @@ def upgrade():
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deleted_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_damage_report_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["deleted_by_id"], ["user_account.id"], name=op.f("fk_damage_report_deleted_by_id_user_account")),
-        sa.ForeignKeyConstraint(["item_id"], ["item.id"], name=op.f("fk_damage_report_item_id_item")),
-        sa.ForeignKeyConstraint(["repair_ticket_id"], ["repair_ticket.id"], name=op.f("fk_damage_report_repair_ticket_id_repair_ticket")),
-        sa.ForeignKeyConstraint(["reporter_id"], ["user_account.id"], name=op.f("fk_damage_report_reporter_id_user_account")),
-        sa.ForeignKeyConstraint(["reviewed_by_id"], ["user_account.id"], name=op.f("fk_damage_report_reviewed_by_id_user_account")),
-        sa.ForeignKeyConstraint(["salesperson_id"], ["user_account.id"], name=op.f("fk_damage_report_salesperson_id_user_account")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_damage_report_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_damage_report_updated_by_id_user_account")),
-        sa.ForeignKeyConstraint(["visit_id"], ["visit.id"], name=op.f("fk_damage_report_visit_id_visit")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_damage_report_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["deleted_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_damage_report_deleted_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["item.id"], name=op.f("fk_damage_report_item_id_item")
+        ),
+        sa.ForeignKeyConstraint(
+            ["repair_ticket_id"],
+            ["repair_ticket.id"],
+            name=op.f("fk_damage_report_repair_ticket_id_repair_ticket"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["reporter_id"],
+            ["user_account.id"],
+            name=op.f("fk_damage_report_reporter_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewed_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_damage_report_reviewed_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["salesperson_id"],
+            ["user_account.id"],
+            name=op.f("fk_damage_report_salesperson_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_damage_report_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_damage_report_updated_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["visit_id"], ["visit.id"], name=op.f("fk_damage_report_visit_id_visit")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_damage_report")),
     )
     op.create_index(op.f("ix_damage_report_item_id"), "damage_report", ["item_id"])
     op.create_index(op.f("ix_damage_report_outcome"), "damage_report", ["outcome"])
-    op.create_index(op.f("ix_damage_report_repair_ticket_id"), "damage_report", ["repair_ticket_id"])
+    op.create_index(
+        op.f("ix_damage_report_repair_ticket_id"), "damage_report", ["repair_ticket_id"]
+    )
     op.create_index(op.f("ix_damage_report_reporter_id"), "damage_report", ["reporter_id"])
     op.create_index(op.f("ix_damage_report_salesperson_id"), "damage_report", ["salesperson_id"])
-    op.create_index("ix_damage_report_salesperson_id_status", "damage_report", ["salesperson_id", "status"])
+    op.create_index(
+        "ix_damage_report_salesperson_id_status", "damage_report", ["salesperson_id", "status"]
+    )
     op.create_index(op.f("ix_damage_report_site_id"), "damage_report", ["site_id"])
     op.create_index(op.f("ix_damage_report_status"), "damage_report", ["status"])
     op.create_index(op.f("ix_damage_report_visit_id"), "damage_report", ["visit_id"])
@@ -1058,30 +1613,70 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["check_id"], ["item_check.id"], name=op.f("fk_item_check_line_check_id_item_check")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_item_check_line_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["damage_report_id"], ["damage_report.id"], name=op.f("fk_item_check_line_damage_report_id_damage_report")),
-        sa.ForeignKeyConstraint(["dealt_by_id"], ["user_account.id"], name=op.f("fk_item_check_line_dealt_by_id_user_account")),
-        sa.ForeignKeyConstraint(["item_id"], ["item.id"], name=op.f("fk_item_check_line_item_id_item")),
-        sa.ForeignKeyConstraint(["repair_ticket_id"], ["repair_ticket.id"], name=op.f("fk_item_check_line_repair_ticket_id_repair_ticket")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_item_check_line_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_item_check_line_updated_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["check_id"], ["item_check.id"], name=op.f("fk_item_check_line_check_id_item_check")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_item_check_line_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["damage_report_id"],
+            ["damage_report.id"],
+            name=op.f("fk_item_check_line_damage_report_id_damage_report"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["dealt_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_item_check_line_dealt_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["item.id"], name=op.f("fk_item_check_line_item_id_item")
+        ),
+        sa.ForeignKeyConstraint(
+            ["repair_ticket_id"],
+            ["repair_ticket.id"],
+            name=op.f("fk_item_check_line_repair_ticket_id_repair_ticket"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_item_check_line_site_id_site")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_item_check_line_updated_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_item_check_line")),
     )
     op.create_index(op.f("ix_item_check_line_check_id"), "item_check_line", ["check_id"])
-    op.create_index(op.f("ix_item_check_line_damage_report_id"), "item_check_line", ["damage_report_id"])
+    op.create_index(
+        op.f("ix_item_check_line_damage_report_id"), "item_check_line", ["damage_report_id"]
+    )
     op.create_index(op.f("ix_item_check_line_day"), "item_check_line", ["day"])
     op.create_index(op.f("ix_item_check_line_dealt_with"), "item_check_line", ["dealt_with"])
-    op.create_index(op.f("ix_item_check_line_is_discrepancy"), "item_check_line", ["is_discrepancy"])
+    op.create_index(
+        op.f("ix_item_check_line_is_discrepancy"), "item_check_line", ["is_discrepancy"]
+    )
     op.create_index(op.f("ix_item_check_line_item_id"), "item_check_line", ["item_id"])
-    op.create_index(op.f("ix_item_check_line_repair_ticket_id"), "item_check_line", ["repair_ticket_id"])
+    op.create_index(
+        op.f("ix_item_check_line_repair_ticket_id"), "item_check_line", ["repair_ticket_id"]
+    )
     op.create_index(op.f("ix_item_check_line_site_id"), "item_check_line", ["site_id"])
-    op.create_index("ix_item_check_line_site_open_discrepancy", "item_check_line", ["site_id", "is_discrepancy", "dealt_with", "day"])
+    op.create_index(
+        "ix_item_check_line_site_open_discrepancy",
+        "item_check_line",
+        ["site_id", "is_discrepancy", "dealt_with", "day"],
+    )
     # The discrepancy list: discrepancies only. Each database's condition is written as it renders
     # ``is_discrepancy IS true`` in queries: the planner uses a partial index only on a match.
-    op.create_index("ix_item_check_line_discrepancies_by_day", "item_check_line", ["day"],
-                    sqlite_where=sa.text("is_discrepancy IS 1"),
-                    postgresql_where=sa.text("is_discrepancy IS true"))
+    op.create_index(
+        "ix_item_check_line_discrepancies_by_day",
+        "item_check_line",
+        ["day"],
+        sqlite_where=sa.text("is_discrepancy IS 1"),
+        postgresql_where=sa.text("is_discrepancy IS true"),
+    )
 
     # ---- Photos
 
@@ -1105,11 +1700,21 @@ def upgrade():
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deleted_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"], name=op.f("fk_photo_created_by_id_user_account")),
-        sa.ForeignKeyConstraint(["deleted_by_id"], ["user_account.id"], name=op.f("fk_photo_deleted_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["user_account.id"], name=op.f("fk_photo_created_by_id_user_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["deleted_by_id"], ["user_account.id"], name=op.f("fk_photo_deleted_by_id_user_account")
+        ),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_photo_site_id_site")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user_account.id"], name=op.f("fk_photo_updated_by_id_user_account")),
-        sa.ForeignKeyConstraint(["uploaded_by_id"], ["user_account.id"], name=op.f("fk_photo_uploaded_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["user_account.id"], name=op.f("fk_photo_updated_by_id_user_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["uploaded_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_photo_uploaded_by_id_user_account"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_photo")),
         sa.UniqueConstraint("storage_key", name=op.f("uq_photo_storage_key")),
     )
@@ -1120,14 +1725,48 @@ def upgrade():
 # The tables in reverse order of creation: children before parents. A table's indexes and
 # triggers go with it.
 DROP_ORDER = [
-    "photo", "item_check_line", "damage_report", "repair_event", "repair_ticket", "item_check",
-    "item", "consumption_line", "stock_movement", "daily_tally_line", "daily_tally", "stock",
-    "product", "checklist_follow_up", "checklist_answer", "checklist_run", "checklist_item",
-    "checklist_template", "grooming_result", "grooming_inspection", "cleaning_issue",
-    "cleaning_result", "cleaning_inspection", "cleaning_area", "break_log", "visit",
-    "handover_comment", "handover_item", "handover_entry", "shift", "report_lease", "audit_event",
-    "recovery_code", "two_factor", "login_failure", "staff_member", "show_unit", "user_site",
-    "user_region", "site", "region", "user_account",
+    "photo",
+    "item_check_line",
+    "damage_report",
+    "repair_event",
+    "repair_ticket",
+    "item_check",
+    "item",
+    "consumption_line",
+    "stock_movement",
+    "daily_tally_line",
+    "daily_tally",
+    "stock",
+    "product",
+    "checklist_follow_up",
+    "checklist_answer",
+    "checklist_run",
+    "checklist_item",
+    "checklist_template",
+    "grooming_result",
+    "grooming_inspection",
+    "cleaning_issue",
+    "cleaning_result",
+    "cleaning_inspection",
+    "cleaning_area",
+    "break_log",
+    "visit",
+    "handover_comment",
+    "handover_item",
+    "handover_entry",
+    "shift",
+    "report_lease",
+    "audit_event",
+    "recovery_code",
+    "two_factor",
+    "login_failure",
+    "staff_member",
+    "show_unit",
+    "user_site",
+    "user_region",
+    "site",
+    "region",
+    "user_account",
 ]
 
 

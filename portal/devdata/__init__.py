@@ -11,6 +11,7 @@ entry points:
 They run in the order of the descriptors' ``seed_order`` (a domain after those its records point
 at). A new domain writes its module and names it in its descriptor.
 """
+
 import time
 from datetime import date
 from importlib import import_module
@@ -26,17 +27,28 @@ from portal.domains import DOMAINS as ALL_DOMAINS
 from portal.extensions import db
 from portal.models import DailyTally, Site
 
-__all__ = ["DEMO_PASSWORD", "DOMAINS", "generate", "is_empty", "seed_demo", "seed_history",
-           "seed_org"]
+__all__ = [
+    "DEMO_PASSWORD",
+    "DOMAINS",
+    "generate",
+    "is_empty",
+    "seed_demo",
+    "seed_history",
+    "seed_org",
+]
 
-DOMAINS = [import_module(d.devdata) for d in sorted(ALL_DOMAINS, key=lambda d: d.seed_order)
-           if d.devdata]
+DOMAINS = [
+    import_module(d.devdata) for d in sorted(ALL_DOMAINS, key=lambda d: d.seed_order) if d.devdata
+]
 
 
 def _entries(name):
     """(domain name, function) of every domain offering the entry point ``name``, in order."""
-    return [(module.__name__.rpartition(".")[2], getattr(module, name))
-            for module in DOMAINS if hasattr(module, name)]
+    return [
+        (module.__name__.rpartition(".")[2], getattr(module, name))
+        for module in DOMAINS
+        if hasattr(module, name)
+    ]
 
 
 def is_empty():
@@ -61,8 +73,11 @@ def seed_history(sites, today=None):
     skipped."""
     today = today or clock.local_day(clock.DEFAULT_ZONE)
     days = history_days(today)[:-1]
-    pasts = [SitePast(site, code, CHARACTERS[code], days) for code, site in sorted(sites.items())
-             if code in CHARACTERS and not _has_history(site, days[0])]
+    pasts = [
+        SitePast(site, code, CHARACTERS[code], days)
+        for code, site in sorted(sites.items())
+        if code in CHARACTERS and not _has_history(site, days[0])
+    ]
     for _name, history in _entries("history"):
         for past in pasts:
             history(past)
@@ -70,9 +85,14 @@ def seed_history(sites, today=None):
 
 
 def _has_history(site, first_day):
-    return db.session.scalar(select(DailyTally.id).where(DailyTally.site_id == site.id,
-                                                         DailyTally.day == first_day)
-                             .limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(DailyTally.id)
+            .where(DailyTally.site_id == site.id, DailyTally.day == first_day)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def generate(sites=200, days=365, seed=1, end=None, only=None, progress=print):
@@ -94,10 +114,13 @@ def generate(sites=200, days=365, seed=1, end=None, only=None, progress=print):
         generate_domain(ctx)
         db.session.commit()
         added = {t: n - before.get(t, 0) for t, n in ctx.counts.items() if n != before.get(t, 0)}
-        progress(f"{name:<12} {time.perf_counter() - t0:7.1f} s  "
-                 + ", ".join(f"{t} {n:,}" for t, n in added.items()))
+        progress(
+            f"{name:<12} {time.perf_counter() - t0:7.1f} s  "
+            + ", ".join(f"{t} {n:,}" for t, n in added.items())
+        )
     reset_sequences(ctx)
     analyze()
-    progress(f"{'total':<12} {time.perf_counter() - started:7.1f} s  "
-             f"{sum(ctx.counts.values()):,} rows")
+    progress(
+        f"{'total':<12} {time.perf_counter() - started:7.1f} s  {sum(ctx.counts.values()):,} rows"
+    )
     return ctx

@@ -1,6 +1,7 @@
 """Development data of the audit trail: the benchmark's year of plausible events (its bulk
 inserts bypass the ORM, so the audit listener writes none for them). The demo's events are
 written by the listener as the demo seeds through the ORM."""
+
 from datetime import time
 
 from portal.devdata.bench import weighted
@@ -8,8 +9,14 @@ from portal.extensions import db
 from portal.models import AuditEvent
 from portal.services import audit
 
-AUDIT_TYPES = (("visit", 5), ("drink_movement", 4), ("checklist_run", 3), ("handover_entry", 2),
-               ("repair_ticket", 1), ("staff_member", 1))
+AUDIT_TYPES = (
+    ("visit", 5),
+    ("drink_movement", 4),
+    ("checklist_run", 3),
+    ("handover_entry", 2),
+    ("repair_ticket", 1),
+    ("staff_member", 1),
+)
 AUDIT_ACTIONS = (("create", 6), ("update", 3), ("sign", 1), ("delete", 1))
 
 
@@ -26,13 +33,19 @@ def generate(ctx, per_site_day=14):
                     object_type = weighted(ctx.rng, AUDIT_TYPES)
                     action = weighted(ctx.rng, AUDIT_ACTIONS)
                     object_id = ctx.rng.randrange(1, 500_000)
-                    yield audit.seal({
-                        "at": ctx.moment(site_id, day, time(8, 30), time(20, 0)),
-                        "user_id": ctx.pick_user(site_id), "site_id": site_id,
-                        "action": action, "object_type": object_type, "object_id": object_id,
-                        "summary": f"{object_type} #{object_id}",
-                        "before": {"status": "open"} if action == "update" else None,
-                        "after": {"status": "done"} if action in ("create", "update") else None,
-                    }, heads)
+                    yield audit.seal(
+                        {
+                            "at": ctx.moment(site_id, day, time(8, 30), time(20, 0)),
+                            "user_id": ctx.pick_user(site_id),
+                            "site_id": site_id,
+                            "action": action,
+                            "object_type": object_type,
+                            "object_id": object_id,
+                            "summary": f"{object_type} #{object_id}",
+                            "before": {"status": "open"} if action == "update" else None,
+                            "after": {"status": "done"} if action in ("create", "update") else None,
+                        },
+                        heads,
+                    )
 
     ctx.insert(AuditEvent, rows())

@@ -12,6 +12,7 @@ benchmark dataset; the audit module writes plausible audit events instead. Rows 
 rows point at get explicit ids (``ctx.ids``), so one pass writes parents and children without
 reading ids back; ``reset_sequences`` moves PostgreSQL's sequences past them at the end.
 """
+
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -63,8 +64,11 @@ class SeedContext:
         ``day``."""
         span = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
         minutes = start.hour * 60 + start.minute + self.rng.randrange(max(span, 1))
-        local = datetime.combine(day, time(minutes // 60, minutes % 60, self.rng.randrange(60)),
-                                 tzinfo=self.site_tz[site_id])
+        local = datetime.combine(
+            day,
+            time(minutes // 60, minutes % 60, self.rng.randrange(60)),
+            tzinfo=self.site_tz[site_id],
+        )
         return local.astimezone(timezone.utc)
 
     def pick_user(self, site_id, roles=("clerk", "security", "sales")):
@@ -74,8 +78,9 @@ class SeedContext:
     def someone(self, site_id, roles):
         """A user of ``roles`` at the site, else anyone there, else the first head-office user
         (a demo site may have no clerk): for NOT NULL author columns."""
-        return (self.pick_user(site_id, roles) or self.pick_user(site_id)
-                or self.user_ids["admin"][0])
+        return (
+            self.pick_user(site_id, roles) or self.pick_user(site_id) or self.user_ids["admin"][0]
+        )
 
     def ids(self, model):
         """Explicit ids for new rows of ``model``, past those already there (see
@@ -126,10 +131,15 @@ def local(ctx, site_id, day, hour, minute=0):
 def site_staff(ctx, kinds, with_login=False):
     """site id -> [(staff id, user id)]: the active roster people of ``kinds`` at each site,
     by id."""
-    stmt = (select(StaffMember.id, StaffMember.site_id, StaffMember.user_id)
-            .where(StaffMember.kind.in_(kinds), StaffMember.active.is_(True),
-                   StaffMember.site_id.in_(ctx.site_ids))
-            .order_by(StaffMember.id))
+    stmt = (
+        select(StaffMember.id, StaffMember.site_id, StaffMember.user_id)
+        .where(
+            StaffMember.kind.in_(kinds),
+            StaffMember.active.is_(True),
+            StaffMember.site_id.in_(ctx.site_ids),
+        )
+        .order_by(StaffMember.id)
+    )
     if with_login:
         stmt = stmt.where(StaffMember.user_id.is_not(None))
     result = {}
@@ -143,10 +153,12 @@ def supervisors(ctx):
     is none)."""
     result = {}
     for site_id, user_id in db.session.execute(
-            select(Site.id, User.id).join(user_region, user_region.c.region_id == Site.region_id)
-            .join(User, User.id == user_region.c.user_id)
-            .where(User.role == "supervisor", User.active.is_(True), Site.id.in_(ctx.site_ids))
-            .order_by(Site.id, User.id)):
+        select(Site.id, User.id)
+        .join(user_region, user_region.c.region_id == Site.region_id)
+        .join(User, User.id == user_region.c.user_id)
+        .where(User.role == "supervisor", User.active.is_(True), Site.id.in_(ctx.site_ids))
+        .order_by(Site.id, User.id)
+    ):
         result.setdefault(site_id, []).append(user_id)
     return {site_id: result.get(site_id) or [ctx.user_ids["admin"][0]] for site_id in ctx.site_ids}
 
@@ -154,8 +166,9 @@ def supervisors(ctx):
 def front_desk(ctx, site_id):
     """Clerks and guards of the site (the roles that inspect and fix); else the first
     head-office user."""
-    return [u for r in ("clerk", "security") for u in ctx.site_users.get(site_id, {}).get(r, [])] \
-        or [ctx.user_ids["admin"][0]]
+    return [
+        u for r in ("clerk", "security") for u in ctx.site_users.get(site_id, {}).get(r, [])
+    ] or [ctx.user_ids["admin"][0]]
 
 
 def reset_sequences(ctx):
@@ -164,8 +177,12 @@ def reset_sequences(ctx):
         return
     for table in db.metadata.sorted_tables:
         if table.name in ctx.counts and "id" in table.c:
-            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                    f"coalesce((SELECT max(id) FROM {table.name}), 1))"))
+            db.session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"coalesce((SELECT max(id) FROM {table.name}), 1))"
+                )
+            )
     db.session.commit()
 
 

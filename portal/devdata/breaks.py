@@ -1,5 +1,6 @@
 """Development data of breaks: an afternoon break a day of each clerk and the first guard in
 the demo week at SZ01 and SZ02 (every fourth one too long), and the benchmark's breaks."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -20,8 +21,14 @@ def seed(sites):
             for n, person in enumerate(people):
                 start = local_at(site, first + timedelta(days=i), 15, 10 + 5 * n)
                 length = 14 if (i + n) % 4 == 0 else 8
-                db.session.add(BreakLog(site_id=site.id, staff_member=person, started_at=start,
-                                        ended_at=start + timedelta(minutes=length)))
+                db.session.add(
+                    BreakLog(
+                        site_id=site.id,
+                        staff_member=person,
+                        started_at=start,
+                        ended_at=start + timedelta(minutes=length),
+                    )
+                )
     db.session.flush()
 
 
@@ -48,9 +55,18 @@ def generate(ctx, per_day=(2, 6), over_share=0.15, running_share=0.3):
                 seconds = ctx.rng.randint(660, 1200) if over else ctx.rng.randint(240, 600)
                 running = last_day and n == len(slots) - 1 and ctx.rng.random() < running_share
                 ended = None if running else started + timedelta(seconds=seconds)
-                rows.append({"site_id": site_id, "staff_member_id": staff_id, "started_at": started,
-                             "ended_at": ended, "created_at": started, "created_by_id": user_id,
-                             "updated_at": ended or started, "updated_by_id": user_id})
+                rows.append(
+                    {
+                        "site_id": site_id,
+                        "staff_member_id": staff_id,
+                        "started_at": started,
+                        "ended_at": ended,
+                        "created_at": started,
+                        "created_by_id": user_id,
+                        "updated_at": ended or started,
+                        "updated_by_id": user_id,
+                    }
+                )
         if len(rows) > CHUNK * 4:
             ctx.insert(BreakLog, rows)
             rows = []

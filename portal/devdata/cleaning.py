@@ -1,12 +1,21 @@
 """Development data of cleaning: a morning inspection every day of the demo week at SZ01 and
 SZ02 (every third day the floor and the slippers fail; the last days' issues still open),
 the issues of the past days, and the benchmark's inspections and issues."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.devdata.bench import (CHUNK, front_desk, local, site_staff, stamp, stamped, supervisors,
-                                  weighted)
+from portal.devdata.bench import (
+    CHUNK,
+    front_desk,
+    local,
+    site_staff,
+    stamp,
+    stamped,
+    supervisors,
+    weighted,
+)
 from portal.devdata.history import at, bulk
 from portal.devdata.org import demo_supervisor, first_login, roster_of
 from portal.devdata.roster import demo_week, local_at
@@ -18,8 +27,14 @@ from portal.services.cleaning import DEFAULT_DUE
 
 # The demo's failed areas (by position among the standard areas) and what was wrong.
 DEMO_FAILURES = {0: "地面有水渍", 5: "拖鞋未清洗"}
-BENCH_NOTES = {"Floor": "地面有水渍", "Glass": "玻璃门有手印", "Decorations": "摆件有灰尘",
-               "Restroom": "卫生间纸巾用完、台面有水", "Outdoor": "门口有落叶和烟头", "Slippers": "拖鞋未清洗"}
+BENCH_NOTES = {
+    "Floor": "地面有水渍",
+    "Glass": "玻璃门有手印",
+    "Decorations": "摆件有灰尘",
+    "Restroom": "卫生间纸巾用完、台面有水",
+    "Outdoor": "门口有落叶和烟头",
+    "Slippers": "拖鞋未清洗",
+}
 REOPEN_NOTES = ("角落仍有污渍", "还有水印，请重新擦拭", "垃圾桶未清空")
 # An issue's status by its age in days: (share verified, share verified or fixed); the rest is
 # open.
@@ -29,8 +44,9 @@ ISSUE_PROGRESS = {0: (0.15, 0.5), 1: (0.5, 0.8), "recent": (0.75, 0.9), "old": (
 def seed(sites):
     for site, first, days in demo_week(sites):
         areas = cleaning.ensure_default_areas(site)
-        if db.session.scalar(select(CleaningInspection.id)
-                             .where(CleaningInspection.site_id == site.id).limit(1)):
+        if db.session.scalar(
+            select(CleaningInspection.id).where(CleaningInspection.site_id == site.id).limit(1)
+        ):
             continue
         cleaners, clerk = roster_of(site, "cleaner"), first_login(site, "clerk")
         if not (cleaners and clerk):
@@ -38,12 +54,22 @@ def seed(sites):
         supervisor = demo_supervisor(site)
         for i in range(days):
             day, failing = first + timedelta(days=i), i % 3 == (days - 1) % 3
-            results = [(area, not (failing and n in DEMO_FAILURES),
-                        DEMO_FAILURES.get(n, "") if failing else "")
-                       for n, area in enumerate(areas)]
-            inspection = cleaning.inspect(site, clerk, results, cleaner=cleaners[i % len(cleaners)],
-                                          due_at=local_at(site, day, 11),
-                                          at=local_at(site, day, 9, 10))
+            results = [
+                (
+                    area,
+                    not (failing and n in DEMO_FAILURES),
+                    DEMO_FAILURES.get(n, "") if failing else "",
+                )
+                for n, area in enumerate(areas)
+            ]
+            inspection = cleaning.inspect(
+                site,
+                clerk,
+                results,
+                cleaner=cleaners[i % len(cleaners)],
+                due_at=local_at(site, day, 11),
+                at=local_at(site, day, 9, 10),
+            )
             if i >= days - 2:  # the last two days' issues are still open
                 continue
             for result in inspection.results:
@@ -62,9 +88,13 @@ def _issue_of(result):
 def history(past):
     """Now and then (the site's cleanliness) an issue, fixed within the site's hours and
     verified an hour later."""
-    areas = list(db.session.scalars(select(CleaningArea.id)
-                                    .where(CleaningArea.site_id == past.site.id)
-                                    .order_by(CleaningArea.id)))
+    areas = list(
+        db.session.scalars(
+            select(CleaningArea.id)
+            .where(CleaningArea.site_id == past.site.id)
+            .order_by(CleaningArea.id)
+        )
+    )
     if not areas:
         return
     issues = []
@@ -74,11 +104,21 @@ def history(past):
             continue
         raised = at(day, rng.randint(9, 15), rng.randint(0, 59))
         fixed = raised + timedelta(hours=rng.uniform(*past.c.hours_to_fix))
-        issues.append({"site_id": past.site.id, "area_id": rng.choice(areas),
-                       "description": "地面有水渍，需清理", "due_at": raised + timedelta(hours=4),
-                       "status": "verified", "fixed_by_id": past.clerk, "fixed_at": fixed,
-                       "verified_by_id": past.supervisor, "verified_at": fixed + timedelta(hours=1),
-                       "created_at": raised, "updated_at": fixed})
+        issues.append(
+            {
+                "site_id": past.site.id,
+                "area_id": rng.choice(areas),
+                "description": "地面有水渍，需清理",
+                "due_at": raised + timedelta(hours=4),
+                "status": "verified",
+                "fixed_by_id": past.clerk,
+                "fixed_at": fixed,
+                "verified_by_id": past.supervisor,
+                "verified_at": fixed + timedelta(hours=1),
+                "created_at": raised,
+                "updated_at": fixed,
+            }
+        )
     bulk(CleaningIssue, issues)
 
 
@@ -91,15 +131,21 @@ def generate(ctx, failed=((0, 4), (1, 4), (2, 2)), recent=7):
     fixed or still open (half of the last day's, 10% of the week's; open ones past due are
     overdue). ~20% are fixed after their due time; ~5% were reopened once on the second look."""
     has_areas = set(db.session.scalars(select(CleaningArea.site_id).distinct()))
-    ctx.insert(CleaningArea, ({"site_id": site_id, "name": name, "position": n, "active": True,
-                               **stamp(ctx)}
-                              for site_id in ctx.site_ids if site_id not in has_areas
-                              for n, name in enumerate(DEFAULT_AREAS)))
+    ctx.insert(
+        CleaningArea,
+        (
+            {"site_id": site_id, "name": name, "position": n, "active": True, **stamp(ctx)}
+            for site_id in ctx.site_ids
+            if site_id not in has_areas
+            for n, name in enumerate(DEFAULT_AREAS)
+        ),
+    )
     areas = {}
     for area_id, site_id, name in db.session.execute(
-            select(CleaningArea.id, CleaningArea.site_id, CleaningArea.name)
-            .where(CleaningArea.active.is_(True), CleaningArea.site_id.in_(ctx.site_ids))
-            .order_by(CleaningArea.site_id, CleaningArea.position, CleaningArea.id)):
+        select(CleaningArea.id, CleaningArea.site_id, CleaningArea.name)
+        .where(CleaningArea.active.is_(True), CleaningArea.site_id.in_(ctx.site_ids))
+        .order_by(CleaningArea.site_id, CleaningArea.position, CleaningArea.id)
+    ):
         areas.setdefault(site_id, []).append((area_id, name))
     cleaners = site_staff(ctx, ("cleaner",))
     bosses = supervisors(ctx)
@@ -127,22 +173,47 @@ def generate(ctx, failed=((0, 4), (1, 4), (2, 2)), recent=7):
                 continue
             inspection_id, inspector = next(inspection_ids), ctx.rng.choice(front[site_id])
             when = local(ctx, site_id, day, 9, ctx.rng.randrange(60))
-            inspections.append({"id": inspection_id, "site_id": site_id, "inspector_id": inspector,
-                                "inspected_at": when, "note": None, **stamped(when, inspector)})
-            failing = set(ctx.rng.sample(range(len(site_areas)),
-                                         min(weighted(ctx.rng, failed), len(site_areas))))
+            inspections.append(
+                {
+                    "id": inspection_id,
+                    "site_id": site_id,
+                    "inspector_id": inspector,
+                    "inspected_at": when,
+                    "note": None,
+                    **stamped(when, inspector),
+                }
+            )
+            failing = set(
+                ctx.rng.sample(
+                    range(len(site_areas)), min(weighted(ctx.rng, failed), len(site_areas))
+                )
+            )
             for n, (area_id, name) in enumerate(site_areas):
                 result_id, passed = next(result_ids), n not in failing
                 note = None if passed else BENCH_NOTES.get(name, name)
-                results.append({"id": result_id, "site_id": site_id, "inspection_id": inspection_id,
-                                "area_id": area_id, "passed": passed, "note": note, "photo": None})
+                results.append(
+                    {
+                        "id": result_id,
+                        "site_id": site_id,
+                        "inspection_id": inspection_id,
+                        "area_id": area_id,
+                        "passed": passed,
+                        "note": note,
+                        "photo": None,
+                    }
+                )
                 if passed:
                     continue
                 verified, fixed = progress(age)
                 r = ctx.rng.random()
                 status = "verified" if r < verified else "fixed" if r < fixed else "open"
-                due, fixer, fixed_at, verifier, verified_at = (when + DEFAULT_DUE, None, None,
-                                                               None, None)
+                due, fixer, fixed_at, verifier, verified_at = (
+                    when + DEFAULT_DUE,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
                 reopens, last_note, updated, updated_by = 0, None, when, inspector
                 if ctx.rng.random() < 0.05:  # the second look failed once: open, due again later
                     first_fixer = ctx.rng.choice(front[site_id])
@@ -161,14 +232,29 @@ def generate(ctx, failed=((0, 4), (1, 4), (2, 2)), recent=7):
                     verified_at = fixed_at + hours(0.3, 4)
                     updated, updated_by = verified_at, verifier
                 cleaner = ctx.rng.choice(cleaners[site_id])[0] if cleaners.get(site_id) else None
-                issues.append({"site_id": site_id, "result_id": result_id, "area_id": area_id,
-                               "description": note, "cleaner_id": cleaner, "due_at": due,
-                               "status": status, "fixed_by_id": fixer, "fixed_at": fixed_at,
-                               "verified_by_id": verifier, "verified_at": verified_at,
-                               "reopen_count": reopens, "last_note": last_note,
-                               "deleted_at": None, "deleted_by_id": None, "created_at": when,
-                               "created_by_id": inspector, "updated_at": updated,
-                               "updated_by_id": updated_by})
+                issues.append(
+                    {
+                        "site_id": site_id,
+                        "result_id": result_id,
+                        "area_id": area_id,
+                        "description": note,
+                        "cleaner_id": cleaner,
+                        "due_at": due,
+                        "status": status,
+                        "fixed_by_id": fixer,
+                        "fixed_at": fixed_at,
+                        "verified_by_id": verifier,
+                        "verified_at": verified_at,
+                        "reopen_count": reopens,
+                        "last_note": last_note,
+                        "deleted_at": None,
+                        "deleted_by_id": None,
+                        "created_at": when,
+                        "created_by_id": inspector,
+                        "updated_at": updated,
+                        "updated_by_id": updated_by,
+                    }
+                )
         if len(results) > CHUNK * 4:
             ctx.insert(CleaningInspection, inspections)
             ctx.insert(CleaningResult, results)

@@ -1,6 +1,7 @@
 """Development data of grooming inspections: each clerk and guard of the demo week's sites
 inspected on its second day (one point failed) and today (all passed), the inspections of
 the past days, and the benchmark's inspections with their results."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -13,27 +14,43 @@ from portal.extensions import db
 from portal.models import GROOMING_POINTS, GroomingInspection, GroomingResult
 from portal.services import grooming
 
-BENCH_NOTES = {"uniform": "工牌未佩戴", "stockings_shoes": "未穿黑色皮鞋", "nails": "指甲油颜色偏深",
-               "ring": "佩戴两枚戒指", "earrings": "耳环过大", "makeup": "妆容偏浓", "hair": "长发未盘起",
-               "conduct": "接待区玩手机"}
+BENCH_NOTES = {
+    "uniform": "工牌未佩戴",
+    "stockings_shoes": "未穿黑色皮鞋",
+    "nails": "指甲油颜色偏深",
+    "ring": "佩戴两枚戒指",
+    "earrings": "耳环过大",
+    "makeup": "妆容偏浓",
+    "hair": "长发未盘起",
+    "conduct": "接待区玩手机",
+}
 
 
 def seed(sites):
     for site, first, days in demo_week(sites):
-        if db.session.scalar(select(GroomingInspection.id)
-                             .where(GroomingInspection.site_id == site.id).limit(1)):
+        if db.session.scalar(
+            select(GroomingInspection.id).where(GroomingInspection.site_id == site.id).limit(1)
+        ):
             continue
         supervisor = demo_supervisor(site)
         today = first + timedelta(days=days)
         people = roster_of(site, "clerk") + roster_of(site, "security")[:1]
         for n, person in enumerate(people):
             bad = (n + 2) % len(GROOMING_POINTS)
-            results = [(key, k != bad, "指甲油颜色偏深" if k == bad else "")
-                       for k, (key, _label) in enumerate(GROOMING_POINTS)]
-            grooming.inspect(site, person, supervisor, results,
-                             at=local_at(site, first + timedelta(days=1), 10))
-            grooming.inspect(site, person, supervisor, [(k, True, "") for k, _l in GROOMING_POINTS],
-                             at=local_at(site, today, 10))
+            results = [
+                (key, k != bad, "指甲油颜色偏深" if k == bad else "")
+                for k, (key, _label) in enumerate(GROOMING_POINTS)
+            ]
+            grooming.inspect(
+                site, person, supervisor, results, at=local_at(site, first + timedelta(days=1), 10)
+            )
+            grooming.inspect(
+                site,
+                person,
+                supervisor,
+                [(k, True, "") for k, _l in GROOMING_POINTS],
+                at=local_at(site, today, 10),
+            )
     db.session.flush()
 
 
@@ -47,9 +64,17 @@ def history(past):
         for staff_id in past.inspected:
             when = at(day, 9, rng.randint(0, 30))
             score = max(40, min(100, round(rng.gauss(past.c.grooming, 5))))
-            inspections.append({"site_id": past.site.id, "staff_member_id": staff_id,
-                                "inspector_id": past.supervisor, "inspected_at": when,
-                                "score": score, "created_at": when, "updated_at": when})
+            inspections.append(
+                {
+                    "site_id": past.site.id,
+                    "staff_member_id": staff_id,
+                    "inspector_id": past.supervisor,
+                    "inspected_at": when,
+                    "score": score,
+                    "created_at": when,
+                    "updated_at": when,
+                }
+            )
     bulk(GroomingInspection, inspections)
 
 
@@ -67,14 +92,28 @@ def generate(ctx, share=1 / 3, pass_rate=0.93):
             inspection_id, inspector = next(inspection_ids), ctx.rng.choice(bosses[site_id])
             when = local(ctx, site_id, day, 10, ctx.rng.randrange(60))
             judged = [(key, ctx.rng.random() < pass_rate) for key, _label in GROOMING_POINTS]
-            inspections.append({"id": inspection_id, "site_id": site_id,
-                                "staff_member_id": ctx.rng.choice(people[site_id])[0],
-                                "inspector_id": inspector, "inspected_at": when,
-                                "score": round(100 * sum(ok for _, ok in judged) / len(judged)),
-                                "note": None, **stamped(when, inspector)})
-            results.extend({"site_id": site_id, "inspection_id": inspection_id, "point": key,
-                            "passed": ok, "note": None if ok else BENCH_NOTES.get(key)}
-                           for key, ok in judged)
+            inspections.append(
+                {
+                    "id": inspection_id,
+                    "site_id": site_id,
+                    "staff_member_id": ctx.rng.choice(people[site_id])[0],
+                    "inspector_id": inspector,
+                    "inspected_at": when,
+                    "score": round(100 * sum(ok for _, ok in judged) / len(judged)),
+                    "note": None,
+                    **stamped(when, inspector),
+                }
+            )
+            results.extend(
+                {
+                    "site_id": site_id,
+                    "inspection_id": inspection_id,
+                    "point": key,
+                    "passed": ok,
+                    "note": None if ok else BENCH_NOTES.get(key),
+                }
+                for key, ok in judged
+            )
         if len(results) > CHUNK * 4:
             ctx.insert(GroomingInspection, inspections)
             ctx.insert(GroomingResult, results)

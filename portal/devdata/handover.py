@@ -1,6 +1,7 @@
 """Development data of the handover book: an entry every evening of the demo week at SZ01 and
 SZ02 (signed by the next shift, its items closed or carried forward; the last evening's still
 waiting), the entries of the past days, and the benchmark's entries with their items."""
+
 from datetime import time, timedelta
 
 from sqlalchemy import select
@@ -14,7 +15,10 @@ from portal.models import HandoverEntry, HandoverItem
 from portal.services import handover, roster
 
 DEMO_ENTRIES = [
-    ("今日接待客户 12 批，饮料消耗正常；样板房钥匙已交回前台。", ["二号洽谈区落地灯不亮，已报修待维修师傅上门"]),
+    (
+        "今日接待客户 12 批，饮料消耗正常；样板房钥匙已交回前台。",
+        ["二号洽谈区落地灯不亮，已报修待维修师傅上门"],
+    ),
     ("上午音响有杂音，重启后正常；冰箱矿泉水剩 6 瓶，需补货。", ["明早补货矿泉水两箱"]),
     ("下午有团购客户预约，明天 10:00 到访 8 人，请提前准备茶水。", []),
     ("咖啡机已清洁；拖鞋 20 双已交保洁清洗。", ["大门右侧感应门偶尔不开，请继续观察"]),
@@ -23,16 +27,29 @@ DEMO_ENTRIES = [
     ("晚班巡查完毕，门窗已关闭，空调和灯光已关闭。", []),
 ]
 LAST_EVENING_ITEM = "明早 10:00 团购客户 8 人到访，提前备好茶水"
-HISTORY_TEXTS = ["访客登记本已核对，无遗留。", "饮料库存已清点，矿泉水需补货。", "样板房钥匙已交回保险柜。",
-                 "晚间巡查完毕，门窗已锁好。", "明早有团购客户参观，请提前准备茶歇。"]
-BENCH_TEXTS = ("客户预约明早十点看样板房", "前台打印机缺纸，已报行政", "沙盘区灯带闪烁", "停车场东侧道闸反应慢",
-               "水吧咖啡豆剩半袋", "下午有团购客户约二十人", "样板房B户型钥匙交至保安岗")
+HISTORY_TEXTS = [
+    "访客登记本已核对，无遗留。",
+    "饮料库存已清点，矿泉水需补货。",
+    "样板房钥匙已交回保险柜。",
+    "晚间巡查完毕，门窗已锁好。",
+    "明早有团购客户参观，请提前准备茶歇。",
+]
+BENCH_TEXTS = (
+    "客户预约明早十点看样板房",
+    "前台打印机缺纸，已报行政",
+    "沙盘区灯带闪烁",
+    "停车场东侧道闸反应慢",
+    "水吧咖啡豆剩半袋",
+    "下午有团购客户约二十人",
+    "样板房B户型钥匙交至保安岗",
+)
 
 
 def seed(sites):
     for site, first, days in demo_week(sites):
-        if db.session.scalar(select(HandoverEntry.id).where(HandoverEntry.site_id == site.id)
-                             .limit(1)):
+        if db.session.scalar(
+            select(HandoverEntry.id).where(HandoverEntry.site_id == site.id).limit(1)
+        ):
             continue
         _evenings(site, first, days)
     db.session.flush()
@@ -55,8 +72,16 @@ def _evenings(site, first, days):
         outgoing = roster.current_shift_of(author, site, written)
         post = outgoing.post if outgoing else "reception"
         incoming = roster.next_shift(site, post, local_at(site, next_day, 0))
-        entry = handover.write_entry(site, author, text, items, post=post, outgoing_shift=outgoing,
-                                     incoming_shift=incoming, at=written)
+        entry = handover.write_entry(
+            site,
+            author,
+            text,
+            items,
+            post=post,
+            outgoing_shift=outgoing,
+            incoming_shift=incoming,
+            at=written,
+        )
         db.session.flush()
         if last:  # the last evening's entry waits for the next shift
             continue
@@ -76,12 +101,22 @@ def history(past):
         for post, author in (("reception", past.clerk), ("door", past.guard)):
             written = at(day, 18, rng.randint(0, 40))
             late = rng.random() > past.c.on_time_rate
-            signed = written + timedelta(hours=rng.randint(13, 30) if late
-                                         else rng.uniform(0.2, 11.5))
-            entries.append({"site_id": past.site.id, "post": post, "author_id": author,
-                            "written_at": written, "text": rng.choice(HISTORY_TEXTS),
-                            "signed_by_id": past.clerk, "signed_at": signed,
-                            "created_at": written, "updated_at": signed})
+            signed = written + timedelta(
+                hours=rng.randint(13, 30) if late else rng.uniform(0.2, 11.5)
+            )
+            entries.append(
+                {
+                    "site_id": past.site.id,
+                    "post": post,
+                    "author_id": author,
+                    "written_at": written,
+                    "text": rng.choice(HISTORY_TEXTS),
+                    "signed_by_id": past.clerk,
+                    "signed_at": signed,
+                    "created_at": written,
+                    "updated_at": signed,
+                }
+            )
     bulk(HandoverEntry, entries)
 
 
@@ -96,22 +131,41 @@ def generate(ctx, per_day=(0, 2)):
                 when = ctx.moment(site_id, day, time(12, 0), time(21, 0))
                 signed = day < ctx.end
                 signer = ctx.someone(site_id, ("clerk", "security")) if signed else None
-                entries.append({"id": entry_id, "site_id": site_id, "post": "reception",
-                                "author_id": author, "outgoing_shift_id": None,
-                                "incoming_shift_id": None, "written_at": when,
-                                "text": ctx.rng.choice(BENCH_TEXTS), "signed_by_id": signer,
-                                "signed_at": when + timedelta(hours=1) if signed else None,
-                                "deleted_at": None, "deleted_by_id": None,
-                                **stamped(when, author)})
+                entries.append(
+                    {
+                        "id": entry_id,
+                        "site_id": site_id,
+                        "post": "reception",
+                        "author_id": author,
+                        "outgoing_shift_id": None,
+                        "incoming_shift_id": None,
+                        "written_at": when,
+                        "text": ctx.rng.choice(BENCH_TEXTS),
+                        "signed_by_id": signer,
+                        "signed_at": when + timedelta(hours=1) if signed else None,
+                        "deleted_at": None,
+                        "deleted_by_id": None,
+                        **stamped(when, author),
+                    }
+                )
                 for _ in range(ctx.rng.choice((0, 0, 1, 2))):
                     closed = signed and ctx.rng.random() < 0.9
-                    items.append({"site_id": site_id, "entry_id": entry_id, "root_id": None,
-                                  "previous_id": None, "text": ctx.rng.choice(BENCH_TEXTS),
-                                  "status": "closed" if closed else "open",
-                                  "carried_by_id": None, "carried_at": None,
-                                  "closed_by_id": signer if closed else None,
-                                  "closed_at": when + timedelta(hours=2) if closed else None,
-                                  "close_note": None, **stamped(when, author)})
+                    items.append(
+                        {
+                            "site_id": site_id,
+                            "entry_id": entry_id,
+                            "root_id": None,
+                            "previous_id": None,
+                            "text": ctx.rng.choice(BENCH_TEXTS),
+                            "status": "closed" if closed else "open",
+                            "carried_by_id": None,
+                            "carried_at": None,
+                            "closed_by_id": signer if closed else None,
+                            "closed_at": when + timedelta(hours=2) if closed else None,
+                            "close_note": None,
+                            **stamped(when, author),
+                        }
+                    )
         if len(entries) > CHUNK:
             ctx.insert(HandoverEntry, entries)
             ctx.insert(HandoverItem, items)

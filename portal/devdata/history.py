@@ -15,6 +15,7 @@ true figures to show; each domain module's ``history(past)`` writes one site's s
 It does nothing when the app is under test (``TESTING``), where many tests seed the demo data
 and count rows of today — the history's own tests call ``seed_history`` directly.
 """
+
 import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -60,7 +61,9 @@ def history_days(today, days=HISTORY_DAYS):
 
 def at(day, hour, minute=0):
     """Aware datetime of a site-local time; minutes may run past 59 (timedelta arithmetic)."""
-    return datetime.combine(day, time(0), clock.DEFAULT_ZONE) + timedelta(hours=hour, minutes=minute)
+    return datetime.combine(day, time(0), clock.DEFAULT_ZONE) + timedelta(
+        hours=hour, minutes=minute
+    )
 
 
 def bulk(model, rows, returning=False):
@@ -86,9 +89,11 @@ class SitePast:
         self.supervisor = supervisor or self.clerk
         self.maintenance = users.get("maint_south") if code.startswith("SZ") else None
         self.sales_user = users.get(f"sales_{code.lower()}") or self.clerk
-        staff = db.session.execute(select(StaffMember.id, StaffMember.kind).where(
-            StaffMember.site_id == site.id, StaffMember.active.is_(True))
-            .order_by(StaffMember.id)).all()
+        staff = db.session.execute(
+            select(StaffMember.id, StaffMember.kind)
+            .where(StaffMember.site_id == site.id, StaffMember.active.is_(True))
+            .order_by(StaffMember.id)
+        ).all()
         self.sales = [i for i, kind in staff if kind == "sales"] or [None]
         self.inspected = [i for i, kind in staff if kind in ("clerk", "security")]
 

@@ -1,5 +1,6 @@
 """Development data of the key register: four keys per demo site, one of them out to a
 salesperson since this morning."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -9,21 +10,32 @@ from portal.devdata.org import roster_of
 from portal.extensions import db
 from portal.models.keys import KeyItem, KeyLoan
 
-KEYS = (("A-01", "样板房 A 户型大门", "model_unit"), ("B-01", "样板房 B 户型大门", "model_unit"),
-        ("G-01", "沙盘展柜", "cabinet"), ("O-01", "财务室", "office"))
+KEYS = (
+    ("A-01", "样板房 A 户型大门", "model_unit"),
+    ("B-01", "样板房 B 户型大门", "model_unit"),
+    ("G-01", "沙盘展柜", "cabinet"),
+    ("O-01", "财务室", "office"),
+)
 
 
 def seed(sites):
     for site in sites.values():
         if db.session.scalar(select(KeyItem.id).where(KeyItem.site_id == site.id).limit(1)):
             continue
-        keys = [KeyItem(site_id=site.id, code=code, label=label, kind=kind)
-                for code, label, kind in KEYS]
+        keys = [
+            KeyItem(site_id=site.id, code=code, label=label, kind=kind)
+            for code, label, kind in KEYS
+        ]
         db.session.add_all(keys)
         sales = roster_of(site, "sales")
         out_at = clock.now() - timedelta(hours=1)
-        loan = KeyLoan(site_id=site.id, key=keys[0], purpose="带客户看样板房", out_at=out_at,
-                       out_day=clock.local_day(site, out_at))
+        loan = KeyLoan(
+            site_id=site.id,
+            key=keys[0],
+            purpose="带客户看样板房",
+            out_at=out_at,
+            out_day=clock.local_day(site, out_at),
+        )
         if sales:
             loan.staff_member = sales[0]
         else:

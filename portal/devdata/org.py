@@ -1,6 +1,7 @@
 """Development data of the organisation: the demo organisation (the names every issue and
 acceptance check uses: regions, four sites, one user per role, the roster) and, for the
 benchmark, more regions, sites and people."""
+
 from datetime import date, time, timedelta
 
 from sqlalchemy import select
@@ -48,9 +49,15 @@ EXTRA_STAFF = {
 
 # The benchmark's regions: code, name, city code, city; the demo regions first, then eight more.
 BENCH_REGIONS = [
-    ("SOUTH", "华南区", "SZ", "深圳"), ("EAST", "华东区", "SH", "上海"), ("NORTH", "华北区", "BJ", "北京"),
-    ("CENTRAL", "华中区", "WH", "武汉"), ("SW", "西南区", "CD", "成都"), ("NW", "西北区", "XA", "西安"),
-    ("NE", "东北区", "SY", "沈阳"), ("GBA", "大湾区", "GZ", "广州"), ("YRD", "长三角区", "HZ", "杭州"),
+    ("SOUTH", "华南区", "SZ", "深圳"),
+    ("EAST", "华东区", "SH", "上海"),
+    ("NORTH", "华北区", "BJ", "北京"),
+    ("CENTRAL", "华中区", "WH", "武汉"),
+    ("SW", "西南区", "CD", "成都"),
+    ("NW", "西北区", "XA", "西安"),
+    ("NE", "东北区", "SY", "沈阳"),
+    ("GBA", "大湾区", "GZ", "广州"),
+    ("YRD", "长三角区", "HZ", "杭州"),
     ("WEST", "西部区", "UR", "乌鲁木齐"),
 ]
 TIMEZONES = {"UR": "Asia/Urumqi"}  # every other city runs on Beijing time
@@ -67,15 +74,23 @@ def seed_org():
     on_roster_since = utcnow() - timedelta(days=HISTORY_DAYS + 1)
     regions = {}
     for code, name in REGIONS:
-        regions[code] = (db.session.scalar(select(Region).filter_by(code=code))
-                         or Region(code=code, name=name))
+        regions[code] = db.session.scalar(select(Region).filter_by(code=code)) or Region(
+            code=code, name=name
+        )
         db.session.add(regions[code])
     sites = {}
     for code, name, region, address, unit in SITES:
         site = db.session.scalar(select(Site).filter_by(code=code))
         if site is None:
-            site = Site(code=code, name=name, region=regions[region], address=address,
-                        timezone="Asia/Shanghai", tally_time=time(17, 50), opened_on=DEMO_OPENED_ON)
+            site = Site(
+                code=code,
+                name=name,
+                region=regions[region],
+                address=address,
+                timezone="Asia/Shanghai",
+                tally_time=time(17, 50),
+                opened_on=DEMO_OPENED_ON,
+            )
             db.session.add(site)
             db.session.flush()
             db.session.add(ShowUnit(site_id=site.id, name=unit, location="销售中心东侧 200 米"))
@@ -84,19 +99,30 @@ def seed_org():
     for username, display, role, site_codes, region_codes in USERS:
         if accounts.find_user(username) is not None:
             continue
-        user = accounts.create_user(username, display, role, DEMO_PASSWORD, site_codes,
-                                    region_codes, check_policy=False)
+        user = accounts.create_user(
+            username, display, role, DEMO_PASSWORD, site_codes, region_codes, check_policy=False
+        )
         db.session.flush()
         if role in ROSTER_ROLES:
             for code in site_codes:
-                db.session.add(StaffMember(site_id=sites[code].id, name=display, kind=role,
-                                           user_id=user.id, created_at=on_roster_since))
+                db.session.add(
+                    StaffMember(
+                        site_id=sites[code].id,
+                        name=display,
+                        kind=role,
+                        user_id=user.id,
+                        created_at=on_roster_since,
+                    )
+                )
     for code, people in EXTRA_STAFF.items():
         for name, kind in people:
             there = select(StaffMember).filter_by(site_id=sites[code].id, name=name)
             if db.session.scalar(there) is None:
-                db.session.add(StaffMember(site_id=sites[code].id, name=name, kind=kind,
-                                           created_at=on_roster_since))
+                db.session.add(
+                    StaffMember(
+                        site_id=sites[code].id, name=name, kind=kind, created_at=on_roster_since
+                    )
+                )
     db.session.flush()
     return sites
 
@@ -111,8 +137,14 @@ def _generate_sites(ctx):
     """Regions (10) and sites up to ``ctx.sites`` with timezones, tally times and show units."""
     seed_org()  # the demo sites and users, with their passwords
     existing = set(db.session.scalars(select(Region.code)))
-    ctx.insert(Region, ({"code": code, "name": name, "active": True, **stamp(ctx)}
-                        for code, name, _, _ in BENCH_REGIONS if code not in existing))
+    ctx.insert(
+        Region,
+        (
+            {"code": code, "name": name, "active": True, **stamp(ctx)}
+            for code, name, _, _ in BENCH_REGIONS
+            if code not in existing
+        ),
+    )
     regions = dict(db.session.execute(select(Region.code, Region.id)).all())
     ctx.region_ids = [regions[code] for code, *_ in BENCH_REGIONS]
 
@@ -126,11 +158,18 @@ def _generate_sites(ctx):
         site_code = f"{city_code}{number:02d}"
         taken.add(site_code)
         district = ctx.rng.choice(DISTRICTS)
-        new_sites.append({
-            "code": site_code, "name": f"{city}{district}售楼处{number}", "region_id": regions[code],
-            "address": f"{city}市{district}大道{ctx.rng.randrange(1, 3000)}号",
-            "timezone": TIMEZONES.get(city_code, "Asia/Shanghai"),
-            "tally_time": ctx.rng.choice(TALLY_TIMES), "active": True, **stamp(ctx)})
+        new_sites.append(
+            {
+                "code": site_code,
+                "name": f"{city}{district}售楼处{number}",
+                "region_id": regions[code],
+                "address": f"{city}市{district}大道{ctx.rng.randrange(1, 3000)}号",
+                "timezone": TIMEZONES.get(city_code, "Asia/Shanghai"),
+                "tally_time": ctx.rng.choice(TALLY_TIMES),
+                "active": True,
+                **stamp(ctx),
+            }
+        )
     ctx.insert(Site, new_sites)
     ctx.site_ids = []
     for site_id, tz in db.session.execute(select(Site.id, Site.timezone).order_by(Site.id)).all():
@@ -142,10 +181,16 @@ def _generate_sites(ctx):
         if site_id in has_unit:
             continue
         for k in range(ctx.rng.randint(2, 4)):
-            units.append({"site_id": site_id, "name": f"样板房 {'ABCD'[k]} 户型", "active": True,
-                          "location": f"销售中心{ctx.rng.choice('东南西北')}侧 "
-                                      f"{ctx.rng.randrange(50, 400)} 米",
-                          **stamp(ctx)})
+            units.append(
+                {
+                    "site_id": site_id,
+                    "name": f"样板房 {'ABCD'[k]} 户型",
+                    "active": True,
+                    "location": f"销售中心{ctx.rng.choice('东南西北')}侧 "
+                    f"{ctx.rng.randrange(50, 400)} 米",
+                    **stamp(ctx),
+                }
+            )
     ctx.insert(ShowUnit, units)
 
 
@@ -158,10 +203,19 @@ def _generate_people(ctx):
     users, site_links, region_links, staff = [], [], [], []
 
     def user(username, role):
-        users.append({"username": username, "display_name": person_name(ctx.rng), "role": role,
-                      "locale": None, "active": True, "password_hash": password_hash,
-                      "session_token": "%032x" % ctx.rng.getrandbits(128), "last_login_at": None,
-                      **stamp(ctx)})
+        users.append(
+            {
+                "username": username,
+                "display_name": person_name(ctx.rng),
+                "role": role,
+                "locale": None,
+                "active": True,
+                "password_hash": password_hash,
+                "session_token": "%032x" % ctx.rng.getrandbits(128),
+                "last_login_at": None,
+                **stamp(ctx),
+            }
+        )
         return username
 
     plan = []  # (username, role, site ids, region ids)
@@ -172,7 +226,7 @@ def _generate_people(ctx):
             for k in range(count):
                 plan.append((user(f"{role}_{site_id}_{k + 1}", role), role, [site_id], []))
         if n % 2 == 0:
-            pair = ctx.site_ids[n:n + 2]
+            pair = ctx.site_ids[n : n + 2]
             plan.append((user(f"maint_{site_id}", "maintenance"), "maintenance", pair, []))
     for region_id in ctx.region_ids[2:]:
         for j in (1, 2):
@@ -189,18 +243,36 @@ def _generate_people(ctx):
         for site_id in sites:
             site_links.append({"user_id": uid, "site_id": site_id})
             ctx.site_users.setdefault(site_id, {}).setdefault(role, []).append(uid)
-            staff.append({"site_id": site_id, "name": names[username], "kind": role, "user_id": uid,
-                          "phone": f"13{ctx.rng.randrange(10**9):09d}", "active": True,
-                          "notes": None, **stamp(ctx)})
+            staff.append(
+                {
+                    "site_id": site_id,
+                    "name": names[username],
+                    "kind": role,
+                    "user_id": uid,
+                    "phone": f"13{ctx.rng.randrange(10**9):09d}",
+                    "active": True,
+                    "notes": None,
+                    **stamp(ctx),
+                }
+            )
         region_links.extend({"user_id": uid, "region_id": r} for r in regions)
     for site_id in ctx.site_ids:
         if site_id in demo_sites:
             continue
         for kind, count in (("cleaner", 3), ("sales", 1), ("other", 1)):
             for _ in range(count):
-                staff.append({"site_id": site_id, "name": person_name(ctx.rng), "kind": kind,
-                              "user_id": None, "phone": None, "active": True, "notes": None,
-                              **stamp(ctx)})
+                staff.append(
+                    {
+                        "site_id": site_id,
+                        "name": person_name(ctx.rng),
+                        "kind": kind,
+                        "user_id": None,
+                        "phone": None,
+                        "active": True,
+                        "notes": None,
+                        **stamp(ctx),
+                    }
+                )
     ctx.insert(user_site, site_links)
     ctx.insert(user_region, region_links)
     ctx.insert(StaffMember, staff)
@@ -210,8 +282,10 @@ def _generate_people(ctx):
 def _add_demo_people(ctx, demo_sites):
     """The demo sites' own users, so generators can pick people there too."""
     rows = db.session.execute(
-        select(user_site.c.site_id, User.id, User.role).join(User, User.id == user_site.c.user_id)
-        .where(user_site.c.site_id.in_(demo_sites)).order_by(User.id)
+        select(user_site.c.site_id, User.id, User.role)
+        .join(User, User.id == user_site.c.user_id)
+        .where(user_site.c.site_id.in_(demo_sites))
+        .order_by(User.id)
     ).all()
     for site_id, uid, role in rows:
         ctx.site_users.setdefault(site_id, {}).setdefault(role, []).append(uid)
@@ -228,9 +302,11 @@ def demo_supervisor(site):
 
 def roster_of(site, kind):
     """The site's roster people of ``kind``, by id."""
-    return db.session.scalars(select(StaffMember).where(StaffMember.site_id == site.id,
-                                                        StaffMember.kind == kind)
-                              .order_by(StaffMember.id)).all()
+    return db.session.scalars(
+        select(StaffMember)
+        .where(StaffMember.site_id == site.id, StaffMember.kind == kind)
+        .order_by(StaffMember.id)
+    ).all()
 
 
 def first_login(site, kind):

@@ -1,6 +1,7 @@
 """Development data of the roster: the demo's shifts at SZ01 (the past week, today and
 tomorrow) and SZ02 (three days), a reception and a door post each. The handover, cleaning,
 grooming and break demo data fill the same days (``demo_week``)."""
+
 from datetime import time, timedelta
 
 from sqlalchemy import select

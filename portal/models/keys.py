@@ -3,6 +3,7 @@
 A key is out to one person at a time: at most one open loan per key, held by a unique partial
 index, so two clerks handing out the same key at once cannot both succeed.
 """
+
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, false, text, true
@@ -10,13 +11,22 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
-from portal.models.base import (SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime,
-                                VersionedMixin)
+from portal.models.base import (
+    SiteScopedMixin,
+    SoftDeleteMixin,
+    TimestampMixin,
+    UTCDateTime,
+    VersionedMixin,
+)
 from portal.models.org import StaffMember, User
 
 KEY_KINDS = ("model_unit", "cabinet", "office", "other")
-KEY_KIND_LABELS = {"model_unit": _l("Model flat"), "cabinet": _l("Cabinet"),
-                   "office": _l("Office"), "other": _l("Other")}
+KEY_KIND_LABELS = {
+    "model_unit": _l("Model flat"),
+    "cabinet": _l("Cabinet"),
+    "office": _l("Office"),
+    "other": _l("Other"),
+}
 
 
 class KeyItem(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, db.Model):
@@ -41,9 +51,13 @@ class KeyLoan(SiteScopedMixin, TimestampMixin, VersionedMixin, db.Model):
     __tablename__ = "key_loan"
     __table_args__ = (
         # The one open loan of a key (written as each database renders IS NULL in queries).
-        Index("uq_key_loan_open", "key_id", unique=True,
-              sqlite_where=text("returned_at IS NULL"),
-              postgresql_where=text("returned_at IS NULL")),
+        Index(
+            "uq_key_loan_open",
+            "key_id",
+            unique=True,
+            sqlite_where=text("returned_at IS NULL"),
+            postgresql_where=text("returned_at IS NULL"),
+        ),
         Index("ix_key_loan_site_id_out_day", "site_id", "out_day"),
     )
 

@@ -1,4 +1,5 @@
 """Leases on slow work (PDF reports, exports): a few at a time per user, across every worker."""
+
 from datetime import datetime
 
 from sqlalchemy import Integer, String

@@ -17,6 +17,7 @@ The ranges:
 - Dates in URLs (``?on=``, ``?day=``, filters): years 2000 to five years ahead; anything else is
   a typing mistake or a probe, and would overflow the date arithmetic behind the page.
 """
+
 from dataclasses import dataclass
 from datetime import date, timedelta, timezone
 
@@ -24,7 +25,6 @@ from flask import current_app, has_app_context
 from portal.errors import DomainError
 from portal import clock
 from portal.i18n import lazy_gettext as _l
-
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def quantity_error(value, bound):
 
 # ---------------------------------------------------------------- times and days of a site
 
+
 def opened_on(site):
     """The first local day of the site (sites created before the column existed: their creation)."""
     if site.opened_on is not None:
@@ -113,8 +114,9 @@ def tally_day_error(site, day, today):
     ``today`` (the site's), or further back than TALLY_MAX_DAYS_BACK."""
     first = opened_on(site)
     if day < first:
-        return _l("The site opened on %(day)s: there is no tally before that day.",
-                  day=first.isoformat())
+        return _l(
+            "The site opened on %(day)s: there is no tally before that day.", day=first.isoformat()
+        )
     if day > today:
         return _l("A tally cannot be closed for a day still to come.")
     days_back = tally_max_days_back()
@@ -125,6 +127,7 @@ def tally_day_error(site, day, today):
 
 # ---------------------------------------------------------------- dates in URLs
 
+
 def last_param_day(today=None):
     return date((today or clock.local_day(clock.DEFAULT_ZONE)).year + PARAM_YEARS_AHEAD, 12, 31)
 
@@ -133,8 +136,13 @@ def check_day(day):
     """``day`` if within the years a page can show; DomainError (400) otherwise."""
     last = last_param_day()
     if not FIRST_PARAM_DAY <= day <= last:
-        raise DomainError(_l("Choose a date between %(first)s and %(last)s.",
-                             first=FIRST_PARAM_DAY.isoformat(), last=last.isoformat()))
+        raise DomainError(
+            _l(
+                "Choose a date between %(first)s and %(last)s.",
+                first=FIRST_PARAM_DAY.isoformat(),
+                last=last.isoformat(),
+            )
+        )
     return day
 
 

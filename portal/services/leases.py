@@ -8,6 +8,7 @@ if its lease has expired (the worker holding it died), so two requests never sha
 Leases are written in their own short transaction, outside the request's session: other
 workers see them at once, and a request that rolls back never loses its release.
 """
+
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,13 +44,18 @@ class Lease:
     def release(self):
         try:
             with self.engine.begin() as conn:
-                conn.execute(delete(ReportLease).where(
-                    ReportLease.user_id == self.user_id, ReportLease.slot == self.slot,
-                    ReportLease.token == self.token))  # not a slot taken over after expiry
+                conn.execute(
+                    delete(ReportLease).where(
+                        ReportLease.user_id == self.user_id,
+                        ReportLease.slot == self.slot,
+                        ReportLease.token == self.token,
+                    )
+                )  # not a slot taken over after expiry
         except SQLAlchemyError:
             # The lease expires by itself; the report's own outcome matters more.
-            current_app.logger.warning("could not release report lease of user %s", self.user_id,
-                                       exc_info=True)
+            current_app.logger.warning(
+                "could not release report lease of user %s", self.user_id, exc_info=True
+            )
 
 
 def acquire(user_id):
@@ -61,13 +67,18 @@ def acquire(user_id):
     insert = _INSERTS[engine.dialect.name]
     table = ReportLease.__table__
     for slot in range(config["REPORT_LEASES_PER_USER"]):
-        values = {"user_id": user_id, "slot": slot, "token": token,
-                  "expires_at": now + timedelta(seconds=config["REPORT_LEASE_SECONDS"])}
+        values = {
+            "user_id": user_id,
+            "slot": slot,
+            "token": token,
+            "expires_at": now + timedelta(seconds=config["REPORT_LEASE_SECONDS"]),
+        }
         stmt = insert(table).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.user_id, table.c.slot],
             set_={"token": stmt.excluded.token, "expires_at": stmt.excluded.expires_at},
-            where=table.c.expires_at < now).returning(table.c.token)
+            where=table.c.expires_at < now,
+        ).returning(table.c.token)
         with engine.begin() as conn:
             # A row comes back only if this statement inserted or took over the slot.
             if conn.execute(stmt).scalar() == token:

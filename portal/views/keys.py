@@ -1,6 +1,7 @@
 """Key register pages: the site's keys with one big button each (hand out, take back, lost),
 the keys list head office and supervisors edit, and every loan as a list (the dashboard's
 drill-down)."""
+
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_login import current_user
@@ -14,7 +15,14 @@ from portal.models.keys import KEY_KIND_LABELS, KEY_KINDS, KeyItem, KeyLoan
 from portal.services import keys as svc
 from portal.services import today
 from portal.views.audit import PeriodClauseFilter
-from portal.views.base import PortalView, ScopedModelView, domain_errors, expose, get_or_404, options_of
+from portal.views.base import (
+    PortalView,
+    ScopedModelView,
+    domain_errors,
+    expose,
+    get_or_404,
+    options_of,
+)
 from portal.views.labels import yes_no
 from portal.views.roster import chosen_site, local, scoped_sites
 
@@ -30,14 +38,26 @@ class KeysView(PortalView):
     def index(self):
         sites = scoped_sites()
         site = chosen_site(sites)
-        return self.render("keys/index.html", sites=sites, site=site, rows=svc.register_of(site),
-                           local=local, today=clock.local_day(site), kind_labels=KEY_KIND_LABELS,
-                           can_handle=current_user.role in svc.HANDLER_ROLES,
-                           can_report_lost=current_user.role in svc.LOST_ROLES)
+        return self.render(
+            "keys/index.html",
+            sites=sites,
+            site=site,
+            rows=svc.register_of(site),
+            local=local,
+            today=clock.local_day(site),
+            kind_labels=KEY_KIND_LABELS,
+            can_handle=current_user.role in svc.HANDLER_ROLES,
+            can_report_lost=current_user.role in svc.LOST_ROLES,
+        )
 
     def _form(self, key, status=200, error=None):
-        html = self.render("keys/hand_out.html", key=key, staff=svc.staff_choices(key.site),
-                           form=request.form, error=error)
+        html = self.render(
+            "keys/hand_out.html",
+            key=key,
+            staff=svc.staff_choices(key.site),
+            form=request.form,
+            error=error,
+        )
         return current_app.response_class(html, status=status)
 
     @expose("/<int:key_id>/out", methods=("GET", "POST"))
@@ -48,9 +68,14 @@ class KeysView(PortalView):
         staff_id = request.form.get("staff_member", type=int)
         staff = get_or_404(StaffMember, staff_id) if staff_id else None
         with domain_errors(flash_message=False) as refused:
-            svc.hand_out(key, current_user, request.form.get("purpose"), staff_member=staff,
-                         holder_name=request.form.get("holder_name"),
-                         holder_phone=request.form.get("holder_phone"))
+            svc.hand_out(
+                key,
+                current_user,
+                request.form.get("purpose"),
+                staff_member=staff,
+                holder_name=request.form.get("holder_name"),
+                holder_phone=request.form.get("holder_phone"),
+            )
         if refused:
             return self._form(key, refused.status, refused.error)
         db.session.commit()
@@ -76,8 +101,14 @@ class KeysView(PortalView):
         if refused:
             return current_app.response_class(self.index(), status=refused.status)
         db.session.commit()
-        flash(_l("Key %(code)s reported lost; repair ticket %(id)s asks for a new lock.",
-                 code=key.code, id=ticket.id), "warning")
+        flash(
+            _l(
+                "Key %(code)s reported lost; repair ticket %(id)s asks for a new lock.",
+                code=key.code,
+                id=ticket.id,
+            ),
+            "warning",
+        )
         return redirect(url_for(".index", site=key.site_id))
 
 
@@ -94,11 +125,23 @@ class KeyItemView(ScopedModelView):
     column_sortable_list = ()
     column_default_sort = ("id", False)
     column_searchable_list = ("code", "label")
-    column_filters = (FilterEqual(KeyItem.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),)
-    column_labels = {"site": _l("Site"), "code": _l("Tag"), "label": _l("Key"), "kind": _l("Kind"),
-                     "active": _l("In use"), "lost_at": _l("Lost"), "created_at": _l("Created at")}
-    column_formatters = {"active": yes_no, "kind": lambda v, c, m, n: KEY_KIND_LABELS.get(m.kind, m.kind),
-                         "lost_at": lambda v, c, m, n: local(m.lost_at, m.site, "%Y-%m-%d %H:%M")}
+    column_filters = (
+        FilterEqual(KeyItem.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+    )
+    column_labels = {
+        "site": _l("Site"),
+        "code": _l("Tag"),
+        "label": _l("Key"),
+        "kind": _l("Kind"),
+        "active": _l("In use"),
+        "lost_at": _l("Lost"),
+        "created_at": _l("Created at"),
+    }
+    column_formatters = {
+        "active": yes_no,
+        "kind": lambda v, c, m, n: KEY_KIND_LABELS.get(m.kind, m.kind),
+        "lost_at": lambda v, c, m, n: local(m.lost_at, m.site, "%Y-%m-%d %H:%M"),
+    }
     column_formatters_detail = column_formatters
     column_formatters_export = {"kind": lambda v, c, m, n: str(KEY_KIND_LABELS.get(m.kind, m.kind))}
     form_overrides = {"kind": SelectField}
@@ -119,8 +162,18 @@ class KeyLoanView(ScopedModelView):
     export_roles = EDIT_ROLES
     _creatable = _editable = _deletable = False
     column_list = ("site", "key", "holder", "purpose", "out_at", "returned_at", "lost")
-    column_details_list = ("site", "key", "holder", "holder_phone", "purpose", "out_at", "out_by",
-                           "returned_at", "received_by", "lost")
+    column_details_list = (
+        "site",
+        "key",
+        "holder",
+        "holder_phone",
+        "purpose",
+        "out_at",
+        "out_by",
+        "returned_at",
+        "received_by",
+        "lost",
+    )
     column_export_list = ("site", "key", "holder", "purpose", "out_at", "returned_at", "lost")
     column_select_related_list = (KeyLoan.site, KeyLoan.key, KeyLoan.staff_member)
     column_sortable_list = ()
@@ -129,13 +182,23 @@ class KeyLoanView(ScopedModelView):
         FilterEqual(KeyLoan.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         PeriodClauseFilter(lambda a, b: svc.overnight_clause(a, b), _l("Out overnight")),
     )
-    column_labels = {"site": _l("Site"), "key": _l("Key"), "holder": _l("Holder"),
-                     "holder_phone": _l("Phone"), "purpose": _l("Purpose"), "out_at": _l("Handed out"),
-                     "out_by": _l("Handed out by"), "returned_at": _l("Returned"),
-                     "received_by": _l("Received by"), "lost": _l("Lost")}
-    _fmt = {"holder": lambda v, c, m, n: m.holder,
-            "out_at": lambda v, c, m, n: local(m.out_at, m.site, "%Y-%m-%d %H:%M"),
-            "returned_at": lambda v, c, m, n: local(m.returned_at, m.site, "%Y-%m-%d %H:%M")}
+    column_labels = {
+        "site": _l("Site"),
+        "key": _l("Key"),
+        "holder": _l("Holder"),
+        "holder_phone": _l("Phone"),
+        "purpose": _l("Purpose"),
+        "out_at": _l("Handed out"),
+        "out_by": _l("Handed out by"),
+        "returned_at": _l("Returned"),
+        "received_by": _l("Received by"),
+        "lost": _l("Lost"),
+    }
+    _fmt = {
+        "holder": lambda v, c, m, n: m.holder,
+        "out_at": lambda v, c, m, n: local(m.out_at, m.site, "%Y-%m-%d %H:%M"),
+        "returned_at": lambda v, c, m, n: local(m.returned_at, m.site, "%Y-%m-%d %H:%M"),
+    }
     column_formatters = {**_fmt, "lost": yes_no}
     column_formatters_detail = column_formatters
     column_formatters_export = _fmt
@@ -143,11 +206,17 @@ class KeyLoanView(ScopedModelView):
 
 def register(admin):
     category = _l("Keys")
-    admin.add_view(KeysView(name=_l("Key register"), category=category, endpoint="keys", url="/keys"))
-    admin.add_view(KeyItemView(KeyItem, name=_l("Keys"), category=category,
-                               endpoint="keyitem", url="/keyitem"))
-    admin.add_view(KeyLoanView(KeyLoan, name=_l("Key loans"), category=category,
-                               endpoint="keyloan", url="/keyloan"))
+    admin.add_view(
+        KeysView(name=_l("Key register"), category=category, endpoint="keys", url="/keys")
+    )
+    admin.add_view(
+        KeyItemView(KeyItem, name=_l("Keys"), category=category, endpoint="keyitem", url="/keyitem")
+    )
+    admin.add_view(
+        KeyLoanView(
+            KeyLoan, name=_l("Key loans"), category=category, endpoint="keyloan", url="/keyloan"
+        )
+    )
 
 
 def today_section(site, day, user):
@@ -155,6 +224,10 @@ def today_section(site, day, user):
     loans = today.kept(site, day, "keys.out", lambda: svc.open_loans(site))
     if not loans:
         return None
-    return {"site": site, "loans": loans, "day": day, "local": local,
-            "can_handle": user.role in svc.HANDLER_ROLES}
-
+    return {
+        "site": site,
+        "loans": loans,
+        "day": day,
+        "local": local,
+        "can_handle": user.role in svc.HANDLER_ROLES,
+    }

@@ -7,6 +7,7 @@ Runs the page in-process as that user (test client, CSRF off), records every sta
 then prints each with its plan: ``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN (ANALYZE,
 BUFFERS)`` on PostgreSQL, and the time the statement took.
 """
+
 import argparse
 import sys
 import time
@@ -18,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", required=True, help="database URL")
     parser.add_argument("--user", default="admin")
     parser.add_argument("--password", default="demo12345")
@@ -29,8 +32,14 @@ def main(argv=None):
     from portal import create_app
     from portal.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": args.url, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "explain",
-                      "BENCH_FLOOR_PAGE": True})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": args.url,
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "explain",
+            "BENCH_FLOOR_PAGE": True,
+        }
+    )
     client = app.test_client()
     resp = client.post("/login", data={"username": args.user, "password": args.password})
     assert resp.status_code == 302, f"login failed: {resp.status_code}"
@@ -51,7 +60,9 @@ def main(argv=None):
     event.remove(engine, "before_cursor_execute", before)
     event.remove(engine, "after_cursor_execute", after)
     print(f"GET {args.path} as {args.user}: {resp.status_code}, {len(seen)} statements\n")
-    prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+    prefix = (
+        "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+    )
     with engine.connect() as conn:
         for statement, parameters, ms in seen:
             if ms < 1 and not args.all:

@@ -5,6 +5,7 @@ Phase 2 adds a page with one ``Page(...)`` line (and, if its URL needs an id, on
 The floor page (``/_floor``) is measured for every role that appears here; each page's
 ratio is to its own role's floor.
 """
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -36,8 +37,11 @@ def derived_params(today=None):
     """Values not read from the database: the last full month (every dataset ends today)."""
     last_day = (today or date.today()).replace(day=1) - timedelta(days=1)
     last_month = last_day.replace(day=1)
-    return {"last_month": last_month.isoformat(), "last_month_ym": f"{last_month:%Y-%m}",
-            "last_month_end": last_day.isoformat()}
+    return {
+        "last_month": last_month.isoformat(),
+        "last_month_ym": f"{last_month:%Y-%m}",
+        "last_month_end": last_day.isoformat(),
+    }
 
 
 @dataclass(frozen=True)
@@ -90,21 +94,50 @@ PAGES = [
     Page("roster shifts", "admin", "/shift/"),
     Page("repair tickets (admin)", "admin", "/repairticket/"),
     Page("closed tallies (admin)", "admin", "/dailytally/"),
-    Page("dashboard month, region", "admin", "/dashboard/?period=month&on={last_month}&region={south}", "dashboard"),
-    Page("dashboard month, all sites", "admin", "/dashboard/?period=month&on={last_month}", "dashboard"),
+    Page(
+        "dashboard month, region",
+        "admin",
+        "/dashboard/?period=month&on={last_month}&region={south}",
+        "dashboard",
+    ),
+    Page(
+        "dashboard month, all sites",
+        "admin",
+        "/dashboard/?period=month&on={last_month}",
+        "dashboard",
+    ),
     Page("monthly PDF one site", "admin", "/dashboard/site/{sz01}/{last_month_ym}.pdf", "pdf"),
     # The dashboard's drill-downs (one site, last month): the records behind a figure.
-    Page("drill: closed tallies", "supervisor",
-         "/dailytally/?flt0_site_equals={sz01}&flt1_day_between={last_month}+to+{last_month_end}"),
-    Page("drill: tickets open at month end", "supervisor",
-         "/repairticket/?flt0_site_equals={sz01}&flt1_open_at_period_end_between={last_month}+to+{last_month_end}"),
-    Page("drill: tickets resolved", "supervisor",
-         "/repairticket/?flt0_site_equals={sz01}&flt1_resolved_between={last_month}+to+{last_month_end}"),
-    Page("drill: damage reports", "supervisor",
-         "/damage/?status=all&site={sz01}&start={last_month}&end={last_month_end}"),
-    Page("drill: grooming", "supervisor", "/grooming/?site={sz01}&start={last_month}&end={last_month_end}"),
-    Page("drill: staff on the roster", "supervisor",
-         "/staff/?flt0_site_equals={sz01}&flt1_on_the_roster_at_period_end_between={last_month}+to+{last_month_end}"),
+    Page(
+        "drill: closed tallies",
+        "supervisor",
+        "/dailytally/?flt0_site_equals={sz01}&flt1_day_between={last_month}+to+{last_month_end}",
+    ),
+    Page(
+        "drill: tickets open at month end",
+        "supervisor",
+        "/repairticket/?flt0_site_equals={sz01}&flt1_open_at_period_end_between={last_month}+to+{last_month_end}",
+    ),
+    Page(
+        "drill: tickets resolved",
+        "supervisor",
+        "/repairticket/?flt0_site_equals={sz01}&flt1_resolved_between={last_month}+to+{last_month_end}",
+    ),
+    Page(
+        "drill: damage reports",
+        "supervisor",
+        "/damage/?status=all&site={sz01}&start={last_month}&end={last_month_end}",
+    ),
+    Page(
+        "drill: grooming",
+        "supervisor",
+        "/grooming/?site={sz01}&start={last_month}&end={last_month_end}",
+    ),
+    Page(
+        "drill: staff on the roster",
+        "supervisor",
+        "/staff/?flt0_site_equals={sz01}&flt1_on_the_roster_at_period_end_between={last_month}+to+{last_month_end}",
+    ),
 ]
 # … and the pages each domain descriptor lists (portal/domains.py).
 PAGES += [Page(p.name, p.role, p.url, p.kind) for d in DOMAINS for p in d.bench_pages]

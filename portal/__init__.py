@@ -1,4 +1,5 @@
 """Sales Office Portal: the application factory."""
+
 import logging
 import os
 
@@ -53,7 +54,9 @@ class _SessionInterface(SecureCookieSessionInterface):
     """The session cookie is Secure whenever the request came over HTTPS."""
 
     def get_cookie_secure(self, app):
-        return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
+        return bool(
+            app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure)
+        )
 
 
 def _sqlite_pragmas(app):

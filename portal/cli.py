@@ -1,4 +1,5 @@
 """Command-line tools: ``flask seed-demo``, ``flask create-user``, ``flask config-info``."""
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -31,17 +32,24 @@ def seed_demo_command(if_empty):
         click.echo("Database already has data; demo not loaded.")
         return
     sites = devdata.seed_demo()
-    click.echo(f"Demo data ready: {len(sites)} sites; users log in with password {devdata.DEMO_PASSWORD}.")
+    click.echo(
+        f"Demo data ready: {len(sites)} sites; users log in with password {devdata.DEMO_PASSWORD}."
+    )
 
 
 @click.command("create-user")
 @with_appcontext
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "clerk", "security", "sales",
-                                                          "maintenance"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "supervisor", "clerk", "security", "sales", "maintenance"]),
+)
 @click.option("--site", "sites", multiple=True, help="Site code; repeat for several sites.")
 @click.option("--region", "regions", multiple=True, help="Region code (supervisors).")
-@click.option("--name", "display_name", default=None, help="Display name (defaults to the user name).")
+@click.option(
+    "--name", "display_name", default=None, help="Display name (defaults to the user name)."
+)
 @click.password_option()
 def create_user_command(username, role, sites, regions, display_name, password):
     """Create a user; prompts for the password."""
@@ -77,7 +85,9 @@ def config_info_command():
     click.echo(f"database:      {url}")
     click.echo(f"instance:      {current_app.instance_path}")
     click.echo(f"uploads:       {cfg['UPLOAD_FOLDER']}")
-    click.echo(f"rate limits:   {make_url(cfg['RATELIMIT_STORAGE_URI']).render_as_string(hide_password=True) if '://' in cfg['RATELIMIT_STORAGE_URI'] and not cfg['RATELIMIT_STORAGE_URI'].startswith('memory') else cfg['RATELIMIT_STORAGE_URI']}")
+    click.echo(
+        f"rate limits:   {make_url(cfg['RATELIMIT_STORAGE_URI']).render_as_string(hide_password=True) if '://' in cfg['RATELIMIT_STORAGE_URI'] and not cfg['RATELIMIT_STORAGE_URI'].startswith('memory') else cfg['RATELIMIT_STORAGE_URI']}"
+    )
     click.echo(f"default locale:{cfg['BABEL_DEFAULT_LOCALE']}")
     script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
     with db.engine.connect() as conn:

@@ -1,4 +1,5 @@
 """``flask audit verify``: check the tamper-evident hash chains of the audit trail."""
+
 import click
 
 from portal.extensions import db
@@ -20,5 +21,7 @@ def verify_command():
         click.echo("audit chain OK")
         return
     site_id, event_id, reason = broken
-    click.echo(f"audit chain BROKEN: site={site_id if site_id is not None else '-'} event={event_id}: {reason}")
+    click.echo(
+        f"audit chain BROKEN: site={site_id if site_id is not None else '-'} event={event_id}: {reason}"
+    )
     raise SystemExit(1)

@@ -1,4 +1,5 @@
 """``flask backup create [--to DIR]`` and ``flask backup restore FILE``."""
+
 import os
 
 import click
@@ -13,7 +14,9 @@ def backup_group():
 
 
 @backup_group.command("create")
-@click.option("--to", "to_dir", default=None, help="Folder for the backup (default: instance/backups).")
+@click.option(
+    "--to", "to_dir", default=None, help="Folder for the backup (default: instance/backups)."
+)
 def create_command(to_dir):
     """Take a consistent backup while the portal keeps running."""
     from portal.services import backup
@@ -40,4 +43,6 @@ def restore_command(archive, yes):
         manifest = backup.restore(archive, cfg["SQLALCHEMY_DATABASE_URI"], cfg["UPLOAD_FOLDER"])
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"restored backup of {manifest['created_at']}; run `flask audit verify` to check the trail")
+    click.echo(
+        f"restored backup of {manifest['created_at']}; run `flask audit verify` to check the trail"
+    )

@@ -1,4 +1,5 @@
 """``flask reports monthly --month YYYY-MM [--site CODE]``: the month-end PDFs, archived."""
+
 import time
 
 import click
@@ -9,10 +10,25 @@ reports_cli = AppGroup("reports", help="Month-end reports.")
 
 @reports_cli.command("monthly")
 @click.option("--month", required=True, help="The month, as YYYY-MM (e.g. 2026-11).")
-@click.option("--site", "site_code", default=None, help="Only this site (code); default: every site and region.")
-@click.option("--out", "folder", default=None, type=click.Path(file_okay=False),
-              help="Archive folder (default: instance/reports).")
-@click.option("--processes", type=click.IntRange(1, 64), default=None, help="Parallel processes (default: CPUs).")
+@click.option(
+    "--site",
+    "site_code",
+    default=None,
+    help="Only this site (code); default: every site and region.",
+)
+@click.option(
+    "--out",
+    "folder",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Archive folder (default: instance/reports).",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Parallel processes (default: CPUs).",
+)
 def monthly_command(month, site_code, folder, processes):
     """Generate each site's monthly PDF and each region's summary, under <out>/<YYYY-MM>/."""
     from portal.reports import archive
@@ -30,5 +46,3 @@ def monthly_command(month, site_code, folder, processes):
     for path in paths:
         click.echo(path)
     click.echo(f"{len(paths)} report(s) in {time.perf_counter() - started:.1f} s.")
-
-

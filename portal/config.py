@@ -1,4 +1,5 @@
 """Configuration: defaults here, then ``instance/config.py``, then ``PORTAL_*`` env vars."""
+
 import os
 import secrets
 from datetime import timedelta
@@ -18,7 +19,9 @@ class DefaultConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
-    WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session: clerks leave forms open for hours
+    WTF_CSRF_TIME_LIMIT = (
+        None  # a token lives as long as the session: clerks leave forms open for hours
+    )
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = DEFAULT_ZONE_NAME
     LANGUAGES = ("zh_Hans_CN", "en")
@@ -106,7 +109,7 @@ def _normalise_db_url(url):
     # psycopg 3 is the driver we ship; accept the bare scheme people paste from elsewhere.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -115,7 +118,9 @@ def _secret_key(app):
     if key:
         return key
     if app.config["PORTAL_ENV"] == "production":
-        raise RuntimeError("SECRET_KEY is not set: set PORTAL_SECRET_KEY or SECRET_KEY in instance/config.py")
+        raise RuntimeError(
+            "SECRET_KEY is not set: set PORTAL_SECRET_KEY or SECRET_KEY in instance/config.py"
+        )
     path = os.path.join(app.instance_path, "secret_key")
     if not os.path.exists(path):
         # O_EXCL: two gunicorn workers starting together must end with one key, not two.

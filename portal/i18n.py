@@ -4,6 +4,7 @@ Babel turns ``zh_CN`` into ``zh_Hans_CN`` and gettext then only looks in ``zh_Ha
 and ``zh``: our catalogue lives in ``translations/zh_Hans_CN`` and the selector returns
 exactly ``zh_Hans_CN`` or ``en`` (Flask-Admin's own Chinese catalogue has the same name).
 """
+
 from flask import g, request, session
 from flask_babel import gettext
 from flask_babel.speaklater import LazyString

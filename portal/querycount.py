@@ -3,6 +3,7 @@
 For the benchmark (config ``QUERY_COUNT_HEADER``); off in normal operation. Counts in
 ``flask.g``, which is per request (each request pushes its own app context).
 """
+
 from flask import g, has_app_context
 from sqlalchemy import event
 

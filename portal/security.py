@@ -4,6 +4,7 @@ session timeout and structured security log lines.
 Registered from ``create_app`` with ``security.init_app(app)``. Everything here is
 generic: it applies to every view, including views registered later by other domains.
 """
+
 import base64
 import hashlib
 import secrets
@@ -80,23 +81,35 @@ def check_idle():
         return None
     last_seen = session.get(LAST_SEEN)
     now = _now()
-    if last_seen is not None and now - float(last_seen) > idle_limit_minutes(current_user.role) * 60:
+    if (
+        last_seen is not None
+        and now - float(last_seen) > idle_limit_minutes(current_user.role) * 60
+    ):
         log_event("session_idle_timeout")
         logout_user()
         session.clear()
         flash(_l("You were logged out after a period of inactivity. Please log in again."), "info")
-        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        return redirect(
+            url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+        )
     session[LAST_SEEN] = now
     return None
 
 
 # ------------------------------------------------------------------ security log
 
+
 def _clean(value, limit=200):
     """One log line per event: CR/LF, spaces, '=' and other non-printables are escaped."""
     text = "-" if value is None or value == "" else str(value)[:limit]
-    return "".join(c if c.isprintable() and c not in " =" else f"\\x{ord(c):02x}" if ord(c) < 256
-                   else f"\\u{ord(c):04x}" for c in text)
+    return "".join(
+        c
+        if c.isprintable() and c not in " ="
+        else f"\\x{ord(c):02x}"
+        if ord(c) < 256
+        else f"\\u{ord(c):04x}"
+        for c in text
+    )
 
 
 def _site_codes(user_id):
@@ -106,8 +119,12 @@ def _site_codes(user_id):
     from portal.extensions import db
     from portal.models import Site, user_site
 
-    stmt = (select(Site.code).join(user_site, user_site.c.site_id == Site.id)
-            .where(user_site.c.user_id == int(user_id)).order_by(Site.code))
+    stmt = (
+        select(Site.code)
+        .join(user_site, user_site.c.site_id == Site.id)
+        .where(user_site.c.user_id == int(user_id))
+        .order_by(Site.code)
+    )
     return ",".join(db.session.execute(stmt.execution_options(bypass_scope=True)).scalars()) or None
 
 
@@ -117,9 +134,17 @@ def log_event(event, username=None, user=None, site=None):
         user = current_user.id
     if site is None and user not in (None, "-"):
         site = _site_codes(user)
-    fields = {"event": event, "user": user, "username": username, "site": site,
-              "addr": request.remote_addr, "path": request.path}
-    line = " ".join(f"{k}={_clean(v)}" for k, v in fields.items() if k != "username" or v is not None)
+    fields = {
+        "event": event,
+        "user": user,
+        "username": username,
+        "site": site,
+        "addr": request.remote_addr,
+        "path": request.path,
+    }
+    line = " ".join(
+        f"{k}={_clean(v)}" for k, v in fields.items() if k != "username" or v is not None
+    )
     current_app.logger.warning("security %s", line)
 
 
@@ -150,8 +175,15 @@ def swatch_css(swatch):
     if not re.fullmatch(r"[a-z]+", swatch):
         abort(404)
     if swatch not in _SWATCH_CSS:
-        path = os.path.join(os.path.dirname(flask_admin.__file__), "static", "bootstrap", "bootstrap4", "swatch",
-                            swatch, "bootstrap.min.css")
+        path = os.path.join(
+            os.path.dirname(flask_admin.__file__),
+            "static",
+            "bootstrap",
+            "bootstrap4",
+            "swatch",
+            swatch,
+            "bootstrap.min.css",
+        )
         if not os.path.exists(path):
             abort(404)
         with open(path, encoding="utf-8") as fh:
@@ -173,7 +205,11 @@ def refuse_nul():
 
 def init_app(app):
     # More specific than Flask-Admin's /static/admin/<path:filename>, so it wins for these files.
-    app.add_url_rule("/static/admin/bootstrap/bootstrap4/swatch/<swatch>/bootstrap.min.css", "swatch_css", swatch_css)
+    app.add_url_rule(
+        "/static/admin/bootstrap/bootstrap4/swatch/<swatch>/bootstrap.min.css",
+        "swatch_css",
+        swatch_css,
+    )
     app.config.setdefault("IDLE_TIMEOUT_MINUTES", 480)
     app.config.setdefault("ADMIN_IDLE_TIMEOUT_MINUTES", 60)
     # The session cookie carries the last-seen time; the remember-me cookie is never issued.

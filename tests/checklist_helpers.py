@@ -4,6 +4,7 @@ HTTP tests read the database inside ``system(app)`` blocks rather than through t
 ``dbs`` fixture: a test-client request made while ``dbs``'s app context is pushed runs
 in that same session and leaves its user's site scope on it.
 """
+
 from contextlib import contextmanager
 
 import pytest

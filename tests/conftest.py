@@ -5,6 +5,7 @@ logged-in clients per user, a live server and a real Chromium for browser tests.
 Each test starts from the demo organisation (4 sites, one user per role) and its rows
 are wiped afterwards, so tests are isolated on both databases.
 """
+
 import contextvars
 import os
 import re
@@ -32,7 +33,7 @@ def _make_database(tmp_path_factory):
     name = f"portal_test_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+        conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
 
     def cleanup():
         with admin.connect() as conn:
@@ -66,14 +67,18 @@ class IsolatedClient(FlaskClient):
     and database session, even while the test itself holds an app context (``dbs``)."""
 
     def open(self, *args, **kwargs):
-        kwargs.setdefault("buffered", True)  # streamed bodies (exports) are read inside that context
+        kwargs.setdefault(
+            "buffered", True
+        )  # streamed bodies (exports) are read inside that context
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     uploads = tmp_path_factory.mktemp("uploads")
-    application = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": str(uploads)})
+    application = create_app(
+        {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": str(uploads)}
+    )
     application.test_client_class = IsolatedClient
     with application.app_context():
         db.create_all()
@@ -106,7 +111,9 @@ def wipe(application):
             with suspended(conn):
                 for t in tables:
                     conn.execute(t.delete())
-            if conn.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")).first():
+            if conn.execute(
+                text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")
+            ).first():
                 conn.execute(text("DELETE FROM sqlite_sequence"))
 
 
@@ -153,7 +160,9 @@ def site_ids(demo_org):
 class PortalClient:
     """A test client that logs in and sends forms with their CSRF token, like a browser."""
 
-    TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+    TOKEN = re.compile(
+        r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+    )
 
     def __init__(self, app):
         self.app = app
@@ -168,7 +177,9 @@ class PortalClient:
     logged_in = False
 
     def login(self, username, password="demo12345"):
-        resp = self.http.post("/login", data={"username": username, "password": password, "csrf_token": self.token()})
+        resp = self.http.post(
+            "/login", data={"username": username, "password": password, "csrf_token": self.token()}
+        )
         self.logged_in = resp.status_code == 302
         return resp
 
@@ -210,6 +221,7 @@ def dbs(app):
 
 # ---------------------------------------------------------------- browser tests
 
+
 @pytest.fixture(scope="session")
 def live_server(app):
     """The app served over real HTTP on a free port (threaded, like a small gunicorn)."""
@@ -230,8 +242,15 @@ def browser():
         b = p.chromium.launch(
             executable_path="/usr/bin/chromium",
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         yield b
         b.close()

@@ -1,4 +1,5 @@
 """HTML forms read the way a browser submits them (shared by the attack and locking tests)."""
+
 from html.parser import HTMLParser
 
 
@@ -16,8 +17,13 @@ class Forms(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "form":
-            self.forms.append({"action": a.get("action") or "", "method": (a.get("method") or "get").lower(),
-                               "fields": []})
+            self.forms.append(
+                {
+                    "action": a.get("action") or "",
+                    "method": (a.get("method") or "get").lower(),
+                    "fields": [],
+                }
+            )
         elif not self.forms:
             return
         elif tag == "input" and a.get("name"):
@@ -34,7 +40,11 @@ class Forms(HTMLParser):
             self.forms[-1]["fields"].append(self._select)
         elif tag == "option" and self._select is not None:
             value = a.get("value", "")
-            unset = self._first_option and self._select[2] in (None, "", "__None") and value not in ("", "__None")
+            unset = (
+                self._first_option
+                and self._select[2] in (None, "", "__None")
+                and value not in ("", "__None")
+            )
             if "selected" in a or unset:
                 self._select[2] = value
 

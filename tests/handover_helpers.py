@@ -1,4 +1,5 @@
 """Arranging handover-domain data for tests: users, sites, shifts, entries, through the services."""
+
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 

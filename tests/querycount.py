@@ -1,4 +1,5 @@
 """Count the SQL statements a block of code sends (to assert there is no N+1)."""
+
 from contextlib import contextmanager
 
 from sqlalchemy import event

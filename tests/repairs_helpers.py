@@ -1,4 +1,5 @@
 """Shared helpers of the repairs / damage / upload tests: demo users, tickets, images."""
+
 import io
 import os
 from contextlib import contextmanager
@@ -20,11 +21,15 @@ def site(dbs, code):
     return dbs.scalar(select(Site).where(Site.code == code))
 
 
-def make_ticket(dbs, status="new", code="SZ01", reporter="clerk_sz01", assignee="maint_south", priority="normal"):
+def make_ticket(
+    dbs, status="new", code="SZ01", reporter="clerk_sz01", assignee="maint_south", priority="normal"
+):
     """A ticket put straight into ``status`` (through the service for 'new')."""
     from portal.services import repairs
 
-    ticket = repairs.report(site(dbs, code), user(dbs, reporter), "落地灯", "不亮", priority, location="沙盘区")
+    ticket = repairs.report(
+        site(dbs, code), user(dbs, reporter), "落地灯", "不亮", priority, location="沙盘区"
+    )
     if status != "new":
         ticket.status = status
         ticket.assignee_id = user(dbs, assignee).id
@@ -42,10 +47,20 @@ def png_header_only(width, height):
     """A PNG that claims ``width`` × ``height`` pixels with almost no data (a decompression bomb)."""
 
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def stored_files(app):
@@ -55,7 +70,9 @@ def stored_files(app):
 
 def photo_count(dbs):
     dbs.expire_all()
-    return dbs.scalar(select(func.count()).select_from(Photo).execution_options(include_deleted=True))
+    return dbs.scalar(
+        select(func.count()).select_from(Photo).execution_options(include_deleted=True)
+    )
 
 
 def ticket_count(dbs):
@@ -84,4 +101,7 @@ def ticket_status(app, ticket_id):
 def ids(app):
     """{username: id} and {code: site id} of the demo data."""
     with system(app) as s:
-        return ({u.username: u.id for u in s.scalars(select(User))}, {x.code: x.id for x in s.scalars(select(Site))})
+        return (
+            {u.username: u.id for u in s.scalars(select(User))},
+            {x.code: x.id for x in s.scalars(select(Site))},
+        )

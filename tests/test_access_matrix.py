@@ -1,6 +1,7 @@
 """Table-driven access matrix: every registered view × every role × list, detail,
 create, edit, delete, export. A view registered without an entry in tests/matrix/
 fails the first test."""
+
 import pytest
 from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import select
@@ -75,12 +76,20 @@ def test_role_gets_what_the_matrix_says(app, login, full_demo, role):
         if record_id is None:
             wrong.append(f"{endpoint}: no SZ01 record in the demo data to test with")
             continue
-        check(f"{endpoint} details", client.get(f"{url}/details/?id={record_id}"), {200} if can_read else {403})
+        check(
+            f"{endpoint} details",
+            client.get(f"{url}/details/?id={record_id}"),
+            {200} if can_read else {403},
+        )
         can_write = role in rights.write
         if view._creatable:
             check(f"{endpoint} create", client.get(f"{url}/new/"), _expect(can_write, can_read))
         if view._editable:
-            check(f"{endpoint} edit", client.get(f"{url}/edit/?id={record_id}"), _expect(can_write, can_read))
+            check(
+                f"{endpoint} edit",
+                client.get(f"{url}/edit/?id={record_id}"),
+                _expect(can_write, can_read),
+            )
         export = client.get(f"{url}/export/csv/")
         check(f"{endpoint} export", export, _expect(role in rights.export, can_read))
         if role not in rights.delete:
@@ -89,9 +98,13 @@ def test_role_gets_what_the_matrix_says(app, login, full_demo, role):
             with app.app_context():
                 db.session.remove()
                 still = db.session.execute(
-                    select(view.model.id).where(view.model.id == record_id).execution_options(include_deleted=True)
+                    select(view.model.id)
+                    .where(view.model.id == record_id)
+                    .execution_options(include_deleted=True)
                 ).first()
-                gone = still is None or getattr(db.session.get(view.model, record_id), "deleted_at", None)
+                gone = still is None or getattr(
+                    db.session.get(view.model, record_id), "deleted_at", None
+                )
             if gone:
                 wrong.append(f"{endpoint} delete: {role} deleted a record")
         else:

@@ -8,6 +8,7 @@ rule of ``app.url_map`` with SZ01 ids and variants in path args and ``id``/``url
 args, exports (CSV and unzipped XLSX), ajax lookups, actions, PDFs (pypdf text), photos and
 the dashboard drill-downs. Figures are printed (run with ``-s``).
 """
+
 import io
 import re
 import uuid
@@ -21,16 +22,40 @@ from werkzeug.datastructures import FileStorage
 
 from portal.domains import collected
 from portal.extensions import db
-from portal.models import (ChecklistFollowUp, ChecklistRun, CleaningIssue, DamageReport, HandoverEntry,
-                           HandoverItem, ItemCheck, Photo, Region, RepairTicket, Site, StaffMember, User)
+from portal.models import (
+    ChecklistFollowUp,
+    ChecklistRun,
+    CleaningIssue,
+    DamageReport,
+    HandoverEntry,
+    HandoverItem,
+    ItemCheck,
+    Photo,
+    Region,
+    RepairTicket,
+    Site,
+    StaffMember,
+    User,
+)
 from tests.repairs_helpers import image_bytes
 
 TOKEN = uuid.uuid4().hex[:8]
 MARKER = f"CANARY-SZ01-{TOKEN}"
 ATTACKERS = ("clerk_sh01", "sup_east", "clerk_sz02")
 # Codes the domain logic switches on, keys into storage and the audit chain itself: not text.
-NOT_TEXT = {"owner_type", "storage_key", "thumb_key", "content_type", "target_type", "point", "prev_hash", "hash",
-            "summary", "action", "object_type"}
+NOT_TEXT = {
+    "owner_type",
+    "storage_key",
+    "thumb_key",
+    "content_type",
+    "target_type",
+    "point",
+    "prev_hash",
+    "hash",
+    "summary",
+    "action",
+    "object_type",
+}
 FROZEN = {"handover_entry", "handover_item", "handover_comment"}
 SKIP_RULES = {"static", "home.static", "swatch_css", "auth.logout", "auth.login", "auth.language"}
 PER_MODEL = 3  # SZ01 ids tried per model (first, middle, last)
@@ -64,7 +89,9 @@ def _plant(sz01):
             continue
         for row in db.session.scalars(select(model).where(where)):
             for key in cols:
-                setattr(row, key, f"{MARKER} {key} {row.id}")  # unique per row: names are unique per site
+                setattr(
+                    row, key, f"{MARKER} {key} {row.id}"
+                )  # unique per row: names are unique per site
                 cells += 1
     db.session.commit()
     return cells
@@ -86,11 +113,18 @@ def _plant_frozen(model, cols, where):
 def _photo(sz01):
     from portal.services import photos
 
-    ticket = db.session.scalar(select(RepairTicket).where(RepairTicket.site_id == sz01).order_by(RepairTicket.id))
+    ticket = db.session.scalar(
+        select(RepairTicket).where(RepairTicket.site_id == sz01).order_by(RepairTicket.id)
+    )
     site = db.session.get(Site, sz01)
     user = db.session.scalar(select(User).where(User.username == "clerk_sz01"))
-    photo = photos.accept_upload(FileStorage(io.BytesIO(image_bytes()), f"{MARKER}.jpg"), site, "repair_ticket",
-                                 ticket.id, user)
+    photo = photos.accept_upload(
+        FileStorage(io.BytesIO(image_bytes()), f"{MARKER}.jpg"),
+        site,
+        "repair_ticket",
+        ticket.id,
+        user,
+    )
     photo.original_name = f"{MARKER}.jpg"
     db.session.commit()
     return photo.id
@@ -107,7 +141,11 @@ def _ids_of(model, sz01):
     if model is Region:
         return [db.session.scalar(select(Site.region_id).where(Site.id == sz01))]
     if model is User:
-        return list(db.session.scalars(select(User.id).where(User.username.in_(("clerk_sz01", "sales_sz01")))))
+        return list(
+            db.session.scalars(
+                select(User.id).where(User.username.in_(("clerk_sz01", "sales_sz01")))
+            )
+        )
     if not hasattr(model, "site_id"):
         return []
     return _sample(db.session.scalars(select(model.id).where(model.site_id == sz01)).all())
@@ -118,19 +156,31 @@ def _variants(ids, near=True):
     out = [str(i) for i in ids]
     if near:
         out += [str(i + d) for i in ids for d in (1, -1)]
-    return list(dict.fromkeys(out + ["0", "-1", str(2 ** 63), "abc", "1 OR 1=1", "2,3"]))
+    return list(dict.fromkeys(out + ["0", "-1", str(2**63), "abc", "1 OR 1=1", "2,3"]))
 
 
 # path argument → model whose SZ01 ids go into it
-ARG_MODELS = {"run_id": [ChecklistRun], "follow_up_id": [ChecklistFollowUp], "report_id": [DamageReport],
-              "site_id": [Site], "region_id": [Region], "staff_id": [StaffMember], "check_id": [ItemCheck],
-              "photo_id": [Photo], "ticket_id": [RepairTicket]}
+ARG_MODELS = {
+    "run_id": [ChecklistRun],
+    "follow_up_id": [ChecklistFollowUp],
+    "report_id": [DamageReport],
+    "site_id": [Site],
+    "region_id": [Region],
+    "staff_id": [StaffMember],
+    "check_id": [ItemCheck],
+    "photo_id": [Photo],
+    "ticket_id": [RepairTicket],
+}
 # … and the path arguments domains declare in their descriptor (portal/domains.py).
 _MODELS_BY_NAME = {m.class_.__name__: m.class_ for m in db.Model.registry.mappers}
 ARG_MODELS.update({arg: [_MODELS_BY_NAME[name]] for arg, name in collected("url_args").items()})
 ID_MODELS = {"cleaning": [CleaningIssue], "handover": [HandoverEntry, HandoverItem]}
-FIXED = {"export_type": ["csv", "xlsx"], "step": ["fix", "verify", "reopen"],
-         "action": ["assign", "start", "resolve", "close", "reopen"], "month": [date.today().strftime("%Y-%m")]}
+FIXED = {
+    "export_type": ["csv", "xlsx"],
+    "step": ["fix", "verify", "reopen"],
+    "action": ["assign", "start", "resolve", "close", "reopen"],
+    "month": [date.today().strftime("%Y-%m")],
+}
 
 
 def _arg_values(rule, arg, sz01, near):
@@ -222,7 +272,9 @@ def _fingerprint(sz01):
     out = {}
     for model in _scoped_models():
         stmt = select(func.count()).select_from(model).where(model.site_id == sz01)
-        out[model.__tablename__] = db.session.execute(stmt.execution_options(bypass_scope=True)).scalar()
+        out[model.__tablename__] = db.session.execute(
+            stmt.execution_options(bypass_scope=True)
+        ).scalar()
     return out
 
 
@@ -260,7 +312,9 @@ def _rule_requests(probe, app, rule, sz01):
                     probe.get(f"{path}?id={v}&url=/repairs/{v}/")
     if "POST" in methods:
         for path in _paths(rule, sz01, near=False):
-            probe.post(path, {"site": sz01, "site_id": sz01, "text": "probe", "note": "probe", "id": sz01})
+            probe.post(
+                path, {"site": sz01, "site_id": sz01, "text": "probe", "note": "probe", "id": sz01}
+            )
 
 
 def test_no_sz01_canary_reaches_another_site_or_region(app, login, planted, dbs):
@@ -288,12 +342,19 @@ def test_no_sz01_canary_reaches_another_site_or_region(app, login, planted, dbs)
         totals[user] = probe
     with app.app_context():
         assert _fingerprint(sz01) == before, "a foreign user changed SZ01 rows"
-        still = db.session.scalar(select(func.count()).select_from(StaffMember).where(
-            StaffMember.site_id == sz01, StaffMember.name.like(f"{MARKER}%")))
+        still = db.session.scalar(
+            select(func.count())
+            .select_from(StaffMember)
+            .where(StaffMember.site_id == sz01, StaffMember.name.like(f"{MARKER}%"))
+        )
         assert still > 0
-    print(f"\ncanary: {cells} text cells planted in SZ01 (+1 photo), {len(drills)} drill-down links")
+    print(
+        f"\ncanary: {cells} text cells planted in SZ01 (+1 photo), {len(drills)} drill-down links"
+    )
     for user, p in totals.items():
-        print(f"canary: {user}: {p.tried} requests, {len(p.leaked)} leaks, {len(p.errors)} server errors")
+        print(
+            f"canary: {user}: {p.tried} requests, {len(p.leaked)} leaks, {len(p.errors)} server errors"
+        )
     print(f"canary: total {sum(p.tried for p in totals.values())} requests")
     problems = [f"{u}: {x}" for u, p in totals.items() for x in p.leaked + p.errors]
     assert not problems, "\n".join(problems[:60])

@@ -7,6 +7,7 @@ the repair/damage/handover pages, Today, the dashboard, the CSV/XLSX exports and
 are rendered: no payload comes back unescaped, ``{{7*7}}`` never becomes 49, exported cells
 never start with a formula character, and nothing answers 5xx (too long → 400 with a message).
 """
+
 import csv
 import io
 import re
@@ -44,8 +45,12 @@ KEEP = {"csrf_token", "version", "url"}
 
 
 def _main_form(html):
-    forms = [f for f in Forms(html).forms if f["method"] == "post" and any(
-        k in TEXT_TYPES or k == "textarea" for _, k, _ in f["fields"])]
+    forms = [
+        f
+        for f in Forms(html).forms
+        if f["method"] == "post"
+        and any(k in TEXT_TYPES or k == "textarea" for _, k, _ in f["fields"])
+    ]
     return max(forms, key=lambda f: len(f["fields"]), default=None)
 
 
@@ -73,8 +78,10 @@ class Tally:
         elif resp.status_code == 400:
             self.rejected += 1
             body = resp.get_data(as_text=True)
-            assert any(m in body for m in ("has-error", "is-invalid", "invalid-feedback", "alert-danger", "请检查")), \
-                f"400 without a message: {url}"
+            assert any(
+                m in body
+                for m in ("has-error", "is-invalid", "invalid-feedback", "alert-danger", "请检查")
+            ), f"400 without a message: {url}"
         return resp
 
     def _status(self, what, resp):
@@ -93,7 +100,11 @@ class Tally:
 
 def _admin_views(app):
     views = app.extensions["portal_admin"]._views
-    return [v for v in views if isinstance(v, ModelView) and v._editable and v.endpoint not in ("user", "audit")]
+    return [
+        v
+        for v in views
+        if isinstance(v, ModelView) and v._editable and v.endpoint not in ("user", "audit")
+    ]
 
 
 def _record(view, sz01):
@@ -122,7 +133,9 @@ def _workflow(tally, clerk, sup, sz01, payload, raw, dbs):
     form = _main_form(page)
     if form:
         data, n = _fill(form, payload)
-        data.update(site=sz01, visit_at=date.today().strftime("%Y-%m-%dT10:00"), estimated_cost="100")
+        data.update(
+            site=sz01, visit_at=date.today().strftime("%Y-%m-%dT10:00"), estimated_cost="100"
+        )
         resp = tally.submit(clerk, "/damage/new/", data, n)
         if resp.status_code == 302:
             tally.render(clerk, resp.headers["Location"], raw)
@@ -149,7 +162,9 @@ def _exports(tally, sup, views):
                 for cell in row:
                     cells += 1
                     if cell.startswith(FORMULA_START):
-                        tally.errors.append(f"{url} csv cell starts with a formula character: {cell[:40]!r}")
+                        tally.errors.append(
+                            f"{url} csv cell starts with a formula character: {cell[:40]!r}"
+                        )
         resp = sup.get(f"{url}/export/xlsx/")
         tally._status(f"{url} xlsx", resp)
         if resp.status_code == 200:
@@ -159,7 +174,9 @@ def _exports(tally, sup, views):
                 for v in row:
                     cells += 1
                     if isinstance(v, str) and v.startswith(FORMULA_START):
-                        tally.errors.append(f"{url} xlsx cell starts with a formula character: {v[:40]!r}")
+                        tally.errors.append(
+                            f"{url} xlsx cell starts with a formula character: {v[:40]!r}"
+                        )
     return cells
 
 
@@ -203,10 +220,12 @@ def test_hostile_text_is_never_rendered_unescaped(app, login, full_demo, dbs):
         _workflow(tally, clerk, sup, sz01, payload, raw, dbs)
         export_cells += _exports(tally, sup, views)
         pdf_text = _pdf(tally, sup, sz01)
-    print(f"\nhostile: {len(PAYLOADS)} payloads × {len(views)} admin forms + 4 workflow forms: "
-          f"{tally.submitted} submissions filling {tally.fields} text fields ({tally.accepted} accepted, "
-          f"{tally.rejected} refused with 400), {tally.renders} pages rendered, {export_cells} export cells checked, "
-          f"{len(tally.unescaped)} unescaped, {len(tally.errors)} server errors/formula cells")
+    print(
+        f"\nhostile: {len(PAYLOADS)} payloads × {len(views)} admin forms + 4 workflow forms: "
+        f"{tally.submitted} submissions filling {tally.fields} text fields ({tally.accepted} accepted, "
+        f"{tally.rejected} refused with 400), {tally.renders} pages rendered, {export_cells} export cells checked, "
+        f"{len(tally.unescaped)} unescaped, {len(tally.errors)} server errors/formula cells"
+    )
     assert not tally.errors, "\n".join(tally.errors[:40])
     assert not tally.unescaped, "\n".join(tally.unescaped[:40])
     assert "TPL49TPL" not in pdf_text
@@ -217,8 +236,10 @@ def test_payload_is_stored_and_shown_as_text(app, login, full_demo):
     sz01 = full_demo["SZ01"]
     clerk = login("clerk_sz01")
     payload = PAYLOADS[0][1]
-    resp = clerk.post("/repairs/new/", {"site": sz01, "equipment": payload, "description": "TPL{{7*7}}TPL",
-                                        "priority": "normal"})
+    resp = clerk.post(
+        "/repairs/new/",
+        {"site": sz01, "equipment": payload, "description": "TPL{{7*7}}TPL", "priority": "normal"},
+    )
     assert resp.status_code == 302
     body = clerk.get(resp.headers["Location"]).get_data(as_text=True)
     assert "&lt;script&gt;alert(&#39;XSS1&#39;)&lt;/script&gt;" in body and payload not in body

@@ -1,4 +1,5 @@
 """The audit trail is insert-only (database triggers) and tamper-evident (hash chain per site)."""
+
 import threading
 
 import pytest
@@ -52,7 +53,9 @@ def test_orm_update_and_delete_are_refused(dbs, site_ids):
     assert dbs.get(AuditEvent, event.id).summary != "nothing happened"
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_event SET summary = 'x'", "DELETE FROM audit_event"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_event SET summary = 'x'", "DELETE FROM audit_event"]
+)
 def test_raw_sql_update_and_delete_are_refused(app, dbs, statement):
     count = dbs.scalar(select(db.func.count()).select_from(AuditEvent))
     assert count > 0
@@ -76,8 +79,11 @@ def _tamper(app, statement):
 def test_edited_row_is_detected(app, dbs, site_ids):
     for name in ("甲", "乙", "丙"):
         _add_staff(dbs, site_ids["SZ02"], name)
-    target = dbs.scalars(select(AuditEvent.id).where(AuditEvent.site_id == site_ids["SZ02"])
-                         .order_by(AuditEvent.id.desc())).all()[1]
+    target = dbs.scalars(
+        select(AuditEvent.id)
+        .where(AuditEvent.site_id == site_ids["SZ02"])
+        .order_by(AuditEvent.id.desc())
+    ).all()[1]
     dbs.rollback()  # release the read lock: the tampering below drops a trigger
     _tamper(app, f"UPDATE audit_event SET summary = 'forged' WHERE id = {target}")
     assert _verify(app)[:2] == (site_ids["SZ02"], target)
@@ -89,8 +95,11 @@ def test_edited_row_is_detected(app, dbs, site_ids):
 def test_removed_row_is_detected(app, dbs, site_ids):
     for name in ("甲", "乙", "丙"):
         _add_staff(dbs, site_ids["SZ02"], name)
-    ids = dbs.scalars(select(AuditEvent.id).where(AuditEvent.site_id == site_ids["SZ02"])
-                      .order_by(AuditEvent.id.desc())).all()
+    ids = dbs.scalars(
+        select(AuditEvent.id)
+        .where(AuditEvent.site_id == site_ids["SZ02"])
+        .order_by(AuditEvent.id.desc())
+    ).all()
     dbs.rollback()
     _tamper(app, f"DELETE FROM audit_event WHERE id = {ids[1]}")
     # The row after the removed one no longer links to its predecessor.
@@ -121,6 +130,8 @@ def test_concurrent_writers_keep_every_chain_valid(app, site_ids):
     assert not errors
     assert _verify(app) is None
     with app.app_context():
-        notes = db.session.scalar(select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "note"))
+        notes = db.session.scalar(
+            select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "note")
+        )
         db.session.remove()
     assert notes == 32

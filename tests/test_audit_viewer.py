@@ -1,5 +1,6 @@
 """Audit trail viewer: who changed what, when, on which site, before → after, with
 filters by site, user, record type and period; supervisors see their sites only."""
+
 import re
 from datetime import datetime, timezone
 
@@ -10,8 +11,16 @@ from tests.audit_rows import add_event
 
 
 def _edit_staff(client, person, **changes):
-    data = {"site": str(person.site_id), "name": person.name, "kind": person.kind, "phone": person.phone or "",
-            "user": "", "active": "y", "notes": "", "version": person.version}
+    data = {
+        "site": str(person.site_id),
+        "name": person.name,
+        "kind": person.kind,
+        "phone": person.phone or "",
+        "user": "",
+        "active": "y",
+        "notes": "",
+        "version": person.version,
+    }
     data.update(changes)
     return client.post(f"/staff/edit/?id={person.id}&url=/staff/", data=data)
 
@@ -25,14 +34,20 @@ def test_details_show_a_readable_diff(login, dbs, site_ids):
     client = login("sup_south")
     resp = _edit_staff(client, person, phone="13800001111", notes="夜班")
     assert resp.status_code == 302
-    event = dbs.scalars(select(AuditEvent).where(AuditEvent.object_type == "StaffMember", AuditEvent.action == "update")
-                        .order_by(AuditEvent.id.desc())).first()
+    event = dbs.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "StaffMember", AuditEvent.action == "update")
+        .order_by(AuditEvent.id.desc())
+    ).first()
     assert event.user.username == "sup_south" and event.site_id == site_ids["SZ01"]
     page = client.get(f"/audit/details/?id={event.id}").get_data(as_text=True)
     diff = page.split("变更内容")[1]
     # Field labels come from the staff view; old → new per changed field, nothing else.
-    assert re.search(r"<th scope=\"row\">电话</th>\s*<td class=\"audit-old\">–</td>.*?<td class=\"audit-new\">13800001111</td>",
-                     diff, re.S)
+    assert re.search(
+        r"<th scope=\"row\">电话</th>\s*<td class=\"audit-old\">–</td>.*?<td class=\"audit-new\">13800001111</td>",
+        diff,
+        re.S,
+    )
     assert re.search(r"<th scope=\"row\">备注</th>.*?<td class=\"audit-new\">夜班</td>", diff, re.S)
     assert "姓名" not in diff
     listing = client.get("/audit/").get_data(as_text=True)
@@ -48,7 +63,9 @@ def test_filters_by_site_user_type_and_period(login, dbs, site_ids):
     ]
     ids = []
     for site_id, user_id, kind, at in rows:
-        ids.append(add_event(dbs, site_id=site_id, user_id=user_id, object_type=kind, at=at, summary="x"))
+        ids.append(
+            add_event(dbs, site_id=site_id, user_id=user_id, object_type=kind, at=at, summary="x")
+        )
     dbs.commit()
     client = login("admin")
 
@@ -59,7 +76,9 @@ def test_filters_by_site_user_type_and_period(login, dbs, site_ids):
     assert shown(f"flt0_user_equals={admin_id}") == {ids[0], ids[2]}
     assert shown("flt0_record_type_equals=StaffMember") == {ids[0], ids[2]}
     assert shown("flt0_when_between=2020-11-01+to+2020-11-30") == {ids[1], ids[2]}
-    assert shown(f"flt0_site_equals={site_ids['SZ01']}&flt1_when_between=2020-11-01+to+2020-11-30") == {ids[1]}
+    assert shown(
+        f"flt0_site_equals={site_ids['SZ01']}&flt1_when_between=2020-11-01+to+2020-11-30"
+    ) == {ids[1]}
 
 
 def test_supervisors_see_only_their_sites_events(login, dbs, site_ids):
@@ -88,8 +107,13 @@ def test_audit_list_query_count_is_constant(app, login, dbs, site_ids):
 
 
 def test_created_record_diff_names_references_and_codes(login, dbs, site_ids):
-    event = dbs.scalars(select(AuditEvent).where(AuditEvent.object_type == "StaffMember", AuditEvent.action == "create",
-                                                 AuditEvent.summary == "郑凯")).first()
+    event = dbs.scalars(
+        select(AuditEvent).where(
+            AuditEvent.object_type == "StaffMember",
+            AuditEvent.action == "create",
+            AuditEvent.summary == "郑凯",
+        )
+    ).first()
     page = login("sup_south").get(f"/audit/details/?id={event.id}").get_data(as_text=True)
     diff = page.split("变更内容")[1]
     assert "SZ01 深圳湾售楼处" in diff and "销售员" in diff  # the site by name, the kind in words

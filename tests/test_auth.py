@@ -1,4 +1,5 @@
 """Login, logout, throttling, sessions that end, password change, language."""
+
 import re
 
 from sqlalchemy import func, select
@@ -27,12 +28,18 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(client):
 
 def test_sixth_failure_in_a_row_is_throttled_even_with_the_right_password(client):
     for _ in range(5):
-        assert client.post("/login", data={"username": "clerk_sz01", "password": "nope"}).status_code == 401
+        assert (
+            client.post("/login", data={"username": "clerk_sz01", "password": "nope"}).status_code
+            == 401
+        )
     resp = client.post("/login", data={"username": "clerk_sz01", "password": "demo12345"})
     assert resp.status_code == 429
     assert "登录失败次数过多" in resp.get_data(as_text=True)
     # Another account from the same desk is not locked out by her colleague's typos.
-    assert client.post("/login", data={"username": "guard_sz01", "password": "demo12345"}).status_code == 302
+    assert (
+        client.post("/login", data={"username": "guard_sz01", "password": "demo12345"}).status_code
+        == 302
+    )
 
 
 def test_session_cookie_is_httponly_and_samesite_lax(client):
@@ -42,15 +49,25 @@ def test_session_cookie_is_httponly_and_samesite_lax(client):
 
 
 def test_next_parameter_never_leaves_the_site(client):
-    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "\\\\evil"):
+    for target in (
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "\\\\evil",
+    ):
         c = type(client)(client.app)
-        resp = c.http.post(f"/login?next={target}",
-                           data={"username": "clerk_sz01", "password": "demo12345", "csrf_token": c.token()})
+        resp = c.http.post(
+            f"/login?next={target}",
+            data={"username": "clerk_sz01", "password": "demo12345", "csrf_token": c.token()},
+        )
         assert resp.status_code == 302
         assert resp.headers["Location"] == "/", target
     c = type(client)(client.app)
-    resp = c.http.post("/login?next=/staff/", data={"username": "clerk_sz01", "password": "demo12345",
-                                                   "csrf_token": c.token()})
+    resp = c.http.post(
+        "/login?next=/staff/",
+        data={"username": "clerk_sz01", "password": "demo12345", "csrf_token": c.token()},
+    )
     assert resp.headers["Location"] == "/staff/"
 
 
@@ -72,10 +89,17 @@ def test_deactivated_user_is_logged_out_at_next_request(app, login, dbs):
     page = admin.get(f"/user/edit/?id={user_id}").get_data(as_text=True)
     assert "clerk_sz01" in page
     version = dbs.get(User, user_id).version
-    resp = admin.post(f"/user/edit/?id={user_id}", data={
-        "username": "clerk_sz01", "display_name": "李晓梅", "role": "clerk", "sites": ["1"], "locale": "zh_Hans_CN",
-        "version": version,
-    })  # "active" unchecked
+    resp = admin.post(
+        f"/user/edit/?id={user_id}",
+        data={
+            "username": "clerk_sz01",
+            "display_name": "李晓梅",
+            "role": "clerk",
+            "sites": ["1"],
+            "locale": "zh_Hans_CN",
+            "version": version,
+        },
+    )  # "active" unchecked
     assert resp.status_code == 302
     assert clerk.get("/site/").status_code == 302
     relogin = type(clerk)(app)
@@ -85,13 +109,22 @@ def test_deactivated_user_is_logged_out_at_next_request(app, login, dbs):
 def test_password_change_enforces_policy_and_ends_other_sessions(app, login):
     c = login("clerk_sz01")
     other = login("clerk_sz01")
-    for bad, message in [("short1", "至少需要 10 个字符"), ("password123", "过于常见"),
-                         ("clerk_sz01-2026", "不能包含用户名")]:
+    for bad, message in [
+        ("short1", "至少需要 10 个字符"),
+        ("password123", "过于常见"),
+        ("clerk_sz01-2026", "不能包含用户名"),
+    ]:
         resp = c.post("/account/", data={"current": "demo12345", "new": bad, "confirm": bad})
         assert resp.status_code == 400 and message in resp.get_data(as_text=True)
-    resp = c.post("/account/", data={"current": "wrong", "new": "Reception-Desk-42", "confirm": "Reception-Desk-42"})
+    resp = c.post(
+        "/account/",
+        data={"current": "wrong", "new": "Reception-Desk-42", "confirm": "Reception-Desk-42"},
+    )
     assert resp.status_code == 400 and "当前密码不正确" in resp.get_data(as_text=True)
-    resp = c.post("/account/", data={"current": "demo12345", "new": "Reception-Desk-42", "confirm": "Reception-Desk-42"})
+    resp = c.post(
+        "/account/",
+        data={"current": "demo12345", "new": "Reception-Desk-42", "confirm": "Reception-Desk-42"},
+    )
     assert resp.status_code == 302
     assert c.get("/site/").status_code == 200  # this browser stays logged in
     assert other.get("/site/").status_code == 302  # the other session ended
@@ -112,7 +145,10 @@ def test_language_choice_is_remembered_per_user(app, login):
 
 def test_login_is_audited(login, dbs):
     login("sup_south")
-    assert dbs.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "login")) == 1
+    assert (
+        dbs.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "login"))
+        == 1
+    )
 
 
 def test_flask_admin_pages_are_chinese(login):
@@ -134,9 +170,12 @@ def test_session_cookie_is_secure_over_https(app):
     c = app.test_client()
     page = c.get("/login", base_url="https://portal.example").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    resp = c.post("/login", base_url="https://portal.example",
-                  data={"username": "clerk_sz01", "password": "demo12345", "csrf_token": token},
-                  headers={"Referer": "https://portal.example/login"})
+    resp = c.post(
+        "/login",
+        base_url="https://portal.example",
+        data={"username": "clerk_sz01", "password": "demo12345", "csrf_token": token},
+        headers={"Referer": "https://portal.example/login"},
+    )
     assert resp.status_code == 302
     cookie = next(h for h in resp.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert "Secure" in cookie

@@ -1,4 +1,5 @@
 """A backup taken while four clerks keep writing restores into a consistent database."""
+
 import os
 import sqlite3
 import threading
@@ -22,7 +23,9 @@ def _writers(app, site_id, stop, started):
         try:
             with app.app_context():
                 while not stop.is_set() or i < 3:
-                    db.session.add(StaffMember(site_id=site_id, name=f"writer{n}-{i}", kind="other"))
+                    db.session.add(
+                        StaffMember(site_id=site_id, name=f"writer{n}-{i}", kind="other")
+                    )
                     db.session.flush()
                     audit.record("note", object_type="Backup", site_id=site_id, summary=f"w{n}-{i}")
                     db.session.commit()
@@ -45,7 +48,7 @@ def _scratch_url(app_url, tmp_path):
     name = f"portal_restore_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+        conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
 
     def drop():
         with admin.connect() as conn:
@@ -63,7 +66,9 @@ def test_backup_under_load_restores_consistently(app, site_ids, tmp_path):
     threads, errors = _writers(app, site_ids["SZ01"], stop, started)
     try:
         assert started.wait(30)  # the backup is taken while the writers are busy
-        archive = backup.create(app.config["SQLALCHEMY_DATABASE_URI"], uploads, str(tmp_path / "backups"))
+        archive = backup.create(
+            app.config["SQLALCHEMY_DATABASE_URI"], uploads, str(tmp_path / "backups")
+        )
     finally:
         stop.set()
         for t in threads:
@@ -73,19 +78,33 @@ def test_backup_under_load_restores_consistently(app, site_ids, tmp_path):
     url, drop = _scratch_url(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
     try:
         restored_uploads = tmp_path / "restored-uploads"
-        scratch = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "UPLOAD_FOLDER": str(restored_uploads)})
+        scratch = create_app(
+            {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "UPLOAD_FOLDER": str(restored_uploads)}
+        )
         with scratch.app_context():
             result = scratch.test_cli_runner().invoke(args=["backup", "restore", archive, "--yes"])
             assert result.exit_code == 0, result.output
             with db.engine.connect() as conn:
                 assert audit.verify(conn) is None
-                staff = conn.scalar(select(func.count()).select_from(StaffMember.__table__)
-                                    .where(StaffMember.name.like("writer%")))
-                created = conn.scalar(select(func.count()).select_from(AuditEvent.__table__).where(
-                    AuditEvent.action == "create", AuditEvent.object_type == "StaffMember",
-                    AuditEvent.summary.like("writer%")))
-                notes = conn.scalar(select(func.count()).select_from(AuditEvent.__table__)
-                                    .where(AuditEvent.object_type == "Backup"))
+                staff = conn.scalar(
+                    select(func.count())
+                    .select_from(StaffMember.__table__)
+                    .where(StaffMember.name.like("writer%"))
+                )
+                created = conn.scalar(
+                    select(func.count())
+                    .select_from(AuditEvent.__table__)
+                    .where(
+                        AuditEvent.action == "create",
+                        AuditEvent.object_type == "StaffMember",
+                        AuditEvent.summary.like("writer%"),
+                    )
+                )
+                notes = conn.scalar(
+                    select(func.count())
+                    .select_from(AuditEvent.__table__)
+                    .where(AuditEvent.object_type == "Backup")
+                )
             db.engine.dispose()
         # Each writer's row and its two audit events were committed together: a snapshot has all or none.
         assert 0 < staff == created == notes
@@ -94,7 +113,10 @@ def test_backup_under_load_restores_consistently(app, site_ids, tmp_path):
             path = make_url(url).database
             with sqlite3.connect(path) as conn:
                 assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-                triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+                triggers = {
+                    r[0]
+                    for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+                }
             assert "audit_event_no_delete" in triggers  # the restored trail is still insert-only
     finally:
         drop()

@@ -1,18 +1,24 @@
 """Bad input gets a clear message and the right status, and changes nothing."""
+
 from sqlalchemy import func, select
 
 from portal.models import AuditEvent, Region, StaffMember, User
 
 
 def _counts(dbs):
-    return tuple(dbs.scalar(select(func.count()).select_from(m)) for m in (AuditEvent, StaffMember, User, Region))
+    return tuple(
+        dbs.scalar(select(func.count()).select_from(m))
+        for m in (AuditEvent, StaffMember, User, Region)
+    )
 
 
 def test_empty_login_fields(client, dbs):
     before = _counts(dbs)
     resp = client.post("/login", data={"username": "", "password": ""})
     assert resp.status_code == 400
-    assert "该字段是必填字段" in resp.get_data(as_text=True) or "必填" in resp.get_data(as_text=True)
+    assert "该字段是必填字段" in resp.get_data(as_text=True) or "必填" in resp.get_data(
+        as_text=True
+    )
     assert _counts(dbs) == before
 
 
@@ -50,9 +56,18 @@ def test_empty_required_fields_in_an_admin_form(login, dbs, site_ids):
 def test_new_user_with_weak_password_is_refused(login, dbs, site_ids):
     c = login("admin")
     before = _counts(dbs)
-    resp = c.post("/user/new/", data={"username": "clerk_new", "display_name": "新人", "role": "clerk",
-                                      "sites": [site_ids["SZ01"]], "locale": "zh_Hans_CN", "active": "y",
-                                      "new_password": "12345678"})
+    resp = c.post(
+        "/user/new/",
+        data={
+            "username": "clerk_new",
+            "display_name": "新人",
+            "role": "clerk",
+            "sites": [site_ids["SZ01"]],
+            "locale": "zh_Hans_CN",
+            "active": "y",
+            "new_password": "12345678",
+        },
+    )
     assert resp.status_code == 400
     assert "至少需要 10 个字符" in resp.get_data(as_text=True)
     assert _counts(dbs) == before
@@ -68,9 +83,16 @@ def test_malformed_and_huge_ids_answer_404(login):
 def test_deactivated_user_cannot_log_in(login, client, dbs):
     admin = login("admin")
     uid = dbs.scalar(select(User.id).where(User.username == "guard_sz01"))
-    resp = admin.post(f"/user/edit/?id={uid}", data={"username": "guard_sz01", "display_name": "赵建国",
-                                                     "role": "security", "locale": "zh_Hans_CN",
-                                                     "version": dbs.get(User, uid).version})
+    resp = admin.post(
+        f"/user/edit/?id={uid}",
+        data={
+            "username": "guard_sz01",
+            "display_name": "赵建国",
+            "role": "security",
+            "locale": "zh_Hans_CN",
+            "version": dbs.get(User, uid).version,
+        },
+    )
     assert resp.status_code == 302
     before = _counts(dbs)
     resp = client.post("/login", data={"username": "guard_sz01", "password": "demo12345"})
@@ -81,4 +103,9 @@ def test_deactivated_user_cannot_log_in(login, client, dbs):
 def test_error_pages_are_friendly_and_carry_an_error_id(login):
     page = login("clerk_sz01").get("/no-such-page")
     text = page.get_data(as_text=True)
-    assert page.status_code == 404 and "不存在" in text and "错误编号" in text and "Traceback" not in text
+    assert (
+        page.status_code == 404
+        and "不存在" in text
+        and "错误编号" in text
+        and "Traceback" not in text
+    )

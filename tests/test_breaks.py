@@ -1,4 +1,5 @@
 """Breaks: one tap to start and end; over 10 minutes is flagged; the supervisor's day view."""
+
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -24,7 +25,7 @@ def test_start_end_and_flag(dbs):
     dbs.commit()
     assert not short.is_flagged() and long.is_flagged()
     per_day = breaks.breaks_per_day(site(dbs, "SZ01"), DAY)
-    (person, logs), = per_day.items()
+    ((person, logs),) = per_day.items()
     assert person.name == "李晓梅" and breaks.flagged(logs) == [long]
     assert breaks.breaks_per_day(site(dbs, "SZ01"), DAY + timedelta(days=1)) == {}
 
@@ -50,13 +51,31 @@ def test_one_tap_buttons(app, login):
 
 def test_supervisor_sees_breaks_per_person_per_day(app, login):
     with system_session(app) as s:
-        s.add(BreakLog(site_id=site(s, "SZ01").id, staff_member=staff(s, "SZ01", kind="clerk"),
-                       started_at=local(DAY, 15), ended_at=local(DAY, 15, 14)))
-        s.add(BreakLog(site_id=site(s, "SZ01").id, staff_member=staff(s, "SZ01", kind="security"),
-                       started_at=local(DAY, 16), ended_at=local(DAY, 16, 6)))
+        s.add(
+            BreakLog(
+                site_id=site(s, "SZ01").id,
+                staff_member=staff(s, "SZ01", kind="clerk"),
+                started_at=local(DAY, 15),
+                ended_at=local(DAY, 15, 14),
+            )
+        )
+        s.add(
+            BreakLog(
+                site_id=site(s, "SZ01").id,
+                staff_member=staff(s, "SZ01", kind="security"),
+                started_at=local(DAY, 16),
+                ended_at=local(DAY, 16, 6),
+            )
+        )
         site_id = site(s, "SZ01").id
-    page = login("sup_south").get(f"/breaks/?site={site_id}&day={DAY.isoformat()}").get_data(as_text=True)
+    page = (
+        login("sup_south")
+        .get(f"/breaks/?site={site_id}&day={DAY.isoformat()}")
+        .get_data(as_text=True)
+    )
     assert "李晓梅" in page and "赵建国" in page and "15:00–15:14" in page
     assert page.count("text-danger font-weight-bold") == 1
     assert login("clerk_sz02").get(f"/breaks/?site={site_id}").status_code == 200  # own view only
-    assert "李晓梅" not in login("sup_east").get(f"/breaks/?day={DAY.isoformat()}").get_data(as_text=True)
+    assert "李晓梅" not in login("sup_east").get(f"/breaks/?day={DAY.isoformat()}").get_data(
+        as_text=True
+    )

@@ -1,4 +1,5 @@
 """A real Chromium: the clerk logs in, sees the Chinese portal, and logs out."""
+
 from tests.conftest import browser_login, screenshot
 
 

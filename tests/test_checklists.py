@@ -1,10 +1,18 @@
 """Checklists: the services directly, then the run page through real HTTP."""
+
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, ChecklistAnswer, ChecklistFollowUp, ChecklistRun, ChecklistTemplate, User
+from portal.models import (
+    AuditEvent,
+    ChecklistAnswer,
+    ChecklistFollowUp,
+    ChecklistRun,
+    ChecklistTemplate,
+    User,
+)
 from portal.services import checklists as svc
 from tests import checklist_helpers
 from tests.checklist_helpers import system
@@ -39,8 +47,12 @@ def _items_by_kind(template):
 
 # ------------------------------------------------------------------ services
 
+
 def test_demo_templates_follow_the_procedure(seeded, dbs):
-    kinds = {t.kind: t for t in dbs.scalars(select(ChecklistTemplate).where(ChecklistTemplate.site_id.is_(None)))}
+    kinds = {
+        t.kind: t
+        for t in dbs.scalars(select(ChecklistTemplate).where(ChecklistTemplate.site_id.is_(None)))
+    }
     assert set(kinds) == {"opening", "closing", "grooming"}
     opening = [i.label for i in kinds["opening"].items]
     assert any("交接班" in label for label in opening) and any("冰箱" in label for label in opening)
@@ -62,7 +74,10 @@ def test_start_save_half_way_and_complete(seeded, dbs):
     # Saving again with other items keeps the first answers.
     svc.save_answers(run, {items["text"][0].id: "一切正常"})
     dbs.commit()
-    answers = {a.item_id: a for a in dbs.scalars(select(ChecklistAnswer).where(ChecklistAnswer.run_id == run.id))}
+    answers = {
+        a.item_id: a
+        for a in dbs.scalars(select(ChecklistAnswer).where(ChecklistAnswer.run_id == run.id))
+    }
     assert answers[yes_no[0].id].value_bool is True and answers[yes_no[1].id].value_bool is False
     assert answers[items["number"][0].id].value_number == Decimal("23.50")
     assert answers[items["text"][0].id].value_text == "一切正常"
@@ -72,8 +87,13 @@ def test_start_save_half_way_and_complete(seeded, dbs):
     dbs.commit()
     assert run.status == "done" and run.completed_at is not None
     assert run.completion == round(100 * 4 / len(template.items))
-    event = dbs.scalar(select(AuditEvent).where(AuditEvent.action == "complete", AuditEvent.object_id == run.id,
-                                                AuditEvent.object_type == "ChecklistRun"))
+    event = dbs.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "complete",
+            AuditEvent.object_id == run.id,
+            AuditEvent.object_type == "ChecklistRun",
+        )
+    )
     assert event is not None and event.site_id == site.id
     with refused():
         svc.save_answers(run, {yes_no[2].id: "yes"})
@@ -87,11 +107,24 @@ def test_bad_answers_are_refused_and_nothing_is_written(seeded, dbs):
     items = _items_by_kind(template)
     dbs.commit()
     with refused() as exc:
-        svc.save_answers(run, {items["yes_no"][0].id: "yes", items["number"][0].id: "twelve",
-                               items["yes_no"][1].id: "maybe"})
+        svc.save_answers(
+            run,
+            {
+                items["yes_no"][0].id: "yes",
+                items["number"][0].id: "twelve",
+                items["yes_no"][1].id: "maybe",
+            },
+        )
     assert set(exc.value.errors) == {items["number"][0].id, items["yes_no"][1].id}
     dbs.rollback()
-    assert dbs.scalar(select(func.count()).select_from(ChecklistAnswer).where(ChecklistAnswer.run_id == run.id)) == 0
+    assert (
+        dbs.scalar(
+            select(func.count())
+            .select_from(ChecklistAnswer)
+            .where(ChecklistAnswer.run_id == run.id)
+        )
+        == 0
+    )
 
 
 def test_follow_up_on_a_failed_item(seeded, dbs):
@@ -101,7 +134,11 @@ def test_follow_up_on_a_failed_item(seeded, dbs):
     svc.save_answers(run, {item.id: "no"})
     follow_up = svc.open_follow_up(run, item, "")
     dbs.commit()
-    assert follow_up.note == item.label and follow_up.status == "open" and follow_up.site_id == run.site_id
+    assert (
+        follow_up.note == item.label
+        and follow_up.status == "open"
+        and follow_up.site_id == run.site_id
+    )
     assert follow_up.target_type is None and follow_up.target_id is None
     closing = dbs.scalar(select(ChecklistTemplate).where(ChecklistTemplate.kind == "closing"))
     with refused():
@@ -137,6 +174,7 @@ def test_a_site_template_wins_over_the_global_one(seeded, dbs):
 
 # ------------------------------------------------------------------ HTTP
 
+
 def _template_info(app, kind="opening"):
     """(id, [(item id, kind, label)]) of the first template of this kind."""
     with system(app) as s:
@@ -164,29 +202,44 @@ def test_clerk_runs_the_opening_checklist_over_http(app, login, seeded):
     page = clerk.get(url).get_data(as_text=True)
     assert items[0][2] in page and 'value="yes"' in page
 
-    resp = clerk.post(url, {f"item-{yes_no[0]}": "yes", f"item-{yes_no[1]}": "no", "action": "save"})
+    resp = clerk.post(
+        url, {f"item-{yes_no[0]}": "yes", f"item-{yes_no[1]}": "no", "action": "save"}
+    )
     assert resp.status_code == 302
     page = clerk.get(url).get_data(as_text=True)
     assert f'name="item-{yes_no[0]}" value="yes" autocomplete="off" checked' in page
     assert f"fu-{yes_no[1]}" in page  # a follow-up button for the failed item
 
-    bad = clerk.post(url, {f"item-{number[0]}": "abc", f"item-{yes_no[2]}": "yes", "action": "save"})
+    bad = clerk.post(
+        url, {f"item-{number[0]}": "abc", f"item-{yes_no[2]}": "yes", "action": "save"}
+    )
     assert bad.status_code == 400
     assert "请输入数字" in bad.get_data(as_text=True)
 
     run_id = int(url.rstrip("/").split("/")[-1])
-    resp = clerk.post(f"/checklists/run/{run_id}/follow-up", {"item_id": yes_no[1], "note": "台灯不亮"})
+    resp = clerk.post(
+        f"/checklists/run/{run_id}/follow-up", {"item_id": yes_no[1], "note": "台灯不亮"}
+    )
     assert resp.status_code == 302
     with system(app) as s:
-        assert s.scalar(select(ChecklistFollowUp.note).where(ChecklistFollowUp.run_id == run_id)) == "台灯不亮"
+        assert (
+            s.scalar(select(ChecklistFollowUp.note).where(ChecklistFollowUp.run_id == run_id))
+            == "台灯不亮"
+        )
         assert len(s.get(ChecklistRun, run_id).answers) == 2  # the refused save wrote nothing
 
     assert clerk.post(url, {"action": "complete"}).status_code == 302
     with system(app) as s:
         run = s.get(ChecklistRun, run_id)
         assert run.status == "done" and run.completion == round(100 * 2 / len(items))
-        assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "complete",
-                                                    AuditEvent.object_id == run_id)) is not None
+        assert (
+            s.scalar(
+                select(AuditEvent.id).where(
+                    AuditEvent.action == "complete", AuditEvent.object_id == run_id
+                )
+            )
+            is not None
+        )
     # A completed run is read-only: no form buttons, and a POST changes nothing.
     page = clerk.get(url).get_data(as_text=True)
     assert 'id="complete-button"' not in page and "只读" in page
@@ -202,7 +255,12 @@ def test_scope_and_roles_on_run_pages(app, login, seeded):
     other = login("clerk_sh01")
     assert other.get(url).status_code == 404
     assert other.post(url, {"action": "complete"}).status_code == 404
-    assert other.post("/checklists/start", {"site_id": seeded["SZ01"], "template_id": template_id}).status_code == 404
+    assert (
+        other.post(
+            "/checklists/start", {"site_id": seeded["SZ01"], "template_id": template_id}
+        ).status_code
+        == 404
+    )
     assert other.get("/checklists/run/99999999").status_code == 404
     # The supervisor reads but does not fill in; sales has no access.
     sup = login("sup_south")
@@ -215,45 +273,78 @@ def test_scope_and_roles_on_run_pages(app, login, seeded):
     guard = login("guard_sz01")
     assert guard.post(url, {"action": "save"}).status_code == 302
     custom_id, _ = _template_info(app, "custom")
-    assert guard.post("/checklists/start", {"site_id": seeded["SZ01"], "template_id": custom_id}).status_code == 403
+    assert (
+        guard.post(
+            "/checklists/start", {"site_id": seeded["SZ01"], "template_id": custom_id}
+        ).status_code
+        == 403
+    )
     # CSRF is required.
     assert clerk.post(url, {"action": "save"}, csrf=False).status_code == 400
     with system(app) as s:
-        assert s.scalar(select(ChecklistRun.status).where(ChecklistRun.id == int(url.split("/")[-1]))) == "open"
+        assert (
+            s.scalar(select(ChecklistRun.status).where(ChecklistRun.id == int(url.split("/")[-1])))
+            == "open"
+        )
 
 
 def _template_named(app, name):
     with system(app) as s:
         template = s.scalar(select(ChecklistTemplate).where(ChecklistTemplate.name == name))
-        return None if template is None else (template.site_id, [(i.label, i.kind, i.site_id) for i in template.items])
+        return (
+            None
+            if template is None
+            else (template.site_id, [(i.label, i.kind, i.site_id) for i in template.items])
+        )
 
 
 def test_supervisor_edits_site_templates_but_not_global_ones(app, login, seeded):
     sup = login("sup_south")
-    resp = sup.post("/checklisttemplate/new/", {"name": "前海周检", "kind": "custom", "site": seeded["SZ02"],
-                                                "active": "y"})
+    resp = sup.post(
+        "/checklisttemplate/new/",
+        {"name": "前海周检", "kind": "custom", "site": seeded["SZ02"], "active": "y"},
+    )
     assert resp.status_code == 302
     assert _template_named(app, "前海周检")[0] == seeded["SZ02"]
-    resp = sup.post("/checklisttemplate/new/", {"name": "全国模板", "kind": "custom", "site": "", "active": "y"})
+    resp = sup.post(
+        "/checklisttemplate/new/", {"name": "全国模板", "kind": "custom", "site": "", "active": "y"}
+    )
     assert resp.status_code == 400
     assert "客户服务中心" in resp.get_data(as_text=True)
     assert _template_named(app, "全国模板") is None
     # A site outside his region is refused.
-    resp = sup.post("/checklisttemplate/new/", {"name": "上海模板", "kind": "custom", "site": seeded["SH01"]})
+    resp = sup.post(
+        "/checklisttemplate/new/", {"name": "上海模板", "kind": "custom", "site": seeded["SH01"]}
+    )
     assert resp.status_code in (400, 404)
     assert _template_named(app, "上海模板") is None
 
 
 def test_admin_adds_items_inline(app, login, seeded):
     admin = login("admin")
-    resp = admin.post("/checklisttemplate/new/", {
-        "name": "展厅巡查", "kind": "custom", "site": seeded["SZ01"], "active": "y",
-        "items-0-position": "1", "items-0-label": "展厅灯光正常", "items-0-kind": "yes_no", "items-0-active": "y",
-        "items-1-position": "2", "items-1-label": "展厅温度", "items-1-kind": "number", "items-1-active": "y",
-    })
+    resp = admin.post(
+        "/checklisttemplate/new/",
+        {
+            "name": "展厅巡查",
+            "kind": "custom",
+            "site": seeded["SZ01"],
+            "active": "y",
+            "items-0-position": "1",
+            "items-0-label": "展厅灯光正常",
+            "items-0-kind": "yes_no",
+            "items-0-active": "y",
+            "items-1-position": "2",
+            "items-1-label": "展厅温度",
+            "items-1-kind": "number",
+            "items-1-active": "y",
+        },
+    )
     assert resp.status_code == 302
     site_id, items = _template_named(app, "展厅巡查")
-    assert items == [("展厅灯光正常", "yes_no", seeded["SZ01"]), ("展厅温度", "number", seeded["SZ01"])]
+    assert items == [
+        ("展厅灯光正常", "yes_no", seeded["SZ01"]),
+        ("展厅温度", "number", seeded["SZ01"]),
+    ]
 
 
 def test_run_list_and_run_page_query_counts(app, login, seeded):
@@ -279,15 +370,29 @@ def test_an_answered_item_cannot_be_deleted_from_its_template(app, login, seeded
     admin = login("admin")
     with system(app) as s:
         template = s.get(ChecklistTemplate, template_id)
-        data = {"name": template.name, "kind": template.kind, "site": template.site_id, "active": "y",
-                "version": template.version}
+        data = {
+            "name": template.name,
+            "kind": template.kind,
+            "site": template.site_id,
+            "active": "y",
+            "version": template.version,
+        }
         for n, item in enumerate(template.items):
-            data.update({f"items-{n}-id": item.id, f"items-{n}-position": item.position,
-                         f"items-{n}-label": item.label, f"items-{n}-kind": item.kind, f"items-{n}-active": "y"})
+            data.update(
+                {
+                    f"items-{n}-id": item.id,
+                    f"items-{n}-position": item.position,
+                    f"items-{n}-label": item.label,
+                    f"items-{n}-kind": item.kind,
+                    f"items-{n}-active": "y",
+                }
+            )
     data["del-items-0"] = "y"
     resp = admin.post(f"/checklisttemplate/edit/?id={template_id}", data)
     body = resp.get_data(as_text=True)
-    assert resp.status_code == 400 and "取消“启用”" in body, body[body.find("alert"):body.find("alert") + 600]
+    assert resp.status_code == 400 and "取消“启用”" in body, body[
+        body.find("alert") : body.find("alert") + 600
+    ]
     assert len(_template_named(app, _template_name(app, template_id))[1]) == len(items)
 
 
@@ -304,7 +409,9 @@ def test_follow_up_is_closed_by_the_supervisor(app, login, seeded):
     run_id = int(url.split("/")[-1])
     clerk.post(f"/checklists/run/{run_id}/follow-up", {"item_id": failed, "note": "窗帘卡住"})
     with system(app) as s:
-        follow_up_id = s.scalar(select(ChecklistFollowUp.id).where(ChecklistFollowUp.run_id == run_id))
+        follow_up_id = s.scalar(
+            select(ChecklistFollowUp.id).where(ChecklistFollowUp.run_id == run_id)
+        )
     close = f"/checklists/run/{run_id}/follow-up/{follow_up_id}/close"
     assert login("guard_sz01").post(close).status_code == 403
     assert login("sup_east").post(close).status_code == 404

@@ -1,4 +1,5 @@
 """Real browser: clerk_sz01 runs the opening checklist on a tablet and does the closing item check."""
+
 import re
 
 from sqlalchemy import select
@@ -76,8 +77,11 @@ def test_clerk_runs_opening_checklist_and_closing_item_check(app, page, live_ser
     assert "1 项差异已提交主管" in page.inner_text("#check-summary")
     screenshot(page, "item_check_completed_tablet")
     with system(app) as s:
-        flagged = s.scalars(select(ItemCheckLine).where(ItemCheckLine.is_discrepancy.is_(True),
-                                                        ItemCheckLine.site_id == seeded["SZ01"])).all()
+        flagged = s.scalars(
+            select(ItemCheckLine).where(
+                ItemCheckLine.is_discrepancy.is_(True), ItemCheckLine.site_id == seeded["SZ01"]
+            )
+        ).all()
         assert {line.note for line in flagged} >= {"少一个沙发垫"}
 
 
@@ -103,16 +107,22 @@ def test_pages_on_phone_and_supervisor_views(app, browser, live_server, seeded):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     browser_login(page, live_server, "sup_south")
-    for path, name in (("/discrepancies/", "discrepancies_supervisor"), ("/checklisttemplate/", "templates_list"),
-                       ("/checklistrun/", "runs_list"), ("/item/", "items_list"),
-                       ("/itemcheckrecord/", "item_check_records")):
+    for path, name in (
+        ("/discrepancies/", "discrepancies_supervisor"),
+        ("/checklisttemplate/", "templates_list"),
+        ("/checklistrun/", "runs_list"),
+        ("/item/", "items_list"),
+        ("/itemcheckrecord/", "item_check_records"),
+    ):
         page.goto(f"{live_server}{path}")
         assert page.locator(".alert-danger").count() == 0
         screenshot(page, name)
     with system(app) as s:
         from portal.models import ChecklistTemplate
 
-        template_id = s.scalar(select(ChecklistTemplate.id).where(ChecklistTemplate.site_id == seeded["SZ01"]))
+        template_id = s.scalar(
+            select(ChecklistTemplate.id).where(ChecklistTemplate.site_id == seeded["SZ01"])
+        )
         line_id = s.scalar(select(ItemCheckLine.id).where(ItemCheckLine.is_discrepancy.is_(True)))
         run_id = s.scalar(select(ChecklistRun.id).where(ChecklistRun.status == "done"))
     page.goto(f"{live_server}/checklisttemplate/edit/?id={template_id}")

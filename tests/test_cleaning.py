@@ -1,5 +1,6 @@
 """Cleaning inspections and the issue state machine: open → fixed → verified (or reopened),
 only by the right roles, also when the request is a forged POST."""
+
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,8 +19,13 @@ def _inspect(s, code="SZ01", by="clerk_sz01", fail=("Floor",), due_in=timedelta(
     where = site(s, code)
     areas = cleaning.ensure_default_areas(where)
     results = [(a, a.name not in fail, "地面有水渍" if a.name in fail else "") for a in areas]
-    return cleaning.inspect(where, user(s, by), results, cleaner=staff(s, code, kind="cleaner"),
-                            due_at=utcnow() + due_in)
+    return cleaning.inspect(
+        where,
+        user(s, by),
+        results,
+        cleaner=staff(s, code, kind="cleaner"),
+        due_at=utcnow() + due_in,
+    )
 
 
 def _issue(app, **kw):
@@ -40,7 +46,9 @@ def test_failed_area_opens_an_issue_for_the_cleaner(dbs):
     dbs.commit()
     issues = dbs.scalars(select(CleaningIssue).order_by(CleaningIssue.id)).all()
     assert [i.area.name for i in issues] == ["Floor", "Slippers"] and ins.failed_count == 2
-    assert {i.cleaner.name for i in issues} == {"孙阿姨"} and all(i.status == "open" for i in issues)
+    assert {i.cleaner.name for i in issues} == {"孙阿姨"} and all(
+        i.status == "open" for i in issues
+    )
 
 
 def test_a_failed_area_needs_a_cleaner_of_the_site(dbs):
@@ -49,8 +57,12 @@ def test_a_failed_area_needs_a_cleaner_of_the_site(dbs):
     with refused():
         cleaning.inspect(where, user(dbs, "clerk_sz01"), [(areas[0], False, "脏")])
     with refused():
-        cleaning.inspect(where, user(dbs, "clerk_sz01"), [(areas[0], False, "脏")],
-                         cleaner=staff(dbs, "SZ02", kind="cleaner"))
+        cleaning.inspect(
+            where,
+            user(dbs, "clerk_sz01"),
+            [(areas[0], False, "脏")],
+            cleaner=staff(dbs, "SZ02", kind="cleaner"),
+        )
     with refused():
         cleaning.inspect(where, user(dbs, "sales_sz01"), [(areas[0], True, "")])
 
@@ -88,7 +100,12 @@ def test_overdue_issues_for_the_supervisor_of_both_sites(dbs):
 
 def test_routes_follow_the_state_machine_and_roles(app, login):
     issue_id = _issue(app)
-    sup, clerk, guard, sales = login("sup_south"), login("clerk_sz01"), login("guard_sz01"), login("sales_sz01")
+    sup, clerk, guard, sales = (
+        login("sup_south"),
+        login("clerk_sz01"),
+        login("guard_sz01"),
+        login("sales_sz01"),
+    )
     url = f"/cleaning/issue/{issue_id}"
     assert sup.post(f"{url}/verify").status_code == 400  # open issues are not verified
     assert sales.post(f"{url}/fix").status_code == 403
@@ -104,11 +121,19 @@ def test_routes_follow_the_state_machine_and_roles(app, login):
     assert sup.post(f"{url}/verify").status_code == 302
     assert _status(app, issue_id) == ("verified", 1)
     with system_session(app) as s:
-        trail = s.execute(select(AuditEvent.action, User.username).join(User, AuditEvent.user_id == User.id)
-                          .where(AuditEvent.object_type == "CleaningIssue", AuditEvent.object_id == issue_id)
-                          .order_by(AuditEvent.id)).all()
-    assert [tuple(t) for t in trail] == [("status", "clerk_sz01"), ("status", "guard_sz01"), ("status", "guard_sz01"),
-                                          ("status", "sup_south"), ("verify", "sup_south")]
+        trail = s.execute(
+            select(AuditEvent.action, User.username)
+            .join(User, AuditEvent.user_id == User.id)
+            .where(AuditEvent.object_type == "CleaningIssue", AuditEvent.object_id == issue_id)
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [tuple(t) for t in trail] == [
+        ("status", "clerk_sz01"),
+        ("status", "guard_sz01"),
+        ("status", "guard_sz01"),
+        ("status", "sup_south"),
+        ("verify", "sup_south"),
+    ]
     assert clerk.post(f"{url}/nonsense").status_code == 404
     assert clerk.post(f"{url}/fix", csrf=False).status_code == 400
 
@@ -137,8 +162,10 @@ def test_inspection_form(app, login):
     assert resp.status_code == 400
     # A due time that is not one of the choices (a forged form): refused next to the field.
     for forged in ("-3", "99999999999", "soon"):
-        resp = c.post("/cleaning/inspect", {**data, f"note-{areas[0][0]}": "有水渍", "cleaner": cleaner_id,
-                                            "due_hours": forged})
+        resp = c.post(
+            "/cleaning/inspect",
+            {**data, f"note-{areas[0][0]}": "有水渍", "cleaner": cleaner_id, "due_hours": forged},
+        )
         page = resp.get_data(as_text=True)
         assert resp.status_code == 400 and "请选择不合格区域的整改期限" in page
         # The judgements made are still shown as chosen (the toggle buttons' ``active``).
@@ -146,8 +173,10 @@ def test_inspection_form(app, login):
         assert page.count("btn-outline-success btn-lg active") == len(areas) - 1
     with system_session(app) as s:
         assert s.scalar(select(CleaningIssue.id)) is None
-    resp = c.post("/cleaning/inspect", {**data, f"note-{areas[0][0]}": "有水渍", "cleaner": cleaner_id,
-                                        "due_hours": "2"})
+    resp = c.post(
+        "/cleaning/inspect",
+        {**data, f"note-{areas[0][0]}": "有水渍", "cleaner": cleaner_id, "due_hours": "2"},
+    )
     assert resp.status_code == 302
     page = c.get("/cleaning/").get_data(as_text=True)
     assert "有水渍" in page and "孙阿姨" in page
@@ -160,7 +189,11 @@ def test_supervisor_sees_overdue_issues_of_both_sites(app, login):
     page = login("sup_south").get("/cleaning/").get_data(as_text=True)
     assert "overdue-all" in page and "SZ01" in page and "SZ02" in page
     clerk_page = login("clerk_sz01").get("/cleaning/").get_data(as_text=True)
-    assert "overdue-all" not in clerk_page and "已逾期" in clerk_page and clerk_page.count("cleaning-issue ") == 1
+    assert (
+        "overdue-all" not in clerk_page
+        and "已逾期" in clerk_page
+        and clerk_page.count("cleaning-issue ") == 1
+    )
 
 
 def test_cleaning_page_query_count_is_constant(app, login):
@@ -172,7 +205,9 @@ def test_cleaning_page_query_count_is_constant(app, login):
         _issue(app, fail=("Floor", "Glass"), due_in=timedelta(hours=-1))
     with count_queries(app) as many:
         assert c.get("/cleaning/").status_code == 200
-    assert many.count == few.count and many.count <= 20, "\n".join(many.statements[len(few.statements) - 3:])
+    assert many.count == few.count and many.count <= 20, "\n".join(
+        many.statements[len(few.statements) - 3 :]
+    )
 
 
 def test_every_site_starts_with_the_standard_areas_and_the_form_never_writes(app, login):
@@ -184,7 +219,9 @@ def test_every_site_starts_with_the_standard_areas_and_the_form_never_writes(app
     c = login("clerk_sz01")
     with cq(app) as q:
         assert c.get("/cleaning/inspect").status_code == 200
-    assert not [st for st in q.statements if st.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert not [
+        st for st in q.statements if st.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
 
 
 def test_forged_site_or_cleaner_is_refused(app, login):
@@ -195,7 +232,9 @@ def test_forged_site_or_cleaner_is_refused(app, login):
     c = login("clerk_sz01")
     assert c.get(f"/cleaning/inspect?site={sz02}").status_code == 404
     data = {f"area-{i}": "pass" for i in area_ids}
-    data.update({f"area-{area_ids[0]}": "fail", f"note-{area_ids[0]}": "有水渍", "cleaner": foreign_cleaner})
+    data.update(
+        {f"area-{area_ids[0]}": "fail", f"note-{area_ids[0]}": "有水渍", "cleaner": foreign_cleaner}
+    )
     assert c.post(f"/cleaning/inspect?site={sz02}", data).status_code == 404
     assert c.post("/cleaning/inspect", data).status_code == 400
     with system_session(app) as s:
@@ -209,16 +248,25 @@ def test_an_inspection_recorded_afterwards_raises_its_issues_at_its_own_time(app
     where = site(dbs, "SZ01")
     areas = cleaning.ensure_default_areas(where)
     inspected = datetime(2026, 10, 5, 9, 30, tzinfo=sh)
-    cleaning.inspect(where, user(dbs, "clerk_sz01"), [(areas[0], False, "地面有水渍")],
-                     cleaner=staff(dbs, "SZ01", kind="cleaner"), at=inspected)
+    cleaning.inspect(
+        where,
+        user(dbs, "clerk_sz01"),
+        [(areas[0], False, "地面有水渍")],
+        cleaner=staff(dbs, "SZ01", kind="cleaner"),
+        at=inspected,
+    )
     issue = dbs.scalars(select(CleaningIssue)).one()
     cleaning.mark_fixed(issue, user(dbs, "clerk_sz01"), at=datetime(2026, 10, 5, 11, tzinfo=sh))
     dbs.commit()
     assert issue.created_at == inspected and issue.due_at == inspected + cleaning.DEFAULT_DUE
     with app.test_request_context():
         scope.activate(scope.SiteScope(None))
-        values = m.collect([where.id], date(2026, 10, 1), date(2026, 10, 31),
-                           [m.get_metric("cleaning_hours_to_fix"), m.get_metric("cleaning_overdue")])
+        values = m.collect(
+            [where.id],
+            date(2026, 10, 1),
+            date(2026, 10, 31),
+            [m.get_metric("cleaning_hours_to_fix"), m.get_metric("cleaning_overdue")],
+        )
         db.session.remove()
     assert values["cleaning_hours_to_fix"][where.id] == 1.5  # fixed before its due time (11:30)
     assert values["cleaning_overdue"][where.id] == 0

@@ -3,6 +3,7 @@ PostgreSQL: each thread is its own logged-in browser. They serve drinks from the
 line and comment on / move the same repair ticket. Nothing is lost, nothing answers 5xx and
 the server log has no "database is locked". Prints the p95 latency (run with ``-s``).
 """
+
 import http.client
 import os
 import re
@@ -22,7 +23,9 @@ from portal import create_app
 from portal.extensions import db
 from tests.conftest import TEST_CONFIG
 
-PG_SERVER = os.environ.get("PORTAL_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_SERVER = os.environ.get(
+    "PORTAL_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
 ROOT = os.path.dirname(os.path.dirname(__file__))
 K = 16  # parallel writers
@@ -65,11 +68,17 @@ class Browser:
 
     def login(self, username):
         page = self.request("GET", "/login")[1]
-        self.token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-        status, _, _ = self.request("POST", "/login", {"username": username, "password": "demo12345"})
+        self.token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(
+            1
+        )
+        status, _, _ = self.request(
+            "POST", "/login", {"username": username, "password": "demo12345"}
+        )
         assert status == 302, f"login {username}: {status}"
         page = self.request("GET", "/account/")[1]
-        self.token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+        self.token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(
+            1
+        )
 
 
 def _arrange(url):
@@ -84,16 +93,25 @@ def _arrange(url):
         devdata.seed_demo()
         site = db.session.scalar(select(Site).where(Site.code == "SZ01"))
         users = {u.username: u for u in db.session.scalars(select(User))}
-        product = db.session.scalar(select(Product).where(Product.site_id == site.id, Product.active.is_(True))
-                                    .order_by(Product.id))
+        product = db.session.scalar(
+            select(Product)
+            .where(Product.site_id == site.id, Product.active.is_(True))
+            .order_by(Product.id)
+        )
         have = stock.balance(site, product)
-        stock.restock(site, product, START_STOCK - have if have < START_STOCK else 1, user=users["admin"])
+        stock.restock(
+            site, product, START_STOCK - have if have < START_STOCK else 1, user=users["admin"]
+        )
         visit = visits.record_arrival(site, 2, 0, user=users["clerk_sz01"])
         ticket = repairs.report(site, users["clerk_sz01"], "咖啡机", "并发测试：漏水", "normal")
         repairs.transition(ticket, "assign", users["sup_south"], assignee=users["maint_south"])
         db.session.commit()
-        ids = {"product": product.id, "visit": visit.id, "ticket": ticket.id,
-               "stock": stock.balance(site, product)}
+        ids = {
+            "product": product.id,
+            "visit": visit.id,
+            "ticket": ticket.id,
+            "stock": stock.balance(site, product),
+        }
         db.session.remove()
         db.engine.dispose()
     return app, ids
@@ -106,8 +124,11 @@ def _check(app, ids, results):
     with app.app_context():
         product = db.session.get(Product, ids["product"])
         final = stock.balance(product.site, product)
-        events = db.session.scalars(select(RepairEvent).where(RepairEvent.ticket_id == ids["ticket"])
-                                    .order_by(RepairEvent.id)).all()
+        events = db.session.scalars(
+            select(RepairEvent)
+            .where(RepairEvent.ticket_id == ids["ticket"])
+            .order_by(RepairEvent.id)
+        ).all()
         ticket = db.session.get(RepairTicket, ids["ticket"])
         status = ticket.status
         db.session.remove()
@@ -115,15 +136,23 @@ def _check(app, ids, results):
     served = sum(1 for r in results if r[0] == "serve" and r[1] == 302)
     comments = {r[3] for r in results if r[0] == "comment" and r[1] == 302}
     moves = sum(1 for r in results if r[0] == "move" and r[1] == 302)
-    assert final == ids["stock"] - served, f"lost stock updates: {ids['stock']} - {served} != {final}"
+    assert final == ids["stock"] - served, (
+        f"lost stock updates: {ids['stock']} - {served} != {final}"
+    )
     on_timeline = {e.text for e in events if e.kind == "comment"}
-    assert comments <= on_timeline and len(comments) == K * ROUNDS, "a comment is missing from the timeline"
+    assert comments <= on_timeline and len(comments) == K * ROUNDS, (
+        "a comment is missing from the timeline"
+    )
     transitions = [e for e in events if e.kind == "transition" and e.action in MOVES]
-    assert len(transitions) == moves, f"{moves} moves answered 302, {len(transitions)} on the timeline"
+    assert len(transitions) == moves, (
+        f"{moves} moves answered 302, {len(transitions)} on the timeline"
+    )
     # No double move: each transition starts where the previous one ended.
     chain = [e for e in events if e.kind == "transition"]
     for before, after in zip(chain, chain[1:], strict=False):
-        assert after.from_status == before.to_status, f"lost update on the ticket: {before.to_status} → {after.from_status}"
+        assert after.from_status == before.to_status, (
+            f"lost update on the ticket: {before.to_status} → {after.from_status}"
+        )
     assert chain[-1].to_status == status
     return final, served, moves
 
@@ -135,11 +164,16 @@ def _writer(port, n, ids, results, errors):
         for i in range(ROUNDS):
             if n % 4 == 3:  # the worker moves the ticket
                 action = MOVES[(n + i) % 3]
-                status, _, t = b.request("POST", f"/repairs/{ids['ticket']}/action/{action}", {f"{action}-note": ""})
+                status, _, t = b.request(
+                    "POST", f"/repairs/{ids['ticket']}/action/{action}", {f"{action}-note": ""}
+                )
                 results.append(("move", status, t, action))
             else:
-                status, _, t = b.request("POST", "/visits/serve",
-                                         {"id": ids["visit"], "product": ids["product"], "quantity": 1})
+                status, _, t = b.request(
+                    "POST",
+                    "/visits/serve",
+                    {"id": ids["visit"], "product": ids["product"], "quantity": 1},
+                )
                 results.append(("serve", status, t, None))
             note = f"并发评论 {n}-{i}"
             status, _, t = b.request("POST", f"/repairs/{ids['ticket']}/comment", {"text": note})
@@ -151,15 +185,27 @@ def _writer(port, n, ids, results, errors):
 def _run(url, tmp_path):
     app, ids = _arrange(url)
     port, log = free_port(), tmp_path / "gunicorn.log"
-    env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_SECRET_KEY": "concurrency-secret",
-           "PORTAL_PASSWORD_HASH_METHOD": "scrypt:1024:8:1", "PORTAL_LOGIN_FAILURE_LIMIT": "1000 per minute"}
+    env = {
+        **os.environ,
+        "PORTAL_DATABASE_URL": url,
+        "PORTAL_SECRET_KEY": "concurrency-secret",
+        "PORTAL_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        "PORTAL_LOGIN_FAILURE_LIMIT": "1000 per minute",
+    }
     with open(log, "w") as fh:
-        server = subprocess.Popen([GUNICORN, "-w", "4", "-b", f"127.0.0.1:{port}", "--timeout", "120",
-                                   "wsgi:app"], cwd=ROOT, env=env, stdout=fh, stderr=fh)
+        server = subprocess.Popen(
+            [GUNICORN, "-w", "4", "-b", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=fh,
+            stderr=fh,
+        )
     try:
         _wait_for(port)
         results, errors = [], []
-        threads = [threading.Thread(target=_writer, args=(port, n, ids, results, errors)) for n in range(K)]
+        threads = [
+            threading.Thread(target=_writer, args=(port, n, ids, results, errors)) for n in range(K)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -172,16 +218,20 @@ def _run(url, tmp_path):
         print(server_log[-6000:])
     assert not errors, errors
     statuses = sorted({r[1] for r in results})
-    assert all(s < 500 for s in statuses), f"server errors: {[r for r in results if r[1] >= 500][:5]}"
+    assert all(s < 500 for s in statuses), (
+        f"server errors: {[r for r in results if r[1] >= 500][:5]}"
+    )
     assert "database is locked" not in server_log
     assert "Traceback" not in server_log, server_log[-3000:]
     final, served, moves = _check(app, ids, results)
     latencies = sorted(r[2] for r in results)
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
     name = make_url(url).get_backend_name()
-    print(f"\nconcurrency[{name}]: {K} writers, {len(results)} POSTs, statuses {statuses}, served {served} "
-          f"(stock {ids['stock']} → {final}), {K * ROUNDS} comments, {moves} ticket moves, 0 lost, "
-          f"p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
+    print(
+        f"\nconcurrency[{name}]: {K} writers, {len(results)} POSTs, statuses {statuses}, served {served} "
+        f"(stock {ids['stock']} → {final}), {K * ROUNDS} comments, {moves} ticket moves, 0 lost, "
+        f"p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms"
+    )
 
 
 def _wait_for(port):
@@ -206,7 +256,7 @@ def test_parallel_writers_on_postgresql(tmp_path):
     name = f"portal_conc_{uuid.uuid4().hex[:8]}"
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
     except Exception as exc:  # the only reason to skip
         pytest.fail(f"PostgreSQL must run on 127.0.0.1:5432 for this test: {exc}")
     try:

@@ -1,5 +1,6 @@
 """The comparison dashboard through real HTTP: scope, period picker, sorting, region
 average, highlighted deviations, drill-down links, bad input and query counts."""
+
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -33,14 +34,27 @@ def test_sup_east_gets_no_south_figure_anywhere(login, site_ids):
     # Drilling into a SOUTH site's audit events shows nothing of it.
     drill = client.get(f"/audit/?flt0_site_equals={site_ids['SZ01']}").get_data(as_text=True)
     assert "深圳湾" not in drill
-    assert client.get(f"/staff/?flt0_site_equals={site_ids['SZ01']}").get_data(as_text=True).count("孙阿姨") == 0
+    assert (
+        client.get(f"/staff/?flt0_site_equals={site_ids['SZ01']}")
+        .get_data(as_text=True)
+        .count("孙阿姨")
+        == 0
+    )
 
 
 def test_admin_sees_every_site_and_filters_by_region(login, dbs):
     client = login("admin")
-    assert _rows(client.get("/dashboard/").get_data(as_text=True)) == ["SH01", "SH02", "SZ01", "SZ02"]
+    assert _rows(client.get("/dashboard/").get_data(as_text=True)) == [
+        "SH01",
+        "SH02",
+        "SZ01",
+        "SZ02",
+    ]
     east = dbs.scalar(select(Region.id).where(Region.code == "EAST"))
-    assert _rows(client.get(f"/dashboard/?region={east}").get_data(as_text=True)) == ["SH01", "SH02"]
+    assert _rows(client.get(f"/dashboard/?region={east}").get_data(as_text=True)) == [
+        "SH01",
+        "SH02",
+    ]
 
 
 def test_sorting_by_a_figure_and_back(login, dbs, site_ids):
@@ -51,7 +65,10 @@ def test_sorting_by_a_figure_and_back(login, dbs, site_ids):
     client = login("admin")
     page = client.get("/dashboard/?sort=staff_on_roster&dir=desc").get_data(as_text=True)
     assert _rows(page)[0] == "SZ02"
-    assert _rows(client.get("/dashboard/?sort=staff_on_roster&dir=asc").get_data(as_text=True))[-1] == "SZ02"
+    assert (
+        _rows(client.get("/dashboard/?sort=staff_on_roster&dir=asc").get_data(as_text=True))[-1]
+        == "SZ02"
+    )
     # The header link of the sorted column reverses the order.
     assert "sort=staff_on_roster&amp;dir=asc" in page or "dir=asc&amp;sort=staff_on_roster" in page
     assert _rows(client.get("/dashboard/?sort=site&dir=desc").get_data(as_text=True))[0] == "SZ02"
@@ -59,7 +76,9 @@ def test_sorting_by_a_figure_and_back(login, dbs, site_ids):
 
 def test_deviation_from_region_average_is_highlighted(login, dbs, site_ids):
     # SZ01 loses most of its roster: far below the SOUTH average.
-    for person in dbs.scalars(select(StaffMember).where(StaffMember.site_id == site_ids["SZ01"])).all()[:5]:
+    for person in dbs.scalars(
+        select(StaffMember).where(StaffMember.site_id == site_ids["SZ01"])
+    ).all()[:5]:
         person.active = False
     dbs.commit()
     page = login("sup_south").get("/dashboard/").get_data(as_text=True)
@@ -78,11 +97,17 @@ def test_numbers_link_to_the_records_behind_them(login, site_ids):
     client = login("sup_south")
     page = client.get(f"/dashboard/?period=custom&start={first}&end={last}").get_data(as_text=True)
     sz01 = site_ids["SZ01"]
-    assert (f'href="/staff/?flt0_site_equals={sz01}&amp;flt1_on_the_roster_at_period_end_between='
-            f'{period}"') in page
-    link = re.search(rf'href="(/audit/\?flt0_site_equals={sz01}&amp;flt1_when_between=[^"]+)"', page).group(1)
+    assert (
+        f'href="/staff/?flt0_site_equals={sz01}&amp;flt1_on_the_roster_at_period_end_between='
+        f'{period}"'
+    ) in page
+    link = re.search(
+        rf'href="(/audit/\?flt0_site_equals={sz01}&amp;flt1_when_between=[^"]+)"', page
+    ).group(1)
     assert period in link or f"{first}%20to%20{last}" in link
-    shown = re.search(r'flt1_when_between=[^"]+" class="drill" data-metric="audit_events">(\d+)</a>', page).group(1)
+    shown = re.search(
+        r'flt1_when_between=[^"]+" class="drill" data-metric="audit_events">(\d+)</a>', page
+    ).group(1)
     resp = client.get(link.replace("&amp;", "&"))
     listing = resp.get_data(as_text=True)
     # The list behind the number has exactly that many rows, all of SZ01.
@@ -93,9 +118,15 @@ def test_numbers_link_to_the_records_behind_them(login, site_ids):
 
 def test_periods_day_week_month(login):
     client = login("admin")
-    assert "2026-11-11 至 2026-11-11" in client.get("/dashboard/?period=day&on=2026-11-11").get_data(as_text=True)
-    assert "2026-11-09 至 2026-11-15" in client.get("/dashboard/?period=week&on=2026-11-11").get_data(as_text=True)
-    assert "2026-11-01 至 2026-11-30" in client.get("/dashboard/?period=month&on=2026-11-11").get_data(as_text=True)
+    assert "2026-11-11 至 2026-11-11" in client.get(
+        "/dashboard/?period=day&on=2026-11-11"
+    ).get_data(as_text=True)
+    assert "2026-11-09 至 2026-11-15" in client.get(
+        "/dashboard/?period=week&on=2026-11-11"
+    ).get_data(as_text=True)
+    assert "2026-11-01 至 2026-11-30" in client.get(
+        "/dashboard/?period=month&on=2026-11-11"
+    ).get_data(as_text=True)
 
 
 def test_bad_input_is_shown_next_to_the_field_with_400(login):
@@ -104,10 +135,14 @@ def test_bad_input_is_shown_next_to_the_field_with_400(login):
     assert resp.status_code == 400
     assert "结束日期不能早于开始日期。" in resp.get_data(as_text=True)
     resp = client.get("/dashboard/?period=custom&start=yesterday&end=2026-11-01")
-    assert resp.status_code == 400 and "请按 YYYY-MM-DD 格式输入日期。" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "请按 YYYY-MM-DD 格式输入日期。" in resp.get_data(
+        as_text=True
+    )
     assert client.get("/dashboard/?period=year").status_code == 400
     assert client.get("/dashboard/?region=abc").status_code == 400
-    assert client.get("/dashboard/?period=custom&start=2024-01-01&end=2026-01-01").status_code == 400
+    assert (
+        client.get("/dashboard/?period=custom&start=2024-01-01&end=2026-01-01").status_code == 400
+    )
 
 
 def test_sup_east_cannot_filter_on_a_south_region(login, dbs):

@@ -4,7 +4,11 @@ the monthly PDF; pages at desktop, tablet and phone sizes are screenshot."""
 from portal.models import StaffMember
 from portal.services import metrics
 from tests.conftest import browser_login, screenshot
-from tests.test_metrics_domains import dataset  # noqa: F401  (fixture)
+from tests import test_metrics_domains
+
+
+# The month of hand-built records the figures are recounted on, shared with the figure tests.
+dataset = test_metrics_domains.dataset
 
 
 def test_supervisor_compares_sorts_drills_and_downloads(page, live_server, dbs, site_ids, tmp_path):
@@ -47,11 +51,16 @@ def test_supervisor_compares_sorts_drills_and_downloads(page, live_server, dbs, 
     download = info.value
     path = tmp_path / download.suggested_filename
     download.save_as(path)
-    assert download.suggested_filename.startswith("report_SZ01_") and path.read_bytes().startswith(b"%PDF")
+    assert download.suggested_filename.startswith("report_SZ01_") and path.read_bytes().startswith(
+        b"%PDF"
+    )
 
 
 def test_dashboard_custom_period_at_tablet_and_phone(browser, live_server):
-    for name, viewport in (("tablet", {"width": 768, "height": 1024}), ("phone", {"width": 390, "height": 844})):
+    for name, viewport in (
+        ("tablet", {"width": 768, "height": 1024}),
+        ("phone", {"width": 390, "height": 844}),
+    ):
         context = browser.new_context(locale="zh-CN", viewport=viewport)
         page = context.new_page()
         browser_login(page, live_server, "admin")
@@ -70,7 +79,9 @@ def test_dashboard_custom_period_at_tablet_and_phone(browser, live_server):
         context.close()
 
 
-def test_supervisor_drills_into_a_domain_figure_and_downloads_october(page, live_server, dataset, tmp_path):  # noqa: F811
+def test_supervisor_drills_into_a_domain_figure_and_downloads_october(
+    page, live_server, dataset, tmp_path
+):
     browser_login(page, live_server, "sup_south")
     page.goto(f"{live_server}/dashboard/?period=custom&start=2026-10-01&end=2026-10-31")
     body = page.inner_text("body")
@@ -104,12 +115,19 @@ def _shown(page, key, code="SZ01"):
     return page.locator(f'tr[data-site="{code}"] a.drill[data-metric="{key}"]')
 
 
-def test_short_headers_and_drills_into_tallies_tickets_grooming_damage(browser, live_server, dataset):  # noqa: F811
+def test_short_headers_and_drills_into_tallies_tickets_grooming_damage(
+    browser,
+    live_server,
+    dataset,  # noqa: F811
+):
     """The long checklist header is short, with the full wording as its tooltip, and stays narrow
     at desktop and tablet width; the figures that used to lead to unfiltered pages now open
     exactly their records, and each of those pages is screenshot."""
     october = f"{live_server}/dashboard/?period=custom&start=2026-10-01&end=2026-10-31"
-    for name, viewport in (("1280", {"width": 1280, "height": 900}), ("768", {"width": 768, "height": 1024})):
+    for name, viewport in (
+        ("1280", {"width": 1280, "height": 900}),
+        ("768", {"width": 768, "height": 1024}),
+    ):
         context = browser.new_context(locale="zh-CN", viewport=viewport)
         page = context.new_page()
         browser_login(page, live_server, "sup_south")
@@ -119,41 +137,56 @@ def test_short_headers_and_drills_into_tallies_tickets_grooming_damage(browser, 
         assert head.get_attribute("title") == "检查表按时完成（开门≤10:00，闭店≤18:00）"
         assert "开门≤10:00" in head.locator(".sr-only").inner_text()  # read out by screen readers
         # Every figure's header fits a narrow column (two short lines at most, plus the unit).
-        widths = page.eval_on_selector_all("th.metric-head", "els => els.map(e => e.getBoundingClientRect().width)")
+        widths = page.eval_on_selector_all(
+            "th.metric-head", "els => els.map(e => e.getBoundingClientRect().width)"
+        )
         figures = [m for m in metrics.all_metrics() if "supervisor" in m.roles]
         assert len(widths) == len(figures) and max(widths) <= 150, widths
-        heights = page.eval_on_selector_all("th.metric-head a.sort-link",
-                                             "els => els.map(e => e.getBoundingClientRect().height)")
+        heights = page.eval_on_selector_all(
+            "th.metric-head a.sort-link", "els => els.map(e => e.getBoundingClientRect().height)"
+        )
         assert max(heights) <= 80, heights  # three short lines at most
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         if name == "1280":  # the whole comparison fits a desktop screen: no sideways scrolling
-            assert page.evaluate("(() => { const t = document.querySelector('#comparison');"
-                                 " return t.scrollWidth <= t.parentElement.clientWidth + 1; })()")
+            assert page.evaluate(
+                "(() => { const t = document.querySelector('#comparison');"
+                " return t.scrollWidth <= t.parentElement.clientWidth + 1; })()"
+            )
         screenshot(page, f"reports-dashboard-headers-{name}")
         context.close()
 
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     browser_login(page, live_server, "sup_south")
-    for key, shot in (("tally_on_time", "reports-drill-tallies"), ("tickets_open", "reports-drill-tickets-open"),
-                      ("hours_to_resolve", "reports-drill-tickets-resolved"),
-                      ("grooming_score", "reports-drill-grooming"), ("damage_reports", "reports-drill-damage")):
+    for key, shot in (
+        ("tally_on_time", "reports-drill-tallies"),
+        ("tickets_open", "reports-drill-tickets-open"),
+        ("hours_to_resolve", "reports-drill-tickets-resolved"),
+        ("grooming_score", "reports-drill-grooming"),
+        ("damage_reports", "reports-drill-damage"),
+    ):
         page.goto(october)
         shown = _shown(page, key).inner_text().strip()
         _shown(page, key).click()
         page.wait_for_load_state("networkidle")
         body = page.inner_text("body")
         # Never SZ02's records (its name is still in the site pickers and the grooming averages).
-        records = {"grooming_score": "tr[data-inspection]", "damage_reports": "[data-report]"}.get(key, "tbody tr")
+        records = {"grooming_score": "tr[data-inspection]", "damage_reports": "[data-report]"}.get(
+            key, "tbody tr"
+        )
         assert all("前海" not in text for text in page.locator(records).all_inner_texts()), key
         if key == "tally_on_time":  # 50 %: one of the two tallies closed the same day
-            assert shown == "50" and page.locator("a[href*='/dailytally/details/?id=']").count() == 2
+            assert (
+                shown == "50" and page.locator("a[href*='/dailytally/details/?id=']").count() == 2
+            )
             assert "当日完成" in body and "否，超时" in body
         elif key == "tickets_open":
             assert page.locator("a[href*='/repairticket/details/?id=']").count() == int(shown) == 3
             assert "期末未完成" in body  # the filter applied, in words
         elif key == "hours_to_resolve":
-            assert page.locator("a[href*='/repairticket/details/?id=']").count() == 1 and shown in body
+            assert (
+                page.locator("a[href*='/repairticket/details/?id=']").count() == 1 and shown in body
+            )
         elif key == "grooming_score":
             assert page.locator("[data-score-site]").first.inner_text().strip() == f"{shown}%"
             assert page.locator("tr[data-inspection]").count() == 2

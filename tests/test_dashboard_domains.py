@@ -1,6 +1,7 @@
 """The domain figures through real HTTP: a number's drill-down lists exactly the records
 behind it, sup_east gets no SOUTH figure anywhere (dashboard, drill-down, PDF, export),
 and the month-end PDF carries the new sections in Chinese."""
+
 import os
 import re
 import subprocess
@@ -14,8 +15,15 @@ PERIOD = "period=custom&start=2026-10-01&end=2026-10-31"
 
 def _drill_links(page, code):
     row = page.split(f'<tr data-site="{code}">')[1].split("</tr>")[0]
-    return {key: (url.replace("&amp;", "&"), int(shown.replace(",", "")) if shown.replace(",", "").isdigit() else shown)
-            for url, key, shown in re.findall(r'href="([^"]+)" class="drill" data-metric="(\w+)">([^<]+)</a>', row)}
+    return {
+        key: (
+            url.replace("&amp;", "&"),
+            int(shown.replace(",", "")) if shown.replace(",", "").isdigit() else shown,
+        )
+        for url, key, shown in re.findall(
+            r'href="([^"]+)" class="drill" data-metric="(\w+)">([^<]+)</a>', row
+        )
+    }
 
 
 def _rows(listing, url):
@@ -36,9 +44,16 @@ def test_numbers_drill_into_exactly_the_records_behind_them(login, dbs, dataset)
         assert resp.status_code == 200 and _rows(resp.get_data(as_text=True), url) == shown, key
     # Rates and means: the list shows the records they are computed from.
     # (Every figure, with border and deleted rows: tests/test_dashboard_drills.py.)
-    for key, records in (("visitors", 2), ("drinks_per_visitor", 2), ("handover_on_time", 3), ("checklists_on_time", 3),
-                         ("cleaning_hours_to_fix", 3), ("stock_variance", 2), ("tally_on_time", 2),
-                         ("hours_to_resolve", 1)):
+    for key, records in (
+        ("visitors", 2),
+        ("drinks_per_visitor", 2),
+        ("handover_on_time", 3),
+        ("checklists_on_time", 3),
+        ("cleaning_hours_to_fix", 3),
+        ("stock_variance", 2),
+        ("tally_on_time", 2),
+        ("hours_to_resolve", 1),
+    ):
         url, _shown = links[key]
         listing = client.get(url).get_data(as_text=True)
         assert _rows(listing, url) == records, key
@@ -48,7 +63,9 @@ def test_numbers_drill_into_exactly_the_records_behind_them(login, dbs, dataset)
 
 
 def test_sup_east_gets_no_south_figure_anywhere(login, dbs, dataset, tmp_path):  # noqa: F811
-    south_links = _drill_links(login("sup_south").get(f"/dashboard/?{PERIOD}").get_data(as_text=True), "SZ01")
+    south_links = _drill_links(
+        login("sup_south").get(f"/dashboard/?{PERIOD}").get_data(as_text=True), "SZ01"
+    )
     client = login("sup_east")
     page = client.get(f"/dashboard/?{PERIOD}").get_data(as_text=True)
     assert "SZ0" not in page and "深圳" not in page and "前海" not in page
@@ -69,21 +86,48 @@ def test_sup_east_gets_no_south_figure_anywhere(login, dbs, dataset, tmp_path): 
     from flask import current_app  # noqa: F401
 
     values = m.collect([dataset["SZ01"]], OCT, END)  # unscoped here: the dataset is there …
-    assert values["visitors"][dataset["SZ01"]] == 4  # … so the empty pages above come from the scope
+    assert (
+        values["visitors"][dataset["SZ01"]] == 4
+    )  # … so the empty pages above come from the scope
 
 
 def test_site_pdf_has_the_new_sections_in_chinese(login, dataset, tmp_path):  # noqa: F811
     body = login("sup_south").get(f"/dashboard/site/{dataset['SZ01']}/2026-10.pdf").data
     path = tmp_path / "r.pdf"
     path.write_bytes(body)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    for words in ("深圳湾售楼处", "2026-10", "来访人数", "人均饮料", "盘点库存差异", "当日完成盘点", "检查表按时完成（开门≤10:00",
-                  "物品差异", "交接 12 小时内签收", "卫生整改未完成", "卫生整改逾期", "仪容仪表得分", "未完成报修", "损坏",
-                  "按品种消耗", "每周来访", "盘点差异", "报修与损坏", "卫生整改", "交接完整性", "仪容仪表检查"):
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for words in (
+        "深圳湾售楼处",
+        "2026-10",
+        "来访人数",
+        "人均饮料",
+        "盘点库存差异",
+        "当日完成盘点",
+        "检查表按时完成（开门≤10:00",
+        "物品差异",
+        "交接 12 小时内签收",
+        "卫生整改未完成",
+        "卫生整改逾期",
+        "仪容仪表得分",
+        "未完成报修",
+        "损坏",
+        "按品种消耗",
+        "每周来访",
+        "盘点差异",
+        "报修与损坏",
+        "卫生整改",
+        "交接完整性",
+        "仪容仪表检查",
+    ):
         assert words in text, words
     # Key figures: 4 visitors, 0.75 drinks per visitor, 87.5 grooming points.
     assert re.search(r"来访人数\s+人\s+4\b", text) or re.search(r"来访人数.*\b4\b", text)
     assert "0.75" in text and "87.5" in text
     folder = os.path.join(ARTIFACTS, "pdf")  # git-ignored; absent on a fresh clone
     os.makedirs(folder, exist_ok=True)
-    subprocess.run(["pdftoppm", "-r", "70", "-png", str(path), os.path.join(folder, "site_SZ01_domains")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "70", "-png", str(path), os.path.join(folder, "site_SZ01_domains")],
+        check=True,
+    )

@@ -5,6 +5,7 @@ missing from the lock, pinned to another version than pyproject.toml says, or wi
 sha256 would fail the install (or, worse, install something nobody reviewed). ``make lock``
 regenerates the file (README "Dependencies").
 """
+
 import re
 import tomllib
 from importlib import metadata
@@ -53,7 +54,14 @@ def lock_entries():
     entries = []
     for entry in logical:
         m = PIN.match(entry)
-        entries.append((canonical(m.group(1)) if m else None, m.group(2) if m else None, HASH.findall(entry), entry))
+        entries.append(
+            (
+                canonical(m.group(1)) if m else None,
+                m.group(2) if m else None,
+                HASH.findall(entry),
+                entry,
+            )
+        )
     return entries
 
 
@@ -62,7 +70,11 @@ def test_every_lock_entry_is_an_exact_pin_with_sha256_hashes():
     assert len(entries) > 20
     bad = [raw[:80] for name, version, hashes, raw in entries if name is None or version is None]
     assert not bad, f"lines of requirements.lock that are not `package==version`: {bad}"
-    unhashed = [name for name, _v, hashes, raw in entries if not hashes or raw.count("--hash=") != len(hashes)]
+    unhashed = [
+        name
+        for name, _v, hashes, raw in entries
+        if not hashes or raw.count("--hash=") != len(hashes)
+    ]
     assert not unhashed, f"lock entries without a --hash=sha256: for every file: {unhashed}"
     short = [name for name, _v, hashes, _raw in entries if any(len(h) != 64 for h in hashes)]
     assert not short, f"lock entries with a malformed sha256: {short}"
@@ -73,8 +85,14 @@ def test_every_lock_entry_is_an_exact_pin_with_sha256_hashes():
 def test_lock_pins_every_pyproject_dependency_at_its_version():
     locked = {name: version for name, version, *_ in lock_entries()}
     missing = sorted(set(pyproject_pins()) - set(locked))
-    assert not missing, f"in pyproject.toml but not in requirements.lock (run `make lock`): {missing}"
-    different = {name: (want, locked[name]) for name, want in pyproject_pins().items() if locked[name] != want}
+    assert not missing, (
+        f"in pyproject.toml but not in requirements.lock (run `make lock`): {missing}"
+    )
+    different = {
+        name: (want, locked[name])
+        for name, want in pyproject_pins().items()
+        if locked[name] != want
+    }
     assert not different, f"pyproject.toml pin ≠ lock pin (run `make lock`): {different}"
 
 

@@ -1,5 +1,6 @@
 """CSV / XLSX exports of every scoped list: BOM for Excel, filters and scope honoured,
 formula injection neutralised, XLSX with Chinese headers."""
+
 import csv
 import io
 
@@ -39,15 +40,21 @@ def test_staff_csv_honours_site_filter_and_scope(login, site_ids):
 
 
 def test_formula_injection_is_neutralised_in_csv_and_xlsx(login, dbs, site_ids):
-    dbs.add(StaffMember(site_id=site_ids["SZ01"], name='=HYPERLINK("http://evil","点我")', kind="cleaner",
-                        phone="+8613800000000"))
+    dbs.add(
+        StaffMember(
+            site_id=site_ids["SZ01"],
+            name='=HYPERLINK("http://evil","点我")',
+            kind="cleaner",
+            phone="+8613800000000",
+        )
+    )
     dbs.add(StaffMember(site_id=site_ids["SZ01"], name="@SUM(A1:A9)", kind="cleaner", phone="-1"))
     dbs.add(StaffMember(site_id=site_ids["SZ01"], name="\tTAB", kind="cleaner"))
     dbs.commit()
     client = login("sup_south")
     rows = _csv(client.get(f"/staff/export/csv/?flt0_site_equals={site_ids['SZ01']}"))
     cells = [c for r in rows for c in r]
-    assert "'=HYPERLINK(\"http://evil\",\"点我\")" in cells and "'+8613800000000" in cells
+    assert '\'=HYPERLINK("http://evil","点我")' in cells and "'+8613800000000" in cells
     assert "'@SUM(A1:A9)" in cells and "'-1" in cells and "'\tTAB" in cells
     assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
     resp = client.get(f"/staff/export/xlsx/?flt0_site_equals={site_ids['SZ01']}")
@@ -56,7 +63,9 @@ def test_formula_injection_is_neutralised_in_csv_and_xlsx(login, dbs, site_ids):
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0][:2] == ["售楼处", "姓名"]
     flat = [v for row in values for v in row if isinstance(v, str)]
-    assert "'=HYPERLINK(\"http://evil\",\"点我\")" in flat and not any(v.startswith(("=", "+", "@")) for v in flat)
+    assert '\'=HYPERLINK("http://evil","点我")' in flat and not any(
+        v.startswith(("=", "+", "@")) for v in flat
+    )
 
 
 def test_xlsx_scope_and_chinese(login):
@@ -81,8 +90,11 @@ def test_neutralise_leaves_numbers_and_plain_text():
 
 def test_a_filter_value_that_is_not_an_id_is_ignored(login):
     client = login("admin")
-    for url in ("/staff/?flt0_site_equals=abc", "/staff/export/csv/?flt0_site_equals=1%20OR%201=1",
-                "/audit/?flt0_user_equals=x"):
+    for url in (
+        "/staff/?flt0_site_equals=abc",
+        "/staff/export/csv/?flt0_site_equals=1%20OR%201=1",
+        "/audit/?flt0_user_equals=x",
+    ):
         assert client.get(url).status_code == 200, url
 
 

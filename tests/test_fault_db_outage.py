@@ -5,6 +5,7 @@ While it is down every page answers the friendly 503 (Chinese, error id, no trac
 nothing is written; when it is back the same app (no restart) serves and writes again
 (``pool_pre_ping``), and the audit chain still verifies.
 """
+
 import os
 import shutil
 import socket
@@ -35,15 +36,28 @@ class Cluster:
         self.data = os.path.join(self.dir, "data")
         self.port = _free_port()
         shutil.chown(self.dir, "postgres", "postgres")
-        self._as_postgres(f"{PG_BIN}/initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8")
+        self._as_postgres(
+            f"{PG_BIN}/initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8"
+        )
 
     def _as_postgres(self, *cmd):
         prefix = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
-        subprocess.run(prefix + list(cmd), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            prefix + list(cmd), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
 
     def start(self):
-        self._as_postgres(f"{PG_BIN}/pg_ctl", "-D", self.data, "-o", f"-p {self.port} -k {self.dir}",
-                          "-l", os.path.join(self.dir, "server.log"), "-w", "start")
+        self._as_postgres(
+            f"{PG_BIN}/pg_ctl",
+            "-D",
+            self.data,
+            "-o",
+            f"-p {self.port} -k {self.dir}",
+            "-l",
+            os.path.join(self.dir, "server.log"),
+            "-w",
+            "start",
+        )
 
     def stop(self):
         self._as_postgres(f"{PG_BIN}/pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
@@ -77,8 +91,13 @@ def cluster():
 def outage_app(cluster, tmp_path):
     from portal import devdata
 
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": cluster.url("portal"),
-                      "UPLOAD_FOLDER": str(tmp_path)})
+    app = create_app(
+        {
+            **TEST_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": cluster.url("portal"),
+            "UPLOAD_FOLDER": str(tmp_path),
+        }
+    )
     with app.app_context():
         db.create_all()
         devdata.seed_demo()
@@ -92,8 +111,10 @@ def _visits(app):
     from portal.models import AuditEvent, Visit
 
     with app.app_context():
-        counts = (db.session.scalar(select(func.count()).select_from(Visit)),
-                  db.session.scalar(select(func.count()).select_from(AuditEvent)))
+        counts = (
+            db.session.scalar(select(func.count()).select_from(Visit)),
+            db.session.scalar(select(func.count()).select_from(AuditEvent)),
+        )
         db.session.remove()
     return counts
 
@@ -120,7 +141,9 @@ def test_database_outage_gives_503_and_the_app_recovers(outage_app, cluster):
     _assert_friendly_503(clerk.post("/visits/arrive", {"party": "2:0", "csrf_token": token}))
     visitor = PortalClient(app)
     assert visitor.get("/login").status_code == 200  # the login form itself needs no database
-    _assert_friendly_503(visitor.post("/login", {"username": "clerk_sz02", "password": "demo12345"}))
+    _assert_friendly_503(
+        visitor.post("/login", {"username": "clerk_sz02", "password": "demo12345"})
+    )
     assert app.test_client().get("/healthz").status_code == 503
 
     cluster.start()
@@ -134,4 +157,6 @@ def test_database_outage_gives_503_and_the_app_recovers(outage_app, cluster):
     with app.app_context():
         with db.engine.connect() as conn:
             assert not audit.verify(conn)
-    print(f"\nfault: {len(pages) + 4} requests during the outage → 503, 0 rows written; recovered without restart")
+    print(
+        f"\nfault: {len(pages) + 4} requests during the outage → 503, 0 rows written; recovered without restart"
+    )

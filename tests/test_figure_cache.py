@@ -2,6 +2,7 @@
 (its latest audit event): a cached figure is always the one a fresh computation would give,
 a change to one site recomputes that site only, a period still running is never kept, and
 neither is a figure that moves with the clock."""
+
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -21,8 +22,14 @@ OCT, END = date(2026, 10, 1), date(2026, 10, 31)
 
 
 def _visit(dbs, site_id, day, adults):
-    dbs.add(Visit(site_id=site_id, arrived_at=datetime(day.year, day.month, day.day, 11, tzinfo=SH),
-                  adults=adults, children=0))
+    dbs.add(
+        Visit(
+            site_id=site_id,
+            arrived_at=datetime(day.year, day.month, day.day, 11, tzinfo=SH),
+            adults=adults,
+            children=0,
+        )
+    )
     dbs.commit()
 
 
@@ -36,7 +43,9 @@ def _visitors(app, site_ids, start=OCT, end=END):
     return {sid: values[sid] for sid in site_ids}
 
 
-def test_a_cached_figure_changes_when_its_site_changes_and_only_that_site_is_recomputed(app, dbs, site_ids):
+def test_a_cached_figure_changes_when_its_site_changes_and_only_that_site_is_recomputed(
+    app, dbs, site_ids
+):
     sz01, sz02 = site_ids["SZ01"], site_ids["SZ02"]
     _visit(dbs, sz01, date(2026, 10, 5), 3)
     _visit(dbs, sz02, date(2026, 10, 6), 2)
@@ -44,9 +53,13 @@ def test_a_cached_figure_changes_when_its_site_changes_and_only_that_site_is_rec
     before = figure_cache.stats()
     assert _visitors(app, [sz01, sz02]) == {sz01: 3, sz02: 2}
     after = figure_cache.stats()
-    assert after["misses"] == before["misses"] and after["hits"] > before["hits"]  # nothing recomputed
+    assert (
+        after["misses"] == before["misses"] and after["hits"] > before["hits"]
+    )  # nothing recomputed
 
-    _visit(dbs, sz01, date(2026, 10, 7), 4)  # a late entry into a settled month: audited, new version
+    _visit(
+        dbs, sz01, date(2026, 10, 7), 4
+    )  # a late entry into a settled month: audited, new version
     hits, misses = figure_cache.stats()["hits"], figure_cache.stats()["misses"]
     assert _visitors(app, [sz01, sz02]) == {sz01: 7, sz02: 2}
     assert figure_cache.stats()["misses"] - misses == 1  # SZ01 only
@@ -115,8 +128,13 @@ def test_a_figure_that_moves_with_the_clock_is_worked_out_on_every_view(app, dbs
     where = site(dbs, "SZ01")
     areas = cleaning.ensure_default_areas(where)
     due = clock.now() + timedelta(hours=1)
-    cleaning.inspect(where, user(dbs, "clerk_sz01"), [(areas[0], False, "地面有水渍")],
-                     cleaner=staff(dbs, "SZ01", kind="cleaner"), due_at=due)
+    cleaning.inspect(
+        where,
+        user(dbs, "clerk_sz01"),
+        [(areas[0], False, "地面有水渍")],
+        cleaner=staff(dbs, "SZ01", kind="cleaner"),
+        due_at=due,
+    )
     issue = dbs.scalars(select(CleaningIssue)).one()
     issue.created_at = datetime(2026, 10, 31, 21, tzinfo=SH)
     dbs.commit()
@@ -129,12 +147,16 @@ def test_a_figure_that_moves_with_the_clock_is_worked_out_on_every_view(app, dbs
         return values
 
     before = overdue()
-    assert before["cleaning_overdue"][site_ids["SZ01"]] == 0 and before["cleaning_open"][site_ids["SZ01"]] == 1
+    assert (
+        before["cleaning_overdue"][site_ids["SZ01"]] == 0
+        and before["cleaning_open"][site_ids["SZ01"]] == 1
+    )
     with time_machine.travel(due + timedelta(minutes=1), tick=False):  # the due time has passed
         after = overdue()
     assert after["cleaning_overdue"][site_ids["SZ01"]] == 1
     assert {k: v for k, v in after.items() if k != "cleaning_overdue"} == {
-        k: v for k, v in before.items() if k != "cleaning_overdue"}
+        k: v for k, v in before.items() if k != "cleaning_overdue"
+    }
 
 
 def test_the_dashboard_shows_a_late_change_to_a_settled_month_at_once(login, dbs, site_ids):

@@ -1,4 +1,5 @@
 """Grooming and conduct inspections: score = % of points passed; history per person and site."""
+
 from sqlalchemy import select
 
 from portal.models import GROOMING_POINTS, GroomingInspection
@@ -42,7 +43,9 @@ def test_supervisor_inspects_in_the_browser_form(app, login):
     form = {f"point-{k}": "pass" for k in KEYS}
     resp = sup.post(f"/grooming/inspect/{person_id}", {**form, "point-hair": ""})
     assert resp.status_code == 400 and "请选择合格或不合格" in resp.get_data(as_text=True)
-    resp = sup.post(f"/grooming/inspect/{person_id}", {**form, "point-hair": "fail", "note-hair": "长发未盘起"})
+    resp = sup.post(
+        f"/grooming/inspect/{person_id}", {**form, "point-hair": "fail", "note-hair": "长发未盘起"}
+    )
     assert resp.status_code == 302
     page = sup.get(f"/grooming/person/{person_id}").get_data(as_text=True)
     assert "88%" in page and "长发未盘起" in page
@@ -82,7 +85,7 @@ def test_history_per_site(app, login):
         _inspect(s, "SZ02", failed=("makeup", "hair"))
         sz02 = site(s, "SZ02").id
     page = login("sup_south").get(f"/grooming/?site={sz02}").get_data(as_text=True)
-    table = page[page.index("grooming-recent"):]
+    table = page[page.index("grooming-recent") :]
     assert "张丽娜" in table and "李晓梅" not in table.split("</table>")[0]
     # Looking at one site, the people offered for an inspection are that site's.
     people = table.split("</table>")[1]

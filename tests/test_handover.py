@@ -1,5 +1,6 @@
 """Handover book: writing, signing, carrying items forward, closing, comments, history,
 and above all: a signed entry can never be changed, whatever the route or role."""
+
 import pytest
 from sqlalchemy import select
 
@@ -10,7 +11,14 @@ from tests.querycount import count_queries
 from tests.refusals import refused
 
 
-def _entry(dbs, author="clerk_sz01", code="SZ01", text="今日接待 8 批客户", items=("落地灯不亮",), signer=None):
+def _entry(
+    dbs,
+    author="clerk_sz01",
+    code="SZ01",
+    text="今日接待 8 批客户",
+    items=("落地灯不亮",),
+    signer=None,
+):
     e = handover.write_entry(site(dbs, code), user(dbs, author), text, list(items))
     dbs.flush()
     if signer:
@@ -20,6 +28,7 @@ def _entry(dbs, author="clerk_sz01", code="SZ01", text="今日接待 8 批客户
 
 
 # ---------------------------------------------------------------- services
+
 
 def test_write_sign_and_audit(dbs):
     entry_id = _entry(dbs)
@@ -32,7 +41,9 @@ def test_write_sign_and_audit(dbs):
     handover.sign(entry, user(dbs, "guard_sz01"))
     dbs.commit()
     assert entry.signed_by.username == "guard_sz01" and entry.signed_at is not None
-    assert dbs.scalar(select(AuditEvent.id).where(AuditEvent.action == "sign", AuditEvent.object_id == entry_id))
+    assert dbs.scalar(
+        select(AuditEvent.id).where(AuditEvent.action == "sign", AuditEvent.object_id == entry_id)
+    )
     with refused():
         handover.sign(entry, user(dbs, "sup_south"))
 
@@ -56,12 +67,18 @@ def test_carry_forward_keeps_the_chain_across_three_shifts(dbs):
     handover.close_item(second.items[0], user(dbs, "clerk_sz01"), "维修师傅已更换灯泡")
     dbs.commit()
     chain = handover.item_history(item)
-    assert [(link.status, link.entry_id) for link in chain] == [("carried", first.id), ("closed", second.id)]
+    assert [(link.status, link.entry_id) for link in chain] == [
+        ("carried", first.id),
+        ("closed", second.id),
+    ]
     assert handover.item_history(second.items[0]) == chain
     with refused():
         handover.carry_forward(second.items[0], user(dbs, "clerk_sz01"))
-    actions = dbs.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "HandoverItem",
-                                                          AuditEvent.action.in_(("carry", "close")))).all()
+    actions = dbs.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.object_type == "HandoverItem", AuditEvent.action.in_(("carry", "close"))
+        )
+    ).all()
     assert sorted(actions) == ["carry", "close"]
 
 
@@ -91,7 +108,9 @@ def test_signed_entry_is_read_only_in_the_model_layer(dbs):
     with refused(409):
         dbs.flush()
     dbs.rollback()
-    dbs.get(HandoverEntry, entry.id).items.append(HandoverItem(site_id=entry.site_id, text="后加的事项"))
+    dbs.get(HandoverEntry, entry.id).items.append(
+        HandoverItem(site_id=entry.site_id, text="后加的事项")
+    )
     with refused(409):
         dbs.flush()
     dbs.rollback()
@@ -108,6 +127,7 @@ def test_signed_entry_is_read_only_in_the_model_layer(dbs):
 
 # ---------------------------------------------------------------- routes
 
+
 def _arrange(app, **kw):
     with system_session(app) as s:
         return _entry(s, **kw)
@@ -116,16 +136,34 @@ def _arrange(app, **kw):
 def _load(app, entry_id):
     """(text, signed_at, deleted_at, signer, item ids) of an entry, read unscoped."""
     with system_session(app) as s:
-        e = s.execute(select(HandoverEntry).where(HandoverEntry.id == entry_id)
-                      .execution_options(include_deleted=True)).scalar_one()
-        return e.text, e.signed_at, e.deleted_at, e.signed_by and e.signed_by.username, [i.id for i in e.items]
+        e = s.execute(
+            select(HandoverEntry)
+            .where(HandoverEntry.id == entry_id)
+            .execution_options(include_deleted=True)
+        ).scalar_one()
+        return (
+            e.text,
+            e.signed_at,
+            e.deleted_at,
+            e.signed_by and e.signed_by.username,
+            [i.id for i in e.items],
+        )
+
 
 def test_clerk_writes_and_guard_signs_in_two_taps(login, app):
     clerk = login("clerk_sz01")
     resp = clerk.get("/handover/")
     assert resp.status_code == 200 and "填写交接" in resp.get_data(as_text=True)
-    resp = clerk.post("/handover/write", {"post": "reception", "outgoing_shift": "0", "incoming_shift": "0",
-                                          "text": "样板房钥匙已交回", "items": "冰箱补货\n打印机缺纸"})
+    resp = clerk.post(
+        "/handover/write",
+        {
+            "post": "reception",
+            "outgoing_shift": "0",
+            "incoming_shift": "0",
+            "text": "样板房钥匙已交回",
+            "items": "冰箱补货\n打印机缺纸",
+        },
+    )
     assert resp.status_code == 302
     with system_session(app) as s:
         entry = s.scalar(select(HandoverEntry).where(HandoverEntry.text == "样板房钥匙已交回"))
@@ -139,8 +177,10 @@ def test_clerk_writes_and_guard_signs_in_two_taps(login, app):
 
 
 def test_empty_handover_form_is_refused_next_to_the_field(login, app):
-    resp = login("clerk_sz01").post("/handover/write", {"post": "reception", "outgoing_shift": "0",
-                                                        "incoming_shift": "0", "text": ""})
+    resp = login("clerk_sz01").post(
+        "/handover/write",
+        {"post": "reception", "outgoing_shift": "0", "incoming_shift": "0", "text": ""},
+    )
     assert resp.status_code == 400
     assert "invalid-feedback" in resp.get_data(as_text=True)
     with system_session(app) as s:
@@ -149,7 +189,9 @@ def test_empty_handover_form_is_refused_next_to_the_field(login, app):
 
 @pytest.mark.parametrize("username", ["admin", "sup_south", "clerk_sz01", "guard_sz01"])
 def test_no_role_can_change_a_signed_entry_through_any_route(login, app, username):
-    author, signer = ("guard_sz01", "sup_south") if username == "clerk_sz01" else ("clerk_sz01", "guard_sz01")
+    author, signer = (
+        ("guard_sz01", "sup_south") if username == "clerk_sz01" else ("clerk_sz01", "guard_sz01")
+    )
     if username == "guard_sz01":
         signer = "sup_south"
     entry_id = _arrange(app, author=author, signer=signer)
@@ -161,9 +203,17 @@ def test_no_role_can_change_a_signed_entry_through_any_route(login, app, usernam
     assert page.status_code == 200 and "已签收" in body and 'name="text"' not in body
     assert c.post(f"/handover_entry/edit/?id={entry_id}", {"text": "篡改"}).status_code == 409
     # Inline editing in the list (x-editable's ajax update).
-    assert c.post("/handover_entry/ajax/update/", {"list_form_pk": entry_id, "text": "篡改"}).status_code != 200
+    assert (
+        c.post(
+            "/handover_entry/ajax/update/", {"list_form_pk": entry_id, "text": "篡改"}
+        ).status_code
+        != 200
+    )
     # Bulk action and single delete.
-    c.post("/handover_entry/action/", {"action": "delete", "rowid": [entry_id], "url": "/handover_entry/"})
+    c.post(
+        "/handover_entry/action/",
+        {"action": "delete", "rowid": [entry_id], "url": "/handover_entry/"},
+    )
     c.post("/handover_entry/delete/", {"id": entry_id, "url": "/handover_entry/"})
     # Signing it again, closing its item with a forged item text: refused or no change to the entry.
     assert c.post(f"/handover/sign/{entry_id}").status_code in (400, 403)
@@ -171,20 +221,32 @@ def test_no_role_can_change_a_signed_entry_through_any_route(login, app, usernam
     assert before[1] is not None and before[2] is None
     # The list offers no way to edit it either.
     listing = c.get("/handover_entry/").get_data(as_text=True)
-    assert f"/handover_entry/edit/?id={entry_id}" not in listing and f'data-pk="{entry_id}"' not in listing
+    assert (
+        f"/handover_entry/edit/?id={entry_id}" not in listing
+        and f'data-pk="{entry_id}"' not in listing
+    )
 
 
 def test_unsigned_entry_is_corrected_through_the_versioned_form_not_inline(login, app):
     entry_id = _arrange(app)
     clerk = login("clerk_sz01")
     listing = clerk.get("/handover_entry/").get_data(as_text=True)
-    assert f"/handover_entry/edit/?id={entry_id}" in listing and f'data-pk="{entry_id}"' not in listing
+    assert (
+        f"/handover_entry/edit/?id={entry_id}" in listing and f'data-pk="{entry_id}"' not in listing
+    )
     # Inline saves carry no version (a silent overwrite): the route is gone.
-    assert clerk.post("/handover_entry/ajax/update/", {"list_form_pk": entry_id, "text": "x"}).status_code == 404
+    assert (
+        clerk.post(
+            "/handover_entry/ajax/update/", {"list_form_pk": entry_id, "text": "x"}
+        ).status_code
+        == 404
+    )
     assert _load(app, entry_id)[0] == "今日接待 8 批客户"
     with system_session(app) as s:
         version = s.get(HandoverEntry, entry_id).version
-    resp = clerk.post(f"/handover_entry/edit/?id={entry_id}", {"text": "更正后的内容", "version": version})
+    resp = clerk.post(
+        f"/handover_entry/edit/?id={entry_id}", {"text": "更正后的内容", "version": version}
+    )
     assert resp.status_code == 302
     assert _load(app, entry_id)[0] == "更正后的内容"
 
@@ -215,8 +277,13 @@ def test_carry_and_close_by_route_and_history_page(login, app):
     guard = login("guard_sz01")
     assert guard.post(f"/handover/carry/{item_id}").status_code == 302
     assert guard.post(f"/handover/carry/{item_id}").status_code == 400  # already carried
-    assert guard.post("/handover/write", {"post": "door", "outgoing_shift": "0", "incoming_shift": "0",
-                                           "text": "晚班交接"}).status_code == 302
+    assert (
+        guard.post(
+            "/handover/write",
+            {"post": "door", "outgoing_shift": "0", "incoming_shift": "0", "text": "晚班交接"},
+        ).status_code
+        == 302
+    )
     with system_session(app) as s:
         later = s.scalar(select(HandoverItem).where(HandoverItem.root_id == item_id))
         later_id, later_text = later.id, later.entry.text
@@ -226,7 +293,7 @@ def test_carry_and_close_by_route_and_history_page(login, app):
     assert clerk.post(f"/handover/close/{later_id}", {"note": "已修好"}).status_code == 302
     page = clerk.get(f"/handover/item/{item_id}").get_data(as_text=True)
     assert "已顺延" in page and "已关闭" in page and "已修好" in page
-    history = page[page.index('<ol class="list-group mb-3 item-history">'):page.index("</ol>")]
+    history = page[page.index('<ol class="list-group mb-3 item-history">') : page.index("</ol>")]
     later_page = clerk.get(f"/handover/item/{later_id}").get_data(as_text=True)
     assert history in later_page and history.count("<li") == 2
 
@@ -248,7 +315,12 @@ def test_other_sites_entries_are_404_and_sales_is_403(login, app):
     assert other.post(f"/handover/carry/{item_id}").status_code == 404
     assert other.get(f"/handover/entry/{entry_id}").status_code == 404
     assert other.get(f"/handover/item/{item_id}").status_code == 404
-    assert other.post("/handover_entry/ajax/update/", {"list_form_pk": entry_id, "text": "x"}).status_code == 404
+    assert (
+        other.post(
+            "/handover_entry/ajax/update/", {"list_form_pk": entry_id, "text": "x"}
+        ).status_code
+        == 404
+    )
     assert "今日接待" not in other.get("/handover/").get_data(as_text=True)
     assert login("sales_sz01").post(f"/handover/sign/{entry_id}").status_code == 403
     assert login("guard_sz01").post("/handover/sign/abc").status_code == 404
@@ -287,15 +359,27 @@ def test_forged_shift_or_site_is_refused(login, app):
 
     with system_session(app) as s:
         sz02 = site_of(s, "SZ02")
-        shift = Shift(site=sz02, post="reception", staff_member=staff(s, "SZ02", kind="clerk"),
-                      starts_at=local(date(2026, 11, 20), 9),
-                      ends_at=local(date(2026, 11, 20), 18))
+        shift = Shift(
+            site=sz02,
+            post="reception",
+            staff_member=staff(s, "SZ02", kind="clerk"),
+            starts_at=local(date(2026, 11, 20), 9),
+            ends_at=local(date(2026, 11, 20), 18),
+        )
         s.add(shift)
         s.flush()
         shift_id, sz02_id = shift.id, sz02.id
     c = login("clerk_sz01")
-    form = {"post": "reception", "outgoing_shift": shift_id, "incoming_shift": "0", "text": "伪造班次"}
+    form = {
+        "post": "reception",
+        "outgoing_shift": shift_id,
+        "incoming_shift": "0",
+        "text": "伪造班次",
+    }
     assert c.post("/handover/write", form).status_code == 400
-    assert c.post(f"/handover/write?site={sz02_id}", {**form, "outgoing_shift": "0"}).status_code == 404
+    assert (
+        c.post(f"/handover/write?site={sz02_id}", {**form, "outgoing_shift": "0"}).status_code
+        == 404
+    )
     with system_session(app) as s:
         assert s.scalar(select(HandoverEntry.id)) is None

@@ -1,6 +1,7 @@
 """In a real browser: a handover with an open item is written, signed and carried by the
 next shift; a failed cleaning area becomes an issue that is fixed and verified. Screenshots
 of every page of the domain land in artifacts/screenshots/."""
+
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -84,8 +85,18 @@ def test_screenshots_of_every_page_with_a_week_of_demo_data(page, live_server, a
         devdata.seed_demo()
         db.session.remove()
     pages = {
-        "sup_south": ["/roster/", "/shift/", "/shift/new/", "/handover/", "/handover_entry/", "/cleaning/", "/cleaning_issue/",
-                      "/cleaning_area/", "/grooming/", "/breaks/"],
+        "sup_south": [
+            "/roster/",
+            "/shift/",
+            "/shift/new/",
+            "/handover/",
+            "/handover_entry/",
+            "/cleaning/",
+            "/cleaning_issue/",
+            "/cleaning_area/",
+            "/grooming/",
+            "/breaks/",
+        ],
         "clerk_sz01": ["/handover/", "/cleaning/", "/breaks/", "/roster/"],
     }
     for username, urls in pages.items():

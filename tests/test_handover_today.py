@@ -1,4 +1,5 @@
 """The Today sections this domain registers (rendered on the clerk's and security's landing page)."""
+
 from flask import render_template
 
 from portal.models import utcnow
@@ -9,10 +10,17 @@ from tests.handover_helpers import site, staff, user
 
 def test_sections_put_unsigned_handover_first_and_render(app, dbs):
     where = site(dbs, "SZ01")
-    handover.write_entry(where, user(dbs, "guard_sz01"), "夜班：大门感应门偶尔不开", ["继续观察感应门"])
+    handover.write_entry(
+        where, user(dbs, "guard_sz01"), "夜班：大门感应门偶尔不开", ["继续观察感应门"]
+    )
     areas = cleaning.ensure_default_areas(where)
-    cleaning.inspect(where, user(dbs, "guard_sz01"), [(areas[0], False, "地面有水渍")],
-                     cleaner=staff(dbs, "SZ01", kind="cleaner"), due_at=utcnow())
+    cleaning.inspect(
+        where,
+        user(dbs, "guard_sz01"),
+        [(areas[0], False, "地面有水渍")],
+        cleaner=staff(dbs, "SZ01", kind="cleaner"),
+        due_at=utcnow(),
+    )
     dbs.commit()
     clerk = user(dbs, "clerk_sz01")
     sections = sections_for(where, utcnow().date(), clerk)
@@ -24,13 +32,18 @@ def test_sections_put_unsigned_handover_first_and_render(app, dbs):
     assert "已逾期" in html["cleaning"] and "地面有水渍" in html["cleaning"]
     assert 'id="start-break"' in html["breaks"]
     # The author sees her entry but no sign button on it.
-    guard_sections = dict((s.key, d) for s, d in sections_for(where, utcnow().date(), user(dbs, "guard_sz01")))
+    guard_sections = dict(
+        (s.key, d) for s, d in sections_for(where, utcnow().date(), user(dbs, "guard_sz01"))
+    )
     with app.test_request_context("/"):
         guard_html = render_template("handover/_today.html", data=guard_sections["handover"])
     assert "/handover/sign/" not in guard_html
     # Sales has no Today sections of this domain.
-    assert not [s for s, _ in sections_for(where, utcnow().date(), user(dbs, "sales_sz01"))
-                if s.key in ("handover", "cleaning")]
+    assert not [
+        s
+        for s, _ in sections_for(where, utcnow().date(), user(dbs, "sales_sz01"))
+        if s.key in ("handover", "cleaning")
+    ]
 
 
 def test_demo_week_for_sz01_is_complete_and_idempotent(app, dbs):
@@ -40,13 +53,20 @@ def test_demo_week_for_sz01_is_complete_and_idempotent(app, dbs):
     from portal import devdata
 
     devdata.seed_demo()
-    counts = lambda: {m.__name__: dbs.scalar(select(func.count()).select_from(m).where(m.site_id == site(dbs, "SZ01").id))  # noqa: E731
-                      for m in (Shift, HandoverEntry, CleaningInspection, GroomingInspection, BreakLog)}
+    counts = lambda: {  # noqa: E731
+        m.__name__: dbs.scalar(
+            select(func.count()).select_from(m).where(m.site_id == site(dbs, "SZ01").id)
+        )
+        for m in (Shift, HandoverEntry, CleaningInspection, GroomingInspection, BreakLog)
+    }
     first = counts()
     assert first["HandoverEntry"] == 7 and first["CleaningInspection"] == 7 and first["Shift"] >= 14
     assert first["GroomingInspection"] >= 2 and first["BreakLog"] >= 7
     devdata.seed_demo()
     assert counts() == first
-    unsigned = dbs.scalars(select(HandoverEntry).where(HandoverEntry.signed_at.is_(None),
-                                                       HandoverEntry.site_id == site(dbs, "SZ01").id)).all()
+    unsigned = dbs.scalars(
+        select(HandoverEntry).where(
+            HandoverEntry.signed_at.is_(None), HandoverEntry.site_id == site(dbs, "SZ01").id
+        )
+    ).all()
     assert len(unsigned) == 1 and unsigned[0].items

@@ -1,4 +1,5 @@
 """Every string of ours is translated into Chinese (and none is fuzzy)."""
+
 import os
 
 from babel.messages.extract import extract_from_dir
@@ -28,7 +29,11 @@ def test_every_message_has_a_chinese_translation():
     missing = []
     for msgid, where in sorted(_our_messages().items()):
         entry = catalog.get(msgid)
-        if entry is None or not entry.string or (isinstance(entry.string, tuple) and not all(entry.string)):
+        if (
+            entry is None
+            or not entry.string
+            or (isinstance(entry.string, tuple) and not all(entry.string))
+        ):
             missing.append(f"{where}: {msgid!r}")
         elif entry.fuzzy:
             missing.append(f"{where}: fuzzy {msgid!r}")
@@ -39,7 +44,9 @@ def test_chinese_is_the_default_and_english_available(client):
     page = client.get("/login").get_data(as_text=True)
     assert "售楼处运营平台" in page and "登录" in page
     client.http.get("/login", headers={"Accept-Language": "en"})
-    page = client.http.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    page = client.http.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(
+        as_text=True
+    )
     assert "Sales Office Portal" in page and "售楼处运营平台" not in page
 
 

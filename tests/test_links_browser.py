@@ -1,6 +1,7 @@
 """In a real Chromium: the clerk answers "no" on the opening checklist's lamp item and opens a
 repair ticket in one click; the supervisor opens one from a discrepancy; the damage form offers
 the recorded visits. Screenshots at 1280, 768×1024 and 390×844 under artifacts/screenshots/."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -12,8 +13,11 @@ from tests.conftest import browser_login, screenshot
 
 seeded = checklist_helpers.seeded
 
-SIZES = {"desktop": {"width": 1280, "height": 900}, "tablet": {"width": 768, "height": 1024},
-         "phone": {"width": 390, "height": 844}}
+SIZES = {
+    "desktop": {"width": 1280, "height": 900},
+    "tablet": {"width": 768, "height": 1024},
+    "phone": {"width": 390, "height": 844},
+}
 LAMPS = "打开并检查所有灯具（台灯除外）"
 
 
@@ -34,7 +38,12 @@ def test_checklist_no_to_repair_ticket_in_one_click(app, live_server, browser, s
     page.wait_for_load_state("networkidle")
     lamp = page.locator("li.checklist-item", has_text=LAMPS)
     assert lamp.locator("button.open-repair").inner_text().strip() == "报修"
-    assert page.locator("li.checklist-item", has_text="室内地面").locator("button.open-cleaning").count() == 0
+    assert (
+        page.locator("li.checklist-item", has_text="室内地面")
+        .locator("button.open-cleaning")
+        .count()
+        == 0
+    )
     run_url = page.url
     for name, size in SIZES.items():
         page.set_viewport_size(size)
@@ -59,12 +68,26 @@ def test_checklist_no_to_repair_ticket_in_one_click(app, live_server, browser, s
     context.close()
 
 
-def test_supervisor_repairs_a_discrepancy_and_files_a_damage_form(app, live_server, browser, seeded):
+def test_supervisor_repairs_a_discrepancy_and_files_a_damage_form(
+    app, live_server, browser, seeded
+):
     with system(app) as s:
-        staff = s.scalar(select(StaffMember).where(StaffMember.site_id == seeded["SZ01"], StaffMember.kind == "sales",
-                                                   StaffMember.user_id.is_not(None)))
-        s.add(Visit(site_id=seeded["SZ01"], arrived_at=utcnow() - timedelta(minutes=40), adults=2, children=1,
-                    salesperson_id=staff.id))
+        staff = s.scalar(
+            select(StaffMember).where(
+                StaffMember.site_id == seeded["SZ01"],
+                StaffMember.kind == "sales",
+                StaffMember.user_id.is_not(None),
+            )
+        )
+        s.add(
+            Visit(
+                site_id=seeded["SZ01"],
+                arrived_at=utcnow() - timedelta(minutes=40),
+                adults=2,
+                children=1,
+                salesperson_id=staff.id,
+            )
+        )
         s.commit()
     for name, size in SIZES.items():
         context = browser.new_context(locale="zh-CN", viewport=size)

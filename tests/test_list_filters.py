@@ -1,5 +1,6 @@
 """Filtering a list by site (or region) through the URL, as the benchmark and the home page
 links do: on PostgreSQL too, where an integer column compared with the URL's text failed."""
+
 import pytest
 
 from portal import devdata

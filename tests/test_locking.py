@@ -1,4 +1,5 @@
 """Optimistic locking: two people edit the same record; the second save is refused with 409."""
+
 import re
 
 
@@ -9,11 +10,26 @@ from sqlalchemy import select
 from portal.domains import collected
 from portal.extensions import db
 from tests.forms import Forms
-from portal.models import (ChecklistTemplate, CleaningArea, HandoverEntry, Item, ItemCheckLine, Product, Region,
-                           Shift, ShowUnit, Site, StaffMember, User, Visit)
+from portal.models import (
+    ChecklistTemplate,
+    CleaningArea,
+    HandoverEntry,
+    Item,
+    ItemCheckLine,
+    Product,
+    Region,
+    Shift,
+    ShowUnit,
+    Site,
+    StaffMember,
+    User,
+    Visit,
+)
 from portal.views.base import VERSION_FIELD
 
-VERSION = re.compile(r'id="version" name="version" type="hidden" value="(\d+)"|name="version" type="hidden" value="(\d+)"')
+VERSION = re.compile(
+    r'id="version" name="version" type="hidden" value="(\d+)"|name="version" type="hidden" value="(\d+)"'
+)
 
 
 def _version_in(page):
@@ -23,8 +39,14 @@ def _version_in(page):
 
 
 def _staff_form(staff, **changes):
-    data = {"site": str(staff.site_id), "name": staff.name, "kind": staff.kind, "phone": staff.phone or "",
-            "user": "", "notes": staff.notes or ""}
+    data = {
+        "site": str(staff.site_id),
+        "name": staff.name,
+        "kind": staff.kind,
+        "phone": staff.phone or "",
+        "user": "",
+        "notes": staff.notes or "",
+    }
     if staff.active:
         data["active"] = "y"
     data.update(changes)
@@ -43,8 +65,11 @@ def _read(app, fn):
 
 def test_second_stale_save_gets_409_and_first_value_stays(app, login, site_ids):
     def arrange(s):
-        staff = s.scalars(select(StaffMember).where(StaffMember.site_id == site_ids["SZ01"])
-                          .order_by(StaffMember.id)).first()
+        staff = s.scalars(
+            select(StaffMember)
+            .where(StaffMember.site_id == site_ids["SZ01"])
+            .order_by(StaffMember.id)
+        ).first()
         return staff.id, staff.phone, _staff_form(staff)
 
     staff_id, original_phone, form = _read(app, arrange)
@@ -61,7 +86,9 @@ def test_second_stale_save_gets_409_and_first_value_stays(app, login, site_ids):
     page = resp.get_data(as_text=True)
     assert "其他人已保存了这条记录" in page
 
-    phone, version = _read(app, lambda s: (s.get(StaffMember, staff_id).phone, s.get(StaffMember, staff_id).version))
+    phone, version = _read(
+        app, lambda s: (s.get(StaffMember, staff_id).phone, s.get(StaffMember, staff_id).version)
+    )
     assert phone == "13800000001" != original_phone
     assert version == int(v1) + 1
     # Reopening the form shows the new version, and saving from it works.
@@ -71,8 +98,11 @@ def test_second_stale_save_gets_409_and_first_value_stays(app, login, site_ids):
 
 def test_save_without_version_is_refused(app, login, site_ids):
     def arrange(s):
-        staff = s.scalars(select(StaffMember).where(StaffMember.site_id == site_ids["SZ01"])
-                          .order_by(StaffMember.id)).first()
+        staff = s.scalars(
+            select(StaffMember)
+            .where(StaffMember.site_id == site_ids["SZ01"])
+            .order_by(StaffMember.id)
+        ).first()
         return staff.id, _staff_form(staff, name="改名")
 
     staff_id, form = _read(app, arrange)
@@ -81,8 +111,24 @@ def test_save_without_version_is_refused(app, login, site_ids):
     assert _read(app, lambda s: s.get(StaffMember, staff_id).name) != "改名"
 
 
-@pytest.mark.parametrize("model", [Site, StaffMember, User, Region, ShowUnit, Item, ItemCheckLine, Product, Visit,
-                                   ChecklistTemplate, Shift, CleaningArea, HandoverEntry])
+@pytest.mark.parametrize(
+    "model",
+    [
+        Site,
+        StaffMember,
+        User,
+        Region,
+        ShowUnit,
+        Item,
+        ItemCheckLine,
+        Product,
+        Visit,
+        ChecklistTemplate,
+        Shift,
+        CleaningArea,
+        HandoverEntry,
+    ],
+)
 def test_versioned_models(model):
     assert model.__mapper__.version_id_col is not None
 
@@ -102,30 +148,52 @@ CONCURRENT_EDITS = {
     "checklisttemplate": ("description", "第一位改的说明", "第二位改的说明", None),
     "shift": ("post", "door", "reception", None),
     "cleaning_area": ("name", "大堂地面", "大堂玻璃", None),
-    "handover_entry": ("text", "第一位更正的交接内容", "第二位更正的交接内容", lambda m: m.signed_at.is_(None)),
-    "discrepancy": ("dealt_note", "第一位：已补齐", "第二位：已报修", lambda m: m.is_discrepancy.is_(True)),
+    "handover_entry": (
+        "text",
+        "第一位更正的交接内容",
+        "第二位更正的交接内容",
+        lambda m: m.signed_at.is_(None),
+    ),
+    "discrepancy": (
+        "dealt_note",
+        "第一位：已补齐",
+        "第二位：已报修",
+        lambda m: m.is_discrepancy.is_(True),
+    ),
 }
 # Domains declare theirs in their descriptor (portal/domains.py).
-CONCURRENT_EDITS.update({endpoint: (*sample, None) for endpoint, sample in collected("edit_samples").items()})
+CONCURRENT_EDITS.update(
+    {endpoint: (*sample, None) for endpoint, sample in collected("edit_samples").items()}
+)
 
 
 def edit_form(html):
-    forms = [{name: value or "" for name, _, value in f["fields"]} for f in Forms(html, first_option=False).forms]
+    forms = [
+        {name: value or "" for name, _, value in f["fields"]}
+        for f in Forms(html, first_option=False).forms
+    ]
     forms = [f for f in forms if VERSION_FIELD in f]
     assert len(forms) == 1, "the page has no (or several) edit forms with a version"
     return forms[0]
 
 
 def _editable_views(app):
-    return {v.endpoint: v for v in app.extensions["portal_admin"]._views
-            if isinstance(v, ModelView) and v._editable}
+    return {
+        v.endpoint: v
+        for v in app.extensions["portal_admin"]._views
+        if isinstance(v, ModelView) and v._editable
+    }
 
 
 def test_every_editable_admin_view_is_versioned_and_tested(app):
     views = _editable_views(app)
     unversioned = sorted(e for e, v in views.items() if v.model.__mapper__.version_id_col is None)
-    assert not unversioned, f"admin edit forms without optimistic locking (VersionedMixin): {unversioned}"
-    assert set(views) == set(CONCURRENT_EDITS), "CONCURRENT_EDITS must list every editable admin view"
+    assert not unversioned, (
+        f"admin edit forms without optimistic locking (VersionedMixin): {unversioned}"
+    )
+    assert set(views) == set(CONCURRENT_EDITS), (
+        "CONCURRENT_EDITS must list every editable admin view"
+    )
 
 
 @pytest.fixture
@@ -195,9 +263,13 @@ def test_two_people_save_the_same_record(app, login, full_demo, endpoint):
 
 def test_a_save_that_changes_only_related_rows_bumps_the_version(app, login, full_demo):
     """A template saved with only an item relabelled still refuses an older copy of the form."""
+
     def arrange(s):
-        template = s.scalars(select(ChecklistTemplate).where(ChecklistTemplate.site_id.is_(None))
-                            .order_by(ChecklistTemplate.id)).first()
+        template = s.scalars(
+            select(ChecklistTemplate)
+            .where(ChecklistTemplate.site_id.is_(None))
+            .order_by(ChecklistTemplate.id)
+        ).first()
         return template.id, template.version
 
     template_id, stored = _read(app, arrange)
@@ -215,8 +287,11 @@ def test_a_workflow_page_answers_409_to_a_stale_write(app, login, full_demo):
     from sqlalchemy import event
 
     def arrange(s):
-        visit = s.scalars(select(Visit).where(Visit.site_id == full_demo["SZ01"], Visit.left_at.is_(None))
-                          .order_by(Visit.id)).first()
+        visit = s.scalars(
+            select(Visit)
+            .where(Visit.site_id == full_demo["SZ01"], Visit.left_at.is_(None))
+            .order_by(Visit.id)
+        ).first()
         return visit.id if visit else None
 
     visit_id = _read(app, arrange)
@@ -226,8 +301,11 @@ def test_a_workflow_page_answers_409_to_a_stale_write(app, login, full_demo):
     def someone_else_saves_first(session, flush_context, instances):
         # Between this request's read and its write, another person saves the same visit.
         if any(isinstance(o, Visit) and o.id == visit_id for o in session.dirty):
-            session.connection().execute(Visit.__table__.update().where(Visit.__table__.c.id == visit_id)
-                                         .values(version=Visit.__table__.c.version + 1))
+            session.connection().execute(
+                Visit.__table__.update()
+                .where(Visit.__table__.c.id == visit_id)
+                .values(version=Visit.__table__.c.version + 1)
+            )
 
     event.listen(db.session, "before_flush", someone_else_saves_first)
     try:

@@ -1,6 +1,7 @@
 """Every domain figure of the dashboard and the month-end report equals a figure recomputed
 here, independently, from the raw records of a small hand-built dataset (borders of the
 month in local time, soft-deleted rows, other sites' rows, late and on-time events)."""
+
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -8,9 +9,27 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from portal.models import (ChecklistRun, ChecklistTemplate, CleaningArea, CleaningIssue, ConsumptionLine, DailyTally,
-                           DailyTallyLine, DamageReport, GroomingInspection, HandoverEntry, Item, ItemCheck,
-                           ItemCheckLine, Product, RepairTicket, StaffMember, StockMovement, User, Visit)
+from portal.models import (
+    ChecklistRun,
+    ChecklistTemplate,
+    CleaningArea,
+    CleaningIssue,
+    ConsumptionLine,
+    DailyTally,
+    DailyTallyLine,
+    DamageReport,
+    GroomingInspection,
+    HandoverEntry,
+    Item,
+    ItemCheck,
+    ItemCheckLine,
+    Product,
+    RepairTicket,
+    StaffMember,
+    StockMovement,
+    User,
+    Visit,
+)
 from portal.services import metrics as m
 from tests.querycount import count_queries
 
@@ -38,39 +57,93 @@ def _site_data(dbs, sid, clerk, shift):
     dbs.add_all([drink, snack])
     dbs.flush()
     visits = [
-        Visit(site_id=sid, arrived_at=local(date(2026, 10, 31), 23, 30), adults=2, children=1),  # last minute: in
-        Visit(site_id=sid, arrived_at=local(date(2026, 9, 30), 23, 59), adults=4, children=0),  # September
+        Visit(
+            site_id=sid, arrived_at=local(date(2026, 10, 31), 23, 30), adults=2, children=1
+        ),  # last minute: in
+        Visit(
+            site_id=sid, arrived_at=local(date(2026, 9, 30), 23, 59), adults=4, children=0
+        ),  # September
         Visit(site_id=sid, arrived_at=local(d1, 10), adults=1 + shift, children=0),
-        Visit(site_id=sid, arrived_at=local(d1, 11), adults=5, children=0, deleted_at=NOW),  # soft-deleted
+        Visit(
+            site_id=sid, arrived_at=local(d1, 11), adults=5, children=0, deleted_at=NOW
+        ),  # soft-deleted
     ]
     dbs.add_all(visits)
     dbs.flush()
-    for visit, product, qty in ((visits[0], drink, 2), (visits[0], snack, 3), (visits[1], drink, 4),
-                                (visits[2], drink, 1 + shift), (visits[3], drink, 6)):
-        mv = StockMovement(site_id=sid, product_id=product.id, kind="served", quantity=-qty, at=visit.arrived_at,
-                           day=d1, visit_id=visit.id)
+    for visit, product, qty in (
+        (visits[0], drink, 2),
+        (visits[0], snack, 3),
+        (visits[1], drink, 4),
+        (visits[2], drink, 1 + shift),
+        (visits[3], drink, 6),
+    ):
+        mv = StockMovement(
+            site_id=sid,
+            product_id=product.id,
+            kind="served",
+            quantity=-qty,
+            at=visit.arrived_at,
+            day=d1,
+            visit_id=visit.id,
+        )
         dbs.add(mv)
         dbs.flush()
-        dbs.add(ConsumptionLine(site_id=sid, visit_id=visit.id, product_id=product.id, quantity=qty, movement_id=mv.id))
+        dbs.add(
+            ConsumptionLine(
+                site_id=sid,
+                visit_id=visit.id,
+                product_id=product.id,
+                quantity=qty,
+                movement_id=mv.id,
+            )
+        )
     # Tallies: d1 closed 17:55 (on time), d2 closed next morning (late), September's out.
-    for day, closed, variance in ((d1, local(d1, 17, 55), -2), (d2, local(d2 + timedelta(days=1), 9), 1 + shift),
-                                  (date(2026, 9, 30), local(date(2026, 9, 30), 17, 50), 7)):
+    for day, closed, variance in (
+        (d1, local(d1, 17, 55), -2),
+        (d2, local(d2 + timedelta(days=1), 9), 1 + shift),
+        (date(2026, 9, 30), local(date(2026, 9, 30), 17, 50), 7),
+    ):
         tally = DailyTally(site_id=sid, day=day, closed_at=closed)
         dbs.add(tally)
         dbs.flush()
-        dbs.add(DailyTallyLine(site_id=sid, tally_id=tally.id, product_id=drink.id, opening=10, restock=0, served=3,
-                               wastage=0, corrections=0, expected=7, counted=7 + variance, variance=variance))
+        dbs.add(
+            DailyTallyLine(
+                site_id=sid,
+                tally_id=tally.id,
+                product_id=drink.id,
+                opening=10,
+                restock=0,
+                served=3,
+                wastage=0,
+                corrections=0,
+                expected=7,
+                counted=7 + variance,
+                variance=variance,
+            )
+        )
     # Checklists: opening 09:30 (on time), closing 18:30 (late), opening still open, grooming (not counted).
     templates = {}
     for kind in ("opening", "closing", "grooming"):
         templates[kind] = ChecklistTemplate(name=f"{kind}{sid}", kind=kind, site_id=sid)
         dbs.add(templates[kind])
     dbs.flush()
-    for kind, day, status, done in (("opening", d1, "done", local(d1, 9, 30)), ("closing", d1, "done", local(d1, 18, 30)),
-                                    ("opening", d2, "open" if shift else "done", None if shift else local(d2, 9, 59)),
-                                    ("grooming", d1, "done", local(d1, 23))):
-        dbs.add(ChecklistRun(site_id=sid, template_id=templates[kind].id, kind=kind, day=day, status=status,
-                             completed_at=done, user_id=clerk))
+    for kind, day, status, done in (
+        ("opening", d1, "done", local(d1, 9, 30)),
+        ("closing", d1, "done", local(d1, 18, 30)),
+        ("opening", d2, "open" if shift else "done", None if shift else local(d2, 9, 59)),
+        ("grooming", d1, "done", local(d1, 23)),
+    ):
+        dbs.add(
+            ChecklistRun(
+                site_id=sid,
+                template_id=templates[kind].id,
+                kind=kind,
+                day=day,
+                status=status,
+                completed_at=done,
+                user_id=clerk,
+            )
+        )
     # Item checks: 1 + shift discrepancies in October, one in September, one line that matches.
     item = Item(site_id=sid, name="台灯", category="lamp", expected_quantity=2)
     dbs.add(item)
@@ -81,46 +154,103 @@ def _site_data(dbs, sid, clerk, shift):
         dbs.flush()
         lines = [(1, True), (2, False)] + [(1, True)] * (shift if day == d1 else 0)
         for counted, off in lines:
-            dbs.add(ItemCheckLine(site_id=sid, check_id=check.id, item_id=item.id, day=day, expected_quantity=2,
-                                  counted_quantity=counted, is_discrepancy=off))
+            dbs.add(
+                ItemCheckLine(
+                    site_id=sid,
+                    check_id=check.id,
+                    item_id=item.id,
+                    day=day,
+                    expected_quantity=2,
+                    counted_quantity=counted,
+                    is_discrepancy=off,
+                )
+            )
     # Handover: signed after 2 h, after 13 h, never; one written in September.
-    for written, signed in ((local(d1, 18), local(d1, 20)), (local(d2, 18), local(d2, 18) + timedelta(hours=12 + shift)),
-                            (local(d2, 19), None), (local(date(2026, 9, 30), 18), None)):
-        dbs.add(HandoverEntry(site_id=sid, author_id=clerk, written_at=written, text="交接", signed_at=signed,
-                              signed_by_id=clerk if signed else None))
+    for written, signed in (
+        (local(d1, 18), local(d1, 20)),
+        (local(d2, 18), local(d2, 18) + timedelta(hours=12 + shift)),
+        (local(d2, 19), None),
+        (local(date(2026, 9, 30), 18), None),
+    ):
+        dbs.add(
+            HandoverEntry(
+                site_id=sid,
+                author_id=clerk,
+                written_at=written,
+                text="交接",
+                signed_at=signed,
+                signed_by_id=clerk if signed else None,
+            )
+        )
     # Cleaning: still open and overdue, fixed late, fixed in time, one raised in September fixed in October.
     area = CleaningArea(site_id=sid, name="地面")
     dbs.add(area)
     dbs.flush()
     for raised, due, status, fixed in (
-            (local(d1, 10), local(d1, 14), "open", None),
-            (local(d1, 11), local(d1, 15), "fixed", local(d1, 17 + shift)),
-            (local(d2, 9), local(d2, 13), "verified", local(d2, 10)),
-            (local(date(2026, 9, 30), 9), local(date(2026, 9, 30), 13), "verified", local(OCT, 9))):
-        issue = CleaningIssue(site_id=sid, area_id=area.id, description="水渍", due_at=due, status=status, fixed_at=fixed)
+        (local(d1, 10), local(d1, 14), "open", None),
+        (local(d1, 11), local(d1, 15), "fixed", local(d1, 17 + shift)),
+        (local(d2, 9), local(d2, 13), "verified", local(d2, 10)),
+        (local(date(2026, 9, 30), 9), local(date(2026, 9, 30), 13), "verified", local(OCT, 9)),
+    ):
+        issue = CleaningIssue(
+            site_id=sid,
+            area_id=area.id,
+            description="水渍",
+            due_at=due,
+            status=status,
+            fixed_at=fixed,
+        )
         dbs.add(issue)
         dbs.flush()
         issue.created_at = raised
     # Grooming: two inspections in October, one in September.
     person = dbs.scalars(select(StaffMember).where(StaffMember.site_id == sid)).first()
-    for when, score in ((local(d1, 9), 80 + shift), (local(d2, 9), 95), (local(date(2026, 9, 30), 9), 10)):
-        dbs.add(GroomingInspection(site_id=sid, staff_member_id=person.id, inspector_id=clerk, inspected_at=when,
-                                   score=score))
+    for when, score in (
+        (local(d1, 9), 80 + shift),
+        (local(d2, 9), 95),
+        (local(date(2026, 9, 30), 9), 10),
+    ):
+        dbs.add(
+            GroomingInspection(
+                site_id=sid,
+                staff_member_id=person.id,
+                inspector_id=clerk,
+                inspected_at=when,
+                score=score,
+            )
+        )
     # Repairs: reported in September and resolved in October, open and overdue, open not due, resolved in November.
-    for reported, due, resolved in ((local(date(2026, 9, 29), 10), local(date(2026, 9, 30), 10), local(d1, 10)),
-                                    (local(d1, 10), local(d1, 14), None),
-                                    (local(d2, 10), local(date(2026, 11, 30), 10), None),
-                                    (local(d2, 11), local(d2, 15), local(date(2026, 11, 2), 9))):
-        ticket = RepairTicket(site_id=sid, equipment="空调", description="不制冷", priority="normal",
-                              status="resolved" if resolved else "new", due_at=due, reporter_id=clerk,
-                              resolved_at=resolved)
+    for reported, due, resolved in (
+        (local(date(2026, 9, 29), 10), local(date(2026, 9, 30), 10), local(d1, 10)),
+        (local(d1, 10), local(d1, 14), None),
+        (local(d2, 10), local(date(2026, 11, 30), 10), None),
+        (local(d2, 11), local(d2, 15), local(date(2026, 11, 2), 9)),
+    ):
+        ticket = RepairTicket(
+            site_id=sid,
+            equipment="空调",
+            description="不制冷",
+            priority="normal",
+            status="resolved" if resolved else "new",
+            due_at=due,
+            reporter_id=clerk,
+            resolved_at=resolved,
+        )
         dbs.add(ticket)
         dbs.flush()
         ticket.created_at = reported
     # Damage: 1 + shift in October, one in September.
     for when in [local(d1, 15)] * (1 + shift) + [local(date(2026, 9, 30), 15)]:
-        report = DamageReport(site_id=sid, equipment="沙盘", visit_description="客户", visit_at=when,
-                              description="碰坏", estimated_cost=Decimal("100"), reporter_id=clerk, salesperson_id=clerk)
+        report = DamageReport(
+            site_id=sid,
+            equipment="沙盘",
+            visit_description="客户",
+            visit_at=when,
+            description="碰坏",
+            estimated_cost=Decimal("100"),
+            reporter_id=clerk,
+            salesperson_id=clerk,
+        )
         dbs.add(report)
         dbs.flush()
         report.created_at = when
@@ -137,8 +267,13 @@ def dataset(dbs, site_ids):
 
 # ------------------------------------------------------------ independent recounts (plain Python)
 
+
 def _all(dbs, model, sid):
-    return [r for r in dbs.scalars(select(model)) if r.site_id == sid and getattr(r, "deleted_at", None) is None]
+    return [
+        r
+        for r in dbs.scalars(select(model))
+        if r.site_id == sid and getattr(r, "deleted_at", None) is None
+    ]
 
 
 def _in(at):
@@ -159,36 +294,76 @@ def recount(dbs, sid):
     people = sum(v.adults + v.children for v in visits)
     visit_ids = {v.id for v in visits}
     drink_ids = {p.id for p in _all(dbs, Product, sid) if p.kind == "drink"}
-    drinks = sum(c.quantity for c in _all(dbs, ConsumptionLine, sid) if c.visit_id in visit_ids
-                 and c.product_id in drink_ids)
+    drinks = sum(
+        c.quantity
+        for c in _all(dbs, ConsumptionLine, sid)
+        if c.visit_id in visit_ids and c.product_id in drink_ids
+    )
     tallies = [t for t in _all(dbs, DailyTally, sid) if OCT <= t.day <= END]
     tally_ids = {t.id for t in tallies}
-    runs = [r for r in _all(dbs, ChecklistRun, sid) if OCT <= r.day <= END and r.kind in ("opening", "closing")]
+    runs = [
+        r
+        for r in _all(dbs, ChecklistRun, sid)
+        if OCT <= r.day <= END and r.kind in ("opening", "closing")
+    ]
     deadline = {"opening": 10, "closing": 18}
     entries = [e for e in _all(dbs, HandoverEntry, sid) if _in(e.written_at)]
     issues = [i for i in _all(dbs, CleaningIssue, sid) if _in(i.created_at)]
-    open_tickets = [t for t in _all(dbs, RepairTicket, sid)
-                    if t.created_at < min(HI, NOW) and (t.resolved_at is None or t.resolved_at >= min(HI, NOW))]
+    open_tickets = [
+        t
+        for t in _all(dbs, RepairTicket, sid)
+        if t.created_at < min(HI, NOW) and (t.resolved_at is None or t.resolved_at >= min(HI, NOW))
+    ]
     return {
         "visitors": people,
         "drinks_per_visitor": drinks / people,
-        "stock_variance": sum(abs(line.variance) for line in _all(dbs, DailyTallyLine, sid) if line.tally_id in tally_ids),
-        "tally_on_time": _pct(sum(1 for t in tallies if t.closed_at < local(t.day + timedelta(days=1), 0)), len(tallies)),
-        "checklists_on_time": _pct(sum(1 for r in runs if r.status == "done"
-                                       and r.completed_at < local(r.day, deadline[r.kind])), len(runs)),
-        "item_discrepancies": sum(1 for line in _all(dbs, ItemCheckLine, sid) if line.is_discrepancy
-                                  and OCT <= line.day <= END),
-        "handover_on_time": _pct(sum(1 for e in entries if e.signed_at and e.signed_at - e.written_at
-                                     <= timedelta(hours=12)), len(entries)),
+        "stock_variance": sum(
+            abs(line.variance)
+            for line in _all(dbs, DailyTallyLine, sid)
+            if line.tally_id in tally_ids
+        ),
+        "tally_on_time": _pct(
+            sum(1 for t in tallies if t.closed_at < local(t.day + timedelta(days=1), 0)),
+            len(tallies),
+        ),
+        "checklists_on_time": _pct(
+            sum(
+                1
+                for r in runs
+                if r.status == "done" and r.completed_at < local(r.day, deadline[r.kind])
+            ),
+            len(runs),
+        ),
+        "item_discrepancies": sum(
+            1
+            for line in _all(dbs, ItemCheckLine, sid)
+            if line.is_discrepancy and OCT <= line.day <= END
+        ),
+        "handover_on_time": _pct(
+            sum(
+                1
+                for e in entries
+                if e.signed_at and e.signed_at - e.written_at <= timedelta(hours=12)
+            ),
+            len(entries),
+        ),
         "cleaning_open": sum(1 for i in issues if i.status == "open"),
         "cleaning_overdue": sum(1 for i in issues if (i.fixed_at or NOW) > i.due_at),
-        "cleaning_hours_to_fix": _mean((i.fixed_at - i.created_at).total_seconds() / 3600
-                                       for i in _all(dbs, CleaningIssue, sid) if i.fixed_at and _in(i.fixed_at)),
-        "grooming_score": _mean(g.score for g in _all(dbs, GroomingInspection, sid) if _in(g.inspected_at)),
+        "cleaning_hours_to_fix": _mean(
+            (i.fixed_at - i.created_at).total_seconds() / 3600
+            for i in _all(dbs, CleaningIssue, sid)
+            if i.fixed_at and _in(i.fixed_at)
+        ),
+        "grooming_score": _mean(
+            g.score for g in _all(dbs, GroomingInspection, sid) if _in(g.inspected_at)
+        ),
         "tickets_open": len(open_tickets),
         "tickets_overdue": sum(1 for t in open_tickets if t.due_at < min(HI, NOW)),
-        "hours_to_resolve": _mean((t.resolved_at - t.created_at).total_seconds() / 3600
-                                  for t in _all(dbs, RepairTicket, sid) if t.resolved_at and _in(t.resolved_at)),
+        "hours_to_resolve": _mean(
+            (t.resolved_at - t.created_at).total_seconds() / 3600
+            for t in _all(dbs, RepairTicket, sid)
+            if t.resolved_at and _in(t.resolved_at)
+        ),
         "damage_reports": sum(1 for r in _all(dbs, DamageReport, sid) if _in(r.created_at)),
     }
 
@@ -211,17 +386,24 @@ def test_figures_of_the_dataset_by_hand(dbs, dataset):
     """A few figures spelled out, so a wrong recount cannot hide a wrong provider."""
     sz01 = dataset["SZ01"]
     values = m.collect([sz01], OCT, END)
-    assert values["visitors"][sz01] == 4  # 3 on 31 Oct 23:30 + 1; September and deleted ones left out
+    assert (
+        values["visitors"][sz01] == 4
+    )  # 3 on 31 Oct 23:30 + 1; September and deleted ones left out
     assert values["drinks_per_visitor"][sz01] == pytest.approx(3 / 4)
     assert values["stock_variance"][sz01] == 3
     assert values["tally_on_time"][sz01] == 50
     assert values["checklists_on_time"][sz01] == pytest.approx(200 / 3)
     assert values["item_discrepancies"][sz01] == 1
-    assert values["handover_on_time"][sz01] == pytest.approx(200 / 3)  # 2 h and exactly 12 h: on time
+    assert values["handover_on_time"][sz01] == pytest.approx(
+        200 / 3
+    )  # 2 h and exactly 12 h: on time
     assert (values["cleaning_open"][sz01], values["cleaning_overdue"][sz01]) == (1, 2)
     assert values["cleaning_hours_to_fix"][sz01] == pytest.approx((6 + 1 + 24) / 3)
     assert values["grooming_score"][sz01] == pytest.approx(87.5)
-    assert (values["tickets_open"][sz01], values["tickets_overdue"][sz01]) == (3, 2)  # the one resolved in November was open and late on 31 Oct
+    assert (values["tickets_open"][sz01], values["tickets_overdue"][sz01]) == (
+        3,
+        2,
+    )  # the one resolved in November was open and late on 31 Oct
     assert values["damage_reports"][sz01] == 1
 
 
@@ -238,8 +420,17 @@ def test_domain_metrics_cost_a_constant_number_of_queries(app, dbs, dataset):
     south = dbs.scalar(select(Region).where(Region.code == "SOUTH"))
     # Half of the new sites in another time zone: still one query per metric (each site's local
     # day is one OR branch per time zone, not a query per site).
-    dbs.add_all([Site(code=f"Q{n:02d}", name=f"测试{n}", region=south,
-                      timezone="Asia/Urumqi" if n % 2 else "Asia/Shanghai") for n in range(26)])
+    dbs.add_all(
+        [
+            Site(
+                code=f"Q{n:02d}",
+                name=f"测试{n}",
+                region=south,
+                timezone="Asia/Urumqi" if n % 2 else "Asia/Shanghai",
+            )
+            for n in range(26)
+        ]
+    )
     dbs.commit()
     # Drinks per visitor reads two sums; one more query reads the sites' time zones, one the
     # sites' data versions (October is settled: portal.services.figure_cache).

@@ -1,5 +1,6 @@
 """Two real gunicorn servers on one PostgreSQL and one Redis behave as one portal:
 login throttling counts across both, and a session is honoured and revoked on both."""
+
 import http.client
 import os
 import re
@@ -18,7 +19,9 @@ from portal import create_app
 from portal.extensions import db
 from tests.conftest import TEST_CONFIG
 
-PG_SERVER = os.environ.get("PORTAL_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_SERVER = os.environ.get(
+    "PORTAL_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = "redis://127.0.0.1:6379/13"
 GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
 ROOT = os.path.dirname(os.path.dirname(__file__))
@@ -37,7 +40,7 @@ def pg_database():
     try:
         with admin.connect() as conn:
             name = f"portal_multi_{uuid.uuid4().hex[:8]}"
-            conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
     except Exception as exc:  # the only reason to skip
         pytest.fail(f"PostgreSQL must run on 127.0.0.1:5432 for this test: {exc}")
     url = server.set(database=name).render_as_string(hide_password=False)
@@ -61,13 +64,25 @@ def servers(pg_database):
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    env = {**os.environ, "PORTAL_DATABASE_URL": pg_database, "PORTAL_REDIS_URL": REDIS_URL,
-           "PORTAL_SECRET_KEY": "shared-multiserver-secret", "PORTAL_PASSWORD_HASH_METHOD": "scrypt:1024:8:1"}
+    env = {
+        **os.environ,
+        "PORTAL_DATABASE_URL": pg_database,
+        "PORTAL_REDIS_URL": REDIS_URL,
+        "PORTAL_SECRET_KEY": "shared-multiserver-secret",
+        "PORTAL_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+    }
     procs, ports = [], []
     for _ in range(2):
         port = _free_port()
-        procs.append(subprocess.Popen([GUNICORN, "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                                      cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [GUNICORN, "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         ports.append(port)
     deadline = time.monotonic() + 30
     for port in ports:
@@ -129,10 +144,15 @@ def test_failed_logins_count_across_servers(servers):
     statuses = []
     for i in range(5):
         port = a if i % 2 else b
-        statuses.append(Browser(port).post("/login", {"username": "clerk_sz01", "password": "wrong"})[0])
+        statuses.append(
+            Browser(port).post("/login", {"username": "clerk_sz01", "password": "wrong"})[0]
+        )
     assert statuses == [401] * 5
     for port in (a, b):  # the 6th is refused on either, even with the right password
-        assert Browser(port).post("/login", {"username": "clerk_sz01", "password": "demo12345"})[0] == 429
+        assert (
+            Browser(port).post("/login", {"username": "clerk_sz01", "password": "demo12345"})[0]
+            == 429
+        )
 
 
 def test_session_is_shared_and_revoked_across_servers(servers):

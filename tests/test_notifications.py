@@ -1,4 +1,5 @@
 """Navbar counters: what waits for each role, ≤ 3 COUNT queries, each opening its filtered list."""
+
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -12,7 +13,9 @@ from tests.repairs_helpers import new_ticket, site, system, user
 
 
 def _badge(page, key):
-    m = re.search(rf'id="notice-{key}"[^>]*href="([^"]+)"|href="([^"]+)"[^>]*id="notice-{key}"', page)
+    m = re.search(
+        rf'id="notice-{key}"[^>]*href="([^"]+)"|href="([^"]+)"[^>]*id="notice-{key}"', page
+    )
     count = re.search(rf'id="notice-{key}".*?data-count="(\d+)"', page, re.S)
     assert m and count, f"no {key} badge"
     return (m.group(1) or m.group(2)).replace("&amp;", "&"), int(count.group(1))
@@ -26,19 +29,29 @@ def _arrange(app):
     new_ticket(app, "assigned", code="SH01", reporter="clerk_sh01")
     with system(app) as s:
         s.get(RepairTicket, late).due_at = datetime.now(timezone.utc) - timedelta(hours=3)
-        damage.file_report(site(s, "SZ01"), user(s, "clerk_sz01"), "花瓶", "碰倒", user(s, "sales_sz01"), "客户",
-                           datetime.now(timezone.utc))
+        damage.file_report(
+            site(s, "SZ01"),
+            user(s, "clerk_sz01"),
+            "花瓶",
+            "碰倒",
+            user(s, "sales_sz01"),
+            "客户",
+            datetime.now(timezone.utc),
+        )
         s.commit()
     return assigned, late, resolved
 
 
-@pytest.mark.parametrize("username,key,count", [
-    ("maint_south", "assigned", 2),
-    ("sales_sz01", "to_confirm", 1),
-    ("sup_south", "overdue", 1),
-    ("sup_south", "to_review", 0),
-    ("clerk_sz01", "to_close", 1),
-])
+@pytest.mark.parametrize(
+    "username,key,count",
+    [
+        ("maint_south", "assigned", 2),
+        ("sales_sz01", "to_confirm", 1),
+        ("sup_south", "overdue", 1),
+        ("sup_south", "to_review", 0),
+        ("clerk_sz01", "to_close", 1),
+    ],
+)
 def test_each_role_sees_its_counter_and_it_opens_the_list(app, login, username, key, count):
     assigned, late, resolved = _arrange(app)
     client = login(username)
@@ -74,8 +87,9 @@ def test_east_supervisor_counts_only_his_region(app, login):
     assert shown == 0
 
 
-@pytest.mark.parametrize("username", ["maint_south", "sales_sz01", "sup_south", "admin", "clerk_sz01",
-                                      "guard_sz01"])
+@pytest.mark.parametrize(
+    "username", ["maint_south", "sales_sz01", "sup_south", "admin", "clerk_sz01", "guard_sz01"]
+)
 def test_counts_take_at_most_three_queries(app, dbs, username):
     me = user(dbs, username)
     with count_queries(app) as q:

@@ -1,5 +1,6 @@
 """Every page the benchmark measures (bench/pages.py) sends as many SQL statements on a
 small generated dataset as on a bigger one: no query per site, region, row or day."""
+
 import sys
 from datetime import date
 from pathlib import Path
@@ -28,7 +29,9 @@ def _seed(app, size):
         devdata.seed_org()
         db.session.commit()
         devdata.generate(seed=5, end=date.today(), progress=lambda msg: None, **size)
-        params = {name: db.session.execute(text(sql)).scalar() for name, sql in bench_pages.PARAMS.items()}
+        params = {
+            name: db.session.execute(text(sql)).scalar() for name, sql in bench_pages.PARAMS.items()
+        }
         db.session.remove()
     return {**params, **bench_pages.derived_params()}
 
@@ -67,8 +70,17 @@ def test_the_benchmark_covers_every_key_page():
     kinds = {page.kind for page in bench_pages.PAGES}
     assert {"list", "detail", "today", "dashboard", "pdf"} <= kinds
     urls = " ".join(page.url for page in bench_pages.PAGES)
-    for path in ("/today/", "/visit/", "/repairs/", "/handover/", "/stockmovement/", "/checklistrun/",
-                 "/discrepancies/", "/dashboard/", ".pdf"):
+    for path in (
+        "/today/",
+        "/visit/",
+        "/repairs/",
+        "/handover/",
+        "/stockmovement/",
+        "/checklistrun/",
+        "/discrepancies/",
+        "/dashboard/",
+        ".pdf",
+    ):
         assert path in urls, path
 
 
@@ -77,7 +89,9 @@ def test_head_office_overview_shows_a_page_of_sites_at_a_time(app, login):
     from portal.views.home import OVERVIEW_PAGE_SIZE
 
     with app.app_context():
-        devdata.generate(sites=30, days=1, seed=5, end=date.today(), only=["org"], progress=lambda msg: None)
+        devdata.generate(
+            sites=30, days=1, seed=5, end=date.today(), only=["org"], progress=lambda msg: None
+        )
         db.session.remove()
     c = login("admin")
     with count_queries(app) as first_page:

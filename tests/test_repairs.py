@@ -1,4 +1,5 @@
 """Repair tickets: the transition table (service and HTTP), due times, reopen, timeline, queue."""
+
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -41,7 +42,12 @@ ACTORS = {
     "sales": "sales_sz01",
 }
 # Which actor's rights each role in LEGAL refers to.
-PART = {"admin": "admin", "supervisor": "supervisor", "reporter": "reporter", "assignee": "assignee"}
+PART = {
+    "admin": "admin",
+    "supervisor": "supervisor",
+    "reporter": "reporter",
+    "assignee": "assignee",
+}
 
 
 @pytest.fixture
@@ -50,8 +56,9 @@ def second_worker(app, site_ids):
     from portal.services import auth as accounts
 
     with system(app) as s:
-        worker = accounts.create_user("maint_two", "郑师傅", "maintenance", "demo12345", ("SZ01",), (),
-                                      check_policy=False)
+        worker = accounts.create_user(
+            "maint_two", "郑师傅", "maintenance", "demo12345", ("SZ01",), (), check_policy=False
+        )
         s.commit()
         return worker.id
 
@@ -85,9 +92,13 @@ def test_every_transition_by_every_role_in_the_service(app, dbs, second_worker):
                     dbs.rollback()
                     outcome = None
                     if expected is None and (status, action) in LEGAL and exc.status != 403:
-                        wrong.append(f"{status}/{action}/{part}: expected 403-type refusal, got {exc.status}")
+                        wrong.append(
+                            f"{status}/{action}/{part}: expected 403-type refusal, got {exc.status}"
+                        )
                 if outcome != expected:
-                    wrong.append(f"{status} --{action}--> by {part}: got {outcome}, expected {expected}")
+                    wrong.append(
+                        f"{status} --{action}--> by {part}: got {outcome}, expected {expected}"
+                    )
                 if expected is None:
                     assert dbs.get(RepairTicket, ticket_id).status == status
     assert not wrong, "\n".join(wrong)
@@ -104,9 +115,15 @@ def test_allowed_actions_match_the_table(app, dbs):
 def _expected_http(status, action, part):
     who, _target = LEGAL.get((status, action), (set(), None))
     # The view checks who may take an action first (403), then whether the state allows it (400).
-    rule_roles = {"assign": SUPERVISORS, "start": {"assignee"}, "wait_parts": {"assignee"}, "resume": {"assignee"},
-                  "resolve": {"assignee"}, "close": SUPERVISORS | {"reporter"},
-                  "reopen": SUPERVISORS | {"reporter"}}[action]
+    rule_roles = {
+        "assign": SUPERVISORS,
+        "start": {"assignee"},
+        "wait_parts": {"assignee"},
+        "resume": {"assignee"},
+        "resolve": {"assignee"},
+        "close": SUPERVISORS | {"reporter"},
+        "reopen": SUPERVISORS | {"reporter"},
+    }[action]
     if part not in rule_roles:
         return 403
     return 302 if part in who else 400
@@ -116,7 +133,11 @@ def _form(action, users):
     if action == "assign":
         return {"assign-assignee": str(users["maint_south"])}
     if action == "resolve":
-        return {"resolve-cost": "88", "resolve-parts_used": "灯泡", "resolve-resolution": "更换灯泡"}
+        return {
+            "resolve-cost": "88",
+            "resolve-parts_used": "灯泡",
+            "resolve-resolution": "更换灯泡",
+        }
     return {f"{action}-note": "ok"}
 
 
@@ -127,8 +148,14 @@ def _snapshot(app, ticket_id):
 
 
 def test_every_transition_by_direct_post(app, login, second_worker):
-    parts = {"admin": "admin", "supervisor": "sup_south", "reporter": "clerk_sz01", "assignee": "maint_south",
-             "other_maintenance": "maint_two", "security": "guard_sz01"}
+    parts = {
+        "admin": "admin",
+        "supervisor": "sup_south",
+        "reporter": "clerk_sz01",
+        "assignee": "maint_south",
+        "other_maintenance": "maint_two",
+        "security": "guard_sz01",
+    }
     users, _sites = ids(app)
     clients = {part: login(name) for part, name in parts.items()}
     tokens = {part: c.token() for part, c in clients.items()}
@@ -138,20 +165,26 @@ def test_every_transition_by_direct_post(app, login, second_worker):
         for action in ACTIONS:
             for part, client in clients.items():
                 before = _snapshot(app, ticket_id)
-                resp = client.post(f"/repairs/{ticket_id}/action/{action}",
-                                   {**_form(action, users), "csrf_token": tokens[part]})
+                resp = client.post(
+                    f"/repairs/{ticket_id}/action/{action}",
+                    {**_form(action, users), "csrf_token": tokens[part]},
+                )
                 expected = _expected_http(status, action, part)
                 if part == "security":
                     expected = 404  # security only sees tickets she reported herself: not even 403
                 if resp.status_code != expected:
-                    wrong.append(f"{status}/{action}/{part}: got {resp.status_code}, expected {expected}")
+                    wrong.append(
+                        f"{status}/{action}/{part}: got {resp.status_code}, expected {expected}"
+                    )
                 if expected == 302:
                     assert ticket_status(app, ticket_id) == LEGAL[(status, action)][1]
                     with system(app) as s:  # put it back for the next actor
                         s.get(RepairTicket, ticket_id).status = status
                         s.commit()
                 else:
-                    assert _snapshot(app, ticket_id) == before, f"{status}/{action}/{part} changed the ticket"
+                    assert _snapshot(app, ticket_id) == before, (
+                        f"{status}/{action}/{part} changed the ticket"
+                    )
     assert not wrong, "\n".join(wrong)
 
 
@@ -167,24 +200,35 @@ def test_unknown_action_and_missing_csrf_are_refused(app, login):
     ticket_id = new_ticket(app, "assigned")
     sup = login("sup_south")
     assert sup.post(f"/repairs/{ticket_id}/action/explode", {}).status_code == 400
-    assert sup.post(f"/repairs/{ticket_id}/action/assign", {"assign-assignee": "1"}, csrf=False).status_code == 400
+    assert (
+        sup.post(
+            f"/repairs/{ticket_id}/action/assign", {"assign-assignee": "1"}, csrf=False
+        ).status_code
+        == 400
+    )
     assert ticket_status(app, ticket_id) == "assigned"
 
 
 def test_resolve_without_cost_is_400_with_the_error_next_to_the_field(app, login):
     ticket_id = new_ticket(app, "in_progress")
     worker = login("maint_south")
-    resp = worker.post(f"/repairs/{ticket_id}/action/resolve", {"resolve-cost": "", "resolve-parts_used": "x"})
+    resp = worker.post(
+        f"/repairs/{ticket_id}/action/resolve", {"resolve-cost": "", "resolve-parts_used": "x"}
+    )
     assert resp.status_code == 400 and "invalid-feedback" in resp.get_data(as_text=True)
     assert ticket_status(app, ticket_id) == "in_progress"
 
 
-@pytest.mark.parametrize("priority,hours", [("urgent", 4), ("high", 24), ("normal", 72), ("low", 168)])
+@pytest.mark.parametrize(
+    "priority,hours", [("urgent", 4), ("high", 24), ("normal", 72), ("low", 168)]
+)
 def test_due_time_follows_priority(app, dbs, priority, hours):
     start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
     assert repairs.due_for(priority, start) == start + timedelta(hours=hours)
     ticket = dbs.get(RepairTicket, make_ticket(dbs, priority=priority))
-    assert ticket.due_at - ticket.created_at == pytest.approx(timedelta(hours=hours), abs=timedelta(seconds=5))
+    assert ticket.due_at - ticket.created_at == pytest.approx(
+        timedelta(hours=hours), abs=timedelta(seconds=5)
+    )
 
 
 def test_due_hours_come_from_config(app, dbs):
@@ -209,29 +253,48 @@ def test_full_flow_records_cost_timeline_and_reopen(app, dbs):
     repairs.transition(ticket, "resume", worker)
     with refused():
         repairs.transition(ticket, "resolve", worker, cost="abc")
-    repairs.transition(ticket, "resolve", worker, cost="150", parts_used="镇流器 1 个", resolution="更换镇流器")
-    assert ticket.cost == Decimal("150.00") and ticket.parts_used == "镇流器 1 个" and ticket.resolved_at
+    repairs.transition(
+        ticket, "resolve", worker, cost="150", parts_used="镇流器 1 个", resolution="更换镇流器"
+    )
+    assert (
+        ticket.cost == Decimal("150.00")
+        and ticket.parts_used == "镇流器 1 个"
+        and ticket.resolved_at
+    )
     repairs.transition(ticket, "reopen", clerk, note="又不亮了")
     assert ticket.status == "assigned" and ticket.resolved_at is None
     assert ticket.due_at > ticket.created_at
     dbs.commit()
     kinds = [(e.kind, e.action) for e in repairs.timeline(ticket)]
-    assert kinds == [("report", None), ("transition", "assign"), ("transition", "start"),
-                     ("transition", "wait_parts"), ("comment", None), ("transition", "resume"),
-                     ("transition", "resolve"), ("transition", "reopen")]
-    audit = dbs.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "RepairTicket")).all()
+    assert kinds == [
+        ("report", None),
+        ("transition", "assign"),
+        ("transition", "start"),
+        ("transition", "wait_parts"),
+        ("comment", None),
+        ("transition", "resume"),
+        ("transition", "resolve"),
+        ("transition", "reopen"),
+    ]
+    audit = dbs.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_type == "RepairTicket")
+    ).all()
     assert "create" in audit and "status" in audit and "reopen" in audit
 
 
 def test_assign_only_to_maintenance_serving_the_site(app, dbs, site_ids):
     ticket = dbs.get(RepairTicket, make_ticket(dbs))
     with refused():
-        repairs.transition(ticket, "assign", user(dbs, "sup_south"), assignee=user(dbs, "clerk_sz01"))
+        repairs.transition(
+            ticket, "assign", user(dbs, "sup_south"), assignee=user(dbs, "clerk_sz01")
+        )
     dbs.rollback()
     # maint_south serves SZ01 and SZ02, not SH01
     sh_ticket = dbs.get(RepairTicket, make_ticket(dbs, code="SH01", reporter="clerk_sh01"))
     with refused():
-        repairs.transition(sh_ticket, "assign", user(dbs, "sup_east"), assignee=user(dbs, "maint_south"))
+        repairs.transition(
+            sh_ticket, "assign", user(dbs, "sup_east"), assignee=user(dbs, "maint_south")
+        )
 
 
 def test_report_validation_writes_nothing(app, dbs):
@@ -247,16 +310,25 @@ def test_queue_overdue_first_then_due_and_filters(app, dbs):
     worker = user(dbs, "maint_south")
     late = dbs.get(RepairTicket, make_ticket(dbs, "assigned", priority="low"))
     soon = dbs.get(RepairTicket, make_ticket(dbs, "in_progress", priority="urgent"))
-    later = dbs.get(RepairTicket, make_ticket(dbs, "assigned", code="SZ02", reporter="clerk_sz02", priority="high"))
+    later = dbs.get(
+        RepairTicket,
+        make_ticket(dbs, "assigned", code="SZ02", reporter="clerk_sz02", priority="high"),
+    )
     done = dbs.get(RepairTicket, make_ticket(dbs, "closed", priority="urgent"))
     late.due_at = datetime.now(timezone.utc) - timedelta(hours=1)
     dbs.commit()
     queue = repairs.my_queue(worker, {"mine": True})
     assert [t.id for t in queue] == [late.id, soon.id, later.id]
     assert done.id not in [t.id for t in queue]
-    assert [t.id for t in repairs.my_queue(worker, {"mine": True, "status": "overdue"})] == [late.id]
-    assert [t.id for t in repairs.my_queue(worker, {"mine": True, "site_id": later.site_id})] == [later.id]
-    assert [t.id for t in repairs.my_queue(worker, {"mine": True, "priority": "urgent"})] == [soon.id]
+    assert [t.id for t in repairs.my_queue(worker, {"mine": True, "status": "overdue"})] == [
+        late.id
+    ]
+    assert [t.id for t in repairs.my_queue(worker, {"mine": True, "site_id": later.site_id})] == [
+        later.id
+    ]
+    assert [t.id for t in repairs.my_queue(worker, {"mine": True, "priority": "urgent"})] == [
+        soon.id
+    ]
     assert [t.id for t in repairs.my_queue(worker, {"mine": True, "status": "closed"})] == [done.id]
 
 
@@ -269,7 +341,11 @@ def test_maintenance_lands_on_his_queue_across_sites(app, login):
     resp = worker.get("/")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/repairs/")
     page = worker.get("/repairs/").get_data(as_text=True)
-    assert f'data-ticket="{a}"' in page and f'data-ticket="{b}"' in page and f'data-ticket="{c}"' not in page
+    assert (
+        f'data-ticket="{a}"' in page
+        and f'data-ticket="{b}"' in page
+        and f'data-ticket="{c}"' not in page
+    )
     page = worker.get(f"/repairs/?site={sites['SZ02']}&mine=1").get_data(as_text=True)
     assert f'data-ticket="{b}"' in page and f'data-ticket="{a}"' not in page
 
@@ -277,21 +353,37 @@ def test_maintenance_lands_on_his_queue_across_sites(app, login):
 def test_report_a_fault_over_http(app, login):
     _users, sites = ids(app)
     clerk = login("clerk_sz01")
-    resp = clerk.post("/repairs/new/", {"site": sites["SZ01"], "equipment": "", "description": "",
-                                        "priority": "normal"})
+    resp = clerk.post(
+        "/repairs/new/",
+        {"site": sites["SZ01"], "equipment": "", "description": "", "priority": "normal"},
+    )
     assert resp.status_code == 400 and "is-invalid" in resp.get_data(as_text=True)
-    resp = clerk.post("/repairs/new/", {"site": sites["SZ01"], "equipment": "前台射灯", "description": "闪烁",
-                                        "priority": "high", "location": "前台"})
+    resp = clerk.post(
+        "/repairs/new/",
+        {
+            "site": sites["SZ01"],
+            "equipment": "前台射灯",
+            "description": "闪烁",
+            "priority": "high",
+            "location": "前台",
+        },
+    )
     assert resp.status_code == 302
     with system(app) as s:
         ticket = s.scalar(select(RepairTicket).where(RepairTicket.equipment == "前台射灯"))
-        assert ticket.reporter.username == "clerk_sz01" and ticket.status == "new" and ticket.priority == "high"
+        assert (
+            ticket.reporter.username == "clerk_sz01"
+            and ticket.status == "new"
+            and ticket.priority == "high"
+        )
         ticket_id = ticket.id
     page = clerk.get(f"/repairs/{ticket_id}/").get_data(as_text=True)
     assert "前台射灯" in page and "闪烁" in page
     # a forged site outside the scope
-    resp = clerk.post("/repairs/new/", {"site": sites["SH01"], "equipment": "灯", "description": "坏",
-                                        "priority": "low"})
+    resp = clerk.post(
+        "/repairs/new/",
+        {"site": sites["SH01"], "equipment": "灯", "description": "坏", "priority": "low"},
+    )
     assert resp.status_code == 400
     with system(app) as s:
         assert s.scalar(select(RepairTicket).where(RepairTicket.equipment == "灯")) is None
@@ -302,7 +394,9 @@ def test_comment_appears_on_the_timeline(app, login):
     worker = login("maint_south")
     assert worker.post(f"/repairs/{ticket_id}/comment", {"text": ""}).status_code == 400
     assert worker.post(f"/repairs/{ticket_id}/comment", {"text": "明早九点到场"}).status_code == 302
-    assert "明早九点到场" in login("clerk_sz01").get(f"/repairs/{ticket_id}/").get_data(as_text=True)
+    assert "明早九点到场" in login("clerk_sz01").get(f"/repairs/{ticket_id}/").get_data(
+        as_text=True
+    )
 
 
 def test_cross_site_ticket_is_404(app, login):
@@ -381,6 +475,8 @@ def test_pages_are_available_in_english(app, login):
     worker = login("maint_south")
     worker.post("/language", {"lang": "en", "next": "/repairs/"})
     page = worker.get("/repairs/").get_data(as_text=True)
-    assert "My tickets" in page and "New tickets assigned to me" in page and "我的报修单" not in page
+    assert (
+        "My tickets" in page and "New tickets assigned to me" in page and "我的报修单" not in page
+    )
     page = worker.get(f"/repairs/{ticket_id}/").get_data(as_text=True)
     assert "Start work" in page and "Timeline" in page

@@ -1,5 +1,6 @@
 """In a real Chromium: a broken lamp from report to close (the worker on a phone), and a damage
 report confirmed by the salesperson. Screenshots go to artifacts/screenshots/."""
+
 import re
 
 from sqlalchemy import select
@@ -35,8 +36,16 @@ def test_broken_lamp_from_report_to_close(app, live_server, browser, page):
     clerk.fill("#location", "沙盘区东侧")
     clerk.fill("#description", "落地灯打开后不亮，已换灯泡仍不亮。")
     clerk.select_option("#priority", "high")
-    clerk.set_input_files("#photos", files=[{"name": "落地灯.jpg", "mimeType": "image/jpeg",
-                                              "buffer": image_bytes("JPEG", (800, 600))}])
+    clerk.set_input_files(
+        "#photos",
+        files=[
+            {
+                "name": "落地灯.jpg",
+                "mimeType": "image/jpeg",
+                "buffer": image_bytes("JPEG", (800, 600)),
+            }
+        ],
+    )
     screenshot(clerk, "repairs-01-report-form-tablet")
     clerk.click("#submit-report")
     clerk.wait_for_load_state("networkidle")
@@ -91,7 +100,12 @@ def test_broken_lamp_from_report_to_close(app, live_server, browser, page):
     with system(app) as s:
         ticket = s.get(RepairTicket, ticket_id)
         assert ticket.status == "closed" and str(ticket.cost) == "85.00"
-        assert [e.action for e in ticket.events if e.kind == "transition"] == ["assign", "start", "resolve", "close"]
+        assert [e.action for e in ticket.events if e.kind == "transition"] == [
+            "assign",
+            "start",
+            "resolve",
+            "close",
+        ]
         assert s.scalar(select(Photo.id).where(Photo.owner_id == ticket_id)) is not None
     tablet.close()
     phone.close()
@@ -108,8 +122,16 @@ def test_damage_report_confirmed_by_the_salesperson(app, live_server, browser, p
     page.select_option("#salesperson", label="黄俊杰")
     page.fill("#description", "参观时小朋友碰倒花瓶，瓶口缺损一角，无人受伤。")
     page.fill("#estimated_cost", "350")
-    page.set_input_files("#photos", files=[{"name": "花瓶.png", "mimeType": "image/png",
-                                             "buffer": image_bytes("PNG", (600, 600), (240, 220, 200))}])
+    page.set_input_files(
+        "#photos",
+        files=[
+            {
+                "name": "花瓶.png",
+                "mimeType": "image/png",
+                "buffer": image_bytes("PNG", (600, 600), (240, 220, 200)),
+            }
+        ],
+    )
     screenshot(page, "damage-01-form")
     page.click("#submit-damage")
     page.wait_for_load_state("networkidle")
@@ -155,7 +177,9 @@ def test_damage_report_confirmed_by_the_salesperson(app, live_server, browser, p
     sup_ctx.close()
     with system(app) as s:
         report = s.get(DamageReport, report_id)
-        assert report.status == "reviewed" and report.outcome == "waived" and report.repair_ticket_id
+        assert (
+            report.status == "reviewed" and report.outcome == "waived" and report.repair_ticket_id
+        )
 
 
 def test_pages_fit_tablet_and_phone_with_demo_data(app, live_server, browser):
@@ -164,10 +188,17 @@ def test_pages_fit_tablet_and_phone_with_demo_data(app, live_server, browser):
     with app.app_context():
         devdata.seed_demo()
     with system(app) as s:
-        ticket_id = s.scalar(select(RepairTicket.id).where(RepairTicket.equipment == "入口自动感应门"))
+        ticket_id = s.scalar(
+            select(RepairTicket.id).where(RepairTicket.equipment == "入口自动感应门")
+        )
         report_id = s.scalar(select(DamageReport.id))
     tour = {
-        "sup_south": ["/repairs/?mine=0", f"/repairs/{ticket_id}/", "/damage/?status=all", f"/damage/{report_id}/"],
+        "sup_south": [
+            "/repairs/?mine=0",
+            f"/repairs/{ticket_id}/",
+            "/damage/?status=all",
+            f"/damage/{report_id}/",
+        ],
         "clerk_sz01": ["/repairs/new/", "/damage/new/"],
         "maint_south": ["/repairs/", f"/repairs/{ticket_id}/"],
     }
@@ -178,7 +209,11 @@ def test_pages_fit_tablet_and_phone_with_demo_data(app, live_server, browser):
             browser_login(pg, live_server, username)
             for url in urls:
                 pg.goto(f"{live_server}{url}")
-                assert _no_horizontal_scroll(pg), f"{url} scrolls sideways on a {name} for {username}"
-                slug = url.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"
+                assert _no_horizontal_scroll(pg), (
+                    f"{url} scrolls sideways on a {name} for {username}"
+                )
+                slug = (
+                    url.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"
+                )
                 screenshot(pg, f"tour-{name}-{username}-{slug}")
             ctx.close()

@@ -1,5 +1,6 @@
 """Three months of demo history: deterministic streams, the days it fills, idempotence, a
 stock ledger that still balances, and sites that differ visibly."""
+
 from datetime import date
 
 import pytest
@@ -8,8 +9,21 @@ from sqlalchemy import func, select
 from portal import devdata
 from portal import clock
 from portal.extensions import db
-from portal.models import (ChecklistRun, CleaningIssue, DailyTally, DailyTallyLine, DamageReport, GroomingInspection, HandoverEntry,
-                           ItemCheckLine, RepairTicket, Site, StockBalance, StockMovement, Visit)
+from portal.models import (
+    ChecklistRun,
+    CleaningIssue,
+    DailyTally,
+    DailyTallyLine,
+    DamageReport,
+    GroomingInspection,
+    HandoverEntry,
+    ItemCheckLine,
+    RepairTicket,
+    Site,
+    StockBalance,
+    StockMovement,
+    Visit,
+)
 from portal.services import metrics as m
 
 
@@ -38,9 +52,21 @@ def history(app, dbs):
 
 
 def _counts(dbs):
-    return {model.__name__: dbs.scalar(select(func.count()).select_from(model))
-            for model in (Visit, StockMovement, DailyTally, ChecklistRun, ItemCheckLine, HandoverEntry, CleaningIssue,
-                          RepairTicket, DamageReport, GroomingInspection)}
+    return {
+        model.__name__: dbs.scalar(select(func.count()).select_from(model))
+        for model in (
+            Visit,
+            StockMovement,
+            DailyTally,
+            ChecklistRun,
+            ItemCheckLine,
+            HandoverEntry,
+            CleaningIssue,
+            RepairTicket,
+            DamageReport,
+            GroomingInspection,
+        )
+    }
 
 
 def test_seed_demo_without_history_under_test(app, dbs):
@@ -62,13 +88,21 @@ def test_history_fills_three_months_idempotently_and_keeps_stock_balanced(app, d
         db.session.commit()
     assert _counts(dbs) == before  # a second run adds nothing
     # The ledger still explains the stock: balance = sum of every movement, per product.
-    ledger = dict(dbs.execute(select(StockMovement.product_id, func.sum(StockMovement.quantity))
-                              .group_by(StockMovement.product_id)).all())
+    ledger = dict(
+        dbs.execute(
+            select(StockMovement.product_id, func.sum(StockMovement.quantity)).group_by(
+                StockMovement.product_id
+            )
+        ).all()
+    )
     balances = dict(dbs.execute(select(StockBalance.product_id, StockBalance.qty)).all())
     assert ledger and balances == ledger
     # Each tally line adds up, and its variance is booked in the ledger.
     line = dbs.scalars(select(DailyTallyLine).where(DailyTallyLine.variance != 0)).first()
-    assert line.expected == line.opening + line.restock - line.served and line.counted == line.expected + line.variance
+    assert (
+        line.expected == line.opening + line.restock - line.served
+        and line.counted == line.expected + line.variance
+    )
     assert line.expected >= 0 and line.counted >= 0
 
 
@@ -78,7 +112,13 @@ def test_sz01_and_sz02_differ_visibly(app, dbs, history):
     with app.app_context():
         values = m.collect([history["SZ01"], history["SZ02"]], first, m.month_end(first))
     sz01, sz02 = history["SZ01"], history["SZ02"]
-    for key in ("visitors", "tally_on_time", "checklists_on_time", "handover_on_time", "grooming_score"):
+    for key in (
+        "visitors",
+        "tally_on_time",
+        "checklists_on_time",
+        "handover_on_time",
+        "grooming_score",
+    ):
         assert values[key][sz01] > values[key][sz02], key
     for key in ("item_discrepancies", "stock_variance"):
         assert values[key][sz01] < values[key][sz02], key

@@ -1,6 +1,7 @@
 """The metric frame: figures computed by the services equal figures recomputed here from
 the raw records, a constant number of queries whatever the number of sites, and a
 domain's metric plugs into the dashboard and the reports by registering it."""
+
 from datetime import date, datetime, timezone
 
 import pytest
@@ -25,11 +26,11 @@ def dataset(dbs, site_ids):
     """Hand-built audit events and roster changes around the month's borders (local time = UTC+8)."""
     sz01, sz02, sh01 = site_ids["SZ01"], site_ids["SZ02"], site_ids["SH01"]
     events = [
-        (sz01, _utc(2026, 10, 31, 16, 0)),   # 11-01 00:00 local: in November
+        (sz01, _utc(2026, 10, 31, 16, 0)),  # 11-01 00:00 local: in November
         (sz01, _utc(2026, 10, 31, 15, 59)),  # 10-31 23:59 local: October
         (sz01, _utc(2026, 11, 15, 3, 0)),
         (sz01, _utc(2026, 11, 30, 15, 59)),  # 11-30 23:59 local: November
-        (sz01, _utc(2026, 11, 30, 16, 0)),   # 12-01 local: December
+        (sz01, _utc(2026, 11, 30, 16, 0)),  # 12-01 local: December
         (sz02, _utc(2026, 11, 2, 8, 0)),
         (sh01, _utc(2026, 11, 3, 8, 0)),
         (sh01, _utc(2026, 10, 3, 8, 0)),
@@ -45,13 +46,18 @@ def dataset(dbs, site_ids):
 
 def _expected_events(dbs, site_id, start, end):
     lo, hi = clock.period_bounds(start, end)
-    return sum(1 for e in dbs.scalars(select(AuditEvent)) if e.site_id == site_id and lo <= e.at < hi)
+    return sum(
+        1 for e in dbs.scalars(select(AuditEvent)) if e.site_id == site_id and lo <= e.at < hi
+    )
 
 
 def _expected_staff(dbs, site_id, start, end):
     _, hi = clock.period_bounds(start, end)
-    return sum(1 for s in dbs.scalars(select(StaffMember))
-               if s.site_id == site_id and s.active and s.created_at < hi)
+    return sum(
+        1
+        for s in dbs.scalars(select(StaffMember))
+        if s.site_id == site_id and s.active and s.created_at < hi
+    )
 
 
 def test_each_metric_equals_a_recount_from_the_raw_records(dbs, dataset):
@@ -62,9 +68,17 @@ def test_each_metric_equals_a_recount_from_the_raw_records(dbs, dataset):
         assert values["audit_events"][site_id] == _expected_events(dbs, site_id, NOV, end)
         assert values["staff_on_roster"][site_id] == _expected_staff(dbs, site_id, NOV, end)
     # Border events land in the right local month.
-    assert values["audit_events"][dataset["SZ01"]] == _expected_events(dbs, dataset["SZ01"], NOV, end)
-    sz01_nov = [e for e in dbs.scalars(select(AuditEvent).where(AuditEvent.object_type == "Test",
-                                                                AuditEvent.site_id == dataset["SZ01"]))]
+    assert values["audit_events"][dataset["SZ01"]] == _expected_events(
+        dbs, dataset["SZ01"], NOV, end
+    )
+    sz01_nov = [
+        e
+        for e in dbs.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == "Test", AuditEvent.site_id == dataset["SZ01"]
+            )
+        )
+    ]
     in_nov = [e for e in sz01_nov if _utc(2026, 10, 31, 16) <= e.at < _utc(2026, 11, 30, 16)]
     assert len(in_nov) == 3
 
@@ -75,12 +89,17 @@ def test_site_report_figures_match_the_recount(dbs, dataset):
     data = report_data.site_month(dataset["SZ01"], NOV)
     figures = {f["key"]: f for f in data["figures"]}
     assert figures["audit_events"]["value"] == _expected_events(dbs, dataset["SZ01"], NOV, end)
-    assert figures["audit_events"]["previous"] == _expected_events(dbs, dataset["SZ01"], prev, m.month_end(prev))
+    assert figures["audit_events"]["previous"] == _expected_events(
+        dbs, dataset["SZ01"], prev, m.month_end(prev)
+    )
     south = [dataset["SZ01"], dataset["SZ02"]]
     expected_avg = sum(_expected_staff(dbs, s, NOV, end) for s in south) / 2
     assert figures["staff_on_roster"]["region_average"] == expected_avg
     assert data["site"]["name"] == "深圳湾售楼处" and data["period"]["month"] == "2026-11"
-    assert data["trend"]["months"][-1] == "2026-11" and len(data["trend"]["months"]) == report_data.TREND_MONTHS
+    assert (
+        data["trend"]["months"][-1] == "2026-11"
+        and len(data["trend"]["months"]) == report_data.TREND_MONTHS
+    )
 
 
 def test_region_report_compares_only_that_regions_sites(dbs, dataset):
@@ -138,10 +157,19 @@ def test_a_registered_domain_metric_reaches_dashboard_and_report(app, login, dbs
         calls.append(tuple(sorted(site_ids_)))
         return {sid: 10 * sid for sid in site_ids_}
 
-    m.register_metric("test_visitors", "Visitors", "people", visitors, better="higher",
-                      drill=("staff.index_view", {"flt0_site_equals": "{site_id}"}), order=1)
+    m.register_metric(
+        "test_visitors",
+        "Visitors",
+        "people",
+        visitors,
+        better="higher",
+        drill=("staff.index_view", {"flt0_site_equals": "{site_id}"}),
+        order=1,
+    )
     try:
-        page = login("sup_south").get("/dashboard/?period=month&on=2026-11-10").get_data(as_text=True)
+        page = (
+            login("sup_south").get("/dashboard/?period=month&on=2026-11-10").get_data(as_text=True)
+        )
         sz01 = site_ids["SZ01"]
         assert f">{10 * sz01:,}</a>" in page and f"flt0_site_equals={sz01}" in page
         # The provider was asked about the supervisor's sites only.

@@ -1,6 +1,7 @@
 """Month-end PDFs: Chinese text extractable, the CJK font embedded, pages render, the
 scope holds (sup_east gets no SOUTH PDF), identical data gives identical bytes, and the
 CLI archives every site's and region's PDF."""
+
 import os
 import subprocess
 from datetime import datetime
@@ -20,13 +21,17 @@ MONTH = f"{datetime.now(ZoneInfo('Asia/Shanghai')):%Y-%m}"
 def _text(pdf_bytes, tmp_path):
     path = tmp_path / "r.pdf"
     path.write_bytes(pdf_bytes)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _fonts(pdf_bytes, tmp_path):
     path = tmp_path / "f.pdf"
     path.write_bytes(pdf_bytes)
-    return subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _render(pdf_bytes, name):
@@ -35,7 +40,9 @@ def _render(pdf_bytes, name):
     pdf_path = os.path.join(folder, f"{name}.pdf")
     with open(pdf_path, "wb") as fh:
         fh.write(pdf_bytes)
-    subprocess.run(["pdftoppm", "-r", "70", "-png", pdf_path, os.path.join(folder, name)], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "70", "-png", pdf_path, os.path.join(folder, name)], check=True
+    )
     return sorted(f for f in os.listdir(folder) if f.startswith(name) and f.endswith(".png"))
 
 
@@ -67,7 +74,12 @@ def test_region_pdf_compares_the_regions_sites(login, dbs, tmp_path):
     resp = login("sup_south").get(f"/dashboard/region/{south}/{MONTH}.pdf")
     assert resp.status_code == 200
     text = _text(resp.data, tmp_path)
-    assert "区域对比报告" in text and "华南区" in text and "深圳湾售楼处" in text and "前海售楼处" in text
+    assert (
+        "区域对比报告" in text
+        and "华南区" in text
+        and "深圳湾售楼处" in text
+        and "前海售楼处" in text
+    )
     assert "陆家嘴" not in text and "排名" in text and "近几个月趋势" in text
     _render(resp.data, "region_SOUTH")
 
@@ -82,38 +94,68 @@ def test_sup_east_gets_no_south_pdf(login, dbs, site_ids, tmp_path):
     assert "陆家嘴售楼处" in text and "深圳" not in text and "前海" not in text
 
 
-@pytest.mark.parametrize("url", ["/dashboard/site/{sz01}/2026-13.pdf", "/dashboard/site/{sz01}/november.pdf",
-                                 "/dashboard/site/abc/2026-11.pdf", "/dashboard/site/99999/2026-11.pdf"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/dashboard/site/{sz01}/2026-13.pdf",
+        "/dashboard/site/{sz01}/november.pdf",
+        "/dashboard/site/abc/2026-11.pdf",
+        "/dashboard/site/99999/2026-11.pdf",
+    ],
+)
 def test_bad_pdf_urls_are_404(login, site_ids, url):
     assert login("admin").get(url.format(sz01=site_ids["SZ01"])).status_code == 404
 
 
 def test_only_supervisors_and_head_office_download(login, site_ids):
-    assert login("clerk_sz01").get(f"/dashboard/site/{site_ids['SZ01']}/{MONTH}.pdf").status_code == 403
+    assert (
+        login("clerk_sz01").get(f"/dashboard/site/{site_ids['SZ01']}/{MONTH}.pdf").status_code
+        == 403
+    )
 
 
 def test_cli_archives_every_site_and_region_in_parallel(app, tmp_path):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["reports", "monthly", "--month", MONTH, "--out", str(tmp_path), "--processes", "2"])
+    result = runner.invoke(
+        args=["reports", "monthly", "--month", MONTH, "--out", str(tmp_path), "--processes", "2"]
+    )
     assert result.exit_code == 0, result.output
     folder = tmp_path / MONTH
     names = sorted(os.listdir(folder))
-    assert names == [f"{kind}_{code}_{MONTH}.pdf" for kind, code in (
-        ("region", "EAST"), ("region", "SOUTH"), ("site", "SH01"), ("site", "SH02"), ("site", "SZ01"), ("site", "SZ02"))]
+    assert names == [
+        f"{kind}_{code}_{MONTH}.pdf"
+        for kind, code in (
+            ("region", "EAST"),
+            ("region", "SOUTH"),
+            ("site", "SH01"),
+            ("site", "SH02"),
+            ("site", "SZ01"),
+            ("site", "SZ02"),
+        )
+    ]
     # Regenerating a closed month (in parallel, then in-process) gives the very same file. The
     # current month is live: a record added between two runs rightly changes its figures.
     closed = "2026-10"
-    result = runner.invoke(args=["reports", "monthly", "--month", closed, "--out", str(tmp_path), "--processes", "2"])
+    result = runner.invoke(
+        args=["reports", "monthly", "--month", closed, "--out", str(tmp_path), "--processes", "2"]
+    )
     assert result.exit_code == 0, result.output
     before = (tmp_path / closed / "site_SZ01_2026-10.pdf").read_bytes()
-    result = runner.invoke(args=["reports", "monthly", "--month", closed, "--site", "SZ01", "--out", str(tmp_path)])
+    result = runner.invoke(
+        args=["reports", "monthly", "--month", closed, "--site", "SZ01", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / closed / "site_SZ01_2026-10.pdf").read_bytes() == before
 
 
-@pytest.mark.parametrize("args, message", [(["--month", "2026-13"], "YYYY-MM"), (["--month", MONTH, "--site", "XX"], "XX")])
+@pytest.mark.parametrize(
+    "args, message",
+    [(["--month", "2026-13"], "YYYY-MM"), (["--month", MONTH, "--site", "XX"], "XX")],
+)
 def test_cli_refuses_bad_input(app, tmp_path, args, message):
-    result = app.test_cli_runner().invoke(args=["reports", "monthly", *args, "--out", str(tmp_path)])
+    result = app.test_cli_runner().invoke(
+        args=["reports", "monthly", *args, "--out", str(tmp_path)]
+    )
     assert result.exit_code != 0 and message in result.output
     assert not os.listdir(tmp_path)
 
@@ -131,6 +173,9 @@ def test_long_tables_split_cleanly_with_their_header_on_every_page(login, dbs, s
     roster_pages = [text for text in pages if "保洁员" in text]
     assert len(roster_pages) >= 3
     # The header row repeats on each page the roster spans; the page header names site and month.
-    assert all("姓名" in text and "类别" in text and f"深圳湾售楼处 · {MONTH}" in text for text in roster_pages)
+    assert all(
+        "姓名" in text and "类别" in text and f"深圳湾售楼处 · {MONTH}" in text
+        for text in roster_pages
+    )
     assert "保洁员000" in roster_pages[0] and "保洁员119" in roster_pages[-1]
     _render(body, "site_SZ01_long")

@@ -1,13 +1,27 @@
 """The main pages run in Chromium under the CSP without a single violation."""
+
 from tests.conftest import browser_login, screenshot
 
-PAGES = ["/", "/site/", "/staff/", "/user/", "/region/", "/showunit/", "/audit/", "/account/",
-         "/staff/new/", "/no-such-page"]
+PAGES = [
+    "/",
+    "/site/",
+    "/staff/",
+    "/user/",
+    "/region/",
+    "/showunit/",
+    "/audit/",
+    "/account/",
+    "/staff/new/",
+    "/no-such-page",
+]
 
 
 def test_main_pages_have_no_csp_violation(page, live_server, app, site_ids):
     problems = []
-    page.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.goto(f"{live_server}/login")
     assert not problems
@@ -22,9 +36,14 @@ def test_main_pages_have_no_csp_violation(page, live_server, app, site_ids):
     assert not problems, problems
 
 
-def test_delete_still_asks_for_confirmation_without_inline_handlers(page, live_server, app, site_ids):
+def test_delete_still_asks_for_confirmation_without_inline_handlers(
+    page, live_server, app, site_ids
+):
     problems = []
-    page.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     browser_login(page, live_server, "admin")
     page.goto(f"{live_server}/showunit/")
     rows_before = page.locator("table.model-list tbody tr").count()
@@ -38,5 +57,7 @@ def test_delete_still_asks_for_confirmation_without_inline_handlers(page, live_s
     page.locator("button[data-confirm]").first.click()
     page.wait_for_load_state("networkidle")
     assert dialogs and "确定" in dialogs[0]  # the question came from portal-csp.js
-    assert page.locator("table.model-list tbody tr").count() == rows_before  # cancelled: nothing deleted
+    assert (
+        page.locator("table.model-list tbody tr").count() == rows_before
+    )  # cancelled: nothing deleted
     assert not problems, problems

@@ -1,4 +1,5 @@
 """Security headers on every kind of response, and no inline script in our templates."""
+
 import os
 import re
 
@@ -12,8 +13,14 @@ CSP = re.compile(r"script-src 'self' 'nonce-([\w-]+)'")
 
 def _assert_headers(resp, authenticated):
     csp = resp.headers.get("Content-Security-Policy", "")
-    for part in ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
-                 "form-action 'self'", "img-src 'self' data: blob:"):
+    for part in (
+        "default-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "img-src 'self' data: blob:",
+    ):
         assert part in csp, (part, csp)
     assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0]
     assert CSP.search(csp)
@@ -61,7 +68,9 @@ def _template_files():
                 yield os.path.join(folder, name)
 
 
-@pytest.mark.parametrize("path", sorted(_template_files()), ids=lambda p: os.path.relpath(p, TEMPLATES))
+@pytest.mark.parametrize(
+    "path", sorted(_template_files()), ids=lambda p: os.path.relpath(p, TEMPLATES)
+)
 def test_templates_have_no_inline_script(path):
     with open(path, encoding="utf-8") as fh:
         source = fh.read()
@@ -76,4 +85,7 @@ def test_theme_css_is_served_without_web_fonts(client):
     assert resp.status_code == 200 and resp.mimetype == "text/css"
     css = resp.get_data(as_text=True)
     assert "Bootswatch" in css and "fonts.googleapis.com" not in css
-    assert client.get("/static/admin/bootstrap/bootstrap4/swatch/nosuch/bootstrap.min.css").status_code == 404
+    assert (
+        client.get("/static/admin/bootstrap/bootstrap4/swatch/nosuch/bootstrap.min.css").status_code
+        == 404
+    )

@@ -1,4 +1,5 @@
 """Security events are logged as one structured line each, whatever the user typed."""
+
 import logging
 
 import pytest
@@ -26,7 +27,9 @@ def test_login_success_names_user_and_sites(login, caplog):
     assert "username=clerk_sz01" in line and "site=SZ01" in line
 
 
-@pytest.mark.parametrize("url, event", [("/user/", "forbidden"), ("/staff/details/?id=999999", "not_found")])
+@pytest.mark.parametrize(
+    "url, event", [("/user/", "forbidden"), ("/staff/details/?id=999999", "not_found")]
+)
 def test_refusals_are_logged(login, caplog, url, event):
     clerk = login("clerk_sz01")
     caplog.set_level(logging.INFO)

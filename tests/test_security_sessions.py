@@ -1,4 +1,5 @@
 """Sessions end for real: logout, password change, deactivation, idle timeout; password policy."""
+
 import pytest
 from sqlalchemy import select
 
@@ -31,8 +32,10 @@ def test_copied_cookie_is_refused_after_logout(app, login):
 def test_copied_cookie_is_refused_after_password_change(app, login):
     clerk = login("clerk_sz01")
     thief = _replay(app, clerk)
-    resp = clerk.post("/account/", {"current": "demo12345", "new": "Lantern-harbour-42",
-                                    "confirm": "Lantern-harbour-42"})
+    resp = clerk.post(
+        "/account/",
+        {"current": "demo12345", "new": "Lantern-harbour-42", "confirm": "Lantern-harbour-42"},
+    )
     assert resp.status_code == 302
     assert clerk.get("/account/").status_code == 200  # this browser stays logged in
     assert _refused(thief.get("/account/"))
@@ -52,7 +55,9 @@ def test_copied_cookie_is_refused_after_deactivation(app, login):
     assert _refused(clerk.get("/account/"))
 
 
-@pytest.mark.parametrize("username, minutes", [("clerk_sz01", 480), ("admin", 60), ("sup_south", 60)])
+@pytest.mark.parametrize(
+    "username, minutes", [("clerk_sz01", 480), ("admin", 60), ("sup_south", 60)]
+)
 def test_idle_session_expires(login, username, minutes):
     user = login(username)
     assert user.get("/account/").status_code == 200
@@ -74,11 +79,14 @@ def test_no_remember_me_cookie(client):
     assert client.http.get_cookie("remember_token") is None
 
 
-@pytest.mark.parametrize("new, message", [
-    ("short1", "至少"),
-    ("password123", "常见"),
-    ("clerk_sz01-secret", "用户名"),
-])
+@pytest.mark.parametrize(
+    "new, message",
+    [
+        ("short1", "至少"),
+        ("password123", "常见"),
+        ("clerk_sz01-secret", "用户名"),
+    ],
+)
 def test_password_policy_on_the_change_page(login, new, message):
     clerk = login("clerk_sz01")
     resp = clerk.post("/account/", {"current": "demo12345", "new": new, "confirm": new})
@@ -87,12 +95,29 @@ def test_password_policy_on_the_change_page(login, new, message):
     assert login("clerk_sz01").get("/account/").status_code == 200  # old password still works
 
 
-@pytest.mark.parametrize("password, ok", [("short1", False), ("password123", False),
-                                          ("newclerk-pass-1", False), ("Quiet-river-2026", True)])
+@pytest.mark.parametrize(
+    "password, ok",
+    [
+        ("short1", False),
+        ("password123", False),
+        ("newclerk-pass-1", False),
+        ("Quiet-river-2026", True),
+    ],
+)
 def test_password_policy_in_create_user(app, password, ok):
     with app.app_context():  # as the flask command line does
         result = app.test_cli_runner().invoke(
-            args=["create-user", "newclerk", "--role", "clerk", "--site", "SZ01", "--password", password])
+            args=[
+                "create-user",
+                "newclerk",
+                "--role",
+                "clerk",
+                "--site",
+                "SZ01",
+                "--password",
+                password,
+            ]
+        )
     assert (result.exit_code == 0) is ok, result.output
     with app.app_context():
         exists = db.session.scalar(select(User.id).where(User.username == "newclerk")) is not None

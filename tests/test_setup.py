@@ -1,4 +1,5 @@
 """Set-up: configuration layers, CLI commands, health (migrations: tests/test_migrations.py)."""
+
 import os
 
 import pytest
@@ -11,7 +12,9 @@ from portal.models import Site, StaffMember, User
 def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
     monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"PORTAL_ENV": "production", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+        create_app(
+            {"PORTAL_ENV": "production", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"}
+        )
 
 
 def test_demo_generates_one_secret_key_and_keeps_it(tmp_path):
@@ -48,20 +51,35 @@ def test_seed_demo_if_empty_leaves_existing_data_alone(app):
 
 def test_create_user_prompts_for_password_and_checks_it(app, dbs):
     runner = app.test_cli_runner()
-    weak = runner.invoke(args=["create-user", "clerk_sz09", "--role", "clerk", "--site", "SZ01"], input="short\nshort\n")
-    assert weak.exit_code != 0 and dbs.scalar(select(User).where(User.username == "clerk_sz09")) is None
-    ok = runner.invoke(args=["create-user", "clerk_sz09", "--role", "clerk", "--site", "SZ01"],
-                       input="Front-Desk-2026\nFront-Desk-2026\n")
+    weak = runner.invoke(
+        args=["create-user", "clerk_sz09", "--role", "clerk", "--site", "SZ01"],
+        input="short\nshort\n",
+    )
+    assert (
+        weak.exit_code != 0
+        and dbs.scalar(select(User).where(User.username == "clerk_sz09")) is None
+    )
+    ok = runner.invoke(
+        args=["create-user", "clerk_sz09", "--role", "clerk", "--site", "SZ01"],
+        input="Front-Desk-2026\nFront-Desk-2026\n",
+    )
     assert ok.exit_code == 0, ok.output
     user = dbs.scalar(select(User).where(User.username == "clerk_sz09"))
     assert [s.code for s in user.sites] == ["SZ01"] and user.password_hash.startswith("scrypt")
-    unknown = runner.invoke(args=["create-user", "x_user", "--role", "clerk", "--site", "XX99"],
-                            input="Front-Desk-2026\nFront-Desk-2026\n")
+    unknown = runner.invoke(
+        args=["create-user", "x_user", "--role", "clerk", "--site", "XX99"],
+        input="Front-Desk-2026\nFront-Desk-2026\n",
+    )
     assert unknown.exit_code != 0 and "XX99" in unknown.output
 
 
 def test_config_info_masks_the_database_password(tmp_path):
-    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://portal:s3cret@127.0.0.1:1/x"})
+    app = create_app(
+        {
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://portal:s3cret@127.0.0.1:1/x",
+        }
+    )
     with app.app_context():
         out = app.test_cli_runner().invoke(args=["config-info"]).output
     assert "s3cret" not in out and "***" in out

@@ -1,4 +1,5 @@
 """Stock of drinks and snacks: the ledger, the atomic balance, refusals, and concurrency."""
+
 import threading
 from contextlib import contextmanager
 
@@ -8,7 +9,15 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import AuditEvent, ConsumptionLine, Product, Site, StockBalance, StockMovement, User
+from portal.models import (
+    AuditEvent,
+    ConsumptionLine,
+    Product,
+    Site,
+    StockBalance,
+    StockMovement,
+    User,
+)
 from portal.services import stock, visits
 from tests.refusals import refused
 
@@ -17,7 +26,9 @@ OUT_OF_STOCK = "Only %(left)s %(unit)s of %(name)s left in stock: you cannot tak
 
 def make_product(site_code, name="矿泉水", qty=10, reorder=2, kind="drink"):
     site = db.session.scalar(select(Site).where(Site.code == site_code))
-    product = Product(site_id=site.id, name=name, kind=kind, unit="瓶", reorder_level=reorder, active=True)
+    product = Product(
+        site_id=site.id, name=name, kind=kind, unit="瓶", reorder_level=reorder, active=True
+    )
     db.session.add(product)
     db.session.flush()
     if qty:
@@ -49,6 +60,7 @@ def counts(model):
 
 # ---------------------------------------------------------------- services
 
+
 def test_every_change_is_a_ledger_row_and_the_balance_is_their_sum(dbs):
     site, water = make_product("SZ01", qty=24)
     clerk = dbs.scalar(select(User).where(User.username == "clerk_sz01"))
@@ -58,8 +70,16 @@ def test_every_change_is_a_ledger_row_and_the_balance_is_their_sum(dbs):
     stock.restock(site, water, 12, clerk)
     stock.correct_count(site, water, 30, clerk, reason="月中盘点")
     dbs.commit()
-    kinds = dbs.execute(select(StockMovement.kind, StockMovement.quantity).order_by(StockMovement.id)).all()
-    assert kinds == [("restock", 24), ("served", -3), ("wastage", -1), ("restock", 12), ("correction", -2)]
+    kinds = dbs.execute(
+        select(StockMovement.kind, StockMovement.quantity).order_by(StockMovement.id)
+    ).all()
+    assert kinds == [
+        ("restock", 24),
+        ("served", -3),
+        ("wastage", -1),
+        ("restock", 12),
+        ("correction", -2),
+    ]
     assert stock.balance(site, water) == 30 == sum(q for _, q in kinds)
     line = dbs.scalar(select(ConsumptionLine))
     assert (line.visit_id, line.product_id, line.quantity) == (visit.id, water.id, 3)
@@ -122,6 +142,7 @@ def test_the_balance_cannot_be_negative_even_by_hand(dbs):
 
 # ---------------------------------------------------------------- concurrency
 
+
 def _serve_in_thread(app, visit_id, product_id, qty, results, barrier):
     from portal.models import Visit
 
@@ -151,8 +172,10 @@ def test_two_clerks_serving_the_last_bottle_at_once_exactly_one_succeeds(app, db
     site_id = site.id
     dbs.remove()
     results, barrier = [], threading.Barrier(2)
-    threads = [threading.Thread(target=_serve_in_thread, args=(app, vid, ids[2], 1, results, barrier))
-               for vid in ids[:2]]
+    threads = [
+        threading.Thread(target=_serve_in_thread, args=(app, vid, ids[2], 1, results, barrier))
+        for vid in ids[:2]
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -190,11 +213,14 @@ def test_eight_clerks_serving_at_once_lose_no_update(app, dbs):
     assert results.count("ok") == threads_count * serves_each, results
     served = threads_count * serves_each
     assert stock.balance(dbs.get(Site, site_id), dbs.get(Product, product_id)) == 100 - served
-    total = dbs.scalar(select(func.sum(StockMovement.quantity)).where(StockMovement.product_id == product_id))
+    total = dbs.scalar(
+        select(func.sum(StockMovement.quantity)).where(StockMovement.product_id == product_id)
+    )
     assert total == 100 - served
 
 
 # ---------------------------------------------------------------- HTTP
+
 
 def test_serve_page_serves_in_one_tap_and_refuses_too_many_with_400(app, login):
     with arranged(app):
@@ -217,9 +243,18 @@ def test_serve_is_scoped_and_needs_the_clerk_role(app, login):
     with arranged(app):
         site, _ = make_product("SZ01", qty=5)
         other_site, other_water = make_product("SH01", qty=5)
-        other_visit, own_visit, other_water_id = make_visit(other_site).id, make_visit(site).id, other_water.id
+        other_visit, own_visit, other_water_id = (
+            make_visit(other_site).id,
+            make_visit(site).id,
+            other_water.id,
+        )
     c = login("clerk_sz01")
-    assert c.post("/visits/serve", {"id": other_visit, "product": other_water_id, "quantity": 1}).status_code == 404
+    assert (
+        c.post(
+            "/visits/serve", {"id": other_visit, "product": other_water_id, "quantity": 1}
+        ).status_code
+        == 404
+    )
     resp = c.post("/visits/serve", {"id": own_visit, "product": other_water_id, "quantity": 1})
     assert resp.status_code == 400  # a product of another site is not offered
     assert login("guard_sz01").get(f"/visits/serve?id={own_visit}").status_code == 403
@@ -233,17 +268,33 @@ def test_stock_form_restock_wastage_and_correction(app, login):
         tea = tea.id
     c = login("clerk_sz01")
     assert c.post("/stock/", {"kind": "restock", "product": tea, "quantity": 10}).status_code == 302
-    assert c.post("/stock/", {"kind": "wastage", "product": tea, "quantity": 1, "reason": "过期"}).status_code == 302
+    assert (
+        c.post(
+            "/stock/", {"kind": "wastage", "product": tea, "quantity": 1, "reason": "过期"}
+        ).status_code
+        == 302
+    )
     resp = c.post("/stock/", {"kind": "correction", "product": tea, "quantity": 12})
     assert resp.status_code == 400 and "请填写调整原因。" in resp.get_data(as_text=True)
     resp = c.post("/stock/", {"kind": "wastage", "product": tea, "quantity": 99, "reason": "x"})
     assert resp.status_code == 400 and "不能出库 99" in resp.get_data(as_text=True)
-    assert c.post("/stock/", {"kind": "restock", "product": tea, "quantity": "abc"}).status_code == 400
-    assert c.post("/stock/", {"kind": "correction", "product": tea, "quantity": 12, "reason": "盘点"}).status_code == 302
+    assert (
+        c.post("/stock/", {"kind": "restock", "product": tea, "quantity": "abc"}).status_code == 400
+    )
+    assert (
+        c.post(
+            "/stock/", {"kind": "correction", "product": tea, "quantity": 12, "reason": "盘点"}
+        ).status_code
+        == 302
+    )
     with arranged(app) as s:
         assert s.scalar(select(StockBalance.qty)) == 12
         assert [k for (k,) in s.execute(select(StockMovement.kind).order_by(StockMovement.id))] == [
-            "restock", "restock", "wastage", "correction"]
+            "restock",
+            "restock",
+            "wastage",
+            "correction",
+        ]
 
 
 def test_stock_form_refuses_a_product_of_another_site_and_posts_need_csrf(app, login):
@@ -252,8 +303,15 @@ def test_stock_form_refuses_a_product_of_another_site_and_posts_need_csrf(app, l
         _, own = make_product("SZ01", qty=5)
         other, own = other.id, own.id
     c = login("clerk_sz01")
-    assert c.post("/stock/", {"kind": "restock", "product": other, "quantity": 1}).status_code == 400
-    assert c.post("/stock/", {"kind": "restock", "product": own, "quantity": 1}, csrf=False).status_code == 400
+    assert (
+        c.post("/stock/", {"kind": "restock", "product": other, "quantity": 1}).status_code == 400
+    )
+    assert (
+        c.post(
+            "/stock/", {"kind": "restock", "product": own, "quantity": 1}, csrf=False
+        ).status_code
+        == 400
+    )
     with arranged(app) as s:
         assert s.scalar(select(func.count()).select_from(StockMovement)) == 2
 
@@ -297,11 +355,15 @@ def test_concurrent_serves_over_http_never_oversell(app, login):
     def tablet(client, token):
         barrier.wait()
         for _ in range(3):
-            resp = client.post("/visits/serve", {"id": visit_id, "product": cola_id, "quantity": 1,
-                                                 "csrf_token": token})
+            resp = client.post(
+                "/visits/serve",
+                {"id": visit_id, "product": cola_id, "quantity": 1, "csrf_token": token},
+            )
             statuses.append(resp.status_code)
 
-    threads = [threading.Thread(target=tablet, args=pair) for pair in zip(clients, tokens, strict=True)]
+    threads = [
+        threading.Thread(target=tablet, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:

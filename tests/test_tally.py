@@ -1,4 +1,5 @@
 """The 17:50 daily tally: arithmetic from the ledger, closing, read-only closed days, missing tallies."""
+
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -34,7 +35,9 @@ def site_of(code):
 
 
 def product(site, name, kind="drink", reorder=5):
-    p = Product(site_id=site.id, name=name, kind=kind, unit="瓶", reorder_level=reorder, active=True)
+    p = Product(
+        site_id=site.id, name=name, kind=kind, unit="瓶", reorder_level=reorder, active=True
+    )
     db.session.add(p)
     db.session.flush()
     return p
@@ -52,7 +55,9 @@ def a_day_of_business(site, clerk):
     stock.serve(second, water, 2, clerk, at=at(14, 10))
     stock.record_wastage(site, water, 1, clerk, reason="破损", at=at(15))
     stock.correct_count(site, water, 25, clerk, reason="午间抽盘", at=at(16))  # 26 → 25
-    visits.record_arrival(site, 1, 0, clerk, at=at(9, day=DAY + timedelta(days=1)))  # another day: not counted
+    visits.record_arrival(
+        site, 1, 0, clerk, at=at(9, day=DAY + timedelta(days=1))
+    )  # another day: not counted
     return water, nuts
 
 
@@ -63,7 +68,14 @@ def test_tally_arithmetic_with_restock_during_the_day(dbs):
     figures = tally.compute_tally(site, DAY)
     rows = {r.product.name: r for r in figures.rows}
     w = rows["矿泉水"]
-    assert (w.opening, w.restock, w.served, w.wastage, w.corrections, w.expected) == (20, 12, 5, 1, -1, 25)
+    assert (w.opening, w.restock, w.served, w.wastage, w.corrections, w.expected) == (
+        20,
+        12,
+        5,
+        1,
+        -1,
+        25,
+    )
     assert w.counted is None and w.variance is None
     n = rows["坚果"]
     assert (n.opening, n.restock, n.served, n.expected) == (5, 0, 0, 5)
@@ -71,10 +83,16 @@ def test_tally_arithmetic_with_restock_during_the_day(dbs):
     assert figures.drinks_per_visitor == 1.25
     # The day before: only the opening restocks.
     before = {r.product.name: r for r in tally.compute_tally(site, DAY - timedelta(days=1)).rows}
-    assert (before["矿泉水"].opening, before["矿泉水"].restock, before["矿泉水"].expected) == (0, 20, 20)
+    assert (before["矿泉水"].opening, before["矿泉水"].restock, before["矿泉水"].expected) == (
+        0,
+        20,
+        20,
+    )
 
 
-def test_closing_writes_the_variance_as_a_correction_and_later_corrections_leave_the_closed_figures(dbs):
+def test_closing_writes_the_variance_as_a_correction_and_later_corrections_leave_the_closed_figures(
+    dbs,
+):
     site = site_of("SZ01")
     clerk = dbs.scalar(select(User).where(User.username == "clerk_sz01"))
     water, nuts = a_day_of_business(site, clerk)
@@ -83,7 +101,14 @@ def test_closing_writes_the_variance_as_a_correction_and_later_corrections_leave
     assert stock.balance(site, water) == 24 and stock.balance(site, nuts) == 5
     correction = dbs.scalar(select(StockMovement).where(StockMovement.tally_id == closed.id))
     assert (correction.product_id, correction.quantity, correction.day) == (water.id, -1, DAY)
-    assert dbs.scalar(select(func.count()).select_from(StockMovement).where(StockMovement.tally_id == closed.id)) == 1
+    assert (
+        dbs.scalar(
+            select(func.count())
+            .select_from(StockMovement)
+            .where(StockMovement.tally_id == closed.id)
+        )
+        == 1
+    )
     assert dbs.scalar(select(func.count()).where(AuditEvent.action == "close")) == 1
 
     # A count after closing: a new movement with a reason, audited; the closed day is unchanged.
@@ -92,8 +117,16 @@ def test_closing_writes_the_variance_as_a_correction_and_later_corrections_leave
     figures = tally.compute_tally(site, DAY)
     w = {r.product.name: r for r in figures.rows}["矿泉水"]
     assert figures.closed is not None
-    assert (w.opening, w.restock, w.served, w.wastage, w.corrections, w.expected, w.counted, w.variance) == (
-        20, 12, 5, 1, -1, 25, 24, -1)
+    assert (
+        w.opening,
+        w.restock,
+        w.served,
+        w.wastage,
+        w.corrections,
+        w.expected,
+        w.counted,
+        w.variance,
+    ) == (20, 12, 5, 1, -1, 25, 24, -1)
     assert (figures.visitors, figures.drinks_served) == (4, 5)
     # The next day opens with what the ledger holds now.
     nxt = {r.product.name: r for r in tally.compute_tally(site, DAY + timedelta(days=1)).rows}
@@ -138,7 +171,9 @@ def test_closing_is_refused_before_the_tally_time_and_without_every_count(dbs):
     dbs.rollback()
     assert dbs.scalar(select(func.count()).select_from(DailyTally)) == 0
     # Yesterday can still be closed the next morning.
-    assert tally.close_tally(site, DAY, {water.id: 3, cola.id: 0}, now=at(8, day=DAY + timedelta(days=1)))
+    assert tally.close_tally(
+        site, DAY, {water.id: 3, cola.id: 0}, now=at(8, day=DAY + timedelta(days=1))
+    )
 
 
 def test_tallies_missing_for_the_supervisor_last_seven_days(dbs):
@@ -149,7 +184,12 @@ def test_tallies_missing_for_the_supervisor_last_seven_days(dbs):
     new_site.created_at = at(9, day=DAY - timedelta(days=2))
     water = product(sz01, "矿泉水")
     for back in range(1, 7):
-        tally.close_tally(sz01, DAY - timedelta(days=back), {water.id: 0}, now=at(23, day=DAY - timedelta(days=back)))
+        tally.close_tally(
+            sz01,
+            DAY - timedelta(days=back),
+            {water.id: 0},
+            now=at(23, day=DAY - timedelta(days=back)),
+        )
     dbs.commit()
     missing = tally.tally_missing([sz01, sz02, new_site], days=7, now=at(10))
     by_site = {}
@@ -163,6 +203,7 @@ def test_tallies_missing_for_the_supervisor_last_seven_days(dbs):
 
 
 # ---------------------------------------------------------------- HTTP
+
 
 def _due_site(app):
     with arranged(app):
@@ -191,7 +232,12 @@ def test_clerk_closes_the_tally_and_sees_the_figures_on_today(app, login):
     assert c.post("/tally/close", {f"count_{water}": "9", f"count_{nuts}": "0"}).status_code == 400
     with arranged(app) as s:
         assert s.scalar(select(func.count()).select_from(DailyTally)) == 1
-        assert s.scalar(select(func.sum(StockMovement.quantity)).where(StockMovement.product_id == water)) == 9
+        assert (
+            s.scalar(
+                select(func.sum(StockMovement.quantity)).where(StockMovement.product_id == water)
+            )
+            == 9
+        )
 
 
 def test_tally_before_its_time_shows_the_figures_so_far_and_refuses_to_close(app, login):
@@ -212,7 +258,9 @@ def test_tally_pages_are_scoped_and_role_checked(app, login):
     assert login("guard_sz01").get("/tally/").status_code == 403
     assert login("guard_sz01").post("/tally/close", {}).status_code == 403
     assert login("clerk_sz01").get("/tally/missing").status_code == 403
-    assert login("clerk_sz01").get("/tally/?day=not-a-day").status_code == 400  # not a date: said so
+    assert (
+        login("clerk_sz01").get("/tally/?day=not-a-day").status_code == 400
+    )  # not a date: said so
     page = login("sup_south").get("/tally/missing").get_data(as_text=True)
     assert "未日结" in page
     assert "陆家嘴" not in page  # SH01 is not his region

@@ -1,5 +1,6 @@
 """The Today page: registered sections in order, the site choice, empty states, and the
 clerk's whole day in a real browser."""
+
 from contextlib import contextmanager
 import re
 from datetime import date, time
@@ -34,28 +35,73 @@ def site_of(code):
 @pytest.fixture
 def extra_sections(app, monkeypatch):
     """Two sections another domain could register, with their own partial templates."""
-    monkeypatch.setattr(app.jinja_env, "loader", ChoiceLoader([DictLoader({
-        "test/_early.html": '<p id="early">{{ data.text }}</p>',
-        "test/_late.html": '<p id="late">{{ data.text }} {{ data.site.code }}</p>',
-    }), app.jinja_env.loader]))
-    monkeypatch.setitem(today._SECTIONS, "test.early", today.Section(
-        "test.early", 10, lambda site, day, user: {"text": "早班检查清单"}, "test/_early.html",
-        frozenset({"clerk", "security"})))
-    monkeypatch.setitem(today._SECTIONS, "test.late", today.Section(
-        "test.late", 90, lambda site, day, user: {"text": "收班清单", "site": site}, "test/_late.html",
-        frozenset({"clerk"})))
-    monkeypatch.setitem(today._SECTIONS, "test.nothing", today.Section(
-        "test.nothing", 50, lambda site, day, user: None, "test/_missing.html", frozenset({"clerk"})))
+    monkeypatch.setattr(
+        app.jinja_env,
+        "loader",
+        ChoiceLoader(
+            [
+                DictLoader(
+                    {
+                        "test/_early.html": '<p id="early">{{ data.text }}</p>',
+                        "test/_late.html": '<p id="late">{{ data.text }} {{ data.site.code }}</p>',
+                    }
+                ),
+                app.jinja_env.loader,
+            ]
+        ),
+    )
+    monkeypatch.setitem(
+        today._SECTIONS,
+        "test.early",
+        today.Section(
+            "test.early",
+            10,
+            lambda site, day, user: {"text": "早班检查清单"},
+            "test/_early.html",
+            frozenset({"clerk", "security"}),
+        ),
+    )
+    monkeypatch.setitem(
+        today._SECTIONS,
+        "test.late",
+        today.Section(
+            "test.late",
+            90,
+            lambda site, day, user: {"text": "收班清单", "site": site},
+            "test/_late.html",
+            frozenset({"clerk"}),
+        ),
+    )
+    monkeypatch.setitem(
+        today._SECTIONS,
+        "test.nothing",
+        today.Section(
+            "test.nothing",
+            50,
+            lambda site, day, user: None,
+            "test/_missing.html",
+            frozenset({"clerk"}),
+        ),
+    )
 
 
-def test_the_clerk_lands_on_today_and_sees_every_registered_section_in_order(app, login, extra_sections):
+def test_the_clerk_lands_on_today_and_sees_every_registered_section_in_order(
+    app, login, extra_sections
+):
     clerk = login("clerk_sz01")
     resp = clerk.get("/")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/today/")
     page = clerk.get("/today/").get_data(as_text=True)
-    positions = [page.index(marker) for marker in (
-        'id="early"', 'id="section-visits-open"', 'id="section-consumables-low_stock"',
-        'id="section-consumables-tally"', 'id="late"')]
+    positions = [
+        page.index(marker)
+        for marker in (
+            'id="early"',
+            'id="section-visits-open"',
+            'id="section-consumables-low_stock"',
+            'id="section-consumables-tally"',
+            'id="late"',
+        )
+    ]
     assert positions == sorted(positions)
     assert "收班清单 SZ01" in page
     # Sections for other roles are left out; security sees the visits but not stock or tally.
@@ -99,8 +145,11 @@ def test_a_user_with_several_sites_picks_one_and_the_choice_is_remembered(app, l
     assert sup.post("/visits/arrive", {"party": "1:0"}).status_code == 302
     with arranged(app) as s:
         assert s.scalar(select(Visit.site_id)) == sz02
-    assert sup.post("/today/site", {"site_id": sz02, "next": "https://evil.example/"}).headers[
-        "Location"].endswith("/today/")
+    assert (
+        sup.post("/today/site", {"site_id": sz02, "next": "https://evil.example/"})
+        .headers["Location"]
+        .endswith("/today/")
+    )
 
 
 def test_today_is_for_site_roles_only(app, login):
@@ -121,20 +170,31 @@ def test_today_queries_do_not_grow_with_the_demo_day(app, login):
 
 # ---------------------------------------------------------------- rows kept per site version
 
+
 def _sections_html(page):
     """The sections of a Today page, CSRF tokens (new on every view) left out."""
-    body = page[page.index('<section class="today-section'):page.index("<script nonce=")]
+    body = page[page.index('<section class="today-section') : page.index("<script nonce=")]
     return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', body)
 
 
 def _busy_day_at_sz01(app):
     with arranged(app) as s:
         sites = {site.code: site for site in s.scalars(select(Site))}
-        for domain in (devdata.checklists, devdata.inventory, devdata.visits, devdata.roster,
-                       devdata.handover, devdata.cleaning, devdata.grooming, devdata.breaks):
+        for domain in (
+            devdata.checklists,
+            devdata.inventory,
+            devdata.visits,
+            devdata.roster,
+            devdata.handover,
+            devdata.cleaning,
+            devdata.grooming,
+            devdata.breaks,
+        ):
             domain.seed(sites)
         where = sites["SZ01"]
-        low = Product(site_id=where.id, name="低库存测试饮料", kind="drink", unit="瓶", reorder_level=12)
+        low = Product(
+            site_id=where.id, name="低库存测试饮料", kind="drink", unit="瓶", reorder_level=12
+        )
         s.add(low)
         s.flush()
         stock.restock(where, low, 3)
@@ -149,14 +209,30 @@ def test_a_second_view_of_today_shows_the_same_page_from_kept_rows(app, login):
     with count_queries(app) as second:
         again = clerk.get("/today/").get_data(as_text=True)
     # Every section is there and shows records, and the kept rows render exactly as read.
-    for marker in ("section-handover", "section-visits-open", "section-consumables-low_stock", "低库存测试饮料",
-                   "section-checklist_opening", 'id="end-break"', "visit-card"):
+    for marker in (
+        "section-handover",
+        "section-visits-open",
+        "section-consumables-low_stock",
+        "低库存测试饮料",
+        "section-checklist_opening",
+        'id="end-break"',
+        "visit-card",
+    ):
         assert marker in page
     assert _sections_html(again) == _sections_html(page)
     # The second view reads no section's records again, only the versions they are kept under.
     assert second.count < first.count - 5, second.statements
-    for table in ("visit", "handover_entry", "handover_item", "checklist_run", "product", "daily_tally"):
-        assert not [sql for sql in second.statements if f"FROM {table} " in sql or f"FROM {table}\n" in sql], table
+    for table in (
+        "visit",
+        "handover_entry",
+        "handover_item",
+        "checklist_run",
+        "product",
+        "daily_tally",
+    ):
+        assert not [
+            sql for sql in second.statements if f"FROM {table} " in sql or f"FROM {table}\n" in sql
+        ], table
 
 
 def test_kept_today_rows_follow_every_change(app, login):
@@ -202,6 +278,7 @@ def test_kept_rows_are_never_served_outside_the_scope(app):
 
 
 # ---------------------------------------------------------------- the real browser
+
 
 def _site_today(app):
     with arranged(app):
@@ -268,22 +345,41 @@ def test_clerk_day_in_the_browser(app, live_server, page, browser):
     with arranged(app) as s:
         visit = s.get(Visit, visit_id)
         assert visit.left_at is not None and visit.departure_direction == "parking"
-        assert s.scalar(select(func.sum(ConsumptionLine.quantity)).where(ConsumptionLine.visit_id == visit_id)) == 2
+        assert (
+            s.scalar(
+                select(func.sum(ConsumptionLine.quantity)).where(
+                    ConsumptionLine.visit_id == visit_id
+                )
+            )
+            == 2
+        )
         # Today's, and yesterday's of each demo site (closed by the demo data).
-        today = s.scalar(select(func.count()).select_from(DailyTally).where(DailyTally.day == site_day))
+        today = s.scalar(
+            select(func.count()).select_from(DailyTally).where(DailyTally.day == site_day)
+        )
         assert today == 1 and s.scalar(select(func.count()).select_from(DailyTally)) == 1 + 4
 
-    for path, shot in ((f"/visit/edit/?id={visit_id}", "visit-edit"), ("/product/", "products"),
-                       ("/stockmovement/", "stock-ledger"), (f"/tally/?day={_site_today(app)}",
-                                                             "tally-closed")):
+    for path, shot in (
+        (f"/visit/edit/?id={visit_id}", "visit-edit"),
+        ("/product/", "products"),
+        ("/stockmovement/", "stock-ledger"),
+        (f"/tally/?day={_site_today(app)}", "tally-closed"),
+    ):
         page.goto(f"{live_server}{path}")
         screenshot(page, f"{shot}-1280")
 
     # The tablet at the reception bar, and a phone.
-    for name, size in (("768", {"width": 768, "height": 1024}), ("390", {"width": 390, "height": 844})):
+    for name, size in (
+        ("768", {"width": 768, "height": 1024}),
+        ("390", {"width": 390, "height": 844}),
+    ):
         page.set_viewport_size(size)
-        for path, shot in (("/today/", "today-clerk"), ("/visits/", "visit-log"), ("/tally/", "tally"),
-                           ("/stock/", "stock")):
+        for path, shot in (
+            ("/today/", "today-clerk"),
+            ("/visits/", "visit-log"),
+            ("/tally/", "tally"),
+            ("/stock/", "stock"),
+        ):
             page.goto(f"{live_server}{path}")
             screenshot(page, f"{shot}-{name}")
         page.goto(f"{live_server}/visits/")
@@ -292,7 +388,10 @@ def test_clerk_day_in_the_browser(app, live_server, page, browser):
 
 def test_guard_lands_on_the_visit_log_in_the_browser(app, live_server, browser):
     _demo_day(app)
-    for name, size in (("1280", {"width": 1280, "height": 900}), ("768", {"width": 768, "height": 1024})):
+    for name, size in (
+        ("1280", {"width": 1280, "height": 900}),
+        ("768", {"width": 768, "height": 1024}),
+    ):
         context = browser.new_context(locale="zh-CN", viewport=size)
         try:
             guard = context.new_page()
@@ -331,7 +430,9 @@ def test_the_supervisor_sees_missing_tallies_of_his_sites_on_today(app, login):
     page = sup.get("/today/").get_data(as_text=True)
     assert 'id="section-consumables-tallies_missing"' in page
     assert "前海售楼处" in page and "深圳湾售楼处" in page and "陆家嘴售楼处" not in page
-    assert 'id="section-consumables-tallies_missing"' not in login("clerk_sz01").get("/today/").get_data(as_text=True)
+    assert 'id="section-consumables-tallies_missing"' not in login("clerk_sz01").get(
+        "/today/"
+    ).get_data(as_text=True)
 
 
 @pytest.mark.parametrize("url", ["/stock/", "/tally/", "/product/", "/stockmovement/", "/visits/"])
@@ -340,7 +441,9 @@ def test_stock_and_tally_pages_do_not_grow_queries_with_the_data(app, login, url
     with arranged(app) as s:
         site = site_of("SZ01")
         devdata.visits.seed_products(site)
-        water = s.scalar(select(Product).where(Product.site_id == site.id, Product.name == "矿泉水"))
+        water = s.scalar(
+            select(Product).where(Product.site_id == site.id, Product.name == "矿泉水")
+        )
         stock.serve(visits.record_arrival(site, 1, 0), water, 1)
     clerk.get(url)  # warm: the filter dropdowns are read on the first view only
     with count_queries(app) as few:

@@ -5,6 +5,7 @@ administrator finds it in the recycle bin (who deleted it, when) and restores it
 confirmed POST; it is back everywhere, the audit trail has the restore and its hash chain
 still verifies. Nobody else may open the page or restore, and a bad request changes nothing.
 """
+
 import re
 
 import pytest
@@ -46,27 +47,55 @@ def _arrange_visit(s):
 
 
 def _arrange_item(s):
-    item = Item(site_id=_site(s, "SZ01").id, name="回收站测试物品", category="other", location="前台")
+    item = Item(
+        site_id=_site(s, "SZ01").id, name="回收站测试物品", category="other", location="前台"
+    )
     s.add(item)
     s.flush()
     return item.id
 
 
 def _arrange_ticket(s):
-    ticket = repairs.report(_site(s, "SZ01"), _user(s, "clerk_sz01"), "回收站测试落地灯", "灯不亮", "normal")
+    ticket = repairs.report(
+        _site(s, "SZ01"), _user(s, "clerk_sz01"), "回收站测试落地灯", "灯不亮", "normal"
+    )
     return ticket.id
 
 
 # What is deleted, by whom and how, and where it must vanish from and come back to.
 # (record type, arrange, deleter, delete URL or None, list URL, export URL or None, details URL, marker)
 CASES = {
-    "visit": ("Visit", _arrange_visit, "admin", "/visit/delete/", "/visit/", "/visit/export/csv/",
-              "/visit/details/?id={id}", "回收站测试来访"),
-    "item": ("Item", _arrange_item, "sup_south", "/item/delete/", "/item/", "/item/export/csv/",
-             "/item/details/?id={id}", "回收站测试物品"),
+    "visit": (
+        "Visit",
+        _arrange_visit,
+        "admin",
+        "/visit/delete/",
+        "/visit/",
+        "/visit/export/csv/",
+        "/visit/details/?id={id}",
+        "回收站测试来访",
+    ),
+    "item": (
+        "Item",
+        _arrange_item,
+        "sup_south",
+        "/item/delete/",
+        "/item/",
+        "/item/export/csv/",
+        "/item/details/?id={id}",
+        "回收站测试物品",
+    ),
     # Repair tickets have no delete button: a ticket is hidden by the service (soft delete) here.
-    "ticket": ("RepairTicket", _arrange_ticket, "sup_south", None, "/repairs/?mine=0&status=all", None,
-               "/repairs/{id}/", "回收站测试落地灯"),
+    "ticket": (
+        "RepairTicket",
+        _arrange_ticket,
+        "sup_south",
+        None,
+        "/repairs/?mine=0&status=all",
+        None,
+        "/repairs/{id}/",
+        "回收站测试落地灯",
+    ),
 }
 MODELS = {"Visit": Visit, "Item": Item, "RepairTicket": RepairTicket}
 
@@ -80,8 +109,9 @@ def _shows(client, url, record_id, marker):
 def _deleted_state(app, key, record_id):
     model = MODELS[key]
     with _session(app) as s:
-        row = s.execute(select(model).where(model.id == record_id)
-                        .execution_options(include_deleted=True)).scalar_one()
+        row = s.execute(
+            select(model).where(model.id == record_id).execution_options(include_deleted=True)
+        ).scalar_one()
         return row.deleted_at, row.deleted_by_id
 
 
@@ -125,7 +155,9 @@ def test_deleted_record_is_restored_by_head_office(app, login, case):
     assert 'data-confirm="确认恢复' in row.group(1) and 'name="csrf_token"' in row.group(1)
 
     # 3. Restored: back in its list, details and export; the recycle bin no longer has it.
-    resp = admin.post("/trash/restore", {"type": key, "id": record_id, "next": f"/trash/?type={key}"})
+    resp = admin.post(
+        "/trash/restore", {"type": key, "id": record_id, "next": f"/trash/?type={key}"}
+    )
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/trash/?type={key}")
     after = admin.get(resp.headers["Location"]).get_data(as_text=True)
     assert "已恢复" in after and marker in after
@@ -139,8 +171,11 @@ def test_deleted_record_is_restored_by_head_office(app, login, case):
 
     # 4. The audit trail has the delete and the restore, by whom; the hash chain still holds.
     with _session(app) as s:
-        events = s.execute(select(AuditEvent.action, AuditEvent.user_id).where(
-            AuditEvent.object_type == key, AuditEvent.object_id == record_id).order_by(AuditEvent.id)).all()
+        events = s.execute(
+            select(AuditEvent.action, AuditEvent.user_id)
+            .where(AuditEvent.object_type == key, AuditEvent.object_id == record_id)
+            .order_by(AuditEvent.id)
+        ).all()
         admin_id = _user(s, "admin").id
     assert events[-1] == ("restore", admin_id)
     if delete_url:
@@ -152,7 +187,9 @@ def test_deleted_record_is_restored_by_head_office(app, login, case):
     assert "恢复" in admin.get(f"/audit/?flt0_record_type_equals={key}").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("username", ["sup_south", "clerk_sz01", "guard_sz01", "sales_sz01", "maint_south"])
+@pytest.mark.parametrize(
+    "username", ["sup_south", "clerk_sz01", "guard_sz01", "sales_sz01", "maint_south"]
+)
 def test_only_head_office_may_open_or_restore(app, login, username):
     with _session(app) as s:
         visit = s.get(Visit, _arrange_visit(s))
@@ -176,15 +213,22 @@ def test_menu_has_the_recycle_bin_for_head_office(login):
     assert 'href="/trash/"' in body and "回收站" in body
 
 
-@pytest.mark.parametrize("form, status, message", [
-    ({"type": "Nonsense", "id": "{id}"}, 404, "没有这种记录类型"),
-    ({"type": "", "id": "{id}"}, 404, "没有这种记录类型"),
-    ({"type": "User", "id": "{id}"}, 404, "没有这种记录类型"),  # a model, but not one that is soft-deleted
-    ({"type": "Visit", "id": "abc"}, 404, "该记录不存在"),
-    ({"type": "Visit", "id": "99999999"}, 404, "该记录不存在"),
-    ({"type": "Visit", "id": str(2**70)}, 404, "该记录不存在"),
-    ({"type": "Visit", "id": "{live}"}, 400, "这条记录没有被删除"),
-])
+@pytest.mark.parametrize(
+    "form, status, message",
+    [
+        ({"type": "Nonsense", "id": "{id}"}, 404, "没有这种记录类型"),
+        ({"type": "", "id": "{id}"}, 404, "没有这种记录类型"),
+        (
+            {"type": "User", "id": "{id}"},
+            404,
+            "没有这种记录类型",
+        ),  # a model, but not one that is soft-deleted
+        ({"type": "Visit", "id": "abc"}, 404, "该记录不存在"),
+        ({"type": "Visit", "id": "99999999"}, 404, "该记录不存在"),
+        ({"type": "Visit", "id": str(2**70)}, 404, "该记录不存在"),
+        ({"type": "Visit", "id": "{live}"}, 400, "这条记录没有被删除"),
+    ],
+)
 def test_bad_restore_requests_change_nothing(app, login, form, status, message):
     with _session(app) as s:
         deleted = s.get(Visit, _arrange_visit(s))
@@ -256,7 +300,9 @@ def test_filters_newest_first_and_pages(app, login, monkeypatch):
     assert "较早的删除" in page and "较新的删除" not in page
     assert "物品清单 (5)" in page and "来访记录 (1)" in page and "全部类型 (6)" in page
     # One type, one site.
-    assert records(f"/trash/?type=Item&site={sz01_id}") == [("Item", str(i)) for i in reversed(sz01[1:])]
+    assert records(f"/trash/?type=Item&site={sz01_id}") == [
+        ("Item", str(i)) for i in reversed(sz01[1:])
+    ]
     assert records(f"/trash/?type=Visit&site={sz01_id}") == [("Visit", str(visit_id))]
     # Filters that make no sense show the unfiltered first page, never an error.
     assert records("/trash/?type=Bogus&site=x&page=-1") == first
@@ -281,6 +327,7 @@ def test_the_page_costs_a_fixed_number_of_queries(app, login):
 
 # ------------------------------------------------------------------ in a real browser
 
+
 def test_recycle_bin_in_the_browser(app, live_server, page):
     from datetime import timedelta
 
@@ -293,12 +340,21 @@ def test_recycle_bin_in_the_browser(app, live_server, page):
         visit = visits.record_arrival(sz01, 3, 1, notes="误录的来访")
         item = Item(site_id=sz01.id, name="沙盘区落地灯", category="lamp", location="沙盘区东侧")
         product = Product(site_id=sh01.id, name="柠檬茶", kind="drink", unit="瓶")
-        staff = s.scalar(select(StaffMember).where(StaffMember.site_id == sz01.id).order_by(StaffMember.id))
-        shift = Shift(site_id=sz01.id, post="reception", staff_member=staff, starts_at=now + timedelta(days=2),
-                      ends_at=now + timedelta(days=2, hours=9))
+        staff = s.scalar(
+            select(StaffMember).where(StaffMember.site_id == sz01.id).order_by(StaffMember.id)
+        )
+        shift = Shift(
+            site_id=sz01.id,
+            post="reception",
+            staff_member=staff,
+            starts_at=now + timedelta(days=2),
+            ends_at=now + timedelta(days=2, hours=9),
+        )
         s.add_all([item, product, shift])
         s.flush()
-        for n, (row, person) in enumerate([(shift, sup), (product, admin), (item, sup), (visit, clerk)]):
+        for n, (row, person) in enumerate(
+            [(shift, sup), (product, admin), (item, sup), (visit, clerk)]
+        ):
             row.deleted_at, row.deleted_by_id = now - timedelta(minutes=40 - 10 * n), person.id
         item_id = item.id
 

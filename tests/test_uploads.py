@@ -1,5 +1,6 @@
 """Photo uploads: attacks refused with a clear message and nothing stored; good photos cleaned,
 stored outside static/, scoped and served safely."""
+
 import io
 
 import pytest
@@ -9,7 +10,15 @@ from sqlalchemy import select
 from portal.models import Photo, RepairTicket
 from portal.services import photos as photo_service
 from portal.services.storage import InvalidKey, LocalStorage
-from tests.repairs_helpers import ids, image_bytes, new_ticket, photo_count, png_header_only, stored_files, system
+from tests.repairs_helpers import (
+    ids,
+    image_bytes,
+    new_ticket,
+    photo_count,
+    png_header_only,
+    stored_files,
+    system,
+)
 
 
 def _jpeg_with_exif(orientation=6, gps=True):
@@ -30,9 +39,16 @@ def _valid_jpeg():
 
 ATTACKS = {
     "php renamed .jpg": ("shell.jpg", b"<?php system($_GET['c']); ?>\n", "not a JPEG"),
-    "html renamed .jpg": ("page.jpg", b"<html><body><script>alert(document.cookie)</script></body></html>", "not a JPEG"),
-    "svg renamed .jpg": ("vector.jpg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>',
-                         "not a JPEG"),
+    "html renamed .jpg": (
+        "page.jpg",
+        b"<html><body><script>alert(document.cookie)</script></body></html>",
+        "not a JPEG",
+    ),
+    "svg renamed .jpg": (
+        "vector.jpg",
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>',
+        "not a JPEG",
+    ),
     "truncated jpeg": ("cut.jpg", None, "damaged or incomplete"),
     "decompression bomb": ("bomb.png", png_header_only(30000, 30000), "too many pixels"),
     "over the pixel limit": ("huge.png", png_header_only(9000, 6000), "too many pixels"),
@@ -59,21 +75,34 @@ def test_attack_on_the_report_form_is_refused_and_nothing_stored(app, login, att
     filename, data, message = _attack_bytes(attack)
     files_before = stored_files(app)
     with system(app) as s:
-        photos_before, tickets_before = photo_count(s), s.scalar(select(RepairTicket.id).order_by(
-            RepairTicket.id.desc()).limit(1))
+        photos_before, tickets_before = (
+            photo_count(s),
+            s.scalar(select(RepairTicket.id).order_by(RepairTicket.id.desc()).limit(1)),
+        )
     _users, sites = ids(app)
     clerk = login("clerk_sz01")
     clerk.http.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    resp = clerk.post("/repairs/new/", {"site": sites["SZ01"], "equipment": "落地灯", "description": "不亮",
-                                        "priority": "normal", "photos": (io.BytesIO(data), filename)},
-                      content_type="multipart/form-data")
+    resp = clerk.post(
+        "/repairs/new/",
+        {
+            "site": sites["SZ01"],
+            "equipment": "落地灯",
+            "description": "不亮",
+            "priority": "normal",
+            "photos": (io.BytesIO(data), filename),
+        },
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 400
     page = resp.get_data(as_text=True)
     assert message in page and "invalid-feedback" in page
     assert stored_files(app) == files_before
     with system(app) as s:
         assert photo_count(s) == photos_before
-        assert s.scalar(select(RepairTicket.id).order_by(RepairTicket.id.desc()).limit(1)) == tickets_before
+        assert (
+            s.scalar(select(RepairTicket.id).order_by(RepairTicket.id.desc()).limit(1))
+            == tickets_before
+        )
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
@@ -87,8 +116,13 @@ def test_attack_through_the_service_raises_upload_rejected(app, attack):
             from tests.repairs_helpers import site, user
 
             with pytest.raises(photo_service.UploadRejected) as err:
-                photo_service.accept_upload(FileStorage(io.BytesIO(data), filename), site(s, "SZ01"), "repair_ticket",
-                                            1, user(s, "clerk_sz01"))
+                photo_service.accept_upload(
+                    FileStorage(io.BytesIO(data), filename),
+                    site(s, "SZ01"),
+                    "repair_ticket",
+                    1,
+                    user(s, "clerk_sz01"),
+                )
             assert str(err.value.message)
             s.rollback()
             assert photo_count(s) == 0
@@ -98,23 +132,40 @@ def test_attack_through_the_service_raises_upload_rejected(app, attack):
 def test_the_chinese_message_is_shown_in_chinese(app, login):
     _users, sites = ids(app)
     clerk = login("clerk_sz01")
-    resp = clerk.post("/repairs/new/", {"site": sites["SZ01"], "equipment": "灯", "description": "坏",
-                                        "priority": "normal", "photos": (io.BytesIO(b"<?php ?>"), "a.jpg")},
-                      content_type="multipart/form-data")
-    assert resp.status_code == 400 and "不是 JPEG、PNG、WebP 或 HEIC 照片" in resp.get_data(as_text=True)
+    resp = clerk.post(
+        "/repairs/new/",
+        {
+            "site": sites["SZ01"],
+            "equipment": "灯",
+            "description": "坏",
+            "priority": "normal",
+            "photos": (io.BytesIO(b"<?php ?>"), "a.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 400 and "不是 JPEG、PNG、WebP 或 HEIC 照片" in resp.get_data(
+        as_text=True
+    )
 
 
 def _upload_to_ticket(client, ticket_id, data, filename="灯.jpg"):
-    return client.post(f"/repairs/{ticket_id}/photos", {"photos": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/repairs/{ticket_id}/photos",
+        {"photos": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def test_good_photo_is_upright_stripped_and_served_safely(app, login):
     ticket_id = new_ticket(app)
     clerk = login("clerk_sz01")
-    assert _upload_to_ticket(clerk, ticket_id, _jpeg_with_exif(), "门口 灯\"x.jpg").status_code == 302
+    assert (
+        _upload_to_ticket(clerk, ticket_id, _jpeg_with_exif(), '门口 灯"x.jpg').status_code == 302
+    )
     with system(app) as s:
-        photo = s.scalar(select(Photo).where(Photo.owner_type == "repair_ticket", Photo.owner_id == ticket_id))
+        photo = s.scalar(
+            select(Photo).where(Photo.owner_type == "repair_ticket", Photo.owner_id == ticket_id)
+        )
         assert photo.site_id == ids(app)[1]["SZ01"] and photo.uploaded_by.username == "clerk_sz01"
         assert (photo.width, photo.height) == (40, 80)  # orientation 6: turned upright
         photo_id, key = photo.id, photo.storage_key
@@ -138,7 +189,9 @@ def test_good_photo_is_upright_stripped_and_served_safely(app, login):
 def test_png_and_webp_keep_their_type(app, login, fmt, content_type):
     ticket_id = new_ticket(app)
     clerk = login("clerk_sz01")
-    assert _upload_to_ticket(clerk, ticket_id, image_bytes(fmt), f"p.{fmt.lower()}").status_code == 302
+    assert (
+        _upload_to_ticket(clerk, ticket_id, image_bytes(fmt), f"p.{fmt.lower()}").status_code == 302
+    )
     with system(app) as s:
         photo = s.scalar(select(Photo).where(Photo.owner_id == ticket_id))
         assert photo.content_type == content_type
@@ -165,15 +218,32 @@ def test_photo_of_another_site_is_404_even_with_its_url(app, login):
 def test_several_photos_at_once_and_a_bad_one_spoils_none(app, login):
     _users, sites = ids(app)
     clerk = login("clerk_sz01")
-    resp = clerk.post("/repairs/new/", {"site": sites["SZ01"], "equipment": "吊灯", "description": "不亮",
-                                        "priority": "low", "photos": [(io.BytesIO(_valid_jpeg()), "a.jpg"),
-                                                                      (io.BytesIO(b""), "b.jpg")]},
-                      content_type="multipart/form-data")
+    resp = clerk.post(
+        "/repairs/new/",
+        {
+            "site": sites["SZ01"],
+            "equipment": "吊灯",
+            "description": "不亮",
+            "priority": "low",
+            "photos": [(io.BytesIO(_valid_jpeg()), "a.jpg"), (io.BytesIO(b""), "b.jpg")],
+        },
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 400
-    resp = clerk.post("/repairs/new/", {"site": sites["SZ01"], "equipment": "吊灯", "description": "不亮",
-                                        "priority": "low", "photos": [(io.BytesIO(_valid_jpeg()), "a.jpg"),
-                                                                      (io.BytesIO(image_bytes("PNG")), "b.png")]},
-                      content_type="multipart/form-data")
+    resp = clerk.post(
+        "/repairs/new/",
+        {
+            "site": sites["SZ01"],
+            "equipment": "吊灯",
+            "description": "不亮",
+            "priority": "low",
+            "photos": [
+                (io.BytesIO(_valid_jpeg()), "a.jpg"),
+                (io.BytesIO(image_bytes("PNG")), "b.png"),
+            ],
+        },
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 302
     with system(app) as s:
         ticket = s.scalar(select(RepairTicket).where(RepairTicket.equipment == "吊灯"))

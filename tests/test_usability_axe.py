@@ -1,10 +1,12 @@
 """axe-core on every main page of every role, in Chromium: no serious or critical violation
 (labels, contrast, names of buttons and links…). Prints a table of what axe found."""
+
 import json
 import os
 
 
 from tests.usability_helpers import AXE, Sessions, main_pages, seed_full_demo
+
 
 def axe_run(page):
     page.add_script_tag(path=AXE)
@@ -29,16 +31,23 @@ def test_no_serious_or_critical_accessibility_violation(browser, live_server, ap
             resp = page.goto(f"{live_server}{url}")
             assert resp.status == 200, (user, url)
             violations = axe_run(page)
-            counts = {impact: sum(v["nodes"] for v in violations if v["impact"] == impact)
-                      for impact in ("critical", "serious", "moderate", "minor")}
+            counts = {
+                impact: sum(v["nodes"] for v in violations if v["impact"] == impact)
+                for impact in ("critical", "serious", "moderate", "minor")
+            }
             rows.append((user, url, counts))
-            serious += [f"{user} {url}: {json.dumps(v, ensure_ascii=False)}"
-                        for v in violations if v["impact"] in ("serious", "critical")]
+            serious += [
+                f"{user} {url}: {json.dumps(v, ensure_ascii=False)}"
+                for v in violations
+                if v["impact"] in ("serious", "critical")
+            ]
     finally:
         sessions.close()
     print("\naxe-core results (violating nodes per impact)")
     print(f"{'user':<12} {'page':<32} critical serious moderate minor")
     for user, url, c in rows:
-        print(f"{user:<12} {url:<32} {c['critical']:>8} {c['serious']:>7} {c['moderate']:>8} {c['minor']:>5}")
+        print(
+            f"{user:<12} {url:<32} {c['critical']:>8} {c['serious']:>7} {c['moderate']:>8} {c['minor']:>5}"
+        )
     print(f"{len(rows)} pages checked")
     assert not serious, "\n".join(serious)

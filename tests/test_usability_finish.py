@@ -1,5 +1,6 @@
 """Finish: a confirm step before reopening (static portal.js, no inline script), and a
 title and the favicon on every main page."""
+
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -51,7 +52,10 @@ def test_every_main_page_has_a_title_and_the_favicon(browser, live_server, app):
             page = sessions.page(user)
             page.goto(f"{live_server}{url}")
             title = page.title()
-            assert title.endswith("售楼处运营平台") and len(title) > len("售楼处运营平台") + 3, (url, title)
+            assert title.endswith("售楼处运营平台") and len(title) > len("售楼处运营平台") + 3, (
+                url,
+                title,
+            )
             assert page.locator("link[rel=icon][href$='favicon.svg']").count() == 1, url
     finally:
         sessions.close()

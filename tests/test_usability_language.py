@@ -1,6 +1,7 @@
 """No mixed-language pages: every main page of every role, in Chinese without English UI
 words, and in English without Chinese UI strings (Chinese user data — site names, people,
 notes — is allowed: it is matched against the text stored in the database)."""
+
 import re
 
 from sqlalchemy import String, Text, select, update
@@ -10,10 +11,47 @@ from portal.models import User
 from tests.usability_helpers import Sessions, main_pages, seed_full_demo
 
 # English words of our UI (and of Flask-Admin's) that must not show on a Chinese page.
-ENGLISH_UI = ["Save", "Cancel", "Delete", "List", "Create", "Edit", "Filter", "Search", "Submit", "Today", "Site",
-              "Details", "Export", "Add", "Close", "Back", "Home", "Log out", "Next", "Previous", "Yes", "No",
-              "Select", "Actions", "View", "Record", "Records", "Apply", "Reset", "Open", "Done", "Remove", "New",
-              "Menu", "None", "Status", "Name", "Date", "Time"]
+ENGLISH_UI = [
+    "Save",
+    "Cancel",
+    "Delete",
+    "List",
+    "Create",
+    "Edit",
+    "Filter",
+    "Search",
+    "Submit",
+    "Today",
+    "Site",
+    "Details",
+    "Export",
+    "Add",
+    "Close",
+    "Back",
+    "Home",
+    "Log out",
+    "Next",
+    "Previous",
+    "Yes",
+    "No",
+    "Select",
+    "Actions",
+    "View",
+    "Record",
+    "Records",
+    "Apply",
+    "Reset",
+    "Open",
+    "Done",
+    "Remove",
+    "New",
+    "Menu",
+    "None",
+    "Status",
+    "Name",
+    "Date",
+    "Time",
+]
 WORDS = re.compile(r"\b(" + "|".join(re.escape(w) for w in ENGLISH_UI) + r")\b")
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 # Shown in Chinese on purpose: the logo glyph and the language's own name in the switch.
@@ -30,7 +68,9 @@ def stored_text():
     for table in db.metadata.sorted_tables:
         cols = [c for c in table.columns if isinstance(c.type, (String, Text))]
         for col in cols:
-            values.update(v for v in db.session.scalars(select(col).distinct()) if v and CJK.search(v))
+            values.update(
+                v for v in db.session.scalars(select(col).distinct()) if v and CJK.search(v)
+            )
     return "\n".join(values)
 
 
@@ -70,7 +110,9 @@ def test_english_pages_have_no_chinese_ui_strings(browser, live_server, app):
             with app.app_context():
                 data = stored_text()
                 db.session.remove()
-        return sorted({run for run in CJK.findall(text) if run not in data and run not in BY_DESIGN})
+        return sorted(
+            {run for run in CJK.findall(text) if run not in data and run not in BY_DESIGN}
+        )
 
     problems = walk(browser, live_server, app, "en", check)
     print(f"\nen walk: {len(problems)} pages with Chinese UI strings")

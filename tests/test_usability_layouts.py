@@ -1,6 +1,7 @@
 """Every workflow page at tablet (768×1024) and phone (390×844) size: no horizontal
 scrolling, touch targets at least 44 px tall, the primary action on the first screens, and
 a screenshot of each under artifacts/screenshots/usability/."""
+
 import pytest
 
 from tests.usability_helpers import SIZES, Sessions, save_screenshot, seed_full_demo, workflow_pages
@@ -45,7 +46,9 @@ def test_workflow_pages_fit_the_screen_with_big_targets(browser, live_server, ap
                 problems.append(f"{size} {name}: scrolls sideways ({width[0]} > {width[1]})")
             for small in page.evaluate(SMALL_TARGETS):
                 problems.append(f"{size} {name}: small target {small}")
-            primary = page.locator("main .btn-primary:visible, .container .btn-primary:visible, .container-fluid .btn-primary:visible").first
+            primary = page.locator(
+                "main .btn-primary:visible, .container .btn-primary:visible, .container-fluid .btn-primary:visible"
+            ).first
             if primary.count():
                 top = primary.evaluate("el => el.getBoundingClientRect().top + window.scrollY")
                 if top > 2 * SIZES[size]["height"]:

@@ -1,6 +1,7 @@
 """Taps per task: one Playwright walk per task from the user's landing page to done,
 counting clicks and key entries through a small wrapper; a count past its target fails.
 Printed as a table for the closing note."""
+
 import base64
 
 import pytest
@@ -13,9 +14,18 @@ from tests.conftest import browser_login
 from tests.usability_helpers import TABLET
 
 # A 1×1 PNG: the photo a phone camera would hand to the file input.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
-TARGETS = {"arrival": 2, "serve": 3, "departure": 2, "checklist_yes_no": 1, "fault_with_photo": 5,
-           "sign_handover": 2, "resolve_ticket": 4}
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+TARGETS = {
+    "arrival": 2,
+    "serve": 3,
+    "departure": 2,
+    "checklist_yes_no": 1,
+    "fault_with_photo": 5,
+    "sign_handover": 2,
+    "resolve_ticket": 4,
+}
 RESULTS = {}
 
 
@@ -54,7 +64,7 @@ def walk(browser, live_server, app):
         ctx = browser.new_context(locale="zh-CN", viewport=TABLET)
         contexts.append(ctx)
         page = ctx.new_page()
-        browser_login(page, live_server, user)   # lands on the role's landing page
+        browser_login(page, live_server, user)  # lands on the role's landing page
         taps = Taps(page)
         RESULTS[task] = taps
         return page, taps
@@ -130,7 +140,9 @@ def test_answer_a_yes_no_checklist_item(walk, app, dbs):
         db.session.remove()
     page, taps = walk("clerk_sz01", "checklist_yes_no")
     # Opening the checklist is its own task (one tap on Today); answering an item is one tap.
-    page.click("#today-checklist-opening button:has-text('开始'), #today-checklist-opening a:has-text('开始')")
+    page.click(
+        "#today-checklist-opening button:has-text('开始'), #today-checklist-opening a:has-text('开始')"
+    )
     page.wait_for_load_state("load")
     label = page.locator(".yes-no label.btn-outline-success").first
     taps.count += 1

@@ -1,4 +1,5 @@
 """Visits: one-tap arrival and departure, who sees what, and the visit records."""
+
 from contextlib import contextmanager
 
 import pytest
@@ -37,6 +38,7 @@ def staff(name):
 
 # ---------------------------------------------------------------- services
 
+
 def test_arrival_and_departure(dbs):
     site = site_of("SZ01")
     visit = visits.record_arrival(site, 2, 1, salesperson=staff("黄俊杰"))
@@ -73,6 +75,7 @@ def test_open_visits_are_only_the_sites_own(dbs):
 
 # ---------------------------------------------------------------- HTTP
 
+
 def test_security_lands_on_the_visit_log_and_records_an_arrival_in_one_tap(app, login):
     guard = login("guard_sz01")
     resp = guard.get("/")
@@ -83,7 +86,12 @@ def test_security_lands_on_the_visit_log_and_records_an_arrival_in_one_tap(app, 
     assert resp.status_code == 302
     with arranged(app) as s:
         visit = s.scalar(select(Visit))
-        assert (visit.adults, visit.children, visit.site.code, visit.left_at) == (2, 1, "SZ01", None)
+        assert (visit.adults, visit.children, visit.site.code, visit.left_at) == (
+            2,
+            1,
+            "SZ01",
+            None,
+        )
         visit_id = visit.id
     page = guard.get("/visits/").get_data(as_text=True)
     assert f'id="visit-{visit_id}"' in page
@@ -114,7 +122,11 @@ def test_left_now_with_an_optional_direction(app, login):
     assert guard.post("/visits/depart", {"id": "1 OR 1=1"}).status_code == 404
     assert guard.post("/visits/depart", {"id": foreign}, csrf=False).status_code == 400
     with arranged(app) as s:
-        rows = dict(s.execute(select(Visit.id, Visit.departure_direction).where(Visit.left_at.is_not(None))).all())
+        rows = dict(
+            s.execute(
+                select(Visit.id, Visit.departure_direction).where(Visit.left_at.is_not(None))
+            ).all()
+        )
         assert rows == {first: None, second: "east_gate"}
     page = guard.get("/visits/").get_data(as_text=True)
     assert "东门" in page  # the departures of today, with their direction
@@ -146,8 +158,14 @@ def test_visit_details_edit_checks_the_salesperson_site(app, login):
         sz01 = site_of("SZ01").id
         own, foreign = staff("郑凯").id, staff("林晓东").id
     sup = login("sup_south")  # sees SZ01 and SZ02
-    form = {"site": sz01, "adults": 2, "children": 0, "salesperson": foreign, "departure_direction": "",
-            "version": _version(app, visit)}
+    form = {
+        "site": sz01,
+        "adults": 2,
+        "children": 0,
+        "salesperson": foreign,
+        "departure_direction": "",
+        "version": _version(app, visit),
+    }
     assert sup.post(f"/visit/edit/?id={visit}", form).status_code == 400
     form["salesperson"] = own
     assert sup.post(f"/visit/edit/?id={visit}", form).status_code == 302
@@ -164,7 +182,9 @@ def test_deleting_a_visit_hides_it_but_keeps_the_row(app, login):
     admin = login("admin")
     assert admin.post("/visit/delete/", {"id": visit, "url": "/visit/"}).status_code == 302
     with arranged(app) as s:
-        row = s.execute(select(Visit).where(Visit.id == visit).execution_options(include_deleted=True)).scalar()
+        row = s.execute(
+            select(Visit).where(Visit.id == visit).execution_options(include_deleted=True)
+        ).scalar()
         assert row is not None and row.deleted_at is not None
     assert admin.get(f"/visit/details/?id={visit}").status_code == 404
 
@@ -174,7 +194,9 @@ def _open_visits_with_drinks(app, n):
         site = site_of("SZ01")
         water = db.session.scalar(select(Product).where(Product.site_id == site.id))
         if water is None:
-            water = Product(site_id=site.id, name="矿泉水", kind="drink", unit="瓶", reorder_level=1)
+            water = Product(
+                site_id=site.id, name="矿泉水", kind="drink", unit="瓶", reorder_level=1
+            )
             db.session.add(water)
             db.session.flush()
             stock.restock(site, water, 500)
@@ -211,15 +233,26 @@ def test_creating_and_editing_through_the_records_form_stays_in_scope(app, login
     with arranged(app):
         sz01, sz02 = site_of("SZ01").id, site_of("SZ02").id
     clerk = login("clerk_sz01")
-    form = {"site": sz01, "adults": 3, "children": 1, "salesperson": "__None", "show_unit": "__None",
-            "departure_direction": "", "notes": "<script>alert(1)</script>"}
+    form = {
+        "site": sz01,
+        "adults": 3,
+        "children": 1,
+        "salesperson": "__None",
+        "show_unit": "__None",
+        "departure_direction": "",
+        "notes": "<script>alert(1)</script>",
+    }
     assert clerk.post("/visit/new/", form).status_code == 302
     form["site"] = sz02
     assert clerk.post("/visit/new/", form).status_code in (400, 404)
     with arranged(app) as s:
         visit = s.scalar(select(Visit))
         assert s.scalar(select(func.count()).select_from(Visit)) == 1
-        assert (visit.site_id, visit.adults, visit.children) == (sz01, 3, 1) and visit.arrived_at is not None
+        assert (visit.site_id, visit.adults, visit.children) == (
+            sz01,
+            3,
+            1,
+        ) and visit.arrived_at is not None
         visit_id = visit.id
     page = clerk.get(f"/visit/details/?id={visit_id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
@@ -229,16 +262,33 @@ def test_a_product_created_in_the_form_has_a_balance_and_a_forged_site_is_refuse
     with arranged(app):
         sz01, sh01 = site_of("SZ01").id, site_of("SH01").id
     clerk = login("clerk_sz01")
-    form = {"site": sz01, "name": "苏打水", "kind": "drink", "unit": "瓶", "reorder_level": 6, "active": "y"}
+    form = {
+        "site": sz01,
+        "name": "苏打水",
+        "kind": "drink",
+        "unit": "瓶",
+        "reorder_level": 6,
+        "active": "y",
+    }
     assert clerk.post("/product/new/", form).status_code == 302
-    assert clerk.post("/product/new/", {**form, "name": "冰红茶", "site": sh01}).status_code in (400, 404)
-    assert clerk.post("/product/new/", {**form, "name": "x", "reorder_level": -1}).status_code == 400
+    assert clerk.post("/product/new/", {**form, "name": "冰红茶", "site": sh01}).status_code in (
+        400,
+        404,
+    )
+    assert (
+        clerk.post("/product/new/", {**form, "name": "x", "reorder_level": -1}).status_code == 400
+    )
     with arranged(app) as s:
         product = s.scalar(select(Product))
         assert s.scalar(select(func.count()).select_from(Product)) == 1
         assert stock.balance(product.site, product) == 0
         product_id = product.id
-    assert clerk.post("/stock/", {"kind": "restock", "product": product_id, "quantity": 24}).status_code == 302
+    assert (
+        clerk.post(
+            "/stock/", {"kind": "restock", "product": product_id, "quantity": 24}
+        ).status_code
+        == 302
+    )
     with arranged(app) as s:
         assert stock.balance(site_of("SZ01"), s.get(Product, product_id)) == 24
 
@@ -259,13 +309,22 @@ def test_times_are_corrected_in_site_time(app, login):
 
     with arranged(app):
         site = site_of("SZ01")
-        visit = visits.record_arrival(site, 2, 0, at=datetime(2026, 3, 10, 1, 0, tzinfo=timezone.utc)).id
+        visit = visits.record_arrival(
+            site, 2, 0, at=datetime(2026, 3, 10, 1, 0, tzinfo=timezone.utc)
+        ).id
         sz01 = site.id
     clerk = login("clerk_sz01")
     page = clerk.get(f"/visit/edit/?id={visit}").get_data(as_text=True)
     assert 'value="2026-03-10 09:00"' in page  # 01:00 UTC is 09:00 in Shanghai
-    form = {"site": sz01, "arrived_at": "2026-03-10 09:00", "left_at": "2026-03-10 08:00", "adults": 2,
-            "children": 0, "departure_direction": "", "version": _version(app, visit)}
+    form = {
+        "site": sz01,
+        "arrived_at": "2026-03-10 09:00",
+        "left_at": "2026-03-10 08:00",
+        "adults": 2,
+        "children": 0,
+        "departure_direction": "",
+        "version": _version(app, visit),
+    }
     assert clerk.post(f"/visit/edit/?id={visit}", form).status_code == 400  # left before it arrived
     form["left_at"] = "2026-03-10 10:30"
     assert clerk.post(f"/visit/edit/?id={visit}", form).status_code == 302

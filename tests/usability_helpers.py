@@ -1,5 +1,6 @@
 """Shared by the usability tests: the demo data, the workflow pages per role, and a browser
 context per role and viewport that logs in once."""
+
 import os
 
 from sqlalchemy import select
@@ -26,13 +27,17 @@ def seed_full_demo(app):
         sz01 = db.session.scalar(select(Site.id).where(Site.code == "SZ01"))
 
         def first(model, *where):
-            return db.session.scalar(select(model.id).where(model.site_id == sz01, *where).order_by(model.id.desc()))
+            return db.session.scalar(
+                select(model.id).where(model.site_id == sz01, *where).order_by(model.id.desc())
+            )
 
         ids = {
             "run": first(ChecklistRun, ChecklistRun.completed_at.is_(None)) or first(ChecklistRun),
             "check": first(ItemCheck),
             # The ticket a maintenance worker acts on: open, with its action buttons.
-            "ticket": first(RepairTicket, RepairTicket.status.in_(("assigned", "in_progress", "waiting_parts"))),
+            "ticket": first(
+                RepairTicket, RepairTicket.status.in_(("assigned", "in_progress", "waiting_parts"))
+            ),
             "damage": first(DamageReport),
         }
         # An open visit to serve: the demo's visits all left on earlier days.
@@ -70,11 +75,36 @@ def workflow_pages(ids):
 
 # Main pages per role beyond the workflow pages: the lists each role opens from the menu.
 ROLE_PAGES = {
-    "admin": ["/dashboard/", "/site/", "/user/", "/region/", "/checklisttemplate/", "/item/", "/product/",
-              "/audit/", "/staff/", "/account/", "/trash/"],
-    "sup_south": ["/dashboard/", "/today/", "/visit/", "/checklistrun/", "/itemcheckrecord/", "/discrepancies/",
-                  "/handover/", "/cleaning_issue/", "/grooming/", "/roster/", "/repairs/", "/damage/",
-                  "/tally/missing", "/stockmovement/", "/breaks/"],
+    "admin": [
+        "/dashboard/",
+        "/site/",
+        "/user/",
+        "/region/",
+        "/checklisttemplate/",
+        "/item/",
+        "/product/",
+        "/audit/",
+        "/staff/",
+        "/account/",
+        "/trash/",
+    ],
+    "sup_south": [
+        "/dashboard/",
+        "/today/",
+        "/visit/",
+        "/checklistrun/",
+        "/itemcheckrecord/",
+        "/discrepancies/",
+        "/handover/",
+        "/cleaning_issue/",
+        "/grooming/",
+        "/roster/",
+        "/repairs/",
+        "/damage/",
+        "/tally/missing",
+        "/stockmovement/",
+        "/breaks/",
+    ],
     "clerk_sz01": ["/stock/", "/breaks/", "/roster/", "/photos/", "/visit/"],
     "guard_sz01": ["/visits/", "/handover/", "/repairs/"],
     "sales_sz01": ["/damage/"],
@@ -99,8 +129,11 @@ class Sessions:
         key = (user, tuple((viewport or {"width": 1280, "height": 900}).values()))
         if key not in self.contexts:
             # bypass_csp: axe-core is injected as an inline script, which a strict CSP would refuse.
-            ctx = self.browser.new_context(locale=self.locale, viewport=viewport or {"width": 1280, "height": 900},
-                                           bypass_csp=True)
+            ctx = self.browser.new_context(
+                locale=self.locale,
+                viewport=viewport or {"width": 1280, "height": 900},
+                bypass_csp=True,
+            )
             pg = ctx.new_page()
             browser_login(pg, self.live_server, user)
             self.contexts[key] = (ctx, pg)

@@ -20,6 +20,7 @@ PostgreSQL) under which an UPDATE is let through; DELETE is always refused.
 On PostgreSQL, TRUNCATE (used by the test suite to wipe the database) is not a row
 operation and is not blocked; the application never truncates.
 """
+
 from contextlib import contextmanager
 
 from sqlalchemy import DDL, event, text
@@ -57,8 +58,10 @@ def append_only_ddl(table_name, dialect_name, allow_update_where=None):
         ]
     # The portal runs on SQLite and PostgreSQL only; another database would hold the audit
     # trail without its insert-only guarantee, so it is refused outright.
-    raise RuntimeError(f"the portal supports SQLite and PostgreSQL, not {dialect_name}: "
-                       "no append-only triggers for the audit trail")
+    raise RuntimeError(
+        f"the portal supports SQLite and PostgreSQL, not {dialect_name}: "
+        "no append-only triggers for the audit trail"
+    )
 
 
 def drop_append_only_ddl(table_name, dialect_name):

@@ -1,4 +1,5 @@
 """Audit trail: one row per create / update / delete / sign / status change."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, literal_column

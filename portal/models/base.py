@@ -1,4 +1,5 @@
 """Column types and mixins shared by every domain."""
+
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
@@ -45,11 +46,15 @@ class TimestampMixin:
     """created/updated at (UTC) and by (user id)."""
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
 
     @declared_attr
     def created_by_id(cls) -> Mapped[int | None]:
-        return mapped_column(Integer, ForeignKey("user_account.id"), default=lambda: current_actor_id.get())
+        return mapped_column(
+            Integer, ForeignKey("user_account.id"), default=lambda: current_actor_id.get()
+        )
 
     @declared_attr
     def updated_by_id(cls) -> Mapped[int | None]:

@@ -1,4 +1,5 @@
 """Break log (休息): seated rest of at most 10 minutes."""
+
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey

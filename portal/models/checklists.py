@@ -4,13 +4,30 @@ A template is global (``site_id`` empty: head office's, valid for every site) or
 to one site; items carry the template's ``site_id`` so scoping stays one ``IN``. A run
 answers the items of one template at one site on one day.
 """
+
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, or_
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    or_,
+)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin
+from portal.models.base import (
+    SiteScopedMixin,
+    SoftDeleteMixin,
+    TimestampMixin,
+    UTCDateTime,
+    VersionedMixin,
+)
 
 CHECKLIST_KINDS = ("opening", "closing", "grooming", "custom")
 ITEM_KINDS = ("yes_no", "number", "text", "photo")
@@ -32,7 +49,9 @@ class _GlobalOrSiteMixin:
         return relationship("Site")
 
 
-class ChecklistTemplate(VersionedMixin, _GlobalOrSiteMixin, TimestampMixin, SoftDeleteMixin, db.Model):
+class ChecklistTemplate(
+    VersionedMixin, _GlobalOrSiteMixin, TimestampMixin, SoftDeleteMixin, db.Model
+):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20), index=True)
@@ -64,7 +83,9 @@ class ChecklistItem(_GlobalOrSiteMixin, TimestampMixin, db.Model):
 class ChecklistRun(SiteScopedMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     template_id: Mapped[int] = mapped_column(ForeignKey("checklist_template.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20), index=True)  # copied from the template, for the Today page
+    kind: Mapped[str] = mapped_column(
+        String(20), index=True
+    )  # copied from the template, for the Today page
     day: Mapped[date] = mapped_column(Date, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)
@@ -74,7 +95,9 @@ class ChecklistRun(SiteScopedMixin, TimestampMixin, db.Model):
     # A past run shows the template it was filled in from, even once head office has hidden it.
     template: Mapped[ChecklistTemplate] = relationship(info={"shows_hidden": True})
     user = relationship("User", foreign_keys=[user_id])
-    answers: Mapped[list["ChecklistAnswer"]] = relationship(back_populates="run", cascade="all, delete-orphan")
+    answers: Mapped[list["ChecklistAnswer"]] = relationship(
+        back_populates="run", cascade="all, delete-orphan"
+    )
     follow_ups: Mapped[list["ChecklistFollowUp"]] = relationship(
         back_populates="run", order_by="ChecklistFollowUp.id", cascade="all, delete-orphan"
     )

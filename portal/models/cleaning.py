@@ -1,4 +1,5 @@
 """Cleaning inspections of a site's areas and the follow-up issues they open."""
+
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, event, insert
@@ -6,7 +7,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin
+from portal.models.base import (
+    SiteScopedMixin,
+    SoftDeleteMixin,
+    TimestampMixin,
+    UTCDateTime,
+    VersionedMixin,
+)
 from portal.models.org import Site, StaffMember, User
 
 DEFAULT_AREAS = ("Floor", "Glass", "Decorations", "Restroom", "Outdoor", "Slippers")
@@ -32,7 +39,9 @@ class CleaningInspection(SiteScopedMixin, TimestampMixin, db.Model):
     note: Mapped[str | None] = mapped_column(Text)
 
     inspector: Mapped[User] = relationship(foreign_keys=[inspector_id])
-    results: Mapped[list["CleaningResult"]] = relationship(back_populates="inspection", order_by="CleaningResult.id")
+    results: Mapped[list["CleaningResult"]] = relationship(
+        back_populates="inspection", order_by="CleaningResult.id"
+    )
 
     @property
     def failed_count(self):
@@ -93,6 +102,17 @@ def _standard_areas_for_a_new_site(mapper, connection, site):
     """Every new site starts with the standard areas (its supervisor may change them), so the
     first inspection needs no set-up step and opening the form never writes."""
     now = clock.now()
-    connection.execute(insert(CleaningArea.__table__), [
-        {"site_id": site.id, "name": name, "position": i, "active": True, "created_at": now, "updated_at": now}
-        for i, name in enumerate(DEFAULT_AREAS)])
+    connection.execute(
+        insert(CleaningArea.__table__),
+        [
+            {
+                "site_id": site.id,
+                "name": name,
+                "position": i,
+                "active": True,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i, name in enumerate(DEFAULT_AREAS)
+        ],
+    )

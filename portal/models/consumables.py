@@ -4,10 +4,23 @@ Stock is never a bare editable number: every change is a ``StockMovement`` (the 
 and ``StockBalance`` is its running sum per product, updated atomically in the same
 transaction as the ledger row (see ``portal.services.stock``).
 """
+
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, event,
-                        false, insert, inspect)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+    false,
+    insert,
+    inspect,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Mapped, column_property, deferred, mapped_column, relationship
 
@@ -15,7 +28,14 @@ from portal.errors import DomainError
 from portal import clock
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow, VersionedMixin
+from portal.models.base import (
+    SiteScopedMixin,
+    SoftDeleteMixin,
+    TimestampMixin,
+    UTCDateTime,
+    utcnow,
+    VersionedMixin,
+)
 from portal.models.visits import Visit
 
 PRODUCT_KINDS = ("drink", "snack")
@@ -24,8 +44,10 @@ MOVEMENT_KINDS = ("restock", "served", "wastage", "correction")
 
 
 class Product(VersionedMixin, SiteScopedMixin, SoftDeleteMixin, TimestampMixin, db.Model):
-    __table_args__ = (UniqueConstraint("site_id", "name", name="uq_product_site_name"),
-                      CheckConstraint("reorder_level >= 0", name="reorder_level"))
+    __table_args__ = (
+        UniqueConstraint("site_id", "name", name="uq_product_site_name"),
+        CheckConstraint("reorder_level >= 0", name="reorder_level"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -34,7 +56,9 @@ class Product(VersionedMixin, SiteScopedMixin, SoftDeleteMixin, TimestampMixin, 
     reorder_level: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    balance: Mapped["StockBalance"] = relationship(back_populates="product", uselist=False, viewonly=True)
+    balance: Mapped["StockBalance"] = relationship(
+        back_populates="product", uselist=False, viewonly=True
+    )
 
     def __str__(self):
         return self.name
@@ -58,14 +82,18 @@ class StockBalance(SiteScopedMixin, db.Model):
 @event.listens_for(Product, "after_insert")
 def _open_balance(mapper, connection, product):
     # Every product has its balance row from the start, so stock changes are always one UPDATE.
-    connection.execute(insert(StockBalance), [{"site_id": product.site_id, "product_id": product.id, "qty": 0}])
+    connection.execute(
+        insert(StockBalance), [{"site_id": product.site_id, "product_id": product.id, "qty": 0}]
+    )
 
 
 class StockMovement(SiteScopedMixin, TimestampMixin, db.Model):
     """One line of the stock ledger; never edited or deleted (a mistake is corrected by a new line)."""
 
-    __table_args__ = (Index("ix_stock_movement_site_day", "site_id", "day"),
-                      CheckConstraint("quantity <> 0", name="quantity_not_zero"))
+    __table_args__ = (
+        Index("ix_stock_movement_site_day", "site_id", "day"),
+        CheckConstraint("quantity <> 0", name="quantity_not_zero"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
@@ -124,7 +152,9 @@ class DailyTally(SiteScopedMixin, TimestampMixin, db.Model):
     snacks_served: Mapped[int] = mapped_column(Integer, default=0)
 
     closed_by = relationship("User", foreign_keys=[closed_by_id])
-    lines: Mapped[list["DailyTallyLine"]] = relationship(back_populates="tally", order_by="DailyTallyLine.id")
+    lines: Mapped[list["DailyTallyLine"]] = relationship(
+        back_populates="tally", order_by="DailyTallyLine.id"
+    )
 
     @property
     def drinks_per_visitor(self):
@@ -156,18 +186,30 @@ class DailyTallyLine(SiteScopedMixin, db.Model):
 
 # Units counted off at the tally, either way: sum of |counted − expected| over its lines (what the
 # dashboard's "stock variance at the tally" adds up). Deferred: loaded only where it is shown.
-DailyTally.units_off = deferred(column_property(
-    select(func.coalesce(func.sum(func.abs(DailyTallyLine.variance)), 0))
-    .where(DailyTallyLine.tally_id == DailyTally.id).correlate_except(DailyTallyLine).scalar_subquery()))
+DailyTally.units_off = deferred(
+    column_property(
+        select(func.coalesce(func.sum(func.abs(DailyTallyLine.variance)), 0))
+        .where(DailyTallyLine.tally_id == DailyTally.id)
+        .correlate_except(DailyTallyLine)
+        .scalar_subquery()
+    )
+)
 # Net variance of the day (counted − expected, summed with signs), as the tally page totals it.
-DailyTally.net_variance = deferred(column_property(
-    select(func.coalesce(func.sum(DailyTallyLine.variance), 0))
-    .where(DailyTallyLine.tally_id == DailyTally.id).correlate_except(DailyTallyLine).scalar_subquery()))
+DailyTally.net_variance = deferred(
+    column_property(
+        select(func.coalesce(func.sum(DailyTallyLine.variance), 0))
+        .where(DailyTallyLine.tally_id == DailyTally.id)
+        .correlate_except(DailyTallyLine)
+        .scalar_subquery()
+    )
+)
 
 
 # A closed tally (or one of its lines) was about to be changed: a conflict with the closed day.
-CLOSED_TALLY = _l("A closed tally cannot be changed; a later count is recorded as a correction in "
-                  "the stock ledger.")
+CLOSED_TALLY = _l(
+    "A closed tally cannot be changed; a later count is recorded as a correction in "
+    "the stock ledger."
+)
 
 
 def closed_same_day(day, closed_at, timezone):

@@ -5,6 +5,7 @@ recorded visit (``visit``, whose salesperson is asked to confirm) or, failing on
 description and time with the salesperson chosen among the site's sales users. The free-text
 fields are always filled (from the item / visit when linked) so lists and PDFs need no join.
 """
+
 from datetime import datetime
 from decimal import Decimal
 
@@ -30,7 +31,9 @@ class DamageReport(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     reporter_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     salesperson_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    sales_answer: Mapped[str | None] = mapped_column(String(20))  # confirmed / disputed, kept after review
+    sales_answer: Mapped[str | None] = mapped_column(
+        String(20)
+    )  # confirmed / disputed, kept after review
     sales_note: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(20), index=True)

@@ -1,4 +1,5 @@
 """Grooming and conduct inspections (仪容仪表): points pass/fail, a score in per cent."""
+
 from datetime import datetime
 
 from portal.i18n import lazy_gettext as _l
@@ -33,7 +34,9 @@ class GroomingInspection(SiteScopedMixin, TimestampMixin, db.Model):
 
     staff_member: Mapped[StaffMember] = relationship()
     inspector: Mapped[User] = relationship(foreign_keys=[inspector_id])
-    results: Mapped[list["GroomingResult"]] = relationship(back_populates="inspection", order_by="GroomingResult.id")
+    results: Mapped[list["GroomingResult"]] = relationship(
+        back_populates="inspection", order_by="GroomingResult.id"
+    )
 
     def __str__(self):
         return f"{self.staff_member} {self.inspected_at:%Y-%m-%d} {self.score}%"

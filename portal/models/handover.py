@@ -3,13 +3,20 @@
 A signed entry is read-only: ``portal.services.handover`` refuses, before any flush, a
 change to a signed entry or to the text of its items, whatever route tried it.
 """
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin
+from portal.models.base import (
+    SiteScopedMixin,
+    SoftDeleteMixin,
+    TimestampMixin,
+    UTCDateTime,
+    VersionedMixin,
+)
 from portal.models.org import User
 from portal.models.roster import Shift
 from portal.models.append_only import make_append_only
@@ -33,9 +40,11 @@ class HandoverEntry(VersionedMixin, SiteScopedMixin, TimestampMixin, SoftDeleteM
     outgoing_shift: Mapped[Shift | None] = relationship(foreign_keys=[outgoing_shift_id])
     incoming_shift: Mapped[Shift | None] = relationship(foreign_keys=[incoming_shift_id])
     items: Mapped[list["HandoverItem"]] = relationship(
-        back_populates="entry", order_by="HandoverItem.id", foreign_keys="HandoverItem.entry_id")
+        back_populates="entry", order_by="HandoverItem.id", foreign_keys="HandoverItem.entry_id"
+    )
     comments: Mapped[list["HandoverComment"]] = relationship(
-        back_populates="entry", order_by="HandoverComment.id")
+        back_populates="entry", order_by="HandoverComment.id"
+    )
 
     @property
     def is_signed(self):
@@ -67,7 +76,9 @@ class HandoverItem(SiteScopedMixin, TimestampMixin, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_note: Mapped[str | None] = mapped_column(String(500))
 
-    entry: Mapped[HandoverEntry | None] = relationship(back_populates="items", foreign_keys=[entry_id])
+    entry: Mapped[HandoverEntry | None] = relationship(
+        back_populates="items", foreign_keys=[entry_id]
+    )
     carried_by: Mapped[User | None] = relationship(foreign_keys=[carried_by_id])
     closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
 

@@ -1,13 +1,29 @@
 """Inventory: the items of a site and the opening / closing item checks (物品核查记录单 / 物品确认单)."""
+
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin
+from portal.models.base import (
+    SiteScopedMixin,
+    SoftDeleteMixin,
+    TimestampMixin,
+    UTCDateTime,
+    VersionedMixin,
+)
 
-ITEM_CATEGORIES = ("decoration", "audio_video", "furniture", "appliance", "key", "lamp", "artwork", "other")
+ITEM_CATEGORIES = (
+    "decoration",
+    "audio_video",
+    "furniture",
+    "appliance",
+    "key",
+    "lamp",
+    "artwork",
+    "other",
+)
 CONDITIONS = ("ok", "damaged", "missing")
 ITEM_CHECK_KINDS = ("opening", "closing")
 
@@ -56,7 +72,9 @@ class ItemCheckLine(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     check_id: Mapped[int] = mapped_column(ForeignKey("item_check.id"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
-    day: Mapped[date] = mapped_column(Date, index=True)  # the check's day, for filtering discrepancies
+    day: Mapped[date] = mapped_column(
+        Date, index=True
+    )  # the check's day, for filtering discrepancies
     position: Mapped[int] = mapped_column(Integer, default=0)
     expected_quantity: Mapped[int] = mapped_column(Integer)
     counted_quantity: Mapped[int] = mapped_column(Integer)

@@ -1,9 +1,21 @@
 """Organisation: regions, sites, show units, users and the staff roster."""
+
 from datetime import date, datetime, time
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Date, ForeignKey, Index, String, Table, Text, Time, exists, or_,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    Time,
+    exists,
+    or_,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -194,8 +206,10 @@ class LoginFailure(db.Model):
 
     __tablename__ = "login_failure"
     __audited__ = False
-    __table_args__ = (Index("ix_login_failure_account_at", "account", "at"),
-                      Index("ix_login_failure_addr_at", "addr", "at"))
+    __table_args__ = (
+        Index("ix_login_failure_account_at", "account", "at"),
+        Index("ix_login_failure_addr_at", "addr", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(64))  # the name as typed, lower case: known or not

@@ -3,6 +3,7 @@
 The owner is generic (``owner_type`` + ``owner_id``) so every domain can attach photos;
 the photo carries its own ``site_id`` so the site scope applies to it directly.
 """
+
 from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

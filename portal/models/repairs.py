@@ -3,6 +3,7 @@
 A ticket names its equipment in free text, and optionally the site's inventory item it is
 about (``item``): the item's page lists its tickets.
 """
+
 from datetime import datetime
 from decimal import Decimal
 

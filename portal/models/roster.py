@@ -1,4 +1,5 @@
 """Shift roster (排班): who is on which post of a site, from when to when."""
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String
@@ -6,7 +7,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, VersionedMixin
+from portal.models.base import (
+    SiteScopedMixin,
+    SoftDeleteMixin,
+    TimestampMixin,
+    UTCDateTime,
+    VersionedMixin,
+)
 from portal.models.org import StaffMember
 
 # The posts of a sales office; gaps are reported per post.
@@ -26,5 +33,8 @@ class Shift(VersionedMixin, SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db
 
     def __str__(self):
         # Shown in the site's own time zone: "李晓梅 11-28 08:30–18:30".
-        start, end = clock.to_local(self.starts_at, self.site), clock.to_local(self.ends_at, self.site)
+        start, end = (
+            clock.to_local(self.starts_at, self.site),
+            clock.to_local(self.ends_at, self.site),
+        )
         return f"{self.staff_member} {start:%m-%d %H:%M}–{end:%H:%M}"

@@ -1,11 +1,19 @@
 """Visits: who came to the sales office, when, with whom, and which way they left."""
+
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow, VersionedMixin
+from portal.models.base import (
+    SiteScopedMixin,
+    SoftDeleteMixin,
+    TimestampMixin,
+    UTCDateTime,
+    utcnow,
+    VersionedMixin,
+)
 from portal.models.org import ShowUnit, StaffMember
 
 # Which way the party left: all posts are told (procedure: reception).
@@ -14,12 +22,16 @@ DIRECTIONS = ("main_gate", "east_gate", "west_gate", "parking", "show_unit", "ot
 
 class Visit(VersionedMixin, SiteScopedMixin, SoftDeleteMixin, TimestampMixin, db.Model):
     __table_args__ = (
-        CheckConstraint("adults >= 0 AND children >= 0 AND adults + children > 0", name="headcount"),
+        CheckConstraint(
+            "adults >= 0 AND children >= 0 AND adults + children > 0", name="headcount"
+        ),
         Index("ix_visit_site_arrived", "site_id", "arrived_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    arrived_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, nullable=False, index=True
+    )
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     adults: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     children: Mapped[int] = mapped_column(Integer, default=0, nullable=False)

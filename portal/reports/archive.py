@@ -8,6 +8,7 @@ parallel *processes* (ReportLab is CPU-bound; threads would share one GIL).
 The dashboard's PDF links serve a closed month's archived file as it is (``archived_path``)
 instead of building it again, once the user's scope allowed the site or region.
 """
+
 import os
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -24,11 +25,19 @@ from portal.services import metrics, report_data, scope
 
 REPORT_LOCALE = "zh_Hans_CN"
 # What a worker process needs to rebuild the same app.
-_INHERITED_CONFIG = ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "TESTING", "PORTAL_ENV", "BABEL_DEFAULT_LOCALE")
+_INHERITED_CONFIG = (
+    "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY",
+    "TESTING",
+    "PORTAL_ENV",
+    "BABEL_DEFAULT_LOCALE",
+)
 
 
 def default_folder():
-    return current_app.config.get("REPORTS_FOLDER") or os.path.join(current_app.instance_path, "reports")
+    return current_app.config.get("REPORTS_FOLDER") or os.path.join(
+        current_app.instance_path, "reports"
+    )
 
 
 def site_filename(code, first_day):
@@ -44,7 +53,9 @@ def archived_path(filename, first_day):
     somewhere, so an archived copy could be out of date). The caller checks the scope first."""
     if not metrics.has_ended(metrics.month_end(first_day)):
         return None
-    path = safe_join(default_folder(), f"{first_day:%Y-%m}", filename)  # None if it leaves the folder
+    path = safe_join(
+        default_folder(), f"{first_day:%Y-%m}", filename
+    )  # None if it leaves the folder
     return path if path and os.path.isfile(path) else None
 
 
@@ -63,9 +74,13 @@ def build(kind, object_id, first_day):
     with force_locale(REPORT_LOCALE):
         if kind == "site":
             code = db.session.get(Site, object_id).code
-            return site_filename(code, first_day), pdf.site_report_pdf(report_data.site_month(object_id, first_day))
+            return site_filename(code, first_day), pdf.site_report_pdf(
+                report_data.site_month(object_id, first_day)
+            )
         code = db.session.get(Region, object_id).code
-        return region_filename(code, first_day), pdf.region_report_pdf(report_data.region_month(object_id, first_day))
+        return region_filename(code, first_day), pdf.region_report_pdf(
+            report_data.region_month(object_id, first_day)
+        )
 
 
 def _write(folder, filename, body):
@@ -121,7 +136,8 @@ def generate(month, site_code=None, folder=None, processes=None):
         return sorted(paths)
     config = {k: current_app.config[k] for k in _INHERITED_CONFIG if k in current_app.config}
     # "spawn": a fresh interpreter per worker, no database connection or thread inherited.
-    with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=_init_worker,
-                             initargs=(config,)) as pool:
+    with ProcessPoolExecutor(
+        processes, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(config,)
+    ) as pool:
         futures = [pool.submit(_run_job, kind, oid, first_day, folder) for kind, oid in jobs]
         return sorted(f.result() for f in futures)

@@ -1,5 +1,6 @@
 """Charts drawn once with ``reportlab.graphics`` and used twice: inline SVG on the dashboard
 (``to_svg``) and as flowables in the PDFs. They take plain lists, never models."""
+
 import re
 from functools import lru_cache
 
@@ -12,8 +13,21 @@ from reportlab.lib import colors
 
 from portal.reports.fonts import cjk_font
 
-PALETTE = [colors.HexColor(c) for c in ("#1f6f78", "#e07a1f", "#3c8d2f", "#8e44ad", "#c0392b", "#2c3e50",
-                                        "#16a085", "#d4ac0d", "#7f8c8d", "#2980b9")]
+PALETTE = [
+    colors.HexColor(c)
+    for c in (
+        "#1f6f78",
+        "#e07a1f",
+        "#3c8d2f",
+        "#8e44ad",
+        "#c0392b",
+        "#2c3e50",
+        "#16a085",
+        "#d4ac0d",
+        "#7f8c8d",
+        "#2980b9",
+    )
+]
 GREY = colors.HexColor("#7f8c8d")
 
 
@@ -31,7 +45,9 @@ def _short(value):
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
-def bar_chart(title, labels, values, reference=None, reference_label="", width=460, height=None, flagged=()):
+def bar_chart(
+    title, labels, values, reference=None, reference_label="", width=460, height=None, flagged=()
+):
     """Horizontal bars, one per label (site), with an optional dashed reference (region average)."""
     font = cjk_font()
     height = height or max(120, 60 + 22 * len(labels))
@@ -63,8 +79,27 @@ def bar_chart(title, labels, values, reference=None, reference_label="", width=4
     d.add(chart)
     if reference is not None:
         x = chart.x + chart.width * reference / chart.valueAxis.valueMax
-        d.add(Line(x, chart.y, x, chart.y + chart.height, strokeColor=GREY, strokeDashArray=[3, 2], strokeWidth=1))
-        d.add(String(x + 2, chart.y + chart.height + 2, reference_label, fontName=font, fontSize=7, fillColor=GREY))
+        d.add(
+            Line(
+                x,
+                chart.y,
+                x,
+                chart.y + chart.height,
+                strokeColor=GREY,
+                strokeDashArray=[3, 2],
+                strokeWidth=1,
+            )
+        )
+        d.add(
+            String(
+                x + 2,
+                chart.y + chart.height + 2,
+                reference_label,
+                fontName=font,
+                fontSize=7,
+                fillColor=GREY,
+            )
+        )
     return d
 
 
@@ -101,7 +136,9 @@ def trend_chart(title, months, series, width=460, height=200):
         legend.fontName = font
         legend.fontSize = 8
         legend.alignment = "right"
-        legend.colorNamePairs = [(PALETTE[i % len(PALETTE)], str(label)) for i, (label, _) in enumerate(series)]
+        legend.colorNamePairs = [
+            (PALETTE[i % len(PALETTE)], str(label)) for i, (label, _) in enumerate(series)
+        ]
         d.add(legend)
     return d
 
@@ -114,13 +151,21 @@ def to_svg(drawing, uid="chart"):
     the CJK text (the browser does not know ReportLab's font name). ``uid`` keeps the clip
     ids of several charts on one page apart."""
     svg = renderSVG.drawToString(drawing)
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     svg = svg.replace('id="clip"', f'id="{uid}-clip"').replace("url(#clip)", f"url(#{uid}-clip)")
-    svg = svg.replace('id="group"', f'id="{uid}-group"').replace("<title>...</title>", "").replace("<desc>...</desc>", "")
+    svg = (
+        svg.replace('id="group"', f'id="{uid}-group"')
+        .replace("<title>...</title>", "")
+        .replace("<desc>...</desc>", "")
+    )
     svg = svg.replace("<svg ", '<svg role="img" class="portal-chart" ', 1)
     stack = "'WenQuanYi Micro Hei','Microsoft YaHei','PingFang SC','Noto Sans CJK SC',sans-serif"
-    svg = _FONT_ATTR.sub(lambda m: f"font-family:{stack}" if m.group(0).startswith("font-family:")
-                         else f'font-family="{stack}"', svg)
+    svg = _FONT_ATTR.sub(
+        lambda m: f"font-family:{stack}"
+        if m.group(0).startswith("font-family:")
+        else f'font-family="{stack}"',
+        svg,
+    )
     return svg
 
 
@@ -129,12 +174,30 @@ def to_svg(drawing, uid="chart"):
 # kept per process, keyed by everything it shows (hashable arguments only: tuples, not lists).
 @lru_cache(maxsize=512)
 def bar_svg(uid, title, labels, values, reference=None, reference_label="", width=460, flagged=()):
-    return to_svg(bar_chart(title, list(labels), list(values), reference=reference,
-                            reference_label=reference_label, width=width, flagged=flagged), uid)
+    return to_svg(
+        bar_chart(
+            title,
+            list(labels),
+            list(values),
+            reference=reference,
+            reference_label=reference_label,
+            width=width,
+            flagged=flagged,
+        ),
+        uid,
+    )
 
 
 @lru_cache(maxsize=512)
 def trend_svg(uid, title, months, series, width=460, height=200):
     """``series``: ((label, (value by month…)), …)."""
-    return to_svg(trend_chart(title, list(months), [(label, list(values)) for label, values in series],
-                              width=width, height=height), uid)
+    return to_svg(
+        trend_chart(
+            title,
+            list(months),
+            [(label, list(values)) for label, values in series],
+            width=width,
+            height=height,
+        ),
+        uid,
+    )

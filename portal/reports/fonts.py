@@ -4,6 +4,7 @@ ReportLab's built-in ``STSong-Light`` is a CID font that is *not embedded*: view
 Chinese fonts show boxes. WenQuanYi Micro Hei is TrueType (glyf outlines), which ReportLab
 can subset and embed (Noto CJK is CFF-based and cannot be read).
 """
+
 import os
 import threading
 
@@ -20,6 +21,8 @@ def cjk_font():
     with _lock:
         if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
             if not os.path.exists(FONT_PATH):
-                raise RuntimeError(f"CJK font missing: {FONT_PATH} (install fonts-wqy-microhei: make system-deps)")
+                raise RuntimeError(
+                    f"CJK font missing: {FONT_PATH} (install fonts-wqy-microhei: make system-deps)"
+                )
             pdfmetrics.registerFont(TTFont(FONT_NAME, FONT_PATH, subfontIndex=0))
     return FONT_NAME

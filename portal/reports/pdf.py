@@ -5,6 +5,7 @@ its footer; tables repeat their header row when they split across pages; the CJK
 embedded. ``invariant=1`` makes identical data give identical bytes (no timestamps/ids).
 Fixed words are translated with the locale in force (the CLI forces Chinese).
 """
+
 from io import BytesIO
 
 from flask_babel import gettext as _
@@ -13,8 +14,16 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (CondPageBreak, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer,
-                                Table, TableStyle)
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 from xml.sax.saxutils import escape
 
 from portal.reports import charts
@@ -30,13 +39,25 @@ COLUMNS_PER_TABLE = 6
 
 def _styles():
     font = cjk_font()
-    base = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=14, wordWrap="CJK", textColor=INK)
+    base = ParagraphStyle(
+        "body", fontName=font, fontSize=9.5, leading=14, wordWrap="CJK", textColor=INK
+    )
     return {
         "body": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=11, textColor=colors.HexColor("#55606b")),
+        "small": ParagraphStyle(
+            "small", parent=base, fontSize=8, leading=11, textColor=colors.HexColor("#55606b")
+        ),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11),
         "h1": ParagraphStyle("h1", parent=base, fontSize=24, leading=32, spaceAfter=10),
-        "h2": ParagraphStyle("h2", parent=base, fontSize=14, leading=20, spaceBefore=10, spaceAfter=6, textColor=ACCENT),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base,
+            fontSize=14,
+            leading=20,
+            spaceBefore=10,
+            spaceAfter=6,
+            textColor=ACCENT,
+        ),
         "cover": ParagraphStyle("cover", parent=base, fontSize=14, leading=22),
     }
 
@@ -72,8 +93,11 @@ def _numbered_canvas(header, page_size):
                 self.drawString(18 * mm, height - 12 * mm, header)
                 self.setStrokeColor(colors.HexColor("#d5dbe0"))
                 self.line(18 * mm, height - 14 * mm, width - 18 * mm, height - 14 * mm)
-            self.drawRightString(width - 18 * mm, 10 * mm, _("Page %(page)s of %(pages)s", page=self._pageNumber,
-                                                                 pages=total))
+            self.drawRightString(
+                width - 18 * mm,
+                10 * mm,
+                _("Page %(page)s of %(pages)s", page=self._pageNumber, pages=total),
+            )
             self.drawString(18 * mm, 10 * mm, _("Sales Office Portal"))
             self.restoreState()
 
@@ -82,9 +106,18 @@ def _numbered_canvas(header, page_size):
 
 def _build(story, header, title, page_size=A4):
     buffer = BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=page_size, invariant=1, title=title, author=_("Sales Office Portal"),
-                            creator=_("Sales Office Portal"), leftMargin=18 * mm, rightMargin=18 * mm,
-                            topMargin=20 * mm, bottomMargin=18 * mm)
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=page_size,
+        invariant=1,
+        title=title,
+        author=_("Sales Office Portal"),
+        creator=_("Sales Office Portal"),
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=20 * mm,
+        bottomMargin=18 * mm,
+    )
     doc.build(story, canvasmaker=_numbered_canvas(header, page_size))
     return buffer.getvalue()
 
@@ -95,10 +128,18 @@ def _p(text, style):
 
 def _numeric_columns(rows):
     """Columns whose every value is a number or a formatted figure ("1,234", "+7", "–")."""
+
     def numeric(v):
         if isinstance(v, (int, float)):
             return True
-        text = str(v).replace(",", "").replace("+", "").replace("-", "").replace("–", "").replace(".", "")
+        text = (
+            str(v)
+            .replace(",", "")
+            .replace("+", "")
+            .replace("-", "")
+            .replace("–", "")
+            .replace(".", "")
+        )
         return text.isdigit() or str(v) == "–"
 
     width = max((len(r) for r in rows), default=0)
@@ -109,7 +150,10 @@ def table(headers, rows, styles, col_widths=None, flagged_rows=()):
     """A table whose header repeats on every page it spans; numbers right-aligned; flagged rows tinted."""
     font = cjk_font()
     data = [[_p(h, styles["cell"]) for h in headers]]
-    data += [[_p(v, styles["cell"]) if isinstance(v, str) and len(v) > 18 else str(v) for v in row] for row in rows]
+    data += [
+        [_p(v, styles["cell"]) if isinstance(v, str) and len(v) > 18 else str(v) for v in row]
+        for row in rows
+    ]
     t = Table(data, colWidths=col_widths, repeatRows=1)
     commands = [
         ("FONTNAME", (0, 0), (-1, -1), font),
@@ -132,7 +176,12 @@ def table(headers, rows, styles, col_widths=None, flagged_rows=()):
 
 
 def _cover(story, styles, title, subject, lines):
-    story += [Spacer(1, 50 * mm), _p(title, styles["h1"]), _p(subject, styles["cover"]), Spacer(1, 6 * mm)]
+    story += [
+        Spacer(1, 50 * mm),
+        _p(title, styles["h1"]),
+        _p(subject, styles["cover"]),
+        Spacer(1, 6 * mm),
+    ]
     story += [_p(line, styles["body"]) for line in lines]
     story.append(PageBreak())
 
@@ -144,28 +193,75 @@ def site_report_pdf(data):
     site, period = data["site"], data["period"]
     subject = f"{site['code']} {site['name']}"
     story = []
-    _cover(story, styles, f"{data['title']} · {period['label']}", subject, [
-        f"{_('Region')}: {site['region']}",
-        f"{_('Address')}: {site['address']}",
-        f"{_('Period')}: {period['start']} – {period['end']}",
-        _("Figures are compared with %(month)s and with the average of the region's sites.",
-          month=data["previous_period"]["label"]),
-    ])
+    _cover(
+        story,
+        styles,
+        f"{data['title']} · {period['label']}",
+        subject,
+        [
+            f"{_('Region')}: {site['region']}",
+            f"{_('Address')}: {site['address']}",
+            f"{_('Period')}: {period['start']} – {period['end']}",
+            _(
+                "Figures are compared with %(month)s and with the average of the region's sites.",
+                month=data["previous_period"]["label"],
+            ),
+        ],
+    )
     story.append(_p(_("Key figures"), styles["h2"]))
     figures = data["figures"]
-    rows = [[f["label"], f["unit"], f["text"]["value"], f["text"]["previous"], f["text"]["change"],
-             f["text"]["region_average"]] for f in figures]
-    story.append(table([_("Figure"), _("Unit"), period["label"], data["previous_period"]["label"], _("Change"),
-                        _("Region average")], rows, styles, col_widths=[58 * mm, 18 * mm, 24 * mm, 24 * mm, 20 * mm, 30 * mm],
-                       flagged_rows={i for i, f in enumerate(figures) if f["flagged"]}))
+    rows = [
+        [
+            f["label"],
+            f["unit"],
+            f["text"]["value"],
+            f["text"]["previous"],
+            f["text"]["change"],
+            f["text"]["region_average"],
+        ]
+        for f in figures
+    ]
+    story.append(
+        table(
+            [
+                _("Figure"),
+                _("Unit"),
+                period["label"],
+                data["previous_period"]["label"],
+                _("Change"),
+                _("Region average"),
+            ],
+            rows,
+            styles,
+            col_widths=[58 * mm, 18 * mm, 24 * mm, 24 * mm, 20 * mm, 30 * mm],
+            flagged_rows={i for i, f in enumerate(figures) if f["flagged"]},
+        )
+    )
     if any(f["flagged"] for f in figures):
-        story.append(_p(_("Tinted rows: more than %(pct)s%% worse than the region average.", pct=20), styles["small"]))
+        story.append(
+            _p(
+                _("Tinted rows: more than %(pct)s%% worse than the region average.", pct=20),
+                styles["small"],
+            )
+        )
     story.append(CondPageBreak(70 * mm))
     story.append(_p(_("Trend over the last months"), styles["h2"]))
     months = data["trend"]["months"]
     for series in data["trend"]["series"]:
-        story.append(KeepTogether([charts.trend_chart(series["label"], months, [(subject, series["values"])],
-                                                      width=470, height=150), Spacer(1, 4 * mm)]))
+        story.append(
+            KeepTogether(
+                [
+                    charts.trend_chart(
+                        series["label"],
+                        months,
+                        [(subject, series["values"])],
+                        width=470,
+                        height=150,
+                    ),
+                    Spacer(1, 4 * mm),
+                ]
+            )
+        )
     for section in data["sections"]:
         story.append(CondPageBreak(40 * mm))
         story.append(_p(section["title"], styles["h2"]))
@@ -173,7 +269,9 @@ def site_report_pdf(data):
             story.append(table(section["headers"], section["rows"], styles))
         else:
             story.append(_p(_("Nothing recorded this month."), styles["body"]))
-    return _build(story, f"{subject} · {period['label']}", f"{data['title']} {subject} {period['label']}")
+    return _build(
+        story, f"{subject} · {period['label']}", f"{data['title']} {subject} {period['label']}"
+    )
 
 
 @outside_request_locale
@@ -182,45 +280,98 @@ def region_report_pdf(data):
     styles = _styles()
     region, period = data["region"], data["period"]
     story = []
-    _cover(story, styles, f"{data['title']} · {period['label']}", region["name"], [
-        f"{_('Sites')}: {len(data['rows'])}",
-        f"{_('Period')}: {period['start']} – {period['end']}",
-    ])
+    _cover(
+        story,
+        styles,
+        f"{data['title']} · {period['label']}",
+        region["name"],
+        [
+            f"{_('Sites')}: {len(data['rows'])}",
+            f"{_('Period')}: {period['start']} – {period['end']}",
+        ],
+    )
     columns = data["columns"]
     story.append(_p(_("Key figures by site"), styles["h2"]))
     for first in range(0, len(columns), COLUMNS_PER_TABLE):
         chunk = range(first, min(first + COLUMNS_PER_TABLE, len(columns)))
         headers = [_("Site")] + [f"{columns[i]['label']}（{columns[i]['unit']}）" for i in chunk]
-        rows = [[f"{r['site']['code']} {r['site']['name']}"] + [r["cells"][i]["text"] for i in chunk] for r in data["rows"]]
+        rows = [
+            [f"{r['site']['code']} {r['site']['name']}"] + [r["cells"][i]["text"] for i in chunk]
+            for r in data["rows"]
+        ]
         rows.append([_("Region average")] + [data["averages"][i]["text"] for i in chunk])
         t = table(headers, rows, styles)
-        flagged = [(1 + k, 1 + n) for n, r in enumerate(data["rows"]) for k, i in enumerate(chunk) if r["cells"][i]["flagged"]]
-        t.setStyle(TableStyle([("BACKGROUND", (c, r), (c, r), FLAG) for c, r in flagged]
-                              + [("LINEABOVE", (0, len(rows)), (-1, len(rows)), 0.8, ACCENT)]))
+        flagged = [
+            (1 + k, 1 + n)
+            for n, r in enumerate(data["rows"])
+            for k, i in enumerate(chunk)
+            if r["cells"][i]["flagged"]
+        ]
+        t.setStyle(
+            TableStyle(
+                [("BACKGROUND", (c, r), (c, r), FLAG) for c, r in flagged]
+                + [("LINEABOVE", (0, len(rows)), (-1, len(rows)), 0.8, ACCENT)]
+            )
+        )
         story += [t, Spacer(1, 5 * mm)]
-    story.append(_p(_("Tinted cells: more than %(pct)s%% worse than the region average.", pct=20), styles["small"]))
+    story.append(
+        _p(
+            _("Tinted cells: more than %(pct)s%% worse than the region average.", pct=20),
+            styles["small"],
+        )
+    )
     story.append(_p(_("Ranking"), styles["h2"]))
-    ranking = [[str(n), r["site"], "–" if r["score"] is None else f"{r['score']:.1f}"]
-               for n, r in enumerate(data["ranking"], start=1)]
-    story.append(table([_("Rank"), _("Site"), _("Average rank")], ranking, styles, col_widths=[20 * mm, 120 * mm, 30 * mm]))
+    ranking = [
+        [str(n), r["site"], "–" if r["score"] is None else f"{r['score']:.1f}"]
+        for n, r in enumerate(data["ranking"], start=1)
+    ]
+    story.append(
+        table(
+            [_("Rank"), _("Site"), _("Average rank")],
+            ranking,
+            styles,
+            col_widths=[20 * mm, 120 * mm, 30 * mm],
+        )
+    )
     story.append(PageBreak())
     story.append(_p(_("Comparison charts"), styles["h2"]))
     labels = [r["site"]["code"] for r in data["rows"]]
     for i, column in enumerate(columns):
         values = [r["cells"][i]["value"] for r in data["rows"]]
         flagged = [r["site"]["code"] for r in data["rows"] if r["cells"][i]["flagged"]]
-        chart = charts.bar_chart(f"{column['label']}（{column['unit']}）", labels, values,
-                                 reference=data["averages"][i]["value"], reference_label=_("Region average"),
-                                 width=470, flagged=flagged)
+        chart = charts.bar_chart(
+            f"{column['label']}（{column['unit']}）",
+            labels,
+            values,
+            reference=data["averages"][i]["value"],
+            reference_label=_("Region average"),
+            width=470,
+            flagged=flagged,
+        )
         story.append(KeepTogether([chart, Spacer(1, 4 * mm)]))
     story.append(CondPageBreak(70 * mm))
     story.append(_p(_("Trend over the last months"), styles["h2"]))
     average = _("Region average")
     for series in data["trend"]["series"]:
-        story.append(KeepTogether([charts.trend_chart(series["label"], data["trend"]["months"],
-                                                      [(average, series["values"])], width=470, height=150),
-                                   Spacer(1, 4 * mm)]))
-    return _build(story, f"{region['name']} · {period['label']}", f"{data['title']} {region['name']} {period['label']}")
+        story.append(
+            KeepTogether(
+                [
+                    charts.trend_chart(
+                        series["label"],
+                        data["trend"]["months"],
+                        [(average, series["values"])],
+                        width=470,
+                        height=150,
+                    ),
+                    Spacer(1, 4 * mm),
+                ]
+            )
+        )
+    return _build(
+        story,
+        f"{region['name']} · {period['label']}",
+        f"{data['title']} {region['name']} {period['label']}",
+    )
 
 
 __all__ = ["site_report_pdf", "region_report_pdf", "table", "landscape"]

@@ -5,6 +5,7 @@ same transaction, so a rolled-back change leaves no audit row and a committed on
 always has one. Services call ``record`` for events that are not a plain row change
 (login, sign, export…).
 """
+
 import hashlib
 import json
 from datetime import date, datetime, time, timezone
@@ -163,7 +164,17 @@ def record(action, obj=None, *, object_type=None, site_id=None, summary=None, af
 
 # ------------------------------------------------------------------ hash chain
 
-CHAINED_FIELDS = ("at", "user_id", "site_id", "action", "object_type", "object_id", "summary", "before", "after")
+CHAINED_FIELDS = (
+    "at",
+    "user_id",
+    "site_id",
+    "action",
+    "object_type",
+    "object_id",
+    "summary",
+    "before",
+    "after",
+)
 _TABLE = AuditEvent.__table__
 
 
@@ -184,9 +195,14 @@ def latest_change(object_types):
 @cache  # built once (HACKING.md, "Statements built once")
 def _latest_change_stmt(object_types):
     # One newest id per type (an index lookup each), then the newest of those.
-    newest = union_all(*(select(func.max(AuditEvent.id).label("id"))
-                         .where(AuditEvent.object_type == object_type, CHANGES_ONLY)
-                         for object_type in object_types)).subquery()
+    newest = union_all(
+        *(
+            select(func.max(AuditEvent.id).label("id")).where(
+                AuditEvent.object_type == object_type, CHANGES_ONLY
+            )
+            for object_type in object_types
+        )
+    ).subquery()
     return select(func.max(newest.c.id)).execution_options(bypass_scope=True)
 
 
@@ -207,8 +223,12 @@ def site_versions(site_ids):
     key = tuple(sorted(site_ids))
     if key in memo:
         return memo[key]
-    latest = (select(func.max(AuditEvent.id)).where(AuditEvent.site_id == Site.id)
-              .correlate(Site).scalar_subquery())
+    latest = (
+        select(func.max(AuditEvent.id))
+        .where(AuditEvent.site_id == Site.id)
+        .correlate(Site)
+        .scalar_subquery()
+    )
     rows = db.session.execute(select(Site.id, latest).where(Site.id.in_(list(site_ids))))
     memo[key] = versions = {site_id: version or 0 for site_id, version in rows}
     return versions
@@ -222,7 +242,9 @@ def canonical(row):
         if isinstance(value, datetime):
             value = value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         data[key] = value
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    return json.dumps(
+        data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    ).encode()
 
 
 # What the first row of a chain points at: every row has a predecessor's hash.
@@ -278,8 +300,16 @@ def verify(conn):
     for row in conn.execute(query).mappings():
         expected_prev = heads.get(row["site_id"], GENESIS)
         if row["prev_hash"] != expected_prev:
-            return row["site_id"], row["id"], "broken link (a row before it was changed, removed or inserted)"
+            return (
+                row["site_id"],
+                row["id"],
+                "broken link (a row before it was changed, removed or inserted)",
+            )
         if row["hash"] != chain_hash(row["prev_hash"], dict(row)):
-            return row["site_id"], row["id"], "content does not match its hash (the row was changed)"
+            return (
+                row["site_id"],
+                row["id"],
+                "content does not match its hash (the row was changed)",
+            )
         heads[row["site_id"]] = row["hash"]
     return None

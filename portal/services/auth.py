@@ -1,5 +1,6 @@
 """Accounts: authentication, passwords, sessions, the second factor and the login throttle.
 No request objects in here."""
+
 import base64
 import hashlib
 import secrets
@@ -37,7 +38,9 @@ def _common_passwords():
 
 def hash_method():
     # Configurable so the test suite can use a cheap work factor; production keeps scrypt's default.
-    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+    return (
+        current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+    )
 
 
 def find_user(username):
@@ -77,14 +80,17 @@ def note_login(user):
     # One statement, outside the version check: the same account logging in on two tablets at
     # once must not fail with a stale-version error (a bookkeeping field, no one edits it).
     now = clock.now()
-    db.session.execute(update(User.__table__).where(User.__table__.c.id == user.id).values(last_login_at=now))
+    db.session.execute(
+        update(User.__table__).where(User.__table__.c.id == user.id).values(last_login_at=now)
+    )
     set_committed_value(user, "last_login_at", now)
 
 
 def check_password_policy(password, username=""):
     if len(password) < MIN_PASSWORD:
-        raise DomainError(_l("The password must have at least %(n)d characters.", n=MIN_PASSWORD),
-                          "new")
+        raise DomainError(
+            _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD), "new"
+        )
     if password.lower() in _common_passwords():
         raise DomainError(_l("This password is too common; choose another one."), "new")
     if username and username.lower() in password.lower():
@@ -117,12 +123,16 @@ def set_active(user, active):
         end_all_sessions(user)
 
 
-def create_user(username, display_name, role, password, site_codes=(), region_codes=(), check_policy=True):
+def create_user(
+    username, display_name, role, password, site_codes=(), region_codes=(), check_policy=True
+):
     from portal.models import Region
 
     if check_policy:
         check_password_policy(password, username)
-    user = User(username=username, display_name=display_name, role=role, session_token=new_session_token())
+    user = User(
+        username=username, display_name=display_name, role=role, session_token=new_session_token()
+    )
     user.set_password(password, hash_method())
     if site_codes:
         user.sites = list(db.session.scalars(select(Site).where(Site.code.in_(site_codes))))
@@ -244,7 +254,9 @@ def enrol(user, secret, code):
             _l("This code is not correct. Check the time on your phone and try again.")
         )
     db.session.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))
-    db.session.add(TwoFactor(user_id=user.id, secret=secret, last_step=step, enrolled_at=clock.now()))
+    db.session.add(
+        TwoFactor(user_id=user.id, secret=secret, last_step=step, enrolled_at=clock.now())
+    )
     codes = new_recovery_codes(user)
     audit.record("two_factor_enrol", user, site_id=None, summary=user.username)
     return codes
@@ -266,7 +278,7 @@ def new_recovery_codes(user):
     codes = []
     for _ in range(RECOVERY_CODES):
         raw = base64.b32encode(secrets.token_bytes(10)).decode()
-        codes.append("-".join(raw[i:i + 4] for i in range(0, 16, 4)))
+        codes.append("-".join(raw[i : i + 4] for i in range(0, 16, 4)))
         db.session.add(RecoveryCode(user_id=user.id, code_hash=_recovery_hash(raw)))
     db.session.flush()
     return codes

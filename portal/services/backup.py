@@ -5,6 +5,7 @@ A backup is one ``portal-backup-<UTC time>.tar`` holding ``manifest.json``, the 
 ``pg_dump -Fc``: both are consistent snapshots even while clerks keep writing) and
 ``uploads.tar`` (the uploads folder).
 """
+
 import io
 import json
 import os
@@ -69,8 +70,11 @@ def create(database_url, uploads_dir, to_dir):
         with tarfile.open(uploads_tar, "w") as tar:
             if uploads_dir and os.path.isdir(uploads_dir):
                 tar.add(uploads_dir, arcname="uploads")
-        manifest = {"created_at": stamp, "database": db_name,
-                    "dialect": "sqlite" if database_url.startswith("sqlite") else "postgresql"}
+        manifest = {
+            "created_at": stamp,
+            "database": db_name,
+            "dialect": "sqlite" if database_url.startswith("sqlite") else "postgresql",
+        }
         with tarfile.open(path + ".part", "w") as tar:
             data = json.dumps(manifest, indent=2).encode()
             info = tarfile.TarInfo("manifest.json")
@@ -101,8 +105,18 @@ def restore(archive, database_url, uploads_dir):
                 src.close()
                 dst.close()
         else:
-            _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                  "--dbname", _libpq_url(database_url), source])
+            _run(
+                [
+                    "pg_restore",
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "--single-transaction",
+                    "--dbname",
+                    _libpq_url(database_url),
+                    source,
+                ]
+            )
         if uploads_dir:
             with tarfile.open(os.path.join(workdir, "uploads.tar")) as tar:
                 tar.extractall(workdir, filter="data")

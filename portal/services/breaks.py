@@ -1,4 +1,5 @@
 """Break rules: start / end in one tap for the user's staff record; over 10 minutes is flagged."""
+
 from collections import defaultdict
 from functools import cache
 
@@ -23,9 +24,13 @@ def staff_and_open_break(user, site=None):
 
 @cache  # built once, run with parameters (HACKING.md, "Statements built once")
 def _staff_and_break_stmt(at_site):
-    stmt = (select(StaffMember, BreakLog)
-            .outerjoin(BreakLog, (BreakLog.staff_member_id == StaffMember.id) & BreakLog.ended_at.is_(None))
-            .where(StaffMember.user_id == bindparam("user_id"), StaffMember.active.is_(True)))
+    stmt = (
+        select(StaffMember, BreakLog)
+        .outerjoin(
+            BreakLog, (BreakLog.staff_member_id == StaffMember.id) & BreakLog.ended_at.is_(None)
+        )
+        .where(StaffMember.user_id == bindparam("user_id"), StaffMember.active.is_(True))
+    )
     if at_site:
         stmt = stmt.where(StaffMember.site_id == bindparam("site_id"))
     return stmt.order_by(StaffMember.id, BreakLog.id).limit(1)
@@ -34,7 +39,9 @@ def _staff_and_break_stmt(at_site):
 def start(user, at=None, site=None):
     staff, current = staff_and_open_break(user, site)
     if staff is None:
-        raise DomainError(_l("You have no staff record; ask your supervisor to add you to the roster."))
+        raise DomainError(
+            _l("You have no staff record; ask your supervisor to add you to the roster.")
+        )
     if current is not None:
         raise DomainError(_l("Your break has already started."))
     log = BreakLog(site_id=staff.site_id, staff_member=staff, started_at=at or clock.now())
@@ -58,9 +65,16 @@ def flagged(logs, now=None):
 def breaks_per_day(site, day):
     """{staff member: [breaks]} of one site-local day, people by name."""
     start_at, end_at = clock.day_bounds(day, site)
-    stmt = (select(BreakLog).options(joinedload(BreakLog.staff_member))
-            .where(BreakLog.site_id == site.id, BreakLog.started_at >= start_at, BreakLog.started_at < end_at)
-            .order_by(BreakLog.started_at))
+    stmt = (
+        select(BreakLog)
+        .options(joinedload(BreakLog.staff_member))
+        .where(
+            BreakLog.site_id == site.id,
+            BreakLog.started_at >= start_at,
+            BreakLog.started_at < end_at,
+        )
+        .order_by(BreakLog.started_at)
+    )
     result = defaultdict(list)
     for log in db.session.scalars(stmt):
         result[log.staff_member].append(log)

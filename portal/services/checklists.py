@@ -2,6 +2,7 @@
 
 No HTTP here. Callers commit once after a call (one transaction per user action).
 """
+
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -35,10 +36,13 @@ def closing_due(site, day, now=None):
 
 # ------------------------------------------------------------------ templates
 
+
 def _usable_by(site_id):
     """Templates a site may run: active, its own or every site's."""
-    return (ChecklistTemplate.active.is_(True),
-            (ChecklistTemplate.site_id == site_id) | ChecklistTemplate.site_id.is_(None))
+    return (
+        ChecklistTemplate.active.is_(True),
+        (ChecklistTemplate.site_id == site_id) | ChecklistTemplate.site_id.is_(None),
+    )
 
 
 def template_for(site, kind):
@@ -59,19 +63,33 @@ def active_items(run_or_template):
 
 # ------------------------------------------------------------------ runs
 
+
 def start_run(site, template, user, day):
     """The run of ``template`` at ``site`` on ``day``: the existing one for daily kinds, else a new one."""
     if template.site_id not in (None, site.id):
         raise DomainError(_l("This checklist belongs to another site."))
     if template.kind in DAILY_KINDS:
         existing = db.session.scalar(
-            select(ChecklistRun).where(ChecklistRun.site_id == site.id, ChecklistRun.template_id == template.id,
-                                       ChecklistRun.day == day).order_by(ChecklistRun.id).limit(1)
+            select(ChecklistRun)
+            .where(
+                ChecklistRun.site_id == site.id,
+                ChecklistRun.template_id == template.id,
+                ChecklistRun.day == day,
+            )
+            .order_by(ChecklistRun.id)
+            .limit(1)
         )
         if existing is not None:
             return existing
-    run = ChecklistRun(site=site, template=template, kind=template.kind, day=day,
-                       user_id=getattr(user, "id", None), status="open", completion=0)
+    run = ChecklistRun(
+        site=site,
+        template=template,
+        kind=template.kind,
+        day=day,
+        user_id=getattr(user, "id", None),
+        status="open",
+        completion=0,
+    )
     db.session.add(run)
     db.session.flush()
     return run
@@ -171,7 +189,9 @@ def complete_run(run):
 
 
 PHOTO_OWNER = "checklist_answer"
-PHOTO_READERS = frozenset({"admin", "supervisor", "clerk", "security"})  # who reads runs (the site scope applies too)
+PHOTO_READERS = frozenset(
+    {"admin", "supervisor", "clerk", "security"}
+)  # who reads runs (the site scope applies too)
 
 
 def attach_photos(run, uploads, user):
@@ -180,12 +200,17 @@ def attach_photos(run, uploads, user):
     from portal.services import photos
 
     items = {i.id: i for i in active_items(run) if i.kind == "photo"}
-    uploads = {item_id: prepared for item_id, prepared in uploads.items() if prepared and item_id in items}
+    uploads = {
+        item_id: prepared for item_id, prepared in uploads.items() if prepared and item_id in items
+    }
     if uploads:
         save_answers(run, {item_id: True for item_id in uploads})
     by_item = {a.item_id: a for a in run.answers}
-    return [photos.store(p, run.site, PHOTO_OWNER, by_item[item_id].id, user)
-            for item_id, prepared in uploads.items() for p in prepared]
+    return [
+        photos.store(p, run.site, PHOTO_OWNER, by_item[item_id].id, user)
+        for item_id, prepared in uploads.items()
+        for p in prepared
+    ]
 
 
 def photos_by_answer(run):
@@ -196,8 +221,11 @@ def photos_by_answer(run):
     if not ids:
         return {}
     result = {}
-    for photo in db.session.scalars(select(Photo).where(Photo.owner_type == PHOTO_OWNER, Photo.owner_id.in_(ids))
-                                    .order_by(Photo.id)):
+    for photo in db.session.scalars(
+        select(Photo)
+        .where(Photo.owner_type == PHOTO_OWNER, Photo.owner_id.in_(ids))
+        .order_by(Photo.id)
+    ):
         result.setdefault(photo.owner_id, []).append(photo)
     return result
 
@@ -220,8 +248,15 @@ def open_follow_up(run, item, note, target_type=None, target_id=None):
         raise DomainError(_l("At most %(n)s characters.", n=MAX_TEXT))
     if item is not None and item.template_id != run.template_id:
         raise DomainError(_l("This item is not on this checklist."))
-    follow_up = ChecklistFollowUp(run=run, site_id=run.site_id, item=item, note=note, status="open",
-                                  target_type=target_type, target_id=target_id)
+    follow_up = ChecklistFollowUp(
+        run=run,
+        site_id=run.site_id,
+        item=item,
+        note=note,
+        status="open",
+        target_type=target_type,
+        target_id=target_id,
+    )
     db.session.add(follow_up)
     db.session.flush()
     return follow_up
@@ -233,8 +268,8 @@ def open_repair(run, item, user, note=None):
     from portal.services import repairs
 
     if item is None or item.id not in {i.id for i in failed_items(run)}:
-        raise DomainError(_l("Only an item answered \"no\" can open a repair ticket."))
-    description = (note or "").strip() or _l("Answered \"no\" on %(checklist)s.", checklist=str(run))
+        raise DomainError(_l('Only an item answered "no" can open a repair ticket.'))
+    description = (note or "").strip() or _l('Answered "no" on %(checklist)s.', checklist=str(run))
     ticket = repairs.report(run.site, user, item.label, str(description), "normal")
     open_follow_up(run, item, note or item.label, target_type="repair", target_id=ticket.id)
     return ticket
@@ -253,7 +288,7 @@ def open_cleaning_issue(run, item, user, note=None):
     from portal.services import cleaning
 
     if item is None or item.id not in {i.id for i in failed_items(run)} or not is_cleanliness(item):
-        raise DomainError(_l("Only a cleanliness item answered \"no\" can open a cleaning issue."))
+        raise DomainError(_l('Only a cleanliness item answered "no" can open a cleaning issue.'))
     description = " — ".join(x for x in (item.label, (note or "").strip()) if x)
     issue = cleaning.open_issue_from_checklist(run.site, user, description)
     open_follow_up(run, item, note or item.label, target_type="cleaning", target_id=issue.id)
@@ -268,6 +303,7 @@ def close_follow_up(follow_up):
 
 # ------------------------------------------------------------------ what is due
 
+
 @cache  # built once (see HACKING.md, "Statements built once")
 def _due_stmt():
     """The candidate daily templates of a site, each with its run of the day (if any) joined:
@@ -275,11 +311,20 @@ def _due_stmt():
     site_id, day = bindparam("site_id"), bindparam("day")
     return (
         select(ChecklistTemplate, ChecklistRun)
-        .outerjoin(ChecklistRun, (ChecklistRun.template_id == ChecklistTemplate.id) & (ChecklistRun.site_id == site_id)
-                   & (ChecklistRun.day == day) & (ChecklistRun.kind == ChecklistTemplate.kind))
+        .outerjoin(
+            ChecklistRun,
+            (ChecklistRun.template_id == ChecklistTemplate.id)
+            & (ChecklistRun.site_id == site_id)
+            & (ChecklistRun.day == day)
+            & (ChecklistRun.kind == ChecklistTemplate.kind),
+        )
         .where(ChecklistTemplate.kind.in_(DAILY_KINDS), *_usable_by(site_id))
         # Reversed template_for order: the template it picks, and its first run, come last and win.
-        .order_by(ChecklistTemplate.site_id.is_(None).desc(), ChecklistTemplate.id.desc(), ChecklistRun.id.desc())
+        .order_by(
+            ChecklistTemplate.site_id.is_(None).desc(),
+            ChecklistTemplate.id.desc(),
+            ChecklistRun.id.desc(),
+        )
     )
 
 
@@ -312,14 +357,36 @@ def due_checklists(site, day, now=None, rows=None):
             state = "in_progress"
         else:
             state = "due" if due_now else "upcoming"
-        result[kind] = {"kind": kind, "template": template, "run": run, "state": state,
-                        "due_from": time(0, 0) if kind == "opening" else (site.tally_time or time(17, 50))}
+        result[kind] = {
+            "kind": kind,
+            "template": template,
+            "run": run,
+            "state": state,
+            "due_from": time(0, 0) if kind == "opening" else (site.tally_time or time(17, 50)),
+        }
     return result
 
 
-__all__ = ["DAILY_KINDS", "active_items", "close_follow_up", "closing_due", "complete_run",
-           "attach_photos", "is_cleanliness", "open_cleaning_issue", "open_repair", "photos_by_answer",
-           "completion_of", "due_checklists", "due_rows", "failed_items", "open_follow_up", "save_answers", "start_run", "template_for"]
+__all__ = [
+    "DAILY_KINDS",
+    "active_items",
+    "close_follow_up",
+    "closing_due",
+    "complete_run",
+    "attach_photos",
+    "is_cleanliness",
+    "open_cleaning_issue",
+    "open_repair",
+    "photos_by_answer",
+    "completion_of",
+    "due_checklists",
+    "due_rows",
+    "failed_items",
+    "open_follow_up",
+    "save_answers",
+    "start_run",
+    "template_for",
+]
 
 
 def _register_photo_owner():

@@ -1,5 +1,6 @@
 """Cleaning rules: inspect the areas, open issues for failed ones, and the issue state
 machine open → fixed → verified (or fixed → open again when the second look fails)."""
+
 from datetime import timedelta
 
 from portal import clock
@@ -9,7 +10,13 @@ from sqlalchemy.orm import joinedload
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models.cleaning import DEFAULT_AREAS, CleaningArea, CleaningInspection, CleaningIssue, CleaningResult
+from portal.models.cleaning import (
+    DEFAULT_AREAS,
+    CleaningArea,
+    CleaningInspection,
+    CleaningIssue,
+    CleaningResult,
+)
 from portal.services import audit
 
 INSPECT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
@@ -18,8 +25,11 @@ DEFAULT_DUE = timedelta(hours=2)
 
 
 def areas_of(site):
-    stmt = (select(CleaningArea).where(CleaningArea.site_id == site.id, CleaningArea.active.is_(True))
-            .order_by(CleaningArea.position, CleaningArea.id))
+    stmt = (
+        select(CleaningArea)
+        .where(CleaningArea.site_id == site.id, CleaningArea.active.is_(True))
+        .order_by(CleaningArea.position, CleaningArea.id)
+    )
     return db.session.scalars(stmt).all()
 
 
@@ -27,7 +37,10 @@ def ensure_default_areas(site):
     """Give a site the standard areas the first time it is inspected."""
     areas = areas_of(site)
     if not areas:
-        areas = [CleaningArea(site_id=site.id, name=name, position=i) for i, name in enumerate(DEFAULT_AREAS)]
+        areas = [
+            CleaningArea(site_id=site.id, name=name, position=i)
+            for i, name in enumerate(DEFAULT_AREAS)
+        ]
         db.session.add_all(areas)
         db.session.flush()
     return areas
@@ -46,12 +59,16 @@ def inspect(site, inspector, results, cleaner=None, due_at=None, note=None, at=N
     failed = [r for r in results if not r[1]]
     if failed and cleaner is None:
         raise DomainError(_l("Choose the cleaner who will fix the failed areas."))
-    inspection = CleaningInspection(site_id=site.id, inspector=inspector, inspected_at=when, note=note or None)
+    inspection = CleaningInspection(
+        site_id=site.id, inspector=inspector, inspected_at=when, note=note or None
+    )
     db.session.add(inspection)
     for area, passed, area_note in results:
         if area.site_id != site.id:
             raise DomainError(_l("Unknown area."))
-        result = CleaningResult(site_id=site.id, area=area, passed=bool(passed), note=(area_note or None))
+        result = CleaningResult(
+            site_id=site.id, area=area, passed=bool(passed), note=(area_note or None)
+        )
         inspection.results.append(result)
         if not passed:
             open_issue(result, cleaner, due_at or when + DEFAULT_DUE, raised_at=when)
@@ -63,17 +80,29 @@ def open_issue(result, cleaner, due_at, description=None, raised_at=None):
     """``raised_at``: the inspection's time (an inspection recorded afterwards, as the demo's
     week is, raises its issues then: the dashboard counts issues by the time they were raised
     and the hours to fix from it)."""
-    issue = CleaningIssue(site_id=result.site_id, result=result, area=result.area, cleaner=cleaner, due_at=due_at,
-                          description=(description or result.note or str(result.area))[:500], status="open",
-                          created_at=raised_at or clock.now())
+    issue = CleaningIssue(
+        site_id=result.site_id,
+        result=result,
+        area=result.area,
+        cleaner=cleaner,
+        due_at=due_at,
+        description=(description or result.note or str(result.area))[:500],
+        status="open",
+        created_at=raised_at or clock.now(),
+    )
     db.session.add(issue)
     return issue
 
 
 # Words of a checklist item that point to a standard area (the first area matching wins).
-AREA_WORDS = {"Floor": ("地面", "floor"), "Glass": ("玻璃", "glass"), "Decorations": ("摆件", "装饰", "decoration"),
-              "Restroom": ("卫生间", "洗手间", "restroom"), "Outdoor": ("室外", "outdoor"),
-              "Slippers": ("拖鞋", "slipper")}
+AREA_WORDS = {
+    "Floor": ("地面", "floor"),
+    "Glass": ("玻璃", "glass"),
+    "Decorations": ("摆件", "装饰", "decoration"),
+    "Restroom": ("卫生间", "洗手间", "restroom"),
+    "Outdoor": ("室外", "outdoor"),
+    "Slippers": ("拖鞋", "slipper"),
+}
 
 
 def area_for(site, text):
@@ -90,9 +119,12 @@ def open_issue_from_checklist(site, user, description, at=None):
         raise DomainError(_l("Your role cannot record cleaning inspections."))
     when = at or clock.now()
     description = (description or "").strip()[:500]
-    inspection = CleaningInspection(site_id=site.id, inspector=user, inspected_at=when, note=description or None)
-    result = CleaningResult(site_id=site.id, area=area_for(site, description), passed=False,
-                            note=description or None)
+    inspection = CleaningInspection(
+        site_id=site.id, inspector=user, inspected_at=when, note=description or None
+    )
+    result = CleaningResult(
+        site_id=site.id, area=area_for(site, description), passed=False, note=description or None
+    )
     inspection.results.append(result)
     db.session.add(inspection)
     issue = open_issue(result, None, when + DEFAULT_DUE, raised_at=when)
@@ -108,8 +140,12 @@ def attach_result_photos(inspection, uploads, user):
     from portal.services import photos
 
     by_area = {r.area_id: r for r in inspection.results}
-    return [photos.store(p, inspection.site, PHOTO_OWNER, by_area[area_id].id, user)
-            for area_id, prepared in uploads.items() if area_id in by_area for p in prepared]
+    return [
+        photos.store(p, inspection.site, PHOTO_OWNER, by_area[area_id].id, user)
+        for area_id, prepared in uploads.items()
+        if area_id in by_area
+        for p in prepared
+    ]
 
 
 def photos_by_result(result_ids):
@@ -118,8 +154,11 @@ def photos_by_result(result_ids):
 
     result = {}
     if result_ids:
-        for photo in db.session.scalars(select(Photo).where(Photo.owner_type == PHOTO_OWNER,
-                                                            Photo.owner_id.in_(list(result_ids))).order_by(Photo.id)):
+        for photo in db.session.scalars(
+            select(Photo)
+            .where(Photo.owner_type == PHOTO_OWNER, Photo.owner_id.in_(list(result_ids)))
+            .order_by(Photo.id)
+        ):
             result.setdefault(photo.owner_id, []).append(photo)
     return result
 
@@ -139,7 +178,7 @@ def mark_fixed(issue, user, note=None, at=None):
         raise DomainError(_l("Only the clerk or security marks an issue fixed."))
     _check_transition(issue, "open", _l("Only an open issue can be marked fixed."))
     issue.status, issue.fixed_by_id, issue.fixed_at = "fixed", user.id, at or clock.now()
-    issue.last_note = (note or None)
+    issue.last_note = note or None
     return issue
 
 
@@ -149,7 +188,9 @@ def _check_second_look(issue, user):
         return
     if user.role in ("clerk", "security") and user.id != issue.fixed_by_id:
         return
-    raise DomainError(_l("A supervisor or another colleague than the one who fixed it takes the second look."))
+    raise DomainError(
+        _l("A supervisor or another colleague than the one who fixed it takes the second look.")
+    )
 
 
 def verify(issue, user, note=None, at=None):
@@ -179,9 +220,16 @@ def reopen(issue, user, note, at=None):
 
 def overdue_issues(now, site_ids=None, limit=100):
     """Open issues past their due time (in the session's scope; optionally only some sites)."""
-    stmt = (select(CleaningIssue).options(joinedload(CleaningIssue.area), joinedload(CleaningIssue.cleaner),
-                                          joinedload(CleaningIssue.site))
-            .where(CleaningIssue.status == "open", CleaningIssue.due_at < now).order_by(CleaningIssue.due_at))
+    stmt = (
+        select(CleaningIssue)
+        .options(
+            joinedload(CleaningIssue.area),
+            joinedload(CleaningIssue.cleaner),
+            joinedload(CleaningIssue.site),
+        )
+        .where(CleaningIssue.status == "open", CleaningIssue.due_at < now)
+        .order_by(CleaningIssue.due_at)
+    )
     if site_ids is not None:
         stmt = stmt.where(CleaningIssue.site_id.in_(list(site_ids)))
     return db.session.scalars(stmt.limit(limit)).all()

@@ -12,6 +12,7 @@ API:
     visit_salesperson(visit) -> User | None
     reports_of_visit(visit, user) / reports_of_item(item) -> [DamageReport]
 """
+
 from datetime import timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
@@ -36,8 +37,11 @@ RECENT_DAYS = 2  # the form offers today's visits and those of the two days befo
 def salesperson_choices(site):
     # IN (subquery), not a join: the scope's own user_site EXISTS must not auto-correlate with it.
     members = select(user_site.c.user_id).where(user_site.c.site_id == site.id)
-    stmt = (select(User).where(User.id.in_(members), User.role == "sales", User.active.is_(True))
-            .order_by(User.display_name))
+    stmt = (
+        select(User)
+        .where(User.id.in_(members), User.role == "sales", User.active.is_(True))
+        .order_by(User.display_name)
+    )
     return db.session.scalars(stmt).all()
 
 
@@ -57,13 +61,17 @@ def recent_visits(site, now=None):
     """The site's visits of today and the last RECENT_DAYS days (site time), newest first."""
     today = clock.local_day(site, now)
     since = clock.day_bounds(today - timedelta(days=RECENT_DAYS), site)[0]
-    stmt = (select(Visit).where(Visit.site_id == site.id, Visit.arrived_at >= since)
-            .options(joinedload(Visit.salesperson)).order_by(Visit.arrived_at.desc(), Visit.id.desc()))
+    stmt = (
+        select(Visit)
+        .where(Visit.site_id == site.id, Visit.arrived_at >= since)
+        .options(joinedload(Visit.salesperson))
+        .order_by(Visit.arrived_at.desc(), Visit.id.desc())
+    )
     return db.session.scalars(stmt.limit(200)).all()
 
 
 def visit_label(visit, tz_name):
-    """"time · adults/children · salesperson", in site time."""
+    """ "time · adults/children · salesperson", in site time."""
     at = clock.to_local(visit.arrived_at, tz_name)
     who = visit.salesperson.name if visit.salesperson is not None else "—"
     return f"{at:%m-%d %H:%M} · {visit.adults}/{visit.children} · {who}"
@@ -75,8 +83,20 @@ def visit_salesperson(visit):
     return staff.user if staff is not None else None
 
 
-def file_report(site, user, equipment, description, salesperson, visit_description, visit_at,
-                estimated_cost=None, location=None, item=None, visit=None, photos=()):
+def file_report(
+    site,
+    user,
+    equipment,
+    description,
+    salesperson,
+    visit_description,
+    visit_at,
+    estimated_cost=None,
+    location=None,
+    item=None,
+    visit=None,
+    photos=(),
+):
     """The clerk files the form after the visit. With a recorded ``visit``, its salesperson is the one
     asked to confirm (``salesperson`` is only the fallback for a visit without one) and its time and
     head-count describe it. ``item``: the site's inventory item. ``photos``: PreparedPhoto list."""
@@ -110,11 +130,20 @@ def file_report(site, user, equipment, description, salesperson, visit_descripti
     out_of_bounds = bounds.event_time_error(site, visit_at)
     if out_of_bounds is not None:
         raise DomainError(out_of_bounds, "visit_at")
-    report = DamageReport(site_id=site.id, equipment=equipment, location=(location or "").strip()[:200] or None,
-                          description=description.strip(), visit_description=visit_description, visit_at=visit_at,
-                          estimated_cost=_cost(estimated_cost), status="pending", reporter_id=user.id,
-                          salesperson_id=salesperson.id, item_id=getattr(item, "id", None),
-                          visit_id=getattr(visit, "id", None))
+    report = DamageReport(
+        site_id=site.id,
+        equipment=equipment,
+        location=(location or "").strip()[:200] or None,
+        description=description.strip(),
+        visit_description=visit_description,
+        visit_at=visit_at,
+        estimated_cost=_cost(estimated_cost),
+        status="pending",
+        reporter_id=user.id,
+        salesperson_id=salesperson.id,
+        item_id=getattr(item, "id", None),
+        visit_id=getattr(visit, "id", None),
+    )
     db.session.add(report)
     db.session.flush()
     for prepared in photos:
@@ -123,14 +152,19 @@ def file_report(site, user, equipment, description, salesperson, visit_descripti
 
 
 def reports_of_item(item):
-    return db.session.scalars(select(DamageReport).where(DamageReport.item_id == item.id)
-                              .order_by(DamageReport.id.desc()).limit(50)).all()
+    return db.session.scalars(
+        select(DamageReport)
+        .where(DamageReport.item_id == item.id)
+        .order_by(DamageReport.id.desc())
+        .limit(50)
+    ).all()
 
 
 def reports_of_visit(visit, user):
     """The visit's damage reports this user may see (the visit page lists them)."""
-    return db.session.scalars(visible_query(user).where(DamageReport.visit_id == visit.id)
-                              .order_by(DamageReport.id)).all()
+    return db.session.scalars(
+        visible_query(user).where(DamageReport.visit_id == visit.id).order_by(DamageReport.id)
+    ).all()
 
 
 def _answer(report, user, status, note):
@@ -141,7 +175,9 @@ def _answer(report, user, status, note):
     report.status = report.sales_answer = status
     report.sales_note = (note or "").strip() or None
     report.answered_at = clock.now()
-    audit.record(status == "confirmed" and "confirm" or "dispute", report, summary=f"{report} → {status}")
+    audit.record(
+        status == "confirmed" and "confirm" or "dispute", report, summary=f"{report} → {status}"
+    )
     return report
 
 
@@ -181,8 +217,15 @@ def open_repair_ticket(report, user, priority="normal"):
         raise DomainError(_l("You may not open repair tickets from damage reports."), status=403)
     if report.repair_ticket_id is not None:
         raise DomainError(_l("A repair ticket is already open for this report."))
-    ticket = repairs.report(report.site, user, report.equipment, report.description, priority,
-                            location=report.location, item=report.item)
+    ticket = repairs.report(
+        report.site,
+        user,
+        report.equipment,
+        report.description,
+        priority,
+        location=report.location,
+        item=report.item,
+    )
     report.repair_ticket_id = ticket.id
     repairs.note_link(ticket, user, "damage", report.id)
     return ticket
@@ -203,9 +246,14 @@ def visible_query(user):
 
 
 def can_read(report_id, user):
-    return db.session.scalar(visible_query(user).where(DamageReport.id == report_id).with_only_columns(
-        DamageReport.id)) is not None
+    return (
+        db.session.scalar(
+            visible_query(user)
+            .where(DamageReport.id == report_id)
+            .with_only_columns(DamageReport.id)
+        )
+        is not None
+    )
 
 
 photo_service.register_owner(OWNER_TYPE, can_read)
-

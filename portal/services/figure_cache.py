@@ -14,6 +14,7 @@ The figures are per site and computed from that site's records, which the user's
 either shows in full or not at all, so a figure cached for one user is the same for every
 user allowed to see the site; the scope still decides which sites are asked for.
 """
+
 from collections import OrderedDict
 from threading import Lock
 

@@ -2,6 +2,7 @@
 
 No HTTP here. Callers commit once after a call (one transaction per user action).
 """
+
 from functools import cache
 
 from portal import clock
@@ -31,18 +32,32 @@ def start_item_check(site, kind, user, day):
     if kind not in ITEM_CHECK_KINDS:
         raise DomainError(_l("Unknown kind of item check."))
     check = db.session.scalar(
-        select(ItemCheck).where(ItemCheck.site_id == site.id, ItemCheck.kind == kind, ItemCheck.day == day)
+        select(ItemCheck).where(
+            ItemCheck.site_id == site.id, ItemCheck.kind == kind, ItemCheck.day == day
+        )
     )
     if check is not None:
         return check
-    check = ItemCheck(site=site, kind=kind, day=day, user_id=getattr(user, "id", None), status="open")
+    check = ItemCheck(
+        site=site, kind=kind, day=day, user_id=getattr(user, "id", None), status="open"
+    )
     items = db.session.scalars(
-        select(Item).where(Item.site_id == site.id, Item.active.is_(True)).order_by(Item.category, Item.name, Item.id)
+        select(Item)
+        .where(Item.site_id == site.id, Item.active.is_(True))
+        .order_by(Item.category, Item.name, Item.id)
     ).all()
     for position, item in enumerate(items):
-        check.lines.append(ItemCheckLine(site=site, item=item, day=day, position=position,
-                                         expected_quantity=item.expected_quantity,
-                                         counted_quantity=item.expected_quantity, condition="ok"))
+        check.lines.append(
+            ItemCheckLine(
+                site=site,
+                item=item,
+                day=day,
+                position=position,
+                expected_quantity=item.expected_quantity,
+                counted_quantity=item.expected_quantity,
+                condition="ok",
+            )
+        )
     db.session.add(check)
     db.session.flush()
     return check
@@ -127,7 +142,11 @@ def _open_discrepancies_stmt(one_site, limit):
     stmt = (
         select(ItemCheckLine)
         .join(ItemCheckLine.check)
-        .where(ItemCheckLine.is_discrepancy.is_(True), ItemCheckLine.dealt_with.is_(False), ItemCheck.status == "done")
+        .where(
+            ItemCheckLine.is_discrepancy.is_(True),
+            ItemCheckLine.dealt_with.is_(False),
+            ItemCheck.status == "done",
+        )
         .order_by(ItemCheckLine.day.desc(), ItemCheckLine.id)
         .limit(limit)
         .options(joinedload(ItemCheckLine.item))
@@ -156,14 +175,35 @@ def open_repair(line, user):
         raise DomainError(_l("This line is not a discrepancy."))
     if line.repair_ticket_id is not None:
         raise DomainError(_l("A repair ticket is already open for this discrepancy."))
-    description = " ".join(x for x in (str(_l(
-        "Found on the item check of %(day)s: %(counted)s counted, %(expected)s expected, condition: %(condition)s.",
-        day=f"{line.day:%Y-%m-%d}", counted=line.counted_quantity, expected=line.expected_quantity,
-        condition=CONDITION_NAMES.get(line.condition, line.condition))), line.note or "") if x)
-    ticket = repairs.report(line.site, user, line.item.name, description, "normal", location=line.item.location,
-                            item=line.item)
+    description = " ".join(
+        x
+        for x in (
+            str(
+                _l(
+                    "Found on the item check of %(day)s: %(counted)s counted, %(expected)s expected, condition: %(condition)s.",
+                    day=f"{line.day:%Y-%m-%d}",
+                    counted=line.counted_quantity,
+                    expected=line.expected_quantity,
+                    condition=CONDITION_NAMES.get(line.condition, line.condition),
+                )
+            ),
+            line.note or "",
+        )
+        if x
+    )
+    ticket = repairs.report(
+        line.site,
+        user,
+        line.item.name,
+        description,
+        "normal",
+        location=line.item.location,
+        item=line.item,
+    )
     line.repair_ticket_id = ticket.id
-    deal_with(line, user, _note_with(line, _l("Repair ticket %(ticket)s opened.", ticket=str(ticket))))
+    deal_with(
+        line, user, _note_with(line, _l("Repair ticket %(ticket)s opened.", ticket=str(ticket)))
+    )
     return ticket
 
 
@@ -172,7 +212,9 @@ def record_damage_report(line, report, user):
     if line.item_id != report.item_id or line.site_id != report.site_id:
         raise DomainError(_l("This damage report is about another item."))
     line.damage_report_id = report.id
-    deal_with(line, user, _note_with(line, _l("Damage report %(report)s filed.", report=str(report))))
+    deal_with(
+        line, user, _note_with(line, _l("Damage report %(report)s filed.", report=str(report)))
+    )
     return line
 
 
@@ -183,10 +225,16 @@ def _note_with(line, text):
 @cache  # built once, run with parameters (HACKING.md, "Statements built once")
 def _item_checks_stmt():
     """A site's item checks of a day, each with its number of discrepancies."""
-    found = (select(db.func.count()).select_from(ItemCheckLine)
-             .where(ItemCheckLine.check_id == ItemCheck.id, ItemCheckLine.is_discrepancy.is_(True))
-             .correlate(ItemCheck).scalar_subquery())
-    return select(ItemCheck, found).where(ItemCheck.site_id == bindparam("site_id"), ItemCheck.day == bindparam("day"))
+    found = (
+        select(db.func.count())
+        .select_from(ItemCheckLine)
+        .where(ItemCheckLine.check_id == ItemCheck.id, ItemCheckLine.is_discrepancy.is_(True))
+        .correlate(ItemCheck)
+        .scalar_subquery()
+    )
+    return select(ItemCheck, found).where(
+        ItemCheck.site_id == bindparam("site_id"), ItemCheck.day == bindparam("day")
+    )
 
 
 def item_check_rows(site, day):
@@ -213,11 +261,26 @@ def item_check_status(site, day, now=None, rows=None):
         else:
             state = "upcoming"
         count = counts.get(kind)
-        result[kind] = {"kind": kind, "check": check, "state": state, "discrepancies": count,
-                        "due_from": None if kind == "opening" else site.tally_time}
+        result[kind] = {
+            "kind": kind,
+            "check": check,
+            "state": state,
+            "discrepancies": count,
+            "due_from": None if kind == "opening" else site.tally_time,
+        }
     return result
 
 
-__all__ = ["complete_item_check", "deal_with", "discrepancies", "is_discrepancy",
-           "open_repair", "record_damage_report",
-           "item_check_rows", "item_check_status", "open_discrepancies", "save_lines", "start_item_check"]
+__all__ = [
+    "complete_item_check",
+    "deal_with",
+    "discrepancies",
+    "is_discrepancy",
+    "open_repair",
+    "record_damage_report",
+    "item_check_rows",
+    "item_check_status",
+    "open_discrepancies",
+    "save_lines",
+    "start_item_check",
+]

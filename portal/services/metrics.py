@@ -30,6 +30,7 @@ use ``{site_id}``, ``{start}``, ``{end}`` (ISO dates), e.g.
 ``("audit.index_view", {"flt0_site_equals": "{site_id}", "flt1_when_between": "{start} to {end}"})``.
 The target view is scoped, so the records behind a number are only ever the user's.
 """
+
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -87,16 +88,36 @@ class Metric:
 _METRICS: dict[str, Metric] = {}
 
 
-def register_metric(key, label, unit, provider, better="higher", drill=None, order=100, decimals=0, short=None,
-                    moves_with_clock=False):
+def register_metric(
+    key,
+    label,
+    unit,
+    provider,
+    better="higher",
+    drill=None,
+    order=100,
+    decimals=0,
+    short=None,
+    moves_with_clock=False,
+):
     """Add (or replace) a metric. ``better``: "higher" / "lower" / None; see the module doc.
     ``short``: a short column header when the label is long (the label becomes its tooltip).
     ``moves_with_clock``: the figure of an ended period can still change without any record
     changing (e.g. "open past its due time" for a due time after the period): never kept."""
     if better not in ("higher", "lower", None):
         raise ValueError(f"better must be 'higher', 'lower' or None, not {better!r}")
-    _METRICS[key] = Metric(key, label, unit, provider, better, drill, order, decimals, short=short,
-                           moves_with_clock=moves_with_clock)
+    _METRICS[key] = Metric(
+        key,
+        label,
+        unit,
+        provider,
+        better,
+        drill,
+        order,
+        decimals,
+        short=short,
+        moves_with_clock=moves_with_clock,
+    )
 
 
 def unregister_metric(key):
@@ -124,8 +145,9 @@ def _load_zones(sites=None):
     else:
         from portal.models import Site
 
-        rows = db.session.execute(select(Site.id, Site.timezone)
-                                  .where(Site.timezone != clock.DEFAULT_ZONE_NAME)).all()
+        rows = db.session.execute(
+            select(Site.id, Site.timezone).where(Site.timezone != clock.DEFAULT_ZONE_NAME)
+        ).all()
     return {sid: zone for sid, name in rows if (zone := clock.zone(name)) != clock.DEFAULT_ZONE}
 
 
@@ -250,7 +272,10 @@ def ranking(metrics, values, site_ids):
         for position, (_, sid) in enumerate(present, start=1):
             ranks[sid].append(position)
     scored = [(sum(r) / len(r) if r else float("inf"), sid) for sid, r in ranks.items()]
-    return [(sid, score if score != float("inf") else None) for score, sid in sorted(scored, key=lambda p: (p[0], p[1]))]
+    return [
+        (sid, score if score != float("inf") else None)
+        for score, sid in sorted(scored, key=lambda p: (p[0], p[1]))
+    ]
 
 
 def month_start(day):
@@ -276,12 +301,18 @@ def months_back(first_day, count):
 # ------------------------------------------------------------ foundation metrics
 # What exists before the domains are merged; they prove the frame end to end.
 
+
 def _audit_events(site_ids, start, end):
     from portal.models import AuditEvent
 
-    stmt = (select(AuditEvent.site_id, func.count())
-            .where(AuditEvent.site_id.in_(site_ids), in_period(AuditEvent.at, AuditEvent.site_id, start, end))
-            .group_by(AuditEvent.site_id))
+    stmt = (
+        select(AuditEvent.site_id, func.count())
+        .where(
+            AuditEvent.site_id.in_(site_ids),
+            in_period(AuditEvent.at, AuditEvent.site_id, start, end),
+        )
+        .group_by(AuditEvent.site_id)
+    )
     counts = dict(db.session.execute(stmt).all())
     return {sid: counts.get(sid, 0) for sid in site_ids}
 
@@ -290,35 +321,60 @@ def roster_by_end_clause(start, end):
     """Active roster members added before the end of the period (shared with the staff list's filter)."""
     from portal.models import StaffMember
 
-    return and_(StaffMember.active.is_(True),
-                local_period(StaffMember.site_id, start, end, lambda lo, hi: StaffMember.created_at < hi))
+    return and_(
+        StaffMember.active.is_(True),
+        local_period(StaffMember.site_id, start, end, lambda lo, hi: StaffMember.created_at < hi),
+    )
 
 
 def _staff_on_roster(site_ids, start, end):
     """Active roster members who were on the roster by the end of the period."""
     from portal.models import StaffMember
 
-    stmt = (select(StaffMember.site_id, func.count())
-            .where(StaffMember.site_id.in_(site_ids), roster_by_end_clause(start, end))
-            .group_by(StaffMember.site_id))
+    stmt = (
+        select(StaffMember.site_id, func.count())
+        .where(StaffMember.site_id.in_(site_ids), roster_by_end_clause(start, end))
+        .group_by(StaffMember.site_id)
+    )
     counts = dict(db.session.execute(stmt).all())
     return {sid: counts.get(sid, 0) for sid in site_ids}
 
 
 def register_foundation_metrics():
-    register_metric("staff_on_roster", _l("Staff on the roster"), _l("people"), _staff_on_roster, better="higher",
-                    drill=("staff.index_view", {"flt0_site_equals": "{site_id}",
-                                                "flt1_on_the_roster_at_period_end_between": "{start} to {end}"}),
-                    order=900)
-    register_metric("audit_events", _l("Recorded changes"), _l("changes"), _audit_events, better=None,
-                    drill=("audit.index_view", {"flt0_site_equals": "{site_id}", "flt1_when_between": "{start} to {end}"}),
-                    order=910)
+    register_metric(
+        "staff_on_roster",
+        _l("Staff on the roster"),
+        _l("people"),
+        _staff_on_roster,
+        better="higher",
+        drill=(
+            "staff.index_view",
+            {
+                "flt0_site_equals": "{site_id}",
+                "flt1_on_the_roster_at_period_end_between": "{start} to {end}",
+            },
+        ),
+        order=900,
+    )
+    register_metric(
+        "audit_events",
+        _l("Recorded changes"),
+        _l("changes"),
+        _audit_events,
+        better=None,
+        drill=(
+            "audit.index_view",
+            {"flt0_site_equals": "{site_id}", "flt1_when_between": "{start} to {end}"},
+        ),
+        order=910,
+    )
 
 
 register_foundation_metrics()
 
 
 # ------------------------------------------------------------ helpers for domain metrics
+
 
 def counts(stmt, site_ids):
     """{site_id: n} from a ``select(site_id, count/sum).group_by(site_id)``; 0 for silent sites."""

@@ -1,6 +1,7 @@
 """Visits and drinks: visitors, drinks per visitor, stock variance, tally closed on time,
 and the month-end sections consumption by product, visits per day and tally variances.
 Imported by ``portal.views.visits.register`` (registration happens at import)."""
+
 from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import case, func, select
@@ -15,22 +16,32 @@ PERIOD_DRILL = "{start} to {end}"
 
 
 def _visits_in(site_ids, start, end):
-    return (Visit.site_id.in_(site_ids), m.in_period(Visit.arrived_at, Visit.site_id, start, end),
-            Visit.deleted_at.is_(None))
+    return (
+        Visit.site_id.in_(site_ids),
+        m.in_period(Visit.arrived_at, Visit.site_id, start, end),
+        Visit.deleted_at.is_(None),
+    )
 
 
 def visitors(site_ids, start, end):
     """People (adults + children) of the visits that arrived in the period."""
-    stmt = (select(Visit.site_id, func.sum(Visit.adults + Visit.children))
-            .where(*_visits_in(site_ids, start, end)).group_by(Visit.site_id))
+    stmt = (
+        select(Visit.site_id, func.sum(Visit.adults + Visit.children))
+        .where(*_visits_in(site_ids, start, end))
+        .group_by(Visit.site_id)
+    )
     return m.counts(stmt, site_ids)
 
 
 def drinks_served(site_ids, start, end):
     """Drinks served to the visits of the period (consumption lines of drink products)."""
-    stmt = (select(ConsumptionLine.site_id, func.sum(ConsumptionLine.quantity))
-            .join(Visit, Visit.id == ConsumptionLine.visit_id).join(Product, Product.id == ConsumptionLine.product_id)
-            .where(Product.kind == "drink", *_visits_in(site_ids, start, end)).group_by(ConsumptionLine.site_id))
+    stmt = (
+        select(ConsumptionLine.site_id, func.sum(ConsumptionLine.quantity))
+        .join(Visit, Visit.id == ConsumptionLine.visit_id)
+        .join(Product, Product.id == ConsumptionLine.product_id)
+        .where(Product.kind == "drink", *_visits_in(site_ids, start, end))
+        .group_by(ConsumptionLine.site_id)
+    )
     return m.counts(stmt, site_ids)
 
 
@@ -41,10 +52,12 @@ def drinks_per_visitor(site_ids, start, end):
 
 def stock_variance(site_ids, start, end):
     """Units counted off (either way) at the tallies of the period: sum of |counted − expected|."""
-    stmt = (select(DailyTallyLine.site_id, func.sum(func.abs(DailyTallyLine.variance)))
-            .join(DailyTally, DailyTally.id == DailyTallyLine.tally_id)
-            .where(DailyTallyLine.site_id.in_(site_ids), DailyTally.day >= start, DailyTally.day <= end)
-            .group_by(DailyTallyLine.site_id))
+    stmt = (
+        select(DailyTallyLine.site_id, func.sum(func.abs(DailyTallyLine.variance)))
+        .join(DailyTally, DailyTally.id == DailyTallyLine.tally_id)
+        .where(DailyTallyLine.site_id.in_(site_ids), DailyTally.day >= start, DailyTally.day <= end)
+        .group_by(DailyTallyLine.site_id)
+    )
     return m.counts(stmt, site_ids)
 
 
@@ -53,38 +66,86 @@ def tally_on_time(site_ids, start, end):
     midnight; ``DailyTally.same_day``, fixed when it was closed). A day without a tally is not
     in it: the "tallies missing" page names those."""
     on_time = func.sum(case((DailyTally.same_day.is_(True), 1), else_=0))
-    stmt = (select(DailyTally.site_id, on_time, func.count())
-            .where(DailyTally.site_id.in_(site_ids), DailyTally.day >= start, DailyTally.day <= end)
-            .group_by(DailyTally.site_id))
+    stmt = (
+        select(DailyTally.site_id, on_time, func.count())
+        .where(DailyTally.site_id.in_(site_ids), DailyTally.day >= start, DailyTally.day <= end)
+        .group_by(DailyTally.site_id)
+    )
     return {sid: m.percent(hits or 0, n) for sid, hits, n in db.session.execute(stmt)}
 
 
 def register_metrics():
-    visits_drill = ("visit.index_view", {"flt0_site_equals": "{site_id}", "flt1_arrived_between": PERIOD_DRILL})
-    m.register_metric("visitors", _l("Visitors"), _l("people"), visitors, better="higher", drill=visits_drill,
-                      order=10)
-    m.register_metric("drinks_per_visitor", _l("Drinks per visitor"), _l("drinks"), drinks_per_visitor,
-                      better=None, drill=visits_drill, order=20, decimals=2)
+    visits_drill = (
+        "visit.index_view",
+        {"flt0_site_equals": "{site_id}", "flt1_arrived_between": PERIOD_DRILL},
+    )
+    m.register_metric(
+        "visitors",
+        _l("Visitors"),
+        _l("people"),
+        visitors,
+        better="higher",
+        drill=visits_drill,
+        order=10,
+    )
+    m.register_metric(
+        "drinks_per_visitor",
+        _l("Drinks per visitor"),
+        _l("drinks"),
+        drinks_per_visitor,
+        better=None,
+        drill=visits_drill,
+        order=20,
+        decimals=2,
+    )
     # Both tally figures lead to the closed tallies of the site and period: each row shows its
     # units off (the sum is the variance figure) and whether it was closed the same day.
-    tallies_drill = ("dailytally.index_view", {"flt0_site_equals": "{site_id}", "flt1_day_between": PERIOD_DRILL})
-    m.register_metric("stock_variance", _l("Stock variance at the tally"), _l("units"), stock_variance,
-                      better="lower", order=30, drill=tallies_drill)
-    m.register_metric("tally_on_time", _l("Tally closed the same day"), "%", tally_on_time, better="higher",
-                      order=40, drill=tallies_drill)
+    tallies_drill = (
+        "dailytally.index_view",
+        {"flt0_site_equals": "{site_id}", "flt1_day_between": PERIOD_DRILL},
+    )
+    m.register_metric(
+        "stock_variance",
+        _l("Stock variance at the tally"),
+        _l("units"),
+        stock_variance,
+        better="lower",
+        order=30,
+        drill=tallies_drill,
+    )
+    m.register_metric(
+        "tally_on_time",
+        _l("Tally closed the same day"),
+        "%",
+        tally_on_time,
+        better="higher",
+        order=40,
+        drill=tallies_drill,
+    )
 
 
 # ------------------------------------------------------------ month-end sections
 
+
 def _consumption(site_id, start, end):
     lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
-    stmt = (select(Product.name, Product.unit, func.sum(ConsumptionLine.quantity))
-            .join(ConsumptionLine, ConsumptionLine.product_id == Product.id)
-            .join(Visit, Visit.id == ConsumptionLine.visit_id)
-            .where(ConsumptionLine.site_id == site_id, Visit.arrived_at >= lo, Visit.arrived_at < hi,
-                   Visit.deleted_at.is_(None))
-            .group_by(Product.name, Product.unit).order_by(func.sum(ConsumptionLine.quantity).desc(), Product.name))
-    return {"headers": [_("Product"), _("Unit"), _("Served")], "rows": [list(r) for r in db.session.execute(stmt)]}
+    stmt = (
+        select(Product.name, Product.unit, func.sum(ConsumptionLine.quantity))
+        .join(ConsumptionLine, ConsumptionLine.product_id == Product.id)
+        .join(Visit, Visit.id == ConsumptionLine.visit_id)
+        .where(
+            ConsumptionLine.site_id == site_id,
+            Visit.arrived_at >= lo,
+            Visit.arrived_at < hi,
+            Visit.deleted_at.is_(None),
+        )
+        .group_by(Product.name, Product.unit)
+        .order_by(func.sum(ConsumptionLine.quantity).desc(), Product.name)
+    )
+    return {
+        "headers": [_("Product"), _("Unit"), _("Served")],
+        "rows": [list(r) for r in db.session.execute(stmt)],
+    }
 
 
 def _visits_by_week(site_id, start, end):
@@ -92,7 +153,11 @@ def _visits_by_week(site_id, start, end):
     zone = m.zone_of(site_id)
     lo, hi = clock.period_bounds(start, end, zone)
     stmt = select(Visit.arrived_at, Visit.adults + Visit.children).where(
-        Visit.site_id == site_id, Visit.arrived_at >= lo, Visit.arrived_at < hi, Visit.deleted_at.is_(None))
+        Visit.site_id == site_id,
+        Visit.arrived_at >= lo,
+        Visit.arrived_at < hi,
+        Visit.deleted_at.is_(None),
+    )
     weeks = {}
     for arrived_at, people in db.session.execute(stmt):
         day = arrived_at.astimezone(zone).date()
@@ -100,20 +165,40 @@ def _visits_by_week(site_id, start, end):
         week[0], week[1] = min(week[0], day), max(week[1], day)
         week[2] += 1
         week[3] += people
-    rows = [[f"{a:%m-%d} – {b:%m-%d}", n, people] for a, b, n, people in (weeks[k] for k in sorted(weeks))]
+    rows = [
+        [f"{a:%m-%d} – {b:%m-%d}", n, people]
+        for a, b, n, people in (weeks[k] for k in sorted(weeks))
+    ]
     return {"headers": [_("Days"), _("Visits"), _("Visitors")], "rows": rows}
 
 
 def _tally_variances(site_id, start, end):
-    stmt = (select(DailyTally.day, Product.name, DailyTallyLine.expected, DailyTallyLine.counted,
-                   DailyTallyLine.variance)
-            .join(DailyTally, DailyTally.id == DailyTallyLine.tally_id).join(Product, Product.id == DailyTallyLine.product_id)
-            .where(DailyTallyLine.site_id == site_id, DailyTally.day >= start, DailyTally.day <= end,
-                   DailyTallyLine.variance != 0)
-            .order_by(DailyTally.day, Product.name))
-    rows = [[day.isoformat(), name, expected, counted, f"{variance:+d}"]
-            for day, name, expected, counted, variance in db.session.execute(stmt)]
-    return {"headers": [_("Day"), _("Product"), _("Expected"), _("Counted"), _("Variance")], "rows": rows}
+    stmt = (
+        select(
+            DailyTally.day,
+            Product.name,
+            DailyTallyLine.expected,
+            DailyTallyLine.counted,
+            DailyTallyLine.variance,
+        )
+        .join(DailyTally, DailyTally.id == DailyTallyLine.tally_id)
+        .join(Product, Product.id == DailyTallyLine.product_id)
+        .where(
+            DailyTallyLine.site_id == site_id,
+            DailyTally.day >= start,
+            DailyTally.day <= end,
+            DailyTallyLine.variance != 0,
+        )
+        .order_by(DailyTally.day, Product.name)
+    )
+    rows = [
+        [day.isoformat(), name, expected, counted, f"{variance:+d}"]
+        for day, name, expected, counted, variance in db.session.execute(stmt)
+    ]
+    return {
+        "headers": [_("Day"), _("Product"), _("Expected"), _("Counted"), _("Variance")],
+        "rows": rows,
+    }
 
 
 register_metrics()

@@ -8,6 +8,7 @@ Each role gets only the counts that concern it:
   supervisor / admin — overdue open tickets, and damage reports waiting for review;
   clerk / security — repairs I reported that are resolved and wait for my confirmation.
 """
+
 from dataclasses import dataclass, field
 
 from portal import clock
@@ -37,18 +38,56 @@ def counts_for(user, now=None):
     notices = []
     if role == "maintenance":
         n = _count(RepairTicket.assignee_id == user.id, RepairTicket.status == "assigned")
-        notices.append(Notice("assigned", n, _l("New tickets assigned to me"), "repairs.index",
-                              {"mine": 1, "status": "assigned"}))
+        notices.append(
+            Notice(
+                "assigned",
+                n,
+                _l("New tickets assigned to me"),
+                "repairs.index",
+                {"mine": 1, "status": "assigned"},
+            )
+        )
     elif role == "sales":
-        n = _count(DamageReport.salesperson_id == user.id, DamageReport.status == "pending", model=DamageReport)
-        notices.append(Notice("to_confirm", n, _l("Damage reports to confirm"), "damage.index", {"status": "pending"}))
+        n = _count(
+            DamageReport.salesperson_id == user.id,
+            DamageReport.status == "pending",
+            model=DamageReport,
+        )
+        notices.append(
+            Notice(
+                "to_confirm",
+                n,
+                _l("Damage reports to confirm"),
+                "damage.index",
+                {"status": "pending"},
+            )
+        )
     elif role in ("supervisor", "admin"):
         n = _count(RepairTicket.status.in_(OPEN_STATUSES), RepairTicket.due_at < now)
-        notices.append(Notice("overdue", n, _l("Overdue repair tickets"), "repairs.index", {"status": "overdue"}))
+        notices.append(
+            Notice(
+                "overdue", n, _l("Overdue repair tickets"), "repairs.index", {"status": "overdue"}
+            )
+        )
         n = _count(DamageReport.status.in_(("confirmed", "disputed")), model=DamageReport)
-        notices.append(Notice("to_review", n, _l("Damage reports to review"), "damage.index", {"status": "answered"}))
+        notices.append(
+            Notice(
+                "to_review",
+                n,
+                _l("Damage reports to review"),
+                "damage.index",
+                {"status": "answered"},
+            )
+        )
     elif role in ("clerk", "security"):
         n = _count(RepairTicket.reporter_id == user.id, RepairTicket.status == "resolved")
-        notices.append(Notice("to_close", n, _l("Repairs waiting for my confirmation"), "repairs.index",
-                              {"mine": 1, "status": "resolved"}))
+        notices.append(
+            Notice(
+                "to_close",
+                n,
+                _l("Repairs waiting for my confirmation"),
+                "repairs.index",
+                {"mine": 1, "status": "resolved"},
+            )
+        )
     return notices

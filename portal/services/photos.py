@@ -17,6 +17,7 @@ Then each photo is decoded small (a JPEG straight at 1/2-1/8 of its size), shrun
 all EXIF data (GPS position included). A thumbnail is made. Nothing is written before every
 check passed. The caller commits.
 """
+
 import io
 import math
 import secrets
@@ -83,7 +84,9 @@ def clean_name(filename):
 def _read_limited(file_storage, limit):
     data = file_storage.stream.read(limit + 1)
     if len(data) > limit:
-        raise UploadRejected(_l("The photo is too large (at most %(mb)s MB).", mb=limit // (1024 * 1024)))
+        raise UploadRejected(
+            _l("The photo is too large (at most %(mb)s MB).", mb=limit // (1024 * 1024))
+        )
     return data
 
 
@@ -114,8 +117,14 @@ def _refusal(exc):
     return UploadRejected(_l("The photo is damaged or incomplete. Please take it again."))
 
 
-_IMAGE_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning, OSError, SyntaxError,
-                 ValueError, EOFError)
+_IMAGE_ERRORS = (
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+)
 
 
 def _check_header(data, config):
@@ -145,11 +154,19 @@ def _charge(files=0, pixels=0):
     used["files"] += files
     used["pixels"] += pixels
     if used["files"] > config["UPLOAD_MAX_FILES"]:
-        raise UploadRejected(_l("At most %(n)s photos can be sent at once. Please send the rest "
-                                "afterwards.", n=config["UPLOAD_MAX_FILES"]))
+        raise UploadRejected(
+            _l(
+                "At most %(n)s photos can be sent at once. Please send the rest afterwards.",
+                n=config["UPLOAD_MAX_FILES"],
+            )
+        )
     if used["pixels"] > config["UPLOAD_MAX_REQUEST_PIXELS"]:
-        raise UploadRejected(_l("These photos are too large to process together. Please send fewer "
-                                "or smaller photos at a time."))
+        raise UploadRejected(
+            _l(
+                "These photos are too large to process together. Please send fewer "
+                "or smaller photos at a time."
+            )
+        )
 
 
 def _decode(data, max_side):
@@ -193,6 +210,7 @@ def _encode(image, fmt):
 @dataclass
 class _Checked:
     """An upload that passed every check that needs no decoding."""
+
     data: bytes
     name: str
 
@@ -202,7 +220,9 @@ def _check(file_storage):
         raise UploadRejected(_l("No file was sent."))
     name = clean_name(file_storage.filename)
     if name is None:
-        raise UploadRejected(_l("The file name is not allowed. Please rename the photo and try again."))
+        raise UploadRejected(
+            _l("The file name is not allowed. Please rename the photo and try again.")
+        )
     data = _read_limited(file_storage, current_app.config["UPLOAD_MAX_BYTES"])
     if not data:
         raise UploadRejected(_l("The file is empty."))
@@ -222,8 +242,15 @@ def _clean(checked):
     body = _encode(upright, stored_format)
     thumb = upright.copy()
     thumb.thumbnail(THUMB_SIZE, reducing_gap=1.0)
-    return PreparedPhoto(body, _encode(thumb, stored_format), extension, content_type,
-                         upright.width, upright.height, checked.name)
+    return PreparedPhoto(
+        body,
+        _encode(thumb, stored_format),
+        extension,
+        content_type,
+        upright.width,
+        upright.height,
+        checked.name,
+    )
 
 
 def inspect_upload(file_storage):
@@ -239,10 +266,19 @@ def store(prepared, site, owner_type, owner_id, user):
     storage = get_storage()
     storage.save(key, prepared.data)
     storage.save(thumb_key, prepared.thumb)
-    photo = Photo(site_id=site.id, owner_type=owner_type, owner_id=owner_id, storage_key=key, thumb_key=thumb_key,
-                  content_type=prepared.content_type, size=len(prepared.data), width=prepared.width,
-                  height=prepared.height, original_name=prepared.original_name,
-                  uploaded_by_id=user.id if user is not None else None)
+    photo = Photo(
+        site_id=site.id,
+        owner_type=owner_type,
+        owner_id=owner_id,
+        storage_key=key,
+        thumb_key=thumb_key,
+        content_type=prepared.content_type,
+        size=len(prepared.data),
+        width=prepared.width,
+        height=prepared.height,
+        original_name=prepared.original_name,
+        uploaded_by_id=user.id if user is not None else None,
+    )
     db.session.add(photo)
     return photo
 
@@ -262,7 +298,11 @@ def inspect_all(files):
 
 
 def photos_of(owner_type, owner_id):
-    stmt = select(Photo).where(Photo.owner_type == owner_type, Photo.owner_id == owner_id).order_by(Photo.id)
+    stmt = (
+        select(Photo)
+        .where(Photo.owner_type == owner_type, Photo.owner_id == owner_id)
+        .order_by(Photo.id)
+    )
     return db.session.scalars(stmt).all()
 
 

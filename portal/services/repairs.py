@@ -10,6 +10,7 @@ API:
     site_summary(now=None) -> [(Site, open_count, overdue_count)]
     assignee_choices(site) -> [User]
 """
+
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -21,7 +22,15 @@ from sqlalchemy import case, func, select, update
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, RepairEvent, RepairTicket, Site, User, user_site
+from portal.models import (
+    OPEN_STATUSES,
+    TICKET_PRIORITIES,
+    RepairEvent,
+    RepairTicket,
+    Site,
+    User,
+    user_site,
+)
 from portal.services import audit
 from portal.services import photos as photo_service
 
@@ -44,7 +53,9 @@ def _who(spec):
 
 # THE transition table: which action moves which states, and who may do it.
 TRANSITIONS = {
-    "assign": Transition(("new", "assigned", "in_progress", "waiting_parts"), "assigned", _who("supervisor admin")),
+    "assign": Transition(
+        ("new", "assigned", "in_progress", "waiting_parts"), "assigned", _who("supervisor admin")
+    ),
     "start": Transition(("assigned",), "in_progress", _who("assignee")),
     "wait_parts": Transition(("in_progress",), "waiting_parts", _who("assignee")),
     "resume": Transition(("waiting_parts",), "in_progress", _who("assignee")),
@@ -80,12 +91,22 @@ def may(ticket, action, user):
 
 def allowed_actions(ticket, user):
     """Actions this user may take on this ticket now, in table order."""
-    return [a for a, rule in TRANSITIONS.items() if ticket.status in rule.sources and may(ticket, a, user)]
+    return [
+        a
+        for a, rule in TRANSITIONS.items()
+        if ticket.status in rule.sources and may(ticket, a, user)
+    ]
 
 
 def _event(ticket, user, kind, **fields):
-    event = RepairEvent(site_id=ticket.site_id, ticket=ticket, user_id=user.id if user else None, kind=kind,
-                        at=clock.now(), **fields)
+    event = RepairEvent(
+        site_id=ticket.site_id,
+        ticket=ticket,
+        user_id=user.id if user else None,
+        kind=kind,
+        at=clock.now(),
+        **fields,
+    )
     db.session.add(event)
     return event
 
@@ -110,9 +131,17 @@ def report(site, user, equipment, description, priority, location=None, item=Non
     if priority not in TICKET_PRIORITIES:
         raise DomainError(_l("Choose a priority."))
     now = clock.now()
-    ticket = RepairTicket(site_id=site.id, equipment=equipment, location=_text(location, 200) or None,
-                          description=description, priority=priority, status="new", due_at=due_for(priority, now),
-                          reporter_id=user.id, item_id=item.id if item is not None else None)
+    ticket = RepairTicket(
+        site_id=site.id,
+        equipment=equipment,
+        location=_text(location, 200) or None,
+        description=description,
+        priority=priority,
+        status="new",
+        due_at=due_for(priority, now),
+        reporter_id=user.id,
+        item_id=item.id if item is not None else None,
+    )
     db.session.add(ticket)
     db.session.flush()
     _event(ticket, user, "report", to_status="new", text=description)
@@ -154,7 +183,9 @@ def transition(ticket, action, user, **data):
     # Claim the move in one statement: of two people pressing at once, the second finds the status
     # changed (PostgreSQL re-checks after the row lock, SQLite holds the write lock) and is refused.
     table = RepairTicket.__table__
-    claim = update(table).where(table.c.id == ticket.id, table.c.status == before).values(status=before)
+    claim = (
+        update(table).where(table.c.id == ticket.id, table.c.status == before).values(status=before)
+    )
     if db.session.execute(claim).rowcount != 1:
         raise DomainError(_l("This ticket has already moved on; reload the page."))
     now = clock.now()
@@ -180,7 +211,15 @@ def transition(ticket, action, user, **data):
         text = " ".join(x for x in (str(data["assignee"]), text) if x)
     elif action == "resolve":
         text = ticket.resolution or text
-    _event(ticket, user, "transition", action=action, from_status=before, to_status=rule.target, text=text or None)
+    _event(
+        ticket,
+        user,
+        "transition",
+        action=action,
+        from_status=before,
+        to_status=rule.target,
+        text=text or None,
+    )
     if action in ("close", "reopen"):
         audit.record(action, ticket, summary=f"{ticket} {before} → {rule.target}")
     return ticket
@@ -202,8 +241,11 @@ def assignee_choices(site):
     """Maintenance users who serve this site (members of it), active."""
     # IN (subquery), not a join: the scope's own user_site EXISTS must not auto-correlate with it.
     members = select(user_site.c.user_id).where(user_site.c.site_id == site.id)
-    stmt = (select(User).where(User.id.in_(members), User.role == "maintenance", User.active.is_(True))
-            .order_by(User.display_name))
+    stmt = (
+        select(User)
+        .where(User.id.in_(members), User.role == "maintenance", User.active.is_(True))
+        .order_by(User.display_name)
+    )
     return db.session.scalars(stmt).all()
 
 
@@ -234,9 +276,13 @@ def queue_query(user, filters=None, now=None):
     if filters.get("priority"):
         stmt = stmt.where(RepairTicket.priority == filters["priority"])
     if filters.get("mine"):
-        column = RepairTicket.assignee_id if user.role == "maintenance" else RepairTicket.reporter_id
+        column = (
+            RepairTicket.assignee_id if user.role == "maintenance" else RepairTicket.reporter_id
+        )
         stmt = stmt.where(column == user.id)
-    overdue_first = case((RepairTicket.status.in_(OPEN_STATUSES) & (RepairTicket.due_at < now), 0), else_=1)
+    overdue_first = case(
+        (RepairTicket.status.in_(OPEN_STATUSES) & (RepairTicket.due_at < now), 0), else_=1
+    )
     return stmt.order_by(overdue_first, RepairTicket.due_at, RepairTicket.id)
 
 
@@ -244,7 +290,9 @@ def my_queue(user, filters=None, limit=200):
     """Tickets for this user's queue, overdue first, then by due time (site, assignee loaded)."""
     from sqlalchemy.orm import joinedload
 
-    stmt = queue_query(user, filters).options(joinedload(RepairTicket.site), joinedload(RepairTicket.assignee))
+    stmt = queue_query(user, filters).options(
+        joinedload(RepairTicket.site), joinedload(RepairTicket.assignee)
+    )
     return db.session.scalars(stmt.limit(limit)).unique().all()
 
 
@@ -254,7 +302,8 @@ def site_summary(now=None):
     overdue = func.sum(case((RepairTicket.due_at < now, 1), else_=0))
     rows = db.session.execute(
         select(RepairTicket.site_id, func.count(), overdue)
-        .where(RepairTicket.status.in_(OPEN_STATUSES)).group_by(RepairTicket.site_id)
+        .where(RepairTicket.status.in_(OPEN_STATUSES))
+        .group_by(RepairTicket.site_id)
     ).all()
     counts = {site_id: (n, int(late or 0)) for site_id, n, late in rows}
     sites = db.session.scalars(select(Site).order_by(Site.code)).all()
@@ -263,14 +312,20 @@ def site_summary(now=None):
 
 def tickets_of_item(item, limit=50):
     """The item's tickets, newest first (the item's page lists them)."""
-    stmt = select(RepairTicket).where(RepairTicket.item_id == item.id).order_by(RepairTicket.id.desc())
+    stmt = (
+        select(RepairTicket).where(RepairTicket.item_id == item.id).order_by(RepairTicket.id.desc())
+    )
     return db.session.scalars(stmt.limit(limit)).all()
 
 
 def timeline(ticket):
     from sqlalchemy.orm import joinedload
 
-    stmt = select(RepairEvent).where(RepairEvent.ticket_id == ticket.id).options(joinedload(RepairEvent.user))
+    stmt = (
+        select(RepairEvent)
+        .where(RepairEvent.ticket_id == ticket.id)
+        .options(joinedload(RepairEvent.user))
+    )
     return db.session.scalars(stmt.order_by(RepairEvent.id)).all()
 
 

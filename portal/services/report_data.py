@@ -9,6 +9,7 @@ request, the session scope limits every figure to the user's sites.
 A section provider is ``fn(site_id, start, end) -> {"headers": [...], "rows": [[...]]} | None``
 (None or no rows: the section says "nothing recorded"); values are plain str/int/float.
 """
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -105,18 +106,29 @@ def parse_month(text):
 
 
 def _period(first_day):
-    return {"month": f"{first_day:%Y-%m}", "start": first_day.isoformat(), "end": m.month_end(first_day).isoformat(),
-            "label": format_date(first_day, "yyyy-MM")}
+    return {
+        "month": f"{first_day:%Y-%m}",
+        "start": first_day.isoformat(),
+        "end": m.month_end(first_day).isoformat(),
+        "label": format_date(first_day, "yyyy-MM"),
+    }
 
 
 def _site_dict(site):
-    return {"id": site.id, "code": site.code, "name": site.name, "region": site.region.name,
-            "region_id": site.region_id, "address": site.address or ""}
+    return {
+        "id": site.id,
+        "code": site.code,
+        "name": site.name,
+        "region": site.region.name,
+        "region_id": site.region_id,
+        "address": site.address or "",
+    }
 
 
 def _region_sites(region_id):
-    return db.session.scalars(select(Site).where(Site.region_id == region_id, Site.active.is_(True))
-                              .order_by(Site.code)).all()
+    return db.session.scalars(
+        select(Site).where(Site.region_id == region_id, Site.active.is_(True)).order_by(Site.code)
+    ).all()
 
 
 def _figures(metrics, site_id, now, before, region_ids):
@@ -125,15 +137,27 @@ def _figures(metrics, site_id, now, before, region_ids):
     for metric in metrics:
         value, previous = now[metric.key].get(site_id), before[metric.key].get(site_id)
         avg = m.average(now[metric.key][sid] for sid in region_ids)
-        rows.append({
-            "key": metric.key, "label": str(metric.label), "unit": str(metric.unit), "better": metric.better,
-            "value": value, "previous": previous, "region_average": avg,
-            "change": None if value is None or previous is None else value - previous,
-            "flagged": m.is_flagged(metric, value, avg),
-            "text": {"value": metric.format(value), "previous": metric.format(previous),
-                     "region_average": m.Metric.format(metric, avg) if avg is None else f"{avg:,.1f}",
-                     "change": _signed(metric, value, previous)},
-        })
+        rows.append(
+            {
+                "key": metric.key,
+                "label": str(metric.label),
+                "unit": str(metric.unit),
+                "better": metric.better,
+                "value": value,
+                "previous": previous,
+                "region_average": avg,
+                "change": None if value is None or previous is None else value - previous,
+                "flagged": m.is_flagged(metric, value, avg),
+                "text": {
+                    "value": metric.format(value),
+                    "previous": metric.format(previous),
+                    "region_average": m.Metric.format(metric, avg)
+                    if avg is None
+                    else f"{avg:,.1f}",
+                    "change": _signed(metric, value, previous),
+                },
+            }
+        )
     return rows
 
 
@@ -148,8 +172,10 @@ def _trend(metrics, site_ids, first_day):
     """{metric key: {site_id: [value per month]}} over the last TREND_MONTHS months."""
     months = m.months_back(first_day, TREND_MONTHS)
     per_month = [m.collect(site_ids, mo, m.month_end(mo), metrics) for mo in months]
-    trend = {metric.key: {sid: [pm[metric.key].get(sid) for pm in per_month] for sid in site_ids}
-             for metric in metrics}
+    trend = {
+        metric.key: {sid: [pm[metric.key].get(sid) for pm in per_month] for sid in site_ids}
+        for metric in metrics
+    }
     return [f"{mo:%Y-%m}" for mo in months], trend
 
 
@@ -179,8 +205,13 @@ def site_month(site_id, first_day):
         "period": _period(first_day),
         "previous_period": _period(prev),
         "figures": _figures(metrics, site.id, now, before, region_ids),
-        "trend": {"months": months,
-                  "series": [{"key": mt.key, "label": str(mt.label), "values": trend[mt.key][site.id]} for mt in metrics]},
+        "trend": {
+            "months": months,
+            "series": [
+                {"key": mt.key, "label": str(mt.label), "values": trend[mt.key][site.id]}
+                for mt in metrics
+            ],
+        },
         "sections": sections,
     }
 
@@ -199,16 +230,25 @@ def region_month(region_id, first_day):
     now = m.collect(ids, first_day, end, metrics)
     before = m.collect(ids, prev, m.month_end(prev), metrics)
     months, trend = _trend(metrics, ids, first_day)
-    columns = [{"key": mt.key, "label": str(mt.label), "unit": str(mt.unit), "better": mt.better} for mt in metrics]
+    columns = [
+        {"key": mt.key, "label": str(mt.label), "unit": str(mt.unit), "better": mt.better}
+        for mt in metrics
+    ]
     averages = {mt.key: m.average(now[mt.key].values()) for mt in metrics}
     rows = []
     for site in sites:
         cells = []
         for mt in metrics:
             value = now[mt.key][site.id]
-            cells.append({"key": mt.key, "value": value, "text": mt.format(value),
-                          "previous": before[mt.key][site.id],
-                          "flagged": m.is_flagged(mt, value, averages[mt.key])})
+            cells.append(
+                {
+                    "key": mt.key,
+                    "value": value,
+                    "text": mt.format(value),
+                    "previous": before[mt.key][site.id],
+                    "flagged": m.is_flagged(mt, value, averages[mt.key]),
+                }
+            )
         rows.append({"site": _site_dict(site), "cells": cells})
     names = {s.id: f"{s.code} {s.name}" for s in sites}
     return {
@@ -218,36 +258,63 @@ def region_month(region_id, first_day):
         "period": _period(first_day),
         "columns": columns,
         "rows": rows,
-        "averages": [{"key": mt.key, "value": averages[mt.key],
-                      "text": "–" if averages[mt.key] is None else f"{averages[mt.key]:,.1f}"} for mt in metrics],
-        "ranking": [{"site": names[sid], "score": score} for sid, score in m.ranking(metrics, now, ids)],
-        "trend": {"months": months,
-                  "series": [{"key": mt.key, "label": str(mt.label),
-                              "values": [m.average(trend[mt.key][sid][i] for sid in ids) for i in range(len(months))]}
-                             for mt in metrics]},
+        "averages": [
+            {
+                "key": mt.key,
+                "value": averages[mt.key],
+                "text": "–" if averages[mt.key] is None else f"{averages[mt.key]:,.1f}",
+            }
+            for mt in metrics
+        ],
+        "ranking": [
+            {"site": names[sid], "score": score} for sid, score in m.ranking(metrics, now, ids)
+        ],
+        "trend": {
+            "months": months,
+            "series": [
+                {
+                    "key": mt.key,
+                    "label": str(mt.label),
+                    "values": [
+                        m.average(trend[mt.key][sid][i] for sid in ids) for i in range(len(months))
+                    ],
+                }
+                for mt in metrics
+            ],
+        },
     }
 
 
 # ------------------------------------------------------------ foundation sections
 
+
 def _changes_by_type(site_id, start, end):
     lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
-    stmt = (select(AuditEvent.object_type, AuditEvent.action, func.count())
-            .where(AuditEvent.site_id == site_id, AuditEvent.at >= lo, AuditEvent.at < hi)
-            .group_by(AuditEvent.object_type, AuditEvent.action)
-            .order_by(AuditEvent.object_type, AuditEvent.action))
-    rows = [[record_type_label(object_type), str(ACTION_LABELS.get(action, action)), count]
-            for object_type, action, count in db.session.execute(stmt)]
+    stmt = (
+        select(AuditEvent.object_type, AuditEvent.action, func.count())
+        .where(AuditEvent.site_id == site_id, AuditEvent.at >= lo, AuditEvent.at < hi)
+        .group_by(AuditEvent.object_type, AuditEvent.action)
+        .order_by(AuditEvent.object_type, AuditEvent.action)
+    )
+    rows = [
+        [record_type_label(object_type), str(ACTION_LABELS.get(action, action)), count]
+        for object_type, action, count in db.session.execute(stmt)
+    ]
     return {"headers": [_("Record type"), _("Action"), _("Count")], "rows": rows}
 
 
 def _roster(site_id, start, end):
     from portal.views.labels import STAFF_KIND_LABELS
 
-    stmt = (select(StaffMember.name, StaffMember.kind, StaffMember.phone)
-            .where(StaffMember.site_id == site_id, StaffMember.active.is_(True))
-            .order_by(StaffMember.kind, StaffMember.name))
-    rows = [[name, str(STAFF_KIND_LABELS.get(kind, kind)), phone or ""] for name, kind, phone in db.session.execute(stmt)]
+    stmt = (
+        select(StaffMember.name, StaffMember.kind, StaffMember.phone)
+        .where(StaffMember.site_id == site_id, StaffMember.active.is_(True))
+        .order_by(StaffMember.kind, StaffMember.name)
+    )
+    rows = [
+        [name, str(STAFF_KIND_LABELS.get(kind, kind)), phone or ""]
+        for name, kind, phone in db.session.execute(stmt)
+    ]
     return {"headers": [_("Full name"), _("Kind"), _("Phone")], "rows": rows}
 
 

@@ -25,6 +25,7 @@ unscoped (system context) unless they activate one. Code that must read outside 
 scope (the login form looking up a username) says so with
 ``execution_options(bypass_scope=True)``.
 """
+
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -134,19 +135,34 @@ def _scope_options(site_ids, include_deleted):
     if not include_deleted:
         # Not handed down to the relationship loads of the rows found: each of those passes
         # through here itself, so that one marked ``shows_hidden`` can leave it out.
-        options.append(with_loader_criteria(SoftDeleteMixin, lambda cls: cls.deleted_at.is_(None),
-                                            include_aliases=True, propagate_to_loaders=False))
+        options.append(
+            with_loader_criteria(
+                SoftDeleteMixin,
+                lambda cls: cls.deleted_at.is_(None),
+                include_aliases=True,
+                propagate_to_loaders=False,
+            )
+        )
     if site_ids is not None:
-        options.append(with_loader_criteria(SiteScopedMixin, lambda cls: cls.site_id.in_(site_ids),
-                                            include_aliases=True))
-        options += [with_loader_criteria(m, lambda cls: cls.scope_criteria(site_ids), include_aliases=True)
-                    for m in scoped_models() if not _uses_site_column_rule(m)]
+        options.append(
+            with_loader_criteria(
+                SiteScopedMixin, lambda cls: cls.site_id.in_(site_ids), include_aliases=True
+            )
+        )
+        options += [
+            with_loader_criteria(m, lambda cls: cls.scope_criteria(site_ids), include_aliases=True)
+            for m in scoped_models()
+            if not _uses_site_column_rule(m)
+        ]
     return tuple(options)
 
 
 def _uses_site_column_rule(model):
     """True when the model's rule is SiteScopedMixin's own ``site_id IN (...)``."""
-    return issubclass(model, SiteScopedMixin) and model.scope_criteria.__func__ is SiteScopedMixin.scope_criteria.__func__
+    return (
+        issubclass(model, SiteScopedMixin)
+        and model.scope_criteria.__func__ is SiteScopedMixin.scope_criteria.__func__
+    )
 
 
 # What a user may change on his own account row: his password, his language, and signing out of
@@ -163,9 +179,11 @@ def _check_writes(session, flush_context, instances):
     scope = session.info.get(SCOPE_KEY)
     if scope is None or scope.is_global:
         return
-    changes = ([(obj, "create") for obj in session.new]
-               + [(obj, "update") for obj in session.dirty if session.is_modified(obj)]
-               + [(obj, "delete") for obj in session.deleted])
+    changes = (
+        [(obj, "create") for obj in session.new]
+        + [(obj, "update") for obj in session.dirty if session.is_modified(obj)]
+        + [(obj, "delete") for obj in session.deleted]
+    )
     for obj, change in changes:
         if not hasattr(type(obj), "scope_criteria"):
             continue
@@ -278,10 +296,16 @@ def _check_references(session, obj):
             continue
         (local_col,) = [c for c, _ in rel.local_remote_pairs]
         value = getattr(obj, rel.key)
-        ref_id = value.id if value is not None else getattr(obj, mapper.get_property_by_column(local_col).key)
+        ref_id = (
+            value.id
+            if value is not None
+            else getattr(obj, mapper.get_property_by_column(local_col).key)
+        )
         if ref_id is None:
             continue
         with session.no_autoflush:
             found = session.execute(select(target.id).where(target.id == ref_id)).first()
         if found is None:
-            raise ScopeViolation(f"{type(obj).__name__}.{rel.key}: {target.__name__} {ref_id} is outside the scope")
+            raise ScopeViolation(
+                f"{type(obj).__name__}.{rel.key}: {target.__name__} {ref_id} is outside the scope"
+            )

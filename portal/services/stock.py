@@ -6,6 +6,7 @@ the database checks and changes the number in one step, so two clerks serving th
 bottle at the same moment cannot both succeed and no concurrent change is lost (a
 read-modify-write in Python loses them; SECURITY.md §4). The caller commits once.
 """
+
 from functools import cache
 
 from portal import clock
@@ -55,16 +56,34 @@ def _lock_balances(site_id, product_id=None):
     db.session.execute(stmt)
 
 
-def _move(site, product, kind, delta, user=None, at=None, day=None, reason=None, visit=None, tally=None):
+def _move(
+    site, product, kind, delta, user=None, at=None, day=None, reason=None, visit=None, tally=None
+):
     _check_product(site, product)
     if not _change_balance(product, delta):
         left = balance(site, product)
-        raise DomainError(_l("Only %(left)s %(unit)s of %(name)s left in stock: you cannot take out %(n)s.",
-                            left=left, unit=product.unit, name=product.name, n=-delta), "quantity")
+        raise DomainError(
+            _l(
+                "Only %(left)s %(unit)s of %(name)s left in stock: you cannot take out %(n)s.",
+                left=left,
+                unit=product.unit,
+                name=product.name,
+                n=-delta,
+            ),
+            "quantity",
+        )
     at = at or clock.now()
-    movement = StockMovement(site_id=site.id, product=product, kind=kind, quantity=delta, at=at,
-                             day=day or clock.local_day(site, at), reason=reason or None, visit=visit,
-                             tally_id=tally.id if tally is not None else None)
+    movement = StockMovement(
+        site_id=site.id,
+        product=product,
+        kind=kind,
+        quantity=delta,
+        at=at,
+        day=day or clock.local_day(site, at),
+        reason=reason or None,
+        visit=visit,
+        tally_id=tally.id if tally is not None else None,
+    )
     if user is not None:
         movement.created_by_id = movement.updated_by_id = user.id
     db.session.add(movement)
@@ -73,6 +92,7 @@ def _move(site, product, kind, delta, user=None, at=None, day=None, reason=None,
 
 
 # ---------------------------------------------------------------- movements
+
 
 def restock(site, product, qty, user=None, at=None, reason=None, day=None):
     return _move(site, product, "restock", _quantity(qty), user, at, day, reason)
@@ -89,13 +109,19 @@ def serve(visit, product, qty, user=None, at=None):
         raise DomainError(_l("This product is no longer offered."), "product")
     qty = _quantity(qty, bounds.SERVED)
     movement = _move(visit.site, product, "served", -qty, user, at, visit=visit)
-    line = ConsumptionLine(site_id=visit.site_id, visit=visit, product=product, quantity=qty, movement=movement)
+    line = ConsumptionLine(
+        site_id=visit.site_id, visit=visit, product=product, quantity=qty, movement=movement
+    )
     if user is not None:
         line.created_by_id = line.updated_by_id = user.id
     db.session.add(line)
     db.session.flush()
-    audit.record("serve", visit, summary=f"{product.name} × {qty}",
-                 after={"visit_id": visit.id, "product_id": product.id, "quantity": qty})
+    audit.record(
+        "serve",
+        visit,
+        summary=f"{product.name} × {qty}",
+        after={"visit_id": visit.id, "product_id": product.id, "quantity": qty},
+    )
     return line
 
 
@@ -114,15 +140,22 @@ def correct_count(site, product, counted, user=None, reason=None, at=None):
     if delta == 0:
         return None
     movement = _move(site, product, "correction", delta, user, at, reason=reason.strip())
-    audit.record("correct", movement, summary=f"{product.name}: {counted} ({delta:+d}) {reason.strip()}"[:255],
-                 after={"product_id": product.id, "counted": counted, "delta": delta})
+    audit.record(
+        "correct",
+        movement,
+        summary=f"{product.name}: {counted} ({delta:+d}) {reason.strip()}"[:255],
+        after={"product_id": product.id, "counted": counted, "delta": delta},
+    )
     return movement
 
 
 # ---------------------------------------------------------------- reading
 
+
 def balance(site, product):
-    stmt = select(StockBalance.qty).where(StockBalance.site_id == site.id, StockBalance.product_id == product.id)
+    stmt = select(StockBalance.qty).where(
+        StockBalance.site_id == site.id, StockBalance.product_id == product.id
+    )
     return db.session.execute(stmt).scalar() or 0
 
 
@@ -134,8 +167,12 @@ def balances(site, active_only=True):
 
 @cache  # built once, run with parameters (HACKING.md, "Statements built once")
 def _balances_stmt(active_only):
-    stmt = (select(Product, StockBalance.qty).outerjoin(StockBalance, StockBalance.product_id == Product.id)
-            .where(Product.site_id == bindparam("site_id")).order_by(Product.kind, Product.name))
+    stmt = (
+        select(Product, StockBalance.qty)
+        .outerjoin(StockBalance, StockBalance.product_id == Product.id)
+        .where(Product.site_id == bindparam("site_id"))
+        .order_by(Product.kind, Product.name)
+    )
     return stmt.where(Product.active.is_(True)) if active_only else stmt
 
 

@@ -5,6 +5,7 @@ they are only reachable through a route that checks the site scope. When several
 servers run, set ``UPLOAD_STORAGE`` in the config to an object with the same three
 methods (a shared store); ``get_storage()`` returns it instead.
 """
+
 import os
 import re
 

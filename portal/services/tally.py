@@ -6,6 +6,7 @@ day), the opening stock is the sum of every earlier movement. Closing writes one
 per product whose count differs, so the ledger ends at the counted value, and stores the
 figures: a closed day always shows what was closed, whatever is recorded later.
 """
+
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -65,6 +66,7 @@ class Tally:
 
 # ---------------------------------------------------------------- computing
 
+
 def closed_tally(site, day, summary=False):
     """The closed tally of ``day`` or None. ``summary``: with its net variance and who closed it,
     in the same statement (the Today card)."""
@@ -73,7 +75,9 @@ def closed_tally(site, day, summary=False):
 
 @cache  # built once, run with parameters (HACKING.md, "Statements built once")
 def _closed_tally_stmt(summary):
-    stmt = select(DailyTally).where(DailyTally.site_id == bindparam("site_id"), DailyTally.day == bindparam("day"))
+    stmt = select(DailyTally).where(
+        DailyTally.site_id == bindparam("site_id"), DailyTally.day == bindparam("day")
+    )
     if summary:
         stmt = stmt.options(undefer(DailyTally.net_variance), joinedload(DailyTally.closed_by))
     return stmt
@@ -85,10 +89,13 @@ def compute_tally(site, day):
     if closed is not None:
         return _from_closed(site, closed)
     tally = Tally(site, day)
-    opening = dict(db.session.execute(
-        select(StockMovement.product_id, func.sum(StockMovement.quantity))
-        .where(StockMovement.site_id == site.id, StockMovement.day < day)
-        .group_by(StockMovement.product_id)).all())
+    opening = dict(
+        db.session.execute(
+            select(StockMovement.product_id, func.sum(StockMovement.quantity))
+            .where(StockMovement.site_id == site.id, StockMovement.day < day)
+            .group_by(StockMovement.product_id)
+        ).all()
+    )
     kinds = {}
     for product_id, kind, qty in db.session.execute(
         select(StockMovement.product_id, StockMovement.kind, func.sum(StockMovement.quantity))
@@ -98,13 +105,21 @@ def compute_tally(site, day):
         kinds.setdefault(product_id, {})[kind] = int(qty)
     moved = set(opening) | set(kinds)
     products = db.session.scalars(
-        select(Product).where(Product.site_id == site.id)
+        select(Product)
+        .where(Product.site_id == site.id)
         .where(Product.active.is_(True) | Product.id.in_(moved or {-1}))
-        .order_by(Product.kind, Product.name)).all()
+        .order_by(Product.kind, Product.name)
+    ).all()
     for product in products:
         k = kinds.get(product.id, {})
-        row = TallyRow(product, opening=int(opening.get(product.id) or 0), restock=k.get("restock", 0),
-                       served=-k.get("served", 0), wastage=-k.get("wastage", 0), corrections=k.get("correction", 0))
+        row = TallyRow(
+            product,
+            opening=int(opening.get(product.id) or 0),
+            restock=k.get("restock", 0),
+            served=-k.get("served", 0),
+            wastage=-k.get("wastage", 0),
+            corrections=k.get("correction", 0),
+        )
         tally.rows.append(row)
         if product.kind == "drink":
             tally.drinks_served += row.served
@@ -117,16 +132,39 @@ def compute_tally(site, day):
 def _from_closed(site, closed):
     # A product withdrawn since still shows in the closed figures.
     lines = db.session.execute(
-        select(DailyTallyLine, Product).where(DailyTallyLine.tally_id == closed.id)
+        select(DailyTallyLine, Product)
+        .where(DailyTallyLine.tally_id == closed.id)
         .join(Product, Product.id == DailyTallyLine.product_id)
-        .order_by(Product.kind, Product.name).execution_options(include_deleted=True)).all()
-    rows = [TallyRow(product, line.opening, line.restock, line.served, line.wastage, line.corrections,
-                     line.counted, line.variance) for line, product in lines]
-    return Tally(site, closed.day, rows, closed.visits, closed.visitors, closed.drinks_served, closed.snacks_served,
-                 closed)
+        .order_by(Product.kind, Product.name)
+        .execution_options(include_deleted=True)
+    ).all()
+    rows = [
+        TallyRow(
+            product,
+            line.opening,
+            line.restock,
+            line.served,
+            line.wastage,
+            line.corrections,
+            line.counted,
+            line.variance,
+        )
+        for line, product in lines
+    ]
+    return Tally(
+        site,
+        closed.day,
+        rows,
+        closed.visits,
+        closed.visitors,
+        closed.drinks_served,
+        closed.snacks_served,
+        closed,
+    )
 
 
 # ---------------------------------------------------------------- due, closing, missing
+
 
 def tally_time_passed(site, day, now=None):
     """Whether the site's tally time on ``day`` has come (site-local)."""
@@ -145,8 +183,12 @@ def close_tally(site, day, counts, user=None, now=None):
     if out_of_bounds is not None:
         raise DomainError(out_of_bounds)
     if not tally_time_passed(site, day, now):
-        raise DomainError(_l("The tally can be closed from %(time)s (site time).",
-                            time=site.tally_time.strftime("%H:%M")))
+        raise DomainError(
+            _l(
+                "The tally can be closed from %(time)s (site time).",
+                time=site.tally_time.strftime("%H:%M"),
+            )
+        )
     # Lock the balances first: a serve arriving now waits, so the figures below stay true; and a
     # second close of the same day waits here, then finds the first one below.
     stock._lock_balances(site.id)
@@ -159,28 +201,60 @@ def close_tally(site, day, counts, user=None, now=None):
         try:
             parsed[row.product.id] = stock._quantity(raw, bounds.COUNTED)
         except DomainError as exc:
-            errors[row.product.id] = exc.message if raw not in (None, "") else _l("Enter the counted stock.")
+            errors[row.product.id] = (
+                exc.message if raw not in (None, "") else _l("Enter the counted stock.")
+            )
     if errors:
         raise DomainError(_l("Enter the counted stock of every product."), errors=errors)
     closed_at = now or clock.now()
-    closed = DailyTally(site_id=site.id, day=day, closed_at=closed_at, closed_by_id=user.id if user else None,
-                        same_day=closed_same_day(day, closed_at, site.timezone),
-                        visits=tally.visits, visitors=tally.visitors, drinks_served=tally.drinks_served,
-                        snacks_served=tally.snacks_served)
+    closed = DailyTally(
+        site_id=site.id,
+        day=day,
+        closed_at=closed_at,
+        closed_by_id=user.id if user else None,
+        same_day=closed_same_day(day, closed_at, site.timezone),
+        visits=tally.visits,
+        visitors=tally.visitors,
+        drinks_served=tally.drinks_served,
+        snacks_served=tally.snacks_served,
+    )
     _insert_once(closed)
     for row in tally.rows:
         row.counted = parsed[row.product.id]
         row.variance = row.counted - row.expected
         if row.variance:
-            stock._move(site, row.product, "correction", row.variance, user, day=day, reason=TALLY_REASON,
-                        tally=closed)
-        db.session.add(DailyTallyLine(
-            site_id=site.id, tally=closed, product_id=row.product.id, opening=row.opening, restock=row.restock,
-            served=row.served, wastage=row.wastage, corrections=row.corrections, expected=row.expected,
-            counted=row.counted, variance=row.variance))
+            stock._move(
+                site,
+                row.product,
+                "correction",
+                row.variance,
+                user,
+                day=day,
+                reason=TALLY_REASON,
+                tally=closed,
+            )
+        db.session.add(
+            DailyTallyLine(
+                site_id=site.id,
+                tally=closed,
+                product_id=row.product.id,
+                opening=row.opening,
+                restock=row.restock,
+                served=row.served,
+                wastage=row.wastage,
+                corrections=row.corrections,
+                expected=row.expected,
+                counted=row.counted,
+                variance=row.variance,
+            )
+        )
     db.session.flush()
-    audit.record("close", closed, summary=f"tally {day:%Y-%m-%d}: {len(tally.rows)} products, "
-                                          f"variance {tally.total_variance:+d}")
+    audit.record(
+        "close",
+        closed,
+        summary=f"tally {day:%Y-%m-%d}: {len(tally.rows)} products, "
+        f"variance {tally.total_variance:+d}",
+    )
     return closed
 
 
@@ -206,12 +280,20 @@ def tally_missing(sites, days=7, now=None):
         return []
     todays = {s.id: clock.local_day(s, now) for s in sites}
     earliest = min(todays.values()) - timedelta(days=days)
-    closed = set(db.session.execute(
-        select(DailyTally.site_id, DailyTally.day)
-        .where(DailyTally.site_id.in_([s.id for s in sites]), DailyTally.day >= earliest)).all())
+    closed = set(
+        db.session.execute(
+            select(DailyTally.site_id, DailyTally.day).where(
+                DailyTally.site_id.in_([s.id for s in sites]), DailyTally.day >= earliest
+            )
+        ).all()
+    )
     missing = []
     for site in sites:
-        first = clock.local_day(site, site.created_at) if isinstance(site.created_at, datetime) else earliest
+        first = (
+            clock.local_day(site, site.created_at)
+            if isinstance(site.created_at, datetime)
+            else earliest
+        )
         for back in range(1, days + 1):
             day = todays[site.id] - timedelta(days=back)
             if day >= first and (site.id, day) not in closed:

@@ -10,6 +10,7 @@ version (its latest audit event) and the version of the shared records it names 
 checklist templates) stay the same. Everything that depends on the time of day (what is due,
 what is overdue, who is on duty now) is worked out from them on every view.
 """
+
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import wraps
@@ -30,7 +31,9 @@ class Section:
 _SECTIONS: dict[str, Section] = {}
 
 
-def register_section(key, order, provider, template, roles=("admin", "supervisor", "clerk", "security")):
+def register_section(
+    key, order, provider, template, roles=("admin", "supervisor", "clerk", "security")
+):
     """Add (or replace) a section; called from a domain's ``register(admin)``."""
     _SECTIONS[key] = Section(key, order, provider, template, frozenset(roles))
 
@@ -50,6 +53,7 @@ def sections_for(site, day, user):
 def once_per_request(fn):
     """Read ``fn(site, day)`` once per request: the opening and the closing sections of a domain
     show two halves of the same day's records."""
+
     @wraps(fn)
     def wrapper(site, day):
         cache = g.setdefault("_today_once", {})
@@ -87,7 +91,11 @@ def kept(site, day, name, compute):
     """
     from portal.services import audit
 
-    if not (current_app.config.get("TODAY_CACHE", True) and has_request_context() and request.method == "GET"):
+    if not (
+        current_app.config.get("TODAY_CACHE", True)
+        and has_request_context()
+        and request.method == "GET"
+    ):
         return compute()
     version = audit.site_versions([site.id]).get(site.id)
     if version is None:

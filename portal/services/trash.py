@@ -5,6 +5,7 @@ through the same scope with ``include_deleted`` (never ``bypass_scope``): head o
 every site's deleted rows, and a restore is an ordinary UPDATE of ``deleted_at`` that the
 audit trail records as "restore" by itself. No HTTP here: the view shows the messages.
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,11 +38,19 @@ _LABEL_LOADS = {
 
 
 def _local(value, site):
-    return f"{clock.to_local(value, site):%Y-%m-%d %H:%M}" if site is not None else f"{value:%Y-%m-%d %H:%M}"
+    return (
+        f"{clock.to_local(value, site):%Y-%m-%d %H:%M}"
+        if site is not None
+        else f"{value:%Y-%m-%d %H:%M}"
+    )
 
 
 def _visit_label(visit):
-    text = _("Visit of %(time)s, %(n)s people", time=_local(visit.arrived_at, visit.site), n=visit.headcount)
+    text = _(
+        "Visit of %(time)s, %(n)s people",
+        time=_local(visit.arrived_at, visit.site),
+        n=visit.headcount,
+    )
     return f"{text} · {visit.notes}" if visit.notes else text
 
 
@@ -93,7 +102,10 @@ def _menu_position(key):
 def trash_types():
     """{record type: model} of every soft-deletable model, in the order of the menu."""
     models = [m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, SoftDeleteMixin)]
-    return {m.__name__: m for m in sorted(models, key=lambda m: (_menu_position(m.__name__), m.__name__))}
+    return {
+        m.__name__: m
+        for m in sorted(models, key=lambda m: (_menu_position(m.__name__), m.__name__))
+    }
 
 
 def model_of(key):
@@ -136,17 +148,32 @@ def deleted_rows(key=None, site_id=None, page=0, per_page=None, keys=None):
     wanted = (page + 1) * per_page + 1
     found = []
     for model in chosen:
-        options = [joinedload(model.site)] + [joinedload(getattr(model, rel)) for rel in
-                                              _LABEL_LOADS.get(model.__name__, ())]
-        stmt = (_deleted(model, site_id).options(*options)
-                .order_by(model.deleted_at.desc(), model.id.desc()).limit(wanted))
+        options = [joinedload(model.site)] + [
+            joinedload(getattr(model, rel)) for rel in _LABEL_LOADS.get(model.__name__, ())
+        ]
+        stmt = (
+            _deleted(model, site_id)
+            .options(*options)
+            .order_by(model.deleted_at.desc(), model.id.desc())
+            .limit(wanted)
+        )
         found += db.session.scalars(stmt).unique().all()
     found.sort(key=lambda r: (r.deleted_at, r.id), reverse=True)
     more = len(found) > (page + 1) * per_page
-    found = found[page * per_page:(page + 1) * per_page]
+    found = found[page * per_page : (page + 1) * per_page]
     people = _users({r.deleted_by_id for r in found if r.deleted_by_id})
-    rows = [TrashRow(type(r).__name__, type_label(type(r).__name__), r.id, row_label(r), r.site, r.deleted_at,
-                     people.get(r.deleted_by_id)) for r in found]
+    rows = [
+        TrashRow(
+            type(r).__name__,
+            type_label(type(r).__name__),
+            r.id,
+            row_label(r),
+            r.site,
+            r.deleted_at,
+            people.get(r.deleted_by_id),
+        )
+        for r in found
+    ]
     return rows, more
 
 

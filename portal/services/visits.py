@@ -1,4 +1,5 @@
 """Visits: arrivals and departures recorded in seconds, and the site-local day they count for."""
+
 from functools import cache
 
 from portal import clock
@@ -12,9 +13,8 @@ from portal.models import DIRECTIONS, ConsumptionLine, StaffMember, Visit
 from portal.services import bounds
 
 
-
-
 # ---------------------------------------------------------------- arrivals and departures
+
 
 def record_arrival(site, adults=1, children=0, user=None, at=None, salesperson=None, notes=None):
     """A party arrived at ``site`` (now unless ``at``); the caller commits."""
@@ -23,8 +23,14 @@ def record_arrival(site, adults=1, children=0, user=None, at=None, salesperson=N
     _check_time(site, at, "arrived_at")
     if salesperson is not None and (salesperson.site_id != site.id or salesperson.kind != "sales"):
         raise DomainError(_l("Choose a salesperson of this site."), "salesperson")
-    visit = Visit(site_id=site.id, adults=adults, children=children, arrived_at=at,
-                  salesperson=salesperson, notes=(notes or None))
+    visit = Visit(
+        site_id=site.id,
+        adults=adults,
+        children=children,
+        arrived_at=at,
+        salesperson=salesperson,
+        notes=(notes or None),
+    )
     if user is not None:
         visit.created_by_id = user.id
     db.session.add(visit)
@@ -65,8 +71,10 @@ def _headcount(adults, children):
 def headcount_errors(adults, children):
     """{field: message} of a visit's head counts (bounds.ADULTS, bounds.CHILDREN, one person
     at least)."""
-    checks = (("adults", bounds.adults_error(adults)),
-              ("children", bounds.children_error(children)))
+    checks = (
+        ("adults", bounds.adults_error(adults)),
+        ("children", bounds.children_error(children)),
+    )
     errors = {name: message for name, message in checks if message is not None}
     if not errors and int(adults) + int(children) == 0:
         errors["adults"] = _l("A visit has at least one person.")
@@ -103,10 +111,14 @@ def _check_time(site, at, field):
 
 # ---------------------------------------------------------------- reading
 
+
 def _with_details(stmt, show_unit=True):
     # The cards show the salesperson and what was served: one query. A visit has a handful of
     # lines, so joining them costs less than selectinload's second statement (measured: half).
-    options = [joinedload(Visit.salesperson), joinedload(Visit.consumption_lines).joinedload(ConsumptionLine.product)]
+    options = [
+        joinedload(Visit.salesperson),
+        joinedload(Visit.consumption_lines).joinedload(ConsumptionLine.product),
+    ]
     if show_unit:
         options.append(joinedload(Visit.show_unit))
     return stmt.options(*options)
@@ -119,13 +131,19 @@ def open_visits(site):
 
 @cache  # built once, run with parameters (HACKING.md, "Statements built once")
 def _open_visits_stmt():
-    stmt = select(Visit).where(Visit.site_id == bindparam("site_id"), Visit.left_at.is_(None)).order_by(Visit.arrived_at)
+    stmt = (
+        select(Visit)
+        .where(Visit.site_id == bindparam("site_id"), Visit.left_at.is_(None))
+        .order_by(Visit.arrived_at)
+    )
     return _with_details(stmt, show_unit=False)  # the open-visit cards do not name the show unit
 
 
 def visits_of_day(site, day, only_left=False):
     start, end = clock.day_bounds(day, site)
-    stmt = select(Visit).where(Visit.site_id == site.id, Visit.arrived_at >= start, Visit.arrived_at < end)
+    stmt = select(Visit).where(
+        Visit.site_id == site.id, Visit.arrived_at >= start, Visit.arrived_at < end
+    )
     if only_left:
         stmt = stmt.where(Visit.left_at.is_not(None))
     return db.session.scalars(_with_details(stmt.order_by(Visit.arrived_at.desc()))).unique().all()
@@ -133,8 +151,13 @@ def visits_of_day(site, day, only_left=False):
 
 def hosted_by(user, limit=100):
     """Visits a sales user hosted (his StaffMember records), newest first."""
-    stmt = (select(Visit).join(StaffMember, Visit.salesperson_id == StaffMember.id)
-            .where(StaffMember.user_id == user.id).order_by(Visit.arrived_at.desc()).limit(limit))
+    stmt = (
+        select(Visit)
+        .join(StaffMember, Visit.salesperson_id == StaffMember.id)
+        .where(StaffMember.user_id == user.id)
+        .order_by(Visit.arrived_at.desc())
+        .limit(limit)
+    )
     return db.session.scalars(_with_details(stmt)).unique().all()
 
 
@@ -145,13 +168,21 @@ def is_hosted_by(visit, user):
 def day_counts(site, day):
     """(number of visits, number of visitors) that arrived on a site-local day."""
     start, end = clock.day_bounds(day, site)
-    stmt = select(func.count(Visit.id), func.coalesce(func.sum(Visit.adults + Visit.children), 0)).where(
-        Visit.site_id == site.id, Visit.arrived_at >= start, Visit.arrived_at < end)
+    stmt = select(
+        func.count(Visit.id), func.coalesce(func.sum(Visit.adults + Visit.children), 0)
+    ).where(Visit.site_id == site.id, Visit.arrived_at >= start, Visit.arrived_at < end)
     visits, visitors = db.session.execute(stmt).one()
     return int(visits), int(visitors)
 
 
 def salespeople(site):
-    stmt = select(StaffMember).where(StaffMember.site_id == site.id, StaffMember.kind == "sales",
-                                     StaffMember.active.is_(True)).order_by(StaffMember.name)
+    stmt = (
+        select(StaffMember)
+        .where(
+            StaffMember.site_id == site.id,
+            StaffMember.kind == "sales",
+            StaffMember.active.is_(True),
+        )
+        .order_by(StaffMember.name)
+    )
     return db.session.scalars(stmt).all()

@@ -1,8 +1,8 @@
 """Wiring of every page: the Admin object, the domain views, auth, health and errors."""
+
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from portal.i18n import lazy_gettext as _l
-
 
 
 def _csp_nonce():

@@ -6,6 +6,7 @@ sites' events; head office sees everything (including events without a site).
 Field and record-type labels are taken from the admin view that edits that model, so
 every domain's records read in their own words without a table here.
 """
+
 from flask import current_app, has_app_context
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from flask_admin.model import filters
@@ -22,8 +23,13 @@ from portal.views.labels import ROLE_LABELS, STAFF_KIND_LABELS
 
 # Fields every model shares, for records whose view does not label them.
 COMMON_FIELD_LABELS = {
-    "id": _l("Record id"), "site_id": _l("Site"), "name": _l("Name"), "active": _l("Active"),
-    "deleted_at": _l("Deleted at"), "deleted_by_id": _l("Deleted by"), "status": _l("Status"),
+    "id": _l("Record id"),
+    "site_id": _l("Site"),
+    "name": _l("Name"),
+    "active": _l("Active"),
+    "deleted_at": _l("Deleted at"),
+    "deleted_by_id": _l("Deleted by"),
+    "status": _l("Status"),
     "notes": _l("Notes"),
 }
 
@@ -115,8 +121,16 @@ def _references(event, keys):
             key = mapper.get_property_by_column(column).key
             if key not in keys:
                 continue
-            ids = {v for v in ((event.before or {}).get(key), (event.after or {}).get(key)) if isinstance(v, int)}
-            found[key] = {i: str(obj) for i in ids if (obj := db.session.get(rel.mapper.class_, i)) is not None}
+            ids = {
+                v
+                for v in ((event.before or {}).get(key), (event.after or {}).get(key))
+                if isinstance(v, int)
+            }
+            found[key] = {
+                i: str(obj)
+                for i in ids
+                if (obj := db.session.get(rel.mapper.class_, i)) is not None
+            }
     return found
 
 
@@ -139,7 +153,9 @@ def _word(words, value):
 def diff_rows(event):
     """[(label, old, new)] of an event, in field order; old/new are display strings."""
     before, after = event.before or {}, event.after or {}
-    keys = [k for k in list(after) + [k for k in before if k not in after] if k not in HIDDEN_FIELDS]
+    keys = [
+        k for k in list(after) + [k for k in before if k not in after] if k not in HIDDEN_FIELDS
+    ]
     references = _references(event, keys)
     rows = []
     for key in keys:
@@ -153,7 +169,9 @@ def diff_rows(event):
 
 
 def _record_type_options():
-    return sorted(((name, str(view.name)) for name, view in _model_views().items()), key=lambda p: p[1])
+    return sorted(
+        ((name, str(view.name)) for name, view in _model_views().items()), key=lambda p: p[1]
+    )
 
 
 class AuditEventView(ScopedModelView):
@@ -173,13 +191,27 @@ class AuditEventView(ScopedModelView):
     column_filters = (
         FilterEqual(AuditEvent.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         LocalDateBetweenFilter(AuditEvent.at, _l("When")),
-        FilterEqual(AuditEvent.user_id, _l("User"), options=options_of(User, order_by=User.username)),
+        FilterEqual(
+            AuditEvent.user_id, _l("User"), options=options_of(User, order_by=User.username)
+        ),
         FilterEqual(AuditEvent.object_type, _l("Record type"), options=_record_type_options),
-        FilterEqual(AuditEvent.action, _l("Action"), options=lambda: [(k, str(v)) for k, v in ACTION_LABELS.items()]),
+        FilterEqual(
+            AuditEvent.action,
+            _l("Action"),
+            options=lambda: [(k, str(v)) for k, v in ACTION_LABELS.items()],
+        ),
     )
-    column_labels = {"at": _l("When"), "user": _l("Who"), "site": _l("Site"), "action": _l("Action"),
-                     "object_type": _l("Record type"), "object_id": _l("Record id"), "summary": _l("Record"),
-                     "before": _l("Before"), "after": _l("After")}
+    column_labels = {
+        "at": _l("When"),
+        "user": _l("Who"),
+        "site": _l("Site"),
+        "action": _l("Action"),
+        "object_type": _l("Record type"),
+        "object_id": _l("Record id"),
+        "summary": _l("Record"),
+        "before": _l("Before"),
+        "after": _l("After"),
+    }
     # Flask-Admin formats details with their own table: use the list's (local time, Yes/No).
     column_type_formatters_detail = ScopedModelView.column_type_formatters
     column_formatters = {
@@ -200,4 +232,6 @@ class AuditEventView(ScopedModelView):
 
 
 def register(admin):
-    admin.add_view(AuditEventView(AuditEvent, name=_l("Audit trail"), category=_l("Reports"), endpoint="audit"))
+    admin.add_view(
+        AuditEventView(AuditEvent, name=_l("Audit trail"), category=_l("Reports"), endpoint="audit")
+    )

@@ -1,8 +1,17 @@
 """Login, logout, password change and the language switch."""
+
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -24,7 +33,9 @@ bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=accounts.MAX_USERNAME)])
+    username = StringField(
+        _l("User name"), validators=[DataRequired(), Length(max=accounts.MAX_USERNAME)]
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
 
 
@@ -40,7 +51,8 @@ class PasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
     confirm = PasswordField(
-        _l("Repeat the new password"), validators=[DataRequired(), EqualTo("new", _l("The two passwords differ."))]
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new", _l("The two passwords differ."))],
     )
 
 
@@ -93,8 +105,13 @@ def login():
             target = safe_next(request.args.get("next"))
             if accounts.second_factor_needed(user):
                 session.clear()
-                session.update({PENDING: user.get_id(), PENDING_NEXT: target,
-                                PENDING_SINCE: utcnow().timestamp()})
+                session.update(
+                    {
+                        PENDING: user.get_id(),
+                        PENDING_NEXT: target,
+                        PENDING_SINCE: utcnow().timestamp(),
+                    }
+                )
                 db.session.commit()
                 _security_log("login_password_ok", user.username, user.id)
                 return redirect(url_for("auth.second_factor"))
@@ -194,8 +211,9 @@ def _enrol_at_login(user):
     if page is not None:
         return page
     target = session.get(PENDING_NEXT)
-    shown = render_template("auth/recovery_codes.html", codes=codes,
-                            target=target or url_for("home.index"))
+    shown = render_template(
+        "auth/recovery_codes.html", codes=codes, target=target or url_for("home.index")
+    )
     return _complete_login(user, target, response=shown)
 
 
@@ -225,8 +243,11 @@ def _enrolled_users():
     """For head office: the users who have a second factor, which it can reset."""
     if current_user.role != "admin":
         return []
-    stmt = (select(User, TwoFactor.enrolled_at)
-            .join(TwoFactor, TwoFactor.user_id == User.id).order_by(User.username))
+    stmt = (
+        select(User, TwoFactor.enrolled_at)
+        .join(TwoFactor, TwoFactor.user_id == User.id)
+        .order_by(User.username)
+    )
     return db.session.execute(stmt).all()
 
 
@@ -260,13 +281,20 @@ class AccountView(PortalView):
                 db.session.commit()
                 # The token rotated: log in again here so this browser keeps working.
                 login_user(current_user._get_current_object())
-                flash(_l("Your password has been changed. Other sessions have been logged out."), "success")
+                flash(
+                    _l("Your password has been changed. Other sessions have been logged out."),
+                    "success",
+                )
                 return redirect(url_for("home.index"))
         elif request.method == "POST":
             status = 400
-        page = self.render("account/password.html", form=form, locales=LOCALES,
-                           enrolled=_enrolled_users(),
-                           two_factor=accounts.two_factor_of(current_user))
+        page = self.render(
+            "account/password.html",
+            form=form,
+            locales=LOCALES,
+            enrolled=_enrolled_users(),
+            two_factor=accounts.two_factor_of(current_user),
+        )
         return page, status
 
     @expose("/two-factor", methods=("GET", "POST"))
@@ -283,9 +311,12 @@ class AccountView(PortalView):
         return self._two_factor_page(CodeForm())
 
     def _two_factor_page(self, form, status=200):
-        page = self.render("account/two_factor.html", form=form,
-                           two_factor=accounts.two_factor_of(current_user),
-                           codes_left=accounts.recovery_codes_left(current_user))
+        page = self.render(
+            "account/two_factor.html",
+            form=form,
+            two_factor=accounts.two_factor_of(current_user),
+            codes_left=accounts.recovery_codes_left(current_user),
+        )
         return page, status
 
     @expose("/two-factor/codes", methods=("POST",))
@@ -328,8 +359,10 @@ class AccountView(PortalView):
         accounts.reset_second_factor(user)
         db.session.commit()
         _security_log("two_factor_reset", user.username, user.id)
-        message = _l("The second factor of %(name)s has been reset: it is set up again at the next login.",
-                     name=str(user))
+        message = _l(
+            "The second factor of %(name)s has been reset: it is set up again at the next login.",
+            name=str(user),
+        )
         flash(message, "success")
         return redirect(url_for(".index"))
 

@@ -6,12 +6,22 @@ related dropdowns, exports and actions. What the base views add is the HTTP face
 it: out-of-scope or malformed ids answer 404, a forged reference is refused, a failed
 form answers 400, and which role may read or write each view.
 """
+
 from collections import OrderedDict
 from datetime import date, datetime, time
 from types import SimpleNamespace
 
-from flask import (abort, current_app, flash, g, has_request_context, redirect, render_template,
-                   request, url_for)
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.babel import gettext as fa_gettext, lazy_gettext as fa_lazy_gettext
@@ -39,7 +49,10 @@ from portal.services.scope import ScopeViolation
 from portal.views.exports import SafeExportMixin
 
 # Library messages that have no Chinese in the library's own catalogue.
-_UNTRANSLATED = {"Not a valid choice": _l("Not a valid choice."), "Invalid Choice: could not coerce": _l("Not a valid choice.")}
+_UNTRANSLATED = {
+    "Not a valid choice": _l("Not a valid choice."),
+    "Invalid Choice: could not coerce": _l("Not a valid choice."),
+}
 
 ALL_ROLES = frozenset({"admin", "supervisor", "clerk", "security", "sales", "maintenance"})
 
@@ -107,8 +120,13 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         time: _format_time,
         bool: _format_bool,
     }
-    column_type_formatters_export = {datetime: _format_datetime, date: _format_date, time: _format_time,
-                                     bool: _format_bool, type(None): lambda view, value, name=None: ""}
+    column_type_formatters_export = {
+        datetime: _format_datetime,
+        date: _format_date,
+        time: _format_time,
+        bool: _format_bool,
+        type(None): lambda view, value, name=None: "",
+    }
 
     form_base_class = PortalForm  # not SecureForm: with CSRFProtect it fails silently (STACK.md)
     can_view_details = True
@@ -130,7 +148,9 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         # change unseen; corrections go through the versioned edit form, and row_html has no
         # inline editors.
         if self.column_editable_list:
-            raise TypeError(f"{type(self).__name__}: inline editing is not offered (column_editable_list)")
+            raise TypeError(
+                f"{type(self).__name__}: inline editing is not offered (column_editable_list)"
+            )
         super().__init__(model, db, *args, **kwargs)
 
     # Per-user rights: Flask-Admin reads these attributes when it renders and on each POST.
@@ -174,7 +194,11 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
 
     @property
     def export_types(self):
-        return ["csv", "xlsx"] if current_user.is_authenticated and current_user.role in self.export_roles else []
+        return (
+            ["csv", "xlsx"]
+            if current_user.is_authenticated and current_user.role in self.export_roles
+            else []
+        )
 
     @export_types.setter
     def export_types(self, value):
@@ -191,11 +215,15 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         groups = OrderedDict()
         for index, flt in enumerate(self._filters):
             options = flt.get_options(self)
-            groups.setdefault(str(flt.name), []).append({
-                "index": index, "arg": self.get_filter_arg(index, flt), "operation": str(flt.operation()),
-                "options": [(key, str(label)) for key, label in options] if options else None,
-                "type": flt.data_type,
-            })
+            groups.setdefault(str(flt.name), []).append(
+                {
+                    "index": index,
+                    "arg": self.get_filter_arg(index, flt),
+                    "operation": str(flt.operation()),
+                    "options": [(key, str(label)) for key, label in options] if options else None,
+                    "type": flt.data_type,
+                }
+            )
         return groups
 
     def handle_filter(self, filter):
@@ -226,8 +254,15 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
             words = search.split(" ")
             if len(words) > MAX_SEARCH_WORDS or len(search) > MAX_SEARCH_CHARS:
                 search = " ".join(words[:MAX_SEARCH_WORDS])[:MAX_SEARCH_CHARS]
-                flash(_l("The search was cut to its first %(n)s words (at most %(chars)s "
-                         "characters).", n=MAX_SEARCH_WORDS, chars=MAX_SEARCH_CHARS), "warning")
+                flash(
+                    _l(
+                        "The search was cut to its first %(n)s words (at most %(chars)s "
+                        "characters).",
+                        n=MAX_SEARCH_WORDS,
+                        chars=MAX_SEARCH_CHARS,
+                    ),
+                    "warning",
+                )
             args.search = search
         return args
 
@@ -254,9 +289,15 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
             actions = self.get_list_row_actions()
             if view_only:
                 actions = [a for a in actions if type(a).__name__.startswith("View")]
-            cache[key] = render_template("admin/model/row_buttons.html", admin_view=self, get_url=self.get_url,
-                                         list_row_actions=actions, row_id=_ROW_ID_PLACEHOLDER,
-                                         return_url=return_url, _gettext=fa_gettext)
+            cache[key] = render_template(
+                "admin/model/row_buttons.html",
+                admin_view=self,
+                get_url=self.get_url,
+                list_row_actions=actions,
+                row_id=_ROW_ID_PLACEHOLDER,
+                return_url=return_url,
+                _gettext=fa_gettext,
+            )
         return Markup(cache[key].replace(_ROW_ID_PLACEHOLDER, url_quote(str(row_id), safe="")))
 
     def row_html(self, row, return_url, with_checkbox, view_only=False):
@@ -269,9 +310,13 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
             title = g.get("_select_record_title")
             if title is None:
                 title = g._select_record_title = escape(fa_gettext("Select record"))
-            cells.append(f'<td><input type="checkbox" name="rowid" class="action-checkbox" value="{pk}" title="{title}"></td>')
+            cells.append(
+                f'<td><input type="checkbox" name="rowid" class="action-checkbox" value="{pk}" title="{title}"></td>'
+            )
         if self.column_display_actions:
-            cells.append(f'<td class="list-buttons-column">{self.row_buttons(pk, return_url, view_only)}</td>')
+            cells.append(
+                f'<td class="list-buttons-column">{self.row_buttons(pk, return_url, view_only)}</td>'
+            )
         formatters, type_formatters = self.column_formatters, self.column_type_formatters
         for column, _name in self._list_columns:
             value = self._get_list_value(None, row, column, formatters, type_formatters)
@@ -296,7 +341,11 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         """The record if it is in scope; 404 otherwise (also for ids that are not ids)."""
         return get_or_404(self.model, id)
 
-    @action("delete", fa_lazy_gettext("Delete"), fa_lazy_gettext("Are you sure you want to delete selected records?"))
+    @action(
+        "delete",
+        fa_lazy_gettext("Delete"),
+        fa_lazy_gettext("Are you sure you want to delete selected records?"),
+    )
     def action_delete(self, ids):
         # Flask-Admin passes the ids as strings; PostgreSQL refuses ``integer = varchar``.
         return super().action_delete([as_id(i) for i in ids])
@@ -312,15 +361,26 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         # would silently become "no value": refuse it instead.
         ok = super().validate_form(form)
         for field in form:
-            field.errors = [str(_UNTRANSLATED.get(e, e)) if isinstance(e, str) else e for e in field.errors]
+            field.errors = [
+                str(_UNTRANSLATED.get(e, e)) if isinstance(e, str) else e for e in field.errors
+            ]
             raw = request.form.get(field.name) if isinstance(field, AjaxSelectField) else None
             if raw:
-                wanted = len([v for v in raw.split(",") if v]) if isinstance(field, AjaxSelectMultipleField) else 1
-                found = len(field.data or []) if isinstance(field, AjaxSelectMultipleField) else int(bool(field.data))
+                wanted = (
+                    len([v for v in raw.split(",") if v])
+                    if isinstance(field, AjaxSelectMultipleField)
+                    else 1
+                )
+                found = (
+                    len(field.data or [])
+                    if isinstance(field, AjaxSelectMultipleField)
+                    else int(bool(field.data))
+                )
                 if found < wanted:
                     field.errors = list(field.errors) + [str(_l("Not a valid choice."))]
                     ok = False
         return ok
+
     # Optimistic locking for models with VersionedMixin: the edit form carries the version
     # it was opened with; a save based on an older version answers 409 and changes nothing.
     def get_edit_form(self):
@@ -396,10 +456,13 @@ def _int_equal(flt):
     except (AttributeError, NotImplementedError):
         return flt
     return _IntEqualFilter(flt.column, flt.name, options=flt.options) if is_int else flt
+
+
 VERSION_FIELD = "version"
 # Filters whose values are dates or date ranges (Flask-Admin's widget names).
-_DATE_FILTER_TYPES = frozenset({"datepicker", "daterangepicker", "datetimepicker",
-                                "datetimerangepicker"})
+_DATE_FILTER_TYPES = frozenset(
+    {"datepicker", "daterangepicker", "datetimepicker", "datetimerangepicker"}
+)
 MAX_LIST_PAGE = 100_000  # 2.5 million rows at 25 a page
 MAX_SEARCH_WORDS = 10
 MAX_SEARCH_CHARS = 200
@@ -418,12 +481,16 @@ def stale_record():
     import uuid
 
     db.session.rollback()
-    body = render_template("errors/error.html", code=409, message=STALE_MESSAGE, error_id=uuid.uuid4().hex[:10])
+    body = render_template(
+        "errors/error.html", code=409, message=STALE_MESSAGE, error_id=uuid.uuid4().hex[:10]
+    )
     abort(current_app.response_class(body, status=409))
 
 
-STALE_MESSAGE = _l("Someone else saved this record while you were editing it. Your changes were not saved: "
-                   "reload the record and make them again.")
+STALE_MESSAGE = _l(
+    "Someone else saved this record while you were editing it. Your changes were not saved: "
+    "reload the record and make them again."
+)
 
 
 def as_id(id):
@@ -487,8 +554,13 @@ def options_of(model, label=str, order_by=None):
         order = order_by if order_by is not None else model.id
         columns = getattr(model, "option_columns", None)
         if label is str and columns:
-            stmt = select(model.id, *(getattr(model, c) for c in columns)).order_by(order).limit(500)
-            return [(row.id, model.__str__(SimpleNamespace(**row._mapping))) for row in db.session.execute(stmt)]
+            stmt = (
+                select(model.id, *(getattr(model, c) for c in columns)).order_by(order).limit(500)
+            )
+            return [
+                (row.id, model.__str__(SimpleNamespace(**row._mapping)))
+                for row in db.session.execute(stmt)
+            ]
         query = db.session.query(model).order_by(order)
         return [(obj.id, label(obj)) for obj in query.limit(500)]
 
@@ -515,8 +587,9 @@ def bad_parameter(message):
     import uuid
 
     db.session.rollback()
-    body = render_template("errors/error.html", code=400, message=message,
-                           error_id=uuid.uuid4().hex[:10])
+    body = render_template(
+        "errors/error.html", code=400, message=message, error_id=uuid.uuid4().hex[:10]
+    )
     abort(current_app.response_class(body, status=400))
 
 
@@ -615,6 +688,19 @@ def site_choices_query():
     return db.session.query(Site).filter(Site.active.is_(True)).order_by(Site.code)
 
 
-__all__ = ["ALL_ROLES", "PortalView", "RoleGuard", "ScopedModelView", "_l", "expose", "get_or_404", "options_of",
-           "period_args", "site_choices_query", "day_param", "bad_parameter", "domain_errors",
-           "show_refusal"]
+__all__ = [
+    "ALL_ROLES",
+    "PortalView",
+    "RoleGuard",
+    "ScopedModelView",
+    "_l",
+    "expose",
+    "get_or_404",
+    "options_of",
+    "period_args",
+    "site_choices_query",
+    "day_param",
+    "bad_parameter",
+    "domain_errors",
+    "show_refusal",
+]

@@ -3,6 +3,7 @@
 Registered only when config ``BENCH_FLOOR_PAGE`` is true (the benchmark server); the
 benchmark divides every page's latency by this one's.
 """
+
 from portal.i18n import lazy_gettext as _l
 
 from portal.views.base import ALL_ROLES, PortalView, expose

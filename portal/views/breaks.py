@@ -1,4 +1,5 @@
 """Breaks: one tap to start or end one's own break; the supervisor's day view per person."""
+
 from datetime import timedelta
 
 from flask import current_app, flash, redirect, request, url_for
@@ -21,15 +22,28 @@ class BreaksView(PortalView):
     @expose("/")
     def index(self):
         staff, current = breaks.staff_and_open_break(current_user)
-        context = {"staff": staff, "current": current, "now": clock.now(), "local": local, "limit_minutes": 10}
+        context = {
+            "staff": staff,
+            "current": current,
+            "now": clock.now(),
+            "local": local,
+            "limit_minutes": 10,
+        }
         if staff is not None:
-            context["mine"] = breaks.breaks_per_day(staff.site, clock.local_day(staff.site)).get(staff, [])
+            context["mine"] = breaks.breaks_per_day(staff.site, clock.local_day(staff.site)).get(
+                staff, []
+            )
         if current_user.role in OVERVIEW_ROLES:
             sites = scoped_sites()
             site = chosen_site(sites)
             day = day_param(request.args.get("day"), clock.local_day(site))
-            context.update(sites=sites, site=site, day=day, per_person=breaks.breaks_per_day(site, day),
-                           one_day=timedelta(days=1))
+            context.update(
+                sites=sites,
+                site=site,
+                day=day,
+                per_person=breaks.breaks_per_day(site, day),
+                one_day=timedelta(days=1),
+            )
         return self.render("breaks/index.html", **context)
 
     @expose("/start", methods=("POST",))
@@ -54,18 +68,26 @@ class BreaksView(PortalView):
 
 
 def register(admin):
-    admin.add_view(BreaksView(name=_l("Breaks"), category=_l("People"), endpoint="breaks", url="/breaks"))
+    admin.add_view(
+        BreaksView(name=_l("Breaks"), category=_l("People"), endpoint="breaks", url="/breaks")
+    )
     from portal.services.today import register_section
 
-    register_section("breaks", 90, breaks_section, "breaks/_today.html",
-                     roles=("admin", "supervisor", "clerk", "security"))
+    register_section(
+        "breaks",
+        90,
+        breaks_section,
+        "breaks/_today.html",
+        roles=("admin", "supervisor", "clerk", "security"),
+    )
 
 
 def breaks_section(site, day, user):
     """Today section: the one-tap break button for the user's own staff record."""
     # The user's own staff record and running break: site records, kept per user.
-    staff, current = today.kept(site, day, ("breaks", user.id), lambda: breaks.staff_and_open_break(user, site))
+    staff, current = today.kept(
+        site, day, ("breaks", user.id), lambda: breaks.staff_and_open_break(user, site)
+    )
     if staff is None:
         return None
     return {"staff": staff, "current": current, "local": local, "site": site}
-

@@ -1,6 +1,13 @@
 """Checklists: templates and runs (admin lists) and the one-page run a clerk fills on a tablet."""
+
 from flask import abort, flash, g, has_request_context, redirect, request, url_for
-from flask_admin.contrib.sqla.filters import DateBetweenFilter, DateEqualFilter, FilterInList, FilterEqual, IntEqualFilter
+from flask_admin.contrib.sqla.filters import (
+    DateBetweenFilter,
+    DateEqualFilter,
+    FilterInList,
+    FilterEqual,
+    IntEqualFilter,
+)
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext as _
 from portal import clock
@@ -14,19 +21,42 @@ from wtforms.validators import ValidationError
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import CHECKLIST_KINDS, ITEM_KINDS, ChecklistAnswer, ChecklistFollowUp, ChecklistItem, ChecklistRun, ChecklistTemplate, Site
+from portal.models import (
+    CHECKLIST_KINDS,
+    ITEM_KINDS,
+    ChecklistAnswer,
+    ChecklistFollowUp,
+    ChecklistItem,
+    ChecklistRun,
+    ChecklistTemplate,
+    Site,
+)
 from portal.services import checklists as svc
 from portal.services import photos as photo_service
 from portal.services import scope
 from portal.services import today
-from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404,
-                               options_of)
+from portal.views.base import (
+    PortalView,
+    ScopedModelView,
+    domain_errors,
+    expose,
+    get_or_404,
+    options_of,
+)
 from portal.views.labels import yes_no
 
-KIND_LABELS = {"opening": _l("Opening"), "closing": _l("Closing"), "grooming": _l("Grooming"),
-               "custom": _l("Custom")}
-ITEM_KIND_LABELS = {"yes_no": _l("Yes / no"), "number": _l("Number"), "text": _l("Text"),
-                    "photo": _l("Photo required")}
+KIND_LABELS = {
+    "opening": _l("Opening"),
+    "closing": _l("Closing"),
+    "grooming": _l("Grooming"),
+    "custom": _l("Custom"),
+}
+ITEM_KIND_LABELS = {
+    "yes_no": _l("Yes / no"),
+    "number": _l("Number"),
+    "text": _l("Text"),
+    "photo": _l("Photo required"),
+}
 STATUS_LABELS = {"open": _l("Under way"), "done": _l("Complete")}
 # Who fills in checklists: the clerk, security at the door (opening/closing only), head office.
 RUNNER_ROLES = frozenset({"admin", "clerk", "security"})
@@ -58,12 +88,22 @@ def _label(labels, attr):
 class ItemInline(InlineFormAdmin):
     form_columns = ("id", "position", "label", "kind", "active")
     form_label = _l("Check items")
-    column_labels = {"position": _l("Order"), "label": _l("Question"), "kind": _l("Answer type"),
-                     "active": _l("Active")}
+    column_labels = {
+        "position": _l("Order"),
+        "label": _l("Question"),
+        "kind": _l("Answer type"),
+        "active": _l("Active"),
+    }
     form_overrides = {"kind": SelectField}
-    form_args = {"kind": {"choices": [(k, ITEM_KIND_LABELS[k]) for k in ITEM_KINDS], "label": _l("Answer type")},
-                 "label": {"label": _l("Question")}, "position": {"label": _l("Order")},
-                 "active": {"label": _l("Active")}}
+    form_args = {
+        "kind": {
+            "choices": [(k, ITEM_KIND_LABELS[k]) for k in ITEM_KINDS],
+            "label": _l("Answer type"),
+        },
+        "label": {"label": _l("Question")},
+        "position": {"label": _l("Order")},
+        "active": {"label": _l("Active")},
+    }
 
 
 class ChecklistTemplateView(EnglishFilterUrls, ScopedModelView):
@@ -71,7 +111,16 @@ class ChecklistTemplateView(EnglishFilterUrls, ScopedModelView):
     write_roles = frozenset({"admin", "supervisor"})
     delete_roles = frozenset({"admin"})
     column_list = ("name", "kind", "site", "active", "updated_at")
-    column_details_list = ("name", "kind", "site", "active", "description", "items", "created_at", "updated_at")
+    column_details_list = (
+        "name",
+        "kind",
+        "site",
+        "active",
+        "description",
+        "items",
+        "created_at",
+        "updated_at",
+    )
     column_export_list = ("name", "kind", "site", "active")
     form_columns = ("name", "kind", "site", "active", "description")
     inline_models = (ItemInline(ChecklistItem),)
@@ -81,18 +130,30 @@ class ChecklistTemplateView(EnglishFilterUrls, ScopedModelView):
     column_searchable_list = ("name",)
     column_filters = (
         FilterEqual(ChecklistTemplate.kind, _l("Kind"), options=lambda: list(KIND_LABELS.items())),
-        IntEqualFilter(ChecklistTemplate.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        IntEqualFilter(
+            ChecklistTemplate.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)
+        ),
     )
-    column_labels = {"name": _l("Name"), "kind": _l("Kind"), "site": _l("Site (empty: all sites)"),
-                     "active": _l("Active"), "description": _l("Description"), "items": _l("Check items"),
-                     "created_at": _l("Created at"), "updated_at": _l("Updated at")}
+    column_labels = {
+        "name": _l("Name"),
+        "kind": _l("Kind"),
+        "site": _l("Site (empty: all sites)"),
+        "active": _l("Active"),
+        "description": _l("Description"),
+        "items": _l("Check items"),
+        "created_at": _l("Created at"),
+        "updated_at": _l("Updated at"),
+    }
     column_formatters = {
         "active": yes_no,
         "kind": _label(KIND_LABELS, "kind"),
         "site": lambda v, c, m, n: m.site or _("All sites"),
-        "items": lambda v, c, m, n: Markup("<ol class='mb-0'>%s</ol>") % Markup("").join(
-            Markup("<li>%s <span class='text-muted'>(%s)</span></li>") % (i.label, ITEM_KIND_LABELS.get(i.kind, i.kind))
-            for i in m.items),
+        "items": lambda v, c, m, n: Markup("<ol class='mb-0'>%s</ol>")
+        % Markup("").join(
+            Markup("<li>%s <span class='text-muted'>(%s)</span></li>")
+            % (i.label, ITEM_KIND_LABELS.get(i.kind, i.kind))
+            for i in m.items
+        ),
     }
     form_overrides = {"kind": SelectField}
     form_args = {"kind": {"choices": [(k, KIND_LABELS[k]) for k in CHECKLIST_KINDS]}}
@@ -125,16 +186,25 @@ class ChecklistTemplateView(EnglishFilterUrls, ScopedModelView):
 
     def on_model_change(self, form, model, is_created):
         if model.site is None and current_user.role != "admin":
-            raise ValidationError(_l("Choose your site: templates for all sites are kept by head office."))
+            raise ValidationError(
+                _l("Choose your site: templates for all sites are kept by head office.")
+            )
         if not is_created:
             _keep_runs_readable(model)
         # An answered item is history: it can be switched off, not deleted.
         removed = [o.id for o in db.session.deleted if isinstance(o, ChecklistItem)]
         with db.session.no_autoflush:
-            answered = removed and db.session.scalar(
-                select(ChecklistAnswer.id).where(ChecklistAnswer.item_id.in_(removed)).limit(1)) is not None
+            answered = (
+                removed
+                and db.session.scalar(
+                    select(ChecklistAnswer.id).where(ChecklistAnswer.item_id.in_(removed)).limit(1)
+                )
+                is not None
+            )
         if answered:
-            raise ValidationError(_l("An item that has been answered cannot be deleted: untick Active instead."))
+            raise ValidationError(
+                _l("An item that has been answered cannot be deleted: untick Active instead.")
+            )
         # Items carry the template's site so the scope filters them with one IN.
         for item in model.items:
             item.site = model.site
@@ -153,11 +223,18 @@ def _keep_runs_readable(template):
     if site_id is None:
         return
     with db.session.no_autoflush:
-        elsewhere = db.session.scalar(select(ChecklistRun.id).where(
-            ChecklistRun.template_id == template.id, ChecklistRun.site_id != site_id).limit(1))
+        elsewhere = db.session.scalar(
+            select(ChecklistRun.id)
+            .where(ChecklistRun.template_id == template.id, ChecklistRun.site_id != site_id)
+            .limit(1)
+        )
     if elsewhere is not None:
-        raise ValidationError(_l("This checklist has been filled in at other sites and must stay "
-                                 "available to them. Make a new template for this site instead."))
+        raise ValidationError(
+            _l(
+                "This checklist has been filled in at other sites and must stay "
+                "available to them. Make a new template for this site instead."
+            )
+        )
 
 
 def _answers_html(view, context, model, name):
@@ -165,7 +242,9 @@ def _answers_html(view, context, model, name):
     by_item = {a.item_id: a for a in model.answers}
     for item in model.template.items:
         answer = by_item.get(item.id)
-        rows.append(Markup("<li>%s: <strong>%s</strong></li>") % (item.label, answer_text(answer, item)))
+        rows.append(
+            Markup("<li>%s: <strong>%s</strong></li>") % (item.label, answer_text(answer, item))
+        )
     return Markup("<ul class='mb-0'>%s</ul>") % Markup("").join(rows)
 
 
@@ -187,30 +266,69 @@ class ChecklistRunView(EnglishFilterUrls, ScopedModelView):
     _creatable = False
     _editable = False
     _deletable = False
-    column_list = ("day", "site", "template", "kind", "user", "status", "completion", "completed_at")
-    column_details_list = ("day", "site", "template", "kind", "user", "status", "completion", "completed_at",
-                           "answers", "follow_ups")
-    column_export_list = ("day", "site", "template", "kind", "user", "status", "completion", "completed_at")
+    column_list = (
+        "day",
+        "site",
+        "template",
+        "kind",
+        "user",
+        "status",
+        "completion",
+        "completed_at",
+    )
+    column_details_list = (
+        "day",
+        "site",
+        "template",
+        "kind",
+        "user",
+        "status",
+        "completion",
+        "completed_at",
+        "answers",
+        "follow_ups",
+    )
+    column_export_list = (
+        "day",
+        "site",
+        "template",
+        "kind",
+        "user",
+        "status",
+        "completion",
+        "completed_at",
+    )
     column_select_related_list = (ChecklistRun.site, ChecklistRun.template, ChecklistRun.user)
     column_default_sort = ("day", True)
     column_sortable_list = ("day",)
     column_filters = (
-        IntEqualFilter(ChecklistRun.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        IntEqualFilter(
+            ChecklistRun.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)
+        ),
         FilterEqual(ChecklistRun.kind, _l("Kind"), options=lambda: list(KIND_LABELS.items())),
         DateEqualFilter(ChecklistRun.day, _l("Day")),
         DateBetweenFilter(ChecklistRun.day, _l("Day")),
         FilterInList(ChecklistRun.kind, _l("Kind"), options=lambda: list(KIND_LABELS.items())),
         FilterEqual(ChecklistRun.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())),
     )
-    column_labels = {"day": _l("Day"), "site": _l("Site"), "template": _l("Checklist"), "kind": _l("Kind"),
-                     "user": _l("Filled in by"), "status": _l("Status"), "completion": _l("Completion %"),
-                     "completed_at": _l("Completed at"), "answers": _l("Answers"), "follow_ups": _l("Follow-ups")}
+    column_labels = {
+        "day": _l("Day"),
+        "site": _l("Site"),
+        "template": _l("Checklist"),
+        "kind": _l("Kind"),
+        "user": _l("Filled in by"),
+        "status": _l("Status"),
+        "completion": _l("Completion %"),
+        "completed_at": _l("Completed at"),
+        "answers": _l("Answers"),
+        "follow_ups": _l("Follow-ups"),
+    }
     column_formatters = {
         "kind": _label(KIND_LABELS, "kind"),
         "status": _label(STATUS_LABELS, "status"),
         "completion": lambda v, c, m, n: f"{m.completion}%",
-        "template": lambda v, c, m, n: Markup('<a href="%s">%s</a>') % (
-            url_for("checklist.run", run_id=m.id), _template_name(m)),
+        "template": lambda v, c, m, n: Markup('<a href="%s">%s</a>')
+        % (url_for("checklist.run", run_id=m.id), _template_name(m)),
     }
     # Spreadsheets get plain text, not links.
     column_formatters_export = {
@@ -221,13 +339,17 @@ class ChecklistRunView(EnglishFilterUrls, ScopedModelView):
     column_formatters_detail = {
         **column_formatters,
         "answers": _answers_html,
-        "follow_ups": lambda v, c, m, n: Markup("<ul class='mb-0'>%s</ul>") % Markup("").join(
-            Markup("<li>%s — %s</li>") % (f.note, STATUS_LABELS.get("open") if f.status == "open" else _("Closed"))
-            for f in m.follow_ups),
+        "follow_ups": lambda v, c, m, n: Markup("<ul class='mb-0'>%s</ul>")
+        % Markup("").join(
+            Markup("<li>%s — %s</li>")
+            % (f.note, STATUS_LABELS.get("open") if f.status == "open" else _("Closed"))
+            for f in m.follow_ups
+        ),
     }
 
 
 # ------------------------------------------------------------------ the run page
+
 
 def _form_photos(run):
     """item id → checked photos of the photo items; a rejected upload → DomainError on that item
@@ -236,7 +358,9 @@ def _form_photos(run):
     for item in svc.active_items(run):
         if item.kind == "photo":
             try:
-                uploads[item.id] = photo_service.inspect_all(request.files.getlist(f"photo-{item.id}"))
+                uploads[item.id] = photo_service.inspect_all(
+                    request.files.getlist(f"photo-{item.id}")
+                )
             except photo_service.UploadRejected as exc:
                 errors[item.id] = exc.message
     if errors:
@@ -247,7 +371,11 @@ def _form_photos(run):
 def _form_answers(run):
     """item id → raw value from the submitted form (only items of this run). A field that was
     not sent (an untapped yes/no) keeps its saved answer; an emptied input clears it."""
-    return {item.id: request.form[f"item-{item.id}"] for item in svc.active_items(run) if f"item-{item.id}" in request.form}
+    return {
+        item.id: request.form[f"item-{item.id}"]
+        for item in svc.active_items(run)
+        if f"item-{item.id}" in request.form
+    }
 
 
 class ChecklistPage(PortalView):
@@ -258,25 +386,38 @@ class ChecklistPage(PortalView):
 
     @expose("/")
     def index(self):
-        sites = db.session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(50)).all()
+        sites = db.session.scalars(
+            select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(50)
+        ).all()
         rows = []
         for site in sites:
             day = clock.local_day(site)
             rows.append((site, day, svc.due_checklists(site, day), self._other_templates(site)))
         recent = db.session.scalars(
-            select(ChecklistRun).options(selectinload(ChecklistRun.template))
-            .order_by(ChecklistRun.day.desc(), ChecklistRun.id.desc()).limit(10)
+            select(ChecklistRun)
+            .options(selectinload(ChecklistRun.template))
+            .order_by(ChecklistRun.day.desc(), ChecklistRun.id.desc())
+            .limit(10)
         ).all()
-        return self.render("checklists/index.html", rows=rows, recent=recent, kind_labels=KIND_LABELS,
-                           status_labels=STATUS_LABELS, can_run=self.can_write())
+        return self.render(
+            "checklists/index.html",
+            rows=rows,
+            recent=recent,
+            kind_labels=KIND_LABELS,
+            status_labels=STATUS_LABELS,
+            can_run=self.can_write(),
+        )
 
     def _other_templates(self, site):
         if current_user.role == "security":
             return []  # security fills in the opening and closing lists only
         return db.session.scalars(
-            select(ChecklistTemplate).where(
-                ChecklistTemplate.active.is_(True), ChecklistTemplate.kind == "custom",
-                (ChecklistTemplate.site_id == site.id) | ChecklistTemplate.site_id.is_(None))
+            select(ChecklistTemplate)
+            .where(
+                ChecklistTemplate.active.is_(True),
+                ChecklistTemplate.kind == "custom",
+                (ChecklistTemplate.site_id == site.id) | ChecklistTemplate.site_id.is_(None),
+            )
             .order_by(ChecklistTemplate.name)
         ).all()
 
@@ -357,14 +498,28 @@ class ChecklistPage(PortalView):
         if run.is_done:
             # A completed run is history: it shows what was answered, items switched off since too.
             items = [i for i in run.template.items if i.active or i.id in answers]
-        return self.render("checklists/run.html", run=run, items=items, answers=answers,
-                           errors=errors, submitted=submitted, followed=followed, kind_labels=KIND_LABELS,
-                           status_labels=STATUS_LABELS, can_run=self.can_write() and not run.is_done,
-                           answer_text=answer_text, page_title=_template_name(run),
-                           is_cleanliness=svc.is_cleanliness, follow_up_url=follow_up_url,
-                           run_photos=svc.photos_by_answer(run), accept=photo_service.ACCEPT,
-                           can_close_follow_ups=current_user.role in FOLLOW_UP_CLOSERS,
-                           completed_local=clock.to_local(run.completed_at, run.site) if run.completed_at else None)
+        return self.render(
+            "checklists/run.html",
+            run=run,
+            items=items,
+            answers=answers,
+            errors=errors,
+            submitted=submitted,
+            followed=followed,
+            kind_labels=KIND_LABELS,
+            status_labels=STATUS_LABELS,
+            can_run=self.can_write() and not run.is_done,
+            answer_text=answer_text,
+            page_title=_template_name(run),
+            is_cleanliness=svc.is_cleanliness,
+            follow_up_url=follow_up_url,
+            run_photos=svc.photos_by_answer(run),
+            accept=photo_service.ACCEPT,
+            can_close_follow_ups=current_user.role in FOLLOW_UP_CLOSERS,
+            completed_local=clock.to_local(run.completed_at, run.site)
+            if run.completed_at
+            else None,
+        )
 
     def _require_write(self):
         if not self.can_write():
@@ -372,6 +527,7 @@ class ChecklistPage(PortalView):
 
 
 # ------------------------------------------------------------------ Today page sections
+
 
 def follow_up_url(follow_up):
     """The page of what a follow-up opened (repair ticket, cleaning issue), or None for a note."""
@@ -384,13 +540,21 @@ def follow_up_url(follow_up):
 
 @today.once_per_request
 def _due_today(site, day):
-    return svc.due_checklists(site, day, rows=today.kept(site, day, "checklists.due", lambda: svc.due_rows(site, day)))
+    return svc.due_checklists(
+        site, day, rows=today.kept(site, day, "checklists.due", lambda: svc.due_rows(site, day))
+    )
 
 
 def _today_section(kind):
     def provider(site, day, user):
-        return {"site": site, "day": day, "kind": kind, "entry": _due_today(site, day)[kind],
-                "kind_label": KIND_LABELS[kind], "can_run": user.role in RUNNER_ROLES}
+        return {
+            "site": site,
+            "day": day,
+            "kind": kind,
+            "entry": _due_today(site, day)[kind],
+            "kind_label": KIND_LABELS[kind],
+            "can_run": user.role in RUNNER_ROLES,
+        }
 
     return provider
 
@@ -399,10 +563,27 @@ def register(admin):
     from portal.services import metrics_checklists  # noqa: F401  (registers the checklist figures)
 
     group = _l("Checklists")
-    admin.add_view(ChecklistPage(name=_l("Checklists today"), category=group, endpoint="checklist",
-                                 url="/checklists"))
-    admin.add_view(ChecklistRunView(ChecklistRun, name=_l("Checklist runs"), category=group, endpoint="checklistrun"))
-    admin.add_view(ChecklistTemplateView(ChecklistTemplate, name=_l("Checklist templates"), category=group,
-                                         endpoint="checklisttemplate"))
-    today.register_section("checklist_opening", 10, _today_section("opening"), "checklists/_today_checklist.html")
-    today.register_section("checklist_closing", 40, _today_section("closing"), "checklists/_today_checklist.html")
+    admin.add_view(
+        ChecklistPage(
+            name=_l("Checklists today"), category=group, endpoint="checklist", url="/checklists"
+        )
+    )
+    admin.add_view(
+        ChecklistRunView(
+            ChecklistRun, name=_l("Checklist runs"), category=group, endpoint="checklistrun"
+        )
+    )
+    admin.add_view(
+        ChecklistTemplateView(
+            ChecklistTemplate,
+            name=_l("Checklist templates"),
+            category=group,
+            endpoint="checklisttemplate",
+        )
+    )
+    today.register_section(
+        "checklist_opening", 10, _today_section("opening"), "checklists/_today_checklist.html"
+    )
+    today.register_section(
+        "checklist_closing", 40, _today_section("closing"), "checklists/_today_checklist.html"
+    )

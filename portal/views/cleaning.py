@@ -1,4 +1,5 @@
 """Cleaning pages: inspect the areas, follow the issues (fix, verify, reopen), areas per site."""
+
 from datetime import timedelta
 from functools import cache
 
@@ -14,17 +15,35 @@ from portal.services import metrics_handover
 from portal.views.audit import LocalDateBetweenFilter
 from portal.views.dashboard import ClauseFilter
 from portal.extensions import db
-from portal.models import CleaningArea, CleaningInspection, CleaningIssue, CleaningResult, Site, StaffMember
+from portal.models import (
+    CleaningArea,
+    CleaningInspection,
+    CleaningIssue,
+    CleaningResult,
+    Site,
+    StaffMember,
+)
 from portal.services import cleaning
 from portal.services import photos as photo_service
 from portal.services import today
-from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404,
-                               options_of)
+from portal.views.base import (
+    PortalView,
+    ScopedModelView,
+    domain_errors,
+    expose,
+    get_or_404,
+    options_of,
+)
 from portal.views.roster import chosen_site, local, scoped_sites
 
 FRONT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 STATUS_LABELS = {"open": _l("Open"), "fixed": _l("Fixed"), "verified": _l("Verified")}
-DUE_CHOICES = ((1, _l("In 1 hour")), (2, _l("In 2 hours")), (4, _l("In 4 hours")), (24, _l("Tomorrow")))
+DUE_CHOICES = (
+    (1, _l("In 1 hour")),
+    (2, _l("In 2 hours")),
+    (4, _l("In 4 hours")),
+    (24, _l("Tomorrow")),
+)
 
 
 def area_label(area):
@@ -32,14 +51,26 @@ def area_label(area):
     return AREA_LABELS.get(area.name, area.name)
 
 
-AREA_LABELS = {"Floor": _l("Floor"), "Glass": _l("Glass"), "Decorations": _l("Decorations"),
-               "Restroom": _l("Restroom"), "Outdoor": _l("Outdoor"), "Slippers": _l("Slippers")}
+AREA_LABELS = {
+    "Floor": _l("Floor"),
+    "Glass": _l("Glass"),
+    "Decorations": _l("Decorations"),
+    "Restroom": _l("Restroom"),
+    "Outdoor": _l("Outdoor"),
+    "Slippers": _l("Slippers"),
+}
 
 
 def _cleaners(site):
-    return db.session.scalars(select(StaffMember).where(
-        StaffMember.site_id == site.id, StaffMember.kind == "cleaner", StaffMember.active.is_(True))
-        .order_by(StaffMember.name)).all()
+    return db.session.scalars(
+        select(StaffMember)
+        .where(
+            StaffMember.site_id == site.id,
+            StaffMember.kind == "cleaner",
+            StaffMember.active.is_(True),
+        )
+        .order_by(StaffMember.name)
+    ).all()
 
 
 class CleaningView(PortalView):
@@ -52,20 +83,45 @@ class CleaningView(PortalView):
         site = chosen_site(sites, site_id)
         now = clock.now()
         issues = db.session.scalars(
-            select(CleaningIssue).options(joinedload(CleaningIssue.area), joinedload(CleaningIssue.cleaner))
+            select(CleaningIssue)
+            .options(joinedload(CleaningIssue.area), joinedload(CleaningIssue.cleaner))
             .where(CleaningIssue.site_id == site.id, CleaningIssue.status.in_(("open", "fixed")))
-            .order_by(CleaningIssue.due_at).limit(100)).all()
-        inspections = db.session.scalars(
-            select(CleaningInspection).options(joinedload(CleaningInspection.inspector),
-                                               joinedload(CleaningInspection.results).joinedload(CleaningResult.area))
-            .where(CleaningInspection.site_id == site.id).order_by(CleaningInspection.inspected_at.desc()).limit(10)
-        ).unique().all()
-        result_ids = {i.result_id for i in issues if i.result_id} | {r.id for ins in inspections for r in ins.results}
-        body = self.render("cleaning/index.html", site=site, sites=sites, issues=issues, inspections=inspections,
-                           result_photos=cleaning.photos_by_result(result_ids),
-                           now=now, local=local, actions=lambda i: cleaning.issue_actions(i, current_user),
-                           area_label=area_label, status_labels=STATUS_LABELS,
-                           overdue=cleaning.overdue_issues(now) if current_user.role in ("admin", "supervisor") else [])
+            .order_by(CleaningIssue.due_at)
+            .limit(100)
+        ).all()
+        inspections = (
+            db.session.scalars(
+                select(CleaningInspection)
+                .options(
+                    joinedload(CleaningInspection.inspector),
+                    joinedload(CleaningInspection.results).joinedload(CleaningResult.area),
+                )
+                .where(CleaningInspection.site_id == site.id)
+                .order_by(CleaningInspection.inspected_at.desc())
+                .limit(10)
+            )
+            .unique()
+            .all()
+        )
+        result_ids = {i.result_id for i in issues if i.result_id} | {
+            r.id for ins in inspections for r in ins.results
+        }
+        body = self.render(
+            "cleaning/index.html",
+            site=site,
+            sites=sites,
+            issues=issues,
+            inspections=inspections,
+            result_photos=cleaning.photos_by_result(result_ids),
+            now=now,
+            local=local,
+            actions=lambda i: cleaning.issue_actions(i, current_user),
+            area_label=area_label,
+            status_labels=STATUS_LABELS,
+            overdue=cleaning.overdue_issues(now)
+            if current_user.role in ("admin", "supervisor")
+            else [],
+        )
         return body if status == 200 else current_app.response_class(body, status=status)
 
     @expose("/inspect", methods=("GET", "POST"))
@@ -85,9 +141,14 @@ class CleaningView(PortalView):
                 errors["due_hours"] = _l("Choose when the failed areas must be fixed.")
             if not errors:
                 with domain_errors(flash_message=False) as refused:
-                    inspection = cleaning.inspect(site, current_user, results, cleaner=cleaner,
-                                                  due_at=clock.now() + timedelta(hours=hours),
-                                                  note=request.form.get("note", "").strip())
+                    inspection = cleaning.inspect(
+                        site,
+                        current_user,
+                        results,
+                        cleaner=cleaner,
+                        due_at=clock.now() + timedelta(hours=hours),
+                        note=request.form.get("note", "").strip(),
+                    )
                     db.session.flush()
                     cleaning.attach_result_photos(inspection, uploads, current_user)
                 if refused:
@@ -95,12 +156,24 @@ class CleaningView(PortalView):
                 else:
                     db.session.commit()
                     failed = inspection.failed_count
-                    flash(_l("Inspection saved; %(n)s issues opened.", n=failed) if failed
-                          else _l("Inspection saved; everything is clean."), "success")
+                    flash(
+                        _l("Inspection saved; %(n)s issues opened.", n=failed)
+                        if failed
+                        else _l("Inspection saved; everything is clean."),
+                        "success",
+                    )
                     return redirect(url_for(".index", site=site.id))
             status = 400
-        body = self.render("cleaning/inspect.html", site=site, areas=areas, cleaners=cleaners, errors=errors,
-                           due_choices=DUE_CHOICES, area_label=area_label, accept=photo_service.ACCEPT)
+        body = self.render(
+            "cleaning/inspect.html",
+            site=site,
+            areas=areas,
+            cleaners=cleaners,
+            errors=errors,
+            due_choices=DUE_CHOICES,
+            area_label=area_label,
+            accept=photo_service.ACCEPT,
+        )
         return current_app.response_class(body, status=status)
 
     def _read_photos(self, areas, errors):
@@ -108,7 +181,9 @@ class CleaningView(PortalView):
         uploads = {}
         for area in areas:
             try:
-                uploads[area.id] = photo_service.inspect_all(request.files.getlist(f"photo-{area.id}"))
+                uploads[area.id] = photo_service.inspect_all(
+                    request.files.getlist(f"photo-{area.id}")
+                )
             except photo_service.UploadRejected as exc:
                 errors[f"area-{area.id}"] = exc.message
         return uploads
@@ -142,7 +217,12 @@ class CleaningView(PortalView):
         if refused:  # the page again with the reason on top
             return self.index(status=refused.status, site_id=issue.site_id)
         db.session.commit()
-        flash({"fix": _l("Marked fixed."), "verify": _l("Verified."), "reopen": _l("Reopened.")}[step], "success")
+        flash(
+            {"fix": _l("Marked fixed."), "verify": _l("Verified."), "reopen": _l("Reopened.")}[
+                step
+            ],
+            "success",
+        )
         return redirect(url_for(".index", site=issue.site_id))
 
 
@@ -156,9 +236,16 @@ class CleaningAreaView(ScopedModelView):
     form_columns = ("site", "name", "position", "active")
     column_select_related_list = (CleaningArea.site,)
     column_sortable_list = ("position",)
-    column_filters = (FilterEqual(CleaningArea.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),)
-    column_labels = {"site": _l("Site"), "name": _l("Area"), "position": _l("Order"), "active": _l("Active"),
-                     "created_at": _l("Created at")}
+    column_filters = (
+        FilterEqual(CleaningArea.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+    )
+    column_labels = {
+        "site": _l("Site"),
+        "name": _l("Area"),
+        "position": _l("Order"),
+        "active": _l("Active"),
+        "created_at": _l("Created at"),
+    }
     column_formatters = {"name": lambda v, c, m, n: area_label(m)}
 
 
@@ -169,29 +256,66 @@ class CleaningIssueView(ScopedModelView):
     _creatable = False
     _editable = False
     column_list = ("site", "area", "description", "cleaner", "due_at", "status")
-    column_details_list = ("site", "area", "description", "cleaner", "due_at", "status", "fixed_by", "fixed_at",
-                           "verified_by", "verified_at", "reopen_count", "last_note")
-    column_export_list = ("site", "area", "description", "cleaner", "due_at", "status", "fixed_at", "verified_at")
+    column_details_list = (
+        "site",
+        "area",
+        "description",
+        "cleaner",
+        "due_at",
+        "status",
+        "fixed_by",
+        "fixed_at",
+        "verified_by",
+        "verified_at",
+        "reopen_count",
+        "last_note",
+    )
+    column_export_list = (
+        "site",
+        "area",
+        "description",
+        "cleaner",
+        "due_at",
+        "status",
+        "fixed_at",
+        "verified_at",
+    )
     column_select_related_list = (CleaningIssue.site, CleaningIssue.area, CleaningIssue.cleaner)
     column_sortable_list = ("due_at",)
     column_default_sort = ("due_at", True)
     column_filters = (
-        FilterEqual(CleaningIssue.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
-        FilterEqual(CleaningIssue.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())),
+        FilterEqual(
+            CleaningIssue.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)
+        ),
+        FilterEqual(
+            CleaningIssue.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())
+        ),
         # For the dashboard's drill-downs (portal.services.metrics_handover).
         LocalDateBetweenFilter(CleaningIssue.created_at, _l("Raised")),
         LocalDateBetweenFilter(CleaningIssue.fixed_at, _l("Fixed")),
         ClauseFilter(lambda: metrics_handover.overdue_clause(), _l("Overdue")),
     )
-    column_labels = {"site": _l("Site"), "area": _l("Area"), "description": _l("Description"),
-                     "cleaner": _l("Cleaner"), "due_at": _l("Due"), "status": _l("Status"),
-                     "fixed_by": _l("Fixed by"), "fixed_at": _l("Fixed at"), "verified_by": _l("Verified by"),
-                     "verified_at": _l("Verified at"), "reopen_count": _l("Reopened"), "last_note": _l("Note")}
-    _fmt = {"area": lambda v, c, m, n: area_label(m.area),
-            "status": lambda v, c, m, n: STATUS_LABELS.get(m.status, m.status),
-            "due_at": lambda v, c, m, n: local(m.due_at, m.site, "%Y-%m-%d %H:%M"),
-            "fixed_at": lambda v, c, m, n: local(m.fixed_at, m.site, "%Y-%m-%d %H:%M"),
-            "verified_at": lambda v, c, m, n: local(m.verified_at, m.site, "%Y-%m-%d %H:%M")}
+    column_labels = {
+        "site": _l("Site"),
+        "area": _l("Area"),
+        "description": _l("Description"),
+        "cleaner": _l("Cleaner"),
+        "due_at": _l("Due"),
+        "status": _l("Status"),
+        "fixed_by": _l("Fixed by"),
+        "fixed_at": _l("Fixed at"),
+        "verified_by": _l("Verified by"),
+        "verified_at": _l("Verified at"),
+        "reopen_count": _l("Reopened"),
+        "last_note": _l("Note"),
+    }
+    _fmt = {
+        "area": lambda v, c, m, n: area_label(m.area),
+        "status": lambda v, c, m, n: STATUS_LABELS.get(m.status, m.status),
+        "due_at": lambda v, c, m, n: local(m.due_at, m.site, "%Y-%m-%d %H:%M"),
+        "fixed_at": lambda v, c, m, n: local(m.fixed_at, m.site, "%Y-%m-%d %H:%M"),
+        "verified_at": lambda v, c, m, n: local(m.verified_at, m.site, "%Y-%m-%d %H:%M"),
+    }
     column_formatters = _fmt
     column_formatters_export = _fmt
 
@@ -203,12 +327,21 @@ class CleaningIssueView(ScopedModelView):
 
 def register(admin):
     group = _l("Cleaning")
-    admin.add_view(CleaningView(name=_l("Cleaning inspections"), category=group, endpoint="cleaning",
-                                url="/cleaning"))
-    admin.add_view(CleaningIssueView(CleaningIssue, name=_l("Cleaning issues"), category=group,
-                                     endpoint="cleaning_issue"))
-    admin.add_view(CleaningAreaView(CleaningArea, name=_l("Cleaning areas"), category=group,
-                                    endpoint="cleaning_area"))
+    admin.add_view(
+        CleaningView(
+            name=_l("Cleaning inspections"), category=group, endpoint="cleaning", url="/cleaning"
+        )
+    )
+    admin.add_view(
+        CleaningIssueView(
+            CleaningIssue, name=_l("Cleaning issues"), category=group, endpoint="cleaning_issue"
+        )
+    )
+    admin.add_view(
+        CleaningAreaView(
+            CleaningArea, name=_l("Cleaning areas"), category=group, endpoint="cleaning_area"
+        )
+    )
     from portal.services.today import register_section
 
     register_section("cleaning", 30, cleaning_section, "cleaning/_today.html")
@@ -216,17 +349,34 @@ def register(admin):
 
 @cache  # built once, run with parameters (HACKING.md, "Statements built once")
 def _open_issues_stmt():
-    return (select(CleaningIssue).options(joinedload(CleaningIssue.area), joinedload(CleaningIssue.cleaner))
-            .where(CleaningIssue.site_id == bindparam("site_id"), CleaningIssue.status.in_(("open", "fixed")))
-            .order_by(CleaningIssue.due_at).limit(20))
+    return (
+        select(CleaningIssue)
+        .options(joinedload(CleaningIssue.area), joinedload(CleaningIssue.cleaner))
+        .where(
+            CleaningIssue.site_id == bindparam("site_id"),
+            CleaningIssue.status.in_(("open", "fixed")),
+        )
+        .order_by(CleaningIssue.due_at)
+        .limit(20)
+    )
 
 
 def cleaning_section(site, day, user):
     """Today section: the site's open cleaning issues, overdue ones first and marked."""
     now = clock.now()
-    issues = today.kept(site, day, "cleaning.open_issues",
-                        lambda: db.session.scalars(_open_issues_stmt(), {"site_id": site.id}).all())
+    issues = today.kept(
+        site,
+        day,
+        "cleaning.open_issues",
+        lambda: db.session.scalars(_open_issues_stmt(), {"site_id": site.id}).all(),
+    )
     if not issues:
         return None
-    return {"site": site, "issues": issues, "now": now, "local": local, "area_label": area_label,
-            "status_labels": STATUS_LABELS}
+    return {
+        "site": site,
+        "issues": issues,
+        "now": now,
+        "local": local,
+        "area_label": area_label,
+        "status_labels": STATUS_LABELS,
+    }

@@ -1,5 +1,6 @@
 """Drinks and snacks: products, the stock ledger, restock / wastage / count forms, and the
 daily tally (close at the site's tally time; supervisors see which tallies are missing)."""
+
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, DateBetweenFilter, FilterEqual
 from portal import clock
@@ -15,15 +16,25 @@ from sqlalchemy.orm import undefer
 
 from portal.models import PRODUCT_KINDS, DailyTally, Product, Site, StockMovement
 from portal.services import bounds, stock, tally
-from portal.views.base import (PortalView, ScopedModelView, day_param, domain_errors, expose,
-                               options_of)
+from portal.views.base import (
+    PortalView,
+    ScopedModelView,
+    day_param,
+    domain_errors,
+    expose,
+    options_of,
+)
 from portal.views.labels import yes_no
 from portal.views.today import STOCK_ROLES, my_sites, site_or_picker
 from portal.views.visits import site_time
 
 KIND_LABELS = {"drink": _l("Drink"), "snack": _l("Snack")}
-MOVEMENT_LABELS = {"restock": _l("Restock"), "served": _l("Served"), "wastage": _l("Wastage"),
-                   "correction": _l("Count correction")}
+MOVEMENT_LABELS = {
+    "restock": _l("Restock"),
+    "served": _l("Served"),
+    "wastage": _l("Wastage"),
+    "correction": _l("Count correction"),
+}
 SUPERVISOR_ROLES = frozenset({"admin", "supervisor"})
 
 
@@ -38,7 +49,16 @@ class ProductView(ScopedModelView):
     read_roles = STOCK_ROLES
     write_roles = STOCK_ROLES
     column_list = ("site", "name", "kind", "unit", "balance", "reorder_level", "active")
-    column_details_list = ("site", "name", "kind", "unit", "balance", "reorder_level", "active", "created_at")
+    column_details_list = (
+        "site",
+        "name",
+        "kind",
+        "unit",
+        "balance",
+        "reorder_level",
+        "active",
+        "created_at",
+    )
     column_export_list = ("site", "name", "kind", "unit", "reorder_level", "active")
     # The stock is not a form field: it changes only through ledger movements.
     form_columns = ("site", "name", "kind", "unit", "reorder_level", "active")
@@ -46,19 +66,33 @@ class ProductView(ScopedModelView):
     column_sortable_list = ("name",)
     column_default_sort = "name"
     column_searchable_list = ("name",)
-    column_filters = (FilterEqual(Product.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
-                      FilterEqual(Product.kind, _l("Kind"), options=lambda: list(KIND_LABELS.items())))
-    column_labels = {"site": _l("Site"), "name": _l("Name"), "kind": _l("Kind"), "unit": _l("Unit"),
-                     "balance": _l("In stock"), "reorder_level": _l("Reorder level"), "active": _l("Active"),
-                     "created_at": _l("Created at")}
-    column_formatters = {"kind": lambda v, c, m, n: KIND_LABELS.get(m.kind, m.kind), "balance": _balance,
-                         "active": yes_no}
+    column_filters = (
+        FilterEqual(Product.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        FilterEqual(Product.kind, _l("Kind"), options=lambda: list(KIND_LABELS.items())),
+    )
+    column_labels = {
+        "site": _l("Site"),
+        "name": _l("Name"),
+        "kind": _l("Kind"),
+        "unit": _l("Unit"),
+        "balance": _l("In stock"),
+        "reorder_level": _l("Reorder level"),
+        "active": _l("Active"),
+        "created_at": _l("Created at"),
+    }
+    column_formatters = {
+        "kind": lambda v, c, m, n: KIND_LABELS.get(m.kind, m.kind),
+        "balance": _balance,
+        "active": yes_no,
+    }
     column_formatters_export = {"kind": lambda v, c, m, n: KIND_LABELS.get(m.kind, m.kind)}
     form_overrides = {"kind": SelectField}
-    form_args = {"kind": {"choices": [(k, KIND_LABELS[k]) for k in PRODUCT_KINDS]},
-                 "reorder_level": {"validators": [InputRequired(), NumberRange(min=0, max=10000)]},
-                 "name": {"validators": [InputRequired(), Length(max=100)]},
-                 "unit": {"validators": [InputRequired(), Length(max=20)]}}
+    form_args = {
+        "kind": {"choices": [(k, KIND_LABELS[k]) for k in PRODUCT_KINDS]},
+        "reorder_level": {"validators": [InputRequired(), NumberRange(min=0, max=10000)]},
+        "name": {"validators": [InputRequired(), Length(max=100)]},
+        "unit": {"validators": [InputRequired(), Length(max=20)]},
+    }
 
     def delete_model(self, model):
         # Ledger rows and tallies point at the product: hide it, never remove it.
@@ -74,24 +108,54 @@ class StockMovementView(ScopedModelView):
     write_roles = frozenset()
     _creatable = _editable = _deletable = False
     column_list = ("at", "site", "product", "kind", "quantity", "visit", "reason", "user")
-    column_details_list = ("at", "day", "site", "product", "kind", "quantity", "visit", "reason", "user")
+    column_details_list = (
+        "at",
+        "day",
+        "site",
+        "product",
+        "kind",
+        "quantity",
+        "visit",
+        "reason",
+        "user",
+    )
     column_export_list = ("at", "day", "site", "product", "kind", "quantity", "reason", "user")
-    column_select_related_list = (StockMovement.site, StockMovement.product, StockMovement.visit,
-                                  StockMovement.user)
+    column_select_related_list = (
+        StockMovement.site,
+        StockMovement.product,
+        StockMovement.visit,
+        StockMovement.user,
+    )
     column_default_sort = ("id", True)
     column_sortable_list = ("at",)
-    column_filters = (FilterEqual(StockMovement.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
-                      FilterEqual(StockMovement.kind, _l("Kind"), options=lambda: list(MOVEMENT_LABELS.items())),
-                      DateBetweenFilter(StockMovement.day, _l("Day")))
-    column_labels = {"at": _l("When"), "day": _l("Business day"), "site": _l("Site"), "product": _l("Product"),
-                     "kind": _l("Movement"), "quantity": _l("Quantity"), "visit": _l("Visit"),
-                     "reason": _l("Reason"), "user": _l("Who")}
+    column_filters = (
+        FilterEqual(
+            StockMovement.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)
+        ),
+        FilterEqual(StockMovement.kind, _l("Kind"), options=lambda: list(MOVEMENT_LABELS.items())),
+        DateBetweenFilter(StockMovement.day, _l("Day")),
+    )
+    column_labels = {
+        "at": _l("When"),
+        "day": _l("Business day"),
+        "site": _l("Site"),
+        "product": _l("Product"),
+        "kind": _l("Movement"),
+        "quantity": _l("Quantity"),
+        "visit": _l("Visit"),
+        "reason": _l("Reason"),
+        "user": _l("Who"),
+    }
     column_formatters = {
         "at": lambda v, c, m, n: site_time(m.at, m.site, "%Y-%m-%d %H:%M"),
         "kind": lambda v, c, m, n: MOVEMENT_LABELS.get(m.kind, m.kind),
         "quantity": lambda v, c, m, n: f"{m.quantity:+d}",
-        "visit": lambda v, c, m, n: (f"#{m.visit.id} {site_time(m.visit.arrived_at, m.site)}" if m.visit else ""),
-        "reason": lambda v, c, m, n: _l("Daily tally count") if m.reason == tally.TALLY_REASON else (m.reason or ""),
+        "visit": lambda v, c, m, n: (
+            f"#{m.visit.id} {site_time(m.visit.arrived_at, m.site)}" if m.visit else ""
+        ),
+        "reason": lambda v, c, m, n: _l("Daily tally count")
+        if m.reason == tally.TALLY_REASON
+        else (m.reason or ""),
     }
     column_formatters_export = column_formatters
 
@@ -109,29 +173,76 @@ class DailyTallyView(ScopedModelView):
     read_roles = STOCK_ROLES
     write_roles = frozenset()
     _creatable = _editable = _deletable = False
-    column_list = ("day", "site", "closed_at", "same_day", "closed_by", "visitors", "drinks_served", "units_off")
-    column_details_list = ("day", "site", "closed_at", "same_day", "closed_by", "visits", "visitors", "drinks_served",
-                           "snacks_served", "units_off", "lines")
-    column_export_list = ("day", "site", "closed_at", "same_day", "closed_by", "visits", "visitors", "drinks_served",
-                          "snacks_served", "units_off")
+    column_list = (
+        "day",
+        "site",
+        "closed_at",
+        "same_day",
+        "closed_by",
+        "visitors",
+        "drinks_served",
+        "units_off",
+    )
+    column_details_list = (
+        "day",
+        "site",
+        "closed_at",
+        "same_day",
+        "closed_by",
+        "visits",
+        "visitors",
+        "drinks_served",
+        "snacks_served",
+        "units_off",
+        "lines",
+    )
+    column_export_list = (
+        "day",
+        "site",
+        "closed_at",
+        "same_day",
+        "closed_by",
+        "visits",
+        "visitors",
+        "drinks_served",
+        "snacks_served",
+        "units_off",
+    )
     column_select_related_list = (DailyTally.site, DailyTally.closed_by)
     column_default_sort = ("day", True)
     column_sortable_list = ("day",)
     # URL names (flt0_site_equals, flt1_day_between, flt2_closed_the_same_day_equals) are what
     # the dashboard's drill-downs link to.
-    column_filters = (FilterEqual(DailyTally.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
-                      DateBetweenFilter(DailyTally.day, _l("Day")),
-                      BooleanEqualFilter(DailyTally.same_day, _l("Closed the same day")))
-    column_labels = {"day": _l("Business day"), "site": _l("Site"), "closed_at": _l("Closed at"),
-                     "same_day": _l("Closed the same day"), "closed_by": _l("Closed by"), "visits": _l("Visits"),
-                     "visitors": _l("Visitors"), "drinks_served": _l("Drinks served"),
-                     "snacks_served": _l("Snacks served"), "units_off": _l("Units off at the count"),
-                     "lines": _l("Counted stock")}
-    column_descriptions = {"units_off": _l("Counted minus expected, summed over the products either way.")}
-    _fmt = {"closed_at": lambda v, c, m, n: site_time(m.closed_at, m.site, "%Y-%m-%d %H:%M"),
-            "units_off": lambda v, c, m, n: m.units_off}
+    column_filters = (
+        FilterEqual(DailyTally.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        DateBetweenFilter(DailyTally.day, _l("Day")),
+        BooleanEqualFilter(DailyTally.same_day, _l("Closed the same day")),
+    )
+    column_labels = {
+        "day": _l("Business day"),
+        "site": _l("Site"),
+        "closed_at": _l("Closed at"),
+        "same_day": _l("Closed the same day"),
+        "closed_by": _l("Closed by"),
+        "visits": _l("Visits"),
+        "visitors": _l("Visitors"),
+        "drinks_served": _l("Drinks served"),
+        "snacks_served": _l("Snacks served"),
+        "units_off": _l("Units off at the count"),
+        "lines": _l("Counted stock"),
+    }
+    column_descriptions = {
+        "units_off": _l("Counted minus expected, summed over the products either way.")
+    }
+    _fmt = {
+        "closed_at": lambda v, c, m, n: site_time(m.closed_at, m.site, "%Y-%m-%d %H:%M"),
+        "units_off": lambda v, c, m, n: m.units_off,
+    }
     column_formatters = {**_fmt, "same_day": _same_day}
-    column_formatters_export = {**_fmt, "same_day": lambda v, c, m, n: str(_l("Yes") if m.same_day else _l("No"))}
+    column_formatters_export = {
+        **_fmt,
+        "same_day": lambda v, c, m, n: str(_l("Yes") if m.same_day else _l("No")),
+    }
     column_formatters_detail = column_formatters
 
     def get_query(self):
@@ -139,12 +250,18 @@ class DailyTallyView(ScopedModelView):
 
 
 class MovementForm(FlaskForm):
-    kind = SelectField(_l("Kind of change"), choices=[("restock", _l("Restock (delivery)")),
-                                                     ("wastage", _l("Wastage (broken, expired)")),
-                                                     ("correction", _l("Count correction"))])
+    kind = SelectField(
+        _l("Kind of change"),
+        choices=[
+            ("restock", _l("Restock (delivery)")),
+            ("wastage", _l("Wastage (broken, expired)")),
+            ("correction", _l("Count correction")),
+        ],
+    )
     product = SelectField(_l("Product"), coerce=int, validate_choice=False)
-    quantity = IntegerField(_l("Quantity (for a correction: the counted stock)"),
-                            validators=[InputRequired()])
+    quantity = IntegerField(
+        _l("Quantity (for a correction: the counted stock)"), validators=[InputRequired()]
+    )
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=255)])
 
     def validate_quantity(self, field):
@@ -167,8 +284,12 @@ class StockView(PortalView):
         if picker is not None:
             return picker
         rows = stock.balances(site)
-        form = MovementForm(data={"kind": request.args.get("kind", "restock"),
-                                  "product": request.args.get("product", type=int)})
+        form = MovementForm(
+            data={
+                "kind": request.args.get("kind", "restock"),
+                "product": request.args.get("product", type=int),
+            }
+        )
         form.product.choices = [(p.id, f"{p.name} ({qty} {p.unit})") for p, qty in rows]
         status = 200
         if request.method == "POST":
@@ -179,8 +300,13 @@ class StockView(PortalView):
             db.session.rollback()
             status = 400
             rows = stock.balances(site)
-        return self.render("consumables/stock.html", site=site, rows=rows, form=form,
-                           page_title=_l("Drinks and snacks stock")), status
+        return self.render(
+            "consumables/stock.html",
+            site=site,
+            rows=rows,
+            form=form,
+            page_title=_l("Drinks and snacks stock"),
+        ), status
 
     def _apply(self, site, form):
         product = stock.product_of_site(site, form.product.data)
@@ -217,22 +343,32 @@ class TallyView(PortalView):
         if picker is not None:
             return picker
         day = self._day(site, request.form.get("day"))
-        counts = {key[len("count_"):]: value.strip() for key, value in request.form.items() if key.startswith("count_")}
+        counts = {
+            key[len("count_") :]: value.strip()
+            for key, value in request.form.items()
+            if key.startswith("count_")
+        }
         with domain_errors(flash_message=False) as refused:
             tally.close_tally(site, day, counts, current_user)
         if refused:
-            return self._page(site, day, error=refused.message, errors=refused.errors,
-                              entered=counts), refused.status
+            return self._page(
+                site, day, error=refused.message, errors=refused.errors, entered=counts
+            ), refused.status
         db.session.commit()
         flash(_l("The tally of %(day)s is closed.", day=day.isoformat()), "success")
-        return redirect(url_for("today.index") if day == clock.local_day(site) else url_for(".index", day=day))
+        return redirect(
+            url_for("today.index") if day == clock.local_day(site) else url_for(".index", day=day)
+        )
 
     @expose("/missing")
     def missing(self):
         if current_user.role not in SUPERVISOR_ROLES:
             abort(403)
-        return self.render("consumables/tally_missing.html", missing=tally.tally_missing(my_sites()),
-                           page_title=_l("Tallies missing"))
+        return self.render(
+            "consumables/tally_missing.html",
+            missing=tally.tally_missing(my_sites()),
+            page_title=_l("Tallies missing"),
+        )
 
     def _day(self, site, raw=None):
         raw = raw if raw is not None else request.args.get("day")
@@ -245,20 +381,49 @@ class TallyView(PortalView):
     def _page(self, site, day, error=None, errors=None, entered=None):
         figures = tally.compute_tally(site, day)
         today = clock.local_day(site)
-        return self.render("consumables/tally.html", site=site, day=day, figures=figures, error=error,
-                           closable_error=bounds.tally_day_error(site, day, today),
-                           errors=errors or {}, entered=entered or {}, due=tally.tally_time_passed(site, day),
-                           today=today, can_close=self.can_write(),
-                           is_supervisor=current_user.role in SUPERVISOR_ROLES,
-                           page_title=_l("Daily tally %(day)s", day=day.isoformat()))
+        return self.render(
+            "consumables/tally.html",
+            site=site,
+            day=day,
+            figures=figures,
+            error=error,
+            closable_error=bounds.tally_day_error(site, day, today),
+            errors=errors or {},
+            entered=entered or {},
+            due=tally.tally_time_passed(site, day),
+            today=today,
+            can_close=self.can_write(),
+            is_supervisor=current_user.role in SUPERVISOR_ROLES,
+            page_title=_l("Daily tally %(day)s", day=day.isoformat()),
+        )
 
 
 def register(admin):
     category = _l("Drinks and snacks")
     admin.add_view(StockView(name=_l("Stock"), endpoint="stock", url="/stock", category=category))
-    admin.add_view(TallyView(name=_l("Daily tally"), endpoint="tally", url="/tally", category=category))
-    admin.add_view(ProductView(Product, name=_l("Products"), endpoint="product", url="/product", category=category))
-    admin.add_view(StockMovementView(StockMovement, name=_l("Stock ledger"), endpoint="stockmovement",
-                                     url="/stockmovement", category=category))
-    admin.add_view(DailyTallyView(DailyTally, name=_l("Closed tallies"), endpoint="dailytally", url="/dailytally",
-                                  category=category))
+    admin.add_view(
+        TallyView(name=_l("Daily tally"), endpoint="tally", url="/tally", category=category)
+    )
+    admin.add_view(
+        ProductView(
+            Product, name=_l("Products"), endpoint="product", url="/product", category=category
+        )
+    )
+    admin.add_view(
+        StockMovementView(
+            StockMovement,
+            name=_l("Stock ledger"),
+            endpoint="stockmovement",
+            url="/stockmovement",
+            category=category,
+        )
+    )
+    admin.add_view(
+        DailyTallyView(
+            DailyTally,
+            name=_l("Closed tallies"),
+            endpoint="dailytally",
+            url="/dailytally",
+            category=category,
+        )
+    )

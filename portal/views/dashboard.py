@@ -5,6 +5,7 @@ call per metric (SQL GROUP BY) whatever the number of sites, all through the ses
 site scope, so a supervisor never sees another region's figures — not in the table, the
 charts, the drill-down links or the PDFs.
 """
+
 from datetime import timedelta
 
 from flask import Response, abort, g, request, send_file, url_for
@@ -80,7 +81,9 @@ def _cells_html(cells):
     for cell in cells:
         text = escape(cell["text"])
         if cell["url"]:
-            text = Markup(f'<a href="{escape(cell["url"])}" class="drill" data-metric="{cell["metric"].key}">{text}</a>')
+            text = Markup(
+                f'<a href="{escape(cell["url"])}" class="drill" data-metric="{cell["metric"].key}">{text}</a>'
+            )
         if cell["flagged"]:
             pct = round(cell["deviation"] * 100)
             if pct not in worse:
@@ -118,11 +121,25 @@ class DashboardView(PortalView):
         for row in table["rows"]:
             row["pdf_url"] = pdf_url.replace(_SITE_PLACEHOLDER, str(row["site"].id))
         context = dict(
-            periods=PERIODS, kind=kind, start=start, end=end, on=request.args.get("on") or clock.local_day(clock.DEFAULT_ZONE).isoformat(),
-            errors=errors, regions=regions, region_id=region_id, metrics=metrics, table=table, sort_key=sort_key,
-            descending=descending, chosen=chosen, month=f"{month:%Y-%m}", charts=charts_svg,
-            ranking=[(table["by_id"][sid], score) for sid, score in m.ranking(metrics, table["values"],
-                                                                             [s.id for s in sites])],
+            periods=PERIODS,
+            kind=kind,
+            start=start,
+            end=end,
+            on=request.args.get("on") or clock.local_day(clock.DEFAULT_ZONE).isoformat(),
+            errors=errors,
+            regions=regions,
+            region_id=region_id,
+            metrics=metrics,
+            table=table,
+            sort_key=sort_key,
+            descending=descending,
+            chosen=chosen,
+            month=f"{month:%Y-%m}",
+            charts=charts_svg,
+            ranking=[
+                (table["by_id"][sid], score)
+                for sid, score in m.ranking(metrics, table["values"], [s.id for s in sites])
+            ],
             sort_url=self._sort_url,
         )
         body = self.render("dashboard/index.html", **context)
@@ -135,8 +152,10 @@ class DashboardView(PortalView):
         by_region = {}
         for site in sites:
             by_region.setdefault(site.region_id, []).append(site)
-        averages = {rid: {mt.key: m.average(values[mt.key][s.id] for s in members) for mt in metrics}
-                    for rid, members in by_region.items()}
+        averages = {
+            rid: {mt.key: m.average(values[mt.key][s.id] for s in members) for mt in metrics}
+            for rid, members in by_region.items()
+        }
         # One url_for per metric, not per cell (200 sites × 17 figures): the site's id is
         # put into a URL built once with a placeholder.
         drill_urls = {}
@@ -149,14 +168,38 @@ class DashboardView(PortalView):
             for mt in metrics:
                 value, avg = values[mt.key][site.id], averages[site.region_id][mt.key]
                 url = drill_urls[mt.key]
-                cells.append({"metric": mt, "value": value, "text": mt.format(value),
-                              "flagged": m.is_flagged(mt, value, avg), "deviation": m.deviation(mt, value, avg),
-                              "url": url.replace(_SITE_PLACEHOLDER, str(site.id)) if url else None})
+                cells.append(
+                    {
+                        "metric": mt,
+                        "value": value,
+                        "text": mt.format(value),
+                        "flagged": m.is_flagged(mt, value, avg),
+                        "deviation": m.deviation(mt, value, avg),
+                        "url": url.replace(_SITE_PLACEHOLDER, str(site.id)) if url else None,
+                    }
+                )
             rows.append({"site": site, "cells": cells, "cells_html": _cells_html(cells)})
-        avg_rows = [{"region": members[0].region, "cells": [
-            {"metric": mt, "text": "–" if averages[rid][mt.key] is None else f"{averages[rid][mt.key]:,.1f}"}
-            for mt in metrics]} for rid, members in by_region.items()]
-        return {"rows": rows, "averages": avg_rows, "values": values, "by_id": {s.id: s for s in sites}}
+        avg_rows = [
+            {
+                "region": members[0].region,
+                "cells": [
+                    {
+                        "metric": mt,
+                        "text": "–"
+                        if averages[rid][mt.key] is None
+                        else f"{averages[rid][mt.key]:,.1f}",
+                    }
+                    for mt in metrics
+                ],
+            }
+            for rid, members in by_region.items()
+        ]
+        return {
+            "rows": rows,
+            "averages": avg_rows,
+            "values": values,
+            "by_id": {s.id: s for s in sites},
+        }
 
     def _sort(self, table, metrics):
         keys = {mt.key: i for i, mt in enumerate(metrics)}
@@ -176,7 +219,10 @@ class DashboardView(PortalView):
     def _sort_url(self, key):
         args = request.args.to_dict()
         same = args.get("sort", "site") == key
-        args.update(sort=key, dir="asc" if same and args.get("dir") == "desc" else ("desc" if same else "asc"))
+        args.update(
+            sort=key,
+            dir="asc" if same and args.get("dir") == "desc" else ("desc" if same else "asc"),
+        )
         return url_for(".index", **args)
 
     # ------------------------------------------------------------ charts
@@ -195,21 +241,39 @@ class DashboardView(PortalView):
                 groups.setdefault(r["site"].region.name, []).append(r["cells"][i]["value"])
             labels, flagged = list(groups), []
             bar_values = [m.average(group) for group in groups.values()]
-        bar = charts.bar_svg("bar", f"{metric.label}（{metric.unit}）", tuple(labels), tuple(bar_values),
-                             reference=m.average(values), reference_label=_("Average"), flagged=tuple(flagged),
-                             width=520)
+        bar = charts.bar_svg(
+            "bar",
+            f"{metric.label}（{metric.unit}）",
+            tuple(labels),
+            tuple(bar_values),
+            reference=m.average(values),
+            reference_label=_("Average"),
+            flagged=tuple(flagged),
+            width=520,
+        )
         months = m.months_back(month, TREND_MONTHS)
-        per_month = [m.collect([s.id for s in sites], mo, m.month_end(mo), [metric])[metric.key] for mo in months]
+        per_month = [
+            m.collect([s.id for s in sites], mo, m.month_end(mo), [metric])[metric.key]
+            for mo in months
+        ]
         if len(sites) <= MAX_SITE_LINES:
             series = [(s.code, [pm[s.id] for pm in per_month]) for s in sites]
         else:  # too many lines to read: one per region average
             groups = {}
             for s in sites:
                 groups.setdefault(s.region.name, []).append(s.id)
-            series = [(name, [m.average(pm[sid] for sid in ids) for pm in per_month]) for name, ids in groups.items()]
-        trend = charts.trend_svg("trend", _("%(metric)s, month by month", metric=metric.label),
-                                 tuple(f"{mo:%Y-%m}" for mo in months),
-                                 tuple((label, tuple(vals)) for label, vals in series), width=520, height=220)
+            series = [
+                (name, [m.average(pm[sid] for sid in ids) for pm in per_month])
+                for name, ids in groups.items()
+            ]
+        trend = charts.trend_svg(
+            "trend",
+            _("%(metric)s, month by month", metric=metric.label),
+            tuple(f"{mo:%Y-%m}" for mo in months),
+            tuple((label, tuple(vals)) for label, vals in series),
+            width=520,
+            height=220,
+        )
         return [Markup(bar), Markup(trend)]
 
     # ------------------------------------------------------------ PDFs
@@ -273,12 +337,21 @@ def _archived_response(path, filename):
 
 
 def _pdf_response(body, filename):
-    return Response(body, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def register(admin):
-    admin.add_view(DashboardView(name=_l("Comparison dashboard"), category=_l("Reports"), endpoint="dashboard",
-                                 url="/dashboard/"))
+    admin.add_view(
+        DashboardView(
+            name=_l("Comparison dashboard"),
+            category=_l("Reports"),
+            endpoint="dashboard",
+            url="/dashboard/",
+        )
+    )
     set_landing("supervisor", "dashboard.index")
     set_landing("admin", "dashboard.index")

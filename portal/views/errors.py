@@ -1,4 +1,5 @@
 """Friendly error pages in the user's language, with an error id the log also has."""
+
 import uuid
 
 from flask import current_app, g, render_template, request
@@ -15,7 +16,9 @@ MESSAGES = {
     405: _l("This action is not allowed here."),
     413: _l("The file is too large."),
     429: _l("Too many attempts. Please wait a few minutes and try again."),
-    500: _l("Something went wrong on our side. Please try again; if it happens again, tell head office."),
+    500: _l(
+        "Something went wrong on our side. Please try again; if it happens again, tell head office."
+    ),
     503: _l("The service is temporarily unavailable. Please try again in a moment."),
 }
 
@@ -25,7 +28,10 @@ def _page(code, message=None):
     if code >= 500:
         current_app.logger.exception("error_id=%s path=%s", error_id, request.path)
     return render_template(
-        "errors/error.html", code=code, message=message or MESSAGES.get(code, MESSAGES[500]), error_id=error_id
+        "errors/error.html",
+        code=code,
+        message=message or MESSAGES.get(code, MESSAGES[500]),
+        error_id=error_id,
     ), code
 
 
@@ -38,7 +44,12 @@ def register(app):
         from portal.security import log_event
 
         log_event("csrf_failure")
-        return _page(400, _l("The form has expired or was not sent from this site. Reload the page and try again."))
+        return _page(
+            400,
+            _l(
+                "The form has expired or was not sent from this site. Reload the page and try again."
+            ),
+        )
 
     @app.errorhandler(DomainError)
     def _refused(e):

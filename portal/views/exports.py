@@ -16,6 +16,7 @@ and what keeps the server answering others:
   bounded count), asking the user to narrow the filter;
 * an export holds one of the user's report slots (``report_slot``) while it is built.
 """
+
 import uuid
 from contextlib import contextmanager
 from decimal import Decimal
@@ -55,11 +56,15 @@ def report_slot():
     try:
         lease = leases.acquire(current_user.id)
     except leases.Busy as busy:
-        message = _("Your other reports are still being prepared (at most %(count)d at a time). "
-                    "Try again in %(seconds)d seconds.",
-                    count=current_app.config["REPORT_LEASES_PER_USER"], seconds=busy.retry_after)
-        body = render_template("errors/error.html", code=429, message=message,
-                               error_id=uuid.uuid4().hex[:10])
+        message = _(
+            "Your other reports are still being prepared (at most %(count)d at a time). "
+            "Try again in %(seconds)d seconds.",
+            count=current_app.config["REPORT_LEASES_PER_USER"],
+            seconds=busy.retry_after,
+        )
+        body = render_template(
+            "errors/error.html", code=429, message=message, error_id=uuid.uuid4().hex[:10]
+        )
         abort(Response(body, status=429, headers={"Retry-After": str(busy.retry_after)}))
     try:
         yield
@@ -75,8 +80,14 @@ class SafeExportMixin:
         with report_slot():
             limit = current_app.config["EXPORT_MAX_ROWS"]
             if self._export_rows_up_to(limit + 1) > limit:
-                flash(_("This export would have more than %(limit)d rows. Narrow the list with a filter "
-                        "(a site, a period) and export again.", limit=limit), "error")
+                flash(
+                    _(
+                        "This export would have more than %(limit)d rows. Narrow the list with a filter "
+                        "(a site, a period) and export again.",
+                        limit=limit,
+                    ),
+                    "error",
+                )
                 return redirect(get_redirect_target() or self.get_url(".index_view"))
             response = super().export(export_type)
             # A streamed body (CSV) would be built after the slot is released: build it now.
@@ -87,7 +98,9 @@ class SafeExportMixin:
         """How many rows the export would have, counting no further than ``bound``: the same
         (scoped) query, search and filters as the export itself."""
         args = self._get_list_extra_args()
-        _count, query = self.get_list(0, None, False, args.search, args.filters, execute=False, page_size=0)
+        _count, query = self.get_list(
+            0, None, False, args.search, args.filters, execute=False, page_size=0
+        )
         return query.order_by(None).limit(bound).count()
 
     def get_export_value(self, model, name):
@@ -109,10 +122,15 @@ class SafeExportMixin:
             return super()._export_tablib(export_type, return_url)
         _count, data = self._export_data()
         headers = [str(c[1]) for c in self._export_columns]
-        rows = [[_cell(self.get_export_value(row, c[0])) for c in self._export_columns] for row in data]
+        rows = [
+            [_cell(self.get_export_value(row, c[0])) for c in self._export_columns] for row in data
+        ]
         filename = self.get_export_name(export_type)
-        return Response(_xlsx(headers, rows), mimetype=XLSX_MIMETYPE,
-                        headers={"Content-Disposition": f"attachment;filename={filename}"})
+        return Response(
+            _xlsx(headers, rows),
+            mimetype=XLSX_MIMETYPE,
+            headers={"Content-Disposition": f"attachment;filename={filename}"},
+        )
 
 
 def _xlsx(headers, rows):

@@ -1,5 +1,6 @@
 """Handover book pages: read and sign unsigned entries, carry or close items, write an
 entry, comment, and the history of an item; plus the list of all entries."""
+
 from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -17,8 +18,14 @@ from portal.views.audit import LocalDateBetweenFilter
 from portal.extensions import db
 from portal.models import HandoverEntry, HandoverItem, Shift, Site
 from portal.services import handover, roster, today
-from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404,
-                               options_of)
+from portal.views.base import (
+    PortalView,
+    ScopedModelView,
+    domain_errors,
+    expose,
+    get_or_404,
+    options_of,
+)
 from portal.views.roster import POST_LABELS, chosen_site, local, scoped_sites
 
 BOOK_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
@@ -36,9 +43,16 @@ def _entry_form(site, formdata=None):
     form = EntryForm(formdata=formdata)
     form.post.choices = list(POST_LABELS.items())
     now = clock.now()
-    shifts = db.session.scalars(select(Shift).options(joinedload(Shift.staff_member)).where(
-        Shift.site_id == site.id, Shift.ends_at > now - timedelta(days=1),
-        Shift.starts_at < now + timedelta(days=2)).order_by(Shift.starts_at)).all()
+    shifts = db.session.scalars(
+        select(Shift)
+        .options(joinedload(Shift.staff_member))
+        .where(
+            Shift.site_id == site.id,
+            Shift.ends_at > now - timedelta(days=1),
+            Shift.starts_at < now + timedelta(days=2),
+        )
+        .order_by(Shift.starts_at)
+    ).all()
     choices = [(0, "—")] + [(s.id, f"{POST_LABELS.get(s.post, s.post)} · {s}") for s in shifts]
     form.outgoing_shift.choices = form.incoming_shift.choices = choices
     if formdata is None:
@@ -63,12 +77,23 @@ class HandoverBookView(PortalView):
         if form is None:
             form, _ = _entry_form(site)
         signed = db.session.scalars(
-            select(HandoverEntry).options(joinedload(HandoverEntry.author), joinedload(HandoverEntry.signed_by))
+            select(HandoverEntry)
+            .options(joinedload(HandoverEntry.author), joinedload(HandoverEntry.signed_by))
             .where(HandoverEntry.site_id == site.id, HandoverEntry.signed_at.is_not(None))
-            .order_by(HandoverEntry.written_at.desc()).limit(10)).all()
-        body = self.render("handover/book.html", site=site, sites=sites, form=form, local=local,
-                           unsigned=handover.unsigned_entries(site), open_items=handover.open_items(site),
-                           signed=signed, post_labels=POST_LABELS)
+            .order_by(HandoverEntry.written_at.desc())
+            .limit(10)
+        ).all()
+        body = self.render(
+            "handover/book.html",
+            site=site,
+            sites=sites,
+            form=form,
+            local=local,
+            unsigned=handover.unsigned_entries(site),
+            open_items=handover.open_items(site),
+            signed=signed,
+            post_labels=POST_LABELS,
+        )
         return body if status == 200 else current_app.response_class(body, status=status)
 
     @expose("/write", methods=("POST",))
@@ -77,9 +102,15 @@ class HandoverBookView(PortalView):
         form, shifts = _entry_form(site, request.form)
         if not form.validate():
             return self.index(form=form, status=400)
-        entry = handover.write_entry(site, current_user, form.text.data, (form.items.data or "").splitlines(),
-                                     post=form.post.data, outgoing_shift=shifts.get(form.outgoing_shift.data),
-                                     incoming_shift=shifts.get(form.incoming_shift.data))
+        entry = handover.write_entry(
+            site,
+            current_user,
+            form.text.data,
+            (form.items.data or "").splitlines(),
+            post=form.post.data,
+            outgoing_shift=shifts.get(form.outgoing_shift.data),
+            incoming_shift=shifts.get(form.incoming_shift.data),
+        )
         db.session.commit()
         flash(_l("Handover entry saved."), "success")
         return redirect(url_for(".entry", id=entry.id))
@@ -87,21 +118,32 @@ class HandoverBookView(PortalView):
     @expose("/sign/<id>", methods=("POST",))
     def sign(self, id):
         entry = get_or_404(HandoverEntry, id)
-        return self._act(entry.site_id, lambda: handover.sign(entry, current_user), _l("Entry signed."),
-                         _next() or url_for(".index", site=entry.site_id))
+        return self._act(
+            entry.site_id,
+            lambda: handover.sign(entry, current_user),
+            _l("Entry signed."),
+            _next() or url_for(".index", site=entry.site_id),
+        )
 
     @expose("/carry/<id>", methods=("POST",))
     def carry(self, id):
         item = get_or_404(HandoverItem, id)
-        return self._act(item.site_id, lambda: handover.carry_forward(item, current_user),
-                         _l("Item carried forward to the next shift."),
-                         _next() or url_for(".index", site=item.site_id))
+        return self._act(
+            item.site_id,
+            lambda: handover.carry_forward(item, current_user),
+            _l("Item carried forward to the next shift."),
+            _next() or url_for(".index", site=item.site_id),
+        )
 
     @expose("/close/<id>", methods=("POST",))
     def close(self, id):
         item = get_or_404(HandoverItem, id)
-        return self._act(item.site_id, lambda: handover.close_item(item, current_user, request.form.get("note")),
-                         _l("Item closed."), _next() or url_for(".index", site=item.site_id))
+        return self._act(
+            item.site_id,
+            lambda: handover.close_item(item, current_user, request.form.get("note")),
+            _l("Item closed."),
+            _next() or url_for(".index", site=item.site_id),
+        )
 
     @expose("/entry/<id>", methods=("GET", "POST"))
     def entry(self, id):
@@ -115,15 +157,23 @@ class HandoverBookView(PortalView):
                 flash(_l("Comment added."), "success")
                 return redirect(url_for(".entry", id=entry.id))
             status, error = refused.status, refused.message
-        body = self.render("handover/entry.html", entry=entry, site=entry.site, local=local, error=error,
-                           post_labels=POST_LABELS)
+        body = self.render(
+            "handover/entry.html",
+            entry=entry,
+            site=entry.site,
+            local=local,
+            error=error,
+            post_labels=POST_LABELS,
+        )
         return current_app.response_class(body, status=status)
 
     @expose("/item/<id>")
     def item(self, id):
         item = get_or_404(HandoverItem, id)
         chain = handover.item_history(item)
-        return self.render("handover/item.html", item=item, chain=chain, site=item.site, local=local)
+        return self.render(
+            "handover/item.html", item=item, chain=chain, site=item.site, local=local
+        )
 
     def _act(self, site_id, fn, success, target):
         if not self.can_write():
@@ -151,8 +201,18 @@ class HandoverEntryView(ScopedModelView):
     _creatable = False  # entries are written in the book, with their items
     list_template = "handover/entry_list.html"
     column_list = ("site", "post", "written_at", "author", "text", "signed_at")
-    column_details_list = ("site", "post", "written_at", "author", "outgoing_shift", "incoming_shift", "text",
-                           "items", "signed_at", "comments")
+    column_details_list = (
+        "site",
+        "post",
+        "written_at",
+        "author",
+        "outgoing_shift",
+        "incoming_shift",
+        "text",
+        "items",
+        "signed_at",
+        "comments",
+    )
     column_export_list = ("site", "post", "written_at", "author", "text", "signed_at")
     form_columns = ("text",)
     # No inline (x-editable) editing: its ajax save carries no version, so two corrections of
@@ -161,17 +221,34 @@ class HandoverEntryView(ScopedModelView):
     column_sortable_list = ("written_at",)
     column_default_sort = ("written_at", True)
     column_searchable_list = ("text",)
-    column_filters = (FilterEqual(HandoverEntry.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
-                      LocalDateBetweenFilter(HandoverEntry.written_at, _l("Written")))
-    column_labels = {"site": _l("Site"), "post": _l("Post"), "written_at": _l("Written at"), "author": _l("Author"),
-                     "text": _l("Handover"), "signed_at": _l("Signed"), "outgoing_shift": _l("Outgoing shift"),
-                     "incoming_shift": _l("Incoming shift"), "items": _l("Items"), "comments": _l("Comments")}
-    column_formatters = {"signed_at": _signed_formatter,
-                         "post": lambda v, c, m, n: POST_LABELS.get(m.post, m.post),
-                         "written_at": lambda v, c, m, n: local(m.written_at, m.site, "%Y-%m-%d %H:%M")}
-    column_formatters_detail = {**column_formatters,
-                                "items": lambda v, c, m, n: "；".join(str(i) for i in m.items),
-                                "comments": lambda v, c, m, n: "；".join(str(i) for i in m.comments)}
+    column_filters = (
+        FilterEqual(
+            HandoverEntry.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)
+        ),
+        LocalDateBetweenFilter(HandoverEntry.written_at, _l("Written")),
+    )
+    column_labels = {
+        "site": _l("Site"),
+        "post": _l("Post"),
+        "written_at": _l("Written at"),
+        "author": _l("Author"),
+        "text": _l("Handover"),
+        "signed_at": _l("Signed"),
+        "outgoing_shift": _l("Outgoing shift"),
+        "incoming_shift": _l("Incoming shift"),
+        "items": _l("Items"),
+        "comments": _l("Comments"),
+    }
+    column_formatters = {
+        "signed_at": _signed_formatter,
+        "post": lambda v, c, m, n: POST_LABELS.get(m.post, m.post),
+        "written_at": lambda v, c, m, n: local(m.written_at, m.site, "%Y-%m-%d %H:%M"),
+    }
+    column_formatters_detail = {
+        **column_formatters,
+        "items": lambda v, c, m, n: "；".join(str(i) for i in m.items),
+        "comments": lambda v, c, m, n: "；".join(str(i) for i in m.comments),
+    }
     column_formatters_export = column_formatters
 
     def on_model_change(self, form, model, is_created):
@@ -181,10 +258,20 @@ class HandoverEntryView(ScopedModelView):
     def edit_view(self):
         entry = self.get_one(request.args.get("id"))
         if entry.is_signed:
-            flash(_l("This entry is signed and can no longer be changed; add a comment instead."), "error")
+            flash(
+                _l("This entry is signed and can no longer be changed; add a comment instead."),
+                "error",
+            )
             # Shown read-only instead of a form; a POST is refused with 409 and changes nothing.
-            body = self.render("handover/entry.html", entry=entry, site=entry.site, local=local, error=None,
-                               post_labels=POST_LABELS, page_title=_l("Handover entry"))
+            body = self.render(
+                "handover/entry.html",
+                entry=entry,
+                site=entry.site,
+                local=local,
+                error=None,
+                post_labels=POST_LABELS,
+                page_title=_l("Handover entry"),
+            )
             return current_app.response_class(body, status=409 if request.method == "POST" else 200)
         return super().edit_view()
 
@@ -208,9 +295,16 @@ def register(admin):
     from portal.services import metrics_handover  # noqa: F401  (registers handover, cleaning, grooming figures)
 
     group = _l("Shifts and handover")
-    admin.add_view(HandoverBookView(name=_l("Handover book"), category=group, endpoint="handover", url="/handover"))
-    admin.add_view(HandoverEntryView(HandoverEntry, name=_l("Handover entries"), category=group,
-                                     endpoint="handover_entry"))
+    admin.add_view(
+        HandoverBookView(
+            name=_l("Handover book"), category=group, endpoint="handover", url="/handover"
+        )
+    )
+    admin.add_view(
+        HandoverEntryView(
+            HandoverEntry, name=_l("Handover entries"), category=group, endpoint="handover_entry"
+        )
+    )
     from portal.services.today import register_section
 
     register_section("handover", 1, handover_section, "handover/_today.html")
@@ -218,9 +312,19 @@ def register(admin):
 
 def handover_section(site, day, user):
     """Today section (top): unsigned entries to sign and open items to follow."""
-    unsigned = today.kept(site, day, "handover.unsigned", lambda: handover.unsigned_entries(site, limit=5))
-    open_items = today.kept(site, day, "handover.open_items", lambda: handover.open_items(site, limit=10))
-    return {"site": site, "unsigned": unsigned, "open_items": open_items, "local": local, "user": user}
+    unsigned = today.kept(
+        site, day, "handover.unsigned", lambda: handover.unsigned_entries(site, limit=5)
+    )
+    open_items = today.kept(
+        site, day, "handover.open_items", lambda: handover.open_items(site, limit=10)
+    )
+    return {
+        "site": site,
+        "unsigned": unsigned,
+        "open_items": open_items,
+        "local": local,
+        "user": user,
+    }
 
 
 def _next():

@@ -1,4 +1,5 @@
 """GET /healthz: is the app up and can it reach its database? No login needed."""
+
 from flask import jsonify
 from sqlalchemy import text
 

@@ -1,4 +1,5 @@
 """The landing page: each role goes where its work is."""
+
 from flask import redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
@@ -24,7 +25,9 @@ class HomeView(AdminIndexView):
         return current_user.is_authenticated
 
     def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path if request.path != "/" else None))
+        return redirect(
+            url_for("auth.login", next=request.full_path if request.path != "/" else None)
+        )
 
     @expose("/")
     def index(self):
@@ -40,13 +43,26 @@ class HomeView(AdminIndexView):
         """One page of site cards and whether another follows: one query for the sites and
         one per count kind (limited to the page's sites), whatever the number of sites."""
         sites = db.session.scalars(
-            select(Site).options(joinedload(Site.region)).order_by(Site.code)
-            .offset(page * OVERVIEW_PAGE_SIZE).limit(OVERVIEW_PAGE_SIZE + 1)
+            select(Site)
+            .options(joinedload(Site.region))
+            .order_by(Site.code)
+            .offset(page * OVERVIEW_PAGE_SIZE)
+            .limit(OVERVIEW_PAGE_SIZE + 1)
         ).all()
         more, sites = len(sites) > OVERVIEW_PAGE_SIZE, sites[:OVERVIEW_PAGE_SIZE]
         ids = [s.id for s in sites]
-        staff = dict(db.session.execute(select(StaffMember.site_id, func.count())
-                                        .where(StaffMember.site_id.in_(ids)).group_by(StaffMember.site_id)).all())
-        units = dict(db.session.execute(select(ShowUnit.site_id, func.count())
-                                        .where(ShowUnit.site_id.in_(ids)).group_by(ShowUnit.site_id)).all())
+        staff = dict(
+            db.session.execute(
+                select(StaffMember.site_id, func.count())
+                .where(StaffMember.site_id.in_(ids))
+                .group_by(StaffMember.site_id)
+            ).all()
+        )
+        units = dict(
+            db.session.execute(
+                select(ShowUnit.site_id, func.count())
+                .where(ShowUnit.site_id.in_(ids))
+                .group_by(ShowUnit.site_id)
+            ).all()
+        )
         return [(s, staff.get(s.id, 0), units.get(s.id, 0)) for s in sites], more

@@ -1,8 +1,14 @@
 """Inventory: items, item checks, discrepancy lines (admin lists) and the one-page item check."""
+
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import (BooleanEqualFilter, DateBetweenFilter, DateEqualFilter, FilterEqual,
-                                               IntEqualFilter)
+from flask_admin.contrib.sqla.filters import (
+    BooleanEqualFilter,
+    DateBetweenFilter,
+    DateEqualFilter,
+    FilterEqual,
+    IntEqualFilter,
+)
 from flask_babel import gettext as _
 from portal import clock
 from portal.i18n import lazy_gettext as _l
@@ -14,17 +20,39 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectField
 
 from portal.extensions import db
-from portal.models import CONDITIONS, ITEM_CATEGORIES, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine, Site
+from portal.models import (
+    CONDITIONS,
+    ITEM_CATEGORIES,
+    ITEM_CHECK_KINDS,
+    Item,
+    ItemCheck,
+    ItemCheckLine,
+    Site,
+)
 from portal.services import inventory as svc
 from portal.services import today
 from portal.views.checklists import EnglishFilterUrls
-from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404, options_of,
-                               url_with_ids)
+from portal.views.base import (
+    PortalView,
+    ScopedModelView,
+    domain_errors,
+    expose,
+    get_or_404,
+    options_of,
+    url_with_ids,
+)
 from portal.views.labels import yes_no
 
-CATEGORY_LABELS = {"decoration": _l("Decoration"), "audio_video": _l("Audio / video"), "furniture": _l("Furniture"),
-                   "appliance": _l("Appliance"), "key": _l("Key"), "lamp": _l("Lamp"), "artwork": _l("Artwork"),
-                   "other": _l("Other")}
+CATEGORY_LABELS = {
+    "decoration": _l("Decoration"),
+    "audio_video": _l("Audio / video"),
+    "furniture": _l("Furniture"),
+    "appliance": _l("Appliance"),
+    "key": _l("Key"),
+    "lamp": _l("Lamp"),
+    "artwork": _l("Artwork"),
+    "other": _l("Other"),
+}
 CONDITION_LABELS = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Missing")}
 CHECK_KIND_LABELS = {"opening": _l("Opening item check"), "closing": _l("Closing item check")}
 STATUS_LABELS = {"open": _l("Under way"), "done": _l("Complete")}
@@ -40,11 +68,16 @@ def item_choices(site, blank):
     choices = [Choice(0, blank)]
     if site is None:
         return choices
-    items = db.session.scalars(select(Item).where(Item.site_id == site.id, Item.active.is_(True))
-                              .order_by(Item.category, Item.location, Item.name)).all()
+    items = db.session.scalars(
+        select(Item)
+        .where(Item.site_id == site.id, Item.active.is_(True))
+        .order_by(Item.category, Item.location, Item.name)
+    ).all()
     for item in items:
         label = " · ".join(x for x in (item.name, item.location) if x)
-        choices.append(Choice(item.id, label, optgroup=str(CATEGORY_LABELS.get(item.category, item.category))))
+        choices.append(
+            Choice(item.id, label, optgroup=str(CATEGORY_LABELS.get(item.category, item.category)))
+        )
     return choices
 
 
@@ -55,35 +88,64 @@ def _label(labels, attr):
 def _links(records, endpoint, arg):
     if not records:
         return Markup("<li class='list-unstyled text-muted'>—</li>")
-    return Markup("").join(Markup('<li><a href="%s">%s</a></li>') % (url_for(endpoint, **{arg: r.id}), r)
-                           for r in records)
+    return Markup("").join(
+        Markup('<li><a href="%s">%s</a></li>') % (url_for(endpoint, **{arg: r.id}), r)
+        for r in records
+    )
 
 
 def _item_tickets(item):
     """The item's repair tickets, and a one-click link to report another."""
     from portal.services import repairs
 
-    report = Markup('<a class="btn btn-outline-primary btn-sm" id="item-report-fault" href="%s">%s</a>') % (
-        url_for("repairs.new", item=item.id), _("Report a fault"))
+    report = Markup(
+        '<a class="btn btn-outline-primary btn-sm" id="item-report-fault" href="%s">%s</a>'
+    ) % (url_for("repairs.new", item=item.id), _("Report a fault"))
     return Markup('<ul class="mb-1" id="item-tickets">%s</ul>%s') % (
-        _links(repairs.tickets_of_item(item), "repairs.detail", "ticket_id"), report)
+        _links(repairs.tickets_of_item(item), "repairs.detail", "ticket_id"),
+        report,
+    )
 
 
 def _item_damage_reports(item):
     from portal.services import damage
 
     return Markup('<ul class="mb-0" id="item-damage-reports">%s</ul>') % _links(
-        damage.reports_of_item(item), "damage.detail", "report_id")
+        damage.reports_of_item(item), "damage.detail", "report_id"
+    )
 
 
 class ItemView(EnglishFilterUrls, ScopedModelView):
     read_roles = ITEM_READERS
     write_roles = frozenset({"admin", "supervisor"})
     delete_roles = frozenset({"admin", "supervisor"})
-    column_list = ("site", "name", "category", "location", "expected_quantity", "asset_tag", "condition", "active")
-    column_details_list = column_list + ("created_at", "updated_at", "repair_tickets", "damage_reports")
+    column_list = (
+        "site",
+        "name",
+        "category",
+        "location",
+        "expected_quantity",
+        "asset_tag",
+        "condition",
+        "active",
+    )
+    column_details_list = column_list + (
+        "created_at",
+        "updated_at",
+        "repair_tickets",
+        "damage_reports",
+    )
     column_export_list = column_list
-    form_columns = ("site", "name", "category", "location", "expected_quantity", "asset_tag", "condition", "active")
+    form_columns = (
+        "site",
+        "name",
+        "category",
+        "location",
+        "expected_quantity",
+        "asset_tag",
+        "condition",
+        "active",
+    )
     column_select_related_list = (Item.site,)
     column_sortable_list = ("name", "category", "asset_tag")
     column_default_sort = ("category", False)
@@ -92,20 +154,36 @@ class ItemView(EnglishFilterUrls, ScopedModelView):
         IntEqualFilter(Item.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
         FilterEqual(Item.category, _l("Category"), options=lambda: list(CATEGORY_LABELS.items())),
     )
-    column_labels = {"site": _l("Site"), "name": _l("Name"), "category": _l("Category"), "location": _l("Location"),
-                     "expected_quantity": _l("Expected quantity"), "asset_tag": _l("Asset tag"),
-                     "condition": _l("Condition"), "active": _l("Active"), "created_at": _l("Created at"),
-                     "updated_at": _l("Updated at"), "repair_tickets": _l("Repair tickets"),
-                     "damage_reports": _l("Damage reports")}
-    column_formatters = {"active": yes_no, "category": _label(CATEGORY_LABELS, "category"),
-                         "condition": _label(CONDITION_LABELS, "condition")}
-    column_formatters_detail = {**column_formatters,
-                                "repair_tickets": lambda v, c, m, n: _item_tickets(m),
-                                "damage_reports": lambda v, c, m, n: _item_damage_reports(m)}
+    column_labels = {
+        "site": _l("Site"),
+        "name": _l("Name"),
+        "category": _l("Category"),
+        "location": _l("Location"),
+        "expected_quantity": _l("Expected quantity"),
+        "asset_tag": _l("Asset tag"),
+        "condition": _l("Condition"),
+        "active": _l("Active"),
+        "created_at": _l("Created at"),
+        "updated_at": _l("Updated at"),
+        "repair_tickets": _l("Repair tickets"),
+        "damage_reports": _l("Damage reports"),
+    }
+    column_formatters = {
+        "active": yes_no,
+        "category": _label(CATEGORY_LABELS, "category"),
+        "condition": _label(CONDITION_LABELS, "condition"),
+    }
+    column_formatters_detail = {
+        **column_formatters,
+        "repair_tickets": lambda v, c, m, n: _item_tickets(m),
+        "damage_reports": lambda v, c, m, n: _item_damage_reports(m),
+    }
     form_overrides = {"category": SelectField, "condition": SelectField}
-    form_args = {"category": {"choices": [(k, CATEGORY_LABELS[k]) for k in ITEM_CATEGORIES]},
-                 "condition": {"choices": [(k, CONDITION_LABELS[k]) for k in CONDITIONS]},
-                 "expected_quantity": {"default": 1}}
+    form_args = {
+        "category": {"choices": [(k, CATEGORY_LABELS[k]) for k in ITEM_CATEGORIES]},
+        "condition": {"choices": [(k, CONDITION_LABELS[k]) for k in CONDITIONS]},
+        "expected_quantity": {"default": 1},
+    }
 
     def on_model_change(self, form, model, is_created):
         from wtforms.validators import ValidationError
@@ -137,11 +215,18 @@ class ItemCheckView(EnglishFilterUrls, ScopedModelView):
         FilterEqual(ItemCheck.kind, _l("Kind"), options=lambda: list(CHECK_KIND_LABELS.items())),
         DateEqualFilter(ItemCheck.day, _l("Day")),
     )
-    column_labels = {"day": _l("Day"), "site": _l("Site"), "kind": _l("Kind"), "user": _l("Checked by"),
-                     "status": _l("Status"), "completed_at": _l("Completed at"), "lines": _l("Discrepancies")}
+    column_labels = {
+        "day": _l("Day"),
+        "site": _l("Site"),
+        "kind": _l("Kind"),
+        "user": _l("Checked by"),
+        "status": _l("Status"),
+        "completed_at": _l("Completed at"),
+        "lines": _l("Discrepancies"),
+    }
     column_formatters = {
-        "kind": lambda v, c, m, n: Markup('<a href="%s">%s</a>') % (
-            url_for("itemcheck.check", check_id=m.id), CHECK_KIND_LABELS.get(m.kind, m.kind)),
+        "kind": lambda v, c, m, n: Markup('<a href="%s">%s</a>')
+        % (url_for("itemcheck.check", check_id=m.id), CHECK_KIND_LABELS.get(m.kind, m.kind)),
         "status": _label(STATUS_LABELS, "status"),
     }
     column_formatters_export = {
@@ -150,10 +235,19 @@ class ItemCheckView(EnglishFilterUrls, ScopedModelView):
     }
     column_formatters_detail = {
         **column_formatters,
-        "lines": lambda v, c, m, n: Markup("<ul class='mb-0'>%s</ul>") % Markup("").join(
-            Markup("<li>%s: %s / %s · %s</li>") % (line.item.name, line.counted_quantity, line.expected_quantity,
-                                                  CONDITION_LABELS.get(line.condition, line.condition))
-            for line in svc.discrepancies(m)) if svc.discrepancies(m) else _("None"),
+        "lines": lambda v, c, m, n: Markup("<ul class='mb-0'>%s</ul>")
+        % Markup("").join(
+            Markup("<li>%s: %s / %s · %s</li>")
+            % (
+                line.item.name,
+                line.counted_quantity,
+                line.expected_quantity,
+                CONDITION_LABELS.get(line.condition, line.condition),
+            )
+            for line in svc.discrepancies(m)
+        )
+        if svc.discrepancies(m)
+        else _("None"),
     }
 
 
@@ -164,24 +258,34 @@ def follow_up_html(line, can_deal, detached_forms=False):
     list shows it on every row."""
     parts = [f'<div class="line-follow-up my-1" id="line-follow-up-{line.id}">']
     if line.repair_ticket_id:
-        parts.append(f'<a class="badge badge-info p-2 mr-1 line-repair-link" '
-                     f'href="{url_with_ids("repairs.detail", ticket_id=line.repair_ticket_id)}">'
-                     f'{escape(_("Repair ticket #%(id)s", id=line.repair_ticket_id))}</a>')
+        parts.append(
+            f'<a class="badge badge-info p-2 mr-1 line-repair-link" '
+            f'href="{url_with_ids("repairs.detail", ticket_id=line.repair_ticket_id)}">'
+            f"{escape(_('Repair ticket #%(id)s', id=line.repair_ticket_id))}</a>"
+        )
     elif can_deal:
         if not detached_forms:
-            parts.append(f'<form method="post" class="d-inline" id="line-repair-{line.id}" '
-                         f'action="{url_with_ids("itemcheck.open_repair", line_id=line.id)}">'
-                         f'<input type="hidden" name="csrf_token" value="{generate_csrf()}"></form>')
-        parts.append(f'<button type="submit" form="line-repair-{line.id}" class="btn btn-outline-danger mr-1 mb-1 '
-                     f'line-open-repair">{escape(_("Report for repair"))}</button>')
+            parts.append(
+                f'<form method="post" class="d-inline" id="line-repair-{line.id}" '
+                f'action="{url_with_ids("itemcheck.open_repair", line_id=line.id)}">'
+                f'<input type="hidden" name="csrf_token" value="{generate_csrf()}"></form>'
+            )
+        parts.append(
+            f'<button type="submit" form="line-repair-{line.id}" class="btn btn-outline-danger mr-1 mb-1 '
+            f'line-open-repair">{escape(_("Report for repair"))}</button>'
+        )
     if line.damage_report_id:
-        parts.append(f'<a class="badge badge-warning p-2 line-damage-link" '
-                     f'href="{url_with_ids("damage.detail", report_id=line.damage_report_id)}">'
-                     f'{escape(_("Damage report #%(id)s", id=line.damage_report_id))}</a>')
+        parts.append(
+            f'<a class="badge badge-warning p-2 line-damage-link" '
+            f'href="{url_with_ids("damage.detail", report_id=line.damage_report_id)}">'
+            f"{escape(_('Damage report #%(id)s', id=line.damage_report_id))}</a>"
+        )
     elif can_deal:
-        parts.append(f'<a class="btn btn-outline-warning mb-1 line-open-damage" '
-                     f'href="{escape(url_with_ids("damage.new", item=line.item_id, line=line.id))}">'
-                     f'{escape(_("Damage confirmation form"))}</a>')
+        parts.append(
+            f'<a class="btn btn-outline-warning mb-1 line-open-damage" '
+            f'href="{escape(url_with_ids("damage.new", item=line.item_id, line=line.id))}">'
+            f"{escape(_('Damage confirmation form'))}</a>"
+        )
     parts.append("</div>")
     return Markup("".join(parts))
 
@@ -194,8 +298,19 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
     delete_roles = frozenset()
     _creatable = False
     _deletable = False
-    column_list = ("day", "site", "item", "check", "expected_quantity", "counted_quantity", "condition", "note",
-                   "dealt_with", "dealt_note", "follow_up")
+    column_list = (
+        "day",
+        "site",
+        "item",
+        "check",
+        "expected_quantity",
+        "counted_quantity",
+        "condition",
+        "note",
+        "dealt_with",
+        "dealt_note",
+        "follow_up",
+    )
     column_details_list = column_list + ("dealt_by", "dealt_at")
     column_export_list = column_list[:-1]
     form_columns = ("dealt_with", "dealt_note")
@@ -205,16 +320,28 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
     column_default_sort = ("day", True)
     column_sortable_list = ("day",)
     column_filters = (
-        IntEqualFilter(ItemCheckLine.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        IntEqualFilter(
+            ItemCheckLine.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)
+        ),
         DateEqualFilter(ItemCheckLine.day, _l("Day")),
         DateBetweenFilter(ItemCheckLine.day, _l("Day")),
         BooleanEqualFilter(ItemCheckLine.dealt_with, _l("Dealt with")),
     )
-    column_labels = {"day": _l("Day"), "site": _l("Site"), "item": _l("Item"), "check": _l("Item check"),
-                     "expected_quantity": _l("Expected"), "counted_quantity": _l("Counted"),
-                     "condition": _l("Condition"), "note": _l("Clerk's note"), "dealt_with": _l("Dealt with"),
-                     "dealt_note": _l("How it was dealt with"), "dealt_by": _l("Dealt with by"),
-                     "dealt_at": _l("Dealt with at"), "follow_up": _l("Repair / damage report")}
+    column_labels = {
+        "day": _l("Day"),
+        "site": _l("Site"),
+        "item": _l("Item"),
+        "check": _l("Item check"),
+        "expected_quantity": _l("Expected"),
+        "counted_quantity": _l("Counted"),
+        "condition": _l("Condition"),
+        "note": _l("Clerk's note"),
+        "dealt_with": _l("Dealt with"),
+        "dealt_note": _l("How it was dealt with"),
+        "dealt_by": _l("Dealt with by"),
+        "dealt_at": _l("Dealt with at"),
+        "follow_up": _l("Repair / damage report"),
+    }
     column_formatters_export = {
         "dealt_with": lambda v, c, m, n: _("Yes") if m.dealt_with else _("No"),
         "condition": _label(CONDITION_LABELS, "condition"),
@@ -224,7 +351,9 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
         "dealt_with": yes_no,
         "condition": _label(CONDITION_LABELS, "condition"),
         "check": lambda v, c, m, n: CHECK_KIND_LABELS.get(m.check.kind, m.check.kind),
-        "follow_up": lambda v, c, m, n: follow_up_html(m, current_user.role in DiscrepancyView.write_roles),
+        "follow_up": lambda v, c, m, n: follow_up_html(
+            m, current_user.role in DiscrepancyView.write_roles
+        ),
     }
 
     edit_template = "inventory/discrepancy_edit.html"
@@ -236,21 +365,33 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
     def is_action_allowed(self, name):
         return self.can_write() and super().is_action_allowed(name)
 
-    @action("dealt_with", _l("Mark as dealt with"), _l("Mark the selected discrepancies as dealt with?"))
+    @action(
+        "dealt_with", _l("Mark as dealt with"), _l("Mark the selected discrepancies as dealt with?")
+    )
     def action_dealt_with(self, ids):
-        lines = db.session.scalars(select(ItemCheckLine).where(
-            ItemCheckLine.id.in_([int(i) for i in ids if str(i).isdigit()]),
-            ItemCheckLine.is_discrepancy.is_(True), ItemCheckLine.dealt_with.is_(False))).all()
+        lines = db.session.scalars(
+            select(ItemCheckLine).where(
+                ItemCheckLine.id.in_([int(i) for i in ids if str(i).isdigit()]),
+                ItemCheckLine.is_discrepancy.is_(True),
+                ItemCheckLine.dealt_with.is_(False),
+            )
+        ).all()
         for line in lines:
             svc.deal_with(line, current_user, None)
         db.session.commit()
         flash(_("%(n)s discrepancies marked as dealt with.", n=len(lines)), "success")
 
     def get_query(self):
-        return super().get_query().filter(ItemCheckLine.is_discrepancy.is_(True)).options(
-            joinedload(ItemCheckLine.site).load_only(Site.code, Site.name),
-            joinedload(ItemCheckLine.item).load_only(Item.name),
-            joinedload(ItemCheckLine.check).load_only(ItemCheck.kind))
+        return (
+            super()
+            .get_query()
+            .filter(ItemCheckLine.is_discrepancy.is_(True))
+            .options(
+                joinedload(ItemCheckLine.site).load_only(Site.code, Site.name),
+                joinedload(ItemCheckLine.item).load_only(Item.name),
+                joinedload(ItemCheckLine.check).load_only(ItemCheck.kind),
+            )
+        )
 
     def get_count_query(self):
         return super().get_count_query().filter(ItemCheckLine.is_discrepancy.is_(True))
@@ -266,11 +407,18 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
 
 # ------------------------------------------------------------------ the item check page
 
+
 def _form_lines(check):
     """line id → {"counted", "condition", "note"} from the submitted form (only lines of this check)."""
     form = request.form
-    return {line.id: {"counted": form.get(f"counted-{line.id}"), "condition": form.get(f"condition-{line.id}"),
-                      "note": form.get(f"note-{line.id}")} for line in check.lines}
+    return {
+        line.id: {
+            "counted": form.get(f"counted-{line.id}"),
+            "condition": form.get(f"condition-{line.id}"),
+            "note": form.get(f"note-{line.id}"),
+        }
+        for line in check.lines
+    }
 
 
 class ItemCheckPage(PortalView):
@@ -279,10 +427,19 @@ class ItemCheckPage(PortalView):
 
     @expose("/")
     def index(self):
-        sites = db.session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(50)).all()
-        rows = [(site, clock.local_day(site), svc.item_check_status(site, clock.local_day(site))) for site in sites]
-        return self.render("inventory/index.html", rows=rows, kind_labels=CHECK_KIND_LABELS,
-                           can_check=self.can_write())
+        sites = db.session.scalars(
+            select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(50)
+        ).all()
+        rows = [
+            (site, clock.local_day(site), svc.item_check_status(site, clock.local_day(site)))
+            for site in sites
+        ]
+        return self.render(
+            "inventory/index.html",
+            rows=rows,
+            kind_labels=CHECK_KIND_LABELS,
+            can_check=self.can_write(),
+        )
 
     @expose("/start", methods=("POST",))
     def start(self):
@@ -305,20 +462,35 @@ class ItemCheckPage(PortalView):
                 svc.save_lines(check, _form_lines(check))
                 if request.form.get("action") == "complete":
                     svc.complete_item_check(check)
-                    flash(_("Item check complete: %(n)s discrepancies.", n=len(svc.discrepancies(check))), "success")
+                    flash(
+                        _(
+                            "Item check complete: %(n)s discrepancies.",
+                            n=len(svc.discrepancies(check)),
+                        ),
+                        "success",
+                    )
                 else:
                     flash(_("Saved. You can continue later."), "success")
                 db.session.commit()
                 return redirect(url_for(".check", check_id=check.id))
             errors, status = refused.errors, refused.status
             check = self._load(check_id)
-        return self.render("inventory/check.html", check=check, errors=errors,
-                           submitted=request.form if errors else None, condition_labels=CONDITION_LABELS,
-                           category_labels=CATEGORY_LABELS, kind_labels=CHECK_KIND_LABELS,
-                           status_labels=STATUS_LABELS, can_check=self.can_write() and not check.is_done,
-                           is_discrepancy=svc.is_discrepancy, page_title=CHECK_KIND_LABELS[check.kind],
-                           can_deal=current_user.role in DiscrepancyView.write_roles, detached_forms=True,
-                           follow_up=follow_up_html), status
+        return self.render(
+            "inventory/check.html",
+            check=check,
+            errors=errors,
+            submitted=request.form if errors else None,
+            condition_labels=CONDITION_LABELS,
+            category_labels=CATEGORY_LABELS,
+            kind_labels=CHECK_KIND_LABELS,
+            status_labels=STATUS_LABELS,
+            can_check=self.can_write() and not check.is_done,
+            is_discrepancy=svc.is_discrepancy,
+            page_title=CHECK_KIND_LABELS[check.kind],
+            can_deal=current_user.role in DiscrepancyView.write_roles,
+            detached_forms=True,
+            follow_up=follow_up_html,
+        ), status
 
     @expose("/line/<int:line_id>/repair", methods=("POST",))
     def open_repair(self, line_id):
@@ -338,7 +510,8 @@ class ItemCheckPage(PortalView):
         check = get_or_404(ItemCheck, check_id)
         # Lines and their items in two more queries, however long the list.
         return db.session.scalars(
-            select(ItemCheck).where(ItemCheck.id == check.id)
+            select(ItemCheck)
+            .where(ItemCheck.id == check.id)
             .options(selectinload(ItemCheck.lines).selectinload(ItemCheckLine.item))
             .execution_options(populate_existing=True)
         ).one()
@@ -350,39 +523,81 @@ class ItemCheckPage(PortalView):
 
 # ------------------------------------------------------------------ Today page sections
 
+
 @today.once_per_request
 def _item_checks_today(site, day):
-    return svc.item_check_status(site, day, rows=today.kept(site, day, "inventory.item_checks",
-                                                            lambda: svc.item_check_rows(site, day)))
+    return svc.item_check_status(
+        site,
+        day,
+        rows=today.kept(site, day, "inventory.item_checks", lambda: svc.item_check_rows(site, day)),
+    )
 
 
 def _today_item_check(kind):
     def provider(site, day, user):
-        return {"site": site, "day": day, "kind": kind, "entry": _item_checks_today(site, day)[kind],
-                "kind_label": CHECK_KIND_LABELS[kind], "can_check": user.role in CHECKER_ROLES}
+        return {
+            "site": site,
+            "day": day,
+            "kind": kind,
+            "entry": _item_checks_today(site, day)[kind],
+            "kind_label": CHECK_KIND_LABELS[kind],
+            "can_check": user.role in CHECKER_ROLES,
+        }
 
     return provider
 
 
 def _today_discrepancies(site, day, user):
-    lines = today.kept(site, day, "inventory.open_discrepancies", lambda: svc.open_discrepancies(site, limit=20))
+    lines = today.kept(
+        site, day, "inventory.open_discrepancies", lambda: svc.open_discrepancies(site, limit=20)
+    )
     if not lines:
         return None
-    return {"site": site, "lines": lines, "condition_labels": CONDITION_LABELS,
-            "can_deal": user.role in DiscrepancyView.write_roles}
+    return {
+        "site": site,
+        "lines": lines,
+        "condition_labels": CONDITION_LABELS,
+        "can_deal": user.role in DiscrepancyView.write_roles,
+    }
 
 
 def register(admin):
     group = _l("Inventory")
-    admin.add_view(ItemCheckPage(name=_l("Item checks today"), category=group, endpoint="itemcheck",
-                                 url="/item-checks"))
-    admin.add_view(DiscrepancyView(ItemCheckLine, name=_l("Discrepancies"), category=group, endpoint="discrepancy",
-                                   url="/discrepancies"))
-    admin.add_view(ItemCheckView(ItemCheck, name=_l("Item check records"), category=group, endpoint="itemcheckrecord"))
+    admin.add_view(
+        ItemCheckPage(
+            name=_l("Item checks today"), category=group, endpoint="itemcheck", url="/item-checks"
+        )
+    )
+    admin.add_view(
+        DiscrepancyView(
+            ItemCheckLine,
+            name=_l("Discrepancies"),
+            category=group,
+            endpoint="discrepancy",
+            url="/discrepancies",
+        )
+    )
+    admin.add_view(
+        ItemCheckView(
+            ItemCheck, name=_l("Item check records"), category=group, endpoint="itemcheckrecord"
+        )
+    )
     admin.add_view(ItemView(Item, name=_l("Inventory items"), category=group, endpoint="item"))
     roles = ("admin", "supervisor", "clerk")
-    today.register_section("item_check_opening", 11, _today_item_check("opening"),
-                           "inventory/_today_item_check.html", roles)
-    today.register_section("item_check_closing", 41, _today_item_check("closing"),
-                           "inventory/_today_item_check.html", roles)
-    today.register_section("discrepancies", 50, _today_discrepancies, "inventory/_today_discrepancies.html", roles)
+    today.register_section(
+        "item_check_opening",
+        11,
+        _today_item_check("opening"),
+        "inventory/_today_item_check.html",
+        roles,
+    )
+    today.register_section(
+        "item_check_closing",
+        41,
+        _today_item_check("closing"),
+        "inventory/_today_item_check.html",
+        roles,
+    )
+    today.register_section(
+        "discrepancies", 50, _today_discrepancies, "inventory/_today_discrepancies.html", roles
+    )

@@ -1,4 +1,5 @@
 """Display labels for stored codes, translated at render time."""
+
 from portal.i18n import lazy_gettext as _l
 from markupsafe import Markup
 

@@ -1,4 +1,5 @@
 """Admin views of the organisation: regions, sites, show units, users, staff."""
+
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from portal.i18n import lazy_gettext as _l
@@ -25,28 +26,66 @@ class RegionView(ScopedModelView):
     form_columns = ("code", "name", "active")
     column_sortable_list = ("code",)
     column_searchable_list = ("code", "name")
-    column_labels = {"code": _l("Code"), "name": _l("Name"), "active": _l("Active"), "sites": _l("Sites"),
-                     "created_at": _l("Created at")}
+    column_labels = {
+        "code": _l("Code"),
+        "name": _l("Name"),
+        "active": _l("Active"),
+        "sites": _l("Sites"),
+        "created_at": _l("Created at"),
+    }
     column_formatters = {"active": yes_no}
 
 
 class SiteView(ScopedModelView):
     read_roles = SITE_ROLES
     column_list = ("code", "name", "region", "address", "tally_time", "active")
-    column_details_list = ("code", "name", "region", "address", "timezone", "tally_time", "opened_on", "active",
-                           "show_units", "created_at")
+    column_details_list = (
+        "code",
+        "name",
+        "region",
+        "address",
+        "timezone",
+        "tally_time",
+        "opened_on",
+        "active",
+        "show_units",
+        "created_at",
+    )
     column_export_list = ("code", "name", "region", "address", "timezone", "tally_time", "active")
-    form_columns = ("code", "name", "region", "address", "timezone", "tally_time", "opened_on", "active")
+    form_columns = (
+        "code",
+        "name",
+        "region",
+        "address",
+        "timezone",
+        "tally_time",
+        "opened_on",
+        "active",
+    )
     column_select_related_list = (Site.region,)
     column_sortable_list = ("code",)
     column_searchable_list = ("code", "name", "address")
-    column_filters = (IntEqualFilter(Site.region_id, _l("Region"), options=options_of(Region, order_by=Region.code)),)
-    column_labels = {"code": _l("Code"), "name": _l("Name"), "region": _l("Region"), "address": _l("Address"),
-                     "timezone": _l("Time zone"), "tally_time": _l("Tally time"), "active": _l("Active"),
-                     "opened_on": _l("Opened on"), "show_units": _l("Show units"), "created_at": _l("Created at")}
+    column_filters = (
+        IntEqualFilter(
+            Site.region_id, _l("Region"), options=options_of(Region, order_by=Region.code)
+        ),
+    )
+    column_labels = {
+        "code": _l("Code"),
+        "name": _l("Name"),
+        "region": _l("Region"),
+        "address": _l("Address"),
+        "timezone": _l("Time zone"),
+        "tally_time": _l("Tally time"),
+        "active": _l("Active"),
+        "opened_on": _l("Opened on"),
+        "show_units": _l("Show units"),
+        "created_at": _l("Created at"),
+    }
     column_formatters = {"active": yes_no}
     column_descriptions = {
-        "opened_on": _l("No visit, report or tally can be dated before this day.")}
+        "opened_on": _l("No visit, report or tally can be dated before this day.")
+    }
 
 
 class ShowUnitView(ScopedModelView):
@@ -58,9 +97,16 @@ class ShowUnitView(ScopedModelView):
     form_columns = ("site", "name", "location", "active")
     column_select_related_list = (ShowUnit.site,)
     column_sortable_list = ("name",)
-    column_filters = (IntEqualFilter(ShowUnit.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),)
-    column_labels = {"site": _l("Site"), "name": _l("Name"), "location": _l("Location"), "active": _l("Active"),
-                     "created_at": _l("Created at")}
+    column_filters = (
+        IntEqualFilter(ShowUnit.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+    )
+    column_labels = {
+        "site": _l("Site"),
+        "name": _l("Name"),
+        "location": _l("Location"),
+        "active": _l("Active"),
+        "created_at": _l("Created at"),
+    }
     column_formatters = {"active": yes_no}
 
 
@@ -68,23 +114,54 @@ class UserView(ScopedModelView):
     read_roles = frozenset({"admin", "supervisor"})
     # Explicit allow-lists everywhere: the password hash and session token never leave the database.
     column_list = ("username", "display_name", "role", "sites", "active", "last_login_at")
-    column_details_list = ("username", "display_name", "role", "sites", "regions", "locale", "active",
-                           "last_login_at", "created_at")
+    column_details_list = (
+        "username",
+        "display_name",
+        "role",
+        "sites",
+        "regions",
+        "locale",
+        "active",
+        "last_login_at",
+        "created_at",
+    )
     column_export_list = ("username", "display_name", "role", "active", "last_login_at")
-    form_columns = ("username", "display_name", "role", "sites", "regions", "locale", "active", "new_password")
+    form_columns = (
+        "username",
+        "display_name",
+        "role",
+        "sites",
+        "regions",
+        "locale",
+        "active",
+        "new_password",
+    )
     column_sortable_list = ("username",)
     column_searchable_list = ("username", "display_name")
     # A user's sites in a second statement for the page's 25 users: Flask-Admin's automatic
     # joined load of this many-to-many made SQLite join every membership of every site first
     # (2 ms at 2,000 users, growing with them).
     column_auto_select_related = False
-    column_filters = (FilterEqual(User.role, _l("Role"), options=lambda: list(ROLE_LABELS.items())),)
-    column_labels = {"username": _l("User name"), "display_name": _l("Full name"), "role": _l("Role"),
-                     "sites": _l("Sites"), "regions": _l("Regions (supervisors)"), "locale": _l("Language"),
-                     "active": _l("Active"), "last_login_at": _l("Last login"), "created_at": _l("Created at"),
-                     "new_password": _l("New password")}
-    column_formatters = {"active": yes_no, "role": lambda v, c, m, n: ROLE_LABELS.get(m.role, m.role),
-                         "sites": lambda v, c, m, n: "、".join(s.code for s in m.sites)}
+    column_filters = (
+        FilterEqual(User.role, _l("Role"), options=lambda: list(ROLE_LABELS.items())),
+    )
+    column_labels = {
+        "username": _l("User name"),
+        "display_name": _l("Full name"),
+        "role": _l("Role"),
+        "sites": _l("Sites"),
+        "regions": _l("Regions (supervisors)"),
+        "locale": _l("Language"),
+        "active": _l("Active"),
+        "last_login_at": _l("Last login"),
+        "created_at": _l("Created at"),
+        "new_password": _l("New password"),
+    }
+    column_formatters = {
+        "active": yes_no,
+        "role": lambda v, c, m, n: ROLE_LABELS.get(m.role, m.role),
+        "sites": lambda v, c, m, n: "、".join(s.code for s in m.sites),
+    }
     form_overrides = {"role": SelectField, "locale": SelectField}
     form_args = {
         "role": {"choices": [(r, ROLE_LABELS[r]) for r in ROLES]},
@@ -127,19 +204,42 @@ class StaffView(ScopedModelView):
     column_sortable_list = ("name",)
     column_searchable_list = ("name", "phone")
     column_filters = (
-        IntEqualFilter(StaffMember.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        IntEqualFilter(
+            StaffMember.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)
+        ),
         FilterEqual(StaffMember.kind, _l("Kind"), options=lambda: list(STAFF_KIND_LABELS.items())),
         # The dashboard's "staff on the roster" figure drills in with this (same condition).
-        PeriodClauseFilter(lambda a, b: metrics.roster_by_end_clause(a, b), _l("On the roster at period end")),
+        PeriodClauseFilter(
+            lambda a, b: metrics.roster_by_end_clause(a, b), _l("On the roster at period end")
+        ),
     )
-    column_labels = {"site": _l("Site"), "name": _l("Full name"), "kind": _l("Kind"), "phone": _l("Phone"),
-                     "user": _l("Login"), "active": _l("Active"), "notes": _l("Notes"), "created_at": _l("Created at")}
-    column_formatters = {"active": yes_no, "kind": lambda v, c, m, n: STAFF_KIND_LABELS.get(m.kind, m.kind)}
+    column_labels = {
+        "site": _l("Site"),
+        "name": _l("Full name"),
+        "kind": _l("Kind"),
+        "phone": _l("Phone"),
+        "user": _l("Login"),
+        "active": _l("Active"),
+        "notes": _l("Notes"),
+        "created_at": _l("Created at"),
+    }
+    column_formatters = {
+        "active": yes_no,
+        "kind": lambda v, c, m, n: STAFF_KIND_LABELS.get(m.kind, m.kind),
+    }
     form_overrides = {"kind": SelectField}
     form_args = {"kind": {"choices": [(k, STAFF_KIND_LABELS[k]) for k in STAFF_KINDS]}}
     # The lookup runs through the scoped session: it only offers people of the user's sites.
-    form_ajax_refs = {"user": QueryAjaxModelLoader("user", db.session, User, fields=("username", "display_name"),
-                                                   order_by="username", page_size=10)}
+    form_ajax_refs = {
+        "user": QueryAjaxModelLoader(
+            "user",
+            db.session,
+            User,
+            fields=("username", "display_name"),
+            order_by="username",
+            page_size=10,
+        )
+    }
 
 
 def register(admin):

@@ -3,6 +3,7 @@
 A photo of another site is 404 even with its exact URL (``get_or_404`` goes through the
 site scope); the owner's own read rule applies too (``photos.can_read``).
 """
+
 from urllib.parse import quote
 
 from flask import abort, redirect, send_file, url_for
@@ -19,7 +20,9 @@ def _disposition(photo):
     # ASCII fallback plus the UTF-8 name (RFC 6266); the stored name never contains a path.
     ext = photo.storage_key.rsplit(".", 1)[-1]
     ascii_name = f"photo-{photo.id}.{ext}"
-    return f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(photo.original_name, safe='')}"
+    return (
+        f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(photo.original_name, safe='')}"
+    )
 
 
 class PhotosView(PortalView):

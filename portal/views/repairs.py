@@ -1,5 +1,6 @@
 """Repair tickets: report a fault, the maintenance queue (phone cards), the ticket page with its
 timeline and the actions the transition table allows this user."""
+
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup
@@ -12,40 +13,89 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import OPEN_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES, Item, RepairTicket, Site, User
+from portal.models import (
+    OPEN_STATUSES,
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+    Item,
+    RepairTicket,
+    Site,
+    User,
+)
 from portal.services import damage as damage_service
 from portal.services import notifications
 from portal.services import photos as photo_service
-from portal.services import metrics_repairs, repairs  # metrics_repairs registers the repair and damage figures
-from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404, options_of,
-                               show_refusal, site_choices_query)
+from portal.services import (
+    metrics_repairs,
+    repairs,
+)  # metrics_repairs registers the repair and damage figures
+from portal.views.base import (
+    PortalView,
+    ScopedModelView,
+    domain_errors,
+    expose,
+    get_or_404,
+    options_of,
+    show_refusal,
+    site_choices_query,
+)
 from portal.views.audit import LocalDateBetweenFilter, PeriodClauseFilter
 from portal.views.inventory import ITEM_READERS, item_choices
 from portal.views.visits import site_time
 
 READERS = frozenset({"admin", "supervisor", "clerk", "security", "maintenance"})
 
-PRIORITY_LABELS = {"urgent": _l("Urgent"), "high": _l("High"), "normal": _l("Normal"), "low": _l("Low")}
+PRIORITY_LABELS = {
+    "urgent": _l("Urgent"),
+    "high": _l("High"),
+    "normal": _l("Normal"),
+    "low": _l("Low"),
+}
 PRIORITY_BADGES = {"urgent": "danger", "high": "warning", "normal": "info", "low": "secondary"}
-STATUS_LABELS = {"new": _l("New"), "assigned": _l("Assigned"), "in_progress": _l("In progress"),
-                 "waiting_parts": _l("Waiting for parts"), "resolved": _l("Resolved"), "closed": _l("Closed")}
-ACTION_LABELS = {"assign": _l("Assign"), "start": _l("Start work"), "wait_parts": _l("Waiting for parts"),
-                 "resume": _l("Parts arrived, resume"), "resolve": _l("Mark resolved"),
-                 "close": _l("Confirm fixed and close"), "reopen": _l("Reopen")}
-ACTION_STYLES = {"close": "success", "resolve": "success", "reopen": "outline-danger", "wait_parts": "outline-warning"}
+STATUS_LABELS = {
+    "new": _l("New"),
+    "assigned": _l("Assigned"),
+    "in_progress": _l("In progress"),
+    "waiting_parts": _l("Waiting for parts"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+}
+ACTION_LABELS = {
+    "assign": _l("Assign"),
+    "start": _l("Start work"),
+    "wait_parts": _l("Waiting for parts"),
+    "resume": _l("Parts arrived, resume"),
+    "resolve": _l("Mark resolved"),
+    "close": _l("Confirm fixed and close"),
+    "reopen": _l("Reopen"),
+}
+ACTION_STYLES = {
+    "close": "success",
+    "resolve": "success",
+    "reopen": "outline-danger",
+    "wait_parts": "outline-warning",
+}
 STATUS_FILTERS = {"open": _l("Open"), "overdue": _l("Overdue"), **STATUS_LABELS, "all": _l("All")}
 
 
 class ReportForm(FlaskForm):
     site = SelectField(_l("Site"), coerce=int, validators=[InputRequired()])
     item = SelectField(_l("Item from the site's list"), coerce=int, default=0)
-    equipment = StringField(_l("Equipment"), validators=[Optional(), Length(max=200)],
-                            description=_l("Free text when the item is not on the list, "
-                                           "e.g. floor lamp by the sand table, coffee machine"))
+    equipment = StringField(
+        _l("Equipment"),
+        validators=[Optional(), Length(max=200)],
+        description=_l(
+            "Free text when the item is not on the list, "
+            "e.g. floor lamp by the sand table, coffee machine"
+        ),
+    )
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("What is wrong"), validators=[DataRequired(), Length(max=4000)])
-    priority = SelectField(_l("Priority"), choices=[(p, PRIORITY_LABELS[p]) for p in TICKET_PRIORITIES],
-                           default="normal")
+    priority = SelectField(
+        _l("Priority"),
+        choices=[(p, PRIORITY_LABELS[p]) for p in TICKET_PRIORITIES],
+        default="normal",
+    )
     photos = MultipleFileField(_l("Photos"))
 
 
@@ -62,7 +112,9 @@ class AssignForm(ActionForm):
 
 
 class ResolveForm(ActionForm):
-    cost = DecimalField(_l("Cost (CNY)"), places=2, validators=[InputRequired(), NumberRange(min=0, max=99999999)])
+    cost = DecimalField(
+        _l("Cost (CNY)"), places=2, validators=[InputRequired(), NumberRange(min=0, max=99999999)]
+    )
     parts_used = StringField(_l("Parts used"), validators=[Optional(), Length(max=1000)])
     resolution = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=4000)])
 
@@ -96,9 +148,17 @@ class RepairsView(PortalView):
         filters = self._filters()
         tickets = repairs.my_queue(current_user, filters)
         summary = repairs.site_summary() if current_user.role in ("supervisor", "admin") else None
-        return self.render("repairs/index.html", tickets=tickets, filters=filters, summary=summary,
-                           sites=_site_choices(), now=clock.now(), status_filters=STATUS_FILTERS,
-                           page_title=_l("My tickets") if filters.get("mine") else _l("Repair tickets"), **_labels())
+        return self.render(
+            "repairs/index.html",
+            tickets=tickets,
+            filters=filters,
+            summary=summary,
+            sites=_site_choices(),
+            now=clock.now(),
+            status_filters=STATUS_FILTERS,
+            page_title=_l("My tickets") if filters.get("mine") else _l("Repair tickets"),
+            **_labels(),
+        )
 
     def _filters(self):
         args = request.args
@@ -126,10 +186,16 @@ class RepairsView(PortalView):
             site = self._site(form.site.data)
             try:
                 prepared = photo_service.inspect_all(form.photos.data or [])
-                ticket = repairs.report(site, current_user, form.equipment.data, form.description.data,
-                                        form.priority.data, location=form.location.data,
-                                        item=db.session.get(Item, form.item.data) if form.item.data else None,
-                                        photos=prepared)
+                ticket = repairs.report(
+                    site,
+                    current_user,
+                    form.equipment.data,
+                    form.description.data,
+                    form.priority.data,
+                    location=form.location.data,
+                    item=db.session.get(Item, form.item.data) if form.item.data else None,
+                    photos=prepared,
+                )
                 db.session.commit()
             except photo_service.UploadRejected as exc:
                 db.session.rollback()
@@ -142,14 +208,26 @@ class RepairsView(PortalView):
         if form.item.errors:  # an item of another site is not among the choices: say so plainly
             form.item.errors = [_l("Choose an item of this site.")]
         status = 400 if request.method == "POST" else 200
-        return self.render("repairs/new.html", form=form, page_title=_l("Report a fault"),
-                           accept=photo_service.ACCEPT), status
+        return self.render(
+            "repairs/new.html",
+            form=form,
+            page_title=_l("Report a fault"),
+            accept=photo_service.ACCEPT,
+        ), status
 
     def _prefill(self, form):
         """?site= or ?item= (the item's page links here): the site, item and its location chosen."""
-        item = get_or_404(Item, request.args.get("item", type=int)) if request.args.get("item") else None
+        item = (
+            get_or_404(Item, request.args.get("item", type=int))
+            if request.args.get("item")
+            else None
+        )
         if item is not None:
-            form.site.data, form.item.data, form.location.data = item.site_id, item.id, item.location
+            form.site.data, form.item.data, form.location.data = (
+                item.site_id,
+                item.id,
+                item.location,
+            )
         elif request.args.get("site", type=int):
             form.site.data = request.args.get("site", type=int)
 
@@ -174,17 +252,30 @@ class RepairsView(PortalView):
             if action not in forms:
                 forms[action] = ACTION_FORMS.get(action, NoteForm)(formdata=None, prefix=action)
         if "assign" in forms:
-            forms["assign"].assignee.choices = [(u.id, str(u)) for u in repairs.assignee_choices(ticket.site)]
+            forms["assign"].assignee.choices = [
+                (u.id, str(u)) for u in repairs.assignee_choices(ticket.site)
+            ]
             if ticket.assignee_id and not forms["assign"].assignee.data:
                 forms["assign"].assignee.data = ticket.assignee_id
         return self.render(
-            "repairs/detail.html", ticket=ticket, actions=actions, forms=forms, error=error,
-            events=repairs.timeline(ticket), photos=photo_service.photos_of(repairs.OWNER_TYPE, ticket.id),
+            "repairs/detail.html",
+            ticket=ticket,
+            actions=actions,
+            forms=forms,
+            error=error,
+            events=repairs.timeline(ticket),
+            photos=photo_service.photos_of(repairs.OWNER_TYPE, ticket.id),
             damage_report=damage_service.report_for_ticket(ticket),
-            item_link=current_user.role in ITEM_READERS, comment_form=forms.get("comment") or CommentForm(
-                formdata=None), photo_form=forms.get("photo") or PhotoForm(formdata=None), now=clock.now(),
-            accept=photo_service.ACCEPT, page_title=str(ticket), action_labels=ACTION_LABELS,
-            action_styles=ACTION_STYLES, **_labels()), status
+            item_link=current_user.role in ITEM_READERS,
+            comment_form=forms.get("comment") or CommentForm(formdata=None),
+            photo_form=forms.get("photo") or PhotoForm(formdata=None),
+            now=clock.now(),
+            accept=photo_service.ACCEPT,
+            page_title=str(ticket),
+            action_labels=ACTION_LABELS,
+            action_styles=ACTION_STYLES,
+            **_labels(),
+        ), status
 
     @expose("/<int:ticket_id>/action/<action>", methods=("POST",))
     def act(self, ticket_id, action):
@@ -205,8 +296,9 @@ class RepairsView(PortalView):
             repairs.transition(ticket, action, current_user, **data)
             db.session.commit()
         if refused:
-            return self._detail(self._ticket(ticket_id), {action: form}, refused.status,
-                                error=refused.message)
+            return self._detail(
+                self._ticket(ticket_id), {action: form}, refused.status, error=refused.message
+            )
         flash(_l("Ticket updated: %(status)s.", status=STATUS_LABELS[ticket.status]), "success")
         if action in ("resolve", "close") and current_user.role == "maintenance":
             return redirect(url_for(".index"))
@@ -252,7 +344,10 @@ def _hours(view, context, model, name):
 
 def _ticket_link(view, context, model, name):
     # Markup's % escapes the equipment (user text).
-    return Markup('<a href="%s">%s</a>') % (url_for("repairs.detail", ticket_id=model.id), f"#{model.id} {model.equipment}")
+    return Markup('<a href="%s">%s</a>') % (
+        url_for("repairs.detail", ticket_id=model.id),
+        f"#{model.id} {model.equipment}",
+    )
 
 
 class RepairTicketListView(ScopedModelView):
@@ -263,54 +358,127 @@ class RepairTicketListView(ScopedModelView):
     read_roles = frozenset({"admin", "supervisor"})
     write_roles = frozenset()
     _creatable = _editable = _deletable = False
-    column_list = ("equipment", "site", "priority", "status", "created_at", "due_at", "resolved_at",
-                   "hours_to_resolve", "assignee")
-    column_details_list = ("equipment", "site", "location", "description", "priority", "status", "reporter",
-                           "created_at", "due_at", "assignee", "resolved_at", "hours_to_resolve", "closed_at", "cost")
-    column_export_list = ("id", "equipment", "site", "location", "priority", "status", "reporter", "created_at",
-                          "due_at", "assignee", "resolved_at", "hours_to_resolve", "closed_at", "cost")
+    column_list = (
+        "equipment",
+        "site",
+        "priority",
+        "status",
+        "created_at",
+        "due_at",
+        "resolved_at",
+        "hours_to_resolve",
+        "assignee",
+    )
+    column_details_list = (
+        "equipment",
+        "site",
+        "location",
+        "description",
+        "priority",
+        "status",
+        "reporter",
+        "created_at",
+        "due_at",
+        "assignee",
+        "resolved_at",
+        "hours_to_resolve",
+        "closed_at",
+        "cost",
+    )
+    column_export_list = (
+        "id",
+        "equipment",
+        "site",
+        "location",
+        "priority",
+        "status",
+        "reporter",
+        "created_at",
+        "due_at",
+        "assignee",
+        "resolved_at",
+        "hours_to_resolve",
+        "closed_at",
+        "cost",
+    )
     column_select_related_list = (RepairTicket.site, RepairTicket.assignee, RepairTicket.reporter)
     column_default_sort = ("id", True)
     column_sortable_list = ("created_at", "due_at")
     # URL names (flt0_site_equals, flt1_open_at_period_end_between…) are what drill-downs link to.
     column_filters = (
         FilterEqual(RepairTicket.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
-        PeriodClauseFilter(lambda a, b: metrics_repairs.open_clause(a, b), _l("Open at period end")),
-        PeriodClauseFilter(lambda a, b: metrics_repairs.overdue_clause(a, b), _l("Overdue at period end")),
+        PeriodClauseFilter(
+            lambda a, b: metrics_repairs.open_clause(a, b), _l("Open at period end")
+        ),
+        PeriodClauseFilter(
+            lambda a, b: metrics_repairs.overdue_clause(a, b), _l("Overdue at period end")
+        ),
         PeriodClauseFilter(lambda a, b: metrics_repairs.resolved_clause(a, b), _l("Resolved")),
         LocalDateBetweenFilter(RepairTicket.created_at, _l("Reported")),
         FilterEqual(RepairTicket.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())),
-        FilterEqual(RepairTicket.priority, _l("Priority"), options=lambda: list(PRIORITY_LABELS.items())),
+        FilterEqual(
+            RepairTicket.priority, _l("Priority"), options=lambda: list(PRIORITY_LABELS.items())
+        ),
     )
-    column_labels = {"id": _l("Ticket"), "equipment": _l("Equipment"), "site": _l("Site"), "location": _l("Location"),
-                     "description": _l("What is wrong"), "priority": _l("Priority"), "status": _l("Status"),
-                     "reporter": _l("Reported by"), "created_at": _l("Reported"), "due_at": _l("Due"),
-                     "assignee": _l("Assigned to"), "resolved_at": _l("Resolved at"),
-                     "hours_to_resolve": _l("Hours to resolve"), "closed_at": _l("Closed"), "cost": _l("Cost (CNY)")}
-    _fmt = {"priority": lambda v, c, m, n: PRIORITY_LABELS.get(m.priority, m.priority),
-            "status": lambda v, c, m, n: STATUS_LABELS.get(m.status, m.status),
-            "created_at": lambda v, c, m, n: _local(m.created_at, m),
-            "due_at": lambda v, c, m, n: _local(m.due_at, m),
-            "resolved_at": lambda v, c, m, n: _local(m.resolved_at, m),
-            "closed_at": lambda v, c, m, n: _local(m.closed_at, m),
-            "hours_to_resolve": _hours}
+    column_labels = {
+        "id": _l("Ticket"),
+        "equipment": _l("Equipment"),
+        "site": _l("Site"),
+        "location": _l("Location"),
+        "description": _l("What is wrong"),
+        "priority": _l("Priority"),
+        "status": _l("Status"),
+        "reporter": _l("Reported by"),
+        "created_at": _l("Reported"),
+        "due_at": _l("Due"),
+        "assignee": _l("Assigned to"),
+        "resolved_at": _l("Resolved at"),
+        "hours_to_resolve": _l("Hours to resolve"),
+        "closed_at": _l("Closed"),
+        "cost": _l("Cost (CNY)"),
+    }
+    _fmt = {
+        "priority": lambda v, c, m, n: PRIORITY_LABELS.get(m.priority, m.priority),
+        "status": lambda v, c, m, n: STATUS_LABELS.get(m.status, m.status),
+        "created_at": lambda v, c, m, n: _local(m.created_at, m),
+        "due_at": lambda v, c, m, n: _local(m.due_at, m),
+        "resolved_at": lambda v, c, m, n: _local(m.resolved_at, m),
+        "closed_at": lambda v, c, m, n: _local(m.closed_at, m),
+        "hours_to_resolve": _hours,
+    }
     column_formatters = {**_fmt, "equipment": _ticket_link}
-    column_formatters_export = {**_fmt, "status": lambda v, c, m, n: str(STATUS_LABELS.get(m.status, m.status)),
-                                "priority": lambda v, c, m, n: str(PRIORITY_LABELS.get(m.priority, m.priority))}
+    column_formatters_export = {
+        **_fmt,
+        "status": lambda v, c, m, n: str(STATUS_LABELS.get(m.status, m.status)),
+        "priority": lambda v, c, m, n: str(PRIORITY_LABELS.get(m.priority, m.priority)),
+    }
     column_formatters_detail = column_formatters
 
 
 def _labels():
-    return {"priority_labels": PRIORITY_LABELS, "priority_badges": PRIORITY_BADGES, "status_labels": STATUS_LABELS,
-            "open_statuses": OPEN_STATUSES, "statuses": TICKET_STATUSES, "priorities": TICKET_PRIORITIES}
+    return {
+        "priority_labels": PRIORITY_LABELS,
+        "priority_badges": PRIORITY_BADGES,
+        "status_labels": STATUS_LABELS,
+        "open_statuses": OPEN_STATUSES,
+        "statuses": TICKET_STATUSES,
+        "priorities": TICKET_PRIORITIES,
+    }
 
 
 def register(admin):
     from portal.views.home import set_landing
 
     admin.add_view(RepairsView(name=_l("Repairs"), endpoint="repairs", url="/repairs"))
-    admin.add_view(RepairTicketListView(RepairTicket, name=_l("All repair tickets"), endpoint="repairticket",
-                                        url="/repairticket", category=_l("Reports")))
+    admin.add_view(
+        RepairTicketListView(
+            RepairTicket,
+            name=_l("All repair tickets"),
+            endpoint="repairticket",
+            url="/repairticket",
+            category=_l("Reports"),
+        )
+    )
     set_landing("maintenance", "repairs.index")
 
     @admin.app.context_processor

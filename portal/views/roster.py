@@ -1,4 +1,5 @@
 """Shift roster pages: the week plan with gaps and "copy last week", and the shift list."""
+
 from datetime import datetime, timedelta
 
 from flask import flash, redirect, request, url_for
@@ -67,10 +68,22 @@ class RosterView(PortalView):
         for s in shifts:
             grid[(clock.local_day(site, s.starts_at), s.post)].append(s)
         gaps = {d: roster.gaps(site, d) for d in days}
-        return self.render("roster/week.html", site=site, sites=sites, days=days, grid=grid, gaps=gaps,
-                           posts=POSTS, post_labels=POST_LABELS, monday=monday, local=local,
-                           data=on_duty_section(site, day, current_user), can_plan=self.can_write(),
-                           prev_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7))
+        return self.render(
+            "roster/week.html",
+            site=site,
+            sites=sites,
+            days=days,
+            grid=grid,
+            gaps=gaps,
+            posts=POSTS,
+            post_labels=POST_LABELS,
+            monday=monday,
+            local=local,
+            data=on_duty_section(site, day, current_user),
+            can_plan=self.can_write(),
+            prev_week=monday - timedelta(days=7),
+            next_week=monday + timedelta(days=7),
+        )
 
     @expose("/copy", methods=("POST",))
     def copy(self):
@@ -79,7 +92,9 @@ class RosterView(PortalView):
 
             abort(403)
         site = chosen_site()
-        monday = roster.week_start(site, _parse_day(request.form.get("week"), clock.local_day(site)))
+        monday = roster.week_start(
+            site, _parse_day(request.form.get("week"), clock.local_day(site))
+        )
         created = roster.copy_last_week(site, monday)
         db.session.commit()
         flash(_l("%(n)s shifts copied from last week.", n=len(created)), "success")
@@ -93,6 +108,7 @@ def _post_label(view, context, model, name):
 def _time_formatter(field):
     def fmt(view, context, model, name):
         return local(getattr(model, field), model.site, "%Y-%m-%d %H:%M")
+
     return fmt
 
 
@@ -107,20 +123,39 @@ class ShiftView(ScopedModelView):
     column_select_related_list = (Shift.site, Shift.staff_member)
     column_sortable_list = ("starts_at",)
     column_default_sort = ("starts_at", True)
-    column_filters = (FilterEqual(Shift.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
-                      FilterEqual(Shift.post, _l("Post"), options=lambda: list(POST_LABELS.items())))
-    column_labels = {"site": _l("Site"), "post": _l("Post"), "staff_member": _l("Staff member"),
-                     "starts_at": _l("Starts"), "ends_at": _l("Ends"), "created_at": _l("Created at")}
-    column_formatters = {"post": _post_label, "starts_at": _time_formatter("starts_at"),
-                         "ends_at": _time_formatter("ends_at")}
+    column_filters = (
+        FilterEqual(Shift.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        FilterEqual(Shift.post, _l("Post"), options=lambda: list(POST_LABELS.items())),
+    )
+    column_labels = {
+        "site": _l("Site"),
+        "post": _l("Post"),
+        "staff_member": _l("Staff member"),
+        "starts_at": _l("Starts"),
+        "ends_at": _l("Ends"),
+        "created_at": _l("Created at"),
+    }
+    column_formatters = {
+        "post": _post_label,
+        "starts_at": _time_formatter("starts_at"),
+        "ends_at": _time_formatter("ends_at"),
+    }
     column_formatters_detail = column_formatters
     column_formatters_export = column_formatters
     form_overrides = {"post": SelectField, "starts_at": DateTimeField, "ends_at": DateTimeField}
-    form_args = {"post": {"choices": list(POST_LABELS.items())},
-                 "starts_at": {"description": _l("Site-local time, e.g. 2026-12-01 09:00"), "format": "%Y-%m-%d %H:%M",
-                               "validators": [DataRequired()]},
-                 "ends_at": {"description": _l("Site-local time, e.g. 2026-12-01 09:00"), "format": "%Y-%m-%d %H:%M",
-                             "validators": [DataRequired()]}}
+    form_args = {
+        "post": {"choices": list(POST_LABELS.items())},
+        "starts_at": {
+            "description": _l("Site-local time, e.g. 2026-12-01 09:00"),
+            "format": "%Y-%m-%d %H:%M",
+            "validators": [DataRequired()],
+        },
+        "ends_at": {
+            "description": _l("Site-local time, e.g. 2026-12-01 09:00"),
+            "format": "%Y-%m-%d %H:%M",
+            "validators": [DataRequired()],
+        },
+    }
 
     def on_model_change(self, form, model, is_created):
         # The form gives site-local wall-clock times; store aware UTC.
@@ -156,4 +191,9 @@ def register(admin):
 def on_duty_section(site, day, user):
     """Today section: who is on duty now at the site (from the day's shifts, kept)."""
     shifts = today.kept(site, day, "roster.shifts_of_day", lambda: roster.shifts_of_day(site, day))
-    return {"site": site, "shifts": roster.running_at(shifts, clock.now()), "local": local, "post_labels": POST_LABELS}
+    return {
+        "site": site,
+        "shifts": roster.running_at(shifts, clock.now()),
+        "local": local,
+        "post_labels": POST_LABELS,
+    }

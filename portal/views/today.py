@@ -4,6 +4,7 @@ low stock, and every section other domains registered (``portal.services.today``
 Also the site choice shared by the site-bound pages (Today, visit log, stock, tally): a
 user with one site works there; a user with several picks one and the session remembers it.
 """
+
 from flask import abort, g, redirect, request, session, url_for
 from portal import clock
 from portal.i18n import lazy_gettext as _l
@@ -33,12 +34,14 @@ DIRECTION_LABELS = {
 
 # ---------------------------------------------------------------- the chosen site
 
+
 def my_sites():
     """Active sites of the current user (the scope filters the query), read once per request."""
     if "_my_sites" not in g:
         if current_user.role in ("admin", "supervisor"):
             g._my_sites = db.session.scalars(
-                select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(500)).all()
+                select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(500)
+            ).all()
         else:  # exactly the sites the scope was built from, loaded already for this request
             g._my_sites = sorted((s for s in current_user.sites if s.active), key=lambda s: s.code)
     return g._my_sites
@@ -60,26 +63,44 @@ def site_or_picker(view, template_endpoint):
     site = chosen_site(sites)
     if site is not None:
         return site, None
-    return None, view.render("today/pick_site.html", sites=sites, next_url=url_for(template_endpoint),
-                             page_title=_l("Choose your site"))
+    return None, view.render(
+        "today/pick_site.html",
+        sites=sites,
+        next_url=url_for(template_endpoint),
+        page_title=_l("Choose your site"),
+    )
 
 
 # ---------------------------------------------------------------- sections of this domain
 
+
 def _open_visits_section(site, day, user):
     open_visits = today.kept(site, day, "visits.open", lambda: visits.open_visits(site))
-    return {"site": site, "visits": open_visits, "can_serve": user.role in STOCK_ROLES,
-            "directions": DIRECTIONS}
+    return {
+        "site": site,
+        "visits": open_visits,
+        "can_serve": user.role in STOCK_ROLES,
+        "directions": DIRECTIONS,
+    }
 
 
 def _tally_section(site, day, user):
-    return {"site": site, "day": day, "due": tally.tally_time_passed(site, day),
-            "closed": today.kept(site, day, "tally.closed", lambda: tally.closed_tally(site, day, summary=True)),
-            "tally_time": site.tally_time}
+    return {
+        "site": site,
+        "day": day,
+        "due": tally.tally_time_passed(site, day),
+        "closed": today.kept(
+            site, day, "tally.closed", lambda: tally.closed_tally(site, day, summary=True)
+        ),
+        "tally_time": site.tally_time,
+    }
 
 
 def _low_stock_section(site, day, user):
-    return {"site": site, "items": today.kept(site, day, "stock.low", lambda: stock.low_stock(site))}
+    return {
+        "site": site,
+        "items": today.kept(site, day, "stock.low", lambda: stock.low_stock(site)),
+    }
 
 
 def _tallies_missing_section(site, day, user):
@@ -89,14 +110,23 @@ def _tallies_missing_section(site, day, user):
 
 def register_sections():
     today.register_section("visits.open", 30, _open_visits_section, "today/_open_visits.html")
-    today.register_section("consumables.tally", 80, _tally_section, "today/_tally.html", roles=STOCK_ROLES)
-    today.register_section("consumables.low_stock", 60, _low_stock_section, "today/_low_stock.html",
-                           roles=STOCK_ROLES)
-    today.register_section("consumables.tallies_missing", 85, _tallies_missing_section, "today/_tallies_missing.html",
-                           roles=("admin", "supervisor"))
+    today.register_section(
+        "consumables.tally", 80, _tally_section, "today/_tally.html", roles=STOCK_ROLES
+    )
+    today.register_section(
+        "consumables.low_stock", 60, _low_stock_section, "today/_low_stock.html", roles=STOCK_ROLES
+    )
+    today.register_section(
+        "consumables.tallies_missing",
+        85,
+        _tallies_missing_section,
+        "today/_tallies_missing.html",
+        roles=("admin", "supervisor"),
+    )
 
 
 # ---------------------------------------------------------------- the page
+
 
 class TodayView(PortalView):
     read_roles = TODAY_ROLES
@@ -108,9 +138,15 @@ class TodayView(PortalView):
             return picker
         day = clock.local_day(site)
         sections = today.sections_for(site, day, current_user)
-        return self.render("today/index.html", site=site, day=day, now=clock.local_now(site),
-                           sections=sections, several_sites=len(my_sites()) > 1,
-                           page_title=_l("Today at %(site)s", site=site.name))
+        return self.render(
+            "today/index.html",
+            site=site,
+            day=day,
+            now=clock.local_now(site),
+            sections=sections,
+            several_sites=len(my_sites()) > 1,
+            page_title=_l("Today at %(site)s", site=site.name),
+        )
 
     @expose("/site", methods=("POST",))
     def pick_site(self):
@@ -125,9 +161,12 @@ class TodayView(PortalView):
 
     @expose("/switch")
     def switch(self):
-        return self.render("today/pick_site.html", sites=my_sites(),
-                           next_url=safe_next(request.args.get("next")) or url_for("today.index"),
-                           page_title=_l("Choose your site"))
+        return self.render(
+            "today/pick_site.html",
+            sites=my_sites(),
+            next_url=safe_next(request.args.get("next")) or url_for("today.index"),
+            page_title=_l("Choose your site"),
+        )
 
 
 def register(admin):

@@ -4,6 +4,7 @@ Only administrators. Rows are read through the site scope (``include_deleted``, 
 ``bypass_scope``); a restore is a POST with the CSRF token, confirmed in the browser, and
 the audit trail records it (action "restore") like any other change.
 """
+
 from flask import current_app, flash, redirect, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -57,7 +58,9 @@ class TrashView(PortalView):
         page = args.get("page") or ""
         return {
             "type": key if key in trash.trash_types() else None,
-            "site_id": int(site) if site.isascii() and site.isdigit() and int(site) < 2**63 else None,
+            "site_id": int(site)
+            if site.isascii() and site.isdigit() and int(site) < 2**63
+            else None,
             "page": min(int(page), 10_000) if page.isascii() and page.isdigit() else 0,
         }
 
@@ -67,10 +70,29 @@ class TrashView(PortalView):
         counts = trash.counts(filters["site_id"])
         types = [(key, trash.type_label(key), counts.get(key, 0)) for key in trash.trash_types()]
         sites = db.session.scalars(select(Site).order_by(Site.code)).all()
-        here = url_for(".index", **{k: v for k, v in (("type", filters["type"]), ("site", filters["site_id"]),
-                                                       ("page", filters["page"] or None)) if v is not None})
-        return self.render("trash/index.html", rows=rows, more=more, filters=filters, types=types,
-                           sites=sites, total=sum(counts.values()), here=here, when=_when), status
+        here = url_for(
+            ".index",
+            **{
+                k: v
+                for k, v in (
+                    ("type", filters["type"]),
+                    ("site", filters["site_id"]),
+                    ("page", filters["page"] or None),
+                )
+                if v is not None
+            },
+        )
+        return self.render(
+            "trash/index.html",
+            rows=rows,
+            more=more,
+            filters=filters,
+            types=types,
+            sites=sites,
+            total=sum(counts.values()),
+            here=here,
+            when=_when,
+        ), status
 
     @expose("/restore", methods=("POST",))
     def restore(self):
@@ -83,8 +105,13 @@ class TrashView(PortalView):
             db.session.commit()
         if refused:  # the list again with the reason on top
             return self._page(refused.status)
-        message = escape(_("Restored: %(type)s “%(label)s”. It is back in its list.",
-                           type=trash.type_label(key), label=label))
+        message = escape(
+            _(
+                "Restored: %(type)s “%(label)s”. It is back in its list.",
+                type=trash.type_label(key),
+                label=label,
+            )
+        )
         link = record_url(key, int(raw_id))
         if link:
             message += Markup(' <a href="%s">%s</a>') % (link, _("Open it"))
@@ -93,4 +120,8 @@ class TrashView(PortalView):
 
 
 def register(admin):
-    admin.add_view(TrashView(name=_l("Deleted records"), category=_l("Organisation"), endpoint="trash", url="/trash"))
+    admin.add_view(
+        TrashView(
+            name=_l("Deleted records"), category=_l("Organisation"), endpoint="trash", url="/trash"
+        )
+    )

@@ -19,8 +19,14 @@ from portal.extensions import db
 from portal.models import DIRECTIONS, ShowUnit, Site, StaffMember, Visit
 from portal.services import stock, visits
 from portal.views.auth import safe_next
-from portal.views.base import (PortalView, ScopedModelView, domain_errors, expose, get_or_404,
-                               options_of)
+from portal.views.base import (
+    PortalView,
+    ScopedModelView,
+    domain_errors,
+    expose,
+    get_or_404,
+    options_of,
+)
 from portal.views.home import set_landing
 from portal.views.labels import yes_no
 from portal.views.today import DIRECTION_LABELS, STOCK_ROLES, my_sites, site_or_picker
@@ -53,7 +59,9 @@ def known_choice(form, field):
 
 
 def _hosted_filter():
-    return Visit.salesperson_id.in_(select(StaffMember.id).where(StaffMember.user_id == current_user.id))
+    return Visit.salesperson_id.in_(
+        select(StaffMember.id).where(StaffMember.user_id == current_user.id)
+    )
 
 
 class VisitLogView(PortalView):
@@ -65,16 +73,28 @@ class VisitLogView(PortalView):
         if current_user.role == "sales":
             # Who is in the office now is everyone's business on the site; details only of his own.
             in_office = [v for site in my_sites() for v in visits.open_visits(site)]
-            return self.render("visits/mine.html", visits=visits.hosted_by(current_user), in_office=in_office,
-                               page_title=_l("Visits"))
+            return self.render(
+                "visits/mine.html",
+                visits=visits.hosted_by(current_user),
+                in_office=in_office,
+                page_title=_l("Visits"),
+            )
         site, picker = site_or_picker(self, "visits.index")
         if picker is not None:
             return picker
         day = clock.local_day(site)
-        return self.render("visits/log.html", site=site, day=day, open_visits=visits.open_visits(site),
-                           left_today=visits.visits_of_day(site, day, only_left=True),
-                           adult_presets=ADULT_PRESETS, child_presets=CHILD_PRESETS, directions=DIRECTIONS,
-                           can_serve=current_user.role in STOCK_ROLES, page_title=_l("Visit log"))
+        return self.render(
+            "visits/log.html",
+            site=site,
+            day=day,
+            open_visits=visits.open_visits(site),
+            left_today=visits.visits_of_day(site, day, only_left=True),
+            adult_presets=ADULT_PRESETS,
+            child_presets=CHILD_PRESETS,
+            directions=DIRECTIONS,
+            can_serve=current_user.role in STOCK_ROLES,
+            page_title=_l("Visit log"),
+        )
 
     @expose("/arrive", methods=("POST",))
     def arrive(self):
@@ -88,8 +108,14 @@ class VisitLogView(PortalView):
         if refused:  # the visit log again with the reason on top
             return self.index(), refused.status
         db.session.commit()
-        flash(_l("Arrival recorded: %(n)s people at %(time)s.", n=visit.headcount,
-                 time=site_time(visit.arrived_at, site)), "success")
+        flash(
+            _l(
+                "Arrival recorded: %(n)s people at %(time)s.",
+                n=visit.headcount,
+                time=site_time(visit.arrived_at, site),
+            ),
+            "success",
+        )
         return redirect(safe_next(request.form.get("next")) or url_for(".index"))
 
     @expose("/depart", methods=("POST",))
@@ -118,13 +144,23 @@ class VisitLogView(PortalView):
                 line = stock.serve(visit, product, request.form.get("quantity"), user=current_user)
                 db.session.commit()
             if not refused:
-                flash(_l("Served %(name)s × %(n)s.", name=line.product.name, n=line.quantity), "success")
+                flash(
+                    _l("Served %(name)s × %(n)s.", name=line.product.name, n=line.quantity),
+                    "success",
+                )
                 return redirect(safe_next(request.form.get("next")) or url_for("today.index"))
             error, status = refused.message, refused.status
         next_url = safe_next(request.values.get("next")) or url_for("today.index")
-        return self.render("visits/serve.html", visit=visit, site=visit.site, error=error,
-                           products=stock.balances(visit.site), presets=SERVE_PRESETS, next_url=next_url,
-                           page_title=_l("Serve drinks and snacks")), status
+        return self.render(
+            "visits/serve.html",
+            visit=visit,
+            site=visit.site,
+            error=error,
+            products=stock.balances(visit.site),
+            presets=SERVE_PRESETS,
+            next_url=next_url,
+            page_title=_l("Serve drinks and snacks"),
+        ), status
 
     def _require_write(self):
         if not self.can_write():
@@ -137,7 +173,8 @@ def _damage_reports(visit):
 
     return Markup('<ul class="mb-0" id="visit-damage-reports">%s</ul>') % Markup("").join(
         Markup('<li><a href="%s">%s</a></li>') % (url_for("damage.detail", report_id=r.id), r)
-        for r in damage.reports_of_visit(visit, current_user))
+        for r in damage.reports_of_visit(visit, current_user)
+    )
 
 
 class VisitView(ScopedModelView):
@@ -145,54 +182,134 @@ class VisitView(ScopedModelView):
 
     read_roles = WRITE_ROLES | {"sales"}
     write_roles = WRITE_ROLES
-    column_list = ("arrived_at", "site", "adults", "children", "salesperson", "show_unit", "shuttle_used",
-                   "left_at", "departure_direction")
-    column_details_list = ("site", "arrived_at", "left_at", "adults", "children", "salesperson", "show_unit",
-                           "shuttle_used", "departure_direction", "notes", "consumption_lines", "damage_reports",
-                           "created_at")
-    column_export_list = ("site", "arrived_at", "left_at", "adults", "children", "salesperson", "show_unit",
-                          "shuttle_used", "departure_direction", "notes")
-    form_columns = ("site", "arrived_at", "left_at", "adults", "children", "salesperson", "show_unit",
-                    "shuttle_used", "departure_direction", "notes")
+    column_list = (
+        "arrived_at",
+        "site",
+        "adults",
+        "children",
+        "salesperson",
+        "show_unit",
+        "shuttle_used",
+        "left_at",
+        "departure_direction",
+    )
+    column_details_list = (
+        "site",
+        "arrived_at",
+        "left_at",
+        "adults",
+        "children",
+        "salesperson",
+        "show_unit",
+        "shuttle_used",
+        "departure_direction",
+        "notes",
+        "consumption_lines",
+        "damage_reports",
+        "created_at",
+    )
+    column_export_list = (
+        "site",
+        "arrived_at",
+        "left_at",
+        "adults",
+        "children",
+        "salesperson",
+        "show_unit",
+        "shuttle_used",
+        "departure_direction",
+        "notes",
+    )
+    form_columns = (
+        "site",
+        "arrived_at",
+        "left_at",
+        "adults",
+        "children",
+        "salesperson",
+        "show_unit",
+        "shuttle_used",
+        "departure_direction",
+        "notes",
+    )
     column_select_related_list = (Visit.site, Visit.salesperson, Visit.show_unit)
     column_default_sort = ("arrived_at", True)
     column_sortable_list = ("arrived_at",)
     column_searchable_list = ("notes",)
-    column_filters = (FilterEqual(Visit.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
-                      LocalDateBetweenFilter(Visit.arrived_at, _l("Arrived")))
-    column_labels = {"site": _l("Site"), "arrived_at": _l("Arrived at"), "left_at": _l("Left at"),
-                     "adults": _l("Adults"), "children": _l("Children"), "salesperson": _l("Salesperson"),
-                     "show_unit": _l("Show unit toured"), "shuttle_used": _l("Shuttle used"),
-                     "departure_direction": _l("Departure direction"), "notes": _l("Notes"),
-                     "consumption_lines": _l("Served"), "damage_reports": _l("Damage reports"),
-                     "created_at": _l("Created at")}
+    column_filters = (
+        FilterEqual(Visit.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        LocalDateBetweenFilter(Visit.arrived_at, _l("Arrived")),
+    )
+    column_labels = {
+        "site": _l("Site"),
+        "arrived_at": _l("Arrived at"),
+        "left_at": _l("Left at"),
+        "adults": _l("Adults"),
+        "children": _l("Children"),
+        "salesperson": _l("Salesperson"),
+        "show_unit": _l("Show unit toured"),
+        "shuttle_used": _l("Shuttle used"),
+        "departure_direction": _l("Departure direction"),
+        "notes": _l("Notes"),
+        "consumption_lines": _l("Served"),
+        "damage_reports": _l("Damage reports"),
+        "created_at": _l("Created at"),
+    }
     column_formatters = {
         "arrived_at": lambda v, c, m, n: site_time(m.arrived_at, m.site, "%Y-%m-%d %H:%M"),
-        "left_at": lambda v, c, m, n: site_time(m.left_at, m.site, "%H:%M") if m.left_at else _l("Still here"),
+        "left_at": lambda v, c, m, n: site_time(m.left_at, m.site, "%H:%M")
+        if m.left_at
+        else _l("Still here"),
         "shuttle_used": yes_no,
         "departure_direction": lambda v, c, m, n: direction_label(m.departure_direction),
-        "consumption_lines": lambda v, c, m, n: "、".join(str(line) for line in m.consumption_lines),
+        "consumption_lines": lambda v, c, m, n: "、".join(
+            str(line) for line in m.consumption_lines
+        ),
     }
-    column_formatters_detail = {**column_formatters, "damage_reports": lambda v, c, m, n: _damage_reports(m)}
+    column_formatters_detail = {
+        **column_formatters,
+        "damage_reports": lambda v, c, m, n: _damage_reports(m),
+    }
     column_formatters_export = {
         "arrived_at": lambda v, c, m, n: site_time(m.arrived_at, m.site, "%Y-%m-%d %H:%M"),
         "left_at": lambda v, c, m, n: site_time(m.left_at, m.site, "%Y-%m-%d %H:%M"),
         "departure_direction": lambda v, c, m, n: direction_label(m.departure_direction),
     }
     # Times are entered in site time (what the guard's watch says) and stored in UTC.
-    form_overrides = {"departure_direction": SelectField, "arrived_at": DateTimeField, "left_at": DateTimeField}
+    form_overrides = {
+        "departure_direction": SelectField,
+        "arrived_at": DateTimeField,
+        "left_at": DateTimeField,
+    }
     form_args = {
-        "arrived_at": {"format": LOCAL_FORMAT, "validators": [Optional()], "label": _l("Arrived at"),
-                       "description": _l("Site time; leave empty for now.")},
-        "left_at": {"format": LOCAL_FORMAT, "validators": [Optional()], "label": _l("Left at"),
-                    "description": _l("Site time; leave empty while the visitors are still here.")},
-        "departure_direction": {"choices": [("", "—")] + [(d, DIRECTION_LABELS[d]) for d in DIRECTIONS],
-                                "label": _l("Departure direction")},
-        "salesperson": {"query_factory": lambda: db.session.query(StaffMember).filter(
-            StaffMember.kind == "sales", StaffMember.active.is_(True)).order_by(StaffMember.name),
-            "validators": [known_choice], "blank_text": "—"},
-        "show_unit": {"query_factory": lambda: db.session.query(ShowUnit).filter(ShowUnit.active.is_(True)),
-                      "validators": [known_choice], "blank_text": "—"},
+        "arrived_at": {
+            "format": LOCAL_FORMAT,
+            "validators": [Optional()],
+            "label": _l("Arrived at"),
+            "description": _l("Site time; leave empty for now."),
+        },
+        "left_at": {
+            "format": LOCAL_FORMAT,
+            "validators": [Optional()],
+            "label": _l("Left at"),
+            "description": _l("Site time; leave empty while the visitors are still here."),
+        },
+        "departure_direction": {
+            "choices": [("", "—")] + [(d, DIRECTION_LABELS[d]) for d in DIRECTIONS],
+            "label": _l("Departure direction"),
+        },
+        "salesperson": {
+            "query_factory": lambda: db.session.query(StaffMember)
+            .filter(StaffMember.kind == "sales", StaffMember.active.is_(True))
+            .order_by(StaffMember.name),
+            "validators": [known_choice],
+            "blank_text": "—",
+        },
+        "show_unit": {
+            "query_factory": lambda: db.session.query(ShowUnit).filter(ShowUnit.active.is_(True)),
+            "validators": [known_choice],
+            "blank_text": "—",
+        },
     }
 
     def get_query(self):
@@ -214,7 +331,9 @@ class VisitView(ScopedModelView):
         if request.method == "GET" and obj is not None:
             for name in ("arrived_at", "left_at"):
                 value = getattr(obj, name)
-                getattr(form, name).data = clock.local_now(obj.site, value).replace(tzinfo=None) if value else None
+                getattr(form, name).data = (
+                    clock.local_now(obj.site, value).replace(tzinfo=None) if value else None
+                )
         return form
 
     def validate_form(self, form):
@@ -225,8 +344,9 @@ class VisitView(ScopedModelView):
         if is_form_submitted() and site is not None:
             arrived_at = clock.from_local(form.arrived_at.data, site) or clock.now()
             left_at = clock.from_local(form.left_at.data, site)
-            errors = visits.visit_errors(site, form.adults.data, form.children.data, arrived_at,
-                                         left_at)
+            errors = visits.visit_errors(
+                site, form.adults.data, form.children.data, arrived_at, left_at
+            )
             for name, message in errors.items():
                 field = getattr(form, name)
                 if not field.errors:  # one message a field; "not a number" comes first
@@ -259,7 +379,10 @@ def register(admin):
     admin.app.add_template_filter(site_time, "site_time")
     admin.app.add_template_global(direction_label, "direction_label")
     admin.add_view(VisitLogView(name=_l("Visit log"), endpoint="visits", url="/visits"))
-    admin.add_view(VisitView(Visit, name=_l("Visit records"), endpoint="visit", url="/visit",
-                             category=_l("Visits")))
+    admin.add_view(
+        VisitView(
+            Visit, name=_l("Visit records"), endpoint="visit", url="/visit", category=_l("Visits")
+        )
+    )
     set_landing("security", "visits.index")
     set_landing("sales", "visits.index")

@@ -4,6 +4,7 @@ Each domain has a module here with a ``MATRIX`` dict: view endpoint → ``Rights
 ``access`` in its descriptor (``portal.domains``).
 ``tests/test_access_matrix.py`` fails when a registered view has no entry.
 """
+
 from dataclasses import dataclass, field
 
 ROLES = ("admin", "supervisor", "clerk", "security", "sales", "maintenance")
@@ -61,7 +62,12 @@ def all_entries():
 
     for domain in DOMAINS:
         for endpoint, access in domain.access.items():
-            assert endpoint not in merged, f"{endpoint} appears twice (tests/matrix/, {domain.name})"
-            merged[endpoint] = (page(access.read) if access.page else
-                                rights(access.read, access.write, access.delete, access.export))
+            assert endpoint not in merged, (
+                f"{endpoint} appears twice (tests/matrix/, {domain.name})"
+            )
+            merged[endpoint] = (
+                page(access.read)
+                if access.page
+                else rights(access.read, access.write, access.delete, access.export)
+            )
     return merged

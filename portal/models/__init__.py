@@ -20,7 +20,13 @@ from portal.models.checklists import (
     ChecklistRun,
     ChecklistTemplate,
 )
-from portal.models.cleaning import CleaningArea, CleaningInspection, CleaningIssue, CleaningResult
+from portal.models.cleaning import (
+    CleaningArea,
+    CleaningInspection,
+    CleaningIssue,
+    CleaningIssueEvent,
+    CleaningResult,
+)
 from portal.models.consumables import (
     MOVEMENT_KINDS,
     PRODUCT_KINDS,
@@ -51,6 +57,7 @@ from portal.models.org import (
     ShowUnit,
     Site,
     StaffMember,
+    StaffSpell,
     User,
     user_region,
     user_site,
@@ -101,6 +108,7 @@ __all__ = [
     "CleaningArea",
     "CleaningInspection",
     "CleaningIssue",
+    "CleaningIssueEvent",
     "CleaningResult",
     "MOVEMENT_KINDS",
     "PRODUCT_KINDS",
@@ -131,6 +139,7 @@ __all__ = [
     "ShowUnit",
     "Site",
     "StaffMember",
+    "StaffSpell",
     "User",
     "user_region",
     "user_site",

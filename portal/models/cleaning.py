@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, event, insert
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, event, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
 from portal.extensions import db
+from portal.models.append_only import make_append_only
 from portal.models.base import (
     SiteScopedMixin,
     SoftDeleteMixin,
@@ -18,6 +19,8 @@ from portal.models.org import Site, StaffMember, User
 
 DEFAULT_AREAS = ("Floor", "Glass", "Decorations", "Restroom", "Outdoor", "Slippers")
 ISSUE_STATUSES = ("open", "fixed", "verified")
+# What happened to an issue, and the status it left the issue in.
+ISSUE_ACTIONS = {"raised": "open", "fixed": "fixed", "verified": "verified", "reopened": "open"}
 
 
 class CleaningArea(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):
@@ -95,6 +98,34 @@ class CleaningIssue(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
 
     def __str__(self):
         return f"{self.area}: {self.description[:40]}"
+
+
+class CleaningIssueEvent(SiteScopedMixin, db.Model):
+    """One step of an issue's history: raised, fixed, verified, reopened, with its time.
+
+    Insert-only (enforced by the database): a reopen clears the issue's ``fixed_at``, but the
+    fixed event keeps it, and the period figures (``portal.services.period_facts``) read these
+    rows. ``to_status`` is what the issue was from ``at`` on; ``due_at`` is the due time the
+    event set (raised, reopened), None when it left it alone."""
+
+    __table_args__ = (Index("ix_cleaning_issue_event_site_at", "site_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("cleaning_issue.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    issue: Mapped[CleaningIssue] = relationship()
+
+    def __str__(self):
+        return f"{self.action} #{self.issue_id}"
+
+
+make_append_only(CleaningIssueEvent.__table__)
 
 
 @event.listens_for(Site, "after_insert")

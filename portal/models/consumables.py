@@ -55,6 +55,10 @@ class Product(VersionedMixin, SiteScopedMixin, SoftDeleteMixin, TimestampMixin, 
     unit: Mapped[str] = mapped_column(String(20), default="瓶")
     reorder_level: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When the product stopped being offered: switched off (``active``) or moved to the recycle
+    # bin (``deleted_at``), whichever came first; None while it is offered. Its name and its
+    # servings stay readable for the periods before (``portal.services.period_facts``).
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     balance: Mapped["StockBalance"] = relationship(
         back_populates="product", uselist=False, viewonly=True
@@ -62,6 +66,16 @@ class Product(VersionedMixin, SiteScopedMixin, SoftDeleteMixin, TimestampMixin, 
 
     def __str__(self):
         return self.name
+
+
+@event.listens_for(Product, "before_insert")
+@event.listens_for(Product, "before_update")
+def _withdrawn_at(mapper, connection, product):
+    offered = product.active is not False and product.deleted_at is None
+    if offered:
+        product.withdrawn_at = None
+    elif product.withdrawn_at is None:
+        product.withdrawn_at = product.deleted_at or clock.now()
 
 
 class StockBalance(SiteScopedMixin, db.Model):

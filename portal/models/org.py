@@ -14,15 +14,20 @@ from sqlalchemy import (
     Table,
     Text,
     Time,
+    and_,
+    event,
     exists,
+    insert,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import clock
 from portal.extensions import db
+from portal.models.append_only import make_append_only
 from portal.models.base import SiteScopedMixin, TimestampMixin, UTCDateTime, VersionedMixin
 
 ROLES = ("admin", "supervisor", "clerk", "security", "sales", "maintenance")
@@ -168,6 +173,73 @@ class StaffMember(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):
 
     def __str__(self):
         return self.name
+
+
+class StaffSpell(SiteScopedMixin, db.Model):
+    """A stretch of time a person was on a site's roster: from joining (created, reactivated or
+    moved in) to leaving (deactivated or moved out); ``left_at`` None while still there.
+
+    Kept by the StaffMember listeners below, in the flush that changes the person, whatever
+    made the change (the staff form, an import, the demo data). A closed spell is frozen by
+    the database (insert-only once ``left_at`` is set): a leaver stays on the rosters of the
+    periods he worked in. The person's own audit rows (``active``, ``site_id``) are the trail
+    of these changes, so the spells are not audited again."""
+
+    __audited__ = False
+    __table_args__ = (Index("ix_staff_spell_site_joined", "site_id", "joined_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    staff_member: Mapped[StaffMember] = relationship()
+
+    def __str__(self):
+        return f"{self.staff_member_id} {self.joined_at:%Y-%m-%d}–{self.left_at or ''}"
+
+
+make_append_only(StaffSpell.__table__, allow_update_where="OLD.left_at IS NULL")
+
+
+def _open_spell(connection, person, at):
+    connection.execute(
+        insert(StaffSpell.__table__).values(
+            site_id=person.site_id, staff_member_id=person.id, joined_at=at, left_at=None
+        )
+    )
+
+
+def _close_spell(connection, person_id, at):
+    table = StaffSpell.__table__
+    connection.execute(
+        update(table)
+        .where(and_(table.c.staff_member_id == person_id, table.c.left_at.is_(None)))
+        .values(left_at=at)
+    )
+
+
+@event.listens_for(StaffMember, "after_insert")
+def _joined(mapper, connection, person):
+    # Joined when the record was made (an import may date ``created_at`` back: that is the day).
+    if person.active is not False:
+        _open_spell(connection, person, person.created_at or clock.now())
+
+
+@event.listens_for(StaffMember, "after_update")
+def _left_or_moved(mapper, connection, person):
+    from sqlalchemy import inspect as inspect_
+
+    state = inspect_(person)
+    active, site = state.attrs.active.history, state.attrs.site_id.history
+    if not (active.has_changes() or site.has_changes()):
+        return
+    now = clock.now()
+    # One rule for every change: close the spell that was open, open one where the person now
+    # is (if still on a roster). A reactivation opens a new spell; a leaver's stays closed.
+    _close_spell(connection, person.id, now)
+    if person.active:
+        _open_spell(connection, person, now)
 
 
 class TwoFactor(db.Model):

@@ -7,11 +7,12 @@ about (``item``): the item's page lists its tickets.
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
 from portal.extensions import db
+from portal.models.append_only import make_append_only
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
 
 TICKET_PRIORITIES = ("urgent", "high", "normal", "low")
@@ -56,7 +57,15 @@ class RepairTicket(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
 
 
 class RepairEvent(SiteScopedMixin, db.Model):
-    """One line of a ticket's timeline: its report, each state change, each comment."""
+    """One line of a ticket's timeline: its report, each state change, each comment.
+
+    The timeline is the ticket's history and never changes (insert-only, enforced by the
+    database): a reopen clears the ticket's ``resolved_at``, but the resolve event keeps its time,
+    and the period figures (``portal.services.period_facts``) read the events, not the ticket.
+    A status event (``to_status`` set) says what the ticket was from ``at`` on; the report and
+    reopen events carry the due time they set (``due_at``)."""
+
+    __table_args__ = (Index("ix_repair_event_site_at", "site_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("repair_ticket.id"), index=True)
@@ -68,9 +77,14 @@ class RepairEvent(SiteScopedMixin, db.Model):
     to_status: Mapped[str | None] = mapped_column(String(20))
     text: Mapped[str | None] = mapped_column(Text)
     number: Mapped[int | None] = mapped_column(Integer)  # e.g. photos added
+    # The due time this event set (report, reopen); None when it left the due time alone.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ticket: Mapped[RepairTicket] = relationship(back_populates="events")
     user = relationship("User", foreign_keys=[user_id])
 
     def __str__(self):
         return f"{self.kind} {self.action or ''} #{self.ticket_id}"
+
+
+make_append_only(RepairEvent.__table__)

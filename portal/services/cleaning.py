@@ -15,6 +15,7 @@ from portal.models.cleaning import (
     CleaningArea,
     CleaningInspection,
     CleaningIssue,
+    CleaningIssueEvent,
     CleaningResult,
 )
 from portal.services import audit
@@ -91,7 +92,24 @@ def open_issue(result, cleaner, due_at, description=None, raised_at=None):
         created_at=raised_at or clock.now(),
     )
     db.session.add(issue)
+    _event(issue, "raised", issue.created_at, None, due_at=due_at)
     return issue
+
+
+def _event(issue, action, at, user, due_at=None, note=None):
+    """The issue's history line, in the same transaction as the change it records."""
+    event = CleaningIssueEvent(
+        site_id=issue.site_id,
+        issue=issue,
+        at=at,
+        user_id=user.id if user is not None else None,
+        action=action,
+        to_status=issue.status,
+        due_at=due_at,
+        note=(note or None) and note[:500],
+    )
+    db.session.add(event)
+    return event
 
 
 # Words of a checklist item that point to a standard area (the first area matching wins).
@@ -179,6 +197,7 @@ def mark_fixed(issue, user, note=None, at=None):
     _check_transition(issue, "open", _l("Only an open issue can be marked fixed."))
     issue.status, issue.fixed_by_id, issue.fixed_at = "fixed", user.id, at or clock.now()
     issue.last_note = note or None
+    _event(issue, "fixed", issue.fixed_at, user, note=note)
     return issue
 
 
@@ -198,6 +217,7 @@ def verify(issue, user, note=None, at=None):
     _check_second_look(issue, user)
     issue.status, issue.verified_by_id, issue.verified_at = "verified", user.id, at or clock.now()
     issue.last_note = note or issue.last_note
+    _event(issue, "verified", issue.verified_at, user, note=note)
     db.session.flush()
     audit.record("verify", issue, summary=f"verified: {issue}")
     return issue
@@ -215,6 +235,8 @@ def reopen(issue, user, note, at=None):
     issue.reopen_count += 1
     issue.last_note = note[:500]
     issue.due_at = max(issue.due_at, now + DEFAULT_DUE)
+    # The fix it undoes keeps its time in the history; the issue forgets it.
+    _event(issue, "reopened", now, user, due_at=issue.due_at, note=note)
     return issue
 
 

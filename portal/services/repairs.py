@@ -98,13 +98,13 @@ def allowed_actions(ticket, user):
     ]
 
 
-def _event(ticket, user, kind, **fields):
+def _event(ticket, user, kind, at=None, **fields):
     event = RepairEvent(
         site_id=ticket.site_id,
         ticket=ticket,
         user_id=user.id if user else None,
         kind=kind,
-        at=clock.now(),
+        at=at or clock.now(),
         **fields,
     )
     db.session.add(event)
@@ -141,10 +141,11 @@ def report(site, user, equipment, description, priority, location=None, item=Non
         due_at=due_for(priority, now),
         reporter_id=user.id,
         item_id=item.id if item is not None else None,
+        created_at=now,  # the same instant as its report event
     )
     db.session.add(ticket)
     db.session.flush()
-    _event(ticket, user, "report", to_status="new", text=description)
+    _event(ticket, user, "report", at=now, to_status="new", text=description, due_at=ticket.due_at)
     add_photos(ticket, user, photos)
     return ticket
 
@@ -215,10 +216,14 @@ def transition(ticket, action, user, **data):
         ticket,
         user,
         "transition",
+        at=now,
         action=action,
         from_status=before,
         to_status=rule.target,
         text=text or None,
+        # A reopen sets a fresh deadline: the event keeps it, as the resolve event keeps the
+        # resolution time the ticket itself has just forgotten.
+        due_at=ticket.due_at if action == "reopen" else None,
     )
     if action in ("close", "reopen"):
         audit.record(action, ticket, summary=f"{ticket} {before} → {rule.target}")

@@ -23,7 +23,8 @@ flush would refuse.
 Requests activate the scope of the logged-in user; CLI commands and services run
 unscoped (system context) unless they activate one. Code that must read outside the
 scope (the login form looking up a username) says so with
-``execution_options(bypass_scope=True)``.
+``execution_options(bypass_scope=True)``. Code that must read soft-deleted rows (the recycle
+bin, a past period's figures) uses ``including_deleted(stmt)``: still scoped to the sites.
 """
 
 from dataclasses import dataclass
@@ -74,6 +75,14 @@ def scope_for_user(user):
         stmt = select(Site.id).where(Site.region_id.in_(region_ids))
         ids |= set(db.session.execute(stmt.execution_options(bypass_scope=True)).scalars())
     return SiteScope(frozenset(ids), user.id)
+
+
+def including_deleted(stmt):
+    """``stmt`` reading soft-deleted rows too, still within the site scope: the sanctioned way for
+    a past period's figures to see what existed then (a product withdrawn since, a ticket
+    deleted since). Only the hiding is lifted — never the sites — so the query decides itself,
+    with the row's ``deleted_at``, which deleted rows count (``period_facts.existed_at``)."""
+    return stmt.execution_options(include_deleted=True)
 
 
 def activate(scope, session=None):

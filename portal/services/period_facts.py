@@ -1,0 +1,556 @@
+"""What happened in a period, read from the histories — never from today's state of a record.
+
+A ticket reopened in December was still resolved in November; a person who left in December
+was on November's roster; a drink withdrawn in December was still served in November. The
+figures of a past period read the rows below, which keep those facts with their times:
+
+* ``RepairEvent`` (a ticket's report and every transition; insert-only);
+* ``CleaningIssueEvent`` (raised, fixed, verified, reopened; insert-only);
+* ``StaffSpell`` (joined / left a site's roster; frozen once closed);
+* ``ConsumptionLine`` with its ``Product`` even when the product is withdrawn or deleted since
+  (``Product.withdrawn_at``), read through ``scope.including_deleted``;
+* ``GroomingResult`` (the points judged; the exact score of an inspection is their share).
+
+Every function is a pure question of ``(site_ids, start, end)`` — or ``(site_ids, at)`` for an
+instant — with aware UTC instants. A site's period is its own local days: the caller gets the
+bounds from ``clock.period_bounds(first_day, last_day, site)`` (``zone_groups`` does it for many
+sites at once, one call per time zone). Periods are half-open, ``[start, end)``.
+
+Definitions (the same for every record type):
+
+* **At an instant** ``at`` a record is in the state its last status event *before* ``at`` left it
+  in (an event at exactly ``at`` belongs to what comes after): pass the period's ``end`` for
+  "at the end of the period".
+* **Existence.** A soft-deleted record counts for the instants before its deletion
+  (``deleted_at >= at``): a later deletion changes nothing in the past. Over a period, a record
+  counts when it still existed at the period's end (one entered by mistake and deleted the same
+  month is not counted).
+* **Resolved / fixed in a period.** A ticket (issue) counts in every period in which it has a
+  resolve (fix) event, once, with the time from its report (raising) to its *first* resolution
+  (fix) in that period — even if it was reopened afterwards, in the period or later. A ticket
+  resolved in November, reopened and resolved again in December counts in both months, each
+  with its own duration.
+* **Due.** The due time in force at an instant is the one the last report/raise or reopen
+  before it set; for older rows whose events carry none, the record's own ``due_at``. Overdue
+  at ``at``: open at ``at`` and due strictly before it. A fix is late when it came after the due
+  time in force then.
+* **Roster.** A person is on a site's roster during ``[start, end)`` when one of his spells
+  there began before ``end`` and had not ended by ``start`` (``left_at`` None or after
+  ``start``); at an instant, when a spell began before it and had not ended by it.
+
+Values are exact: durations in hours as ``float`` from ``timedelta.total_seconds()``, scores as
+``float`` of the exact share; nothing is rounded here (figures round once, for display).
+Queries run through the session's site scope like every other read.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from math import fsum
+
+from sqlalchemy import and_, case, func, or_, select
+
+from portal import clock
+from portal.extensions import db
+from portal.models import (
+    OPEN_STATUSES,
+    CleaningIssue,
+    CleaningIssueEvent,
+    ConsumptionLine,
+    GroomingInspection,
+    GroomingResult,
+    Product,
+    RepairEvent,
+    RepairTicket,
+    StaffMember,
+    StaffSpell,
+    Visit,
+)
+from portal.services.scope import including_deleted
+
+CLEANING_OPEN = ("open",)
+
+
+# ---------------------------------------------------------------- shapes
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A ticket resolved in the period: from its report to its first resolution in it."""
+
+    site_id: int
+    ticket_id: int
+    reported_at: datetime
+    resolved_at: datetime
+    hours: float
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A cleaning issue fixed in the period: from raising to its first fix in it."""
+
+    site_id: int
+    issue_id: int
+    raised_at: datetime
+    fixed_at: datetime
+    due_at: datetime
+    hours: float
+    late: bool  # fixed after the due time in force then
+
+
+@dataclass(frozen=True)
+class RosterMember:
+    site_id: int
+    staff_member_id: int
+    name: str
+    kind: str
+    joined_at: datetime  # start of his latest spell there that touches the period
+    left_at: datetime | None  # its end (None: still there)
+
+
+@dataclass(frozen=True)
+class Serving:
+    """A consumption-slip line of a visit that arrived in the period."""
+
+    site_id: int
+    line_id: int
+    visit_id: int
+    arrived_at: datetime
+    product_id: int
+    product_name: str
+    kind: str  # drink / snack
+    unit: str
+    quantity: int
+    withdrawn: bool  # the product is withdrawn (switched off or deleted) now
+    withdrawn_at: datetime | None
+
+
+@dataclass(frozen=True)
+class GroomingScore:
+    site_id: int
+    inspection_id: int
+    staff_member_id: int
+    inspected_at: datetime
+    score: float  # exact: 100 × points passed / points judged
+    points_passed: int | None  # None: recorded without its points (the stored score is used)
+    points_judged: int | None
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def existed_at(model, at):
+    """SQL: a soft-deletable ``model``'s row had not been deleted before the instant ``at``."""
+    return or_(model.deleted_at.is_(None), model.deleted_at >= at)
+
+
+def hours_between(earlier, later):
+    """Exact hours from ``earlier`` to ``later``."""
+    return (later - earlier).total_seconds() / 3600
+
+
+def mean(values):
+    """The exact mean (correctly rounded float sum) of the values; None when there are none."""
+    values = [v for v in values if v is not None]
+    return fsum(values) / len(values) if values else None
+
+
+def zone_groups(sites, first_day, last_day):
+    """[(site_ids, start, end)]: the sites grouped by time zone, each group with the UTC bounds of
+    the local days ``first_day..last_day`` (one query per group instead of one per site)."""
+    groups = defaultdict(list)
+    for site in sites:
+        groups[clock.site_zone(site)].append(site.id)
+    return [
+        (sorted(ids), *clock.period_bounds(first_day, last_day, zone))
+        for zone, ids in groups.items()
+    ]
+
+
+def _by_site(site_ids, items):
+    result = {sid: [] for sid in site_ids}
+    for item in items:
+        result.setdefault(item.site_id, []).append(item)
+    return result
+
+
+def _ids_by_site(site_ids, rows):
+    result = {sid: [] for sid in site_ids}
+    for site_id, record_id in rows:
+        result.setdefault(site_id, []).append(record_id)
+    return result
+
+
+def _last_before(event, owner_column, value_column, site_ids, at):
+    """Subquery (owner_id, value): per owner, ``value_column`` of its last event before ``at``
+    among those where the value is set (ties on ``at`` go to the later row)."""
+    ranked = (
+        select(
+            owner_column.label("owner_id"),
+            value_column.label("value"),
+            func.row_number()
+            .over(partition_by=owner_column, order_by=(event.at.desc(), event.id.desc()))
+            .label("rn"),
+        )
+        .where(event.site_id.in_(site_ids), event.at < at, value_column.is_not(None))
+        .subquery()
+    )
+    return select(ranked.c.owner_id, ranked.c.value).where(ranked.c.rn == 1).subquery()
+
+
+def _first_in(event, owner_column, status, site_ids, start, end):
+    """Subquery (owner_id, first_at): the first event into ``status`` in ``[start, end)``."""
+    return (
+        select(owner_column.label("owner_id"), func.min(event.at).label("first_at"))
+        .where(
+            event.site_id.in_(site_ids),
+            event.to_status == status,
+            event.at >= start,
+            event.at < end,
+        )
+        .group_by(owner_column)
+        .subquery()
+    )
+
+
+def _began(event, owner_column, site_ids):
+    """Subquery (owner_id, began_at): the record's first status event (report / raised)."""
+    return (
+        select(owner_column.label("owner_id"), func.min(event.at).label("began_at"))
+        .where(event.site_id.in_(site_ids), event.to_status.is_not(None))
+        .group_by(owner_column)
+        .subquery()
+    )
+
+
+def _run(stmt):
+    return db.session.execute(including_deleted(stmt)).all()
+
+
+# ---------------------------------------------------------------- repair tickets
+
+
+def _tickets_open_stmt(site_ids, at):
+    status = _last_before(RepairEvent, RepairEvent.ticket_id, RepairEvent.to_status, site_ids, at)
+    return (
+        select(RepairTicket.site_id, RepairTicket.id)
+        .join(status, status.c.owner_id == RepairTicket.id)
+        .where(
+            RepairTicket.site_id.in_(site_ids),
+            status.c.value.in_(OPEN_STATUSES),
+            existed_at(RepairTicket, at),
+        )
+        .order_by(RepairTicket.site_id, RepairTicket.id)
+    )
+
+
+def tickets_open_at(site_ids, at):
+    """{site_id: [ticket id]}: tickets reported before ``at`` and open then (not resolved or
+    closed, or reopened since), that had not been deleted by then."""
+    site_ids = list(site_ids)
+    if not site_ids:
+        return {}
+    return _ids_by_site(site_ids, _run(_tickets_open_stmt(site_ids, at)))
+
+
+def tickets_overdue_at(site_ids, at):
+    """{site_id: [ticket id]}: of ``tickets_open_at``, those whose due time then had passed."""
+    site_ids = list(site_ids)
+    if not site_ids:
+        return {}
+    due = _last_before(RepairEvent, RepairEvent.ticket_id, RepairEvent.due_at, site_ids, at)
+    stmt = (
+        _tickets_open_stmt(site_ids, at)
+        .outerjoin(due, due.c.owner_id == RepairTicket.id)
+        .where(func.coalesce(due.c.value, RepairTicket.due_at) < at)
+    )
+    return _ids_by_site(site_ids, _run(stmt))
+
+
+def ticket_resolutions(site_ids, start, end):
+    """{site_id: [Resolution]}: every ticket with a resolve event in ``[start, end)``, once, from
+    its report to its first resolution in the period (see the module doc), by resolution time."""
+    site_ids = list(site_ids)
+    if not site_ids:
+        return {}
+    first = _first_in(RepairEvent, RepairEvent.ticket_id, "resolved", site_ids, start, end)
+    began = _began(RepairEvent, RepairEvent.ticket_id, site_ids)
+    stmt = (
+        select(RepairTicket.site_id, RepairTicket.id, began.c.began_at, first.c.first_at)
+        .join(first, first.c.owner_id == RepairTicket.id)
+        .join(began, began.c.owner_id == RepairTicket.id)
+        .where(RepairTicket.site_id.in_(site_ids), existed_at(RepairTicket, end))
+        .order_by(first.c.first_at, RepairTicket.id)
+    )
+    return _by_site(
+        site_ids,
+        (
+            Resolution(sid, tid, _aware(a), _aware(b), hours_between(_aware(a), _aware(b)))
+            for sid, tid, a, b in _run(stmt)
+        ),
+    )
+
+
+# ---------------------------------------------------------------- cleaning issues
+
+
+def _issues_open_stmt(site_ids, at):
+    status = _last_before(
+        CleaningIssueEvent, CleaningIssueEvent.issue_id, CleaningIssueEvent.to_status, site_ids, at
+    )
+    return (
+        select(CleaningIssue.site_id, CleaningIssue.id)
+        .join(status, status.c.owner_id == CleaningIssue.id)
+        .where(
+            CleaningIssue.site_id.in_(site_ids),
+            status.c.value.in_(CLEANING_OPEN),
+            existed_at(CleaningIssue, at),
+        )
+        .order_by(CleaningIssue.site_id, CleaningIssue.id)
+    )
+
+
+def cleaning_open_at(site_ids, at):
+    """{site_id: [issue id]}: issues raised before ``at`` and open then (not fixed yet, or
+    reopened since their fix), not deleted by then."""
+    site_ids = list(site_ids)
+    if not site_ids:
+        return {}
+    return _ids_by_site(site_ids, _run(_issues_open_stmt(site_ids, at)))
+
+
+def _due_before(site_ids, at):
+    return _last_before(
+        CleaningIssueEvent, CleaningIssueEvent.issue_id, CleaningIssueEvent.due_at, site_ids, at
+    )
+
+
+def cleaning_overdue_at(site_ids, at):
+    """{site_id: [issue id]}: of ``cleaning_open_at``, those whose due time then had passed."""
+    site_ids = list(site_ids)
+    if not site_ids:
+        return {}
+    due = _due_before(site_ids, at)
+    stmt = (
+        _issues_open_stmt(site_ids, at)
+        .outerjoin(due, due.c.owner_id == CleaningIssue.id)
+        .where(func.coalesce(due.c.value, CleaningIssue.due_at) < at)
+    )
+    return _ids_by_site(site_ids, _run(stmt))
+
+
+def cleaning_fixes(site_ids, start, end):
+    """{site_id: [Fix]}: every issue with a fix in ``[start, end)``, once, from raising to its
+    first fix in the period, with the due time in force at that fix; by fix time."""
+    site_ids = list(site_ids)
+    if not site_ids:
+        return {}
+    event = CleaningIssueEvent
+    first = _first_in(event, event.issue_id, "fixed", site_ids, start, end)
+    began = _began(event, event.issue_id, site_ids)
+    # The due time in force at the fix: the last due set by an event before it.
+    due_event = (
+        select(
+            event.issue_id.label("owner_id"),
+            event.due_at.label("due_at"),
+            func.row_number()
+            .over(partition_by=event.issue_id, order_by=(event.at.desc(), event.id.desc()))
+            .label("rn"),
+        )
+        .join(first, first.c.owner_id == event.issue_id)
+        .where(event.site_id.in_(site_ids), event.due_at.is_not(None), event.at <= first.c.first_at)
+        .subquery()
+    )
+    due = select(due_event.c.owner_id, due_event.c.due_at).where(due_event.c.rn == 1).subquery()
+    stmt = (
+        select(
+            CleaningIssue.site_id,
+            CleaningIssue.id,
+            began.c.began_at,
+            first.c.first_at,
+            func.coalesce(due.c.due_at, CleaningIssue.due_at),
+        )
+        .join(first, first.c.owner_id == CleaningIssue.id)
+        .join(began, began.c.owner_id == CleaningIssue.id)
+        .outerjoin(due, due.c.owner_id == CleaningIssue.id)
+        .where(CleaningIssue.site_id.in_(site_ids), existed_at(CleaningIssue, end))
+        .order_by(first.c.first_at, CleaningIssue.id)
+    )
+    fixes = []
+    for sid, iid, raised, fixed, due_at in _run(stmt):
+        raised, fixed, due_at = _aware(raised), _aware(fixed), _aware(due_at)
+        fixes.append(
+            Fix(sid, iid, raised, fixed, due_at, hours_between(raised, fixed), fixed > due_at)
+        )
+    return _by_site(site_ids, fixes)
+
+
+# ---------------------------------------------------------------- roster
+
+
+def _roster(site_ids, spell_clause):
+    stmt = (
+        select(
+            StaffSpell.site_id,
+            StaffSpell.staff_member_id,
+            StaffMember.name,
+            StaffMember.kind,
+            StaffSpell.joined_at,
+            StaffSpell.left_at,
+        )
+        .join(StaffMember, StaffMember.id == StaffSpell.staff_member_id)
+        .where(StaffSpell.site_id.in_(site_ids), spell_clause)
+        .order_by(
+            StaffSpell.site_id, StaffMember.name, StaffSpell.staff_member_id, StaffSpell.joined_at
+        )
+    )
+    people = {}
+    for sid, pid, name, kind, joined, left in _run(stmt):
+        # A person with several spells in the period is one member; the latest spell is shown.
+        people[(sid, pid)] = RosterMember(sid, pid, name, kind, _aware(joined), _aware(left))
+    return _by_site(site_ids, people.values())
+
+
+def staff_on_roster(site_ids, start, end):
+    """{site_id: [RosterMember]}: people on the site's roster at some time in ``[start, end)``
+    (joined before ``end``, not left by ``start``), each once, by name."""
+    site_ids = list(site_ids)
+    if not site_ids:
+        return {}
+    return _roster(
+        site_ids,
+        and_(
+            StaffSpell.joined_at < end,
+            or_(StaffSpell.left_at.is_(None), StaffSpell.left_at > start),
+        ),
+    )
+
+
+def staff_on_roster_at(site_ids, at):
+    """{site_id: [RosterMember]}: people on the site's roster at the instant ``at``."""
+    site_ids = list(site_ids)
+    if not site_ids:
+        return {}
+    return _roster(
+        site_ids,
+        and_(
+            StaffSpell.joined_at < at,
+            or_(StaffSpell.left_at.is_(None), StaffSpell.left_at >= at),
+        ),
+    )
+
+
+# ---------------------------------------------------------------- consumption
+
+
+def servings(site_ids, start, end, kind=None):
+    """{site_id: [Serving]}: the consumption-slip lines of the visits that arrived in
+    ``[start, end)`` and were not deleted by ``end``, products withdrawn or deleted since
+    included (with their name); ``kind`` "drink" / "snack" for one kind only. By arrival."""
+    site_ids = list(site_ids)
+    if not site_ids:
+        return {}
+    stmt = (
+        select(
+            ConsumptionLine.site_id,
+            ConsumptionLine.id,
+            ConsumptionLine.visit_id,
+            Visit.arrived_at,
+            Product.id,
+            Product.name,
+            Product.kind,
+            Product.unit,
+            ConsumptionLine.quantity,
+            Product.withdrawn_at,
+            Product.deleted_at,
+        )
+        .join(Visit, Visit.id == ConsumptionLine.visit_id)
+        .join(Product, Product.id == ConsumptionLine.product_id)
+        .where(
+            ConsumptionLine.site_id.in_(site_ids),
+            Visit.arrived_at >= start,
+            Visit.arrived_at < end,
+            existed_at(Visit, end),
+        )
+        .order_by(Visit.arrived_at, ConsumptionLine.id)
+    )
+    if kind is not None:
+        stmt = stmt.where(Product.kind == kind)
+    rows = (
+        Serving(
+            sid,
+            lid,
+            vid,
+            _aware(arrived),
+            pid,
+            name,
+            pkind,
+            unit,
+            qty,
+            withdrawn_at is not None or deleted_at is not None,
+            _aware(withdrawn_at or deleted_at),
+        )  # fmt: skip
+        for sid, lid, vid, arrived, pid, name, pkind, unit, qty, withdrawn_at, deleted_at in _run(
+            stmt
+        )
+    )
+    return _by_site(site_ids, rows)
+
+
+# ---------------------------------------------------------------- grooming
+
+
+def grooming_scores(site_ids, start, end):
+    """{site_id: [GroomingScore]}: the inspections of ``[start, end)`` with their exact score
+    (share of the points passed; the stored ``score`` is rounded to a whole per cent and is
+    only used for an inspection recorded without its points). By time."""
+    site_ids = list(site_ids)
+    if not site_ids:
+        return {}
+    passed = func.sum(case((GroomingResult.passed.is_(True), 1), else_=0))
+    stmt = (
+        select(
+            GroomingInspection.site_id,
+            GroomingInspection.id,
+            GroomingInspection.staff_member_id,
+            GroomingInspection.inspected_at,
+            GroomingInspection.score,
+            passed,
+            func.count(GroomingResult.id),
+        )
+        .outerjoin(GroomingResult, GroomingResult.inspection_id == GroomingInspection.id)
+        .where(
+            GroomingInspection.site_id.in_(site_ids),
+            GroomingInspection.inspected_at >= start,
+            GroomingInspection.inspected_at < end,
+        )
+        .group_by(
+            GroomingInspection.site_id,
+            GroomingInspection.id,
+            GroomingInspection.staff_member_id,
+            GroomingInspection.inspected_at,
+            GroomingInspection.score,
+        )
+        .order_by(GroomingInspection.inspected_at, GroomingInspection.id)
+    )
+    scores = []
+    for sid, iid, pid, at, stored, ok, judged in _run(stmt):
+        if judged:
+            scores.append(
+                GroomingScore(sid, iid, pid, _aware(at), 100 * int(ok) / judged, int(ok), judged)
+            )
+        else:
+            scores.append(GroomingScore(sid, iid, pid, _aware(at), float(stored), None, None))
+    return _by_site(site_ids, scores)
+
+
+def _aware(value):
+    """Aggregates (min, coalesce) may come back without the column type's conversion (naive UTC
+    text on SQLite): everything handed out is an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)

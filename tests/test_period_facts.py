@@ -335,3 +335,67 @@ def test_grooming_scores_are_exact_shares_of_the_points(dbs, site):
     assert [(s.points_passed, s.points_judged) for s in scores] == [(5, 8), (1, 8)]
     # The stored whole per cents (62 and 12, rounded half to even) would average 37, not 37.5.
     assert facts.mean(s.score for s in scores) == 37.5
+
+
+# ---------------------------------------------------------------- the migration's backfill
+
+from tests.test_migrations import _flask_db, migrated_app  # noqa: E402, F401
+
+T0, T1, T2, T3 = (
+    datetime(2026, 11, 2, 2, tzinfo=clock.now().tzinfo),
+    datetime(2026, 11, 3, 2, tzinfo=clock.now().tzinfo),
+    datetime(2026, 11, 4, 2, tzinfo=clock.now().tzinfo),
+    datetime(2026, 12, 2, 2, tzinfo=clock.now().tzinfo),
+)
+ROWS = [
+    "INSERT INTO region (id, code, name, active, created_at, updated_at, version) "
+    "VALUES (1, 'R', 'R', :yes, :t0, :t0, 1)",
+    "INSERT INTO site (id, code, name, timezone, tally_time, region_id, active, opened_on, "
+    "created_at, updated_at, version) VALUES (1, 'S', 'S', 'Asia/Urumqi', '17:50:00', 1, :yes, "
+    "'2026-01-01', :t0, :t0, 1)",
+    "INSERT INTO user_account (id, username, display_name, role, active, password_hash, "
+    "session_token, created_at, updated_at, version) "
+    "VALUES (1, 'u', 'u', 'clerk', :yes, 'x', 'x', :t0, :t0, 1)",
+    "INSERT INTO staff_member (id, site_id, name, kind, active, created_at, updated_at, version) "
+    "VALUES (1, 1, '在职', 'cleaner', :yes, :t0, :t0, 1), "
+    "(2, 1, '离职', 'cleaner', :no, :t0, :t3, 1)",
+    "INSERT INTO repair_ticket (id, site_id, equipment, description, priority, status, due_at, "
+    "reporter_id, created_at, updated_at, resolved_at, closed_at) VALUES "
+    "(1, 1, '灯', '不亮', 'normal', 'closed', :t2, 1, :t0, :t2, :t1, :t2)",
+    "INSERT INTO cleaning_area (id, site_id, name, position, active, created_at, updated_at, "
+    "version) VALUES (1, 1, '地面', 0, :yes, :t0, :t0, 1)",
+    "INSERT INTO cleaning_issue (id, site_id, area_id, description, due_at, status, reopen_count, "
+    "fixed_by_id, fixed_at, created_at, updated_at) VALUES "
+    "(1, 1, 1, '水渍', :t1, 'fixed', 0, 1, :t2, :t0, :t2)",
+    "INSERT INTO product (id, site_id, name, kind, unit, reorder_level, active, created_at, "
+    "updated_at, deleted_at, version) VALUES (1, 1, '可乐', 'drink', '瓶', 0, :yes, :t0, :t0, "
+    ":t3, 1)",
+]
+
+
+def test_the_migration_gives_existing_rows_their_history(migrated_app):  # noqa: F811
+    """Rows written before the histories existed get what their columns still tell."""
+    from portal.extensions import db
+
+    def instant(value):
+        # SQLite stores naive UTC text, as the application's column type does.
+        return value.replace(tzinfo=None) if db.engine.dialect.name == "sqlite" else value
+
+    with migrated_app.app_context():
+        _flask_db(migrated_app, "upgrade", "15d1ac79ab34")
+        params = {"yes": True, "no": False}
+        params.update({k: instant(v) for k, v in (("t0", T0), ("t1", T1), ("t2", T2), ("t3", T3))})
+        with db.engine.begin() as conn:
+            for statement in ROWS:
+                conn.execute(text(statement), params)
+        _flask_db(migrated_app, "upgrade")
+        nov = (datetime(2026, 11, 1, tzinfo=T0.tzinfo), datetime(2026, 12, 1, tzinfo=T0.tzinfo))
+        (resolution,) = facts.ticket_resolutions([1], *nov)[1]
+        assert (resolution.reported_at, resolution.resolved_at, resolution.hours) == (T0, T1, 24)
+        assert facts.tickets_open_at([1], T0.replace(hour=3)) == {1: [1]}
+        (fix,) = facts.cleaning_fixes([1], *nov)[1]
+        assert (fix.hours, fix.due_at, fix.late) == (48, T1, True)
+        assert _names(facts.staff_on_roster([1], *nov), 1) == ["在职", "离职"]
+        assert _names(facts.staff_on_roster_at([1], T3.replace(day=3)), 1) == ["在职"]
+        assert db.session.scalar(text("SELECT withdrawn_at FROM product")) is not None
+        db.session.remove()

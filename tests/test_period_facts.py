@@ -399,3 +399,47 @@ def test_the_migration_gives_existing_rows_their_history(migrated_app):  # noqa:
         assert _names(facts.staff_on_roster_at([1], T3.replace(day=3)), 1) == ["在职"]
         assert db.session.scalar(text("SELECT withdrawn_at FROM product")) is not None
         db.session.remove()
+
+
+# ---------------------------------------------------------------- the demo's history
+
+
+def test_the_demos_bulk_history_has_its_events(app, dbs):
+    """The demo's three months are bulk-inserted: their histories are derived afterwards, so the
+    facts of a past month agree with the rows (nothing was reopened or withdrawn there)."""
+    from sqlalchemy import func
+
+    from portal import devdata
+    from portal.extensions import db
+
+    with app.app_context():
+        sites = devdata.seed_demo()
+        devdata.seed_history(sites)
+        db.session.commit()
+        db.session.remove()
+    ids = sorted(dbs.scalars(select(Site.id)))
+    start, end = clock.period_bounds(date(2026, 10, 1), date(2026, 10, 31))
+    resolved = dict(
+        dbs.execute(
+            select(RepairTicket.site_id, func.count())
+            .where(RepairTicket.resolved_at >= start, RepairTicket.resolved_at < end)
+            .group_by(RepairTicket.site_id)
+        ).all()
+    )
+    fixed = dict(
+        dbs.execute(
+            select(CleaningIssue.site_id, func.count())
+            .where(CleaningIssue.fixed_at >= start, CleaningIssue.fixed_at < end)
+            .group_by(CleaningIssue.site_id)
+        ).all()
+    )
+    resolutions = facts.ticket_resolutions(ids, start, end)
+    fixes = facts.cleaning_fixes(ids, start, end)
+    assert sum(resolved.values()) > 0 and sum(fixed.values()) > 0
+    assert {sid: len(r) for sid, r in resolutions.items() if r} == resolved
+    assert {sid: len(f) for sid, f in fixes.items() if f} == fixed
+    roster = facts.staff_on_roster(ids, start, end)
+    active = dict(
+        dbs.execute(select(StaffMember.site_id, func.count()).group_by(StaffMember.site_id)).all()
+    )
+    assert {sid: len(people) for sid, people in roster.items()} == active

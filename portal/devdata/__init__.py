@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.devdata.bench import SeedContext, analyze, reset_sequences
+from portal.devdata.facts import derive_history
 from portal.devdata.history import CHARACTERS, SitePast, history_days
 from portal.devdata.org import DEMO_PASSWORD, seed_org
 from portal.domains import DOMAINS as ALL_DOMAINS
@@ -82,6 +83,7 @@ def seed_history(sites, today=None):
         for past in pasts:
             history(past)
     db.session.flush()
+    derive_history()
 
 
 def _has_history(site, first_day):
@@ -119,6 +121,8 @@ def generate(sites=200, days=365, seed=1, end=None, only=None, progress=print):
             + ", ".join(f"{t} {n:,}" for t, n in added.items())
         )
     reset_sequences(ctx)
+    derive_history()
+    db.session.commit()
     analyze()
     progress(
         f"{'total':<12} {time.perf_counter() - started:7.1f} s  {sum(ctx.counts.values()):,} rows"

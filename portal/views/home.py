@@ -12,7 +12,8 @@ from portal.models import ShowUnit, Site, StaffMember
 # Site cards per overview page: head office sees 200 sites; the page stays the same size (issue 7).
 OVERVIEW_PAGE_SIZE = 24
 
-# role -> endpoint of its landing page; domain modules register theirs (Today, visit log, my tickets…).
+# role -> endpoint of its landing page; domain modules register theirs (Today, visit log,
+# my tickets…).
 LANDING_PAGES: dict[str, str] = {}
 
 

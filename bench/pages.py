@@ -27,9 +27,12 @@ FLOOR_URL = "/_floor/"
 PARAMS = {
     "sz01": "SELECT id FROM site WHERE code = 'SZ01'",
     "south": "SELECT id FROM region WHERE code = 'SOUTH'",
-    # A ticket of maint_south's queue (SZ01), and a month that has data in every dataset (the last full one).
-    "ticket_sz01": "SELECT max(id) FROM repair_ticket WHERE site_id = (SELECT id FROM site WHERE code = 'SZ01')",
-    "audit_sz01": "SELECT max(id) FROM audit_event WHERE site_id = (SELECT id FROM site WHERE code = 'SZ01')",
+    # A ticket of maint_south's queue (SZ01), and a month that has data in every dataset (the
+    # last full one).
+    "ticket_sz01": "SELECT max(id) FROM repair_ticket "
+    "WHERE site_id = (SELECT id FROM site WHERE code = 'SZ01')",
+    "audit_sz01": "SELECT max(id) FROM audit_event "
+    "WHERE site_id = (SELECT id FROM site WHERE code = 'SZ01')",
 }
 
 
@@ -52,7 +55,8 @@ class Page:
     kind: str = "list"  # list | detail | today | dashboard | pdf | other: which target applies
 
 
-# Flask-Admin list URLs: ?sort=<index in column_list>[&desc=1]; filters ?flt0_<english label>_<operation>=<value>
+# Flask-Admin list URLs: ?sort=<index in column_list>[&desc=1];
+# filters ?flt0_<english label>_<operation>=<value>
 # (the base view sets named_filter_urls: "Site" + "equals" -> flt0_site_equals).
 PAGES = [
     Page("login", None, "/login", "other"),

@@ -119,7 +119,8 @@ def test_every_post_rule_refuses_a_missing_csrf_token(app, login, full_demo, dbs
     assert not wrong, wrong
     assert _fingerprint() == before, "a token-less POST changed the database"
     print(
-        f"\ncsrf[{user}]: {len(rules)} POST rules without token → {len(rules)} × 400, database unchanged"
+        f"\ncsrf[{user}]: {len(rules)} POST rules without token → {len(rules)} × 400, "
+        "database unchanged"
     )
 
 

@@ -1,7 +1,8 @@
 """What the benchmark measures: pages per role, with URL templates filled from the database.
 
-Phase 2 adds a page with one ``Page(...)`` line (and, if its URL needs an id, one entry in
-``PARAMS``: a SQL query returning that id). ``{name}`` in a URL is replaced by ``PARAMS[name]``.
+A page is one ``Page(...)`` line here or a ``BenchPage`` in its domain's descriptor
+(``bench_pages=``), and, if its URL needs an id, one entry in ``PARAMS``: a SQL query returning
+that id. ``{name}`` in a URL is replaced by ``PARAMS[name]``.
 The floor page (``/_floor``) is measured for every role that appears here; each page's
 ratio is to its own role's floor.
 """
@@ -74,7 +75,7 @@ PAGES = [
     Page("audit list by site", "admin", "/audit/?flt0_site_equals={sz01}"),
     Page("audit list (supervisor, region)", "supervisor", "/audit/"),
     Page("audit detail", "admin", "/audit/details/?id={audit_sz01}", "detail"),
-    # Phase 2: the domain pages. Every list sorts only on indexed columns (column_sortable_list),
+    # The domain pages. Every list sorts only on indexed columns (column_sortable_list),
     # so "sorted" is the other direction of the indexed sort column.
     Page("today (clerk)", "clerk", "/today/", "today"),
     Page("visit list", "clerk", "/visit/"),

@@ -48,7 +48,7 @@ from portal.models import (
 from tests.conftest import TEST_CONFIG, IsolatedClient, PortalClient, wipe
 
 END = date(2026, 3, 31)
-# Phase 2: the domain tables (their rows are all generated, timestamps included).
+# The domain tables (their rows are all generated, timestamps included).
 DOMAIN_TABLES = (
     Item,
     Product,

@@ -241,8 +241,8 @@ def failed_items(run):
 
 
 def open_follow_up(run, item, note, target_type=None, target_id=None):
-    """A follow-up for a failed item, stored on the run (a repair ticket or cleaning issue
-    later)."""
+    """A follow-up for a failed item, stored on the run; ``target_type`` / ``target_id`` name
+    the repair ticket or cleaning issue opened for it, if any."""
     note = (note or "").strip() or (item.label if item is not None else "")
     if not note:
         raise DomainError(_l("Write what needs to be followed up."))

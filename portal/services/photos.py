@@ -318,11 +318,3 @@ def register_owner(owner_type, can_read):
 def can_read(photo, user):
     rule = _OWNER_READERS.get(photo.owner_type)
     return rule is None or rule(photo.owner_id, user)
-
-
-def discard_files(photos):
-    """Remove stored files of photos whose transaction was rolled back."""
-    storage = get_storage()
-    for photo in photos:
-        storage.delete(photo.storage_key)
-        storage.delete(photo.thumb_key)

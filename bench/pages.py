@@ -1,7 +1,8 @@
 """What the benchmark measures: pages per role, with URL templates filled from the database.
 
-Phase 2 adds a page with one ``Page(...)`` line (and, if its URL needs an id, one entry in
-``PARAMS``: a SQL query returning that id). ``{name}`` in a URL is replaced by ``PARAMS[name]``.
+A page is one ``Page(...)`` line here or a ``BenchPage`` in its domain's descriptor
+(``bench_pages=``), and, if its URL needs an id, one entry in ``PARAMS``: a SQL query returning
+that id. ``{name}`` in a URL is replaced by ``PARAMS[name]``.
 The floor page (``/_floor``) is measured for every role that appears here; each page's
 ratio is to its own role's floor.
 """
@@ -27,9 +28,12 @@ FLOOR_URL = "/_floor/"
 PARAMS = {
     "sz01": "SELECT id FROM site WHERE code = 'SZ01'",
     "south": "SELECT id FROM region WHERE code = 'SOUTH'",
-    # A ticket of maint_south's queue (SZ01), and a month that has data in every dataset (the last full one).
-    "ticket_sz01": "SELECT max(id) FROM repair_ticket WHERE site_id = (SELECT id FROM site WHERE code = 'SZ01')",
-    "audit_sz01": "SELECT max(id) FROM audit_event WHERE site_id = (SELECT id FROM site WHERE code = 'SZ01')",
+    # A ticket of maint_south's queue (SZ01), and a month that has data in every dataset (the
+    # last full one).
+    "ticket_sz01": "SELECT max(id) FROM repair_ticket "
+    "WHERE site_id = (SELECT id FROM site WHERE code = 'SZ01')",
+    "audit_sz01": "SELECT max(id) FROM audit_event "
+    "WHERE site_id = (SELECT id FROM site WHERE code = 'SZ01')",
 }
 
 
@@ -52,7 +56,8 @@ class Page:
     kind: str = "list"  # list | detail | today | dashboard | pdf | other: which target applies
 
 
-# Flask-Admin list URLs: ?sort=<index in column_list>[&desc=1]; filters ?flt0_<english label>_<operation>=<value>
+# Flask-Admin list URLs: ?sort=<index in column_list>[&desc=1];
+# filters ?flt0_<english label>_<operation>=<value>
 # (the base view sets named_filter_urls: "Site" + "equals" -> flt0_site_equals).
 PAGES = [
     Page("login", None, "/login", "other"),
@@ -70,7 +75,7 @@ PAGES = [
     Page("audit list by site", "admin", "/audit/?flt0_site_equals={sz01}"),
     Page("audit list (supervisor, region)", "supervisor", "/audit/"),
     Page("audit detail", "admin", "/audit/details/?id={audit_sz01}", "detail"),
-    # Phase 2: the domain pages. Every list sorts only on indexed columns (column_sortable_list),
+    # The domain pages. Every list sorts only on indexed columns (column_sortable_list),
     # so "sorted" is the other direction of the indexed sort column.
     Page("today (clerk)", "clerk", "/today/", "today"),
     Page("visit list", "clerk", "/visit/"),

@@ -97,7 +97,8 @@ def flask(env, *argv):
 
 
 def prepare(args, db, dataset, tag, url, env):
-    """Migrate and seed unless a finished seed of the same parameters is there; returns seconds spent seeding."""
+    """Migrate and seed unless a finished seed of the same parameters is there; returns seconds
+    spent seeding."""
     marker = DATA / f"{db}-{tag}.seeded"
     DATA.mkdir(exist_ok=True)
     fingerprint = seed_fingerprint(args)
@@ -300,7 +301,8 @@ def wrk(port, path, cookies, duration, connections, threads):
 
 def measure(args, port, sessions, role, name, path, kind):
     # The first view: what a page costs before anything is kept (Today's rows, the dashboard's
-    # figures, the filter dropdowns) in the worker that answers it; its query count is the one shown.
+    # figures, the filter dropdowns) in the worker that answers it; its query count is the one
+    # shown.
     started = time.perf_counter()
     status, headers, body, _ = request(port, "GET", path, cookies=sessions.get(role))
     row = {
@@ -370,7 +372,8 @@ def run_one(args, db, dataset):
                     page.kind,
                 )
             )
-        # The floor again at the end: on a busy machine the two differ, and the mean is fairer to every page.
+        # The floor again at the end: on a busy machine the two differ, and the mean is fairer to
+        # every page.
         for role in roles:
             floors[role].append(
                 measure(
@@ -441,9 +444,11 @@ def summary_markdown(results):
         "# Benchmark results",
         "",
         "gunicorn, 2 sync workers, production config; wrk -c 8 -t 2. Latency in ms; "
-        "ratio = page p50 / floor p50 (same role, same run); alone = median of requests sent one at a "
-        "time (no queueing), alone ratio = the same against the floor; first = the page's first view in the run "
-        "(nothing kept yet), queries = those of the first view.",
+        "ratio = page p50 / floor p50 (same role, same run); "
+        "alone = median of requests sent one at a time (no queueing), "
+        "alone ratio = the same against the floor; "
+        "first = the page's first view in the run (nothing kept yet), "
+        "queries = those of the first view.",
         "",
     ]
     for r in results:
@@ -451,17 +456,19 @@ def summary_markdown(results):
         load = r.get("load_avg") or [0, 0]
         busy = (
             (
-                f"**machine busy: load average {load[0]:.1f}–{load[1]:.1f} on {r['cpus']} CPUs, latencies are "
-                "inflated and noisy**"
+                f"**machine busy: load average {load[0]:.1f}–{load[1]:.1f} on {r['cpus']} CPUs, "
+                "latencies are inflated and noisy**"
             )
             if max(load) > (r.get("cpus") or 1)
             else ""
         )
         lines += [
-            f"## {r['db']} — {r['dataset']} ({r['duration_s']} s per page{seeded}, {r['measured_at']})",
+            f"## {r['db']} — {r['dataset']} "
+            f"({r['duration_s']} s per page{seeded}, {r['measured_at']})",
             "",
             *([busy, ""] if busy else []),
-            "| page | role | p50 | p95 | req/s | ratio | alone | alone ratio | first | queries | non-2xx |",
+            "| page | role | p50 | p95 | req/s | ratio | alone | alone ratio | first | queries "
+            "| non-2xx |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for p in r["pages"]:
@@ -492,8 +499,8 @@ def growth_tables(results):
         out += [
             f"## Growth on {db}: demo → {large['dataset']}",
             "",
-            "| page | demo p50 | large p50 | growth | demo ratio | large ratio | alone demo → large | growth alone "
-            "| queries demo → large |",
+            "| page | demo p50 | large p50 | growth | demo ratio | large ratio "
+            "| alone demo → large | growth alone | queries demo → large |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for p in large["pages"]:
@@ -501,7 +508,8 @@ def growth_tables(results):
             growth = p["p50_ms"] / d["p50_ms"] if p.get("p50_ms") and d.get("p50_ms") else None
             alone = p["seq_ms"] / d["seq_ms"] if p.get("seq_ms") and d.get("seq_ms") else None
             out.append(
-                f"| {p['page']} | {fmt(d.get('p50_ms'))} | {fmt(p.get('p50_ms'))} | {fmt(growth, '.2f')} | "
+                f"| {p['page']} | {fmt(d.get('p50_ms'))} | {fmt(p.get('p50_ms'))} | "
+                f"{fmt(growth, '.2f')} | "
                 f"{fmt(d.get('ratio'), '.2f')} | {fmt(p.get('ratio'), '.2f')} | "
                 f"{fmt(d.get('seq_ms'))} → {fmt(p.get('seq_ms'))} | {fmt(alone, '.2f')} | "
                 f"{d.get('queries', '—')} → {p['queries']} |"

@@ -42,7 +42,8 @@ def register_extensions(app):
     login_manager.session_protection = "basic"
     app.session_interface = _SessionInterface()
     if app.config.get("PROXY_COUNT"):
-        # Behind N reverse proxies: trust their X-Forwarded-For/Proto so is_secure and addresses are right.
+        # Behind N reverse proxies: trust their X-Forwarded-For/Proto so is_secure and addresses
+        # are right.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         n = int(app.config["PROXY_COUNT"])
@@ -70,7 +71,8 @@ def _sqlite_pragmas(app):
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
-            # WAL lets readers work while a clerk writes; busy_timeout waits instead of "database is locked".
+            # WAL lets readers work while a clerk writes; busy_timeout waits instead of
+            # "database is locked".
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")

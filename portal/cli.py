@@ -85,9 +85,10 @@ def config_info_command():
     click.echo(f"database:      {url}")
     click.echo(f"instance:      {current_app.instance_path}")
     click.echo(f"uploads:       {cfg['UPLOAD_FOLDER']}")
-    click.echo(
-        f"rate limits:   {make_url(cfg['RATELIMIT_STORAGE_URI']).render_as_string(hide_password=True) if '://' in cfg['RATELIMIT_STORAGE_URI'] and not cfg['RATELIMIT_STORAGE_URI'].startswith('memory') else cfg['RATELIMIT_STORAGE_URI']}"
-    )
+    limits = cfg["RATELIMIT_STORAGE_URI"]
+    if "://" in limits and not limits.startswith("memory"):
+        limits = make_url(limits).render_as_string(hide_password=True)
+    click.echo(f"rate limits:   {limits}")
     click.echo(f"default locale:{cfg['BABEL_DEFAULT_LOCALE']}")
     script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
     with db.engine.connect() as conn:

@@ -22,6 +22,7 @@ def verify_command():
         return
     site_id, event_id, reason = broken
     click.echo(
-        f"audit chain BROKEN: site={site_id if site_id is not None else '-'} event={event_id}: {reason}"
+        f"audit chain BROKEN: site={site_id if site_id is not None else '-'} "
+        f"event={event_id}: {reason}"
     )
     raise SystemExit(1)

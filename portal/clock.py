@@ -70,7 +70,8 @@ def local_day(where, at=None):
 
 
 def local_at(day, wall_time, where):
-    """The aware instant (in the local zone) when ``where``'s clock shows ``wall_time`` on ``day``."""
+    """The aware instant (in the local zone) when ``where``'s clock shows ``wall_time`` on
+    ``day``."""
     return datetime.combine(day, wall_time, _zone_of(where))
 
 

@@ -8,7 +8,8 @@ from portal.clock import DEFAULT_ZONE_NAME
 
 
 class DefaultConfig:
-    # "demo" generates and keeps a secret key under instance/; "production" refuses to start without one.
+    # "demo" generates and keeps a secret key under instance/; "production" refuses to start
+    # without one.
     PORTAL_ENV = "demo"
     SECRET_KEY = None
     SQLALCHEMY_DATABASE_URI = None  # default: sqlite file in the instance folder
@@ -53,7 +54,8 @@ class DefaultConfig:
     FLASK_ADMIN_SWATCH = None
     # Dashboard figures of ended periods kept per process (portal.services.figure_cache).
     FIGURE_CACHE = True
-    # Rows of the Today sections kept per process and site data version (portal.services.today.kept).
+    # Rows of the Today sections kept per process and site data version
+    # (portal.services.today.kept).
     TODAY_CACHE = True
     # How many days back a forgotten daily tally may still be closed (portal.services.bounds):
     # closing moves live stock, so an old day is not reopened for counting.

@@ -67,5 +67,6 @@ def user_timezone(user):
 
 
 def select_timezone():
-    # Decided once per request (before_request), so late formatting (streamed exports) needs no database.
+    # Decided once per request (before_request), so late formatting (streamed exports) needs no
+    # database.
     return g.get("portal_tz", clock.DEFAULT_ZONE_NAME)

@@ -36,7 +36,8 @@ def csp_nonce():
 def content_security_policy(nonce):
     # Inline styles stay allowed: Bootstrap/select2 set style attributes from JavaScript.
     return (
-        f"default-src 'self'; script-src 'self' 'nonce-{nonce}' 'unsafe-hashes' {_handler_hashes()}; "
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}' 'unsafe-hashes' "
+        f"{_handler_hashes()}; "
         "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; object-src 'none'; "
         "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     )

@@ -25,7 +25,8 @@ def system(app):
 
 @pytest.fixture
 def seeded(app, site_ids):
-    """The checklist and inventory demo data on top of the demo organisation; returns site ids by code."""
+    """The checklist and inventory demo data on top of the demo organisation; returns site ids by
+    code."""
     with system(app) as s:
         sites = {site.code: site for site in s.scalars(select(Site))}
         devdata.checklists.seed(sites)

@@ -44,7 +44,8 @@ def image_bytes(fmt="JPEG", size=(64, 48), color=(200, 30, 30), **save):
 
 
 def png_header_only(width, height):
-    """A PNG that claims ``width`` × ``height`` pixels with almost no data (a decompression bomb)."""
+    """A PNG that claims ``width`` × ``height`` pixels with almost no data (a decompression
+    bomb)."""
 
     def chunk(kind, data):
         return (

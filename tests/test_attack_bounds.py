@@ -121,7 +121,8 @@ def test_admin_visit_edit_refuses_times_outside_the_sites_life(
 
 
 def test_opened_on_of_the_site_form_moves_the_first_allowed_day(login, dbs, visit, site_ids):
-    """Head office sets the day the office opened in the site form; a visit cannot be dated before it."""
+    """Head office sets the day the office opened in the site form; a visit cannot be dated
+    before it."""
     admin = login("admin")
     site_url = f"/site/edit/?id={site_ids['SZ01']}"
     opened = date.today() - timedelta(days=3)

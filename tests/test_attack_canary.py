@@ -353,7 +353,8 @@ def test_no_sz01_canary_reaches_another_site_or_region(app, login, planted, dbs)
     )
     for user, p in totals.items():
         print(
-            f"canary: {user}: {p.tried} requests, {len(p.leaked)} leaks, {len(p.errors)} server errors"
+            f"canary: {user}: {p.tried} requests, {len(p.leaked)} leaks, "
+            f"{len(p.errors)} server errors"
         )
     print(f"canary: total {sum(p.tried for p in totals.values())} requests")
     problems = [f"{u}: {x}" for u, p in totals.items() for x in p.leaked + p.errors]

@@ -222,8 +222,9 @@ def test_hostile_text_is_never_rendered_unescaped(app, login, full_demo, dbs):
         pdf_text = _pdf(tally, sup, sz01)
     print(
         f"\nhostile: {len(PAYLOADS)} payloads × {len(views)} admin forms + 4 workflow forms: "
-        f"{tally.submitted} submissions filling {tally.fields} text fields ({tally.accepted} accepted, "
-        f"{tally.rejected} refused with 400), {tally.renders} pages rendered, {export_cells} export cells checked, "
+        f"{tally.submitted} submissions filling {tally.fields} text fields "
+        f"({tally.accepted} accepted, {tally.rejected} refused with 400), "
+        f"{tally.renders} pages rendered, {export_cells} export cells checked, "
         f"{len(tally.unescaped)} unescaped, {len(tally.errors)} server errors/formula cells"
     )
     assert not tally.errors, "\n".join(tally.errors[:40])

@@ -129,7 +129,7 @@ def test_a_product_named_with_markup_in_the_form_stays_text_when_out_of_stock(ap
         assert stock.balance(_site(s), s.get(Product, product_id)) == 1  # nothing was taken out
 
 
-# ---------------------------------------------------------------- every path, every role that sees it
+# ------------------------------------------------------------ every path, every role that sees it
 
 
 @pytest.mark.parametrize("kind", sorted(NAMES))
@@ -163,7 +163,8 @@ def test_out_of_stock_when_recording_wastage_shows_the_name_as_typed(app, login,
 @pytest.mark.parametrize("kind", sorted(NAMES))
 @pytest.mark.parametrize("username", ROLES)
 def test_the_served_notice_after_the_redirect_shows_the_name_as_typed(app, login, username, kind):
-    # A flashed lazy message travels through the session, where Flask keeps HTML-ish objects as markup.
+    # A flashed lazy message travels through the session, where Flask keeps HTML-ish objects as
+    # markup.
     name, unit = NAMES[kind]
     product_id, visit_id = arrange_product(app, name, unit, qty=5)
     resp = login(username).post(

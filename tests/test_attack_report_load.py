@@ -116,7 +116,8 @@ def test_parallel_pdfs_of_one_user_beyond_the_cap_get_429_the_others_their_pdf(
 def test_slots_are_shared_through_the_database_and_a_dead_workers_lease_expires(
     login, config, dbs, site_ids
 ):
-    """Leases held elsewhere (another worker or server) count; one whose worker died frees itself."""
+    """Leases held elsewhere (another worker or server) count; one whose worker died frees
+    itself."""
     config(REPORT_LEASES_PER_USER=1)
     user_id = _user_id(dbs, "sup_south")
     url = f"/dashboard/site/{site_ids['SZ01']}/{date.today():%Y-%m}.pdf"

@@ -83,7 +83,8 @@ def past_runs(app, seeded):
 
 
 def _edit_form(resp):
-    """The edit form of the page as a browser would send it back (fields → value, items included)."""
+    """The edit form of the page as a browser would send it back (fields → value, items
+    included)."""
     assert resp.status_code == 200
     forms = [
         f
@@ -174,7 +175,8 @@ def test_a_supervisor_still_edits_his_own_sites_template(app, login, seeded):
     sup = login("sup_south")
     form = _edit_form(sup.get(url))
     assert sup.post(url, {**form, "description": "主管改的说明"}).status_code == 302
-    # ...but cannot hand it to a site outside his regions (not a choice of his form), nor to every site
+    # ...but cannot hand it to a site outside his regions (not a choice of his form), nor to
+    # every site
     assert (
         sup.post(url, {**_edit_form(sup.get(url)), "site": str(seeded["SH01"])}).status_code == 400
     )
@@ -307,9 +309,9 @@ def _user_id(s, username):
 
 
 def _refused(s, scope_of, write, *args):
-    """Run ``write(*args)`` in ``scope_of`` and flush: whether the *scope* refused it (a domain rule that
-    refuses it later, such as a closed tally being read-only, is not the scope's answer). Rolled
-    back either way."""
+    """Run ``write(*args)`` in ``scope_of`` and flush: whether the *scope* refused it (a domain
+    rule that refuses it later, such as a closed tally being read-only, is not the scope's
+    answer). Rolled back either way."""
     scope.activate(scope_of, s)
     try:
         write(*args)

@@ -44,7 +44,8 @@ def test_details_show_a_readable_diff(login, dbs, site_ids):
     diff = page.split("变更内容")[1]
     # Field labels come from the staff view; old → new per changed field, nothing else.
     assert re.search(
-        r"<th scope=\"row\">电话</th>\s*<td class=\"audit-old\">–</td>.*?<td class=\"audit-new\">13800001111</td>",
+        r"<th scope=\"row\">电话</th>\s*<td class=\"audit-old\">–</td>"
+        r".*?<td class=\"audit-new\">13800001111</td>",
         diff,
         re.S,
     )

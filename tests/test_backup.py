@@ -106,7 +106,8 @@ def test_backup_under_load_restores_consistently(app, site_ids, tmp_path):
                     .where(AuditEvent.object_type == "Backup")
                 )
             db.engine.dispose()
-        # Each writer's row and its two audit events were committed together: a snapshot has all or none.
+        # Each writer's row and its two audit events were committed together: a snapshot has all
+        # or none.
         assert 0 < staff == created == notes
         assert (restored_uploads / "photo-1.jpg").read_bytes().startswith(b"\xff\xd8")
         if url.startswith("sqlite"):

@@ -48,7 +48,7 @@ from portal.models import (
 from tests.conftest import TEST_CONFIG, IsolatedClient, PortalClient, wipe
 
 END = date(2026, 3, 31)
-# Phase 2: the domain tables (their rows are all generated, timestamps included).
+# The domain tables (their rows are all generated, timestamps included).
 DOMAIN_TABLES = (
     Item,
     Product,
@@ -75,7 +75,8 @@ DOMAIN_TABLES = (
     GroomingResult,
     BreakLog,
 )
-# Cleaning areas: the demo sites' come from the Site listener, the generated sites' from the generator.
+# Cleaning areas: the demo sites' come from the Site listener, the generated sites' from the
+# generator.
 TABLES = (Region, Site, ShowUnit, User, StaffMember, AuditEvent, CleaningArea, *DOMAIN_TABLES)
 
 
@@ -176,7 +177,8 @@ def test_generates_the_domains_history(app, dbs):
         )
     )
     assert mismatched == 0
-    # Tallies count the day's visits; every ticket has its report event; a visit belongs to its site's day.
+    # Tallies count the day's visits; every ticket has its report event; a visit belongs to its
+    # site's day.
     assert dbs.scalar(select(func.sum(DailyTally.visits))) == count(Visit)
     assert dbs.scalar(select(func.count(func.distinct(RepairEvent.ticket_id)))) == count(
         RepairTicket
@@ -281,7 +283,8 @@ def test_generates_cleaning_grooming_and_breaks(app, dbs):
         assert overdue and all(i.status == "open" and i.due_at < now for i in overdue)
         db.session.remove()
 
-    # Grooming: a supervisor of the site's region judges a clerk or guard of the site on every point.
+    # Grooming: a supervisor of the site's region judges a clerk or guard of the site on every
+    # point.
     assert 0 < count(GroomingInspection) == ctx.counts["grooming_inspection"]
     assert count(GroomingResult) == count(GroomingInspection) * len(GROOMING_POINTS)
     supervisors = set(
@@ -315,7 +318,8 @@ def test_generates_cleaning_grooming_and_breaks(app, dbs):
         assert inspection.score == round(100 * sum(ok for _, _, ok in judged) / len(judged))
         assert first <= local_day(inspection.site_id, inspection.inspected_at) <= END
 
-    # Breaks: 2–6 a site and day, of people of the site with a login, never overlapping for one person.
+    # Breaks: 2–6 a site and day, of people of the site with a login, never overlapping for one
+    # person.
     logs = dbs.scalars(
         select(BreakLog).order_by(BreakLog.staff_member_id, BreakLog.started_at)
     ).all()
@@ -338,7 +342,8 @@ def test_generates_cleaning_grooming_and_breaks(app, dbs):
         log.is_flagged() for log in logs if log.ended_at
     )
 
-    # The services carry on from the generated rows (on PostgreSQL: the sequences are past the explicit ids).
+    # The services carry on from the generated rows (on PostgreSQL: the sequences are past the
+    # explicit ids).
     from portal.services import grooming
 
     with app.app_context():

@@ -1,4 +1,5 @@
-"""Real browser: clerk_sz01 runs the opening checklist on a tablet and does the closing item check."""
+"""Real browser: clerk_sz01 runs the opening checklist on a tablet and does the closing item
+check."""
 
 import re
 

@@ -127,7 +127,8 @@ def test_the_today_page_shows_the_sites_own_day_at_the_edges(
 
 
 def test_a_site_with_a_bad_zone_name_still_works_on_beijing_time(login, dbs, site_ids):
-    """Head office typed a zone that does not exist: the site's pages keep working, on Beijing time."""
+    """Head office typed a zone that does not exist: the site's pages keep working, on Beijing
+    time."""
     dbs.get(Site, site_ids["SZ01"]).timezone = "Beijing"
     dbs.commit()
     with time_machine.travel(_utc(16, 10), tick=False):  # 00:10 on the 6th in Beijing

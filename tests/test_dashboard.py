@@ -169,7 +169,8 @@ def test_query_count_does_not_grow_with_sites(app, login, dbs):
     with count_queries(app) as many:
         page = client.get("/dashboard/").get_data(as_text=True)
     assert "T24" in page
-    # One query per metric (drinks per visitor: two), the chosen metric's 6-month trend, the page itself.
+    # One query per metric (drinks per visitor: two), the chosen metric's 6-month trend, the page
+    # itself.
     from portal.services import metrics as m
 
     assert many.count == few.count <= len(m.all_metrics()) + 1 + 6 + 8

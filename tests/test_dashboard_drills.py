@@ -143,7 +143,8 @@ def _extras(dbs, sid, clerk):
                 is_discrepancy=True,
             )
         )
-    # Handover: written at the first minute (signed 11 h 59 later), at midnight after (out), deleted.
+    # Handover: written at the first minute (signed 11 h 59 later), at midnight after (out),
+    # deleted.
     for written, signed, deleted in (
         (first, first + timedelta(hours=11, minutes=59), None),
         (after, None, None),
@@ -160,7 +161,8 @@ def _extras(dbs, sid, clerk):
                 deleted_at=deleted,
             )
         )
-    # Cleaning: raised at the first minute and fixed at the last (in both), raised after (out), deleted.
+    # Cleaning: raised at the first minute and fixed at the last (in both), raised after (out),
+    # deleted.
     for raised, due, status, fixed, deleted in (
         (first, first + timedelta(hours=4), "fixed", last, None),
         (after, after + timedelta(hours=1), "open", None, None),

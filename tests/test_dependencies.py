@@ -38,7 +38,8 @@ def pyproject_pins():
 
 
 def lock_entries():
-    """[(package, version or None, [sha256…], raw text)] of requirements.lock, one per requirement."""
+    """[(package, version or None, [sha256…], raw text)] of requirements.lock, one per
+    requirement."""
     text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
     logical, current = [], ""
     for line in text.splitlines():
@@ -103,7 +104,8 @@ def test_lock_installs_nothing_but_packages():
 
 
 def test_the_test_environment_is_the_locked_one():
-    """The venv running these tests was installed from the lock (``make venv``), version for version."""
+    """The venv running these tests was installed from the lock (``make venv``), version for
+    version."""
     wrong = {}
     for name, version, *_ in lock_entries():
         try:

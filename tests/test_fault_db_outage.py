@@ -158,5 +158,6 @@ def test_database_outage_gives_503_and_the_app_recovers(outage_app, cluster):
         with db.engine.connect() as conn:
             assert not audit.verify(conn)
     print(
-        f"\nfault: {len(pages) + 4} requests during the outage → 503, 0 rows written; recovered without restart"
+        f"\nfault: {len(pages) + 4} requests during the outage → 503, 0 rows written; "
+        "recovered without restart"
     )

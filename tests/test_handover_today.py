@@ -1,4 +1,5 @@
-"""The Today sections this domain registers (rendered on the clerk's and security's landing page)."""
+"""The Today sections this domain registers (rendered on the clerk's and security's landing
+page)."""
 
 from flask import render_template
 

@@ -261,7 +261,7 @@ def test_another_sites_visit_or_item_is_refused_and_nothing_written(app, login, 
     assert login("clerk_sz01").get(f"/damage/new/?site={seeded['SZ02']}").status_code == 404
 
 
-# ------------------------------------------------------------------ checklist "no" → repair / cleaning
+# --------------------------------------------------------------- checklist "no" → repair / cleaning
 
 
 def _opening_run(app, client, site_id):
@@ -358,7 +358,7 @@ def test_checklist_follow_up_rules(app, login, seeded):
     ) == before
 
 
-# ------------------------------------------------------------------ item-check discrepancy → repair / damage
+# -------------------------------------------------------- item-check discrepancy → repair / damage
 
 
 def _discrepancy(app, site_id):
@@ -463,7 +463,7 @@ def test_touched_pages_query_counts_stay_constant(app, login, seeded):
     assert max(first.values()) <= 25
 
 
-# ------------------------------------------------------------------ photos on checklists and cleaning
+# --------------------------------------------------------------- photos on checklists and cleaning
 
 
 def _photos(app, owner_type):

@@ -100,8 +100,12 @@ def test_supervisor_repairs_a_discrepancy_and_files_a_damage_form(
         page.wait_for_load_state("networkidle")
         assert "2/1 · 黄俊杰" in page.inner_text("#visit")
         screenshot(page, f"links-05-damage-form-from-discrepancy-{name}")
-        wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right
-            > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)""")
+        wide = page.evaluate(
+            """[...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .slice(0, 5)
+            .map(e => e.tagName + '#' + e.id + '.' + e.className)"""
+        )
         assert _no_horizontal_scroll(page), (name, wide)
         context.close()
     context = browser.new_context(locale="zh-CN", viewport=SIZES["desktop"])

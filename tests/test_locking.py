@@ -28,7 +28,8 @@ from portal.models import (
 from portal.views.base import VERSION_FIELD
 
 VERSION = re.compile(
-    r'id="version" name="version" type="hidden" value="(\d+)"|name="version" type="hidden" value="(\d+)"'
+    r'id="version" name="version" type="hidden" value="(\d+)"'
+    r'|name="version" type="hidden" value="(\d+)"'
 )
 
 
@@ -283,7 +284,8 @@ def test_a_save_that_changes_only_related_rows_bumps_the_version(app, login, ful
 
 
 def test_a_workflow_page_answers_409_to_a_stale_write(app, login, full_demo):
-    """Outside the admin forms (the visit log's departure), a lost race is a 409 page, never a 500."""
+    """Outside the admin forms (the visit log's departure), a lost race is a 409 page, never a
+    500."""
     from sqlalchemy import event
 
     def arrange(s):

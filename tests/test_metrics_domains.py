@@ -121,7 +121,8 @@ def _site_data(dbs, sid, clerk, shift):
                 variance=variance,
             )
         )
-    # Checklists: opening 09:30 (on time), closing 18:30 (late), opening still open, grooming (not counted).
+    # Checklists: opening 09:30 (on time), closing 18:30 (late), opening still open, grooming
+    # (not counted).
     templates = {}
     for kind in ("opening", "closing", "grooming"):
         templates[kind] = ChecklistTemplate(name=f"{kind}{sid}", kind=kind, site_id=sid)
@@ -182,7 +183,8 @@ def _site_data(dbs, sid, clerk, shift):
                 signed_by_id=clerk if signed else None,
             )
         )
-    # Cleaning: still open and overdue, fixed late, fixed in time, one raised in September fixed in October.
+    # Cleaning: still open and overdue, fixed late, fixed in time, one raised in September fixed
+    # in October.
     area = CleaningArea(site_id=sid, name="地面")
     dbs.add(area)
     dbs.flush()
@@ -219,7 +221,8 @@ def _site_data(dbs, sid, clerk, shift):
                 score=score,
             )
         )
-    # Repairs: reported in September and resolved in October, open and overdue, open not due, resolved in November.
+    # Repairs: reported in September and resolved in October, open and overdue, open not due,
+    # resolved in November.
     for reported, due, resolved in (
         (local(date(2026, 9, 29), 10), local(date(2026, 9, 30), 10), local(d1, 10)),
         (local(d1, 10), local(d1, 14), None),

@@ -65,7 +65,8 @@ def test_migrations_build_the_schema_the_models_describe(migrated_app):
 
 
 def test_migrated_triggers_are_the_ones_the_models_create(migrated_app, app):
-    """The migration spells the insert-only triggers out; the test schema gets them from the models."""
+    """The migration spells the insert-only triggers out; the test schema gets them from the
+    models."""
     with app.app_context(), db.engine.connect() as conn:
         from_models = _triggers(conn)
     with migrated_app.app_context():

@@ -15,7 +15,8 @@ from tests.refusals import refused
 
 STATUSES = ("new", "assigned", "in_progress", "waiting_parts", "resolved", "closed")
 ACTIONS = ("assign", "start", "wait_parts", "resume", "resolve", "close", "reopen")
-# Written out by hand (not derived from repairs.TRANSITIONS): (status, action) -> who may, and the result.
+# Written out by hand (not derived from repairs.TRANSITIONS): (status, action) -> who may, and
+# the result.
 SUPERVISORS = {"admin", "supervisor"}
 LEGAL = {
     ("new", "assign"): (SUPERVISORS, "assigned"),

@@ -23,7 +23,8 @@ def _utc(*args):
 
 @pytest.fixture
 def dataset(dbs, site_ids):
-    """Hand-built audit events and roster changes around the month's borders (local time = UTC+8)."""
+    """Hand-built audit events and roster changes around the month's borders (local time =
+    UTC+8)."""
     sz01, sz02, sh01 = site_ids["SZ01"], site_ids["SZ02"], site_ids["SH01"]
     events = [
         (sz01, _utc(2026, 10, 31, 16, 0)),  # 11-01 00:00 local: in November

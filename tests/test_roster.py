@@ -78,9 +78,10 @@ def test_gaps_during_opening_hours(dbs):
 
 def test_on_duty_now(dbs):
     where = _plan_week(dbs)
-    names = {s.staff_member.name for s in roster.on_duty_now(where, local(MONDAY, 14))}
+    shifts = roster.shifts_of_day(where, MONDAY)
+    names = {s.staff_member.name for s in roster.running_at(shifts, local(MONDAY, 14))}
     assert names == {"李晓梅"}
-    assert {s.staff_member.name for s in roster.on_duty_now(where, local(MONDAY, 10))} == {
+    assert {s.staff_member.name for s in roster.running_at(shifts, local(MONDAY, 10))} == {
         "李晓梅",
         "赵建国",
     }

@@ -126,7 +126,8 @@ def test_password_policy_in_create_user(app, password, ok):
 
 
 def test_a_remember_cookie_of_a_revoked_session_is_refused(app, login):
-    """The portal never issues remember-me cookies; a forged one for an ended session gets nothing."""
+    """The portal never issues remember-me cookies; a forged one for an ended session gets
+    nothing."""
     from flask_login.utils import encode_cookie
 
     clerk = login("clerk_sz01")

@@ -1,4 +1,5 @@
-"""The 17:50 daily tally: arithmetic from the ledger, closing, read-only closed days, missing tallies."""
+"""The 17:50 daily tally: arithmetic from the ledger, closing, read-only closed days, missing
+tallies."""
 
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta

@@ -63,7 +63,8 @@ def _arrange_ticket(s):
 
 
 # What is deleted, by whom and how, and where it must vanish from and come back to.
-# (record type, arrange, deleter, delete URL or None, list URL, export URL or None, details URL, marker)
+# (record type, arrange, deleter, delete URL or None, list URL, export URL or None, details URL,
+# marker)
 CASES = {
     "visit": (
         "Visit",
@@ -101,7 +102,8 @@ MODELS = {"Visit": Visit, "Item": Item, "RepairTicket": RepairTicket}
 
 
 def _shows(client, url, record_id, marker):
-    """The record is on the list page: its text, or (a visit list shows no text of ours) its details link."""
+    """The record is on the list page: its text, or (a visit list shows no text of ours) its
+    details link."""
     body = client.get(url).get_data(as_text=True)
     return marker in body or f"details/?id={record_id}&" in body
 

@@ -13,8 +13,10 @@ def axe_run(page):
     result = page.evaluate("""async () => {
         const r = await axe.run(document, {resultTypes: ['violations']});
         return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,
-                                        target: v.nodes[0].target.join(' '), html: v.nodes[0].html.slice(0, 160),
-                                        why: v.nodes.map(n => (n.any[0] || n.all[0] || {}).message).filter(Boolean).slice(0, 3)}));
+                                        target: v.nodes[0].target.join(' '),
+                                        html: v.nodes[0].html.slice(0, 160),
+                                        why: v.nodes.map(n => (n.any[0] || n.all[0] || {}).message)
+                                                    .filter(Boolean).slice(0, 3)}));
     }""")
     return result
 
@@ -47,7 +49,8 @@ def test_no_serious_or_critical_accessibility_violation(browser, live_server, ap
     print(f"{'user':<12} {'page':<32} critical serious moderate minor")
     for user, url, c in rows:
         print(
-            f"{user:<12} {url:<32} {c['critical']:>8} {c['serious']:>7} {c['moderate']:>8} {c['minor']:>5}"
+            f"{user:<12} {url:<32} {c['critical']:>8} {c['serious']:>7} {c['moderate']:>8} "
+            f"{c['minor']:>5}"
         )
     print(f"{len(rows)} pages checked")
     assert not serious, "\n".join(serious)

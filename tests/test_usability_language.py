@@ -59,7 +59,8 @@ BY_DESIGN = {"售", "中文"}
 # The visible text, plus the texts a screen reader or a hover shows.
 PAGE_TEXT = """() => [document.title, document.body.innerText,
   ...Array.from(document.querySelectorAll('[placeholder],[title],[aria-label]'))
-     .flatMap(el => ['placeholder', 'title', 'aria-label'].map(a => el.getAttribute(a)).filter(Boolean))].join('\\n')"""
+     .flatMap(el => ['placeholder', 'title', 'aria-label']
+       .map(a => el.getAttribute(a)).filter(Boolean))].join('\\n')"""
 
 
 def stored_text():

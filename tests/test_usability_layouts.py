@@ -9,9 +9,13 @@ from tests.usability_helpers import SIZES, Sessions, save_screenshot, seed_full_
 # Visible controls in the main content (and the navigation bar) and their height; inline
 # links inside running text are sized by the line, as WCAG 2.5.8 allows ("inline" exception).
 SMALL_TARGETS = """() => {
-  const sel = '.navbar a, .navbar button, main a, main button, main input:not([type=hidden]), main select, main textarea,'
-            + ' .container a, .container button, .container input:not([type=hidden]), .container select, .container textarea,'
-            + ' .container-fluid a, .container-fluid button, .container-fluid input:not([type=hidden]), .container-fluid select, .container-fluid textarea';
+  const sel = '.navbar a, .navbar button, main a, main button, main input:not([type=hidden]),'
+            + ' main select, main textarea,'
+            + ' .container a, .container button, .container input:not([type=hidden]),'
+            + ' .container select, .container textarea,'
+            + ' .container-fluid a, .container-fluid button,'
+            + ' .container-fluid input:not([type=hidden]),'
+            + ' .container-fluid select, .container-fluid textarea';
   const seen = new Set(), small = [];
   for (const el of document.querySelectorAll(sel)) {
     if (seen.has(el)) continue; seen.add(el);
@@ -22,9 +26,13 @@ SMALL_TARGETS = """() => {
       const lab = el.closest('label') || (el.id && document.querySelector(`label[for="${el.id}"]`));
       if (lab && lab.getBoundingClientRect().height >= 44) continue;
     }
-    if (el.tagName === 'A' && !el.classList.contains('btn') && el.closest('p, li.list-group-item, td, .alert, small, .card-text')
+    if (el.tagName === 'A' && !el.classList.contains('btn')
+        && el.closest('p, li.list-group-item, td, .alert, small, .card-text')
         && !el.closest('.nav, .navbar, .pagination')) continue;   // inline link in text
-    if (r.height < 43.5) small.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className} "${(el.innerText||el.value||'').trim().slice(0,30)}" ${Math.round(r.height)}px`);
+    const text = (el.innerText||el.value||'').trim().slice(0,30);
+    if (r.height < 43.5)
+      small.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className} "${text}" `
+                 + `${Math.round(r.height)}px`);
   }
   return small;
 }"""
@@ -47,7 +55,8 @@ def test_workflow_pages_fit_the_screen_with_big_targets(browser, live_server, ap
             for small in page.evaluate(SMALL_TARGETS):
                 problems.append(f"{size} {name}: small target {small}")
             primary = page.locator(
-                "main .btn-primary:visible, .container .btn-primary:visible, .container-fluid .btn-primary:visible"
+                "main .btn-primary:visible, .container .btn-primary:visible, "
+                ".container-fluid .btn-primary:visible"
             ).first
             if primary.count():
                 top = primary.evaluate("el => el.getBoundingClientRect().top + window.scrollY")

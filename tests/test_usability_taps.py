@@ -141,7 +141,8 @@ def test_answer_a_yes_no_checklist_item(walk, app, dbs):
     page, taps = walk("clerk_sz01", "checklist_yes_no")
     # Opening the checklist is its own task (one tap on Today); answering an item is one tap.
     page.click(
-        "#today-checklist-opening button:has-text('开始'), #today-checklist-opening a:has-text('开始')"
+        "#today-checklist-opening button:has-text('开始'), "
+        "#today-checklist-opening a:has-text('开始')"
     )
     page.wait_for_load_state("load")
     label = page.locator(".yes-no label.btn-outline-success").first

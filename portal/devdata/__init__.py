@@ -2,8 +2,8 @@
 organisation and its data (``flask seed-demo``), the demo's three months of history, and the
 benchmark's large dataset (``flask bench seed``).
 
-Each module of ``DOMAINS`` (the ``devdata`` of every ``portal.domains`` descriptor) holds one domain's development data and offers some of the same
-entry points:
+Each module of ``DOMAINS`` (the ``devdata`` of every ``portal.domains`` descriptor) holds one
+domain's development data and offers some of the same entry points:
 * ``seed(sites)`` — the demo's own records, through the services (idempotent; ``sites`` is
   ``{code: Site}``);
 * ``history(past)`` — the demo's past days at one site (``history.SitePast``), bulk-inserted;

@@ -45,14 +45,16 @@ def append_only_ddl(table_name, dialect_name, allow_update_where=None):
     if dialect_name == "sqlite":
         raise_ = f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
         return [
-            f"CREATE TRIGGER {table_name}_no_update BEFORE UPDATE ON {table_name} FOR EACH ROW{update_when} {raise_}",
-            f"CREATE TRIGGER {table_name}_no_delete BEFORE DELETE ON {table_name} FOR EACH ROW {raise_}",
+            f"CREATE TRIGGER {table_name}_no_update BEFORE UPDATE ON {table_name} "
+            f"FOR EACH ROW{update_when} {raise_}",
+            f"CREATE TRIGGER {table_name}_no_delete BEFORE DELETE ON {table_name} "
+            f"FOR EACH ROW {raise_}",
         ]
     if dialect_name == "postgresql":
         return [
             _pg_function(),
-            f"CREATE TRIGGER {table_name}_no_update BEFORE UPDATE ON {table_name} FOR EACH ROW{update_when} "
-            "EXECUTE FUNCTION portal_append_only()",
+            f"CREATE TRIGGER {table_name}_no_update BEFORE UPDATE ON {table_name} "
+            f"FOR EACH ROW{update_when} EXECUTE FUNCTION portal_append_only()",
             f"CREATE TRIGGER {table_name}_no_delete BEFORE DELETE ON {table_name} FOR EACH ROW "
             "EXECUTE FUNCTION portal_append_only()",
         ]

@@ -119,7 +119,8 @@ class ChecklistAnswer(SiteScopedMixin, TimestampMixin, db.Model):
     value_bool: Mapped[bool | None] = mapped_column(Boolean)
     value_number = mapped_column(Numeric(12, 2), nullable=True)
     value_text: Mapped[str | None] = mapped_column(Text)
-    # Photo upload comes later: for now a "photo pending" marker (value_bool) and an optional file name.
+    # Nothing writes it: a photo item's photos are Photo rows owned by the answer
+    # (services.photos); dropping the column takes a migration.
     photo_name: Mapped[str | None] = mapped_column(String(255))
 
     run: Mapped[ChecklistRun] = relationship(back_populates="answers")

@@ -39,7 +39,8 @@ from portal.models.base import (
 from portal.models.visits import Visit
 
 PRODUCT_KINDS = ("drink", "snack")
-# restock: +, served: −, wastage: −, correction: ± (a count brings the ledger to what is on the shelf).
+# restock: +, served: −, wastage: −, correction: ± (a count brings the ledger to what is on the
+# shelf).
 MOVEMENT_KINDS = ("restock", "served", "wastage", "correction")
 
 
@@ -79,7 +80,8 @@ def _withdrawn_at(mapper, connection, product):
 
 
 class StockBalance(SiteScopedMixin, db.Model):
-    """The running sum of a product's ledger; only ``services.stock`` changes it, with one UPDATE."""
+    """The running sum of a product's ledger; only ``services.stock`` changes it, with one
+    UPDATE."""
 
     __tablename__ = "stock"
     __table_args__ = (CheckConstraint("qty >= 0", name="qty_not_negative"),)
@@ -102,7 +104,8 @@ def _open_balance(mapper, connection, product):
 
 
 class StockMovement(SiteScopedMixin, TimestampMixin, db.Model):
-    """One line of the stock ledger; never edited or deleted (a mistake is corrected by a new line)."""
+    """One line of the stock ledger; never edited or deleted (a mistake is corrected by a new
+    line)."""
 
     __table_args__ = (
         Index("ix_stock_movement_site_day", "site_id", "day"),

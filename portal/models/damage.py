@@ -15,7 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime
 
-# pending: waiting for the salesperson; confirmed / disputed: waiting for the supervisor; reviewed: done.
+# pending: waiting for the salesperson; confirmed / disputed: waiting for the supervisor;
+# reviewed: done.
 DAMAGE_STATUSES = ("pending", "confirmed", "disputed", "reviewed")
 DAMAGE_OUTCOMES = ("waived", "compensated", "pending")
 

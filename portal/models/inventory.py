@@ -1,4 +1,5 @@
-"""Inventory: the items of a site and the opening / closing item checks (物品核查记录单 / 物品确认单)."""
+"""Inventory: the items of a site and the opening / closing item checks
+(物品核查记录单 / 物品确认单)."""
 
 from datetime import date, datetime
 
@@ -97,4 +98,5 @@ class ItemCheckLine(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):
     damage_report = relationship("DamageReport")
 
     def __str__(self):
-        return f"{self.item.name if self.item else ''} {self.counted_quantity}/{self.expected_quantity}"
+        name = self.item.name if self.item else ""
+        return f"{name} {self.counted_quantity}/{self.expected_quantity}"

@@ -1,4 +1,5 @@
-"""Indexes for the list views at scale (issue 7): scope + sort, and every sortable column.
+"""Indexes for the list views at scale (hundreds of sites, years of rows): scope + sort, and
+every sortable column.
 
 Kept apart from the domain models so they are reviewed together with the benchmark.
 """
@@ -8,13 +9,14 @@ from sqlalchemy import Index
 from portal.models.audit import CHANGES_ONLY, AuditEvent
 from portal.models.org import ShowUnit, StaffMember
 
-# The audit list of one site (or a handful: the scope's IN) newest first: no sort of the site's rows.
+# The audit list of one site (or a handful: the scope's IN) newest first: no sort of the site's
+# rows.
 Index("ix_audit_event_site_id_at", AuditEvent.site_id, AuditEvent.at)
 # Sortable columns of the organisation lists (column_sortable_list).
 Index("ix_staff_member_name", StaffMember.name)
 Index("ix_show_unit_name", ShowUnit.name)
 
-# Phase 2: the domain lists, scoped to a site (or the scope's IN) and sorted by their date
+# The domain lists, scoped to a site (or the scope's IN) and sorted by their date
 # column, read one index range in order instead of sorting the scope's rows.
 from portal.models.checklists import ChecklistRun  # noqa: E402
 from portal.models.consumables import StockMovement  # noqa: E402
@@ -40,7 +42,7 @@ Index("ix_handover_entry_site_id_written_at", HandoverEntry.site_id, HandoverEnt
 # The maintenance queue: the scope's open tickets by due date.
 Index("ix_repair_ticket_site_id_due_at", RepairTicket.site_id, RepairTicket.due_at)
 
-# Phase 3: what the Today page and the queues read — the open work of one site — must not
+# What the Today page and the queues read — the open work of one site — must not
 # walk the site's whole history. Partial indexes hold only the open rows (a few per site),
 # so they stay small however many years are kept; SQLite and PostgreSQL both use them when
 # the query repeats the index's condition (``left_at IS NULL`` ...).

@@ -147,7 +147,8 @@ def _numeric_columns(rows):
 
 
 def table(headers, rows, styles, col_widths=None, flagged_rows=()):
-    """A table whose header repeats on every page it spans; numbers right-aligned; flagged rows tinted."""
+    """A table whose header repeats on every page it spans; numbers right-aligned; flagged rows
+    tinted."""
     font = cjk_font()
     data = [[_p(h, styles["cell"]) for h in headers]]
     data += [

@@ -147,7 +147,8 @@ def _discard(session):
 
 
 def record(action, obj=None, *, object_type=None, site_id=None, summary=None, after=None):
-    """Write an event that is not a row change (login, sign, export…), in the current transaction."""
+    """Write an event that is not a row change (login, sign, export…), in the current
+    transaction."""
     row = {
         "at": clock.now(),
         "user_id": current_actor_id.get(),
@@ -274,7 +275,8 @@ def chain_head(conn, site_id):
 
 
 def seal(row, heads):
-    """Chain ``row`` to the head of its site in ``heads`` ({site_id: hash}) and make it the new head.
+    """Chain ``row`` to the head of its site in ``heads`` ({site_id: hash}) and make it the new
+    head.
 
     The rows must then be inserted in the order they were sealed (ids follow the chain)."""
     row["prev_hash"] = heads[row["site_id"]]
@@ -294,7 +296,8 @@ def _insert_chained(conn, rows):
 
 
 def verify(conn):
-    """Check every chain; returns None when intact, else ``(site_id, event_id, reason)`` of the first break."""
+    """Check every chain; returns None when intact, else ``(site_id, event_id, reason)`` of the
+    first break."""
     heads = {}
     query = select(_TABLE).order_by(_TABLE.c.id).execution_options(yield_per=1000)
     for row in conn.execute(query).mappings():

@@ -64,7 +64,8 @@ def load_session_user(cookie_id):
 
 
 def authenticate(username, password):
-    """The user for these credentials, or None; the same None for unknown user and wrong password."""
+    """The user for these credentials, or None; the same None for unknown user and wrong
+    password."""
     user = find_user(username)
     if user is None:
         # Spend the same time as a real check so the answer time does not reveal the account.

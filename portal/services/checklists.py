@@ -65,7 +65,8 @@ def active_items(run_or_template):
 
 
 def start_run(site, template, user, day):
-    """The run of ``template`` at ``site`` on ``day``: the existing one for daily kinds, else a new one."""
+    """The run of ``template`` at ``site`` on ``day``: the existing one for daily kinds, else a
+    new one."""
     if template.site_id not in (None, site.id):
         raise DomainError(_l("This checklist belongs to another site."))
     if template.kind in DAILY_KINDS:
@@ -195,8 +196,8 @@ PHOTO_READERS = frozenset(
 
 
 def attach_photos(run, uploads, user):
-    """Store checked photos (``uploads``: item id → [PreparedPhoto]) on the run's photo items: a photo
-    item with a photo counts as answered (value_bool True)."""
+    """Store checked photos (``uploads``: item id → [PreparedPhoto]) on the run's photo items:
+    a photo item with a photo counts as answered (value_bool True)."""
     from portal.services import photos
 
     items = {i.id: i for i in active_items(run) if i.kind == "photo"}
@@ -240,7 +241,8 @@ def failed_items(run):
 
 
 def open_follow_up(run, item, note, target_type=None, target_id=None):
-    """A follow-up for a failed item, stored on the run (a repair ticket or cleaning issue later)."""
+    """A follow-up for a failed item, stored on the run; ``target_type`` / ``target_id`` name
+    the repair ticket or cleaning issue opened for it, if any."""
     note = (note or "").strip() or (item.label if item is not None else "")
     if not note:
         raise DomainError(_l("Write what needs to be followed up."))
@@ -284,7 +286,8 @@ def is_cleanliness(item):
 
 
 def open_cleaning_issue(run, item, user, note=None):
-    """One click on a failed cleanliness item: a cleaning issue, linked by a follow-up (target "cleaning")."""
+    """One click on a failed cleanliness item: a cleaning issue, linked by a follow-up
+    (target "cleaning")."""
     from portal.services import cleaning
 
     if item is None or item.id not in {i.id for i in failed_items(run)} or not is_cleanliness(item):

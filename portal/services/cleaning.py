@@ -131,8 +131,8 @@ def area_for(site, text):
 
 
 def open_issue_from_checklist(site, user, description, at=None):
-    """A cleanliness item answered "no" on a checklist → a cleaning issue. An issue comes from a failed
-    inspection result, so this records a one-area inspection by the user who answered."""
+    """A cleanliness item answered "no" on a checklist → a cleaning issue. An issue comes from a
+    failed inspection result, so this records a one-area inspection by the user who answered."""
     if user.role not in INSPECT_ROLES:
         raise DomainError(_l("Your role cannot record cleaning inspections."))
     when = at or clock.now()

@@ -3,7 +3,8 @@
 API:
     salesperson_choices(site) -> [User]
     file_report(site, user, equipment, description, salesperson, visit_description, visit_at,
-                estimated_cost=None, location=None, item=None, visit=None, photos=()) -> DamageReport
+                estimated_cost=None, location=None, item=None, visit=None, photos=())
+        -> DamageReport
     confirm(report, user, note=None) / dispute(report, user, note) -> DamageReport
     review(report, user, outcome, note=None) -> DamageReport
     open_repair_ticket(report, user, priority="normal") -> RepairTicket
@@ -97,9 +98,10 @@ def file_report(
     visit=None,
     photos=(),
 ):
-    """The clerk files the form after the visit. With a recorded ``visit``, its salesperson is the one
-    asked to confirm (``salesperson`` is only the fallback for a visit without one) and its time and
-    head-count describe it. ``item``: the site's inventory item. ``photos``: PreparedPhoto list."""
+    """The clerk files the form after the visit. With a recorded ``visit``, its salesperson is the
+    one asked to confirm (``salesperson`` is only the fallback for a visit without one) and its
+    time and head-count describe it. ``item``: the site's inventory item. ``photos``:
+    PreparedPhoto list."""
     if user.role not in FILERS:
         raise DomainError(_l("You may not file damage reports."), status=403)
     if item is not None and item.site_id != site.id:
@@ -192,7 +194,8 @@ def dispute(report, user, note):
 
 
 def review(report, user, outcome, note=None):
-    """The supervisor records the outcome; a report can be reviewed again while the outcome is pending."""
+    """The supervisor records the outcome; a report can be reviewed again while the outcome is
+    pending."""
     if user.role not in REVIEWERS:
         raise DomainError(_l("Only a supervisor can review damage reports."), status=403)
     if report.status == "pending":

@@ -20,7 +20,8 @@ def score_of(results):
 
 
 def inspect(site, staff_member, inspector, results, note=None, at=None):
-    """``results`` is [(point_key, passed, note)] over the procedure's points; returns the inspection."""
+    """``results`` is [(point_key, passed, note)] over the procedure's points; returns the
+    inspection."""
     if inspector.role not in INSPECT_ROLES:
         raise DomainError(_l("Only a supervisor inspects grooming and conduct."))
     if staff_member.site_id != site.id:

@@ -1,4 +1,5 @@
-"""Opening and closing item checks: pre-filled lines, exceptions only, discrepancies for the supervisor.
+"""Opening and closing item checks: pre-filled lines, exceptions only, discrepancies for the
+supervisor.
 
 No HTTP here. Callers commit once after a call (one transaction per user action).
 """
@@ -132,7 +133,8 @@ def discrepancies(check):
 
 
 def open_discrepancies(site=None, limit=200):
-    """Discrepancy lines of completed checks not yet dealt with (one site, or every site in scope)."""
+    """Discrepancy lines of completed checks not yet dealt with (one site, or every site in
+    scope)."""
     params = {"site_id": site.id} if site is not None else {}
     return db.session.scalars(_open_discrepancies_stmt(site is not None, limit), params).all()
 
@@ -168,7 +170,8 @@ def deal_with(line, user, note):
 
 
 def open_repair(line, user):
-    """One click on a discrepancy: a repair ticket for its item, recorded on the line as dealt with."""
+    """One click on a discrepancy: a repair ticket for its item, recorded on the line as dealt
+    with."""
     from portal.services import repairs
 
     if not line.is_discrepancy:
@@ -180,7 +183,8 @@ def open_repair(line, user):
         for x in (
             str(
                 _l(
-                    "Found on the item check of %(day)s: %(counted)s counted, %(expected)s expected, condition: %(condition)s.",
+                    "Found on the item check of %(day)s: %(counted)s counted, "
+                    "%(expected)s expected, condition: %(condition)s.",
                     day=f"{line.day:%Y-%m-%d}",
                     counted=line.counted_quantity,
                     expected=line.expected_quantity,
@@ -238,7 +242,8 @@ def _item_checks_stmt():
 
 
 def item_check_rows(site, day):
-    """[(item check of ``day``, its number of discrepancies)]: what ``item_check_status`` works from."""
+    """[(item check of ``day``, its number of discrepancies)]: what ``item_check_status`` works
+    from."""
     return db.session.execute(_item_checks_stmt(), {"site_id": site.id, "day": day}).all()
 
 

@@ -10,7 +10,6 @@ workers see them at once, and a request that rolls back never loses its release.
 """
 
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -84,13 +83,3 @@ def acquire(user_id):
             if conn.execute(stmt).scalar() == token:
                 return Lease(engine, user_id, slot, token)
     raise Busy(config["REPORT_RETRY_AFTER_SECONDS"])
-
-
-@contextmanager
-def held(user_id):
-    """Hold one of the user's slots while the block runs; released even when it fails."""
-    lease = acquire(user_id)
-    try:
-        yield lease
-    finally:
-        lease.release()

@@ -36,7 +36,8 @@ from portal.extensions import db
 from portal.models import Photo
 from portal.services.storage import get_storage
 
-# Pillow format -> (stored format, extension, content type). HEIF is stored as JPEG: browsers can't show it.
+# Pillow format -> (stored format, extension, content type). HEIF is stored as JPEG: browsers
+# can't show it.
 FORMATS = {
     "JPEG": ("JPEG", "jpg", "image/jpeg"),
     "MPO": ("JPEG", "jpg", "image/jpeg"),  # phone cameras: a JPEG with extra frames
@@ -50,7 +51,8 @@ DECODE_COST = {"WEBP": 3, "HEIF": 3}
 THUMB_SIZE = (400, 400)
 ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif"
 
-# owner_type -> fn(owner_id, user) -> bool: who may see the photos of such an owner beyond the site scope.
+# owner_type -> fn(owner_id, user) -> bool: who may see the photos of such an owner beyond the
+# site scope.
 _OWNER_READERS = {}
 
 
@@ -254,7 +256,8 @@ def _clean(checked):
 
 
 def inspect_upload(file_storage):
-    """Check an uploaded file (werkzeug FileStorage) and return the cleaned image; writes nothing."""
+    """Check an uploaded file (werkzeug FileStorage) and return the cleaned image; writes
+    nothing."""
     _charge(files=1)
     return _clean(_check(file_storage))
 
@@ -307,18 +310,11 @@ def photos_of(owner_type, owner_id):
 
 
 def register_owner(owner_type, can_read):
-    """Let a domain add a read rule for its photos (e.g. sales see only their own damage reports)."""
+    """Let a domain add a read rule for its photos (e.g. sales see only their own damage
+    reports)."""
     _OWNER_READERS[owner_type] = can_read
 
 
 def can_read(photo, user):
     rule = _OWNER_READERS.get(photo.owner_type)
     return rule is None or rule(photo.owner_id, user)
-
-
-def discard_files(photos):
-    """Remove stored files of photos whose transaction was rolled back."""
-    storage = get_storage()
-    for photo in photos:
-        storage.delete(photo.storage_key)
-        storage.delete(photo.thumb_key)

@@ -2,7 +2,8 @@
 
 API:
     due_for(priority, from_time) -> datetime
-    report(site, user, equipment, description, priority, location=None, item=None, photos=()) -> RepairTicket
+    report(site, user, equipment, description, priority, location=None, item=None, photos=())
+        -> RepairTicket
     transition(ticket, action, user, **data) -> RepairTicket
     allowed_actions(ticket, user) -> [action]
     comment(ticket, user, text) -> RepairEvent
@@ -66,7 +67,8 @@ TRANSITIONS = {
 
 
 def due_for(priority, from_time):
-    """When a ticket of this priority must be fixed; hours come from ``REPAIR_DUE_HOURS`` when set."""
+    """When a ticket of this priority must be fixed; hours come from ``REPAIR_DUE_HOURS`` when
+    set."""
     hours = dict(DEFAULT_DUE_HOURS)
     if has_app_context():
         hours.update(current_app.config.get("REPAIR_DUE_HOURS") or {})
@@ -118,7 +120,8 @@ def _text(value, limit=None):
 
 def report(site, user, equipment, description, priority, location=None, item=None, photos=()):
     """Open a ticket. ``photos``: PreparedPhoto from ``photos.inspect_all`` (already checked).
-    ``item``: the site's inventory item it is about (its name is the equipment when none is given)."""
+    ``item``: the site's inventory item it is about (its name is the equipment when none is
+    given)."""
     equipment, description = _text(equipment, 200), _text(description)
     if item is not None and item.site_id != site.id:
         raise DomainError(_l("Choose an item of this site."))

@@ -109,11 +109,6 @@ def gaps(site, day, hours=OPENING_HOURS, posts=POSTS):
     return result
 
 
-def on_duty_now(site, at):
-    """Shifts running at ``at`` (aware datetime), with their people loaded."""
-    return running_at(shifts_of_day(site, clock.local_day(site, at)), at)
-
-
 def running_at(shifts, at):
     """The shifts of ``shifts`` that run at ``at``."""
     return [s for s in shifts if s.starts_at <= at < s.ends_at]

@@ -102,10 +102,6 @@ def scoped_models():
     return [m.class_ for m in db.Model.registry.mappers if hasattr(m.class_, "scope_criteria")]
 
 
-def _soft_deletable_models():
-    return [m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, SoftDeleteMixin)]
-
-
 @event.listens_for(Session, "do_orm_execute")
 def _apply_scope(state):
     if not state.is_select or state.is_column_load:

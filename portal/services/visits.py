@@ -173,16 +173,3 @@ def day_counts(site, day):
     ).where(Visit.site_id == site.id, Visit.arrived_at >= start, Visit.arrived_at < end)
     visits, visitors = db.session.execute(stmt).one()
     return int(visits), int(visitors)
-
-
-def salespeople(site):
-    stmt = (
-        select(StaffMember)
-        .where(
-            StaffMember.site_id == site.id,
-            StaffMember.kind == "sales",
-            StaffMember.active.is_(True),
-        )
-        .order_by(StaffMember.name)
-    )
-    return db.session.scalars(stmt).all()

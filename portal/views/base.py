@@ -311,11 +311,13 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
             if title is None:
                 title = g._select_record_title = escape(fa_gettext("Select record"))
             cells.append(
-                f'<td><input type="checkbox" name="rowid" class="action-checkbox" value="{pk}" title="{title}"></td>'
+                '<td><input type="checkbox" name="rowid" class="action-checkbox" '
+                f'value="{pk}" title="{title}"></td>'
             )
         if self.column_display_actions:
             cells.append(
-                f'<td class="list-buttons-column">{self.row_buttons(pk, return_url, view_only)}</td>'
+                '<td class="list-buttons-column">'
+                f"{self.row_buttons(pk, return_url, view_only)}</td>"
             )
         formatters, type_formatters = self.column_formatters, self.column_type_formatters
         for column, _name in self._list_columns:
@@ -325,7 +327,8 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
 
     def row_url(self, endpoint, row_id, return_url):
         """``get_url(endpoint, id=row_id, url=return_url)`` for list rows: the URL is built once
-        per page and endpoint with a placeholder id, instead of a full ``url_for`` per row and button."""
+        per page and endpoint with a placeholder id, instead of a full ``url_for`` per row and
+        button."""
         cache = g.setdefault("_row_urls", {})
         key = (self.endpoint, endpoint, return_url, row_id is None)
         if key not in cache:
@@ -421,7 +424,8 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
             abort(404)
         return super().handle_view_exception(exc)
 
-    # A form that fails validation is re-shown with 400, not 200, so clients and tests see the refusal.
+    # A form that fails validation is re-shown with 400, not 200, so clients and tests see the
+    # refusal.
     @expose("/new/", methods=("GET", "POST"))
     def create_view(self):
         return self._status_for_form(super().create_view())

@@ -458,7 +458,8 @@ class ChecklistPage(PortalView):
 
     @expose("/run/<int:run_id>/follow-up", methods=("POST",))
     def follow_up(self, run_id):
-        """A failed item's follow-up: a note, or in one click a repair ticket / cleaning issue it links."""
+        """A failed item's follow-up: a note, or in one click a repair ticket / cleaning issue it
+        links."""
         self._require_write()
         run = get_or_404(ChecklistRun, run_id)
         item = get_or_404(ChecklistItem, request.form.get("item_id"))

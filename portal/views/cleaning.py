@@ -177,7 +177,8 @@ class CleaningView(PortalView):
         return current_app.response_class(body, status=status)
 
     def _read_photos(self, areas, errors):
-        """area id → checked photos (optional, one or more per area); a rejected file → error on that area."""
+        """area id → checked photos (optional, one or more per area); a rejected file → error on
+        that area."""
         uploads = {}
         for area in areas:
             try:

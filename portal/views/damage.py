@@ -208,7 +208,8 @@ class DamageView(PortalView):
             else:
                 flash(
                     _l(
-                        "Damage report %(report)s filed; the salesperson has been asked to confirm.",
+                        "Damage report %(report)s filed; "
+                        "the salesperson has been asked to confirm.",
                         report=str(report),
                     ),
                     "success",

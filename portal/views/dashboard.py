@@ -82,7 +82,8 @@ def _cells_html(cells):
         text = escape(cell["text"])
         if cell["url"]:
             text = Markup(
-                f'<a href="{escape(cell["url"])}" class="drill" data-metric="{cell["metric"].key}">{text}</a>'
+                f'<a href="{escape(cell["url"])}" class="drill" '
+                f'data-metric="{cell["metric"].key}">{text}</a>'
             )
         if cell["flagged"]:
             pct = round(cell["deviation"] * 100)

@@ -47,7 +47,8 @@ def register(app):
         return _page(
             400,
             _l(
-                "The form has expired or was not sent from this site. Reload the page and try again."
+                "The form has expired or was not sent from this site. "
+                "Reload the page and try again."
             ),
         )
 
@@ -73,7 +74,8 @@ def register(app):
         from sqlalchemy.orm.exc import StaleDataError
 
         if isinstance(e, StaleDataError):
-            # A workflow page saved a versioned record someone changed meanwhile: a conflict, not a crash.
+            # A workflow page saved a versioned record someone changed meanwhile: a conflict, not a
+            # crash.
             from portal.views.base import STALE_MESSAGE
 
             return _page(409, STALE_MESSAGE)

@@ -82,8 +82,8 @@ class SafeExportMixin:
             if self._export_rows_up_to(limit + 1) > limit:
                 flash(
                     _(
-                        "This export would have more than %(limit)d rows. Narrow the list with a filter "
-                        "(a site, a period) and export again.",
+                        "This export would have more than %(limit)d rows. "
+                        "Narrow the list with a filter (a site, a period) and export again.",
                         limit=limit,
                     ),
                     "error",

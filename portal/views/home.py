@@ -9,10 +9,12 @@ from sqlalchemy.orm import joinedload
 from portal.extensions import db
 from portal.models import ShowUnit, Site, StaffMember
 
-# Site cards per overview page: head office sees 200 sites; the page stays the same size (issue 7).
+# Site cards per overview page: head office sees 200 sites, and the page must stay the same size
+# however many there are.
 OVERVIEW_PAGE_SIZE = 24
 
-# role -> endpoint of its landing page; domain modules register theirs (Today, visit log, my tickets…).
+# role -> endpoint of its landing page; domain modules register theirs (Today, visit log,
+# my tickets…).
 LANDING_PAGES: dict[str, str] = {}
 
 

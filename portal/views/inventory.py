@@ -271,7 +271,8 @@ def follow_up_html(line, can_deal, detached_forms=False):
                 f'<input type="hidden" name="csrf_token" value="{generate_csrf()}"></form>'
             )
         parts.append(
-            f'<button type="submit" form="line-repair-{line.id}" class="btn btn-outline-danger mr-1 mb-1 '
+            f'<button type="submit" form="line-repair-{line.id}" '
+            'class="btn btn-outline-danger mr-1 mb-1 '
             f'line-open-repair">{escape(_("Report for repair"))}</button>'
         )
     if line.damage_report_id:
@@ -291,7 +292,8 @@ def follow_up_html(line, can_deal, detached_forms=False):
 
 
 class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
-    """Lines where counted ≠ expected or the condition is not OK, for the supervisor to deal with."""
+    """Lines where counted ≠ expected or the condition is not OK, for the supervisor to deal
+    with."""
 
     read_roles = frozenset({"admin", "supervisor"})
     write_roles = frozenset({"admin", "supervisor"})
@@ -409,7 +411,8 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
 
 
 def _form_lines(check):
-    """line id → {"counted", "condition", "note"} from the submitted form (only lines of this check)."""
+    """line id → {"counted", "condition", "note"} from the submitted form (only lines of this
+    check)."""
     form = request.form
     return {
         line.id: {

@@ -100,7 +100,8 @@ class ReportForm(FlaskForm):
 
 
 class ActionForm(FlaskForm):
-    """Forms of the ticket page: several per page, so prefixed; CSRFProtect checks the page token."""
+    """Forms of the ticket page: several per page, so prefixed; CSRFProtect checks the page
+    token."""
 
     class Meta:
         csrf = False

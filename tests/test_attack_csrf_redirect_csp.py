@@ -1,9 +1,9 @@
-"""Phase-1 protections still hold with every domain registered:
+"""Protections every route keeps, whichever domains are registered:
 
 * every state-changing url rule (all POST rules of ``app.url_map``) refuses a request without
   the CSRF token with 400, and the database is unchanged;
 * ``next=`` / ``url=`` never redirect off-host, on any rule (GET and POST);
-* the new workflow pages run in Chromium under the CSP without a single violation.
+* the workflow pages run in Chromium under the CSP without a single violation.
 """
 
 import re
@@ -119,7 +119,8 @@ def test_every_post_rule_refuses_a_missing_csrf_token(app, login, full_demo, dbs
     assert not wrong, wrong
     assert _fingerprint() == before, "a token-less POST changed the database"
     print(
-        f"\ncsrf[{user}]: {len(rules)} POST rules without token → {len(rules)} × 400, database unchanged"
+        f"\ncsrf[{user}]: {len(rules)} POST rules without token → {len(rules)} × 400, "
+        "database unchanged"
     )
 
 

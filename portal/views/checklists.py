@@ -560,7 +560,7 @@ def _today_section(kind):
 
 
 def register(admin):
-    from portal.services import metrics_checklists  # noqa: F401  (registers the checklist figures)
+    from portal.services.metrics import checklists as _c, inventory as _i  # noqa: F401  (register their figures)
 
     group = _l("Checklists")
     admin.add_view(

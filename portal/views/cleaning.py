@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from portal.services import metrics_handover
+from portal.services.metrics import cleaning as cleaning_figures
 from portal.views.audit import LocalDateBetweenFilter
 from portal.views.dashboard import ClauseFilter
 from portal.extensions import db
@@ -290,10 +290,10 @@ class CleaningIssueView(ScopedModelView):
         FilterEqual(
             CleaningIssue.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())
         ),
-        # For the dashboard's drill-downs (portal.services.metrics_handover).
+        # For the dashboard's drill-downs (portal.services.metrics.cleaning).
         LocalDateBetweenFilter(CleaningIssue.created_at, _l("Raised")),
         LocalDateBetweenFilter(CleaningIssue.fixed_at, _l("Fixed")),
-        ClauseFilter(lambda: metrics_handover.overdue_clause(), _l("Overdue")),
+        ClauseFilter(lambda: cleaning_figures.overdue_clause(), _l("Overdue")),
     )
     column_labels = {
         "site": _l("Site"),

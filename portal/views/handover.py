@@ -292,7 +292,7 @@ class HandoverEntryView(ScopedModelView):
 
 
 def register(admin):
-    from portal.services import metrics_handover  # noqa: F401  (registers handover, cleaning, grooming figures)
+    from portal.services.metrics import cleaning as _c, grooming as _g, handover as _h  # noqa: F401  (register their figures)
 
     group = _l("Shifts and handover")
     admin.add_view(

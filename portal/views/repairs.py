@@ -25,10 +25,9 @@ from portal.models import (
 from portal.services import damage as damage_service
 from portal.services import notifications
 from portal.services import photos as photo_service
-from portal.services import (
-    metrics_repairs,
-    repairs,
-)  # metrics_repairs registers the repair and damage figures
+from portal.services import repairs
+from portal.services.metrics import damage as damage_figures  # noqa: F401  (registers its figures)
+from portal.services.metrics import repairs as repair_figures
 from portal.views.base import (
     PortalView,
     ScopedModelView,
@@ -353,7 +352,7 @@ def _ticket_link(view, context, model, name):
 class RepairTicketListView(ScopedModelView):
     """Every ticket of the supervisor's sites as a filterable list (read-only: tickets move on
     their own page). Its period filters apply the very conditions of the dashboard's repair
-    figures (``portal.services.metrics_repairs``), so a number's drill-down lists exactly them."""
+    figures (``portal.services.metrics.repairs``), so a number's drill-down lists exactly them."""
 
     read_roles = frozenset({"admin", "supervisor"})
     write_roles = frozenset()
@@ -407,13 +406,11 @@ class RepairTicketListView(ScopedModelView):
     # URL names (flt0_site_equals, flt1_open_at_period_end_between…) are what drill-downs link to.
     column_filters = (
         FilterEqual(RepairTicket.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        PeriodClauseFilter(lambda a, b: repair_figures.open_clause(a, b), _l("Open at period end")),
         PeriodClauseFilter(
-            lambda a, b: metrics_repairs.open_clause(a, b), _l("Open at period end")
+            lambda a, b: repair_figures.overdue_clause(a, b), _l("Overdue at period end")
         ),
-        PeriodClauseFilter(
-            lambda a, b: metrics_repairs.overdue_clause(a, b), _l("Overdue at period end")
-        ),
-        PeriodClauseFilter(lambda a, b: metrics_repairs.resolved_clause(a, b), _l("Resolved")),
+        PeriodClauseFilter(lambda a, b: repair_figures.resolved_clause(a, b), _l("Resolved")),
         LocalDateBetweenFilter(RepairTicket.created_at, _l("Reported")),
         FilterEqual(RepairTicket.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())),
         FilterEqual(

@@ -374,7 +374,7 @@ class VisitView(ScopedModelView):
 
 
 def register(admin):
-    from portal.services import metrics_visits  # noqa: F401  (registers the visit and drinks figures)
+    from portal.services.metrics import consumables as _c, visits as _v  # noqa: F401  (register their figures)
 
     admin.app.add_template_filter(site_time, "site_time")
     admin.app.add_template_global(direction_label, "direction_label")

@@ -1,8 +1,4 @@
-"""Handover, cleaning and grooming: handover entries signed on time, cleaning issues open /
-overdue / hours to fix, grooming score, and their month-end sections.
-Imported by ``portal.views.handover.register``."""
-
-from datetime import timedelta
+"""Cleaning figures: issues open / overdue / hours to fix, and the month-end cleaning section."""
 
 from flask_babel import gettext as _
 from portal import clock
@@ -10,31 +6,12 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from portal.extensions import db
-from portal.models import (
-    CleaningArea,
-    CleaningIssue,
-    GroomingInspection,
-    HandoverEntry,
-    StaffMember,
-)
+from portal.models import CleaningArea, CleaningIssue
 from portal.services import metrics as m
 from portal.services.report_data import register_section
 
-SIGN_WITHIN = timedelta(hours=12)
+
 PERIOD_DRILL = "{start} to {end}"
-
-
-def handover_on_time(site_ids, start, end):
-    """% of the entries written in the period that the incoming shift signed within 12 h."""
-    stmt = select(HandoverEntry.site_id, HandoverEntry.written_at, HandoverEntry.signed_at).where(
-        HandoverEntry.site_id.in_(site_ids),
-        m.in_period(HandoverEntry.written_at, HandoverEntry.site_id, start, end),
-        HandoverEntry.deleted_at.is_(None),
-    )
-    return {
-        sid: m.percent(sum(1 for w, s in rows if s is not None and s - w <= SIGN_WITHIN), len(rows))
-        for sid, rows in m.rows_by_site(stmt).items()
-    }
 
 
 def _issues_raised(site_ids, start, end):
@@ -89,34 +66,8 @@ def cleaning_hours_to_fix(site_ids, start, end):
     }
 
 
-def grooming_score(site_ids, start, end):
-    """Mean score (0–100) of the grooming inspections of the period."""
-    stmt = (
-        select(GroomingInspection.site_id, func.avg(GroomingInspection.score))
-        .where(
-            GroomingInspection.site_id.in_(site_ids),
-            m.in_period(GroomingInspection.inspected_at, GroomingInspection.site_id, start, end),
-        )
-        .group_by(GroomingInspection.site_id)
-    )
-    return {sid: float(avg) for sid, avg in db.session.execute(stmt) if avg is not None}
-
-
-def register_metrics():
+def register_figures():
     raised = {"flt0_site_equals": "{site_id}", "flt1_raised_between": PERIOD_DRILL}
-    m.register_metric(
-        "handover_on_time",
-        _l("Handover entries signed within 12 h"),
-        "%",
-        handover_on_time,
-        better="higher",
-        order=70,
-        short=_l("Handover signed on time"),
-        drill=(
-            "handover_entry.index_view",
-            {"flt0_site_equals": "{site_id}", "flt1_written_between": PERIOD_DRILL},
-        ),
-    )
     m.register_metric(
         "cleaning_open",
         _l("Cleaning issues still open"),
@@ -150,38 +101,9 @@ def register_metrics():
             {"flt0_site_equals": "{site_id}", "flt1_fixed_between": PERIOD_DRILL},
         ),
     )
-    m.register_metric(
-        "grooming_score",
-        _l("Grooming score"),
-        _l("points"),
-        grooming_score,
-        better="higher",
-        order=90,
-        decimals=1,
-        drill=("grooming.index", {"site": "{site_id}", "start": "{start}", "end": "{end}"}),
-    )
 
 
-# ------------------------------------------------------------ month-end sections
-
-
-def _handover(site_id, start, end):
-    lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
-    stmt = select(HandoverEntry.written_at, HandoverEntry.signed_at).where(
-        HandoverEntry.site_id == site_id,
-        HandoverEntry.written_at >= lo,
-        HandoverEntry.written_at < hi,
-        HandoverEntry.deleted_at.is_(None),
-    )
-    rows = db.session.execute(stmt).all()
-    if not rows:
-        return None
-    signed = sum(1 for _w, s in rows if s is not None)
-    on_time = sum(1 for w, s in rows if s is not None and s - w <= SIGN_WITHIN)
-    return {
-        "headers": [_("Entries written"), _("Signed"), _("Signed within 12 h"), _("Not signed")],
-        "rows": [[len(rows), signed, on_time, len(rows) - signed]],
-    }
+# ------------------------------------------------------------ month-end section
 
 
 def _cleaning(site_id, start, end):
@@ -207,32 +129,5 @@ def _cleaning(site_id, start, end):
     return {"headers": [_("Area"), _("Status"), _("Issues")], "rows": rows}
 
 
-def _grooming(site_id, start, end):
-    lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
-    stmt = (
-        select(
-            StaffMember.name,
-            func.count(),
-            func.avg(GroomingInspection.score),
-            func.min(GroomingInspection.score),
-        )
-        .join(StaffMember, StaffMember.id == GroomingInspection.staff_member_id)
-        .where(
-            GroomingInspection.site_id == site_id,
-            GroomingInspection.inspected_at >= lo,
-            GroomingInspection.inspected_at < hi,
-        )
-        .group_by(StaffMember.name)
-        .order_by(StaffMember.name)
-    )
-    rows = [[name, n, f"{float(avg):.1f}", low] for name, n, avg, low in db.session.execute(stmt)]
-    return {
-        "headers": [_("Full name"), _("Inspections"), _("Average score"), _("Lowest score")],
-        "rows": rows,
-    }
-
-
-register_metrics()
-register_section("handover", _l("Handover completeness"), _handover, order=70)
+register_figures()
 register_section("cleaning", _l("Cleaning issues"), _cleaning, order=60)
-register_section("grooming", _l("Grooming inspections"), _grooming, order=80)

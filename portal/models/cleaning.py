@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models.base import (
     SiteScopedMixin,
     SoftDeleteMixin,
@@ -18,6 +19,7 @@ from portal.models.org import Site, StaffMember, User
 
 DEFAULT_AREAS = ("Floor", "Glass", "Decorations", "Restroom", "Outdoor", "Slippers")
 ISSUE_STATUSES = ("open", "fixed", "verified")
+STATUS_LABELS = {"open": _l("Open"), "fixed": _l("Fixed"), "verified": _l("Verified")}
 
 
 class CleaningArea(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):

@@ -23,6 +23,7 @@ from portal.models import (
     Site,
     StaffMember,
 )
+from portal.models.cleaning import STATUS_LABELS
 from portal.services import cleaning
 from portal.services import photos as photo_service
 from portal.services import today
@@ -37,7 +38,6 @@ from portal.views.base import (
 from portal.views.roster import chosen_site, local, scoped_sites
 
 FRONT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
-STATUS_LABELS = {"open": _l("Open"), "fixed": _l("Fixed"), "verified": _l("Verified")}
 DUE_CHOICES = (
     (1, _l("In 1 hour")),
     (2, _l("In 2 hours")),
@@ -342,9 +342,6 @@ def register(admin):
             CleaningArea, name=_l("Cleaning areas"), category=group, endpoint="cleaning_area"
         )
     )
-    from portal.services.today import register_section
-
-    register_section("cleaning", 30, cleaning_section, "cleaning/_today.html")
 
 
 @cache  # built once, run with parameters (HACKING.md, "Statements built once")

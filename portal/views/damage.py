@@ -35,15 +35,10 @@ from portal.views.base import (
     site_choices_query,
 )
 from portal.views.inventory import ITEM_READERS, DiscrepancyView, item_choices
+from portal.models.damage import STATUS_LABELS
 from portal.views.repairs import PRIORITY_LABELS
 
 READERS = frozenset({"admin", "supervisor", "clerk", "sales"})
-STATUS_LABELS = {
-    "pending": _l("Waiting for the salesperson"),
-    "confirmed": _l("Confirmed by the salesperson"),
-    "disputed": _l("Disputed by the salesperson"),
-    "reviewed": _l("Reviewed"),
-}
 OUTCOME_LABELS = {
     "waived": _l("Waived"),
     "compensated": _l("Compensated"),

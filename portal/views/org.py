@@ -13,7 +13,8 @@ from portal.services import auth as accounts
 from portal.services.metrics import org as org_figures
 from portal.views.audit import PeriodClauseFilter
 from portal.views.base import ALL_ROLES, ScopedModelView, options_of
-from portal.views.labels import ROLE_LABELS, STAFF_KIND_LABELS, yes_no
+from portal.models.org import ROLE_LABELS, STAFF_KIND_LABELS
+from portal.views.base import yes_no
 
 SITE_ROLES = frozenset({"admin", "supervisor", "clerk", "security", "sales", "maintenance"})
 

@@ -26,7 +26,6 @@ from portal.services import damage as damage_service
 from portal.services import notifications
 from portal.services import photos as photo_service
 from portal.services import repairs
-from portal.services.metrics import damage as damage_figures  # noqa: F401  (registers its figures)
 from portal.services.metrics import repairs as repair_figures
 from portal.views.base import (
     PortalView,
@@ -39,6 +38,7 @@ from portal.views.base import (
     site_choices_query,
 )
 from portal.views.audit import LocalDateBetweenFilter, PeriodClauseFilter
+from portal.models.repairs import STATUS_LABELS
 from portal.views.inventory import ITEM_READERS, item_choices
 from portal.views.visits import site_time
 
@@ -51,14 +51,6 @@ PRIORITY_LABELS = {
     "low": _l("Low"),
 }
 PRIORITY_BADGES = {"urgent": "danger", "high": "warning", "normal": "info", "low": "secondary"}
-STATUS_LABELS = {
-    "new": _l("New"),
-    "assigned": _l("Assigned"),
-    "in_progress": _l("In progress"),
-    "waiting_parts": _l("Waiting for parts"),
-    "resolved": _l("Resolved"),
-    "closed": _l("Closed"),
-}
 ACTION_LABELS = {
     "assign": _l("Assign"),
     "start": _l("Start work"),

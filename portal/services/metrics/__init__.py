@@ -3,8 +3,10 @@
 A *metric* is one figure per site over a period (visitors, tally variance, tickets open…).
 Each domain's figures live in a module of this package named after the domain
 (``metrics/visits.py``, ``metrics/repairs.py``…; the key register keeps its own in
-``portal.services.keys``) and are added with ``register_metric``; the dashboard, the PDFs and the
-CLI only ever see the registry, so a new domain adds columns without touching them.
+``portal.services.keys``), added with ``register_metric`` by the function its descriptor names
+(``figures=`` in ``portal/domains.py``, called by ``portal.views.register_all``); the dashboard,
+the PDFs and the CLI only ever see the registry, so a new domain adds columns without touching
+them.
 
 A provider is ``fn(site_ids, start, end) -> {site_id: value}``:
 
@@ -324,7 +326,3 @@ def percent(hits, total):
 
 def hours_between(earlier, later):
     return (later - earlier).total_seconds() / 3600
-
-
-# The figures of the organisation and of the audit trail, there before any domain is registered.
-from portal.services.metrics import audit, org  # noqa: E402, F401

@@ -1,11 +1,15 @@
-"""Audit figures: changes recorded."""
+"""Audit figures: changes recorded, and the month-end section of changes by record type."""
 
+from flask_babel import gettext as _
+from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEvent
+from portal.models.audit import ACTION_LABELS
 from portal.services import metrics as m
+from portal.services import record_types
 
 
 def _audit_events(site_ids, start, end):
@@ -36,4 +40,19 @@ def register_figures():
     )
 
 
-register_figures()
+# ------------------------------------------------------------ month-end section
+
+
+def changes_section(site_id, start, end):
+    lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
+    stmt = (
+        select(AuditEvent.object_type, AuditEvent.action, func.count())
+        .where(AuditEvent.site_id == site_id, AuditEvent.at >= lo, AuditEvent.at < hi)
+        .group_by(AuditEvent.object_type, AuditEvent.action)
+        .order_by(AuditEvent.object_type, AuditEvent.action)
+    )
+    rows = [
+        [record_types.label(object_type), str(ACTION_LABELS.get(action, action)), count]
+        for object_type, action, count in db.session.execute(stmt)
+    ]
+    return {"headers": [_("Record type"), _("Action"), _("Count")], "rows": rows}

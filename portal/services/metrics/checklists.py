@@ -63,6 +63,3 @@ def register_figures():
             },
         ),
     )
-
-
-register_figures()

@@ -7,8 +7,8 @@ from sqlalchemy import and_, func, or_, select
 
 from portal.extensions import db
 from portal.models import CleaningArea, CleaningIssue
+from portal.models.cleaning import STATUS_LABELS
 from portal.services import metrics as m
-from portal.services.report_data import register_section
 
 
 PERIOD_DRILL = "{start} to {end}"
@@ -106,9 +106,7 @@ def register_figures():
 # ------------------------------------------------------------ month-end section
 
 
-def _cleaning(site_id, start, end):
-    from portal.views.cleaning import STATUS_LABELS
-
+def cleaning_section(site_id, start, end):
     lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
     stmt = (
         select(CleaningArea.name, CleaningIssue.status, func.count())
@@ -127,7 +125,3 @@ def _cleaning(site_id, start, end):
         for area, status, n in db.session.execute(stmt)
     ]
     return {"headers": [_("Area"), _("Status"), _("Issues")], "rows": rows}
-
-
-register_figures()
-register_section("cleaning", _l("Cleaning issues"), _cleaning, order=60)

@@ -9,7 +9,6 @@ from portal import clock
 from portal.extensions import db
 from portal.models import ConsumptionLine, DailyTally, DailyTallyLine, Product, Visit
 from portal.services import metrics as m
-from portal.services.report_data import register_section
 
 
 PERIOD_DRILL = "{start} to {end}"
@@ -69,7 +68,7 @@ def register_figures():
 # ------------------------------------------------------------ month-end sections
 
 
-def _consumption(site_id, start, end):
+def consumption_section(site_id, start, end):
     lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
     stmt = (
         select(Product.name, Product.unit, func.sum(ConsumptionLine.quantity))
@@ -90,7 +89,7 @@ def _consumption(site_id, start, end):
     }
 
 
-def _tally_variances(site_id, start, end):
+def tally_variances_section(site_id, start, end):
     stmt = (
         select(
             DailyTally.day,
@@ -117,8 +116,3 @@ def _tally_variances(site_id, start, end):
         "headers": [_("Day"), _("Product"), _("Expected"), _("Counted"), _("Variance")],
         "rows": rows,
     }
-
-
-register_figures()
-register_section("consumption", _l("Consumption by product"), _consumption, order=10)
-register_section("tally_variances", _l("Tally variances"), _tally_variances, order=30)

@@ -38,6 +38,3 @@ def register_figures():
             {"status": "all", "site": "{site_id}", "start": "{start}", "end": "{end}"},
         ),
     )
-
-
-register_figures()

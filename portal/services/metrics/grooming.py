@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import GroomingInspection, StaffMember
 from portal.services import metrics as m
-from portal.services.report_data import register_section
 
 
 def grooming_score(site_ids, start, end):
@@ -40,7 +39,7 @@ def register_figures():
 # ------------------------------------------------------------ month-end section
 
 
-def _grooming(site_id, start, end):
+def grooming_section(site_id, start, end):
     lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
     stmt = (
         select(
@@ -63,7 +62,3 @@ def _grooming(site_id, start, end):
         "headers": [_("Full name"), _("Inspections"), _("Average score"), _("Lowest score")],
         "rows": rows,
     }
-
-
-register_figures()
-register_section("grooming", _l("Grooming inspections"), _grooming, order=80)

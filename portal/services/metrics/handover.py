@@ -10,7 +10,6 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import HandoverEntry
 from portal.services import metrics as m
-from portal.services.report_data import register_section
 
 
 SIGN_WITHIN = timedelta(hours=12)
@@ -49,7 +48,7 @@ def register_figures():
 # ------------------------------------------------------------ month-end section
 
 
-def _handover(site_id, start, end):
+def handover_section(site_id, start, end):
     lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
     stmt = select(HandoverEntry.written_at, HandoverEntry.signed_at).where(
         HandoverEntry.site_id == site_id,
@@ -66,7 +65,3 @@ def _handover(site_id, start, end):
         "headers": [_("Entries written"), _("Signed"), _("Signed within 12 h"), _("Not signed")],
         "rows": [[len(rows), signed, on_time, len(rows) - signed]],
     }
-
-
-register_figures()
-register_section("handover", _l("Handover completeness"), _handover, order=70)

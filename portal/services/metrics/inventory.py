@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Item, ItemCheckLine
+from portal.models.inventory import CONDITION_LABELS
 from portal.services import metrics as m
-from portal.services.report_data import register_section
 
 
 PERIOD_DRILL = "{start} to {end}"
@@ -46,9 +46,7 @@ def register_figures():
 # ------------------------------------------------------------ month-end section
 
 
-def _discrepancies(site_id, start, end):
-    from portal.views.inventory import CONDITION_LABELS
-
+def discrepancies_section(site_id, start, end):
     stmt = (
         select(
             ItemCheckLine.day,
@@ -89,7 +87,3 @@ def _discrepancies(site_id, start, end):
         ],
         "rows": rows,
     }
-
-
-register_figures()
-register_section("discrepancies", _l("Item discrepancies"), _discrepancies, order=40)

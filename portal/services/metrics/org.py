@@ -1,10 +1,12 @@
-"""Organisation figures: staff on the roster."""
+"""Organisation figures: staff on the roster, and the month-end roster section."""
 
+from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 
 from portal.extensions import db
 from portal.models import StaffMember
+from portal.models.org import STAFF_KIND_LABELS
 from portal.services import metrics as m
 
 
@@ -45,4 +47,17 @@ def register_figures():
     )
 
 
-register_figures()
+# ------------------------------------------------------------ month-end section
+
+
+def roster_section(site_id, start, end):
+    stmt = (
+        select(StaffMember.name, StaffMember.kind, StaffMember.phone)
+        .where(StaffMember.site_id == site_id, StaffMember.active.is_(True))
+        .order_by(StaffMember.kind, StaffMember.name)
+    )
+    rows = [
+        [name, str(STAFF_KIND_LABELS.get(kind, kind)), phone or ""]
+        for name, kind, phone in db.session.execute(stmt)
+    ]
+    return {"headers": [_("Full name"), _("Kind"), _("Phone")], "rows": rows}

@@ -8,8 +8,9 @@ from sqlalchemy import and_, func, or_, select
 
 from portal.extensions import db
 from portal.models import DamageReport, RepairTicket
+from portal.models.damage import STATUS_LABELS as DAMAGE_STATUS
+from portal.models.repairs import STATUS_LABELS as REPAIR_STATUS
 from portal.services import metrics as m
-from portal.services.report_data import register_section
 
 
 PERIOD_DRILL = "{start} to {end}"
@@ -129,10 +130,7 @@ def register_figures():
 # ------------------------------------------------------------ month-end section
 
 
-def _repairs_and_damage(site_id, start, end):
-    from portal.views.damage import STATUS_LABELS as DAMAGE_STATUS
-    from portal.views.repairs import STATUS_LABELS as REPAIR_STATUS
-
+def repairs_damage_section(site_id, start, end):
     zone = m.zone_of(site_id)
     lo, hi = clock.period_bounds(start, end, zone)
     tickets = db.session.execute(
@@ -193,7 +191,3 @@ def _repairs_and_damage(site_id, start, end):
         "headers": [_("Day"), _("Kind"), _("Equipment"), _("Status"), _("Hours to resolve / cost")],
         "rows": rows,
     }
-
-
-register_figures()
-register_section("repairs_damage", _l("Repairs and damage"), _repairs_and_damage, order=50)

@@ -8,7 +8,6 @@ from portal import clock
 from portal.extensions import db
 from portal.models import ConsumptionLine, Product, Visit
 from portal.services import metrics as m
-from portal.services.report_data import register_section
 
 
 PERIOD_DRILL = "{start} to {end}"
@@ -78,7 +77,7 @@ def register_figures():
 # ------------------------------------------------------------ month-end section
 
 
-def _visits_by_week(site_id, start, end):
+def visits_section(site_id, start, end):
     """Visits and visitors per local day, summed by ISO week (a month fits on one page)."""
     zone = m.zone_of(site_id)
     lo, hi = clock.period_bounds(start, end, zone)
@@ -100,7 +99,3 @@ def _visits_by_week(site_id, start, end):
         for a, b, n, people in (weeks[k] for k in sorted(weeks))
     ]
     return {"headers": [_("Days"), _("Visits"), _("Visitors")], "rows": rows}
-
-
-register_figures()
-register_section("visits", _l("Visits by week"), _visits_by_week, order=20)

@@ -15,6 +15,7 @@ Adding a domain: write its own modules and append one ``Domain(...)`` to ``DOMAI
 
 from dataclasses import dataclass, field
 from importlib import import_module
+from portal.i18n import lazy_gettext
 
 STAFF_ROLES = ("admin", "supervisor", "clerk", "security")
 
@@ -93,8 +94,6 @@ class Domain:
 
 
 def _l(text):
-    from portal.i18n import lazy_gettext
-
     return lazy_gettext(text)
 
 

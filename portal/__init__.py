@@ -49,7 +49,6 @@ def register_extensions(app):
     app.session_interface = _SessionInterface()
     if app.config.get("PROXY_COUNT"):
         # Behind N reverse proxies: trust their X-Forwarded-For/Proto so is_secure and addresses are right.
-
         n = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     _sqlite_pragmas(app)

@@ -4,19 +4,18 @@ from importlib import import_module
 
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import get_locale
 
 from portal.domains import DOMAINS, ref
+from portal.i18n import LOCALES
 from portal.i18n import lazy_gettext as _l
+from portal.models.org import ROLE_LABELS
+from portal.security import csp_nonce
 from portal.services import record_types, report_data
 
 # Aliased: importing the submodule portal.views.today rebinds the name ``today`` in this package.
 from portal.services import today as today_registry
-from portal.views import audit
-from portal.security import csp_nonce
-from portal.views import auth, errors, health, home
-from flask_babel import get_locale
-from portal.i18n import LOCALES
-from portal.models.org import ROLE_LABELS
+from portal.views import audit, auth, errors, health, home
 
 
 class PortalAdmin(Admin):

@@ -439,7 +439,6 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
 
     def get_export_name(self, export_type="csv"):
         # secure_filename would strip a Chinese view name to nothing.
-
         return f"{self.endpoint}_{clock.local_day(clock.DEFAULT_ZONE):%Y%m%d}.{export_type}"
 
 

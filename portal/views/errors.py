@@ -73,7 +73,6 @@ def register(app):
 
         if isinstance(e, StaleDataError):
             # A workflow page saved a versioned record someone changed meanwhile: a conflict, not a crash.
-
             return _page(409, STALE_MESSAGE)
 
         if isinstance(e, OperationalError):

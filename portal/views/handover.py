@@ -27,6 +27,7 @@ from portal.views.base import (
     options_of,
 )
 from portal.views.roster import POST_LABELS, chosen_site, local, scoped_sites
+from portal.views.auth import safe_next
 
 BOOK_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 
@@ -292,8 +293,6 @@ class HandoverEntryView(ScopedModelView):
 
 
 def register(admin):
-    from portal.services import metrics_handover  # noqa: F401  (registers handover, cleaning, grooming figures)
-
     group = _l("Shifts and handover")
     admin.add_view(
         HandoverBookView(
@@ -305,9 +304,6 @@ def register(admin):
             HandoverEntry, name=_l("Handover entries"), category=group, endpoint="handover_entry"
         )
     )
-    from portal.services.today import register_section
-
-    register_section("handover", 1, handover_section, "handover/_today.html")
 
 
 def handover_section(site, day, user):
@@ -328,6 +324,4 @@ def handover_section(site, day, user):
 
 
 def _next():
-    from portal.views.auth import safe_next
-
     return safe_next(request.form.get("next"))

@@ -41,7 +41,12 @@ from portal.views.base import (
     options_of,
     url_with_ids,
 )
-from portal.views.labels import yes_no
+from portal.models.inventory import CONDITION_LABELS
+from portal.views.base import yes_no
+from wtforms import SelectChoice as Choice
+from portal.services import repairs
+from portal.services import damage
+from wtforms.validators import ValidationError
 
 CATEGORY_LABELS = {
     "decoration": _l("Decoration"),
@@ -53,7 +58,6 @@ CATEGORY_LABELS = {
     "artwork": _l("Artwork"),
     "other": _l("Other"),
 }
-CONDITION_LABELS = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Missing")}
 CHECK_KIND_LABELS = {"opening": _l("Opening item check"), "closing": _l("Closing item check")}
 STATUS_LABELS = {"open": _l("Under way"), "done": _l("Complete")}
 CHECKER_ROLES = frozenset({"admin", "clerk"})
@@ -63,8 +67,6 @@ ITEM_READERS = frozenset({"admin", "supervisor", "clerk"})
 def item_choices(site, blank):
     """A "none" choice (0), then the site's active items grouped by category (<optgroup>), each
     labelled "name · location": the repair and damage forms offer them."""
-    from wtforms import SelectChoice as Choice
-
     choices = [Choice(0, blank)]
     if site is None:
         return choices
@@ -96,8 +98,6 @@ def _links(records, endpoint, arg):
 
 def _item_tickets(item):
     """The item's repair tickets, and a one-click link to report another."""
-    from portal.services import repairs
-
     report = Markup(
         '<a class="btn btn-outline-primary btn-sm" id="item-report-fault" href="%s">%s</a>'
     ) % (url_for("repairs.new", item=item.id), _("Report a fault"))
@@ -108,8 +108,6 @@ def _item_tickets(item):
 
 
 def _item_damage_reports(item):
-    from portal.services import damage
-
     return Markup('<ul class="mb-0" id="item-damage-reports">%s</ul>') % _links(
         damage.reports_of_item(item), "damage.detail", "report_id"
     )
@@ -186,8 +184,6 @@ class ItemView(EnglishFilterUrls, ScopedModelView):
     }
 
     def on_model_change(self, form, model, is_created):
-        from wtforms.validators import ValidationError
-
         if model.expected_quantity is None or not 0 <= model.expected_quantity <= svc.MAX_QUANTITY:
             raise ValidationError(_l("Enter a whole number of 0 or more."))
 
@@ -550,7 +546,12 @@ def _today_item_check(kind):
     return provider
 
 
-def _today_discrepancies(site, day, user):
+# Today sections (declared in the domain's descriptor, portal/domains.py).
+opening_check_section = _today_item_check("opening")
+closing_check_section = _today_item_check("closing")
+
+
+def discrepancies_section(site, day, user):
     lines = today.kept(
         site, day, "inventory.open_discrepancies", lambda: svc.open_discrepancies(site, limit=20)
     )
@@ -586,21 +587,3 @@ def register(admin):
         )
     )
     admin.add_view(ItemView(Item, name=_l("Inventory items"), category=group, endpoint="item"))
-    roles = ("admin", "supervisor", "clerk")
-    today.register_section(
-        "item_check_opening",
-        11,
-        _today_item_check("opening"),
-        "inventory/_today_item_check.html",
-        roles,
-    )
-    today.register_section(
-        "item_check_closing",
-        41,
-        _today_item_check("closing"),
-        "inventory/_today_item_check.html",
-        roles,
-    )
-    today.register_section(
-        "discrepancies", 50, _today_discrepancies, "inventory/_today_discrepancies.html", roles
-    )

@@ -17,7 +17,7 @@ from portal.views.audit import LocalDateBetweenFilter
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import DIRECTIONS, ShowUnit, Site, StaffMember, Visit
-from portal.services import stock, visits
+from portal.services import stock, today, visits
 from portal.views.auth import safe_next
 from portal.views.base import (
     PortalView,
@@ -28,8 +28,9 @@ from portal.views.base import (
     options_of,
 )
 from portal.views.home import set_landing
-from portal.views.labels import yes_no
+from portal.views.base import yes_no
 from portal.views.today import DIRECTION_LABELS, STOCK_ROLES, my_sites, site_or_picker
+from portal.services import damage
 
 WRITE_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 # The arrival grid: adults × children; "4+" records 4 and the exact number is set in the details.
@@ -169,8 +170,6 @@ class VisitLogView(PortalView):
 
 def _damage_reports(visit):
     """Links to the damage reports filed for this visit (the damage domain owns the read rule)."""
-    from portal.services import damage
-
     return Markup('<ul class="mb-0" id="visit-damage-reports">%s</ul>') % Markup("").join(
         Markup('<li><a href="%s">%s</a></li>') % (url_for("damage.detail", report_id=r.id), r)
         for r in damage.reports_of_visit(visit, current_user)
@@ -373,9 +372,20 @@ class VisitView(ScopedModelView):
         return True
 
 
-def register(admin):
-    from portal.services import metrics_visits  # noqa: F401  (registers the visit and drinks figures)
+# ---------------------------------------------------------------- Today section
 
+
+def open_visits_section(site, day, user):
+    open_visits = today.kept(site, day, "visits.open", lambda: visits.open_visits(site))
+    return {
+        "site": site,
+        "visits": open_visits,
+        "can_serve": user.role in STOCK_ROLES,
+        "directions": DIRECTIONS,
+    }
+
+
+def register(admin):
     admin.app.add_template_filter(site_time, "site_time")
     admin.app.add_template_global(direction_label, "direction_label")
     admin.add_view(VisitLogView(name=_l("Visit log"), endpoint="visits", url="/visits"))

@@ -410,3 +410,22 @@ def browser_login(page, live_server, username, password="demo12345"):
     page.fill("#password", password)
     page.click("#login-button")
     page.wait_for_load_state("networkidle")
+
+
+# ---------------------------------------------------------------- order of the files
+
+_SLOW_FIXTURES = {"browser", "live_server", "page"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files that drive a real browser or start servers run first: with `--dist loadfile` the
+    two processes then end together instead of one waiting for the other's last browser file.
+    The tests of a file keep their order."""
+    slow = set()
+    for item in items:
+        names = vars(item.module).values() if getattr(item, "module", None) else ()
+        if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or any(
+            getattr(value, "__module__", None) == "tests.servers" for value in names
+        ):
+            slow.add(item.fspath)
+    items.sort(key=lambda item: item.fspath not in slow)

@@ -2,8 +2,8 @@
 ``PORTAL_TEST_DATABASE_URL`` points at a server), the demo organisation in every test,
 logged-in clients per user, a live server and a real Chromium for browser tests.
 
-Each test starts from the demo organisation (4 sites, one user per role) and its rows
-are wiped afterwards, so tests are isolated on both databases.
+Each test starts from the demo organisation (4 sites, one user per role): the database is
+put back to it before every test (``Baseline``), so tests are isolated on both databases.
 """
 
 import contextvars
@@ -90,14 +90,9 @@ def app(database_url, tmp_path_factory):
 
 def wipe(application):
     """Delete every row of every table (keeps the schema)."""
-    from portal.services import figure_cache, today
-    from portal.views.base import clear_options_cache
-
     # Ids start again from 1 in the next test: figures, Today rows and dropdowns kept for this database's
     # versions go.
-    figure_cache.clear()
-    today.clear_kept()
-    clear_options_cache()
+    _clear_kept(application)
     with application.app_context():
         db.session.remove()
         tables = list(reversed(db.metadata.sorted_tables))
@@ -136,20 +131,156 @@ def _truncate(tables, attempts=10):
             time.sleep(0.5)
 
 
-@pytest.fixture(autouse=True)
-def demo_org(app):
-    """The demo organisation (regions, 4 sites, one user per role) in every test."""
-    from portal.extensions import limiter
+def _clear_kept(application):
+    """Figures, Today rows and dropdowns kept in memory for this database's versions."""
+    from portal.services import figure_cache, today
+    from portal.views.base import clear_options_cache
+
+    figure_cache.clear()
+    today.clear_kept()
+    clear_options_cache()
+
+
+def _seed_org(application):
     from portal import devdata
 
-    limiter.reset()
-    with app.app_context():
+    with application.app_context():
         sites = devdata.seed_org()
         db.session.commit()
         ids = {code: s.id for code, s in sites.items()}
         db.session.remove()
-    yield ids
-    wipe(app)
+    return ids
+
+
+def _day():
+    """The day in UTC and in the demo sites' zone: a baseline seeded on another day is stale."""
+    from portal import clock
+
+    now = clock.now()
+    return now.date(), clock.to_local(now, clock.DEFAULT_ZONE).date()
+
+
+class Baseline:
+    """The database as ``wipe`` + ``devdata.seed_org()`` leave it, seeded once per session
+    and put back before every test, with the same rows, ids and sequences.
+
+    SQLite: a copy of the database file taken with SQLite's backup API and written back with
+    it. PostgreSQL: the seeded rows kept in memory; every table is emptied with DELETE (the
+    insert-only triggers and the foreign keys are off for that transaction only, through
+    ``session_replication_role``), the rows inserted again and the sequences set back. A
+    server role that may not set ``session_replication_role`` falls back to TRUNCATE and
+    seeding again."""
+
+    def __init__(self, application):
+        self.app = application
+        self.take()
+
+    def take(self):
+        wipe(self.app)
+        self.ids = _seed_org(self.app)
+        self.day = _day()
+        with self.app.app_context():
+            self.dialect = db.engine.dialect.name
+            if self.dialect == "sqlite":
+                self._take_sqlite()
+            else:
+                self._take_postgresql()
+
+    def restore(self):
+        _clear_kept(self.app)
+        if self.day != _day():  # the rows' times would belong to yesterday
+            self.take()
+            return
+        with self.app.app_context():
+            db.session.remove()
+            if self.dialect == "sqlite":
+                self._restore_sqlite()
+            elif self.rows is None:
+                _truncate(list(reversed(db.metadata.sorted_tables)))
+                self.ids = _seed_org(self.app)
+            else:
+                self._restore_postgresql()
+
+    # SQLite ------------------------------------------------------------------------------
+
+    def _take_sqlite(self):
+        import sqlite3
+
+        self.copy = sqlite3.connect(":memory:", check_same_thread=False)
+        raw = db.engine.raw_connection()
+        try:
+            raw.driver_connection.backup(self.copy)
+        finally:
+            raw.close()
+
+    def _restore_sqlite(self):
+        raw = db.engine.raw_connection()
+        try:
+            self.copy.backup(raw.driver_connection)
+        finally:
+            raw.close()
+
+    # PostgreSQL --------------------------------------------------------------------------
+
+    def _take_postgresql(self):
+        from sqlalchemy.exc import ProgrammingError
+
+        tables = db.metadata.sorted_tables
+        with db.engine.connect() as conn:
+            self.rows = {}
+            for t in tables:
+                rows = [dict(r._mapping) for r in conn.execute(t.select())]
+                if rows:
+                    self.rows[t] = rows
+            sequences = conn.execute(
+                text(
+                    "SELECT schemaname, sequencename, start_value, last_value FROM pg_sequences "
+                    "WHERE schemaname = current_schema()"
+                )
+            ).all()
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+        except ProgrammingError:  # not a superuser: TRUNCATE and seed again
+            self.rows = None
+            return
+        quote = db.engine.dialect.identifier_preparer.quote
+        self.empty = "SET LOCAL session_replication_role = replica; " + " ".join(
+            f"DELETE FROM {quote(t.name)};" for t in reversed(tables)
+        )
+        resets = []
+        for schema, name, start, last in sequences:
+            seq = f"{quote(schema)}.{quote(name)}".replace("'", "''")
+            if last is None:
+                resets.append(f"setval('{seq}', {int(start)}, false)")
+            else:
+                resets.append(f"setval('{seq}', {int(last)}, true)")
+        self.sequences = f"SELECT {', '.join(resets)}" if resets else None
+
+    def _restore_postgresql(self):
+        with db.engine.begin() as conn:
+            raw = conn.connection.driver_connection
+            raw.execute(self.empty)  # one round trip, several statements: no parameters
+            for table, rows in self.rows.items():
+                conn.execute(table.insert(), rows)
+            if self.sequences:
+                raw.execute(self.sequences)
+
+
+@pytest.fixture(scope="session")
+def baseline(app):
+    return Baseline(app)
+
+
+@pytest.fixture(autouse=True)
+def demo_org(app, baseline):
+    """The demo organisation (regions, 4 sites, one user per role) in every test: the
+    database is put back to the freshly seeded organisation before each test."""
+    from portal.extensions import limiter
+
+    limiter.reset()
+    baseline.restore()
+    return dict(baseline.ids)
 
 
 @pytest.fixture
@@ -279,3 +410,22 @@ def browser_login(page, live_server, username, password="demo12345"):
     page.fill("#password", password)
     page.click("#login-button")
     page.wait_for_load_state("networkidle")
+
+
+# ---------------------------------------------------------------- order of the files
+
+_SLOW_FIXTURES = {"browser", "live_server", "page"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files that drive a real browser or start servers run first: with `--dist loadfile` the
+    two processes then end together instead of one waiting for the other's last browser file.
+    The tests of a file keep their order."""
+    slow = set()
+    for item in items:
+        names = vars(item.module).values() if getattr(item, "module", None) else ()
+        if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or any(
+            getattr(value, "__module__", None) == "tests.servers" for value in names
+        ):
+            slow.add(item.fspath)
+    items.sort(key=lambda item: item.fspath not in slow)

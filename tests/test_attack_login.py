@@ -6,23 +6,17 @@ import json
 import logging
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
-import uuid
 from urllib.parse import urlencode
 
-import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from portal import create_app
 from portal.extensions import db
 from portal.models import User
 from portal.models.org import LoginFailure
 from tests.conftest import TEST_CONFIG
+from tests.servers import gunicorn, postgres_database
 
 REFUSED = "登录失败次数过多"
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -127,11 +121,6 @@ def test_current_password_guesses_on_the_account_page_are_limited(login, dbs):
 
 # ---------------------------------------------------------------- a real gunicorn, 2 workers
 
-GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-ROOT = os.path.dirname(os.path.dirname(__file__))
-PG_SERVER = os.environ.get(
-    "PORTAL_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 PARALLEL = 16
 LIMIT = 5
 
@@ -179,7 +168,7 @@ def _parallel_guesses(url, tmp_path):
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    port, log = _free_port(), tmp_path / "gunicorn.log"
+    log = tmp_path / "gunicorn.log"
     # `make run`: two workers, no Redis, the default limits.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env.update(
@@ -189,16 +178,7 @@ def _parallel_guesses(url, tmp_path):
             "PORTAL_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         }
     )
-    with open(log, "w") as fh:
-        server = subprocess.Popen(
-            [GUNICORN, "-w", "2", "-b", f"127.0.0.1:{port}", "portal:create_app()"],
-            cwd=ROOT,
-            env=env,
-            stdout=fh,
-            stderr=fh,
-        )
-    try:
-        _wait_for(port)
+    with gunicorn(env, app="portal:create_app()", workers=2, log=log) as port:
         barrier, results = threading.Barrier(PARALLEL), []
         threads = [
             threading.Thread(target=_guesser, args=(port, n, barrier, results))
@@ -229,29 +209,8 @@ def _parallel_guesses(url, tmp_path):
                     jar,
                 )[0]
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
     return results, after
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(port):
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if _request(port, "GET", "/healthz")[0] in (200, 503):
-                return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "gunicorn did not start"
-        time.sleep(0.3)
 
 
 def _assert_at_most_the_limit_tried(results, after):
@@ -269,18 +228,5 @@ def test_parallel_guesses_through_two_workers_on_sqlite(tmp_path):
 
 
 def test_parallel_guesses_through_two_workers_on_postgresql(tmp_path):
-    server = make_url(PG_SERVER)
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = f"portal_throttle_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
-    except Exception as exc:  # the only reason to skip
-        pytest.fail(f"PostgreSQL must run on 127.0.0.1:5432 for this test: {exc}")
-    try:
-        url = server.set(database=name).render_as_string(hide_password=False)
+    with postgres_database("portal_throttle") as url:
         _assert_at_most_the_limit_tried(*_parallel_guesses(url, tmp_path))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

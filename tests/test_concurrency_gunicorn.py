@@ -7,37 +7,22 @@ the server log has no "database is locked". Prints the p95 latency (run with ``-
 import http.client
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from urllib.parse import urlencode
 
-import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.extensions import db
 from tests.conftest import TEST_CONFIG
+from tests.servers import gunicorn, postgres_database
 
-PG_SERVER = os.environ.get(
-    "PORTAL_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-ROOT = os.path.dirname(os.path.dirname(__file__))
 K = 16  # parallel writers
 ROUNDS = 5  # operations of each kind per writer
 START_STOCK = 500
 MOVES = ("start", "wait_parts", "resume")  # assigned → in_progress ⇄ waiting_parts
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Browser:
@@ -184,7 +169,7 @@ def _writer(port, n, ids, results, errors):
 
 def _run(url, tmp_path):
     app, ids = _arrange(url)
-    port, log = free_port(), tmp_path / "gunicorn.log"
+    log = tmp_path / "gunicorn.log"
     env = {
         **os.environ,
         "PORTAL_DATABASE_URL": url,
@@ -192,16 +177,7 @@ def _run(url, tmp_path):
         "PORTAL_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         "PORTAL_LOGIN_FAILURE_LIMIT": "1000 per minute",
     }
-    with open(log, "w") as fh:
-        server = subprocess.Popen(
-            [GUNICORN, "-w", "4", "-b", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=fh,
-            stderr=fh,
-        )
-    try:
-        _wait_for(port)
+    with gunicorn(env, workers=4, args=("--timeout", "120"), log=log) as port:
         results, errors = [], []
         threads = [
             threading.Thread(target=_writer, args=(port, n, ids, results, errors)) for n in range(K)
@@ -210,9 +186,6 @@ def _run(url, tmp_path):
             t.start()
         for t in threads:
             t.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     server_log = log.read_text()
     if errors or "Traceback" in server_log:
         print(server_log[-6000:])
@@ -234,34 +207,10 @@ def _run(url, tmp_path):
     )
 
 
-def _wait_for(port):
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if Browser(port).request("GET", "/healthz")[0] in (200, 503):
-                return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "gunicorn did not start"
-        time.sleep(0.3)
-
-
 def test_parallel_writers_on_sqlite(tmp_path):
     _run(f"sqlite:///{tmp_path / 'concurrency.db'}", tmp_path)
 
 
 def test_parallel_writers_on_postgresql(tmp_path):
-    server = make_url(PG_SERVER)
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = f"portal_conc_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
-    except Exception as exc:  # the only reason to skip
-        pytest.fail(f"PostgreSQL must run on 127.0.0.1:5432 for this test: {exc}")
-    try:
-        _run(server.set(database=name).render_as_string(hide_password=False), tmp_path)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database("portal_conc") as url:
+        _run(url, tmp_path)

@@ -4,59 +4,32 @@ login throttling counts across both, and a session is honoured and revoked on bo
 import http.client
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import uuid
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.extensions import db
 from tests.conftest import TEST_CONFIG
+from tests.servers import postgres_database, start_gunicorn, stop, wait_until_serving
 
-PG_SERVER = os.environ.get(
-    "PORTAL_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 REDIS_URL = "redis://127.0.0.1:6379/13"
-GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-ROOT = os.path.dirname(os.path.dirname(__file__))
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def pg_database():
-    server = make_url(PG_SERVER)
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            name = f"portal_multi_{uuid.uuid4().hex[:8]}"
-            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
-    except Exception as exc:  # the only reason to skip
-        pytest.fail(f"PostgreSQL must run on 127.0.0.1:5432 for this test: {exc}")
-    url = server.set(database=name).render_as_string(hide_password=False)
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        from portal import devdata
+    with postgres_database("portal_multi") as url:
+        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            from portal import devdata
 
-        db.create_all()
-        devdata.seed_org()
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+            db.create_all()
+            devdata.seed_org()
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -71,34 +44,15 @@ def servers(pg_database):
         "PORTAL_SECRET_KEY": "shared-multiserver-secret",
         "PORTAL_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }
-    procs, ports = [], []
-    for _ in range(2):
-        port = _free_port()
-        procs.append(
-            subprocess.Popen(
-                [GUNICORN, "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        ports.append(port)
-    deadline = time.monotonic() + 30
-    for port in ports:
-        while True:
-            try:
-                if Browser(port).get("/healthz")[0] in (200, 503):
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
-    yield ports
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        p.wait(timeout=10)
+    started = [start_gunicorn(env) for _ in range(2)]
+    procs, ports = [p for p, _ in started], [port for _, port in started]
+    try:
+        deadline = time.monotonic() + 30
+        for port in ports:
+            wait_until_serving(port, deadline)
+        yield ports
+    finally:
+        stop(*procs, timeout=10)
 
 
 class Browser:

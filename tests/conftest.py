@@ -90,14 +90,6 @@ def app(database_url, tmp_path_factory):
 
 def wipe(application):
     """Delete every row of every table (keeps the schema)."""
-    from portal.services import figure_cache, today
-    from portal.views.base import clear_options_cache
-
-    # Ids start again from 1 in the next test: figures, Today rows and dropdowns kept for this database's
-    # versions go.
-    figure_cache.clear()
-    today.clear_kept()
-    clear_options_cache()
     with application.app_context():
         db.session.remove()
         tables = list(reversed(db.metadata.sorted_tables))

@@ -21,10 +21,9 @@ A provider is ``fn(site_ids, start, end) -> {site_id: value}``:
   timestamps (on time, hours to fix) read ONE narrow query and aggregate with ``rows_by_site``,
   because date arithmetic differs between SQLite and PostgreSQL;
 * a site without data may be missing from the dict (shown as "–") or mapped to 0.
-* once the period is over its figure may only change when the site's records do (the
-  dashboard keeps it until then, ``figure_cache``); a figure that still changes with the clock
-  alone (an issue raised in the period becoming overdue later) is registered with
-  ``moves_with_clock=True``.
+* a calendar month that is over at a site is closed: its figures are computed once and stored
+  (``portal.services.period_close``); whatever a provider returns for it is what the dashboard,
+  the PDFs and the regional comparison show from then on.
 
 ``drill`` says where a number leads: ``(endpoint, {url arg: template})`` where templates may
 use ``{site_id}``, ``{start}``, ``{end}`` (ISO dates), e.g.
@@ -213,28 +212,23 @@ def in_period(column, site_column, start, end):
 def collect(site_ids, start, end, metrics=None):
     """{metric key: {site_id: value}} — one provider call per metric, whatever the sites.
 
-    Figures of an ended period come from ``figure_cache`` when their site has not changed
-    since; the provider is then asked for the other sites only. Figures that move with the
-    clock, and those of a period still running, are computed every time."""
-    from portal.services import figure_cache
-    from portal.services.audit import site_versions
+    A calendar month that is over for a site is *closed*: its figures are read from storage
+    (``period_close.stored_figures``, which closes it on first need). Every other period, and a
+    month still running at a site, is computed by the providers."""
+    from portal.services import period_close
 
     site_ids = list(site_ids)
+    metrics = list(metrics) if metrics is not None else all_metrics()
     result = {}
     with zone_cache():
-        keep = bool(site_ids) and figure_cache.enabled() and has_ended(end)
-        versions = site_versions(site_ids) if keep else None
-        for metric in metrics if metrics is not None else all_metrics():
-            if versions is None or metric.moves_with_clock:
-                values = metric.provider(site_ids, start, end) if site_ids else {}
-            else:
-                values, missing = figure_cache.lookup(metric.key, start, end, versions)
-                missing += [sid for sid in site_ids if sid not in versions]
-                if missing:
-                    fresh = metric.provider(missing, start, end)
-                    fresh = {sid: fresh.get(sid) for sid in missing}
-                    figure_cache.store(metric.key, start, end, versions, fresh)
-                    values.update(fresh)
+        stored = {}
+        if site_ids and period_close.is_month(start, end):
+            stored = period_close.stored_figures(site_ids, start, metrics)
+        live = [sid for sid in site_ids if sid not in stored]
+        for metric in metrics:
+            values = metric.provider(live, start, end) if live else {}
+            for sid, figures in stored.items():
+                values[sid] = figures.get(metric.key)
             result[metric.key] = {sid: values.get(sid) for sid in site_ids}
     return result
 

@@ -50,7 +50,7 @@ class PeriodClose(SiteScopedMixin, db.Model):
     reclosed: Mapped[int] = mapped_column(Integer, default=0)
     # The data of the site's month-end PDF (``report_data.site_month``), taken when first
     # needed after the close and replaced by a re-close; None until then.
-    report: Mapped[dict | None] = mapped_column(JSON)
+    report: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     closed_by = relationship("User", foreign_keys=[closed_by_id])
 

@@ -305,12 +305,12 @@ def site_report(site_id, first_day):
     if not month_over(site_id, first_day):
         return None
     period = period_of(first_day)
-    close = _close_row(site_id, period)
+    close = close_of(site_id, period)
     if close is None:
         from portal.services import metrics as m
 
         stored_figures([site_id], first_day, m.all_metrics())
-        close = _close_row(site_id, period)
+        close = close_of(site_id, period)
         if close is None:
             return None
     if close.report is not None:
@@ -325,10 +325,10 @@ def site_report(site_id, first_day):
             .values(report=data)
         )
     db.session.expire(close)
-    return _close_row(site_id, period).report
+    return close_of(site_id, period).report
 
 
-def _close_row(site_id, period):
+def close_of(site_id, period):
     return db.session.scalars(
         select(PeriodClose).where(PeriodClose.site_id == site_id, PeriodClose.period == period)
     ).first()
@@ -390,7 +390,7 @@ def reclose(site, first_day, user_id=None):
     try:
         with m.zone_cache():
             metrics = m.all_metrics()
-            if _close_row(site.id, period) is None:
+            if close_of(site.id, period) is None:
                 stored_figures([site.id], first_day, metrics)
             conn = db.session.connection()
             # Taking the close row's lock first serialises two re-closes of one month.
@@ -468,8 +468,7 @@ def _period_attrs(cls):
     return tuple(
         col.key
         for col in cls.__mapper__.column_attrs
-        if col.key not in _NEVER_DATES
-        and isinstance(col.columns[0].type, (UTCDateTime, Date))
+        if col.key not in _NEVER_DATES and isinstance(col.columns[0].type, (UTCDateTime, Date))
     )
 
 

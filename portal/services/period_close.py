@@ -165,21 +165,21 @@ def stored_figures(site_ids, first_day, metrics):
 
 
 def _read(site_ids, period, keys):
-    """{site_id: {key: value}} of closed sites; a closed site with no figure yet maps to {}."""
-    closed = db.session.scalars(
-        select(PeriodClose.site_id).where(
-            PeriodClose.site_id.in_(site_ids), PeriodClose.period == period
-        )
-    ).all()
-    found = {sid: {} for sid in closed}
+    """{site_id: {key: value}} of closed sites (one query); a closed site with no figure yet maps
+    to {}."""
     rows = db.session.execute(
-        select(PeriodFigure.site_id, PeriodFigure.figure, PeriodFigure.value).where(
-            PeriodFigure.site_id.in_(list(found)), PeriodFigure.period == period
+        select(PeriodClose.site_id, PeriodFigure.figure, PeriodFigure.value)
+        .outerjoin(
+            PeriodFigure,
+            and_(PeriodFigure.site_id == PeriodClose.site_id, PeriodFigure.period == period),
         )
+        .where(PeriodClose.site_id.in_(list(site_ids)), PeriodClose.period == period)
     )
+    found = {}
     for site_id, key, value in rows:
+        figures = found.setdefault(site_id, {})
         if key in keys:
-            found[site_id][key] = _plain(value)
+            figures[key] = _plain(value)
     return found
 
 

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.models import AuditEvent, PeriodAmendment, PeriodClose, PeriodFigure, Site, Visit
 from portal.services import metrics as m
 from portal.services import period_close
@@ -250,3 +251,40 @@ def test_concurrent_closers_store_one_set_of_figures(app, november):
         assert db.session.scalar(select(func.count()).select_from(PeriodFigure)) == 4 * len(
             m.all_metrics()
         )
+
+
+# ---------------------------------------------------------------- the real browser
+
+
+def test_supervisor_sees_the_amended_mark_and_recloses_in_the_browser(
+    page, live_server, dbs, site_ids
+):
+    from tests.conftest import browser_login, screenshot
+
+    # Last month of the real clock (the live server runs on it): over, whenever this runs.
+    sz01 = dbs.get(Site, site_ids["SZ01"])
+    last = m.previous_month(m.month_start(clock.local_day(sz01)))
+    visit = _visit(dbs, sz01.id, datetime(last.year, last.month, 12, 2, 0, tzinfo=timezone.utc), 2)
+    period_close.close_month(last)
+    dbs.commit()
+    dbs.get(Visit, visit).adults = 5
+    dbs.commit()
+
+    browser_login(page, live_server, "sup_south")
+    page.goto(f"{live_server}/dashboard/?period=month&on={last.isoformat()}")
+    mark = page.locator('tr[data-site="SZ01"] a.amended-after-close')
+    assert mark.inner_text() == "修改于结账后"
+    assert page.locator('tr[data-site="SZ02"] a.amended-after-close').count() == 0
+    screenshot(page, "period-close-dashboard-amended")
+
+    mark.click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("table.amendment-list tbody tr").count() == 1
+    assert f"#{visit}" in page.inner_text("table.amendment-list")
+    screenshot(page, "period-close-amendments")
+
+    page.click("button.reclose")
+    page.wait_for_load_state("networkidle")
+    assert "已重新结账" in page.inner_text("body")
+    assert page.locator('tr[data-site="SZ01"] a.amended-after-close').count() == 0
+    screenshot(page, "period-close-reclosed")

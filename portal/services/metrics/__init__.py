@@ -61,7 +61,7 @@ class Metric:
     # A short column header where the label is long; the label is then its tooltip.
     short: object = None
     # True when the figure of a period that is over still changes with the clock alone (it
-    # compares a due time with "now"): such a figure is computed on every view, never kept.
+    # compares a due time with "now"). A closed month stores it as it was at the close.
     moves_with_clock: bool = False
 
     @property
@@ -102,7 +102,7 @@ def register_metric(
     """Add (or replace) a metric. ``better``: "higher" / "lower" / None; see the module doc.
     ``short``: a short column header when the label is long (the label becomes its tooltip).
     ``moves_with_clock``: the figure of an ended period can still change without any record
-    changing (e.g. "open past its due time" for a due time after the period): never kept."""
+    changing (e.g. "open past its due time" for a due time after the period)."""
     if better not in ("higher", "lower", None):
         raise ValueError(f"better must be 'higher', 'lower' or None, not {better!r}")
     _METRICS[key] = Metric(
@@ -197,8 +197,7 @@ def local_period(site_column, start, end, build):
 
 def has_ended(end, now=None):
     """The local day ``end`` is over at every site asked about (each at its own midnight;
-    inside ``zone_cache`` no query). A figure of an ended period changes only when its site's
-    records do, unless it ``moves_with_clock``."""
+    inside ``zone_cache`` no query)."""
     zones = {clock.DEFAULT_ZONE, *site_zones().values()}
     last_midnight = max(clock.day_bounds(end, zone)[1] for zone in zones)
     return (now or clock.now()) >= last_midnight

@@ -500,7 +500,7 @@ def _collect_amendments(session, flush_context, instances):
                 state = db.inspect(obj)
                 values = _dates(obj)
                 for path in _period_attrs(type(obj)):
-                    if "." not in path:
+                    if "." not in path and path in state.attrs:
                         values += list(state.attrs[path].history.deleted)
                 sites = {obj.site_id, *state.attrs["site_id"].history.deleted}
                 action = "update"

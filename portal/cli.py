@@ -8,6 +8,7 @@ from sqlalchemy.engine import make_url
 from portal import cli_audit, cli_backup
 from portal.cli_reports import reports_cli
 from portal.cli_bench import bench_cli
+from portal.cli_figures import figures_cli
 from portal.extensions import db
 from portal import devdata
 from portal.errors import DomainError
@@ -26,6 +27,7 @@ def register(app):
     app.cli.add_command(cli_audit.audit_group)
     app.cli.add_command(cli_backup.backup_group)
     app.cli.add_command(bench_cli)
+    app.cli.add_command(figures_cli)  # flask figures close (portal/cli_figures.py)
 
 
 @click.command("seed-demo")

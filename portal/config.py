@@ -52,11 +52,6 @@ class DefaultConfig:
     # Stored photos are shrunk to this many pixels on their long side.
     UPLOAD_MAX_SIDE = 2048
     FLASK_ADMIN_SWATCH = None
-    # Dashboard figures of ended periods kept per process (portal.services.figure_cache).
-    FIGURE_CACHE = True
-    # Rows of the Today sections kept per process and site data version
-    # (portal.services.today.kept).
-    TODAY_CACHE = True
     # How many days back a forgotten daily tally may still be closed (portal.services.bounds):
     # closing moves live stock, so an old day is not reopened for counting.
     TALLY_MAX_DAYS_BACK = 7

@@ -90,9 +90,6 @@ def app(database_url, tmp_path_factory):
 
 def wipe(application):
     """Delete every row of every table (keeps the schema)."""
-    # Ids start again from 1 in the next test: figures, Today rows and dropdowns kept for this database's
-    # versions go.
-    _clear_kept(application)
     with application.app_context():
         db.session.remove()
         tables = list(reversed(db.metadata.sorted_tables))
@@ -129,16 +126,6 @@ def _truncate(tables, attempts=10):
             if "deadlock" not in str(exc).lower() or attempt == attempts - 1:
                 raise
             time.sleep(0.5)
-
-
-def _clear_kept(application):
-    """Figures, Today rows and dropdowns kept in memory for this database's versions."""
-    from portal.services import figure_cache, today
-    from portal.views.base import clear_options_cache
-
-    figure_cache.clear()
-    today.clear_kept()
-    clear_options_cache()
 
 
 def _seed_org(application):
@@ -187,7 +174,6 @@ class Baseline:
                 self._take_postgresql()
 
     def restore(self):
-        _clear_kept(self.app)
         if self.day != _day():  # the rows' times would belong to yesterday
             self.take()
             return

@@ -472,13 +472,9 @@ PAGES_AT_SCALE = [
 def test_query_counts_do_not_grow_with_the_dataset(app, login):
     """The same pages send as many statements on the demo organisation as on 14 sites in
     10 regions with their people and history (no query per site, region or row)."""
-    from portal.views.base import clear_options_cache
     from tests.querycount import count_queries
 
     def counts():
-        # Both times from a fresh process's point of view: the bulk seed writes no audit events
-        # (it runs on a new database, before any server), so kept dropdowns would not see it.
-        clear_options_cache()
         result = {}
         for user, url in PAGES_AT_SCALE:
             c = login(user)

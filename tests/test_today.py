@@ -13,7 +13,7 @@ from portal import devdata
 from portal import clock
 from portal.extensions import db
 from portal.models import ConsumptionLine, DailyTally, Product, Site, User, Visit
-from portal.services import handover, scope, stock, today, visits
+from portal.services import handover, stock, today, visits
 from tests.conftest import browser_login, screenshot
 from tests.querycount import count_queries
 
@@ -168,7 +168,7 @@ def test_today_queries_do_not_grow_with_the_demo_day(app, login):
     assert full.count <= empty.count + 3 and full.count <= 25, full.statements
 
 
-# ---------------------------------------------------------------- rows kept per site version
+# ---------------------------------------------------------------- every view reads its rows
 
 
 def _sections_html(page):
@@ -200,15 +200,12 @@ def _busy_day_at_sz01(app):
         stock.restock(where, low, 3)
 
 
-def test_a_second_view_of_today_shows_the_same_page_from_kept_rows(app, login):
+def test_a_second_view_of_today_shows_the_same_page(app, login):
     _busy_day_at_sz01(app)
     clerk = login("clerk_sz01")
     assert clerk.post("/breaks/start").status_code == 302
-    with count_queries(app) as first:
-        page = clerk.get("/today/").get_data(as_text=True)
-    with count_queries(app) as second:
-        again = clerk.get("/today/").get_data(as_text=True)
-    # Every section is there and shows records, and the kept rows render exactly as read.
+    page = clerk.get("/today/").get_data(as_text=True)
+    again = clerk.get("/today/").get_data(as_text=True)
     for marker in (
         "section-handover",
         "section-visits-open",
@@ -220,22 +217,9 @@ def test_a_second_view_of_today_shows_the_same_page_from_kept_rows(app, login):
     ):
         assert marker in page
     assert _sections_html(again) == _sections_html(page)
-    # The second view reads no section's records again, only the versions they are kept under.
-    assert second.count < first.count - 5, second.statements
-    for table in (
-        "visit",
-        "handover_entry",
-        "handover_item",
-        "checklist_run",
-        "product",
-        "daily_tally",
-    ):
-        assert not [
-            sql for sql in second.statements if f"FROM {table} " in sql or f"FROM {table}\n" in sql
-        ], table
 
 
-def test_kept_today_rows_follow_every_change(app, login):
+def test_today_rows_follow_every_change(app, login):
     _busy_day_at_sz01(app)
     clerk = login("clerk_sz01")
     clerk.get("/today/")
@@ -252,29 +236,6 @@ def test_kept_today_rows_follow_every_change(app, login):
     with arranged(app) as s:
         s.scalar(select(User).where(User.username == "guard_sz01")).display_name = "改名后的值班员"
     assert "改名后的值班员" in clerk.get("/today/").get_data(as_text=True)
-    # Someone logging in changes no record: the rows stay kept.
-    with count_queries(app) as kept:
-        clerk.get("/today/")
-    login("guard_sz01")
-    with count_queries(app) as after_login:
-        clerk.get("/today/")
-    assert after_login.count == kept.count, after_login.statements
-
-
-def test_kept_rows_are_never_served_outside_the_scope(app):
-    with arranged(app):
-        sz01 = site_of("SZ01")
-        day = clock.local_day(sz01)
-        admin = db.session.scalar(select(User).where(User.username == "admin"))
-        clerk_sh01 = db.session.scalar(select(User).where(User.username == "clerk_sh01"))
-        with app.test_request_context("/today/"):
-            scope.activate(scope.scope_for_user(admin))
-            assert today.kept(sz01, day, "test.rows", lambda: "read for admin") == "read for admin"
-            assert today.kept(sz01, day, "test.rows", lambda: "read again") == "read for admin"
-        with app.test_request_context("/today/"):
-            scope.activate(scope.scope_for_user(clerk_sh01))
-            assert today.kept(sz01, day, "test.rows", lambda: "read for SH01") == "read for SH01"
-        scope.deactivate()
 
 
 # ---------------------------------------------------------------- the real browser

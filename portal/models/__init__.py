@@ -62,6 +62,7 @@ from portal.models.org import (
     user_region,
     user_site,
 )
+from portal.models.periods import PeriodAmendment, PeriodClose, PeriodFigure
 from portal.models.photos import Photo
 from portal.models.repairs import (
     OPEN_STATUSES,
@@ -141,6 +142,9 @@ __all__ = [
     "User",
     "user_region",
     "user_site",
+    "PeriodAmendment",
+    "PeriodClose",
+    "PeriodFigure",
     "Photo",
     "ReportLease",
     "OPEN_STATUSES",

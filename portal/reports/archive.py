@@ -7,6 +7,11 @@ parallel *processes* (ReportLab is CPU-bound; threads would share one GIL).
 
 The dashboard's PDF links serve a closed month's archived file as it is (``archived_path``)
 instead of building it again, once the user's scope allowed the site or region.
+
+A site's PDF of a closed month is built from the report data stored with its close
+(``period_close.site_report``: the stored figures, and the detail tables as they were), in the
+report language whoever asks: archived or built on demand, today or next year, it is the same
+file until the month is closed again.
 """
 
 import os
@@ -23,7 +28,7 @@ from portal.models import Region, Site
 from portal.reports import pdf
 from portal.services import metrics, report_data, scope
 
-REPORT_LOCALE = "zh_Hans_CN"
+REPORT_LOCALE = report_data.REPORT_LOCALE
 # What a worker process needs to rebuild the same app.
 _INHERITED_CONFIG = (
     "SQLALCHEMY_DATABASE_URI",
@@ -69,14 +74,25 @@ def region_wholly_visible(region_id):
     return set(db.session.scalars(stmt)) <= current.site_ids
 
 
+def closed_site_pdf(site_id, first_day):
+    """The site's PDF of a closed month (closing it on first need), or None while the site's
+    month still runs (or the site is out of scope)."""
+    from portal.services import period_close
+
+    with force_locale(REPORT_LOCALE):
+        data = period_close.site_report(site_id, first_day)
+        return None if data is None else pdf.site_report_pdf(data)
+
+
 def build(kind, object_id, first_day):
     """(filename, bytes) of one site's or one region's monthly PDF, in the app context."""
     with force_locale(REPORT_LOCALE):
         if kind == "site":
             code = db.session.get(Site, object_id).code
-            return site_filename(code, first_day), pdf.site_report_pdf(
-                report_data.site_month(object_id, first_day)
-            )
+            body = closed_site_pdf(object_id, first_day)
+            if body is None:
+                body = pdf.site_report_pdf(report_data.site_month(object_id, first_day))
+            return site_filename(code, first_day), body
         code = db.session.get(Region, object_id).code
         return region_filename(code, first_day), pdf.region_report_pdf(
             report_data.region_month(object_id, first_day)

@@ -27,6 +27,9 @@ from flask_babel import force_locale
 
 TREND_MONTHS = 6
 
+# Month-end reports are written for head office in Chinese, whoever asks for them.
+REPORT_LOCALE = "zh_Hans_CN"
+
 
 @dataclass(frozen=True)
 class Section:

@@ -29,7 +29,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
 from flask_admin.model import typefmt
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime
 from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
@@ -44,7 +44,7 @@ from urllib.parse import quote as url_quote
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.services import audit, bounds, scope
+from portal.services import bounds
 from portal.services.scope import ScopeViolation
 from portal.views.exports import SafeExportMixin
 from portal.models.base import VersionedMixin
@@ -531,25 +531,11 @@ def get_or_404(model, id):
     return obj
 
 
-# Filter dropdowns list organisation records (sites, regions, people), which change rarely, and
-# every change to them writes an audit event in the same transaction (portal.services.audit).
-# So a dropdown is kept per process, per scope, under the id of the latest audit event about
-# those models: exact, without expiry, recomputed after any such change. Without it an admin's
-# list pages grew with the number of sites (200 options read and labelled on every view).
-ORGANISATION_MODELS = ("Site", "Region", "User")
-_options_cache = {}
-
-
-def clear_options_cache():
-    """Forget every kept dropdown (tests: the next database starts its ids from 1 again)."""
-    _options_cache.clear()
-
-
 def options_of(model, label=str, order_by=None):
     """Filter options (id, label) of a model, read through the scope; empty outside a request.
     A model that names the columns its ``__str__`` reads (``option_columns``) is read as plain
     rows: building 500 ORM objects for a user dropdown cost more than the list page itself.
-    Options of the organisation models are cached (see ``_options_cache``)."""
+    Read on every view: a copy kept per process could be out of date on another worker."""
 
     def read():
         order = order_by if order_by is not None else model.id
@@ -568,17 +554,7 @@ def options_of(model, label=str, order_by=None):
     def options():
         if not has_request_context():
             return []
-        if model.__name__ not in ORGANISATION_MODELS:
-            return read()
-        current = scope.current_scope()
-        key = (options, None if current is None else current.site_ids, str(get_locale()))
-        version = audit.latest_change(ORGANISATION_MODELS)
-        cached = _options_cache.get(key)
-        if cached is None or cached[0] != version:
-            if len(_options_cache) > 10_000:
-                _options_cache.clear()
-            cached = _options_cache[key] = (version, read())
-        return list(cached[1])
+        return read()
 
     return options
 

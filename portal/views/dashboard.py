@@ -8,10 +8,11 @@ charts, the drill-down links or the PDFs.
 
 from datetime import timedelta
 
-from flask import Response, abort, g, request, send_file, url_for
+from flask import Response, abort, flash, g, redirect, request, send_file, url_for
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext as _
+from flask_login import current_user
 from portal import clock
 from portal.i18n import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -22,7 +23,9 @@ from portal.extensions import db
 from portal.models import Region, Site
 from portal.reports import archive, charts, pdf
 from portal.services import metrics as m
-from portal.services import bounds, report_data
+from portal.services import bounds, period_close, report_data
+from portal.models.audit import ACTION_LABELS
+from portal.services.record_types import label as record_type_label
 from portal.views.base import PortalView, bad_parameter, expose, get_or_404
 from portal.views.exports import report_slot
 from portal.views.home import set_landing
@@ -119,8 +122,15 @@ class DashboardView(PortalView):
             sort_key, descending = self._sort(table, metrics)
             charts_svg = self._charts(sites, chosen, table, month) if chosen and sites else []
         pdf_url = url_for(".site_pdf", site_id=_SITE_PLACEHOLDER, month=f"{month:%Y-%m}")
+        # A closed month corrected since: its stored figures stand until someone re-closes it.
+        amended = set()
+        if kind == "month" and sites:
+            amended = period_close.amended_sites([s.id for s in sites], month)
+        amended_url = url_for(".amendments", site_id=_SITE_PLACEHOLDER, month=f"{month:%Y-%m}")
         for row in table["rows"]:
             row["pdf_url"] = pdf_url.replace(_SITE_PLACEHOLDER, str(row["site"].id))
+            if row["site"].id in amended:
+                row["amended_url"] = amended_url.replace(_SITE_PLACEHOLDER, str(row["site"].id))
         context = dict(
             periods=PERIODS,
             kind=kind,
@@ -291,8 +301,52 @@ class DashboardView(PortalView):
         if archived:
             return _archived_response(archived, download_name)
         with report_slot():
-            body = pdf.site_report_pdf(report_data.site_month(site.id, first_day))
+            body = archive.closed_site_pdf(site.id, first_day)  # None: the month still runs
+            if body is None:
+                body = pdf.site_report_pdf(report_data.site_month(site.id, first_day))
         return _pdf_response(body, download_name)
+
+    # ------------------------------------------------------------ corrections after a close
+
+    @expose("/amendments/<site_id>/<month>")
+    def amendments(self, site_id, month):
+        """What changed in a site's closed month since its figures were stored, and the button
+        that closes it again."""
+        site = get_or_404(Site, site_id)
+        first_day = _month_or_404(month)
+        rows = period_close.open_amendments([site.id], first_day).get(site.id, [])
+        close = period_close.close_of(site.id, period_close.period_of(first_day))
+        return self.render(
+            "dashboard/amendments.html",
+            site=site,
+            month=f"{first_day:%Y-%m}",
+            close=close,
+            rows=rows,
+            type_label=record_type_label,
+            local=lambda at: clock.to_local(at, site).strftime("%Y-%m-%d %H:%M"),
+            action_labels=ACTION_LABELS,
+            may_reclose=period_close.may_reclose(current_user)
+            and period_close.month_over(site.id, first_day),
+        )
+
+    @expose("/reclose/<site_id>/<month>", methods=("POST",))
+    def reclose(self, site_id, month):
+        site = get_or_404(Site, site_id)
+        first_day = _month_or_404(month)
+        if not period_close.may_reclose(current_user):
+            abort(403)
+        changed = period_close.reclose(site, first_day, user_id=current_user.id)
+        db.session.commit()
+        flash(
+            _(
+                "%(site)s %(month)s closed again: %(count)s figure(s) changed.",
+                site=site.code,
+                month=f"{first_day:%Y-%m}",
+                count=len(changed),
+            ),
+            "success",
+        )
+        return redirect(url_for(".index", period="month", on=first_day.isoformat()))
 
     @expose("/region/<region_id>/<month>.pdf")
     def region_pdf(self, region_id, month):

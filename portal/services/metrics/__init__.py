@@ -23,10 +23,9 @@ A provider is ``fn(site_ids, start, end) -> {site_id: value}``:
   timestamps (on time, hours to fix) read ONE narrow query and aggregate with ``rows_by_site``,
   because date arithmetic differs between SQLite and PostgreSQL;
 * a site without data may be missing from the dict (shown as "–") or mapped to 0.
-* once the period is over its figure may only change when the site's records do (the
-  dashboard keeps it until then, ``figure_cache``); a figure that still changes with the clock
-  alone (an issue raised in the period becoming overdue later) is registered with
-  ``moves_with_clock=True``.
+* a calendar month that is over at a site is closed: its figures are computed once and stored
+  (``portal.services.period_close``); whatever a provider returns for it is what the dashboard,
+  the PDFs and the regional comparison show from then on.
 
 ``drill`` says where a number leads: ``(endpoint, {url arg: template})`` where templates may
 use ``{site_id}``, ``{start}``, ``{end}`` (ISO dates), e.g.
@@ -43,8 +42,7 @@ from portal import clock
 from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
-from portal.services import figure_cache
-from portal.services.audit import site_versions
+from portal.services import period_close
 from portal.models import Site
 
 # Most sites are on Beijing time; a site with another ``timezone`` (Urumqi…) has its periods cut
@@ -67,7 +65,7 @@ class Metric:
     # A short column header where the label is long; the label is then its tooltip.
     short: object = None
     # True when the figure of a period that is over still changes with the clock alone (it
-    # compares a due time with "now"): such a figure is computed on every view, never kept.
+    # compares a due time with "now"). A closed month stores it as it was at the close.
     moves_with_clock: bool = False
 
     @property
@@ -108,7 +106,7 @@ def register_metric(
     """Add (or replace) a metric. ``better``: "higher" / "lower" / None; see the module doc.
     ``short``: a short column header when the label is long (the label becomes its tooltip).
     ``moves_with_clock``: the figure of an ended period can still change without any record
-    changing (e.g. "open past its due time" for a due time after the period): never kept."""
+    changing (e.g. "open past its due time" for a due time after the period)."""
     if better not in ("higher", "lower", None):
         raise ValueError(f"better must be 'higher', 'lower' or None, not {better!r}")
     _METRICS[key] = Metric(
@@ -201,8 +199,7 @@ def local_period(site_column, start, end, build):
 
 def has_ended(end, now=None):
     """The local day ``end`` is over at every site asked about (each at its own midnight;
-    inside ``zone_cache`` no query). A figure of an ended period changes only when its site's
-    records do, unless it ``moves_with_clock``."""
+    inside ``zone_cache`` no query)."""
     zones = {clock.DEFAULT_ZONE, *site_zones().values()}
     last_midnight = max(clock.day_bounds(end, zone)[1] for zone in zones)
     return (now or clock.now()) >= last_midnight
@@ -216,25 +213,21 @@ def in_period(column, site_column, start, end):
 def collect(site_ids, start, end, metrics=None):
     """{metric key: {site_id: value}} — one provider call per metric, whatever the sites.
 
-    Figures of an ended period come from ``figure_cache`` when their site has not changed
-    since; the provider is then asked for the other sites only. Figures that move with the
-    clock, and those of a period still running, are computed every time."""
+    A calendar month that is over for a site is *closed*: its figures are read from storage
+    (``period_close.stored_figures``, which closes it on first need). Every other period, and a
+    month still running at a site, is computed by the providers."""
     site_ids = list(site_ids)
+    metrics = list(metrics) if metrics is not None else all_metrics()
     result = {}
     with zone_cache():
-        keep = bool(site_ids) and figure_cache.enabled() and has_ended(end)
-        versions = site_versions(site_ids) if keep else None
-        for metric in metrics if metrics is not None else all_metrics():
-            if versions is None or metric.moves_with_clock:
-                values = metric.provider(site_ids, start, end) if site_ids else {}
-            else:
-                values, missing = figure_cache.lookup(metric.key, start, end, versions)
-                missing += [sid for sid in site_ids if sid not in versions]
-                if missing:
-                    fresh = metric.provider(missing, start, end)
-                    fresh = {sid: fresh.get(sid) for sid in missing}
-                    figure_cache.store(metric.key, start, end, versions, fresh)
-                    values.update(fresh)
+        stored = {}
+        if site_ids and period_close.is_month(start, end):
+            stored = period_close.stored_figures(site_ids, start, metrics)
+        live = [sid for sid in site_ids if sid not in stored]
+        for metric in metrics:
+            values = metric.provider(live, start, end) if live else {}
+            for sid, figures in stored.items():
+                values[sid] = figures.get(metric.key)
             result[metric.key] = {sid: values.get(sid) for sid in site_ids}
     return result
 

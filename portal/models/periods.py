@@ -1,0 +1,93 @@
+"""Closed months: each site's figures stored when its month is over, and later corrections.
+
+A site's month is *closed* once its figures have been computed and stored
+(``portal.services.period_close``): from then on the dashboard, the month-end PDF and the
+regional comparison read them from ``period_figure`` instead of computing them again, so a
+month's figures stay what they were when the month ended.
+
+``period_figure.value`` is the number the figure's provider returned, stored exactly: an
+integer or a decimal as it is, a float as the shortest decimal that reads back as the same
+float (PostgreSQL ``numeric`` without a scale; SQLite keeps the double itself). A regional
+figure is the mean of its sites' figures, so the stored values combine into exactly the average
+a live computation gives. NULL: the figure had no value for the site ("–").
+
+A change made later to a record of a closed month leaves the stored figures alone and writes a
+``period_amendment`` row instead; the dashboard marks the month "amended after close" until an
+authorised person closes it again.
+
+None of these rows is audited row by row: closing is a computation, and a re-close writes its
+own audit event (``audit.record``).
+"""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import SiteScopedMixin, UTCDateTime
+
+# "2026-11": a calendar month of the site's own local days.
+PERIOD_LENGTH = 7
+
+
+class PeriodClose(SiteScopedMixin, db.Model):
+    """One site's month, closed: when, by whom (None: the system, on first need or by the CLI),
+    from which data (the site's latest audit event then), and the month-end report's data as it
+    was at close (the PDF is built from it, so it is the same file whenever it is produced)."""
+
+    __tablename__ = "period_close"
+    __audited__ = False
+    __table_args__ = (UniqueConstraint("site_id", "period", name="uq_period_close_site_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(PERIOD_LENGTH))
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The id of the site's newest audit event when its figures were computed (0: none yet).
+    source_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    # How many times it was closed again after corrections (0: never).
+    reclosed: Mapped[int] = mapped_column(Integer, default=0)
+    # The data of the site's month-end PDF (``report_data.site_month``), taken when first
+    # needed after the close and replaced by a re-close; None until then.
+    report: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+
+    closed_by = relationship("User", foreign_keys=[closed_by_id])
+
+
+class PeriodFigure(SiteScopedMixin, db.Model):
+    """One figure of one site's closed month."""
+
+    __tablename__ = "period_figure"
+    __audited__ = False
+    __table_args__ = (
+        UniqueConstraint("site_id", "period", "figure", name="uq_period_figure_site_period_figure"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(PERIOD_LENGTH))
+    figure: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Numeric(asdecimal=False))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source_event_id: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PeriodAmendment(SiteScopedMixin, db.Model):
+    """A record of a closed month created, changed or deleted after the close. ``settled_at``
+    is set when the month is closed again (its figures then include the change)."""
+
+    __tablename__ = "period_amendment"
+    __audited__ = False
+    __table_args__ = (Index("ix_period_amendment_open", "site_id", "period", "settled_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(PERIOD_LENGTH))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))  # create / update / delete
+    summary: Mapped[str] = mapped_column(String(255), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User", foreign_keys=[user_id])

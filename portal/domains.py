@@ -8,6 +8,7 @@ access rights, an edit sample for the locking test and the models behind its URL
 Functions are named by text (``"portal.views.keys:today_section"``) and looked up when they are
 used: this module imports nothing of the portal, so models, services and views may all read it
 without an import cycle, and a registry never imports a domain's views to learn about it.
+``portal.views.register_all`` is the one place that registers them.
 
 Adding a domain: write its own modules and append one ``Domain(...)`` to ``DOMAINS``.
 """
@@ -79,6 +80,8 @@ class Domain:
     # no admin list of their own ({model: (label, page endpoint)}).
     trash_labels: dict = field(default_factory=dict)
     type_labels: dict = field(default_factory=dict)
+    # … and the relations that name reads, loaded with the rows ({model: (relationship, …)}).
+    trash_loads: dict = field(default_factory=dict)
     # Audit viewer: {(model, field): "module:attribute"} a dict {stored code: label}.
     value_labels: dict = field(default_factory=dict)
     bench_pages: tuple = ()  # BenchPage…
@@ -105,6 +108,21 @@ DOMAINS = (
         models="portal.models.checklists",
         devdata="portal.devdata.checklists",
         seed_order=10,
+        figures="portal.services.metrics.checklists:register_figures",
+        today=(
+            TodaySection(
+                "checklist_opening",
+                10,
+                "portal.views.checklists:opening_section",
+                "checklists/_today_checklist.html",
+            ),
+            TodaySection(
+                "checklist_closing",
+                40,
+                "portal.views.checklists:closing_section",
+                "checklists/_today_checklist.html",
+            ),
+        ),
     ),
     Domain(
         "inventory",
@@ -112,6 +130,38 @@ DOMAINS = (
         models="portal.models.inventory",
         devdata="portal.devdata.inventory",
         seed_order=20,
+        figures="portal.services.metrics.inventory:register_figures",
+        today=(
+            TodaySection(
+                "item_check_opening",
+                11,
+                "portal.views.inventory:opening_check_section",
+                "inventory/_today_item_check.html",
+                roles=("admin", "supervisor", "clerk"),
+            ),
+            TodaySection(
+                "item_check_closing",
+                41,
+                "portal.views.inventory:closing_check_section",
+                "inventory/_today_item_check.html",
+                roles=("admin", "supervisor", "clerk"),
+            ),
+            TodaySection(
+                "discrepancies",
+                50,
+                "portal.views.inventory:discrepancies_section",
+                "inventory/_today_discrepancies.html",
+                roles=("admin", "supervisor", "clerk"),
+            ),
+        ),
+        reports=(
+            ReportSection(
+                "discrepancies",
+                _l("Item discrepancies"),
+                "portal.services.metrics.inventory:discrepancies_section",
+                order=40,
+            ),
+        ),
     ),
     Domain(
         "visits",
@@ -119,14 +169,84 @@ DOMAINS = (
         models="portal.models.visits",
         devdata="portal.devdata.visits",
         seed_order=30,
+        figures="portal.services.metrics.visits:register_figures",
+        today=(
+            TodaySection(
+                "visits.open",
+                30,
+                "portal.views.visits:open_visits_section",
+                "today/_open_visits.html",
+            ),
+        ),
+        reports=(
+            ReportSection(
+                "visits",
+                _l("Visits by week"),
+                "portal.services.metrics.visits:visits_section",
+                order=20,
+            ),
+        ),
+        trash_labels={"Visit": "portal.services.trash:visit_label"},
     ),
-    Domain("consumables", views="portal.views.consumables", models="portal.models.consumables"),
+    Domain(
+        "consumables",
+        views="portal.views.consumables",
+        models="portal.models.consumables",
+        figures="portal.services.metrics.consumables:register_figures",
+        today=(
+            TodaySection(
+                "consumables.tally",
+                80,
+                "portal.views.consumables:tally_section",
+                "today/_tally.html",
+                roles=("admin", "supervisor", "clerk"),
+            ),
+            TodaySection(
+                "consumables.low_stock",
+                60,
+                "portal.views.consumables:low_stock_section",
+                "today/_low_stock.html",
+                roles=("admin", "supervisor", "clerk"),
+            ),
+            TodaySection(
+                "consumables.tallies_missing",
+                85,
+                "portal.views.consumables:tallies_missing_section",
+                "today/_tallies_missing.html",
+                roles=("admin", "supervisor"),
+            ),
+        ),
+        reports=(
+            ReportSection(
+                "consumption",
+                _l("Consumption by product"),
+                "portal.services.metrics.consumables:consumption_section",
+                order=10,
+            ),
+            ReportSection(
+                "tally_variances",
+                _l("Tally variances"),
+                "portal.services.metrics.consumables:tally_variances_section",
+                order=30,
+            ),
+        ),
+    ),
     Domain(
         "repairs",
         views="portal.views.repairs",
         models="portal.models.repairs",
         devdata="portal.devdata.repairs",
         seed_order=90,
+        figures="portal.services.metrics.repairs:register_figures",
+        reports=(
+            ReportSection(
+                "repairs_damage",
+                _l("Repairs and damage"),
+                "portal.services.metrics.repairs:repairs_damage_section",
+                order=50,
+            ),
+        ),
+        type_labels={"RepairTicket": (_l("Repair tickets"), "repairs")},
     ),
     Domain(
         "damage",
@@ -134,6 +254,8 @@ DOMAINS = (
         models="portal.models.damage",
         devdata="portal.devdata.damage",
         seed_order=100,
+        figures="portal.services.metrics.damage:register_figures",
+        type_labels={"DamageReport": (_l("Damage reports"), "damage")},
     ),
     Domain(
         "handover",
@@ -141,6 +263,21 @@ DOMAINS = (
         models="portal.models.handover",
         devdata="portal.devdata.handover",
         seed_order=50,
+        figures="portal.services.metrics.handover:register_figures",
+        today=(
+            TodaySection(
+                "handover", 1, "portal.views.handover:handover_section", "handover/_today.html"
+            ),
+        ),
+        reports=(
+            ReportSection(
+                "handover",
+                _l("Handover completeness"),
+                "portal.services.metrics.handover:handover_section",
+                order=70,
+            ),
+        ),
+        trash_labels={"HandoverEntry": "portal.services.trash:handover_entry_label"},
     ),
     Domain(
         "cleaning",
@@ -148,6 +285,21 @@ DOMAINS = (
         models="portal.models.cleaning",
         devdata="portal.devdata.cleaning",
         seed_order=60,
+        figures="portal.services.metrics.cleaning:register_figures",
+        today=(
+            TodaySection(
+                "cleaning", 30, "portal.views.cleaning:cleaning_section", "cleaning/_today.html"
+            ),
+        ),
+        reports=(
+            ReportSection(
+                "cleaning",
+                _l("Cleaning issues"),
+                "portal.services.metrics.cleaning:cleaning_section",
+                order=60,
+            ),
+        ),
+        trash_loads={"CleaningIssue": ("area",)},
     ),
     Domain(
         "breaks",
@@ -155,6 +307,9 @@ DOMAINS = (
         models="portal.models.breaks",
         devdata="portal.devdata.breaks",
         seed_order=80,
+        today=(
+            TodaySection("breaks", 90, "portal.views.breaks:breaks_section", "breaks/_today.html"),
+        ),
     ),
     Domain(
         "keys",
@@ -192,7 +347,12 @@ DOMAINS = (
         edit_samples={"keyitem": ("label", "样板房 A 户型大门", "样板房 B 户型大门")},
         url_args={"key_id": "KeyItem", "loan_id": "KeyLoan"},
     ),
-    Domain("photos", views="portal.views.photos", models="portal.models.photos"),
+    Domain(
+        "photos",
+        views="portal.views.photos",
+        models="portal.models.photos",
+        type_labels={"Photo": (_l("Photos"), "photos")},
+    ),
     # … then planning, organisation and oversight.
     Domain(
         "roster",
@@ -200,6 +360,12 @@ DOMAINS = (
         models="portal.models.roster",
         devdata="portal.devdata.roster",
         seed_order=40,
+        today=(
+            TodaySection(
+                "on_duty", 15, "portal.views.roster:on_duty_section", "roster/_today.html"
+            ),
+        ),
+        trash_loads={"Shift": ("staff_member",)},
     ),
     Domain(
         "grooming",
@@ -207,6 +373,15 @@ DOMAINS = (
         models="portal.models.grooming",
         devdata="portal.devdata.grooming",
         seed_order=70,
+        figures="portal.services.metrics.grooming:register_figures",
+        reports=(
+            ReportSection(
+                "grooming",
+                _l("Grooming inspections"),
+                "portal.services.metrics.grooming:grooming_section",
+                order=80,
+            ),
+        ),
     ),
     Domain(
         "org",
@@ -214,6 +389,19 @@ DOMAINS = (
         models="portal.models.org",
         devdata="portal.devdata.org",
         seed_order=0,
+        figures="portal.services.metrics.org:register_figures",
+        reports=(
+            ReportSection(
+                "roster",
+                _l("Staff on the roster"),
+                "portal.services.metrics.org:roster_section",
+                order=900,
+            ),
+        ),
+        value_labels={
+            ("StaffMember", "kind"): "portal.models.org:STAFF_KIND_LABELS",
+            ("User", "role"): "portal.models.org:ROLE_LABELS",
+        },
     ),
     Domain(
         "audit",
@@ -221,6 +409,15 @@ DOMAINS = (
         models="portal.models.audit",
         devdata="portal.devdata.audit",
         seed_order=1000,
+        figures="portal.services.metrics.audit:register_figures",
+        reports=(
+            ReportSection(
+                "changes",
+                _l("Changes recorded"),
+                "portal.services.metrics.audit:changes_section",
+                order=910,
+            ),
+        ),
     ),
     Domain("trash", views="portal.views.trash"),
     Domain("bench", views="portal.views.bench"),  # the floor page, only when BENCH_FLOOR_PAGE is on
@@ -229,26 +426,6 @@ DOMAINS = (
 
 def by_name(name):
     return next(d for d in DOMAINS if d.name == name)
-
-
-def register_all(admin):
-    """Register every domain's views, then what its descriptor lists for the shared registries
-    (Today sections, PDF sections, dashboard figures, audit value labels): the one place they
-    are registered from."""
-    from portal.services import report_data, today
-    from portal.views import audit
-
-    for domain in DOMAINS:
-        if domain.views:
-            import_module(domain.views).register(admin)
-        for s in domain.today:
-            today.register_section(s.key, s.order, ref(s.provider), s.template, roles=s.roles)
-        for s in domain.reports:
-            report_data.register_section(s.key, s.title, ref(s.provider), order=s.order)
-        if domain.figures:
-            ref(domain.figures)()
-        for (model, field_name), labels in domain.value_labels.items():
-            audit.register_value_labels(model, field_name, ref(labels))
 
 
 def collected(attribute):

@@ -6,8 +6,20 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, literal_column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models.base import UTCDateTime, utcnow
 from portal.models.append_only import make_append_only
+
+# Audit actions in words (the audit viewer shows the same).
+ACTION_LABELS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Deleted"),
+    "restore": _l("Restored"),
+    "status": _l("Status changed"),
+    "login": _l("Logged in"),
+    "sign": _l("Signed"),
+}
 
 
 class AuditEvent(db.Model):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models.append_only import make_append_only
 from portal.models.base import (
     SiteScopedMixin,
@@ -21,6 +22,7 @@ DEFAULT_AREAS = ("Floor", "Glass", "Decorations", "Restroom", "Outdoor", "Slippe
 ISSUE_STATUSES = ("open", "fixed", "verified")
 # What happened to an issue, and the status it left the issue in.
 ISSUE_ACTIONS = {"raised": "open", "fixed": "fixed", "verified": "verified", "reopened": "open"}
+STATUS_LABELS = {"open": _l("Open"), "fixed": _l("Fixed"), "verified": _l("Verified")}
 
 
 class CleaningArea(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):

@@ -13,11 +13,18 @@ from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime
 
 # pending: waiting for the salesperson; confirmed / disputed: waiting for the supervisor; reviewed: done.
 DAMAGE_STATUSES = ("pending", "confirmed", "disputed", "reviewed")
 DAMAGE_OUTCOMES = ("waived", "compensated", "pending")
+STATUS_LABELS = {
+    "pending": _l("Waiting for the salesperson"),
+    "confirmed": _l("Confirmed by the salesperson"),
+    "disputed": _l("Disputed by the salesperson"),
+    "reviewed": _l("Reviewed"),
+}
 
 
 class DamageReport(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):

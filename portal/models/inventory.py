@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models.base import (
     SiteScopedMixin,
     SoftDeleteMixin,
@@ -25,6 +26,7 @@ ITEM_CATEGORIES = (
     "other",
 )
 CONDITIONS = ("ok", "damaged", "missing")
+CONDITION_LABELS = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Missing")}
 ITEM_CHECK_KINDS = ("opening", "closing")
 
 

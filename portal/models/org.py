@@ -27,11 +27,31 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import clock
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models.append_only import make_append_only
 from portal.models.base import SiteScopedMixin, TimestampMixin, UTCDateTime, VersionedMixin
 
 ROLES = ("admin", "supervisor", "clerk", "security", "sales", "maintenance")
 STAFF_KINDS = ("clerk", "security", "sales", "cleaner", "maintenance", "supervisor", "other")
+# Stored codes in words, translated when shown.
+ROLE_LABELS = {
+    "admin": _l("Head office"),
+    "supervisor": _l("Supervisor"),
+    "clerk": _l("Clerk"),
+    "security": _l("Security"),
+    "sales": _l("Sales"),
+    "maintenance": _l("Maintenance"),
+}
+
+STAFF_KIND_LABELS = {
+    "clerk": _l("Clerk"),
+    "security": _l("Security"),
+    "sales": _l("Sales"),
+    "cleaner": _l("Cleaner"),
+    "maintenance": _l("Maintenance"),
+    "supervisor": _l("Supervisor"),
+    "other": _l("Other"),
+}
 
 user_site = Table(
     "user_site",

@@ -12,12 +12,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models.append_only import make_append_only
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
 
 TICKET_PRIORITIES = ("urgent", "high", "normal", "low")
 TICKET_STATUSES = ("new", "assigned", "in_progress", "waiting_parts", "resolved", "closed")
 OPEN_STATUSES = ("new", "assigned", "in_progress", "waiting_parts")
+STATUS_LABELS = {
+    "new": _l("New"),
+    "assigned": _l("Assigned"),
+    "in_progress": _l("In progress"),
+    "waiting_parts": _l("Waiting for parts"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+}
 
 
 class RepairTicket(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):

@@ -2,7 +2,8 @@
 
 ``site_month`` and ``region_month`` read every registered metric (``portal.services.metrics``)
 for the month, the month before, and the region's sites, plus the detail *sections* that
-domains register here (consumption by product, visits, tally variances…). No HTTP: the
+domains declare in their descriptor (``reports=``, ``portal/domains.py``): consumption by
+product, visits, tally variances…. No HTTP: the
 same data feeds the PDF builder (``portal.reports.pdf``), the CLI and the tests. Run in a
 request, the session scope limits every figure to the user's sites.
 
@@ -15,25 +16,13 @@ from datetime import date
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from portal.i18n import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from portal import clock
 from portal.extensions import db
-from portal.models import AuditEvent, Region, Site, StaffMember
+from portal.models import Region, Site
 from portal.services import metrics as m
 
 TREND_MONTHS = 6
-# Audit actions in words (the audit viewer shows the same).
-ACTION_LABELS = {
-    "create": _l("Created"),
-    "update": _l("Changed"),
-    "delete": _l("Deleted"),
-    "restore": _l("Restored"),
-    "status": _l("Status changed"),
-    "login": _l("Logged in"),
-    "sign": _l("Signed"),
-}
 
 
 @dataclass(frozen=True)
@@ -45,17 +34,6 @@ class Section:
 
 
 _SECTIONS: dict[str, Section] = {}
-
-
-def record_type_label(object_type):
-    """The name users know a record type by: the menu name of the admin view editing it."""
-    from flask import current_app, has_app_context
-
-    admin = current_app.extensions.get("portal_admin") if has_app_context() else None
-    for view in getattr(admin, "_views", ()):
-        if getattr(getattr(view, "model", None), "__name__", None) == object_type:
-            return str(view.name)
-    return object_type
 
 
 def register_section(key, title, provider, order=100):
@@ -283,40 +261,3 @@ def region_month(region_id, first_day):
             ],
         },
     }
-
-
-# ------------------------------------------------------------ foundation sections
-
-
-def _changes_by_type(site_id, start, end):
-    lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
-    stmt = (
-        select(AuditEvent.object_type, AuditEvent.action, func.count())
-        .where(AuditEvent.site_id == site_id, AuditEvent.at >= lo, AuditEvent.at < hi)
-        .group_by(AuditEvent.object_type, AuditEvent.action)
-        .order_by(AuditEvent.object_type, AuditEvent.action)
-    )
-    rows = [
-        [record_type_label(object_type), str(ACTION_LABELS.get(action, action)), count]
-        for object_type, action, count in db.session.execute(stmt)
-    ]
-    return {"headers": [_("Record type"), _("Action"), _("Count")], "rows": rows}
-
-
-def _roster(site_id, start, end):
-    from portal.views.labels import STAFF_KIND_LABELS
-
-    stmt = (
-        select(StaffMember.name, StaffMember.kind, StaffMember.phone)
-        .where(StaffMember.site_id == site_id, StaffMember.active.is_(True))
-        .order_by(StaffMember.kind, StaffMember.name)
-    )
-    rows = [
-        [name, str(STAFF_KIND_LABELS.get(kind, kind)), phone or ""]
-        for name, kind, phone in db.session.execute(stmt)
-    ]
-    return {"headers": [_("Full name"), _("Kind"), _("Phone")], "rows": rows}
-
-
-register_section("roster", _l("Staff on the roster"), _roster, order=900)
-register_section("changes", _l("Changes recorded"), _changes_by_type, order=910)

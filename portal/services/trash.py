@@ -19,22 +19,9 @@ from portal.domains import collected, ref
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import SoftDeleteMixin, User
+from portal.services import record_types
 
 PAGE_SIZE = 25
-
-# Record types without an admin list of their own: their name in the recycle bin, and the
-# page (endpoint) whose place in the menu they take.
-_TYPE_LABELS = {
-    "RepairTicket": _l("Repair tickets"),
-    "DamageReport": _l("Damage reports"),
-    "Photo": _l("Photos"),
-}
-_TYPE_PAGES = {"RepairTicket": "repairs", "DamageReport": "damage", "Photo": "photos"}
-# Relations a row's label (``str(row)``) reads, loaded with the row instead of one query each.
-_LABEL_LOADS = {
-    "Shift": ("staff_member",),
-    "CleaningIssue": ("area",),
-}
 
 
 def _local(value, site):
@@ -45,7 +32,7 @@ def _local(value, site):
     )
 
 
-def _visit_label(visit):
+def visit_label(visit):
     text = _(
         "Visit of %(time)s, %(n)s people",
         time=_local(visit.arrived_at, visit.site),
@@ -54,19 +41,16 @@ def _visit_label(visit):
     return f"{text} · {visit.notes}" if visit.notes else text
 
 
-def _entry_label(entry):
+def handover_entry_label(entry):
     return f"{_local(entry.written_at, entry.site)} {entry.text[:60]}"
 
 
-# How a deleted row is named where ``str(row)`` is not readable enough (UTC times): in site time.
-_LABELS = {"Visit": _visit_label, "HandoverEntry": _entry_label}
+# How a deleted row is named where ``str(row)`` is not readable enough (UTC times, codes): a
+# domain names a function in its descriptor (``trash_labels=``); these two show site time.
 
 
 def row_label(row):
-    name = type(row).__name__
-    if name in _LABELS:
-        return _LABELS[name](row)
-    label = collected("trash_labels").get(name)
+    label = collected("trash_labels").get(type(row).__name__)
     return ref(label)(row) if label else str(row)
 
 
@@ -82,21 +66,16 @@ class TrashRow:
 
 
 def type_label(key):
-    from portal.services.report_data import record_type_label
-
+    """A record type's name: declared in its domain's descriptor (``type_labels=``, types with no
+    admin list of their own), else the menu name of the view listing it."""
     declared = collected("type_labels").get(key)
-    return str(_TYPE_LABELS.get(key) or (declared and declared[0]) or record_type_label(key))
+    return str(declared[0] if declared else record_types.label(key))
 
 
 def _menu_position(key):
-    from flask import current_app, has_app_context
-
-    admin = current_app.extensions.get("portal_admin") if has_app_context() else None
-    for n, view in enumerate(getattr(admin, "_views", ())):
-        page = _TYPE_PAGES.get(key) or (collected("type_labels").get(key) or (None, None))[1]
-        if getattr(getattr(view, "model", None), "__name__", None) == key or view.endpoint == page:
-            return n
-    return 10_000
+    """The place in the menu of the view listing the type, or of the page that stands for it."""
+    declared = collected("type_labels").get(key)
+    return record_types.position(key, page=declared[1] if declared else None)
 
 
 def trash_types():
@@ -147,9 +126,11 @@ def deleted_rows(key=None, site_id=None, page=0, per_page=None, keys=None):
     chosen = [model_of(key)] if key else [types[k] for k in (keys if keys is not None else types)]
     wanted = (page + 1) * per_page + 1
     found = []
+    # Relations a row's label reads, loaded with the row instead of one query each.
+    loads = collected("trash_loads")
     for model in chosen:
         options = [joinedload(model.site)] + [
-            joinedload(getattr(model, rel)) for rel in _LABEL_LOADS.get(model.__name__, ())
+            joinedload(getattr(model, rel)) for rel in loads.get(model.__name__, ())
         ]
         stmt = (
             _deleted(model, site_id)

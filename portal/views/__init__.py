@@ -1,8 +1,49 @@
 """Wiring of every page: the Admin object, the domain views, auth, health and errors."""
 
+from importlib import import_module
+
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+
+from portal.domains import DOMAINS, ref
 from portal.i18n import lazy_gettext as _l
+from portal.services import record_types, report_data
+
+# Aliased: importing the submodule portal.views.today rebinds the name ``today`` in this package.
+from portal.services import today as today_registry
+
+
+class PortalAdmin(Admin):
+    """Flask-Admin's ``Admin`` that tells the record-type registry (``portal.services.record_types``)
+    the menu name and place of every view it adds: the audit viewer, the PDF and the recycle bin
+    name record types from it."""
+
+    def add_view(self, view):
+        super().add_view(view)
+        model = getattr(view, "model", None)
+        record_types.add_view(view.endpoint, view.name, getattr(model, "__name__", None))
+
+
+def register_all(admin):
+    """Register every domain's views (in the order of ``DOMAINS``: the menu), then what its
+    descriptor lists for the shared registries: Today sections, PDF sections, dashboard figures,
+    audit value labels. The one place they are registered from; the recycle bin reads the
+    descriptors' trash labels itself."""
+    from portal.views import audit
+
+    for domain in DOMAINS:
+        if domain.views:
+            import_module(domain.views).register(admin)
+        for s in domain.today:
+            today_registry.register_section(
+                s.key, s.order, ref(s.provider), s.template, roles=s.roles
+            )
+        for s in domain.reports:
+            report_data.register_section(s.key, s.title, ref(s.provider), order=s.order)
+        if domain.figures:
+            ref(domain.figures)()
+        for (model, field_name), labels in domain.value_labels.items():
+            audit.register_value_labels(model, field_name, ref(labels))
 
 
 def _csp_nonce():
@@ -12,11 +53,10 @@ def _csp_nonce():
 
 
 def init_views(app):
-    from portal.domains import register_all
     from portal.views import auth, errors, health, home
 
     # Built per app (not at module level) so tests can create several apps (flask-admin #910).
-    admin = Admin(
+    admin = PortalAdmin(
         app,
         name=_l("Sales Office Portal"),
         url="/",
@@ -39,7 +79,7 @@ def _template_helpers(app):
     from flask_babel import get_locale
 
     from portal.i18n import LOCALES
-    from portal.views.labels import ROLE_LABELS
+    from portal.models.org import ROLE_LABELS
 
     @app.context_processor
     def _helpers():

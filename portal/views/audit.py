@@ -17,9 +17,9 @@ from sqlalchemy import inspect as sa_inspect
 from portal.extensions import db
 from portal.models import AuditEvent, Site, User
 from portal.services.metrics import in_period
-from portal.services.report_data import ACTION_LABELS, record_type_label
+from portal.models.audit import ACTION_LABELS
+from portal.services.record_types import label as record_type_label
 from portal.views.base import ScopedModelView, options_of
-from portal.views.labels import ROLE_LABELS, STAFF_KIND_LABELS
 
 # Fields every model shares, for records whose view does not label them.
 COMMON_FIELD_LABELS = {
@@ -86,12 +86,9 @@ def field_label(object_type, key):
     return key.replace("_", " ")
 
 
-# Stored codes shown in words: (record type, field) -> {code: label}. Domains add theirs
-# with ``register_value_labels`` (e.g. a ticket's status) from their ``register(admin)``.
-VALUE_LABELS: dict[tuple[str, str], dict] = {
-    ("StaffMember", "kind"): STAFF_KIND_LABELS,
-    ("User", "role"): ROLE_LABELS,
-}
+# Stored codes shown in words: (record type, field) -> {code: label}. Each domain declares its
+# own in its descriptor (``value_labels=``, portal/domains.py); ``register_all`` adds them here.
+VALUE_LABELS: dict[tuple[str, str], dict] = {}
 # Bookkeeping fields the diff leaves out.
 HIDDEN_FIELDS = {"id"}
 

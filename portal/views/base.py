@@ -704,3 +704,11 @@ __all__ = [
     "domain_errors",
     "show_refusal",
 ]
+
+
+def yes_no(view, context, model, name):
+    value = getattr(model, name)
+    # Static markup only: no user data goes through Markup.
+    if value:
+        return Markup('<span class="badge badge-success">%s</span>') % _l("Yes")
+    return Markup('<span class="badge badge-secondary">%s</span>') % _l("No")

@@ -71,15 +71,6 @@ def register(admin):
     admin.add_view(
         BreaksView(name=_l("Breaks"), category=_l("People"), endpoint="breaks", url="/breaks")
     )
-    from portal.services.today import register_section
-
-    register_section(
-        "breaks",
-        90,
-        breaks_section,
-        "breaks/_today.html",
-        roles=("admin", "supervisor", "clerk", "security"),
-    )
 
 
 def breaks_section(site, day, user):

@@ -43,7 +43,7 @@ from portal.views.base import (
     get_or_404,
     options_of,
 )
-from portal.views.labels import yes_no
+from portal.views.base import yes_no
 
 KIND_LABELS = {
     "opening": _l("Opening"),
@@ -559,9 +559,12 @@ def _today_section(kind):
     return provider
 
 
-def register(admin):
-    from portal.services import metrics_checklists  # noqa: F401  (registers the checklist figures)
+# Today sections (declared in the domain's descriptor, portal/domains.py).
+opening_section = _today_section("opening")
+closing_section = _today_section("closing")
 
+
+def register(admin):
     group = _l("Checklists")
     admin.add_view(
         ChecklistPage(
@@ -580,10 +583,4 @@ def register(admin):
             category=group,
             endpoint="checklisttemplate",
         )
-    )
-    today.register_section(
-        "checklist_opening", 10, _today_section("opening"), "checklists/_today_checklist.html"
-    )
-    today.register_section(
-        "checklist_closing", 40, _today_section("closing"), "checklists/_today_checklist.html"
     )

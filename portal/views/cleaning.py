@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from portal.services import metrics_handover
+from portal.services.metrics import cleaning as cleaning_figures
 from portal.views.audit import LocalDateBetweenFilter
 from portal.views.dashboard import ClauseFilter
 from portal.extensions import db
@@ -23,6 +23,7 @@ from portal.models import (
     Site,
     StaffMember,
 )
+from portal.models.cleaning import STATUS_LABELS
 from portal.services import cleaning
 from portal.services import photos as photo_service
 from portal.services import today
@@ -37,7 +38,6 @@ from portal.views.base import (
 from portal.views.roster import chosen_site, local, scoped_sites
 
 FRONT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
-STATUS_LABELS = {"open": _l("Open"), "fixed": _l("Fixed"), "verified": _l("Verified")}
 DUE_CHOICES = (
     (1, _l("In 1 hour")),
     (2, _l("In 2 hours")),
@@ -290,10 +290,10 @@ class CleaningIssueView(ScopedModelView):
         FilterEqual(
             CleaningIssue.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())
         ),
-        # For the dashboard's drill-downs (portal.services.metrics_handover).
+        # For the dashboard's drill-downs (portal.services.metrics.cleaning).
         LocalDateBetweenFilter(CleaningIssue.created_at, _l("Raised")),
         LocalDateBetweenFilter(CleaningIssue.fixed_at, _l("Fixed")),
-        ClauseFilter(lambda: metrics_handover.overdue_clause(), _l("Overdue")),
+        ClauseFilter(lambda: cleaning_figures.overdue_clause(), _l("Overdue")),
     )
     column_labels = {
         "site": _l("Site"),
@@ -342,9 +342,6 @@ def register(admin):
             CleaningArea, name=_l("Cleaning areas"), category=group, endpoint="cleaning_area"
         )
     )
-    from portal.services.today import register_section
-
-    register_section("cleaning", 30, cleaning_section, "cleaning/_today.html")
 
 
 @cache  # built once, run with parameters (HACKING.md, "Statements built once")

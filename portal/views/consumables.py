@@ -15,7 +15,7 @@ from portal.extensions import db
 from sqlalchemy.orm import undefer
 
 from portal.models import PRODUCT_KINDS, DailyTally, Product, Site, StockMovement
-from portal.services import bounds, stock, tally
+from portal.services import bounds, stock, tally, today
 from portal.views.base import (
     PortalView,
     ScopedModelView,
@@ -24,7 +24,7 @@ from portal.views.base import (
     expose,
     options_of,
 )
-from portal.views.labels import yes_no
+from portal.views.base import yes_no
 from portal.views.today import STOCK_ROLES, my_sites, site_or_picker
 from portal.views.visits import site_time
 
@@ -396,6 +396,33 @@ class TallyView(PortalView):
             is_supervisor=current_user.role in SUPERVISOR_ROLES,
             page_title=_l("Daily tally %(day)s", day=day.isoformat()),
         )
+
+
+# ---------------------------------------------------------------- Today sections
+
+
+def tally_section(site, day, user):
+    return {
+        "site": site,
+        "day": day,
+        "due": tally.tally_time_passed(site, day),
+        "closed": today.kept(
+            site, day, "tally.closed", lambda: tally.closed_tally(site, day, summary=True)
+        ),
+        "tally_time": site.tally_time,
+    }
+
+
+def low_stock_section(site, day, user):
+    return {
+        "site": site,
+        "items": today.kept(site, day, "stock.low", lambda: stock.low_stock(site)),
+    }
+
+
+def tallies_missing_section(site, day, user):
+    # The supervisor's view across all his sites, not only the one picked.
+    return {"missing": tally.tally_missing(my_sites())}
 
 
 def register(admin):

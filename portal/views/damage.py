@@ -24,7 +24,7 @@ from portal.models import DAMAGE_OUTCOMES, DamageReport, Item, ItemCheckLine, Si
 from portal.services import damage as damage_service
 from portal.services import inventory as inventory_service
 from portal.services import photos as photo_service
-from portal.services import metrics_repairs
+from portal.services.metrics import damage as damage_figures
 from portal.views.base import (
     PortalView,
     domain_errors,
@@ -35,15 +35,10 @@ from portal.views.base import (
     site_choices_query,
 )
 from portal.views.inventory import ITEM_READERS, DiscrepancyView, item_choices
+from portal.models.damage import STATUS_LABELS
 from portal.views.repairs import PRIORITY_LABELS
 
 READERS = frozenset({"admin", "supervisor", "clerk", "sales"})
-STATUS_LABELS = {
-    "pending": _l("Waiting for the salesperson"),
-    "confirmed": _l("Confirmed by the salesperson"),
-    "disputed": _l("Disputed by the salesperson"),
-    "reviewed": _l("Reviewed"),
-}
 OUTCOME_LABELS = {
     "waived": _l("Waived"),
     "compensated": _l("Compensated"),
@@ -142,7 +137,7 @@ class DamageView(PortalView):
         if site_id:
             stmt = stmt.where(DamageReport.site_id == site_id)
         if start is not None:
-            stmt = stmt.where(metrics_repairs.reported_clause(start, end))
+            stmt = stmt.where(damage_figures.reported_clause(start, end))
         limit = 1000 if start is not None else 200
         reports = db.session.scalars(stmt.order_by(DamageReport.id.desc()).limit(limit)).all()
         keep = {k: v for k, v in (("site", site_id), ("start", start), ("end", end)) if v}

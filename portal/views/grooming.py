@@ -8,8 +8,9 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import GROOMING_POINTS, GroomingInspection, StaffMember
-from portal.services import grooming, metrics_handover
+from portal.services import grooming
 from portal.services import metrics as m
+from portal.services.metrics import grooming as grooming_figures
 from portal.views.base import PortalView, expose, get_or_404, period_args
 from portal.views.roster import local, scoped_sites
 
@@ -73,7 +74,7 @@ class GroomingView(PortalView):
     @staticmethod
     def _period_averages(site_ids, start, end, in_period):
         """{site_id: (score as the dashboard shows it, inspections)} over the period."""
-        scores = metrics_handover.grooming_score(site_ids, start, end)
+        scores = grooming_figures.grooming_score(site_ids, start, end)
         counts = dict(
             db.session.execute(
                 select(GroomingInspection.site_id, func.count())

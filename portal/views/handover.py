@@ -292,8 +292,6 @@ class HandoverEntryView(ScopedModelView):
 
 
 def register(admin):
-    from portal.services import metrics_handover  # noqa: F401  (registers handover, cleaning, grooming figures)
-
     group = _l("Shifts and handover")
     admin.add_view(
         HandoverBookView(
@@ -305,9 +303,6 @@ def register(admin):
             HandoverEntry, name=_l("Handover entries"), category=group, endpoint="handover_entry"
         )
     )
-    from portal.services.today import register_section
-
-    register_section("handover", 1, handover_section, "handover/_today.html")
 
 
 def handover_section(site, day, user):

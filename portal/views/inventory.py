@@ -41,7 +41,8 @@ from portal.views.base import (
     options_of,
     url_with_ids,
 )
-from portal.views.labels import yes_no
+from portal.models.inventory import CONDITION_LABELS
+from portal.views.base import yes_no
 
 CATEGORY_LABELS = {
     "decoration": _l("Decoration"),
@@ -53,7 +54,6 @@ CATEGORY_LABELS = {
     "artwork": _l("Artwork"),
     "other": _l("Other"),
 }
-CONDITION_LABELS = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Missing")}
 CHECK_KIND_LABELS = {"opening": _l("Opening item check"), "closing": _l("Closing item check")}
 STATUS_LABELS = {"open": _l("Under way"), "done": _l("Complete")}
 CHECKER_ROLES = frozenset({"admin", "clerk"})
@@ -547,7 +547,12 @@ def _today_item_check(kind):
     return provider
 
 
-def _today_discrepancies(site, day, user):
+# Today sections (declared in the domain's descriptor, portal/domains.py).
+opening_check_section = _today_item_check("opening")
+closing_check_section = _today_item_check("closing")
+
+
+def discrepancies_section(site, day, user):
     lines = today.kept(
         site, day, "inventory.open_discrepancies", lambda: svc.open_discrepancies(site, limit=20)
     )
@@ -583,21 +588,3 @@ def register(admin):
         )
     )
     admin.add_view(ItemView(Item, name=_l("Inventory items"), category=group, endpoint="item"))
-    roles = ("admin", "supervisor", "clerk")
-    today.register_section(
-        "item_check_opening",
-        11,
-        _today_item_check("opening"),
-        "inventory/_today_item_check.html",
-        roles,
-    )
-    today.register_section(
-        "item_check_closing",
-        41,
-        _today_item_check("closing"),
-        "inventory/_today_item_check.html",
-        roles,
-    )
-    today.register_section(
-        "discrepancies", 50, _today_discrepancies, "inventory/_today_discrepancies.html", roles
-    )

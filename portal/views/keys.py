@@ -23,7 +23,7 @@ from portal.views.base import (
     get_or_404,
     options_of,
 )
-from portal.views.labels import yes_no
+from portal.views.base import yes_no
 from portal.views.roster import chosen_site, local, scoped_sites
 
 READ_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})

@@ -10,10 +10,11 @@ from wtforms.validators import Optional
 from portal.extensions import db
 from portal.models import ROLES, STAFF_KINDS, Region, ShowUnit, Site, StaffMember, User
 from portal.services import auth as accounts
-from portal.services import metrics
+from portal.services.metrics import org as org_figures
 from portal.views.audit import PeriodClauseFilter
 from portal.views.base import ALL_ROLES, ScopedModelView, options_of
-from portal.views.labels import ROLE_LABELS, STAFF_KIND_LABELS, yes_no
+from portal.models.org import ROLE_LABELS, STAFF_KIND_LABELS
+from portal.views.base import yes_no
 
 SITE_ROLES = frozenset({"admin", "supervisor", "clerk", "security", "sales", "maintenance"})
 
@@ -210,7 +211,7 @@ class StaffView(ScopedModelView):
         FilterEqual(StaffMember.kind, _l("Kind"), options=lambda: list(STAFF_KIND_LABELS.items())),
         # The dashboard's "staff on the roster" figure drills in with this (same condition).
         PeriodClauseFilter(
-            lambda a, b: metrics.roster_by_end_clause(a, b), _l("On the roster at period end")
+            lambda a, b: org_figures.roster_by_end_clause(a, b), _l("On the roster at period end")
         ),
     )
     column_labels = {

@@ -25,10 +25,8 @@ from portal.models import (
 from portal.services import damage as damage_service
 from portal.services import notifications
 from portal.services import photos as photo_service
-from portal.services import (
-    metrics_repairs,
-    repairs,
-)  # metrics_repairs registers the repair and damage figures
+from portal.services import repairs
+from portal.services.metrics import repairs as repair_figures
 from portal.views.base import (
     PortalView,
     ScopedModelView,
@@ -40,6 +38,7 @@ from portal.views.base import (
     site_choices_query,
 )
 from portal.views.audit import LocalDateBetweenFilter, PeriodClauseFilter
+from portal.models.repairs import STATUS_LABELS
 from portal.views.inventory import ITEM_READERS, item_choices
 from portal.views.visits import site_time
 
@@ -52,14 +51,6 @@ PRIORITY_LABELS = {
     "low": _l("Low"),
 }
 PRIORITY_BADGES = {"urgent": "danger", "high": "warning", "normal": "info", "low": "secondary"}
-STATUS_LABELS = {
-    "new": _l("New"),
-    "assigned": _l("Assigned"),
-    "in_progress": _l("In progress"),
-    "waiting_parts": _l("Waiting for parts"),
-    "resolved": _l("Resolved"),
-    "closed": _l("Closed"),
-}
 ACTION_LABELS = {
     "assign": _l("Assign"),
     "start": _l("Start work"),
@@ -353,7 +344,7 @@ def _ticket_link(view, context, model, name):
 class RepairTicketListView(ScopedModelView):
     """Every ticket of the supervisor's sites as a filterable list (read-only: tickets move on
     their own page). Its period filters apply the very conditions of the dashboard's repair
-    figures (``portal.services.metrics_repairs``), so a number's drill-down lists exactly them."""
+    figures (``portal.services.metrics.repairs``), so a number's drill-down lists exactly them."""
 
     read_roles = frozenset({"admin", "supervisor"})
     write_roles = frozenset()
@@ -407,13 +398,11 @@ class RepairTicketListView(ScopedModelView):
     # URL names (flt0_site_equals, flt1_open_at_period_end_between…) are what drill-downs link to.
     column_filters = (
         FilterEqual(RepairTicket.site_id, _l("Site"), options=options_of(Site, order_by=Site.code)),
+        PeriodClauseFilter(lambda a, b: repair_figures.open_clause(a, b), _l("Open at period end")),
         PeriodClauseFilter(
-            lambda a, b: metrics_repairs.open_clause(a, b), _l("Open at period end")
+            lambda a, b: repair_figures.overdue_clause(a, b), _l("Overdue at period end")
         ),
-        PeriodClauseFilter(
-            lambda a, b: metrics_repairs.overdue_clause(a, b), _l("Overdue at period end")
-        ),
-        PeriodClauseFilter(lambda a, b: metrics_repairs.resolved_clause(a, b), _l("Resolved")),
+        PeriodClauseFilter(lambda a, b: repair_figures.resolved_clause(a, b), _l("Resolved")),
         LocalDateBetweenFilter(RepairTicket.created_at, _l("Reported")),
         FilterEqual(RepairTicket.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())),
         FilterEqual(

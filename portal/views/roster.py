@@ -183,9 +183,6 @@ def register(admin):
     group = _l("Shifts and handover")
     admin.add_view(RosterView(name=_l("Roster"), category=group, endpoint="roster", url="/roster"))
     admin.add_view(ShiftView(Shift, name=_l("Shifts"), category=group, endpoint="shift"))
-    from portal.services.today import register_section
-
-    register_section("on_duty", 15, on_duty_section, "roster/_today.html")
 
 
 def on_duty_section(site, day, user):

@@ -1,5 +1,6 @@
 """The Today page: the clerk's landing page for her site — what is due now, open visits,
-low stock, and every section other domains registered (``portal.services.today``).
+low stock: the sections every domain declares in its descriptor (``today=`` in
+``portal/domains.py``, registered in ``portal.services.today``).
 
 Also the site choice shared by the site-bound pages (Today, visit log, stock, tally): a
 user with one site works there; a user with several picks one and the session remembers it.
@@ -12,8 +13,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import DIRECTIONS, Site
-from portal.services import stock, tally, today, visits
+from portal.models import Site
+from portal.services import today
 from portal.views.auth import safe_next
 from portal.views.base import PortalView, expose
 from portal.views.home import set_landing
@@ -71,60 +72,6 @@ def site_or_picker(view, template_endpoint):
     )
 
 
-# ---------------------------------------------------------------- sections of this domain
-
-
-def _open_visits_section(site, day, user):
-    open_visits = today.kept(site, day, "visits.open", lambda: visits.open_visits(site))
-    return {
-        "site": site,
-        "visits": open_visits,
-        "can_serve": user.role in STOCK_ROLES,
-        "directions": DIRECTIONS,
-    }
-
-
-def _tally_section(site, day, user):
-    return {
-        "site": site,
-        "day": day,
-        "due": tally.tally_time_passed(site, day),
-        "closed": today.kept(
-            site, day, "tally.closed", lambda: tally.closed_tally(site, day, summary=True)
-        ),
-        "tally_time": site.tally_time,
-    }
-
-
-def _low_stock_section(site, day, user):
-    return {
-        "site": site,
-        "items": today.kept(site, day, "stock.low", lambda: stock.low_stock(site)),
-    }
-
-
-def _tallies_missing_section(site, day, user):
-    # The supervisor's view across all his sites, not only the one picked.
-    return {"missing": tally.tally_missing(my_sites())}
-
-
-def register_sections():
-    today.register_section("visits.open", 30, _open_visits_section, "today/_open_visits.html")
-    today.register_section(
-        "consumables.tally", 80, _tally_section, "today/_tally.html", roles=STOCK_ROLES
-    )
-    today.register_section(
-        "consumables.low_stock", 60, _low_stock_section, "today/_low_stock.html", roles=STOCK_ROLES
-    )
-    today.register_section(
-        "consumables.tallies_missing",
-        85,
-        _tallies_missing_section,
-        "today/_tallies_missing.html",
-        roles=("admin", "supervisor"),
-    )
-
-
 # ---------------------------------------------------------------- the page
 
 
@@ -171,5 +118,4 @@ class TodayView(PortalView):
 
 def register(admin):
     admin.add_view(TodayView(name=_l("Today"), endpoint="today", url="/today"))
-    register_sections()
     set_landing("clerk", "today.index")

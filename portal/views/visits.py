@@ -17,7 +17,7 @@ from portal.views.audit import LocalDateBetweenFilter
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import DIRECTIONS, ShowUnit, Site, StaffMember, Visit
-from portal.services import stock, visits
+from portal.services import stock, today, visits
 from portal.views.auth import safe_next
 from portal.views.base import (
     PortalView,
@@ -28,7 +28,7 @@ from portal.views.base import (
     options_of,
 )
 from portal.views.home import set_landing
-from portal.views.labels import yes_no
+from portal.views.base import yes_no
 from portal.views.today import DIRECTION_LABELS, STOCK_ROLES, my_sites, site_or_picker
 
 WRITE_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
@@ -373,9 +373,20 @@ class VisitView(ScopedModelView):
         return True
 
 
-def register(admin):
-    from portal.services import metrics_visits  # noqa: F401  (registers the visit and drinks figures)
+# ---------------------------------------------------------------- Today section
 
+
+def open_visits_section(site, day, user):
+    open_visits = today.kept(site, day, "visits.open", lambda: visits.open_visits(site))
+    return {
+        "site": site,
+        "visits": open_visits,
+        "can_serve": user.role in STOCK_ROLES,
+        "directions": DIRECTIONS,
+    }
+
+
+def register(admin):
     admin.app.add_template_filter(site_time, "site_time")
     admin.app.add_template_global(direction_label, "direction_label")
     admin.add_view(VisitLogView(name=_l("Visit log"), endpoint="visits", url="/visits"))

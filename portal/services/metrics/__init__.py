@@ -1,9 +1,12 @@
 """Metrics for the comparison dashboard and the month-end reports, registered by each domain.
 
 A *metric* is one figure per site over a period (visitors, tally variance, tickets open…).
-Each domain registers its own with ``register_metric`` from its ``register(admin)`` (or at
-import of its service module); the dashboard, the PDFs and the CLI only ever see the
-registry, so a new domain adds columns without touching them.
+Each domain's figures live in a module of this package named after the domain
+(``metrics/visits.py``, ``metrics/repairs.py``…; the key register keeps its own in
+``portal.services.keys``), added with ``register_metric`` by the function its descriptor names
+(``figures=`` in ``portal/domains.py``, called by ``portal.views.register_all``); the dashboard,
+the PDFs and the CLI only ever see the registry, so a new domain adds columns without touching
+them.
 
 A provider is ``fn(site_ids, start, end) -> {site_id: value}``:
 
@@ -37,8 +40,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from portal import clock
-from portal.i18n import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
 
@@ -216,13 +218,14 @@ def collect(site_ids, start, end, metrics=None):
     Figures of an ended period come from ``figure_cache`` when their site has not changed
     since; the provider is then asked for the other sites only. Figures that move with the
     clock, and those of a period still running, are computed every time."""
-    from portal.services import audit, figure_cache
+    from portal.services import figure_cache
+    from portal.services.audit import site_versions
 
     site_ids = list(site_ids)
     result = {}
     with zone_cache():
         keep = bool(site_ids) and figure_cache.enabled() and has_ended(end)
-        versions = audit.site_versions(site_ids) if keep else None
+        versions = site_versions(site_ids) if keep else None
         for metric in metrics if metrics is not None else all_metrics():
             if versions is None or metric.moves_with_clock:
                 values = metric.provider(site_ids, start, end) if site_ids else {}
@@ -296,81 +299,6 @@ def months_back(first_day, count):
     for _ in range(count - 1):
         months.insert(0, previous_month(months[0]))
     return months
-
-
-# ------------------------------------------------------------ foundation metrics
-# What exists before the domains are merged; they prove the frame end to end.
-
-
-def _audit_events(site_ids, start, end):
-    from portal.models import AuditEvent
-
-    stmt = (
-        select(AuditEvent.site_id, func.count())
-        .where(
-            AuditEvent.site_id.in_(site_ids),
-            in_period(AuditEvent.at, AuditEvent.site_id, start, end),
-        )
-        .group_by(AuditEvent.site_id)
-    )
-    counts = dict(db.session.execute(stmt).all())
-    return {sid: counts.get(sid, 0) for sid in site_ids}
-
-
-def roster_by_end_clause(start, end):
-    """Active roster members added before the end of the period (shared with the staff list's filter)."""
-    from portal.models import StaffMember
-
-    return and_(
-        StaffMember.active.is_(True),
-        local_period(StaffMember.site_id, start, end, lambda lo, hi: StaffMember.created_at < hi),
-    )
-
-
-def _staff_on_roster(site_ids, start, end):
-    """Active roster members who were on the roster by the end of the period."""
-    from portal.models import StaffMember
-
-    stmt = (
-        select(StaffMember.site_id, func.count())
-        .where(StaffMember.site_id.in_(site_ids), roster_by_end_clause(start, end))
-        .group_by(StaffMember.site_id)
-    )
-    counts = dict(db.session.execute(stmt).all())
-    return {sid: counts.get(sid, 0) for sid in site_ids}
-
-
-def register_foundation_metrics():
-    register_metric(
-        "staff_on_roster",
-        _l("Staff on the roster"),
-        _l("people"),
-        _staff_on_roster,
-        better="higher",
-        drill=(
-            "staff.index_view",
-            {
-                "flt0_site_equals": "{site_id}",
-                "flt1_on_the_roster_at_period_end_between": "{start} to {end}",
-            },
-        ),
-        order=900,
-    )
-    register_metric(
-        "audit_events",
-        _l("Recorded changes"),
-        _l("changes"),
-        _audit_events,
-        better=None,
-        drill=(
-            "audit.index_view",
-            {"flt0_site_equals": "{site_id}", "flt1_when_between": "{start} to {end}"},
-        ),
-        order=910,
-    )
-
-
-register_foundation_metrics()
 
 
 # ------------------------------------------------------------ helpers for domain metrics

@@ -1,6 +1,5 @@
-"""Visits and drinks: visitors, drinks per visitor, stock variance, tally closed on time,
-and the month-end sections consumption by product, visits per day and tally variances.
-Imported by ``portal.views.visits.register`` (registration happens at import)."""
+"""Drinks and stock figures: stock variance, tally closed on time, and the month-end sections
+consumption by product and tally variances."""
 
 from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
@@ -10,44 +9,9 @@ from portal import clock
 from portal.extensions import db
 from portal.models import ConsumptionLine, DailyTally, DailyTallyLine, Product, Visit
 from portal.services import metrics as m
-from portal.services.report_data import register_section
+
 
 PERIOD_DRILL = "{start} to {end}"
-
-
-def _visits_in(site_ids, start, end):
-    return (
-        Visit.site_id.in_(site_ids),
-        m.in_period(Visit.arrived_at, Visit.site_id, start, end),
-        Visit.deleted_at.is_(None),
-    )
-
-
-def visitors(site_ids, start, end):
-    """People (adults + children) of the visits that arrived in the period."""
-    stmt = (
-        select(Visit.site_id, func.sum(Visit.adults + Visit.children))
-        .where(*_visits_in(site_ids, start, end))
-        .group_by(Visit.site_id)
-    )
-    return m.counts(stmt, site_ids)
-
-
-def drinks_served(site_ids, start, end):
-    """Drinks served to the visits of the period (consumption lines of drink products)."""
-    stmt = (
-        select(ConsumptionLine.site_id, func.sum(ConsumptionLine.quantity))
-        .join(Visit, Visit.id == ConsumptionLine.visit_id)
-        .join(Product, Product.id == ConsumptionLine.product_id)
-        .where(Product.kind == "drink", *_visits_in(site_ids, start, end))
-        .group_by(ConsumptionLine.site_id)
-    )
-    return m.counts(stmt, site_ids)
-
-
-def drinks_per_visitor(site_ids, start, end):
-    people, drinks = visitors(site_ids, start, end), drinks_served(site_ids, start, end)
-    return {sid: drinks[sid] / people[sid] for sid in site_ids if people[sid]}
 
 
 def stock_variance(site_ids, start, end):
@@ -74,30 +38,7 @@ def tally_on_time(site_ids, start, end):
     return {sid: m.percent(hits or 0, n) for sid, hits, n in db.session.execute(stmt)}
 
 
-def register_metrics():
-    visits_drill = (
-        "visit.index_view",
-        {"flt0_site_equals": "{site_id}", "flt1_arrived_between": PERIOD_DRILL},
-    )
-    m.register_metric(
-        "visitors",
-        _l("Visitors"),
-        _l("people"),
-        visitors,
-        better="higher",
-        drill=visits_drill,
-        order=10,
-    )
-    m.register_metric(
-        "drinks_per_visitor",
-        _l("Drinks per visitor"),
-        _l("drinks"),
-        drinks_per_visitor,
-        better=None,
-        drill=visits_drill,
-        order=20,
-        decimals=2,
-    )
+def register_figures():
     # Both tally figures lead to the closed tallies of the site and period: each row shows its
     # units off (the sum is the variance figure) and whether it was closed the same day.
     tallies_drill = (
@@ -127,7 +68,7 @@ def register_metrics():
 # ------------------------------------------------------------ month-end sections
 
 
-def _consumption(site_id, start, end):
+def consumption_section(site_id, start, end):
     lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
     stmt = (
         select(Product.name, Product.unit, func.sum(ConsumptionLine.quantity))
@@ -148,31 +89,7 @@ def _consumption(site_id, start, end):
     }
 
 
-def _visits_by_week(site_id, start, end):
-    """Visits and visitors per local day, summed by ISO week (a month fits on one page)."""
-    zone = m.zone_of(site_id)
-    lo, hi = clock.period_bounds(start, end, zone)
-    stmt = select(Visit.arrived_at, Visit.adults + Visit.children).where(
-        Visit.site_id == site_id,
-        Visit.arrived_at >= lo,
-        Visit.arrived_at < hi,
-        Visit.deleted_at.is_(None),
-    )
-    weeks = {}
-    for arrived_at, people in db.session.execute(stmt):
-        day = arrived_at.astimezone(zone).date()
-        week = weeks.setdefault(day.isocalendar()[1], [day, day, 0, 0])
-        week[0], week[1] = min(week[0], day), max(week[1], day)
-        week[2] += 1
-        week[3] += people
-    rows = [
-        [f"{a:%m-%d} – {b:%m-%d}", n, people]
-        for a, b, n, people in (weeks[k] for k in sorted(weeks))
-    ]
-    return {"headers": [_("Days"), _("Visits"), _("Visitors")], "rows": rows}
-
-
-def _tally_variances(site_id, start, end):
+def tally_variances_section(site_id, start, end):
     stmt = (
         select(
             DailyTally.day,
@@ -199,9 +116,3 @@ def _tally_variances(site_id, start, end):
         "headers": [_("Day"), _("Product"), _("Expected"), _("Counted"), _("Variance")],
         "rows": rows,
     }
-
-
-register_metrics()
-register_section("consumption", _l("Consumption by product"), _consumption, order=10)
-register_section("visits", _l("Visits by week"), _visits_by_week, order=20)
-register_section("tally_variances", _l("Tally variances"), _tally_variances, order=30)

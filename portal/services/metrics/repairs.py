@@ -1,5 +1,5 @@
-"""Repairs and damage: tickets open / overdue / hours to resolve, damage reports, and the
-month-end "repairs and damage" section. Imported by ``portal.views.repairs.register``."""
+"""Repair figures: tickets open / overdue / hours to resolve, and the month-end "repairs and
+damage" section."""
 
 from flask_babel import gettext as _
 from portal import clock
@@ -8,8 +8,10 @@ from sqlalchemy import and_, func, or_, select
 
 from portal.extensions import db
 from portal.models import DamageReport, RepairTicket
+from portal.models.damage import STATUS_LABELS as DAMAGE_STATUS
+from portal.models.repairs import STATUS_LABELS as REPAIR_STATUS
 from portal.services import metrics as m
-from portal.services.report_data import register_section
+
 
 PERIOD_DRILL = "{start} to {end}"
 
@@ -85,24 +87,6 @@ def hours_to_resolve(site_ids, start, end):
     }
 
 
-def reported_clause(start, end):
-    """Damage reports filed in the period (shared with the damage list's period filter)."""
-    return and_(
-        DamageReport.deleted_at.is_(None),
-        m.in_period(DamageReport.created_at, DamageReport.site_id, start, end),
-    )
-
-
-def damage_reports(site_ids, start, end):
-    """Damage reports filed in the period, whatever became of them."""
-    stmt = (
-        select(DamageReport.site_id, func.count())
-        .where(DamageReport.site_id.in_(site_ids), reported_clause(start, end))
-        .group_by(DamageReport.site_id)
-    )
-    return m.counts(stmt, site_ids)
-
-
 def _tickets(flt):
     """The ticket list (``repairticket``, portal.views.repairs) of one site, filtered by period."""
     return (
@@ -111,7 +95,7 @@ def _tickets(flt):
     )
 
 
-def register_metrics():
+def register_figures():
     m.register_metric(
         "tickets_open",
         _l("Repair tickets open"),
@@ -141,24 +125,12 @@ def register_metrics():
         drill=_tickets("resolved"),
         short=_l("Repair hours"),
     )
-    m.register_metric(
-        "damage_reports",
-        _l("Damage reports"),
-        _l("reports"),
-        damage_reports,
-        better="lower",
-        order=110,
-        drill=(
-            "damage.index",
-            {"status": "all", "site": "{site_id}", "start": "{start}", "end": "{end}"},
-        ),
-    )
 
 
-def _repairs_and_damage(site_id, start, end):
-    from portal.views.damage import STATUS_LABELS as DAMAGE_STATUS
-    from portal.views.repairs import STATUS_LABELS as REPAIR_STATUS
+# ------------------------------------------------------------ month-end section
 
+
+def repairs_damage_section(site_id, start, end):
     zone = m.zone_of(site_id)
     lo, hi = clock.period_bounds(start, end, zone)
     tickets = db.session.execute(
@@ -219,7 +191,3 @@ def _repairs_and_damage(site_id, start, end):
         "headers": [_("Day"), _("Kind"), _("Equipment"), _("Status"), _("Hours to resolve / cost")],
         "rows": rows,
     }
-
-
-register_metrics()
-register_section("repairs_damage", _l("Repairs and damage"), _repairs_and_damage, order=50)

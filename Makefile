@@ -61,9 +61,11 @@ TEST_WORKERS ?= 2
 test: venv translations system-deps js-deps
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-# Static checks: ruff (config in pyproject.toml) and Bandit, failing on high-severity findings.
+# Static checks: ruff (config in pyproject.toml), the one-way import layers (import-linter,
+# [tool.importlinter] in pyproject.toml) and Bandit, failing on high-severity findings.
 lint: venv
 	$(BIN)/ruff check portal tests
+	$(BIN)/lint-imports
 	$(BIN)/bandit -q -r portal -lll
 
 # Re-extract strings after changing them; then translate the new entries in the .po file.

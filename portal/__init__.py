@@ -6,17 +6,26 @@ import os
 from flask import Flask, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import querycount
-from portal import security
+from portal import i18n, models, querycount, security  # noqa: F401  (models: every table known to Alembic)
+from portal.cli import register as register_cli
 from portal.config import load_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.i18n import user_timezone
+from portal.models.base import current_actor_id
+from portal.services import audit, scope  # noqa: F401  (audit: session listeners)
+from portal.views import init_views
 
 
 def create_app(config=None):
     """Build the app; ``config`` (a mapping) overrides everything else, for tests."""
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
+    # How to build another app like this one (report worker processes): the commands below the
+    # factory find it here instead of importing this module back.
+    app.extensions["portal_app_factory"] = create_app
     register_extensions(app)
     register_request_hooks(app)
     security.init_app(app)
@@ -28,9 +37,6 @@ def create_app(config=None):
 
 
 def register_extensions(app):
-    from portal import i18n, models  # noqa: F401  (models: every table known to Alembic)
-    from portal.services import audit, scope  # noqa: F401  (session listeners)
-
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
@@ -43,8 +49,6 @@ def register_extensions(app):
     app.session_interface = _SessionInterface()
     if app.config.get("PROXY_COUNT"):
         # Behind N reverse proxies: trust their X-Forwarded-For/Proto so is_secure and addresses are right.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         n = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     _sqlite_pragmas(app)
@@ -62,7 +66,6 @@ class _SessionInterface(SecureCookieSessionInterface):
 def _sqlite_pragmas(app):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
-    from sqlalchemy import event
 
     with app.app_context():
         engine = db.engine
@@ -78,10 +81,6 @@ def _sqlite_pragmas(app):
 
 
 def register_request_hooks(app):
-    from portal.i18n import user_timezone
-    from portal.models.base import current_actor_id
-    from portal.services import scope
-
     @app.before_request
     def _activate_scope():
         # Loading current_user happens unscoped (see auth.load_user); everything after is scoped.
@@ -98,12 +97,8 @@ def register_request_hooks(app):
 
 
 def register_views(app):
-    from portal.views import init_views
-
     init_views(app)
 
 
 def register_commands(app):
-    from portal.cli import register
-
-    register(app)
+    register_cli(app)

@@ -9,6 +9,13 @@ from portal import cli_audit, cli_backup
 from portal.cli_reports import reports_cli
 from portal.cli_bench import bench_cli
 from portal.extensions import db
+from portal import devdata
+from portal.errors import DomainError
+from portal.models import Site
+from portal.services import auth as accounts
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import Migrate  # noqa: F401
 
 
 def register(app):
@@ -26,8 +33,6 @@ def register(app):
 @click.option("--if-empty", is_flag=True, help="Only when the database holds no site yet.")
 def seed_demo_command(if_empty):
     """Load the demo organisation and its data (idempotent)."""
-    from portal import devdata
-
     if if_empty and not devdata.is_empty():
         click.echo("Database already has data; demo not loaded.")
         return
@@ -53,10 +58,6 @@ def seed_demo_command(if_empty):
 @click.password_option()
 def create_user_command(username, role, sites, regions, display_name, password):
     """Create a user; prompts for the password."""
-    from portal.errors import DomainError
-    from portal.models import Site
-    from portal.services import auth as accounts
-
     if accounts.find_user(username):
         raise click.ClickException(f"user {username} already exists")
     known = set(db.session.scalars(db.select(Site.code).where(Site.code.in_(sites))))
@@ -75,10 +76,6 @@ def create_user_command(username, role, sites, regions, display_name, password):
 @with_appcontext
 def config_info_command():
     """Print the configuration in force, the database (password masked) and the migration state."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-    from flask_migrate import Migrate  # noqa: F401
-
     cfg = current_app.config
     url = make_url(cfg["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
     click.echo(f"environment:   {cfg['PORTAL_ENV']}")

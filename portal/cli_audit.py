@@ -3,6 +3,7 @@
 import click
 
 from portal.extensions import db
+from portal.services import audit
 
 
 @click.group("audit")
@@ -13,8 +14,6 @@ def audit_group():
 @audit_group.command("verify")
 def verify_command():
     """Recompute every site's hash chain; exit 1 at the first broken link."""
-    from portal.services import audit
-
     with db.engine.connect() as conn:
         broken = audit.verify(conn)
     if broken is None:

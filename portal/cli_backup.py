@@ -6,6 +6,7 @@ import click
 from flask import current_app
 
 from portal.extensions import db
+from portal.services import backup
 
 
 @click.group("backup")
@@ -19,8 +20,6 @@ def backup_group():
 )
 def create_command(to_dir):
     """Take a consistent backup while the portal keeps running."""
-    from portal.services import backup
-
     cfg = current_app.config
     to_dir = to_dir or os.path.join(current_app.instance_path, "backups")
     path = backup.create(cfg["SQLALCHEMY_DATABASE_URI"], cfg["UPLOAD_FOLDER"], to_dir)
@@ -32,8 +31,6 @@ def create_command(to_dir):
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_command(archive, yes):
     """Replace the database and uploads with a backup (stop the app servers first)."""
-    from portal.services import backup
-
     if not yes:
         click.confirm("This replaces the current database and uploads. Continue?", abort=True)
     cfg = current_app.config

@@ -4,6 +4,11 @@ from datetime import date
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import func, select
+from portal import devdata
+from portal.devdata.bench import DEMO_SITES
+from portal.extensions import db
+from portal.models import Site
 
 bench_cli = AppGroup("bench", help="Benchmark tools: a large generated dataset.")
 
@@ -32,13 +37,6 @@ def seed_command(sites, days, seed_value, end, only):
     listener does not log them (acceptable for benchmark data; the audit table is
     generated directly instead).
     """
-    from sqlalchemy import func, select
-
-    from portal import devdata
-    from portal.devdata.bench import DEMO_SITES
-    from portal.extensions import db
-    from portal.models import Site
-
     if sites < 1 or days < 1:
         raise click.BadParameter("--sites and --days must be at least 1")
     if db.session.scalar(select(func.count()).select_from(Site)) > DEMO_SITES:

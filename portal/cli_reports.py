@@ -3,7 +3,10 @@
 import time
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
+from portal.reports import archive
+from portal.services import report_data
 
 reports_cli = AppGroup("reports", help="Month-end reports.")
 
@@ -31,8 +34,6 @@ reports_cli = AppGroup("reports", help="Month-end reports.")
 )
 def monthly_command(month, site_code, folder, processes):
     """Generate each site's monthly PDF and each region's summary, under <out>/<YYYY-MM>/."""
-    from portal.reports import archive
-    from portal.services import report_data
 
     try:
         report_data.parse_month(month)
@@ -40,7 +41,13 @@ def monthly_command(month, site_code, folder, processes):
         raise click.BadParameter("use YYYY-MM, e.g. 2026-11", param_hint="--month") from None
     started = time.perf_counter()
     try:
-        paths = archive.generate(month, site_code, folder, processes)
+        paths = archive.generate(
+            month,
+            site_code,
+            folder,
+            processes,
+            app_factory=current_app.extensions["portal_app_factory"],
+        )
     except LookupError:
         raise click.BadParameter(f"no site with code {site_code}", param_hint="--site") from None
     for path in paths:

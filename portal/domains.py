@@ -6,8 +6,9 @@ sections, labels for the recycle bin and the audit viewer, bench pages, and for 
 access rights, an edit sample for the locking test and the models behind its URL arguments.
 
 Functions are named by text (``"portal.views.keys:today_section"``) and looked up when they are
-used: this module imports nothing of the portal, so models, services and views may all read it
-without an import cycle, and a registry never imports a domain's views to learn about it.
+used: this module imports nothing of the portal but the core (``portal.i18n`` for its texts), so
+models, services and views may all read it without an import cycle, and a registry never imports
+a domain's views to learn about it.
 ``portal.views.register_all`` is the one place that registers them.
 
 Adding a domain: write its own modules and append one ``Domain(...)`` to ``DOMAINS``.
@@ -15,6 +16,8 @@ Adding a domain: write its own modules and append one ``Domain(...)`` to ``DOMAI
 
 from dataclasses import dataclass, field
 from importlib import import_module
+
+from portal.i18n import lazy_gettext as _l
 
 STAFF_ROLES = ("admin", "supervisor", "clerk", "security")
 
@@ -90,12 +93,6 @@ class Domain:
     access: dict = field(default_factory=dict)
     edit_samples: dict = field(default_factory=dict)
     url_args: dict = field(default_factory=dict)
-
-
-def _l(text):
-    from portal.i18n import lazy_gettext
-
-    return lazy_gettext(text)
 
 
 DOMAINS = (

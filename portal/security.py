@@ -7,12 +7,19 @@ generic: it applies to every view, including views registered later by other dom
 
 import base64
 import hashlib
+import os
+import re
 import secrets
 
-from flask import current_app, flash, g, redirect, request, session, url_for
-from portal import clock
-from portal.i18n import lazy_gettext as _l
+import flask_admin
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
+from sqlalchemy import select
+
+from portal import clock
+from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
+from portal.models import Site, user_site
 
 # Flask-Admin's filter menu carries ``onclick="return false;"``: allow exactly that handler by
 # its hash ('unsafe-hashes' only admits listed hashes, never other inline code).
@@ -114,11 +121,6 @@ def _clean(value, limit=200):
 
 def _site_codes(user_id):
     # Read past the site scope: at login the request is still scoped as anonymous.
-    from sqlalchemy import select
-
-    from portal.extensions import db
-    from portal.models import Site, user_site
-
     stmt = (
         select(Site.code)
         .join(user_site, user_site.c.site_id == Site.id)
@@ -166,12 +168,6 @@ _SWATCH_CSS = {}
 def swatch_css(swatch):
     """Bootswatch's CSS minus its Google Fonts @import: the CSP forbids it, and the site is
     unreachable from mainland China (each page would wait for it to time out)."""
-    import os
-    import re
-
-    import flask_admin
-    from flask import abort
-
     if not re.fullmatch(r"[a-z]+", swatch):
         abort(404)
     if swatch not in _SWATCH_CSS:
@@ -198,8 +194,6 @@ def refuse_nul():
     """A NUL character is never text a person typed, and PostgreSQL cannot store it: 400."""
     if request.method == "POST" and any("\x00" in v for v in request.form.values()):
         log_event("nul_in_form")
-        from flask import abort
-
         abort(400)
 
 

@@ -72,15 +72,13 @@ from portal.models.repairs import (
 )
 from portal.models.roster import POSTS, Shift
 from portal.models.visits import DIRECTIONS, Visit
+from importlib import import_module
+from portal.domains import DOMAINS
 
 
 def _import_domain_models():
     """The models module of every domain descriptor (portal/domains.py), so that a new domain's
     tables are known without a line here; they are imported from their own module."""
-    from importlib import import_module
-
-    from portal.domains import DOMAINS
-
     for domain in DOMAINS:
         if domain.models:
             import_module(domain.models)

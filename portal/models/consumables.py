@@ -37,6 +37,7 @@ from portal.models.base import (
     VersionedMixin,
 )
 from portal.models.visits import Visit
+from portal.models.org import Site
 
 PRODUCT_KINDS = ("drink", "snack")
 # restock: +, served: −, wastage: −, correction: ± (a count brings the ledger to what is on the shelf).
@@ -236,10 +237,6 @@ def closed_same_day(day, closed_at, timezone):
 def _same_day(mapper, connection, target):
     # The service sets it; a tally made any other way (imports, tests) gets it from its site.
     if target.same_day is None and target.day is not None:
-        from sqlalchemy import select
-
-        from portal.models.org import Site
-
         if target.closed_at is None:
             target.closed_at = clock.now()
         tz = connection.scalar(select(Site.timezone).where(Site.id == target.site_id))

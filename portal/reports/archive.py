@@ -112,11 +112,9 @@ def jobs_for(month, site_code=None):
 _worker_app = None
 
 
-def _init_worker(config):
+def _init_worker(app_factory, config):
     global _worker_app
-    from portal import create_app
-
-    _worker_app = create_app(config)
+    _worker_app = app_factory(config)
 
 
 def _run_job(kind, object_id, first_day, folder):
@@ -125,19 +123,26 @@ def _run_job(kind, object_id, first_day, folder):
         return _write(folder, filename, body)
 
 
-def generate(month, site_code=None, folder=None, processes=None):
-    """Generate and archive the month's PDFs; returns the written paths (sorted)."""
+def generate(month, site_code=None, folder=None, processes=None, app_factory=None):
+    """Generate and archive the month's PDFs; returns the written paths (sorted).
+
+    ``app_factory`` (``portal.create_app``, passed by the command) builds each worker process its
+    own app; reports sit below the app in the layers and never import it. Without one every PDF
+    is built in this process."""
     first_day = report_data.parse_month(month) if isinstance(month, str) else month
     folder = os.path.join(folder or default_folder(), f"{first_day:%Y-%m}")
     jobs = jobs_for(first_day, site_code)
     processes = processes if processes is not None else min(len(jobs), os.cpu_count() or 1)
-    if processes <= 1 or len(jobs) <= 1:
+    if processes <= 1 or len(jobs) <= 1 or app_factory is None:
         paths = [_write(folder, *build(kind, oid, first_day)) for kind, oid in jobs]
         return sorted(paths)
     config = {k: current_app.config[k] for k in _INHERITED_CONFIG if k in current_app.config}
     # "spawn": a fresh interpreter per worker, no database connection or thread inherited.
     with ProcessPoolExecutor(
-        processes, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(config,)
+        processes,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(app_factory, config),
     ) as pool:
         futures = [pool.submit(_run_job, kind, oid, first_day, folder) for kind, oid in jobs]
         return sorted(f.result() for f in futures)

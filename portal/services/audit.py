@@ -19,6 +19,8 @@ from portal import clock
 from portal.extensions import db
 from portal.models.audit import CHANGES_ONLY, AuditEvent
 from portal.models.base import current_actor_id
+from flask import has_request_context, request
+from portal.models import Site
 
 # Never copied into the trail.
 SECRET_FIELDS = {"password_hash", "session_token"}
@@ -183,8 +185,6 @@ def latest_change(object_types):
     number of those records, since every change to them writes an event in its own transaction
     (logins are not changes). Read past the site scope — events about users and regions have no
     site — and never shown; once per request."""
-    from flask import has_request_context, request
-
     memo = request.environ.setdefault("portal.latest_change", {}) if has_request_context() else {}
     key = tuple(sorted(object_types))
     if key not in memo:
@@ -214,10 +214,6 @@ def site_versions(site_ids):
     Exact and ordered by commit: every change to a site's records writes an event in the same
     transaction, and writers of one site's chain hold its lock until they commit
     (``_lock_chain``), so a later commit always has a higher id than every earlier one."""
-    from flask import has_request_context, request
-
-    from portal.models import Site
-
     # On the request itself, not on ``g``: an app context may outlive several requests.
     memo = request.environ.setdefault("portal.site_versions", {}) if has_request_context() else {}
     key = tuple(sorted(site_ids))

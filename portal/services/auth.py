@@ -22,6 +22,7 @@ from portal.i18n import lazy_gettext as _l
 from portal.models import Site, User
 from portal.services import audit
 from portal.models.org import LoginFailure, RecoveryCode, TwoFactor
+from portal.models import Region
 
 MAX_USERNAME = 64
 MIN_PASSWORD = 10
@@ -126,8 +127,6 @@ def set_active(user, active):
 def create_user(
     username, display_name, role, password, site_codes=(), region_codes=(), check_policy=True
 ):
-    from portal.models import Region
-
     if check_policy:
         check_password_policy(password, username)
     user = User(

@@ -15,6 +15,10 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import ChecklistAnswer, ChecklistFollowUp, ChecklistRun, ChecklistTemplate
 from portal.services import audit
+from portal.services import photos
+from portal.models import Photo
+from portal.services import repairs
+from portal.services import cleaning
 
 # Kinds done once per site and day: starting again reopens the day's run.
 DAILY_KINDS = ("opening", "closing")
@@ -197,8 +201,6 @@ PHOTO_READERS = frozenset(
 def attach_photos(run, uploads, user):
     """Store checked photos (``uploads``: item id → [PreparedPhoto]) on the run's photo items: a photo
     item with a photo counts as answered (value_bool True)."""
-    from portal.services import photos
-
     items = {i.id: i for i in active_items(run) if i.kind == "photo"}
     uploads = {
         item_id: prepared for item_id, prepared in uploads.items() if prepared and item_id in items
@@ -215,8 +217,6 @@ def attach_photos(run, uploads, user):
 
 def photos_by_answer(run):
     """answer id → [Photo] of the run, in one query."""
-    from portal.models import Photo
-
     ids = [a.id for a in run.answers]
     if not ids:
         return {}
@@ -265,8 +265,6 @@ def open_follow_up(run, item, note, target_type=None, target_id=None):
 def open_repair(run, item, user, note=None):
     """One click on a failed item: a repair ticket (the item's text as equipment, the run's site,
     this user as reporter) and the follow-up that links it (target_type "repair")."""
-    from portal.services import repairs
-
     if item is None or item.id not in {i.id for i in failed_items(run)}:
         raise DomainError(_l('Only an item answered "no" can open a repair ticket.'))
     description = (note or "").strip() or _l('Answered "no" on %(checklist)s.', checklist=str(run))
@@ -285,8 +283,6 @@ def is_cleanliness(item):
 
 def open_cleaning_issue(run, item, user, note=None):
     """One click on a failed cleanliness item: a cleaning issue, linked by a follow-up (target "cleaning")."""
-    from portal.services import cleaning
-
     if item is None or item.id not in {i.id for i in failed_items(run)} or not is_cleanliness(item):
         raise DomainError(_l('Only a cleanliness item answered "no" can open a cleaning issue.'))
     description = " — ".join(x for x in (item.label, (note or "").strip()) if x)
@@ -390,8 +386,6 @@ __all__ = [
 
 
 def _register_photo_owner():
-    from portal.services import photos
-
     photos.register_owner(PHOTO_OWNER, _can_read_answer_photo)
 
 

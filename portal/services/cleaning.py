@@ -19,6 +19,8 @@ from portal.models.cleaning import (
     CleaningResult,
 )
 from portal.services import audit
+from portal.services import photos
+from portal.models import Photo
 
 INSPECT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 FIX_ROLES = frozenset({"admin", "clerk", "security"})
@@ -155,8 +157,6 @@ PHOTO_OWNER = "cleaning_result"
 
 def attach_result_photos(inspection, uploads, user):
     """Store checked photos (``uploads``: area id → [PreparedPhoto]) on the inspection's results."""
-    from portal.services import photos
-
     by_area = {r.area_id: r for r in inspection.results}
     return [
         photos.store(p, inspection.site, PHOTO_OWNER, by_area[area_id].id, user)
@@ -168,8 +168,6 @@ def attach_result_photos(inspection, uploads, user):
 
 def photos_by_result(result_ids):
     """result id → [Photo], in one query."""
-    from portal.models import Photo
-
     result = {}
     if result_ids:
         for photo in db.session.scalars(
@@ -273,8 +271,6 @@ def issue_actions(issue, user):
 
 
 def _register_photo_owner():
-    from portal.services import photos
-
     photos.register_owner(PHOTO_OWNER, _can_read_result_photo)
 
 

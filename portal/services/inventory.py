@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.models import CONDITIONS, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine
 from portal.services import audit
 from portal.services.checklists import closing_due
+from portal.services import repairs
 
 CONDITION_NAMES = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Missing")}
 MAX_QUANTITY = 100000
@@ -169,8 +170,6 @@ def deal_with(line, user, note):
 
 def open_repair(line, user):
     """One click on a discrepancy: a repair ticket for its item, recorded on the line as dealt with."""
-    from portal.services import repairs
-
     if not line.is_discrepancy:
         raise DomainError(_l("This line is not a discrepancy."))
     if line.repair_ticket_id is not None:

@@ -19,6 +19,7 @@ from portal.models import StaffMember
 from portal.models.keys import KeyItem, KeyLoan
 from portal.services import audit
 from portal.services import metrics as m
+from portal.services import repairs
 
 HANDLER_ROLES = frozenset({"clerk", "security"})
 LOST_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
@@ -113,8 +114,6 @@ def give_back(loan, user):
 def report_lost(key, user):
     """A lost key: its open loan ends as lost, the key is retired and a repair ticket asks for
     the lock to be changed. One transaction; the caller commits."""
-    from portal.services import repairs
-
     _refuse_unless(user, LOST_ROLES)
     if key.lost_at is not None:
         raise DomainError(_l("This key is already reported lost."), status=409)

@@ -33,6 +33,7 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services import photos as photo_service
+from sqlalchemy.orm import joinedload
 
 OWNER_TYPE = "repair_ticket"
 DEFAULT_DUE_HOURS = {"urgent": 4, "high": 24, "normal": 72, "low": 168}
@@ -293,8 +294,6 @@ def queue_query(user, filters=None, now=None):
 
 def my_queue(user, filters=None, limit=200):
     """Tickets for this user's queue, overdue first, then by due time (site, assignee loaded)."""
-    from sqlalchemy.orm import joinedload
-
     stmt = queue_query(user, filters).options(
         joinedload(RepairTicket.site), joinedload(RepairTicket.assignee)
     )
@@ -324,8 +323,6 @@ def tickets_of_item(item, limit=50):
 
 
 def timeline(ticket):
-    from sqlalchemy.orm import joinedload
-
     stmt = (
         select(RepairEvent)
         .where(RepairEvent.ticket_id == ticket.id)

@@ -21,6 +21,9 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Region, Site
 from portal.services import metrics as m
+from functools import wraps
+from flask import current_app, has_request_context
+from flask_babel import force_locale
 
 TREND_MONTHS = 6
 
@@ -48,10 +51,6 @@ def all_sections():
 def outside_request_locale(fn):
     """Outside a request (CLI, tests, workers) the portal's selector has no session to read:
     build in the default locale (Chinese) instead."""
-    from functools import wraps
-
-    from flask import current_app, has_request_context
-    from flask_babel import force_locale
 
     @wraps(fn)
     def wrapper(*args, **kwargs):
@@ -65,7 +64,6 @@ def outside_request_locale(fn):
 
 def with_site_zones(fn):
     """The sites' time zones read once for the whole report (``metrics.zone_cache``)."""
-    from functools import wraps
 
     @wraps(fn)
     def wrapper(*args, **kwargs):

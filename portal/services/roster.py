@@ -11,6 +11,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models.org import StaffMember
 from portal.models.roster import POSTS, Shift
+from sqlalchemy.orm import joinedload
 
 OPENING_HOURS = (time(9, 0), time(18, 0))
 
@@ -47,8 +48,6 @@ def week_start(site, day):
 
 
 def shifts_between(site, start, end):
-    from sqlalchemy.orm import joinedload
-
     stmt = (
         select(Shift)
         .options(joinedload(Shift.staff_member))
@@ -130,8 +129,6 @@ def shifts_of_day(site, day):
 
 @cache  # built once, run with parameters (HACKING.md, "Statements built once")
 def _shifts_of_day_stmt():
-    from sqlalchemy.orm import joinedload
-
     start, end = (
         bindparam("start", type_=Shift.starts_at.type),
         bindparam("end", type_=Shift.starts_at.type),

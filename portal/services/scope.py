@@ -35,6 +35,8 @@ from sqlalchemy.orm import Session, with_loader_criteria
 
 from portal.extensions import db
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin
+from portal.models import Site
+from portal.models import User
 
 SCOPE_KEY = "site_scope"
 
@@ -63,8 +65,6 @@ NOTHING = SiteScope(frozenset())
 
 def scope_for_user(user):
     """Admin: all sites; supervisor: every site of his regions plus his own; others: their sites."""
-    from portal.models import Site
-
     if user is None or not getattr(user, "is_authenticated", False):
         return NOTHING
     if user.role == "admin":
@@ -248,8 +248,6 @@ def _ident(obj):
 
 
 def _is_own_account(scope, obj):
-    from portal.models import User
-
     return isinstance(obj, User) and scope.user_id is not None and _ident(obj) == scope.user_id
 
 

@@ -17,6 +17,7 @@ from functools import wraps
 from threading import Lock
 
 from flask import current_app, g, has_request_context, request
+from portal.services import audit
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,6 @@ def kept(site, day, name, compute):
     requests are kept, which commit nothing that would expire them once they are detached.
     ``name`` tells sections apart and carries anything else the rows depend on (a user id).
     """
-    from portal.services import audit
-
     if not (
         current_app.config.get("TODAY_CACHE", True)
         and has_request_context()

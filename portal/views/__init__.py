@@ -4,13 +4,18 @@ from importlib import import_module
 
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import get_locale
 
 from portal.domains import DOMAINS, ref
+from portal.i18n import LOCALES
 from portal.i18n import lazy_gettext as _l
+from portal.models.org import ROLE_LABELS
+from portal.security import csp_nonce
 from portal.services import record_types, report_data
 
 # Aliased: importing the submodule portal.views.today rebinds the name ``today`` in this package.
 from portal.services import today as today_registry
+from portal.views import audit, auth, errors, health, home
 
 
 class PortalAdmin(Admin):
@@ -29,8 +34,6 @@ def register_all(admin):
     descriptor lists for the shared registries: Today sections, PDF sections, dashboard figures,
     audit value labels. The one place they are registered from; the recycle bin reads the
     descriptors' trash labels itself."""
-    from portal.views import audit
-
     for domain in DOMAINS:
         if domain.views:
             import_module(domain.views).register(admin)
@@ -47,14 +50,10 @@ def register_all(admin):
 
 
 def _csp_nonce():
-    from portal.security import csp_nonce
-
     return csp_nonce()
 
 
 def init_views(app):
-    from portal.views import auth, errors, health, home
-
     # Built per app (not at module level) so tests can create several apps (flask-admin #910).
     admin = PortalAdmin(
         app,
@@ -76,11 +75,6 @@ def init_views(app):
 
 
 def _template_helpers(app):
-    from flask_babel import get_locale
-
-    from portal.i18n import LOCALES
-    from portal.models.org import ROLE_LABELS
-
     @app.context_processor
     def _helpers():
         return {

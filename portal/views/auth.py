@@ -28,6 +28,7 @@ from portal.models.org import TwoFactor
 from portal.services import audit
 from portal.services import auth as accounts
 from portal.views.base import ALL_ROLES, PortalView, expose, show_refusal
+from portal.security import log_event
 
 bp = Blueprint("auth", __name__)
 
@@ -67,8 +68,6 @@ def safe_next(target):
 
 
 def _security_log(event, username="-", user_id="-"):
-    from portal.security import log_event
-
     log_event(event, username=username or "-", user=user_id)
 
 

@@ -47,6 +47,10 @@ from portal.extensions import db
 from portal.services import audit, bounds, scope
 from portal.services.scope import ScopeViolation
 from portal.views.exports import SafeExportMixin
+from portal.models.base import VersionedMixin
+import uuid
+from portal.models import Site
+from flask_babel import force_locale
 
 # Library messages that have no Chinese in the library's own catalogue.
 _UNTRANSLATED = {
@@ -271,8 +275,6 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         # never change, so each is worked out once.
         names = self.__dict__.setdefault("_filter_arg_names", {})
         if index not in names:
-            from flask_babel import force_locale
-
             with force_locale("en"):
                 names[index] = super().get_filter_arg(index, flt)
         return names[index]
@@ -437,7 +439,6 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
 
     def get_export_name(self, export_type="csv"):
         # secure_filename would strip a Chinese view name to nothing.
-
         return f"{self.endpoint}_{clock.local_day(clock.DEFAULT_ZONE):%Y%m%d}.{export_type}"
 
 
@@ -471,15 +472,11 @@ _ROW_ID_PLACEHOLDER = "rowidplaceholder7f3a"
 
 
 def _is_versioned(model):
-    from portal.models.base import VersionedMixin
-
     return issubclass(model, VersionedMixin)
 
 
 def stale_record():
     """Answer 409: someone saved the record since this form was opened; nothing is written."""
-    import uuid
-
     db.session.rollback()
     body = render_template(
         "errors/error.html", code=409, message=STALE_MESSAGE, error_id=uuid.uuid4().hex[:10]
@@ -584,8 +581,6 @@ def options_of(model, label=str, order_by=None):
 
 def bad_parameter(message):
     """Answer 400 with ``message`` on the error page: a URL parameter no page can show."""
-    import uuid
-
     db.session.rollback()
     body = render_template(
         "errors/error.html", code=400, message=message, error_id=uuid.uuid4().hex[:10]
@@ -683,8 +678,6 @@ def period_args(args):
 
 def site_choices_query():
     """Sites the current user may put a record in (the scope filters the query)."""
-    from portal.models import Site
-
     return db.session.query(Site).filter(Site.active.is_(True)).order_by(Site.code)
 
 

@@ -8,6 +8,11 @@ from flask_wtf.csrf import CSRFError
 
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.security import log_event
+from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from portal.views.base import STALE_MESSAGE
 
 MESSAGES = {
     400: _l("The request could not be processed. Please check what you entered and try again."),
@@ -41,8 +46,6 @@ def register(app):
 
     @app.errorhandler(CSRFError)
     def _csrf(e):
-        from portal.security import log_event
-
         log_event("csrf_failure")
         return _page(
             400,
@@ -64,18 +67,12 @@ def register(app):
 
     @app.errorhandler(Exception)
     def _unhandled(e):
-        from werkzeug.exceptions import HTTPException
-
         if isinstance(e, HTTPException):
             return e
         db.session.rollback()
-        from sqlalchemy.exc import OperationalError
-        from sqlalchemy.orm.exc import StaleDataError
 
         if isinstance(e, StaleDataError):
             # A workflow page saved a versioned record someone changed meanwhile: a conflict, not a crash.
-            from portal.views.base import STALE_MESSAGE
-
             return _page(409, STALE_MESSAGE)
 
         if isinstance(e, OperationalError):

@@ -27,6 +27,7 @@ from portal.views.base import (
     options_of,
 )
 from portal.views.roster import POST_LABELS, chosen_site, local, scoped_sites
+from portal.views.auth import safe_next
 
 BOOK_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 
@@ -323,6 +324,4 @@ def handover_section(site, day, user):
 
 
 def _next():
-    from portal.views.auth import safe_next
-
     return safe_next(request.form.get("next"))

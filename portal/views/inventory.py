@@ -43,6 +43,10 @@ from portal.views.base import (
 )
 from portal.models.inventory import CONDITION_LABELS
 from portal.views.base import yes_no
+from wtforms import SelectChoice as Choice
+from portal.services import repairs
+from portal.services import damage
+from wtforms.validators import ValidationError
 
 CATEGORY_LABELS = {
     "decoration": _l("Decoration"),
@@ -63,8 +67,6 @@ ITEM_READERS = frozenset({"admin", "supervisor", "clerk"})
 def item_choices(site, blank):
     """A "none" choice (0), then the site's active items grouped by category (<optgroup>), each
     labelled "name · location": the repair and damage forms offer them."""
-    from wtforms import SelectChoice as Choice
-
     choices = [Choice(0, blank)]
     if site is None:
         return choices
@@ -96,8 +98,6 @@ def _links(records, endpoint, arg):
 
 def _item_tickets(item):
     """The item's repair tickets, and a one-click link to report another."""
-    from portal.services import repairs
-
     report = Markup(
         '<a class="btn btn-outline-primary btn-sm" id="item-report-fault" href="%s">%s</a>'
     ) % (url_for("repairs.new", item=item.id), _("Report a fault"))
@@ -108,8 +108,6 @@ def _item_tickets(item):
 
 
 def _item_damage_reports(item):
-    from portal.services import damage
-
     return Markup('<ul class="mb-0" id="item-damage-reports">%s</ul>') % _links(
         damage.reports_of_item(item), "damage.detail", "report_id"
     )
@@ -186,8 +184,6 @@ class ItemView(EnglishFilterUrls, ScopedModelView):
     }
 
     def on_model_change(self, form, model, is_created):
-        from wtforms.validators import ValidationError
-
         if model.expected_quantity is None or not 0 <= model.expected_quantity <= svc.MAX_QUANTITY:
             raise ValidationError(_l("Enter a whole number of 0 or more."))
 

@@ -15,6 +15,7 @@ from portal.views.audit import PeriodClauseFilter
 from portal.views.base import ALL_ROLES, ScopedModelView, options_of
 from portal.models.org import ROLE_LABELS, STAFF_KIND_LABELS
 from portal.views.base import yes_no
+from wtforms.validators import ValidationError
 
 SITE_ROLES = frozenset({"admin", "supervisor", "clerk", "security", "sales", "maintenance"})
 
@@ -189,8 +190,6 @@ class UserView(ScopedModelView):
 
 
 def raise_validation(message):
-    from wtforms.validators import ValidationError
-
     raise ValidationError(message)
 
 

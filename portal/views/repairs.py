@@ -41,6 +41,7 @@ from portal.views.audit import LocalDateBetweenFilter, PeriodClauseFilter
 from portal.models.repairs import STATUS_LABELS
 from portal.views.inventory import ITEM_READERS, item_choices
 from portal.views.visits import site_time
+from portal.views.home import set_landing
 
 READERS = frozenset({"admin", "supervisor", "clerk", "security", "maintenance"})
 
@@ -456,8 +457,6 @@ def _labels():
 
 
 def register(admin):
-    from portal.views.home import set_landing
-
     admin.add_view(RepairsView(name=_l("Repairs"), endpoint="repairs", url="/repairs"))
     admin.add_view(
         RepairTicketListView(

@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.models import POSTS, Shift, Site
 from portal.services import roster, today
 from portal.views.base import PortalView, ScopedModelView, day_param, expose, options_of
+from flask import abort
 
 FRONT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 PLAN_ROLES = frozenset({"admin", "supervisor"})
@@ -30,8 +31,6 @@ def scoped_sites():
 
 def chosen_site(sites=None, site_id=None):
     """The site named by ?site= (or the form), else the user's first site; 404 if out of scope."""
-    from flask import abort
-
     sites = sites if sites is not None else scoped_sites()
     wanted = site_id if site_id is not None else request.values.get("site", type=int)
     if wanted is None:
@@ -88,8 +87,6 @@ class RosterView(PortalView):
     @expose("/copy", methods=("POST",))
     def copy(self):
         if not self.can_write():
-            from flask import abort
-
             abort(403)
         site = chosen_site()
         monday = roster.week_start(

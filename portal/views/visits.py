@@ -30,6 +30,7 @@ from portal.views.base import (
 from portal.views.home import set_landing
 from portal.views.base import yes_no
 from portal.views.today import DIRECTION_LABELS, STOCK_ROLES, my_sites, site_or_picker
+from portal.services import damage
 
 WRITE_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 # The arrival grid: adults × children; "4+" records 4 and the exact number is set in the details.
@@ -169,8 +170,6 @@ class VisitLogView(PortalView):
 
 def _damage_reports(visit):
     """Links to the damage reports filed for this visit (the damage domain owns the read rule)."""
-    from portal.services import damage
-
     return Markup('<ul class="mb-0" id="visit-damage-reports">%s</ul>') % Markup("").join(
         Markup('<li><a href="%s">%s</a></li>') % (url_for("damage.detail", report_id=r.id), r)
         for r in damage.reports_of_visit(visit, current_user)

@@ -43,6 +43,9 @@ from portal import clock
 from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
+from portal.services import figure_cache
+from portal.services.audit import site_versions
+from portal.models import Site
 
 # Most sites are on Beijing time; a site with another ``timezone`` (Urumqi…) has its periods cut
 # at its own local midnight (see ``local_period``).
@@ -145,8 +148,6 @@ def _load_zones(sites=None):
     if sites is not None:
         rows = [(site.id, site.timezone) for site in sites]
     else:
-        from portal.models import Site
-
         rows = db.session.execute(
             select(Site.id, Site.timezone).where(Site.timezone != clock.DEFAULT_ZONE_NAME)
         ).all()
@@ -218,9 +219,6 @@ def collect(site_ids, start, end, metrics=None):
     Figures of an ended period come from ``figure_cache`` when their site has not changed
     since; the provider is then asked for the other sites only. Figures that move with the
     clock, and those of a period still running, are computed every time."""
-    from portal.services import figure_cache
-    from portal.services.audit import site_versions
-
     site_ids = list(site_ids)
     result = {}
     with zone_cache():

@@ -8,11 +8,11 @@ from datetime import time
 
 from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from portal import clock
 from portal.extensions import db
-from portal.models import ChecklistAnswer, ChecklistRun
+from portal.models import ChecklistRun
 from portal.services import metrics as m
 
 
@@ -26,29 +26,14 @@ def deadline(kind, day, zone=clock.DEFAULT_ZONE):
 
 
 def is_on_time(kind, day, status, completed_at, zone=clock.DEFAULT_ZONE, answered=1):
-    """Done, with at least one item answered, by the deadline on the site's wall clock (the
+    """Done, with at least one item answered (``answered``: the run's completion percent, fixed
+    when it was completed), by the deadline on the site's wall clock (the
     deadline itself included; ``zone``: ``metrics.zone_of(site_id)``)."""
     return (
         status == "done"
         and answered > 0
         and completed_at is not None
         and completed_at <= deadline(kind, day, zone)
-    )
-
-
-def _answered():
-    return (
-        select(func.count(ChecklistAnswer.id))
-        .where(
-            ChecklistAnswer.run_id == ChecklistRun.id,
-            or_(
-                ChecklistAnswer.value_bool.is_not(None),
-                ChecklistAnswer.value_number.is_not(None),
-                func.coalesce(ChecklistAnswer.value_text, "") != "",
-            ),
-        )
-        .correlate(ChecklistRun)
-        .scalar_subquery()
     )
 
 
@@ -64,7 +49,7 @@ def checklist_days(site_ids, start, end, now=None):
         ChecklistRun.id,
         ChecklistRun.status,
         ChecklistRun.completed_at,
-        _answered(),
+        ChecklistRun.completion,
     ).where(
         ChecklistRun.site_id.in_(list(site_ids)),
         ChecklistRun.kind.in_(tuple(DEADLINES)),
@@ -123,7 +108,7 @@ def checklist_records(site_id, start, end):
                 str(KIND_LABELS.get(kind, kind)),
                 f"{deadline(kind, day, zone):%H:%M:%S}",
                 m.local_time(done_at, site_id),
-                answered,
+                f"{answered}%",
                 verdict,
                 1 if ok else 0,
             ]
@@ -135,7 +120,7 @@ def checklist_records(site_id, start, end):
             _("Kind"),
             _("Deadline"),
             _("Completed at"),
-            _("Items answered"),
+            _("Share of items answered"),
             _("Result"),
             _("On time"),
         ],

@@ -93,13 +93,12 @@ def test_numbers_link_to_the_records_behind_them(login, site_ids):
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     first = today.replace(day=1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    period = f"{first}+to+{last}"
     client = login("sup_south")
     page = client.get(f"/dashboard/?period=custom&start={first}&end={last}").get_data(as_text=True)
     sz01 = site_ids["SZ01"]
     # Every number leads to the page of the records behind it (the figure's own rows).
     link = re.search(
-        rf'href="(/dashboard/records/\?[^"]*metric=audit_events[^"]*)" class="drill"[^>]*>(\d+)</a>',
+        r'href="(/dashboard/records/\?[^"]*metric=audit_events[^"]*)" class="drill"[^>]*>(\d+)</a>',
         page.split('<tr data-site="SZ01">')[1],
     )
     url, shown = link.group(1).replace("&amp;", "&"), link.group(2)

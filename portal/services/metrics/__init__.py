@@ -378,9 +378,7 @@ def counted_days(site_ids, start, end, now=None):
     expected on: from the site's opening day, up to the last day that has ended on its clock
     (yesterday). Today is left to ``today_of``: it counts once its duty is done."""
     opened = dict(
-        db.session.execute(
-            select(Site.id, Site.opened_on).where(Site.id.in_(list(site_ids)))
-        ).all()
+        db.session.execute(select(Site.id, Site.opened_on).where(Site.id.in_(list(site_ids)))).all()
     )
     result = {}
     for sid in site_ids:

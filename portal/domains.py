@@ -99,6 +99,7 @@ DOMAINS = (
     # The working day first …
     Domain("today", views="portal.views.today"),
     Domain("dashboard", views="portal.views.dashboard"),
+    Domain("figure_records", views="portal.views.figure_records"),
     Domain(
         "checklists",
         views="portal.views.checklists",

@@ -187,6 +187,16 @@ def _cover(story, styles, title, subject, lines):
     story.append(PageBreak())
 
 
+def _appendix(story, styles, data):
+    """指标说明: what each figure counts, as the dashboard says it."""
+    story.append(PageBreak())
+    story.append(_p(_("Definitions of the figures"), styles["h2"]))
+    rows = [[d["label"], d["definition"]] for d in data.get("definitions", [])]
+    story.append(
+        table([_("Figure"), _("Definition")], rows, styles, col_widths=[50 * mm, 124 * mm])
+    )
+
+
 @outside_request_locale
 def site_report_pdf(data):
     """The monthly PDF of one site (data from ``report_data.site_month``)."""
@@ -270,6 +280,7 @@ def site_report_pdf(data):
             story.append(table(section["headers"], section["rows"], styles))
         else:
             story.append(_p(_("Nothing recorded this month."), styles["body"]))
+    _appendix(story, styles, data)
     return _build(
         story, f"{subject} · {period['label']}", f"{data['title']} {subject} {period['label']}"
     )
@@ -368,6 +379,7 @@ def region_report_pdf(data):
                 ]
             )
         )
+    _appendix(story, styles, data)
     return _build(
         story,
         f"{region['name']} · {period['label']}",

@@ -140,6 +140,14 @@ def _figures(metrics, site_id, now, before, region_ids):
     return rows
 
 
+def _definitions(metrics):
+    """The appendix: each figure with its definition, as on the dashboard."""
+    return [
+        {"key": mt.key, "label": str(mt.label), "definition": str(mt.definition or "")}
+        for mt in metrics
+    ]
+
+
 def _signed(metric, value, previous):
     if value is None or previous is None:
         return "–"
@@ -192,6 +200,7 @@ def site_month(site_id, first_day):
             ],
         },
         "sections": sections,
+        "definitions": _definitions(metrics),
     }
 
 
@@ -245,6 +254,7 @@ def region_month(region_id, first_day):
             }
             for mt in metrics
         ],
+        "definitions": _definitions(metrics),
         "ranking": [
             {"site": names[sid], "score": score} for sid, score in m.ranking(metrics, now, ids)
         ],

@@ -67,6 +67,12 @@ class Metric:
     # True when the figure of a period that is over still changes with the clock alone (it
     # compares a due time with "now"). A closed month stores it as it was at the close.
     moves_with_clock: bool = False
+    # What the figure counts, in words a supervisor can check it by (shown on the dashboard and
+    # in the PDF's appendix); the provider computes exactly this.
+    definition: object = None
+    # ``fn(site_id, start, end) -> {"headers", "rows", "ids"}``: the records behind one site's
+    # figure, with the columns needed to recompute it (the dashboard's drill-down page).
+    records: object = None
 
     @property
     def header(self):
@@ -89,6 +95,8 @@ class Metric:
 
 
 _METRICS: dict[str, Metric] = {}
+# The page that lists a figure's records (``Metric.records``) for one site and period.
+RECORDS_ENDPOINT = "figure_records.index"
 
 
 def register_metric(
@@ -102,11 +110,16 @@ def register_metric(
     decimals=0,
     short=None,
     moves_with_clock=False,
+    definition=None,
+    records=None,
 ):
     """Add (or replace) a metric. ``better``: "higher" / "lower" / None; see the module doc.
     ``short``: a short column header when the label is long (the label becomes its tooltip).
     ``moves_with_clock``: the figure of an ended period can still change without any record
     changing (e.g. "open past its due time" for a due time after the period)."""
+    if records is not None and drill is None:
+        args = {"metric": key, "site": "{site_id}", "start": "{start}", "end": "{end}"}
+        drill = (RECORDS_ENDPOINT, args)
     if better not in ("higher", "lower", None):
         raise ValueError(f"better must be 'higher', 'lower' or None, not {better!r}")
     _METRICS[key] = Metric(
@@ -120,6 +133,8 @@ def register_metric(
         decimals,
         short=short,
         moves_with_clock=moves_with_clock,
+        definition=definition,
+        records=records,
     )
 
 
@@ -317,3 +332,58 @@ def percent(hits, total):
 
 def hours_between(earlier, later):
     return (later - earlier).total_seconds() / 3600
+
+
+# ------------------------------------------------------------ figures from the period's facts
+
+
+def zone_bounds(site_ids, start, end):
+    """[(site_ids, lo, hi)]: the sites grouped by time zone, each group with the UTC bounds
+    ``[lo, hi)`` of the local days ``start..end`` (for ``portal.services.period_facts``)."""
+    zones = site_zones()
+    groups = {}
+    for sid in site_ids:
+        groups.setdefault(zones.get(sid, clock.DEFAULT_ZONE), []).append(sid)
+    return [(ids, *clock.period_bounds(start, end, zone)) for zone, ids in groups.items()]
+
+
+def per_zone(site_ids, start, end, fn):
+    """{site_id: ...} merged from ``fn(ids, lo, hi)`` called once per time zone."""
+    result = {}
+    for ids, lo, hi in zone_bounds(list(site_ids), start, end):
+        result.update(fn(ids, lo, hi))
+    return result
+
+
+def judged_at(hi, now=None):
+    """The instant a state "at the end of the period" is judged at: the period's end, or now
+    while the period is still running."""
+    return min(hi, now or clock.now())
+
+
+def local_time(at, site_id):
+    """A stored instant on the site's own wall clock, for drill-down pages and reports."""
+    return at.astimezone(zone_of(site_id)).strftime("%Y-%m-%d %H:%M:%S") if at else "–"
+
+
+def counted_days(site_ids, start, end, now=None):
+    """{site_id: [day]}: the local days of ``start..end`` a daily duty (checklists, tally) is
+    expected on: from the site's opening day, up to the last day that has ended on its clock
+    (yesterday). Today is left to ``today_of``: it counts once its duty is done."""
+    opened = dict(
+        db.session.execute(select(Site.id, Site.opened_on).where(Site.id.in_(list(site_ids)))).all()
+    )
+    result = {}
+    for sid in site_ids:
+        first = max(start, opened.get(sid) or start)
+        last = min(end, clock.local_day(zone_of(sid), now) - timedelta(days=1))
+        result[sid] = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return result
+
+
+def today_of(site_id, now=None):
+    return clock.local_day(zone_of(site_id), now)
+
+
+def table(headers, rows, ids=()):
+    return {"headers": [str(h) for h in headers], "rows": rows, "ids": list(ids)}

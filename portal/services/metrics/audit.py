@@ -1,28 +1,90 @@
-"""Audit figures: changes recorded, and the month-end section of changes by record type."""
+"""Audit figures: the changes people made (user actions, not database rows), and the month-end
+section of those actions by person.
+
+One save writes several audit rows (a visit and its consumption lines, a ticket and its event):
+the rows a person wrote within ``ONE_ACTION`` of each other are one action. Rows without a
+person (the system's own: scheduled jobs, imports) and logins are not changes made by anyone."""
+
+from datetime import timedelta
 
 from flask_babel import gettext as _
-from portal import clock
 from portal.i18n import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditEvent
-from portal.models.audit import ACTION_LABELS
+from portal.models import AuditEvent, User
+from portal.models.audit import CHANGES_ONLY
 from portal.services import metrics as m
 from portal.services import record_types
 
+ONE_ACTION = timedelta(seconds=1)
 
-def _audit_events(site_ids, start, end):
+
+def actions(site_ids, start, end):
+    """{site_id: [(first event id, user_id, at, [object types], rows)]}: the period's user
+    actions, in time order."""
     stmt = (
-        select(AuditEvent.site_id, func.count())
+        select(
+            AuditEvent.site_id,
+            AuditEvent.id,
+            AuditEvent.user_id,
+            AuditEvent.at,
+            AuditEvent.object_type,
+        )
         .where(
-            AuditEvent.site_id.in_(site_ids),
+            AuditEvent.site_id.in_(list(site_ids)),
+            AuditEvent.user_id.is_not(None),
+            CHANGES_ONLY,
             m.in_period(AuditEvent.at, AuditEvent.site_id, start, end),
         )
-        .group_by(AuditEvent.site_id)
+        .order_by(AuditEvent.site_id, AuditEvent.user_id, AuditEvent.at, AuditEvent.id)
     )
-    counts = dict(db.session.execute(stmt).all())
-    return {sid: counts.get(sid, 0) for sid in site_ids}
+    found = {sid: [] for sid in site_ids}
+    last = {}
+    for sid, eid, uid, at, object_type in db.session.execute(stmt):
+        current = last.get((sid, uid))
+        if current is not None and at - current[2] <= ONE_ACTION:
+            current[3].append(object_type)
+            current[4] += 1
+            current[2] = at
+            continue
+        current = [eid, uid, at, [object_type], 1, at]
+        last[(sid, uid)] = current
+        found[sid].append(current)
+    return {
+        sid: sorted(
+            ((eid, uid, first, types, rows) for eid, uid, _at, types, rows, first in items),
+            key=lambda a: (a[2], a[0]),
+        )
+        for sid, items in found.items()
+    }
+
+
+def _audit_events(site_ids, start, end):
+    return {sid: len(found) for sid, found in actions(site_ids, start, end).items()}
+
+
+def _names(found):
+    ids = {a[1] for a in found} or {-1}
+    return dict(
+        db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()
+    )
+
+
+def _types(types):
+    return "、".join(dict.fromkeys(record_types.label(t) for t in types))
+
+
+def audit_records(site_id, start, end):
+    found = actions([site_id], start, end)[site_id]
+    names = _names(found)
+    rows = [
+        [m.local_time(at, site_id), names.get(uid, ""), _types(types), n]
+        for _e, uid, at, types, n in found
+    ]
+    return m.table(
+        [_("When"), _("User"), _("Record types"), _("Rows written")], rows, [a[0] for a in found]
+    )
 
 
 def register_figures():
@@ -32,11 +94,13 @@ def register_figures():
         _l("changes"),
         _audit_events,
         better=None,
-        drill=(
-            "audit.index_view",
-            {"flt0_site_equals": "{site_id}", "flt1_when_between": "{start} to {end}"},
-        ),
         order=910,
+        definition=_l(
+            "Changes people made at the site in the period: one save is one change, however "
+            "many records it wrote (a person's audit rows less than a second apart are one "
+            "change); logins and the system's own rows are left out."
+        ),
+        records=audit_records,
     )
 
 
@@ -44,15 +108,11 @@ def register_figures():
 
 
 def changes_section(site_id, start, end):
-    lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
-    stmt = (
-        select(AuditEvent.object_type, AuditEvent.action, func.count())
-        .where(AuditEvent.site_id == site_id, AuditEvent.at >= lo, AuditEvent.at < hi)
-        .group_by(AuditEvent.object_type, AuditEvent.action)
-        .order_by(AuditEvent.object_type, AuditEvent.action)
-    )
-    rows = [
-        [record_types.label(object_type), str(ACTION_LABELS.get(action, action)), count]
-        for object_type, action, count in db.session.execute(stmt)
-    ]
-    return {"headers": [_("Record type"), _("Action"), _("Count")], "rows": rows}
+    """The period's changes by person; they add up to "recorded changes"."""
+    found = actions([site_id], start, end)[site_id]
+    names = _names(found)
+    people = {}
+    for _e, uid, *_rest in found:
+        people[names.get(uid, "")] = people.get(names.get(uid, ""), 0) + 1
+    rows = [[name, n] for name, n in sorted(people.items())]
+    return {"headers": [_("User"), _("Changes")], "rows": rows}

@@ -1,29 +1,21 @@
-"""Cleaning figures: issues open / overdue / hours to fix, and the month-end cleaning section."""
+"""Cleaning figures: issues open / overdue at the period's end and hours to fix, read from the
+issues' histories (``period_facts``), and the month-end cleaning section."""
 
 from flask_babel import gettext as _
 from portal import clock
 from portal.i18n import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
 from portal.models import CleaningArea, CleaningIssue
-from portal.models.cleaning import STATUS_LABELS
 from portal.services import metrics as m
-
-
-PERIOD_DRILL = "{start} to {end}"
-
-
-def _issues_raised(site_ids, start, end):
-    return (
-        CleaningIssue.site_id.in_(site_ids),
-        m.in_period(CleaningIssue.created_at, CleaningIssue.site_id, start, end),
-        CleaningIssue.deleted_at.is_(None),
-    )
+from portal.services import period_facts as facts
+from portal.services.scope import including_deleted
 
 
 def overdue_clause(now=None):
-    """Fixed after its due time, or still open past it (shared with the list filter)."""
+    """Fixed after its due time, or still open past it now (the issue list's "Overdue" filter:
+    today's state, not a period's)."""
     now = now or clock.now()
     return or_(
         CleaningIssue.fixed_at > CleaningIssue.due_at,
@@ -31,43 +23,102 @@ def overdue_clause(now=None):
     )
 
 
-def cleaning_open(site_ids, start, end):
-    """Issues raised in the period that nobody has fixed yet."""
-    stmt = (
-        select(CleaningIssue.site_id, func.count())
-        .where(*_issues_raised(site_ids, start, end), CleaningIssue.status == "open")
-        .group_by(CleaningIssue.site_id)
+def open_ids(site_ids, start, end, now=None):
+    """{site_id: [issue id]}: issues open at the end of the period (now, while it runs)."""
+    return m.per_zone(
+        site_ids, start, end, lambda ids, lo, hi: facts.cleaning_open_at(ids, m.judged_at(hi, now))
     )
-    return m.counts(stmt, site_ids)
+
+
+def overdue_ids(site_ids, start, end, now=None):
+    """{site_id: [issue id]}: of those, the ones past the due time in force then."""
+    return m.per_zone(
+        site_ids,
+        start,
+        end,
+        lambda ids, lo, hi: facts.cleaning_overdue_at(ids, m.judged_at(hi, now)),
+    )
+
+
+def fixes(site_ids, start, end):
+    return m.per_zone(site_ids, start, end, facts.cleaning_fixes)
+
+
+def cleaning_open(site_ids, start, end):
+    return {sid: len(ids) for sid, ids in open_ids(site_ids, start, end).items()}
 
 
 def cleaning_overdue(site_ids, start, end):
-    """Issues raised in the period fixed after their due time, or open past it now: an issue
-    raised near the end of the period (or reopened later) becomes overdue with no record
-    changing, so this figure moves with the clock."""
-    stmt = (
-        select(CleaningIssue.site_id, func.count())
-        .where(*_issues_raised(site_ids, start, end), overdue_clause())
-        .group_by(CleaningIssue.site_id)
-    )
-    return m.counts(stmt, site_ids)
+    return {sid: len(ids) for sid, ids in overdue_ids(site_ids, start, end).items()}
 
 
 def cleaning_hours_to_fix(site_ids, start, end):
-    """Mean hours from raised to fixed, over the issues fixed in the period."""
-    stmt = select(CleaningIssue.site_id, CleaningIssue.created_at, CleaningIssue.fixed_at).where(
-        CleaningIssue.site_id.in_(site_ids),
-        m.in_period(CleaningIssue.fixed_at, CleaningIssue.site_id, start, end),
-        CleaningIssue.deleted_at.is_(None),
-    )
+    """Mean hours from raised to first fixed in the period, over the issues fixed in it."""
     return {
-        sid: m.average(m.hours_between(a, b) for a, b in rows)
-        for sid, rows in m.rows_by_site(stmt).items()
+        sid: facts.mean(f.hours for f in found)
+        for sid, found in fixes(site_ids, start, end).items()
+        if found
     }
 
 
+def _issues(ids):
+    stmt = (
+        select(
+            CleaningIssue.id,
+            CleaningArea.name,
+            CleaningIssue.description,
+            CleaningIssue.created_at,
+            CleaningIssue.due_at,
+        )
+        .join(CleaningArea, CleaningArea.id == CleaningIssue.area_id)
+        .where(CleaningIssue.id.in_(list(ids) or [-1]))
+    )
+    return {row.id: row for row in db.session.execute(including_deleted(stmt))}
+
+
+def _state_records(overdue):
+    def records(site_id, start, end):
+        ((_ids, _lo, hi),) = m.zone_bounds([site_id], start, end)
+        found = (overdue_ids if overdue else open_ids)([site_id], start, end)[site_id]
+        issues = _issues(found)
+        rows = [
+            [
+                issues[i].name,
+                issues[i].description,
+                m.local_time(issues[i].created_at, site_id),
+                m.local_time(issues[i].due_at, site_id),
+                m.local_time(m.judged_at(hi), site_id),
+            ]
+            for i in found
+        ]
+        return m.table(
+            [_("Area"), _("Description"), _("Raised"), _("Due now"), _("Judged at")], rows, found
+        )
+
+    return records
+
+
+def fix_records(site_id, start, end):
+    found = fixes([site_id], start, end)[site_id]
+    issues = _issues(f.issue_id for f in found)
+    rows = [
+        [
+            issues[f.issue_id].name,
+            issues[f.issue_id].description,
+            m.local_time(f.raised_at, site_id),
+            m.local_time(f.fixed_at, site_id),
+            f"{f.hours:.2f}",
+        ]
+        for f in found
+    ]
+    return m.table(
+        [_("Area"), _("Description"), _("Raised"), _("Fixed"), _("Hours")],
+        rows,
+        [f.issue_id for f in found],
+    )
+
+
 def register_figures():
-    raised = {"flt0_site_equals": "{site_id}", "flt1_raised_between": PERIOD_DRILL}
     m.register_metric(
         "cleaning_open",
         _l("Cleaning issues still open"),
@@ -75,17 +126,25 @@ def register_figures():
         cleaning_open,
         better="lower",
         order=80,
-        drill=("cleaning_issue.index_view", {**raised, "flt2_status_equals": "open"}),
+        definition=_l(
+            "Cleaning issues open at the end of the period on the site's clock (now, while the "
+            "period runs): raised before then and not fixed by then, judged from the issue's "
+            "history (an issue reopened later was still fixed then)."
+        ),
+        records=_state_records(False),
     )
     m.register_metric(
         "cleaning_overdue",
-        _l("Cleaning issues fixed late or overdue"),
+        _l("Cleaning issues overdue"),
         _l("issues"),
         cleaning_overdue,
         better="lower",
         order=81,
-        moves_with_clock=True,
-        drill=("cleaning_issue.index_view", {**raised, "flt2_overdue_equals": "1"}),
+        definition=_l(
+            "Of the cleaning issues open at the end of the period, those whose due time in "
+            "force then had passed."
+        ),
+        records=_state_records(True),
     )
     m.register_metric(
         "cleaning_hours_to_fix",
@@ -96,10 +155,11 @@ def register_figures():
         order=82,
         decimals=1,
         short=_l("Cleaning fix hours"),
-        drill=(
-            "cleaning_issue.index_view",
-            {"flt0_site_equals": "{site_id}", "flt1_fixed_between": PERIOD_DRILL},
+        definition=_l(
+            "Mean hours from an issue being raised to its first fix in the period, over the "
+            "issues fixed in the period (each once, even if reopened later)."
         ),
+        records=fix_records,
     )
 
 
@@ -107,21 +167,36 @@ def register_figures():
 
 
 def cleaning_section(site_id, start, end):
-    lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
-    stmt = (
-        select(CleaningArea.name, CleaningIssue.status, func.count())
-        .join(CleaningArea, CleaningArea.id == CleaningIssue.area_id)
-        .where(
-            CleaningIssue.site_id == site_id,
-            CleaningIssue.created_at >= lo,
-            CleaningIssue.created_at < hi,
-            CleaningIssue.deleted_at.is_(None),
-        )
-        .group_by(CleaningArea.name, CleaningIssue.status)
-        .order_by(CleaningArea.name, CleaningIssue.status)
-    )
+    """The issues behind the cleaning figures, by area: open and overdue at the period's end,
+    fixed in it with their mean hours (each column adds up to its figure)."""
+    still_open = open_ids([site_id], start, end)[site_id]
+    overdue = overdue_ids([site_id], start, end)[site_id]
+    fixed = fixes([site_id], start, end)[site_id]
+    issues = _issues(set(still_open) | {f.issue_id for f in fixed})
+    areas = {}
+    for i in still_open:
+        areas.setdefault(issues[i].name, [0, 0, []])[0] += 1
+    for i in overdue:
+        areas[issues[i].name][1] += 1
+    for f in fixed:
+        areas.setdefault(issues[f.issue_id].name, [0, 0, []])[2].append(f.hours)
     rows = [
-        [area, str(STATUS_LABELS.get(status, status)), n]
-        for area, status, n in db.session.execute(stmt)
+        [
+            area,
+            n_open,
+            n_overdue,
+            len(hours),
+            f"{facts.mean(hours):.1f}" if hours else "–",
+        ]
+        for area, (n_open, n_overdue, hours) in sorted(areas.items())
     ]
-    return {"headers": [_("Area"), _("Status"), _("Issues")], "rows": rows}
+    return {
+        "headers": [
+            _("Area"),
+            _("Open at period end"),
+            _("Overdue at period end"),
+            _("Fixed"),
+            _("Hours to fix"),
+        ],
+        "rows": rows,
+    }

@@ -1,50 +1,122 @@
 """Drinks and stock figures: stock variance, tally closed on time, and the month-end sections
-consumption by product and tally variances."""
+consumption by product and tally variances (both including products withdrawn since, marked)."""
 
 from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
-from portal import clock
 from portal.extensions import db
-from portal.models import ConsumptionLine, DailyTally, DailyTallyLine, Product, Visit
+from portal.models import ConsumptionLine, DailyTally, DailyTallyLine, Product, StockMovement, Visit
 from portal.services import metrics as m
+from portal.services.metrics.visits import WITHDRAWN
+from portal.services.period_facts import existed_at
+from portal.services.scope import including_deleted
 
 
-PERIOD_DRILL = "{start} to {end}"
+def _product_label(name, withdrawn):
+    return f"{name}（{WITHDRAWN}）" if withdrawn else name
+
+
+def _withdrawn():
+    return Product.withdrawn_at.is_not(None) | Product.deleted_at.is_not(None)
+
+
+def variance_lines(site_ids, start, end):
+    """{site_id: [(tally id, day, product label, expected, counted, variance)]}: the lines of
+    the tallies of the period that were off, products withdrawn since included."""
+    stmt = (
+        select(
+            DailyTallyLine.site_id,
+            DailyTally.id,
+            DailyTally.day,
+            Product.name,
+            _withdrawn(),
+            DailyTallyLine.expected,
+            DailyTallyLine.counted,
+            DailyTallyLine.variance,
+        )
+        .join(DailyTally, DailyTally.id == DailyTallyLine.tally_id)
+        .join(Product, Product.id == DailyTallyLine.product_id)
+        .where(
+            DailyTallyLine.site_id.in_(list(site_ids)),
+            DailyTally.day >= start,
+            DailyTally.day <= end,
+            DailyTallyLine.variance != 0,
+        )
+        .order_by(DailyTally.day, Product.name)
+    )
+    result = {sid: [] for sid in site_ids}
+    for sid, tid, day, name, withdrawn, expected, counted, variance in db.session.execute(
+        including_deleted(stmt)
+    ):
+        result[sid].append((tid, day, _product_label(name, withdrawn), expected, counted, variance))
+    return result
 
 
 def stock_variance(site_ids, start, end):
     """Units counted off (either way) at the tallies of the period: sum of |counted − expected|."""
-    stmt = (
-        select(DailyTallyLine.site_id, func.sum(func.abs(DailyTallyLine.variance)))
-        .join(DailyTally, DailyTally.id == DailyTallyLine.tally_id)
-        .where(DailyTallyLine.site_id.in_(site_ids), DailyTally.day >= start, DailyTally.day <= end)
-        .group_by(DailyTallyLine.site_id)
+    lines = variance_lines(site_ids, start, end)
+    return {sid: sum(abs(line[5]) for line in lines[sid]) for sid in site_ids}
+
+
+def variance_records(site_id, start, end):
+    lines = variance_lines([site_id], start, end)[site_id]
+    rows = [
+        [day.isoformat(), label, expected, counted, f"{variance:+d}", abs(variance)]
+        for _tid, day, label, expected, counted, variance in lines
+    ]
+    return m.table(
+        [_("Day"), _("Product"), _("Expected"), _("Counted"), _("Variance"), _("Units off")],
+        rows,
+        [line[0] for line in lines],
     )
-    return m.counts(stmt, site_ids)
+
+
+def tally_days(site_ids, start, end, now=None):
+    """{site_id: [(day, tally id | None, closed_at | None, same_day)]}: every counted day of the
+    period (``metrics.counted_days``; today once its tally is closed), a day without a tally
+    included as missed."""
+    days = m.counted_days(site_ids, start, end, now)
+    stmt = select(
+        DailyTally.site_id, DailyTally.day, DailyTally.id, DailyTally.closed_at, DailyTally.same_day
+    ).where(DailyTally.site_id.in_(list(site_ids)), DailyTally.day >= start, DailyTally.day <= end)
+    closed = {(sid, day): (tid, at, same) for sid, day, tid, at, same in db.session.execute(stmt)}
+    result = {}
+    for sid in site_ids:
+        today = m.today_of(sid, now)
+        wanted = set(days[sid]) | {
+            d for (s, d) in closed if s == sid and d == today and d <= end and d >= start
+        }
+        result[sid] = [
+            (day, *closed.get((sid, day), (None, None, False))) for day in sorted(wanted)
+        ]
+    return result
 
 
 def tally_on_time(site_ids, start, end):
-    """% of the period's closed tallies that were closed the same day (before the site's local
-    midnight; ``DailyTally.same_day``, fixed when it was closed). A day without a tally is not
-    in it: the "tallies missing" page names those."""
-    on_time = func.sum(case((DailyTally.same_day.is_(True), 1), else_=0))
-    stmt = (
-        select(DailyTally.site_id, on_time, func.count())
-        .where(DailyTally.site_id.in_(site_ids), DailyTally.day >= start, DailyTally.day <= end)
-        .group_by(DailyTally.site_id)
-    )
-    return {sid: m.percent(hits or 0, n) for sid, hits, n in db.session.execute(stmt)}
+    """% of the period's counted days whose tally was closed the same day (before the site's
+    local midnight, ``DailyTally.same_day``); a day without a tally is a miss."""
+    return {
+        sid: m.percent(sum(1 for row in rows if row[3]), len(rows))
+        for sid, rows in tally_days(site_ids, start, end).items()
+    }
+
+
+def tally_day_records(site_id, start, end):
+    rows, ids = [], []
+    for day, tid, closed_at, same_day in tally_days([site_id], start, end)[site_id]:
+        if tid is None:
+            verdict = _("Missing: no tally")
+        else:
+            verdict = _("Closed the same day") if same_day else _("Closed late")
+        rows.append(
+            [day.isoformat(), m.local_time(closed_at, site_id), verdict, 1 if same_day else 0]
+        )
+        ids.append(tid or f"missing-{day.isoformat()}")
+    return m.table([_("Day"), _("Closed at"), _("Result"), _("On time")], rows, ids)
 
 
 def register_figures():
-    # Both tally figures lead to the closed tallies of the site and period: each row shows its
-    # units off (the sum is the variance figure) and whether it was closed the same day.
-    tallies_drill = (
-        "dailytally.index_view",
-        {"flt0_site_equals": "{site_id}", "flt1_day_between": PERIOD_DRILL},
-    )
     m.register_metric(
         "stock_variance",
         _l("Stock variance at the tally"),
@@ -52,7 +124,11 @@ def register_figures():
         stock_variance,
         better="lower",
         order=30,
-        drill=tallies_drill,
+        definition=_l(
+            "Units counted off at the daily tallies of the period, either way: the sum of "
+            "|counted − expected| over every product line, products withdrawn since included."
+        ),
+        records=variance_records,
     )
     m.register_metric(
         "tally_on_time",
@@ -61,7 +137,12 @@ def register_figures():
         tally_on_time,
         better="higher",
         order=40,
-        drill=tallies_drill,
+        definition=_l(
+            "Share of the site's days in the period (from its opening day; today once its "
+            "tally is closed) whose tally was closed before the site's local midnight. A day "
+            "without a tally counts as missed."
+        ),
+        records=tally_day_records,
     )
 
 
@@ -69,50 +150,52 @@ def register_figures():
 
 
 def consumption_section(site_id, start, end):
-    lo, hi = clock.period_bounds(start, end, m.zone_of(site_id))
+    """Units served per product on the local days of the period (the day of serving, as the
+    tally counts), of visits that still existed at the period's end; a product withdrawn since
+    is listed, marked. The drink rows add up to the drinks of "drinks per visitor"."""
+    ((ids, lo, hi),) = m.zone_bounds([site_id], start, end)
     stmt = (
-        select(Product.name, Product.unit, func.sum(ConsumptionLine.quantity))
+        select(
+            Product.id,
+            Product.name,
+            _withdrawn(),
+            Product.kind,
+            Product.unit,
+            ConsumptionLine.quantity,
+        )
         .join(ConsumptionLine, ConsumptionLine.product_id == Product.id)
+        .join(StockMovement, StockMovement.id == ConsumptionLine.movement_id)
         .join(Visit, Visit.id == ConsumptionLine.visit_id)
         .where(
             ConsumptionLine.site_id == site_id,
-            Visit.arrived_at >= lo,
-            Visit.arrived_at < hi,
-            Visit.deleted_at.is_(None),
+            StockMovement.day >= start,
+            StockMovement.day <= end,
+            existed_at(Visit, hi),
         )
-        .group_by(Product.name, Product.unit)
-        .order_by(func.sum(ConsumptionLine.quantity).desc(), Product.name)
     )
-    return {
-        "headers": [_("Product"), _("Unit"), _("Served")],
-        "rows": [list(r) for r in db.session.execute(stmt)],
-    }
+    totals = {}
+    for pid, name, withdrawn, kind, unit, qty in db.session.execute(including_deleted(stmt)):
+        row = totals.setdefault(pid, [_product_label(name, withdrawn), kind, unit, 0])
+        row[3] += qty
+    kinds = {"drink": _("Drink"), "snack": _("Snack")}
+    rows = [
+        [label, kinds.get(kind, kind), unit, served]
+        for label, kind, unit, served in sorted(totals.values(), key=lambda r: (-r[3], r[0]))
+    ]
+    return {"headers": [_("Product"), _("Kind"), _("Unit"), _("Served")], "rows": rows}
 
 
 def tally_variances_section(site_id, start, end):
-    stmt = (
-        select(
-            DailyTally.day,
-            Product.name,
-            DailyTallyLine.expected,
-            DailyTallyLine.counted,
-            DailyTallyLine.variance,
-        )
-        .join(DailyTally, DailyTally.id == DailyTallyLine.tally_id)
-        .join(Product, Product.id == DailyTallyLine.product_id)
-        .where(
-            DailyTallyLine.site_id == site_id,
-            DailyTally.day >= start,
-            DailyTally.day <= end,
-            DailyTallyLine.variance != 0,
-        )
-        .order_by(DailyTally.day, Product.name)
-    )
-    rows = [
-        [day.isoformat(), name, expected, counted, f"{variance:+d}"]
-        for day, name, expected, counted, variance in db.session.execute(stmt)
-    ]
+    """Every tally line that was off; the units off add up to the stock variance figure."""
+    rows = variance_records(site_id, start, end)["rows"]
     return {
-        "headers": [_("Day"), _("Product"), _("Expected"), _("Counted"), _("Variance")],
+        "headers": [
+            _("Day"),
+            _("Product"),
+            _("Expected"),
+            _("Counted"),
+            _("Variance"),
+            _("Units off"),
+        ],
         "rows": rows,
     }

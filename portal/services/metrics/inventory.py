@@ -1,31 +1,73 @@
-"""Item check figures: item discrepancies, and the month-end discrepancies section."""
+"""Item check figures: item discrepancies, and the month-end discrepancies section (every line
+of the figure, an item retired since included under its name, marked)."""
 
 from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Item, ItemCheckLine
 from portal.models.inventory import CONDITION_LABELS
 from portal.services import metrics as m
+from portal.services.metrics.visits import WITHDRAWN
+from portal.services.scope import including_deleted
 
 
-PERIOD_DRILL = "{start} to {end}"
-
-
-def item_discrepancies(site_ids, start, end):
-    """Item check lines of the period whose count or condition did not match."""
+def discrepancy_lines(site_ids, start, end):
+    """{site_id: [row]}: item check lines of the period's days whose count or condition did not
+    match, with their item's name even when the item was retired (switched off or deleted)."""
     stmt = (
-        select(ItemCheckLine.site_id, func.count())
+        select(
+            ItemCheckLine.site_id,
+            ItemCheckLine.id,
+            ItemCheckLine.day,
+            Item.name,
+            Item.active.is_(False) | Item.deleted_at.is_not(None),
+            ItemCheckLine.expected_quantity,
+            ItemCheckLine.counted_quantity,
+            ItemCheckLine.condition,
+            ItemCheckLine.dealt_with,
+        )
+        .outerjoin(Item, Item.id == ItemCheckLine.item_id)
         .where(
-            ItemCheckLine.site_id.in_(site_ids),
+            ItemCheckLine.site_id.in_(list(site_ids)),
             ItemCheckLine.is_discrepancy.is_(True),
             ItemCheckLine.day >= start,
             ItemCheckLine.day <= end,
         )
-        .group_by(ItemCheckLine.site_id)
+        .order_by(ItemCheckLine.day, Item.name, ItemCheckLine.id)
     )
-    return m.counts(stmt, site_ids)
+    found = {sid: [] for sid in site_ids}
+    for row in db.session.execute(including_deleted(stmt)):
+        found[row[0]].append(row[1:])
+    return found
+
+
+def item_discrepancies(site_ids, start, end):
+    """Item check lines of the period whose count or condition did not match."""
+    return {sid: len(rows) for sid, rows in discrepancy_lines(site_ids, start, end).items()}
+
+
+def _rows(found):
+    return [
+        [
+            day.isoformat(),
+            f"{name}（{WITHDRAWN}）" if retired else (name or ""),
+            expected,
+            counted,
+            str(CONDITION_LABELS.get(cond, cond)),
+            _("Yes") if dealt else _("No"),
+        ]
+        for _id, day, name, retired, expected, counted, cond, dealt in found
+    ]
+
+
+HEADERS = ("Day", "Item", "Expected", "Counted", "Condition", "Dealt with")
+
+
+def discrepancy_records(site_id, start, end):
+    found = discrepancy_lines([site_id], start, end)[site_id]
+    return m.table([_(h) for h in HEADERS], _rows(found), [row[0] for row in found])
 
 
 def register_figures():
@@ -36,10 +78,11 @@ def register_figures():
         item_discrepancies,
         better="lower",
         order=60,
-        drill=(
-            "discrepancy.index_view",
-            {"flt0_site_equals": "{site_id}", "flt1_day_between": PERIOD_DRILL},
+        definition=_l(
+            "Lines of the item checks of the period's days whose count or condition did not "
+            "match, items retired since included."
         ),
+        records=discrepancy_records,
     )
 
 
@@ -47,43 +90,5 @@ def register_figures():
 
 
 def discrepancies_section(site_id, start, end):
-    stmt = (
-        select(
-            ItemCheckLine.day,
-            Item.name,
-            ItemCheckLine.expected_quantity,
-            ItemCheckLine.counted_quantity,
-            ItemCheckLine.condition,
-            ItemCheckLine.dealt_with,
-        )
-        .join(Item, Item.id == ItemCheckLine.item_id)
-        .where(
-            ItemCheckLine.site_id == site_id,
-            ItemCheckLine.is_discrepancy.is_(True),
-            ItemCheckLine.day >= start,
-            ItemCheckLine.day <= end,
-        )
-        .order_by(ItemCheckLine.day, Item.name)
-    )
-    rows = [
-        [
-            day.isoformat(),
-            name,
-            expected,
-            counted,
-            str(CONDITION_LABELS.get(cond, cond)),
-            _("Yes") if dealt else _("No"),
-        ]
-        for day, name, expected, counted, cond, dealt in db.session.execute(stmt)
-    ]
-    return {
-        "headers": [
-            _("Day"),
-            _("Item"),
-            _("Expected"),
-            _("Counted"),
-            _("Condition"),
-            _("Dealt with"),
-        ],
-        "rows": rows,
-    }
+    found = discrepancy_lines([site_id], start, end)[site_id]
+    return {"headers": [_(h) for h in HEADERS], "rows": _rows(found)}

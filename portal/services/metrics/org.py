@@ -1,32 +1,59 @@
-"""Organisation figures: staff on the roster, and the month-end roster section."""
+"""Organisation figures: staff on the roster during the period (from the roster spells, not
+today's ``active`` flag), and the month-end roster section listing exactly them."""
 
 from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import StaffMember
+from portal.models import Site, StaffMember
 from portal.models.org import STAFF_KIND_LABELS
 from portal.services import metrics as m
+from portal.services import period_facts as facts
+
+
+def roster(site_ids, start, end):
+    """{site_id: [RosterMember]}: on the site's roster at some time in the period (up to now,
+    while it runs): a leaver of the period is in it, a later joiner is not."""
+    return m.per_zone(
+        site_ids,
+        start,
+        end,
+        lambda ids, lo, hi: facts.staff_on_roster(ids, lo, m.judged_at(hi)),
+    )
 
 
 def roster_by_end_clause(start, end):
-    """Active roster members added before the end of the period (shared with the staff list's filter)."""
-    return and_(
-        StaffMember.active.is_(True),
-        m.local_period(StaffMember.site_id, start, end, lambda lo, hi: StaffMember.created_at < hi),
-    )
+    """The people of ``roster`` as a condition (the staff list's period filter)."""
+    found = roster(db.session.scalars(select(Site.id)).all(), start, end)
+    ids = sorted({p.staff_member_id for people in found.values() for p in people})
+    return StaffMember.id.in_(ids or [-1])
 
 
 def _staff_on_roster(site_ids, start, end):
-    """Active roster members who were on the roster by the end of the period."""
-    stmt = (
-        select(StaffMember.site_id, func.count())
-        .where(StaffMember.site_id.in_(site_ids), roster_by_end_clause(start, end))
-        .group_by(StaffMember.site_id)
+    return {sid: len(people) for sid, people in roster(site_ids, start, end).items()}
+
+
+def _local_day(at, site_id):
+    return at.astimezone(m.zone_of(site_id)).date().isoformat() if at else "–"
+
+
+def roster_records(site_id, start, end):
+    people = roster([site_id], start, end)[site_id]
+    rows = [
+        [
+            p.name,
+            str(STAFF_KIND_LABELS.get(p.kind, p.kind)),
+            _local_day(p.joined_at, site_id),
+            _local_day(p.left_at, site_id),
+        ]
+        for p in people
+    ]
+    return m.table(
+        [_("Full name"), _("Kind"), _("Joined"), _("Left")],
+        rows,
+        [p.staff_member_id for p in people],
     )
-    counts = dict(db.session.execute(stmt).all())
-    return {sid: counts.get(sid, 0) for sid in site_ids}
 
 
 def register_figures():
@@ -36,14 +63,13 @@ def register_figures():
         _l("people"),
         _staff_on_roster,
         better="higher",
-        drill=(
-            "staff.index_view",
-            {
-                "flt0_site_equals": "{site_id}",
-                "flt1_on_the_roster_at_period_end_between": "{start} to {end}",
-            },
-        ),
         order=900,
+        definition=_l(
+            "People on the site's roster at any time during the period (up to now, while it "
+            "runs): someone who left during the period counts, someone who joined after it "
+            "does not; each person once."
+        ),
+        records=roster_records,
     )
 
 
@@ -51,13 +77,6 @@ def register_figures():
 
 
 def roster_section(site_id, start, end):
-    stmt = (
-        select(StaffMember.name, StaffMember.kind, StaffMember.phone)
-        .where(StaffMember.site_id == site_id, StaffMember.active.is_(True))
-        .order_by(StaffMember.kind, StaffMember.name)
-    )
-    rows = [
-        [name, str(STAFF_KIND_LABELS.get(kind, kind)), phone or ""]
-        for name, kind, phone in db.session.execute(stmt)
-    ]
-    return {"headers": [_("Full name"), _("Kind"), _("Phone")], "rows": rows}
+    """Exactly the people of the "staff on the roster" figure, with when they joined and left."""
+    table = roster_records(site_id, start, end)
+    return {"headers": table["headers"], "rows": table["rows"]}

@@ -1,66 +1,128 @@
-"""Visit figures: visitors and drinks per visitor, and the month-end visits-by-week section."""
+"""Visit figures: visitors and drinks per visitor, and the month-end visits-by-week section.
+
+Both read the period's facts: a visit counts on the local day it arrived when it still existed
+at the period's end (one deleted later still counts); a drink counts on the local day it was
+served (its stock movement's day, as the daily tally counts it), whatever became of its
+product since (a withdrawn or deleted product's servings stay, under its name)."""
 
 from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from portal import clock
 from portal.extensions import db
-from portal.models import ConsumptionLine, Product, Visit
+from portal.models import ConsumptionLine, Product, StockMovement, Visit
 from portal.services import metrics as m
+from portal.services.period_facts import existed_at
+from portal.services.scope import including_deleted
+
+WITHDRAWN = _l("withdrawn")
 
 
-PERIOD_DRILL = "{start} to {end}"
-
-
-def _visits_in(site_ids, start, end):
-    return (
-        Visit.site_id.in_(site_ids),
-        m.in_period(Visit.arrived_at, Visit.site_id, start, end),
-        Visit.deleted_at.is_(None),
+def _visit_rows(site_ids, lo, hi):
+    stmt = (
+        select(Visit.site_id, Visit.id, Visit.arrived_at, Visit.adults + Visit.children)
+        .where(
+            Visit.site_id.in_(site_ids),
+            Visit.arrived_at >= lo,
+            Visit.arrived_at < hi,
+            existed_at(Visit, hi),
+        )
+        .order_by(Visit.arrived_at, Visit.id)
     )
+    return db.session.execute(including_deleted(stmt)).all()
+
+
+def _drink_rows(site_ids, start, end, hi):
+    """Drink lines served on the local days ``start..end`` (the movement's day), of visits that
+    still existed at the period's end, products withdrawn since included."""
+    stmt = (
+        select(
+            ConsumptionLine.site_id,
+            ConsumptionLine.visit_id,
+            Visit.arrived_at,
+            Visit.adults + Visit.children,
+            Product.name,
+            Product.withdrawn_at.is_not(None) | Product.deleted_at.is_not(None),
+            ConsumptionLine.quantity,
+        )
+        .join(StockMovement, StockMovement.id == ConsumptionLine.movement_id)
+        .join(Visit, Visit.id == ConsumptionLine.visit_id)
+        .join(Product, Product.id == ConsumptionLine.product_id)
+        .where(
+            ConsumptionLine.site_id.in_(site_ids),
+            Product.kind == "drink",
+            StockMovement.day >= start,
+            StockMovement.day <= end,
+            existed_at(Visit, hi),
+        )
+        .order_by(Visit.arrived_at, ConsumptionLine.id)
+    )
+    return db.session.execute(including_deleted(stmt)).all()
+
+
+def visit_facts(site_ids, start, end):
+    """{site_id: {visit_id: [arrived_at, people counted, drinks counted, [product labels]]}}:
+    the visits that arrived in the period (their people count) and those whose drinks were
+    served in it (their drinks count; a visit at 23:30 served at 00:10 has its people in one
+    month and its drink in the next)."""
+
+    def one_zone(ids, lo, hi):
+        found = {sid: {} for sid in ids}
+        for sid, vid, arrived, people in _visit_rows(ids, lo, hi):
+            found[sid][vid] = [arrived, people, 0, []]
+        for sid, vid, arrived, _people, name, withdrawn, qty in _drink_rows(ids, start, end, hi):
+            row = found[sid].setdefault(vid, [arrived, 0, 0, []])
+            row[2] += qty
+            label = f"{name}（{WITHDRAWN}）" if withdrawn else name
+            row[3].append(f"{label} × {qty}")
+        return found
+
+    return m.per_zone(site_ids, start, end, one_zone)
 
 
 def visitors(site_ids, start, end):
     """People (adults + children) of the visits that arrived in the period."""
-    stmt = (
-        select(Visit.site_id, func.sum(Visit.adults + Visit.children))
-        .where(*_visits_in(site_ids, start, end))
-        .group_by(Visit.site_id)
-    )
-    return m.counts(stmt, site_ids)
-
-
-def drinks_served(site_ids, start, end):
-    """Drinks served to the visits of the period (consumption lines of drink products)."""
-    stmt = (
-        select(ConsumptionLine.site_id, func.sum(ConsumptionLine.quantity))
-        .join(Visit, Visit.id == ConsumptionLine.visit_id)
-        .join(Product, Product.id == ConsumptionLine.product_id)
-        .where(Product.kind == "drink", *_visits_in(site_ids, start, end))
-        .group_by(ConsumptionLine.site_id)
-    )
-    return m.counts(stmt, site_ids)
+    facts = visit_facts(site_ids, start, end)
+    return {sid: sum(row[1] for row in facts[sid].values()) for sid in site_ids}
 
 
 def drinks_per_visitor(site_ids, start, end):
-    people, drinks = visitors(site_ids, start, end), drinks_served(site_ids, start, end)
-    return {sid: drinks[sid] / people[sid] for sid in site_ids if people[sid]}
+    result = {}
+    for sid, visits in visit_facts(site_ids, start, end).items():
+        people = sum(row[1] for row in visits.values())
+        if people:
+            result[sid] = sum(row[2] for row in visits.values()) / people
+    return result
+
+
+def visit_records(site_id, start, end):
+    visits = visit_facts([site_id], start, end)[site_id]
+    ordered = sorted(visits.items(), key=lambda item: (item[1][0], item[0]))
+    rows = [
+        [m.local_time(arrived, site_id), people, drinks, "、".join(products) or "–"]
+        for _vid, (arrived, people, drinks, products) in ordered
+    ]
+    return m.table(
+        [_("Arrived"), _("Visitors counted"), _("Drinks counted"), _("Drinks served")],
+        rows,
+        [vid for vid, _row in ordered],
+    )
 
 
 def register_figures():
-    visits_drill = (
-        "visit.index_view",
-        {"flt0_site_equals": "{site_id}", "flt1_arrived_between": PERIOD_DRILL},
-    )
     m.register_metric(
         "visitors",
         _l("Visitors"),
         _l("people"),
         visitors,
         better="higher",
-        drill=visits_drill,
         order=10,
+        definition=_l(
+            "People (adults + children) of the visits that arrived on the site's local days of "
+            "the period. A visit deleted after the period still counts; one deleted before the "
+            "period's end does not."
+        ),
+        records=visit_records,
     )
     m.register_metric(
         "drinks_per_visitor",
@@ -68,9 +130,14 @@ def register_figures():
         _l("drinks"),
         drinks_per_visitor,
         better=None,
-        drill=visits_drill,
         order=20,
         decimals=2,
+        definition=_l(
+            "Drinks served on the site's local days of the period (counted on the day they "
+            "were served, as the daily tally counts them, including products withdrawn since) "
+            "divided by the visitors of the period."
+        ),
+        records=visit_records,
     )
 
 
@@ -78,17 +145,15 @@ def register_figures():
 
 
 def visits_section(site_id, start, end):
-    """Visits and visitors per local day, summed by ISO week (a month fits on one page)."""
+    """Visits and visitors per local day, summed by ISO week (a month fits on one page); the
+    visitors add up to the key figure."""
     zone = m.zone_of(site_id)
-    lo, hi = clock.period_bounds(start, end, zone)
-    stmt = select(Visit.arrived_at, Visit.adults + Visit.children).where(
-        Visit.site_id == site_id,
-        Visit.arrived_at >= lo,
-        Visit.arrived_at < hi,
-        Visit.deleted_at.is_(None),
-    )
     weeks = {}
-    for arrived_at, people in db.session.execute(stmt):
+    for arrived_at, people, _drinks, _products in visit_facts([site_id], start, end)[
+        site_id
+    ].values():
+        if not people:
+            continue  # a visit of the month before whose drink was served in this one
         day = arrived_at.astimezone(zone).date()
         week = weeks.setdefault(day.isocalendar()[1], [day, day, 0, 0])
         week[0], week[1] = min(week[0], day), max(week[1], day)
@@ -96,6 +161,9 @@ def visits_section(site_id, start, end):
         week[3] += people
     rows = [
         [f"{a:%m-%d} – {b:%m-%d}", n, people]
-        for a, b, n, people in (weeks[k] for k in sorted(weeks))
+        for a, b, n, people in (weeks[k] for k in sorted(weeks, key=lambda k: weeks[k][0]))
     ]
     return {"headers": [_("Days"), _("Visits"), _("Visitors")], "rows": rows}
+
+
+__all__ = ["visitors", "drinks_per_visitor", "visit_records", "visits_section"]

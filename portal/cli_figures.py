@@ -1,4 +1,5 @@
-"""``flask figures close [--month YYYY-MM]``: store the figures of every site whose month is over."""
+"""``flask figures close [--month YYYY-MM]``: store the figures of every site whose month is
+over."""
 
 import click
 from flask.cli import AppGroup
@@ -31,5 +32,6 @@ def close_command(month):
     db.session.commit()
     period = period_close.period_of(first_day)
     click.echo(
-        f"{period}: {len(closed)} site(s) closed now, {period_close.close_count(period)} closed in all."
+        f"{period}: {len(closed)} site(s) closed now, "
+        f"{period_close.close_count(period)} closed in all."
     )

@@ -201,7 +201,8 @@ def _run(url, tmp_path):
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
     name = make_url(url).get_backend_name()
     print(
-        f"\nconcurrency[{name}]: {K} writers, {len(results)} POSTs, statuses {statuses}, served {served} "
+        f"\nconcurrency[{name}]: {K} writers, {len(results)} POSTs, statuses {statuses}, "
+        f"served {served} "
         f"(stock {ids['stock']} → {final}), {K * ROUNDS} comments, {moves} ticket moves, 0 lost, "
         f"p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms"
     )

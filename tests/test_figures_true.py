@@ -1,8 +1,8 @@
 """Every figure of a past month from the facts of that month, hand-counted.
 
-UR01, a sales office on Urumqi time (UTC+6) whose opening day is 28 November 2026, with records at 23:30
-and 00:10 local on the month's edges, a drink withdrawn in December, a ticket and a cleaning
-issue reopened in December, a leaver, checklists completed at their exact deadline. Each
+UR01, a sales office on Urumqi time (UTC+6) whose opening day is 28 November 2026, with records
+at 23:30 and 00:10 local on the month's edges, a drink withdrawn in December, a ticket and a
+cleaning issue reopened in December, a leaver, checklists completed at their exact deadline. Each
 expected value below is counted from the records as written here (not by the code under test),
 and the dashboard cell, the records page behind it and the month-end PDF's section are all
 compared with it."""
@@ -171,7 +171,8 @@ def _build(dbs, site):
     last = at(dbs, LAST_NOV, lambda: visits.record_arrival(site, 2, user=clerk))
     at(dbs, local(NOV30, 23, 40), lambda: stock.serve(last, sour, 1, clerk))
     at(dbs, FIRST_DEC, lambda: stock.serve(last, water, 1, clerk))
-    # The tally of the 30th at 23:50: 酸梅汤 expected 17, counted 15; 矿泉水 expected 19, counted 20.
+    # The tally of the 30th at 23:50: 酸梅汤 expected 17, counted 15;
+    # 矿泉水 expected 19, counted 20.
     at(
         dbs,
         local(NOV30, 23, 50),

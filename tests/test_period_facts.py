@@ -84,12 +84,18 @@ def test_a_ticket_reopened_in_december_stays_resolved_in_november(dbs, site):
     reported = local(date(2026, 11, 10), 9)
     steps = [
         (reported, lambda t: repairs.report(site, clerk, "空调", "不制冷", "normal")),
-        (local(date(2026, 11, 10), 10), lambda t: repairs.transition(t, "assign", boss, assignee=worker)),
+        (
+            local(date(2026, 11, 10), 10),
+            lambda t: repairs.transition(t, "assign", boss, assignee=worker),
+        ),
         (local(date(2026, 11, 11), 9), lambda t: repairs.transition(t, "start", worker)),
         (LAST_NOV, lambda t: repairs.transition(t, "resolve", worker, cost="0")),
         (FIRST_DEC, lambda t: repairs.transition(t, "reopen", clerk, note="又坏了")),
         (local(date(2026, 12, 3), 9), lambda t: repairs.transition(t, "start", worker)),
-        (local(date(2026, 12, 3), 12), lambda t: repairs.transition(t, "resolve", worker, cost="50")),
+        (
+            local(date(2026, 12, 3), 12),
+            lambda t: repairs.transition(t, "resolve", worker, cost="50"),
+        ),
     ]  # fmt: skip
     ticket = None
     for at, step in steps:

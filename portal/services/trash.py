@@ -102,7 +102,8 @@ def _deleted(model, site_id=None):
 
 
 def counts(site_id=None):
-    """{record type: number of deleted rows} (in scope, of one site if given); types with none are left out."""
+    """{record type: number of deleted rows} (in scope, of one site if given); types with none
+    are left out."""
     found = {}
     for key, model in trash_types().items():
         stmt = select(func.count()).select_from(model).where(model.deleted_at.is_not(None))

@@ -19,9 +19,9 @@ from portal.views import audit, auth, errors, health, home
 
 
 class PortalAdmin(Admin):
-    """Flask-Admin's ``Admin`` that tells the record-type registry (``portal.services.record_types``)
-    the menu name and place of every view it adds: the audit viewer, the PDF and the recycle bin
-    name record types from it."""
+    """Flask-Admin's ``Admin`` that tells the record-type registry
+    (``portal.services.record_types``) the menu name and place of every view it adds: the audit
+    viewer, the PDF and the recycle bin name record types from it."""
 
     def add_view(self, view):
         super().add_view(view)

@@ -28,8 +28,8 @@ A provider is ``fn(site_ids, start, end) -> {site_id: value}``:
   the PDFs and the regional comparison show from then on.
 
 ``drill`` says where a number leads: ``(endpoint, {url arg: template})`` where templates may
-use ``{site_id}``, ``{start}``, ``{end}`` (ISO dates), e.g.
-``("audit.index_view", {"flt0_site_equals": "{site_id}", "flt1_when_between": "{start} to {end}"})``.
+use ``{site_id}``, ``{start}``, ``{end}`` (ISO dates), e.g. ``("audit.index_view",
+{"flt0_site_equals": "{site_id}", "flt1_when_between": "{start} to {end}"})``.
 The target view is scoped, so the records behind a number are only ever the user's.
 """
 

@@ -4,20 +4,18 @@ running month, and a closed month (stored once, marked "amended after close" on 
 correction, re-closed through one and read back through the other). SQLite and PostgreSQL."""
 
 import os
+from contextlib import ExitStack
 import re
-import subprocess
-import uuid
 from datetime import datetime, timezone
 
-import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from portal import clock, create_app
 from portal.extensions import db
 from portal.services import metrics as m
 from tests.conftest import TEST_CONFIG
-from tests.test_concurrency_gunicorn import GUNICORN, PG_SERVER, ROOT, Browser, _wait_for, free_port
+from tests.servers import gunicorn, postgres_database
+from tests.test_concurrency_gunicorn import Browser
 
 
 def _arrange(url):
@@ -53,7 +51,8 @@ def _visitors(browser, query):
     return value, "amended-after-close" in row
 
 
-def _servers(url, tmp_path):
+def _run(url, tmp_path):
+    app, ids = _arrange(url)
     env = {
         **os.environ,
         "PORTAL_DATABASE_URL": url,
@@ -61,28 +60,13 @@ def _servers(url, tmp_path):
         "PORTAL_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         "PORTAL_LOGIN_FAILURE_LIMIT": "1000 per minute",
     }
-    servers = []
-    for name in ("a", "b"):
-        port = free_port()
-        log = open(tmp_path / f"gunicorn-{name}.log", "w")
-        proc = subprocess.Popen(
-            [GUNICORN, "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=log,
+    with ExitStack() as servers:
+        pa, pb = (
+            servers.enter_context(
+                gunicorn(env, args=("--timeout", "120"), log=tmp_path / f"gunicorn-{name}.log")
+            )
+            for name in ("a", "b")
         )
-        servers.append((port, proc, log))
-    return servers
-
-
-def _run(url, tmp_path):
-    app, ids = _arrange(url)
-    servers = _servers(url, tmp_path)
-    try:
-        for port, _, _ in servers:
-            _wait_for(port)
-        (pa, _, _), (pb, _, _) = servers
         admin_a, admin_b = Browser(pa), Browser(pb)
         clerk_a, clerk_b = Browser(pa), Browser(pb)
         for browser, user in (
@@ -129,11 +113,6 @@ def _run(url, tmp_path):
         reclosed = str(int(closed.replace(",", "")) + 4)
         assert _visitors(admin_a, month) == (reclosed, False)
         assert _visitors(admin_b, month) == (reclosed, False)
-    finally:
-        for _, proc, log in servers:
-            proc.terminate()
-            proc.wait(timeout=30)
-            log.close()
     for name in ("a", "b"):
         server_log = (tmp_path / f"gunicorn-{name}.log").read_text()
         assert "Traceback" not in server_log, server_log[-3000:]
@@ -144,17 +123,5 @@ def test_two_servers_agree_on_sqlite(tmp_path):
 
 
 def test_two_servers_agree_on_postgresql(tmp_path):
-    server = make_url(PG_SERVER)
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = f"portal_two_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
-    except Exception as exc:  # the only reason to skip
-        pytest.fail(f"PostgreSQL must run on 127.0.0.1:5432 for this test: {exc}")
-    try:
-        _run(server.set(database=name).render_as_string(hide_password=False), tmp_path)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database("portal_two") as url:
+        _run(url, tmp_path)

@@ -84,6 +84,11 @@ def make_append_only(table, allow_update_where=None):
     return table
 
 
+def tables():
+    """Names of the insert-only tables."""
+    return frozenset(_TABLES)
+
+
 @contextmanager
 def suspended(connection):
     """Drop the triggers of every append-only table for the block, then put them back.

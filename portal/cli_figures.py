@@ -4,9 +4,9 @@ over."""
 import click
 from flask.cli import AppGroup
 
-# Imported with the CLI (and so with every app): its flush listener notes corrections to
-# closed months whatever writes them.
-from portal.services import period_close  # noqa: F401
+from portal import clock
+from portal.extensions import db
+from portal.services import metrics, period_close, report_data
 
 figures_cli = AppGroup("figures", help="Dashboard figures of closed months.")
 
@@ -17,10 +17,6 @@ def close_command(month):
     """Close the month of every active site whose month is over (at its own local midnight):
     its figures and its month-end report data are computed once and stored. Sites closed
     before are left as they are (re-closing a corrected month is done on the dashboard)."""
-    from portal import clock
-    from portal.extensions import db
-    from portal.services import metrics, report_data
-
     if month is None:
         first_day = metrics.previous_month(metrics.month_start(clock.local_day(None)))
     else:

@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from portal import clock
 from portal.devdata.bench import stamped
 from portal.devdata.history import at, bulk
 from portal.devdata.org import demo_user
 from portal.devdata.repairs import item_named
 from portal.extensions import db
-from portal.models import DamageReport, RepairTicket, Site, Visit, utcnow
+from portal.models import DamageReport, RepairTicket, Site, Visit
 from portal.services import damage
 
 HISTORY_DAMAGES = [
@@ -39,7 +40,7 @@ def seed(sites):
         "参观时小朋友碰倒装饰花瓶，瓶口缺损一角，无人受伤。",
         demo_user("sales_sz01"),
         "王先生一家三口，参观样板房 A 户型",
-        utcnow() - timedelta(hours=3),
+        clock.now() - timedelta(hours=3),
         Decimal("350.00"),
         location="样板房 A 户型客厅",
         item=item_named(site, "装饰摆件（陶瓷花瓶）"),

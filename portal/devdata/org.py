@@ -11,7 +11,7 @@ from portal import clock
 from portal.devdata.bench import DEMO_SITES, person_name, stamp
 from portal.devdata.history import HISTORY_DAYS
 from portal.extensions import db
-from portal.models import Region, ShowUnit, Site, StaffMember, User, user_region, user_site, utcnow
+from portal.models import Region, ShowUnit, Site, StaffMember, User, user_region, user_site
 from portal.services import auth as accounts
 
 DEMO_PASSWORD = "demo12345"
@@ -71,7 +71,7 @@ def seed_org():
     """The demo regions, sites, users and roster (idempotent); returns the sites by code."""
     # The roster has been there since before the history the demo fills in (the dashboard
     # counts the people on the roster at the end of each month).
-    on_roster_since = utcnow() - timedelta(days=HISTORY_DAYS + 1)
+    on_roster_since = clock.now() - timedelta(days=HISTORY_DAYS + 1)
     regions = {}
     for code, name in REGIONS:
         regions[code] = db.session.scalar(select(Region).filter_by(code=code)) or Region(

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from portal import clock
 from portal.devdata.bench import CHUNK, stamped, weighted
 from portal.devdata.history import at, bulk
 from portal.devdata.org import demo_user
 from portal.extensions import db
-from portal.models import Item, RepairEvent, RepairTicket, utcnow
+from portal.models import Item, RepairEvent, RepairTicket
 from portal.services import repairs
 
 # site, reporter, equipment, location, description, priority, actions to play
@@ -132,7 +133,7 @@ def seed(sites):
             else:
                 repairs.transition(ticket, action, worker)
     overdue = db.session.scalar(select(RepairTicket).where(RepairTicket.equipment == OVERDUE))
-    overdue.due_at = utcnow() - timedelta(hours=2)
+    overdue.due_at = clock.now() - timedelta(hours=2)
     repairs.comment(overdue, worker, "今天下午到场，需要带梯子。")
     db.session.flush()
 

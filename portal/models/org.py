@@ -22,6 +22,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import inspect as inspect_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -248,8 +249,6 @@ def _joined(mapper, connection, person):
 
 @event.listens_for(StaffMember, "after_update")
 def _left_or_moved(mapper, connection, person):
-    from sqlalchemy import inspect as inspect_
-
     state = inspect_(person)
     active, site = state.attrs.active.history, state.attrs.site_id.history
     if not (active.has_changes() or site.has_changes()):

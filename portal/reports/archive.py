@@ -26,7 +26,7 @@ from werkzeug.security import safe_join
 from portal.extensions import db
 from portal.models import Region, Site
 from portal.reports import pdf
-from portal.services import metrics, report_data, scope
+from portal.services import metrics, period_close, report_data, scope
 
 REPORT_LOCALE = report_data.REPORT_LOCALE
 # What a worker process needs to rebuild the same app.
@@ -77,8 +77,6 @@ def region_wholly_visible(region_id):
 def closed_site_pdf(site_id, first_day):
     """The site's PDF of a closed month (closing it on first need), or None while the site's
     month still runs (or the site is out of scope)."""
-    from portal.services import period_close
-
     with force_locale(REPORT_LOCALE):
         data = period_close.site_report(site_id, first_day)
         return None if data is None else pdf.site_report_pdf(data)

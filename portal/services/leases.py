@@ -18,8 +18,8 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal import clock
 from portal.extensions import db
-from portal.models.base import utcnow
 from portal.models.leases import ReportLease
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -60,7 +60,7 @@ class Lease:
 def acquire(user_id):
     """A free slot of the user's, or ``Busy``."""
     config = current_app.config
-    now = utcnow()
+    now = clock.now()
     token = uuid.uuid4().hex
     engine = db.engine
     insert = _INSERTS[engine.dialect.name]

@@ -19,11 +19,12 @@ from sqlalchemy import select
 from wtforms import IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from portal import clock
 from portal.errors import DomainError
 from portal.extensions import db, login_manager
 from portal.i18n import LOCALES, normalise
 from portal.i18n import lazy_gettext as _l
-from portal.models import User, utcnow
+from portal.models import User
 from portal.models.org import TwoFactor
 from portal.services import audit
 from portal.services import auth as accounts
@@ -108,7 +109,7 @@ def login():
                     {
                         PENDING: user.get_id(),
                         PENDING_NEXT: target,
-                        PENDING_SINCE: utcnow().timestamp(),
+                        PENDING_SINCE: clock.now().timestamp(),
                     }
                 )
                 db.session.commit()
@@ -137,7 +138,7 @@ def _pending_user():
     """The user who gave the right password in this session a short while ago, or None."""
     since = session.get(PENDING_SINCE)
     limit = current_app.config["TWO_FACTOR_PENDING_MINUTES"] * 60
-    if since is None or utcnow().timestamp() - float(since) > limit:
+    if since is None or clock.now().timestamp() - float(since) > limit:
         return None
     return accounts.load_session_user(session.get(PENDING))
 

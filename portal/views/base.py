@@ -36,6 +36,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from sqlalchemy import DateTime, inspect as sa_inspect, select
+from sqlalchemy.orm import RelationshipProperty, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 from markupsafe import Markup, escape
@@ -380,8 +381,11 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         return cache[key].replace(_ROW_ID_PLACEHOLDER, url_quote(str(row_id), safe=""))
 
     def get_one(self, id):
-        """The record if it is in scope; 404 otherwise (also for ids that are not ids)."""
-        return get_or_404(self.model, id)
+        """The record if it is in scope; 404 otherwise (also for ids that are not ids). Its site
+        comes with it: the details show the record's times on the site's clock."""
+        site = getattr(self.model, "site", None)
+        is_relation = isinstance(getattr(site, "property", None), RelationshipProperty)
+        return get_or_404(self.model, id, options=[joinedload(site)] if is_relation else ())
 
     @action(
         "delete",
@@ -560,9 +564,9 @@ def url_with_ids(endpoint, **ids):
     return url
 
 
-def get_or_404(model, id):
+def get_or_404(model, id, options=()):
     """A record by id through the site scope; 404 when missing, out of scope or not an id."""
-    obj = db.session.get(model, as_id(id))
+    obj = db.session.get(model, as_id(id), options=options)
     if obj is None:
         abort(404)
     return obj

@@ -2,7 +2,7 @@
 clock with the zone named for a viewer elsewhere."""
 
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from flask_babel import force_locale
@@ -122,3 +122,13 @@ def test_audit_list_shows_a_site_time_on_its_own_clock_and_names_the_zone(
     assert "2026-11-30 23:30 乌鲁木齐时间" in details
     csv = client.get(f"/audit/export/csv/?flt0_site_equals={site_ids['SZ01']}")
     assert "2026-11-30 23:30 乌鲁木齐时间" in csv.get_data(as_text=True)
+
+
+def test_month_end_report_names_the_site_clock(app, dbs, site_ids):
+    dbs.get(Site, site_ids["SZ01"]).timezone = "Asia/Urumqi"
+    dbs.commit()
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        urumqi = report_data.site_month(site_ids["SZ01"], date(2026, 11, 1))
+        beijing = report_data.site_month(site_ids["SZ02"], date(2026, 11, 1))
+    assert urumqi["site"]["zone"] == "乌鲁木齐时间"
+    assert beijing["site"]["zone"] == "北京时间"

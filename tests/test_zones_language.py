@@ -1,6 +1,7 @@
 """Area names, record types and actions in the reader's language; a site's times on its own
 clock with the zone named for a viewer elsewhere."""
 
+import os
 import re
 from datetime import date, datetime, timezone
 
@@ -14,10 +15,18 @@ from portal.models import Site
 from portal.services import metrics as m
 from portal.services import report_data
 from tests.audit_rows import add_event
+from tests.conftest import ARTIFACTS, browser_login
 
 
 # Keys of the report data that are codes for the program, never printed.
 NOT_SHOWN = {"key", "better", "ids"}
+
+
+def screenshot_path(name):
+    """A screenshot of the viewport (what the reader sees first), under artifacts/screenshots/."""
+    folder = os.path.join(ARTIFACTS, "screenshots")
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, f"{name}.png")
 
 
 def _strings(value):
@@ -132,3 +141,17 @@ def test_month_end_report_names_the_site_clock(app, dbs, site_ids):
         beijing = report_data.site_month(site_ids["SZ02"], date(2026, 11, 1))
     assert urumqi["site"]["zone"] == "乌鲁木齐时间"
     assert beijing["site"]["zone"] == "北京时间"
+
+
+def test_audit_list_in_a_browser_names_the_site_clock(page, live_server, site_ids, urumqi_event):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    browser_login(page, live_server, "admin")
+    day = "2026-11-30"
+    page.goto(
+        f"{live_server}/audit/?flt0_site_equals={site_ids['SZ01']}&flt1_when_between={day}+to+{day}"
+    )
+    event_id, _ = urumqi_event
+    cell = page.locator(f"tr:has(a[href*='details/?id={event_id}&']) td.col-at")
+    assert cell.inner_text() == "2026-11-30 23:30 乌鲁木齐时间"
+    assert cell.is_visible()
+    page.screenshot(path=screenshot_path("audit_list_site_clock"))

@@ -98,10 +98,23 @@ class Domain:
 DOMAINS = (
     # The working day first …
     Domain("today", views="portal.views.today"),
-    Domain("dashboard", views="portal.views.dashboard"),
+    Domain(
+        "dashboard",
+        views="portal.views.dashboard",
+        type_labels={
+            "PeriodClose": (_l("Month closes"), "dashboard"),
+            "PeriodFigure": (_l("Closed figures"), "dashboard"),
+            "PeriodAmendment": (_l("Changes after month close"), "dashboard"),
+        },
+    ),
     Domain("figure_records", views="portal.views.figure_records"),
     Domain(
         "checklists",
+        type_labels={
+            "ChecklistItem": (_l("Checklist items"), "checklisttemplate"),
+            "ChecklistAnswer": (_l("Checklist answers"), "checklistrun"),
+            "ChecklistFollowUp": (_l("Checklist follow-ups"), "checklistrun"),
+        },
         views="portal.views.checklists",
         models="portal.models.checklists",
         devdata="portal.devdata.checklists",
@@ -188,6 +201,11 @@ DOMAINS = (
     ),
     Domain(
         "consumables",
+        type_labels={
+            "ConsumptionLine": (_l("Consumption lines"), "visit"),
+            "DailyTallyLine": (_l("Tally lines"), "dailytally"),
+            "StockBalance": (_l("Stock balances"), "stock"),
+        },
         views="portal.views.consumables",
         models="portal.models.consumables",
         figures="portal.services.metrics.consumables:register_figures",
@@ -244,7 +262,17 @@ DOMAINS = (
                 order=50,
             ),
         ),
-        type_labels={"RepairTicket": (_l("Repair tickets"), "repairs")},
+        type_labels={
+            "RepairTicket": (_l("Repair tickets"), "repairs"),
+            "RepairEvent": (_l("Repair ticket history"), "repairs"),
+        },
+        value_labels={
+            ("RepairTicket", "status"): "portal.models.repairs:STATUS_LABELS",
+            ("RepairEvent", "action"): "portal.models.repairs:EVENT_ACTION_LABELS",
+            ("RepairEvent", "kind"): "portal.models.repairs:EVENT_KIND_LABELS",
+            ("RepairEvent", "from_status"): "portal.models.repairs:STATUS_LABELS",
+            ("RepairEvent", "to_status"): "portal.models.repairs:STATUS_LABELS",
+        },
     ),
     Domain(
         "damage",
@@ -257,6 +285,10 @@ DOMAINS = (
     ),
     Domain(
         "handover",
+        type_labels={
+            "HandoverItem": (_l("Handover items"), "handover"),
+            "HandoverComment": (_l("Handover comments"), "handover"),
+        },
         views="portal.views.handover",
         models="portal.models.handover",
         devdata="portal.devdata.handover",
@@ -279,6 +311,17 @@ DOMAINS = (
     ),
     Domain(
         "cleaning",
+        type_labels={
+            "CleaningInspection": (_l("Cleaning inspections"), "cleaning"),
+            "CleaningResult": (_l("Cleaning results"), "cleaning"),
+            "CleaningIssueEvent": (_l("Cleaning issue history"), "cleaning_issue"),
+        },
+        value_labels={
+            ("CleaningIssue", "status"): "portal.models.cleaning:STATUS_LABELS",
+            ("CleaningIssueEvent", "action"): "portal.models.cleaning:ISSUE_ACTION_LABELS",
+            ("CleaningIssueEvent", "to_status"): "portal.models.cleaning:STATUS_LABELS",
+            ("CleaningArea", "name"): "portal.models.cleaning:AREA_LABELS",
+        },
         views="portal.views.cleaning",
         models="portal.models.cleaning",
         devdata="portal.devdata.cleaning",
@@ -301,6 +344,9 @@ DOMAINS = (
     ),
     Domain(
         "breaks",
+        type_labels={
+            "BreakLog": (_l("Breaks"), "breaks"),
+        },
         views="portal.views.breaks",
         models="portal.models.breaks",
         devdata="portal.devdata.breaks",
@@ -367,6 +413,10 @@ DOMAINS = (
     ),
     Domain(
         "grooming",
+        type_labels={
+            "GroomingInspection": (_l("Grooming inspections"), "grooming"),
+            "GroomingResult": (_l("Grooming results"), "grooming"),
+        },
         views="portal.views.grooming",
         models="portal.models.grooming",
         devdata="portal.devdata.grooming",
@@ -383,6 +433,13 @@ DOMAINS = (
     ),
     Domain(
         "org",
+        type_labels={
+            "StaffSpell": (_l("Roster spells"), "staff"),
+            "LoginFailure": (_l("Failed logins"), "user"),
+            "TwoFactor": (_l("Two-step sign-in"), "user"),
+            "RecoveryCode": (_l("Recovery codes"), "user"),
+            "ReportLease": (_l("Report slots"), "user"),
+        },
         views="portal.views.org",
         models="portal.models.org",
         devdata="portal.devdata.org",

@@ -5,7 +5,7 @@ and ``zh``: our catalogue lives in ``translations/zh_Hans_CN`` and the selector 
 exactly ``zh_Hans_CN`` or ``en`` (Flask-Admin's own Chinese catalogue has the same name).
 """
 
-from flask import g, request, session
+from flask import g, has_request_context, request, session
 from flask_babel import gettext
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -38,6 +38,50 @@ def lazy_gettext(string, **variables):
     return LazyMessage(gettext, string, **variables)
 
 
+# The zones of the sites, named as people in China say them; any other zone by its offset.
+ZONE_NAMES = {
+    "Asia/Shanghai": lazy_gettext("Beijing time"),
+    "Asia/Chongqing": lazy_gettext("Beijing time"),
+    "Asia/Harbin": lazy_gettext("Beijing time"),
+    "PRC": lazy_gettext("Beijing time"),
+    "Asia/Urumqi": lazy_gettext("Urumqi time"),
+    "Asia/Kashgar": lazy_gettext("Kashgar time"),
+    "Asia/Hong_Kong": lazy_gettext("Hong Kong time"),
+    "Asia/Macau": lazy_gettext("Macau time"),
+    "Asia/Taipei": lazy_gettext("Taipei time"),
+    "Asia/Tokyo": lazy_gettext("Tokyo time"),
+    "Asia/Seoul": lazy_gettext("Seoul time"),
+    "Asia/Singapore": lazy_gettext("Singapore time"),
+}
+
+
+def zone_name(where, at):
+    """The zone of ``where`` (``clock`` rules) in words, e.g. 乌鲁木齐时间; a zone without a
+    common name by its offset at the instant ``at`` (``UTC+5:45``)."""
+    local = clock.to_local(at, where)
+    name = ZONE_NAMES.get(getattr(local.tzinfo, "key", None))
+    if name is not None:
+        return str(name)
+    minutes = int(local.utcoffset().total_seconds() // 60)
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def viewer_zone():
+    """The zone the reader's pages are in (decided per request, ``select_timezone``)."""
+    return clock.zone(g.get("portal_tz") if has_request_context() else None)
+
+
+def local_text(at, where, pattern="%Y-%m-%d %H:%M"):
+    """The instant ``at`` on the wall clock of ``where``, followed by the zone's name when the
+    reader's own clock would show another time (a Urumqi site's record read in Beijing)."""
+    local = clock.to_local(at, where)
+    text = local.strftime(pattern)
+    if local.utcoffset() != clock.to_local(at, viewer_zone()).utcoffset():
+        text = f"{text} {zone_name(where, at)}"
+    return text
+
+
 def normalise(lang):
     if not lang:
         return None
@@ -50,6 +94,8 @@ def normalise(lang):
 
 
 def select_locale():
+    if not has_request_context():  # CLI, workers, seeding: the default language
+        return "zh_Hans_CN"
     if current_user and current_user.is_authenticated and normalise(current_user.locale):
         return normalise(current_user.locale)
     chosen = normalise(session.get("lang"))

@@ -19,6 +19,21 @@ ACTION_LABELS = {
     "status": _l("Status changed"),
     "login": _l("Logged in"),
     "sign": _l("Signed"),
+    "complete": _l("Completed"),
+    "verify": _l("Verified"),
+    "review": _l("Reviewed"),
+    "close": _l("Closed"),
+    "reclose": _l("Closed again"),
+    "carry": _l("Carried over"),
+    "lost": _l("Reported lost"),
+    "confirm": _l("Confirmed"),
+    "dispute": _l("Disputed"),
+    "serve": _l("Served"),
+    "correct": _l("Corrected"),
+    "two_factor_enrol": _l("Two-step sign-in set up"),
+    "two_factor_reset": _l("Two-step sign-in reset"),
+    "recovery_code_used": _l("Recovery code used"),
+    "recovery_codes_renewed": _l("Recovery codes renewed"),
 }
 
 

@@ -23,6 +23,27 @@ ISSUE_STATUSES = ("open", "fixed", "verified")
 # What happened to an issue, and the status it left the issue in.
 ISSUE_ACTIONS = {"raised": "open", "fixed": "fixed", "verified": "verified", "reopened": "open"}
 STATUS_LABELS = {"open": _l("Open"), "fixed": _l("Fixed"), "verified": _l("Verified")}
+ISSUE_ACTION_LABELS = {
+    "raised": _l("Issue raised"),
+    "fixed": _l("Fixed"),
+    "verified": _l("Verified"),
+    "reopened": _l("Issue reopened"),
+}
+# The standard areas are stored under their English code (seeded for every site, matched by
+# ``AREA_WORDS``) and shown in the reader's language; a name a site typed in is shown as typed.
+AREA_LABELS = {
+    "Floor": _l("Floor"),
+    "Glass": _l("Glass"),
+    "Decorations": _l("Decorations"),
+    "Restroom": _l("Restroom"),
+    "Outdoor": _l("Outdoor"),
+    "Slippers": _l("Slippers"),
+}
+
+
+def area_name(name):
+    """A stored area name in the reader's language."""
+    return str(AREA_LABELS.get(name, name))
 
 
 class CleaningArea(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):
@@ -34,7 +55,7 @@ class CleaningArea(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def __str__(self):
-        return self.name
+        return area_name(self.name)
 
 
 class CleaningInspection(SiteScopedMixin, TimestampMixin, db.Model):

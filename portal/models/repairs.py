@@ -27,6 +27,22 @@ STATUS_LABELS = {
     "resolved": _l("Resolved"),
     "closed": _l("Closed"),
 }
+# What a ticket's history line says happened (``RepairEvent.action``, ``kind``), in the past tense.
+EVENT_ACTION_LABELS = {
+    "assign": _l("Assigned"),
+    "start": _l("Work started"),
+    "wait_parts": _l("Waiting for parts"),
+    "resume": _l("Work resumed"),
+    "resolve": _l("Resolved"),
+    "close": _l("Closed"),
+    "reopen": _l("Ticket reopened"),
+}
+EVENT_KIND_LABELS = {
+    "report": _l("Ticket reported"),
+    "transition": _l("Status changed"),
+    "comment": _l("Comment"),
+    "photo": _l("Photo"),
+}
 
 
 class RepairTicket(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):

@@ -213,6 +213,7 @@ def site_report_pdf(data):
             f"{_('Region')}: {site['region']}",
             f"{_('Address')}: {site['address']}",
             f"{_('Period')}: {period['start']} – {period['end']}",
+            _("Times are on the site's own clock (%(zone)s).", zone=site["zone"]),
             _(
                 "Figures are compared with %(month)s and with the average of the region's sites.",
                 month=data["previous_period"]["label"],

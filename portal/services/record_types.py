@@ -8,6 +8,8 @@ look inside Flask-Admin.
 
 from dataclasses import dataclass
 
+from portal.domains import collected
+
 UNKNOWN_POSITION = 10_000
 
 
@@ -34,7 +36,12 @@ def _in_menu_order():
 
 
 def label(object_type):
-    """The menu name of the first view listing ``object_type``; the type itself if none does."""
+    """A record type in the reader's words: the name its domain declares for a type with no list
+    of its own (``type_labels=``), else the menu name of the first view listing it; the type
+    itself if neither does."""
+    declared = collected("type_labels").get(object_type)
+    if declared:
+        return str(declared[0])
     for view in _in_menu_order():
         if view.model == object_type:
             return str(view.name)

@@ -12,13 +12,15 @@ A section provider is ``fn(site_id, start, end) -> {"headers": [...], "rows": [[
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal import clock
 from portal.extensions import db
+from portal.i18n import zone_name
 from portal.models import Region, Site
 from portal.services import metrics as m
 from functools import wraps
@@ -178,6 +180,7 @@ def site_month(site_id, first_day):
     if site.id not in region_ids:
         region_ids.append(site.id)
     end, prev = m.month_end(first_day), m.previous_month(first_day)
+    month_start = clock.local_at(first_day, time.min, site)
     now = m.collect(region_ids, first_day, end, metrics)
     before = m.collect([site.id], prev, m.month_end(prev), metrics)
     months, trend = _trend(metrics, [site.id], first_day)
@@ -188,7 +191,7 @@ def site_month(site_id, first_day):
     return {
         "kind": "site",
         "title": _("Monthly report"),
-        "site": _site_dict(site),
+        "site": {**_site_dict(site), "zone": zone_name(site, month_start)},
         "period": _period(first_day),
         "previous_period": _period(prev),
         "figures": _figures(metrics, site.id, now, before, region_ids),

@@ -31,11 +31,12 @@ from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
 from flask_admin.model import typefmt
 from flask_babel import format_date, format_datetime
 from portal import clock
-from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l, local_text
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
-from sqlalchemy import select
+from sqlalchemy import DateTime, inspect as sa_inspect, select
+from sqlalchemy.orm import RelationshipProperty, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 from markupsafe import Markup, escape
@@ -99,6 +100,22 @@ class PortalView(RoleGuard, BaseView):
 def _format_datetime(view, value, name=None):
     # Stored in UTC; shown in the user's timezone (the site's), to the minute.
     return format_datetime(value, "yyyy-MM-dd HH:mm")
+
+
+def row_zone(row):
+    """The zone of the site a row belongs to. The site loaded with the row is used as it is;
+    otherwise every site's zone is read once per request (one small query, never one per row)."""
+    zones = g.setdefault("_site_zones", {})
+    site_id = row.site_id
+    if site_id not in zones:
+        loaded = sa_inspect(row).dict.get("site")
+        if loaded is not None and loaded.id == site_id:
+            zones[site_id] = clock.site_zone(loaded)
+        else:
+            for sid, name in db.session.execute(select(Site.id, Site.timezone)):
+                zones.setdefault(sid, clock.zone(name))
+            zones.setdefault(site_id, clock.DEFAULT_ZONE)
+    return zones[site_id]
 
 
 def _format_date(view, value, name=None):
@@ -327,6 +344,27 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
             cells.append(f'<td class="col-{column}">{escape(value)}</td>')
         return Markup("".join(cells))
 
+    def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
+        # The times of a site's record are the site's own (the list, the details and the
+        # exports alike), named when the reader's clock differs; a type formatter gets no row.
+        if name not in column_formatters and self._is_site_time(name):
+            value = self._get_field_value(model, name)
+            if isinstance(value, datetime) and getattr(model, "site_id", None) is not None:
+                return local_text(value, row_zone(model))
+        return super()._get_list_value(
+            context, model, name, column_formatters, column_type_formatters
+        )
+
+    def _is_site_time(self, name):
+        known = self.__dict__.setdefault("_site_time_columns", {})
+        if name not in known:
+            column = getattr(self.model, name, None) if isinstance(name, str) else None
+            sql_type = getattr(getattr(column, "type", None), "impl", None) or getattr(
+                column, "type", None
+            )
+            known[name] = isinstance(sql_type, DateTime) and hasattr(self.model, "site_id")
+        return known[name]
+
     def row_url(self, endpoint, row_id, return_url):
         """``get_url(endpoint, id=row_id, url=return_url)`` for list rows: the URL is built once
         per page and endpoint with a placeholder id, instead of a full ``url_for`` per row and
@@ -343,8 +381,11 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         return cache[key].replace(_ROW_ID_PLACEHOLDER, url_quote(str(row_id), safe=""))
 
     def get_one(self, id):
-        """The record if it is in scope; 404 otherwise (also for ids that are not ids)."""
-        return get_or_404(self.model, id)
+        """The record if it is in scope; 404 otherwise (also for ids that are not ids). Its site
+        comes with it: the details show the record's times on the site's clock."""
+        site = getattr(self.model, "site", None)
+        is_relation = isinstance(getattr(site, "property", None), RelationshipProperty)
+        return get_or_404(self.model, id, options=[joinedload(site)] if is_relation else ())
 
     @action(
         "delete",
@@ -523,9 +564,9 @@ def url_with_ids(endpoint, **ids):
     return url
 
 
-def get_or_404(model, id):
+def get_or_404(model, id, options=()):
     """A record by id through the site scope; 404 when missing, out of scope or not an id."""
-    obj = db.session.get(model, as_id(id))
+    obj = db.session.get(model, as_id(id), options=options)
     if obj is None:
         abort(404)
     return obj

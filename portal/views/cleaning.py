@@ -23,7 +23,7 @@ from portal.models import (
     Site,
     StaffMember,
 )
-from portal.models.cleaning import STATUS_LABELS
+from portal.models.cleaning import STATUS_LABELS, area_name
 from portal.services import cleaning
 from portal.services import photos as photo_service
 from portal.services import today
@@ -48,17 +48,7 @@ DUE_CHOICES = (
 
 def area_label(area):
     """Standard area names are translated; names a site typed in are shown as typed."""
-    return AREA_LABELS.get(area.name, area.name)
-
-
-AREA_LABELS = {
-    "Floor": _l("Floor"),
-    "Glass": _l("Glass"),
-    "Decorations": _l("Decorations"),
-    "Restroom": _l("Restroom"),
-    "Outdoor": _l("Outdoor"),
-    "Slippers": _l("Slippers"),
-}
+    return area_name(area.name)
 
 
 def _cleaners(site):

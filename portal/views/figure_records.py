@@ -3,7 +3,8 @@ is made of (``Metric.records``, built from the same facts as the number), with t
 needed to recompute it, times on the site's own clock, and the figure's definition."""
 
 from flask import abort, request
-from portal.i18n import lazy_gettext as _l
+from portal import clock
+from portal.i18n import lazy_gettext as _l, zone_name
 
 from portal.errors import DomainError
 from portal.models import Site
@@ -42,6 +43,7 @@ class FigureRecordsView(PortalView):
             start=start,
             end=end,
             shown=metric.format(value),
+            zone=zone_name(site, clock.now()),
             table=table,
             rows=list(zip(table["ids"], table["rows"], strict=True)),
         )

@@ -8,6 +8,7 @@ from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
 from portal.models import CleaningArea, CleaningIssue
+from portal.models.cleaning import area_name
 from portal.services import metrics as m
 from portal.services import period_facts as facts
 from portal.services.scope import including_deleted
@@ -83,7 +84,7 @@ def _state_records(overdue):
         issues = _issues(found)
         rows = [
             [
-                issues[i].name,
+                area_name(issues[i].name),
                 issues[i].description,
                 m.local_time(issues[i].created_at, site_id),
                 m.local_time(issues[i].due_at, site_id),
@@ -103,7 +104,7 @@ def fix_records(site_id, start, end):
     issues = _issues(f.issue_id for f in found)
     rows = [
         [
-            issues[f.issue_id].name,
+            area_name(issues[f.issue_id].name),
             issues[f.issue_id].description,
             m.local_time(f.raised_at, site_id),
             m.local_time(f.fixed_at, site_id),
@@ -175,11 +176,11 @@ def cleaning_section(site_id, start, end):
     issues = _issues(set(still_open) | {f.issue_id for f in fixed})
     areas = {}
     for i in still_open:
-        areas.setdefault(issues[i].name, [0, 0, []])[0] += 1
+        areas.setdefault(area_name(issues[i].name), [0, 0, []])[0] += 1
     for i in overdue:
-        areas[issues[i].name][1] += 1
+        areas[area_name(issues[i].name)][1] += 1
     for f in fixed:
-        areas.setdefault(issues[f.issue_id].name, [0, 0, []])[2].append(f.hours)
+        areas.setdefault(area_name(issues[f.issue_id].name), [0, 0, []])[2].append(f.hours)
     rows = [
         [
             area,

@@ -327,12 +327,21 @@ def recount(dbs, sid):
     # open / overdue cleaning issues are those open at the period's end, whenever raised.
     visits = [v for v in _existing(dbs, Visit, sid) if _in(v.arrived_at)]
     people = sum(v.adults + v.children for v in visits)
-    visit_ids = {v.id for v in visits}
-    drink_ids = {p.id for p in _existing(dbs, Product, sid) if p.kind == "drink"}
+    # Products withdrawn or deleted since included.
+    drink_ids = {
+        p.id
+        for p in dbs.scalars(select(Product).execution_options(include_deleted=True))
+        if p.site_id == sid and p.kind == "drink"
+    }
+    # Drinks count on the day they were served (their stock movement's day), of visits that
+    # still existed at the period's end.
+    alive = {v.id for v in _existing(dbs, Visit, sid)}
     drinks = sum(
         c.quantity
         for c in _existing(dbs, ConsumptionLine, sid)
-        if c.visit_id in visit_ids and c.product_id in drink_ids
+        if c.visit_id in alive
+        and c.product_id in drink_ids
+        and OCT <= dbs.get(StockMovement, c.movement_id).day <= END
     )
     tallies = [t for t in _all(dbs, DailyTally, sid) if OCT <= t.day <= END]
     tally_ids = {t.id for t in tallies}

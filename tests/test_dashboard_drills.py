@@ -15,7 +15,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+
+from portal.devdata.facts import derive_history
 
 from portal.models import (
     AuditEvent,
@@ -36,6 +38,7 @@ from portal.models import (
     RepairTicket,
     Site,
     StaffMember,
+    StaffSpell,
     StockMovement,
     User,
     Visit,
@@ -53,6 +56,18 @@ PERIODS = {
     "one day": ("period=day&on=2026-10-10", date(2026, 10, 10), date(2026, 10, 10)),
 }
 DEADLINES = {"opening": 10, "closing": 18}
+# Records pages measured for their queries: one of each kind of fact they read.
+MEASURED = {
+    "audit_events",
+    "checklists_on_time",
+    "cleaning_open",
+    "damage_reports",
+    "drinks_per_visitor",
+    "grooming_score",
+    "staff_on_roster",
+    "stock_variance",
+    "tickets_open",
+}
 
 
 def _extras(dbs, sid, clerk):
@@ -228,19 +243,51 @@ def _extras(dbs, sid, clerk):
         dbs.add(report)
         dbs.flush()
         report.created_at = when
-    # Roster: joined at the last minute (in), joined after (out), left (inactive).
-    for name, joined, active in (
-        ("十月底入职", last, True),
-        ("十一月入职", after, True),
-        ("已离职", first, False),
+    # Roster: joined at the last minute (in), joined after (out), joined in September and left
+    # on 15 October (in: on the roster during October), left in September (out).
+    september = local(date(2026, 9, 1), 9)
+    for name, joined, left in (
+        ("十月底入职", last, None),
+        ("十一月入职", after, None),
+        ("十月离职", september, local(date(2026, 10, 15), 18)),
+        ("九月离职", september, local(date(2026, 9, 20), 18)),
     ):
-        member = StaffMember(site_id=sid, name=name, kind="cleaner", active=active)
+        member = StaffMember(site_id=sid, name=name, kind="cleaner", created_at=joined)
         dbs.add(member)
         dbs.flush()
-        member.created_at = joined
-    # Recorded changes on both borders (the ones the inserts above wrote are of today: November).
-    for at in (first, last, after, local(date(2026, 9, 30), 23, 59)):
-        add_event(dbs, site_id=sid, at=at, object_type="Visit", summary="边界")
+        if left is not None:
+            # The spell closes when the person leaves; left_at dated back as a history import
+            # would, then the person is marked inactive (no open spell left to close).
+            dbs.execute(
+                update(StaffSpell)
+                .where(StaffSpell.staff_member_id == member.id)
+                .values(left_at=left)
+            )
+            member.active = False
+            dbs.flush()
+    # Changes people made on both borders (the ones the inserts above wrote are of today), a
+    # save of two rows half a second apart (one change), the system's own row and a login (none).
+    clerk_events = [first, last, after, local(date(2026, 9, 30), 23, 59), local(OCT, 12)]
+    for at in clerk_events:
+        add_event(dbs, site_id=sid, at=at, object_type="Visit", summary="边界", user_id=clerk)
+    add_event(
+        dbs,
+        site_id=sid,
+        at=local(OCT, 12) + timedelta(milliseconds=500),
+        object_type="ConsumptionLine",
+        summary="边界",
+        user_id=clerk,
+    )
+    add_event(dbs, site_id=sid, at=local(OCT, 13), object_type="Visit", summary="系统")
+    add_event(
+        dbs,
+        site_id=sid,
+        at=local(OCT, 14),
+        action="login",
+        object_type="User",
+        summary="登录",
+        user_id=clerk,
+    )
 
 
 @pytest.fixture(params=["Asia/Shanghai", "Asia/Urumqi"])
@@ -252,73 +299,33 @@ def drill_data(request, dbs, site_ids):
     for code, shift in (("SZ01", 0), ("SZ02", 1)):
         _site_data(dbs, site_ids[code], clerk, shift)
         _extras(dbs, site_ids[code], clerk)
+    dbs.flush()
+    derive_history()  # the tickets' and issues' histories, as the demo data gets them
     dbs.commit()
     return site_ids
 
 
 # ------------------------------------------------------------ independent recount, record by record
+#
+# Each figure follows its written definition (``Metric.definition``), which changed with the
+# period facts: a record deleted after the period still counts (one deleted before its end does
+# not); the same-day tally and checklist shares are over every day of the period since the
+# site opened (a day without one is a miss, a done checklist needs answered items, the deadline
+# itself is on time); open / overdue issues are those open at the period's end, whenever raised;
+# drinks count on the day they were served; the roster is everyone on it during the period,
+# leavers included; recorded changes are people's saves (not the system's rows, not logins).
 
 
-def _rows(dbs, model, sid):
+def _rows(dbs, model, sid, hi):
+    """``sid``'s rows that still existed at ``hi``, deleted ones included until deleted."""
+    stmt = select(model).where(model.site_id == sid).execution_options(include_deleted=True)
     return [
-        r
-        for r in dbs.scalars(select(model).where(model.site_id == sid))
-        if getattr(r, "deleted_at", None) is None
+        r for r in dbs.scalars(stmt) if getattr(r, "deleted_at", None) is None or r.deleted_at >= hi
     ]
 
 
-def behind(dbs, sid, start, end, now=None):
-    """{metric key: [records]}: what each figure of ``sid`` over ``start..end`` is made of."""
-    zone = ZoneInfo(dbs.get(Site, sid).timezone)
-    lo = datetime.combine(start, time.min, zone)
-    hi = datetime.combine(end + timedelta(days=1), time.min, zone)
-    until = min(hi, now or utcnow())
-
-    def inside(at):
-        return at is not None and lo <= at < hi
-
-    def on_days(day):
-        return start <= day <= end
-
-    visits = [v for v in _rows(dbs, Visit, sid) if inside(v.arrived_at)]
-    tallies = [t for t in _rows(dbs, DailyTally, sid) if on_days(t.day)]
-    issues = [i for i in _rows(dbs, CleaningIssue, sid) if inside(i.created_at)]
-    still_open = [
-        t
-        for t in _rows(dbs, RepairTicket, sid)
-        if t.created_at < until and (t.resolved_at is None or t.resolved_at >= until)
-    ]
-    return {
-        "visitors": visits,
-        "drinks_per_visitor": visits,
-        "stock_variance": tallies,
-        "tally_on_time": tallies,
-        "checklists_on_time": [
-            r for r in _rows(dbs, ChecklistRun, sid) if on_days(r.day) and r.kind in DEADLINES
-        ],
-        "item_discrepancies": [
-            x for x in _rows(dbs, ItemCheckLine, sid) if x.is_discrepancy and on_days(x.day)
-        ],
-        "handover_on_time": [e for e in _rows(dbs, HandoverEntry, sid) if inside(e.written_at)],
-        "cleaning_open": [i for i in issues if i.status == "open"],
-        "cleaning_overdue": [i for i in issues if (i.fixed_at or NOW) > i.due_at],
-        "cleaning_hours_to_fix": [i for i in _rows(dbs, CleaningIssue, sid) if inside(i.fixed_at)],
-        "grooming_score": [
-            g for g in _rows(dbs, GroomingInspection, sid) if inside(g.inspected_at)
-        ],
-        "tickets_open": still_open,
-        "tickets_overdue": [t for t in still_open if t.due_at < until],
-        "hours_to_resolve": [t for t in _rows(dbs, RepairTicket, sid) if inside(t.resolved_at)],
-        "damage_reports": [r for r in _rows(dbs, DamageReport, sid) if inside(r.created_at)],
-        "staff_on_roster": [
-            s for s in _rows(dbs, StaffMember, sid) if s.active and s.created_at < hi
-        ],
-        "audit_events": [e for e in _rows(dbs, AuditEvent, sid) if inside(e.at)],
-    }
-
-
-def _pct(hits, records):
-    return 100.0 * sum(1 for r in records if hits(r)) / len(records) if records else None
+def _pct(hits, total):
+    return 100.0 * hits / total if total else None
 
 
 def _mean(values):
@@ -330,71 +337,153 @@ def _hours(a, b):
     return (b - a).total_seconds() / 3600
 
 
-def _drinks_per_visitor(dbs, visits):
+def behind(dbs, sid, start, end):
+    """{metric key: (sorted record ids as the records page tags them, figure)}: what each
+    figure of ``sid`` over ``start..end`` is made of, and the figure made of it."""
+    site = dbs.get(Site, sid)
+    zone = ZoneInfo(site.timezone)
+    lo = datetime.combine(start, time.min, zone)
+    hi = datetime.combine(end + timedelta(days=1), time.min, zone)
+    assert hi < utcnow()  # a past period: judged at its end, every day of it expected
+    first = max(start, site.opened_on or start)
+    days = [first + timedelta(days=n) for n in range((end - first).days + 1)]
+
+    def inside(at):
+        return at is not None and lo <= at < hi
+
+    def ids(records):
+        return sorted(str(r.id) for r in records)
+
+    # Visits: their people when they arrived in the period, their drinks when served in it.
+    visits = [v for v in _rows(dbs, Visit, sid, hi) if inside(v.arrived_at)]
     people = sum(v.adults + v.children for v in visits)
-    ids = {v.id for v in visits}
-    drinks = sum(
-        line.quantity
-        for line in dbs.scalars(select(ConsumptionLine))
-        if line.visit_id in ids and dbs.get(Product, line.product_id).kind == "drink"
-    )
-    return drinks / people if people else None
-
-
-def _units_off(dbs, tallies):
-    ids = {t.id for t in tallies}
-    return sum(
-        abs(line.variance) for line in dbs.scalars(select(DailyTallyLine)) if line.tally_id in ids
-    )
-
-
-def aggregate(dbs, key, records, zone):
-    """The figure ``key`` made of ``records`` (a site's, in ``zone``)."""
-    figures = {
-        "visitors": lambda: sum(v.adults + v.children for v in records),
-        "drinks_per_visitor": lambda: _drinks_per_visitor(dbs, records),
-        "stock_variance": lambda: _units_off(dbs, records),
-        "tally_on_time": lambda: _pct(
-            lambda t: t.closed_at < datetime.combine(t.day + timedelta(days=1), time.min, zone),
-            records,
-        ),
-        "checklists_on_time": lambda: _pct(
-            lambda r: r.status == "done"
-            and r.completed_at < datetime.combine(r.day, time(DEADLINES[r.kind]), zone),
-            records,
-        ),
-        "handover_on_time": lambda: _pct(
-            lambda e: e.signed_at is not None and e.signed_at - e.written_at <= timedelta(hours=12),
-            records,
-        ),
-        "cleaning_hours_to_fix": lambda: _mean(_hours(i.created_at, i.fixed_at) for i in records),
-        "grooming_score": lambda: _mean(g.score for g in records),
-        "hours_to_resolve": lambda: _mean(_hours(t.created_at, t.resolved_at) for t in records),
+    alive = {v.id for v in _rows(dbs, Visit, sid, hi)}
+    kinds = {
+        p.id: p.kind
+        for p in dbs.scalars(select(Product).execution_options(include_deleted=True))
+        if p.site_id == sid
     }
-    return figures[key]() if key in figures else len(records)
+    served = [
+        line
+        for line in dbs.scalars(select(ConsumptionLine).where(ConsumptionLine.site_id == sid))
+        if line.visit_id in alive
+        and kinds[line.product_id] == "drink"
+        and start <= dbs.get(StockMovement, line.movement_id).day <= end
+    ]
+    visit_ids = sorted(str(i) for i in {v.id for v in visits} | {x.visit_id for x in served})
+    drinks = sum(x.quantity for x in served)
+
+    tallies = {t.day: t for t in _rows(dbs, DailyTally, sid, hi) if start <= t.day <= end}
+    off = [
+        (t, line)
+        for t in tallies.values()
+        for line in dbs.scalars(select(DailyTallyLine).where(DailyTallyLine.tally_id == t.id))
+        if line.variance != 0
+    ]
+
+    def same_day(t):
+        return t.closed_at < datetime.combine(t.day + timedelta(days=1), time.min, zone)
+
+    runs = {}
+    for r in _rows(dbs, ChecklistRun, sid, hi):
+        if r.kind in DEADLINES and start <= r.day <= end:
+            ok = (
+                r.status == "done"
+                and r.completion > 0
+                and r.completed_at <= datetime.combine(r.day, time(DEADLINES[r.kind]), zone)
+            )
+            runs.setdefault((r.day, r.kind), []).append((not ok, r.status != "done", r.id, ok))
+    expected_runs = [
+        (d, k, min(runs[(d, k)]) if (d, k) in runs else None) for d in days for k in DEADLINES
+    ]
+
+    entries = [e for e in _rows(dbs, HandoverEntry, sid, hi) if inside(e.written_at)]
+    issues = _rows(dbs, CleaningIssue, sid, hi)
+    open_issues = [i for i in issues if i.created_at < hi and not (i.fixed_at and i.fixed_at < hi)]
+    fixed = [i for i in issues if inside(i.fixed_at)]
+    inspections = [g for g in _rows(dbs, GroomingInspection, sid, hi) if inside(g.inspected_at)]
+    tickets = _rows(dbs, RepairTicket, sid, hi)
+    still_open = [
+        t for t in tickets if t.created_at < hi and not (t.resolved_at and t.resolved_at < hi)
+    ]
+    resolved = [t for t in tickets if inside(t.resolved_at)]
+    damage = [r for r in _rows(dbs, DamageReport, sid, hi) if inside(r.created_at)]
+    roster = {
+        s.staff_member_id
+        for s in dbs.scalars(select(StaffSpell).where(StaffSpell.site_id == sid))
+        if s.joined_at < hi and (s.left_at is None or s.left_at > lo)
+    }
+    # A person's rows less than a second apart are one change; the first row names it.
+    rows = sorted(
+        (e.user_id, e.at, e.id)
+        for e in dbs.scalars(select(AuditEvent).where(AuditEvent.site_id == sid))
+        if inside(e.at) and e.user_id is not None and e.action != "login"
+    )
+    changes = [
+        eid
+        for n, (uid, at, eid) in enumerate(rows)
+        if n == 0 or rows[n - 1][0] != uid or at - rows[n - 1][1] > timedelta(seconds=1)
+    ]
+    return {
+        "visitors": (visit_ids, people),
+        "drinks_per_visitor": (visit_ids, drinks / people if people else None),
+        "stock_variance": (
+            sorted(str(t.id) for t, _line in off),
+            sum(abs(line.variance) for _t, line in off),
+        ),
+        "tally_on_time": (
+            sorted(str(tallies[d].id) if d in tallies else f"missing-{d}" for d in days),
+            _pct(sum(1 for d in days if d in tallies and same_day(tallies[d])), len(days)),
+        ),
+        "checklists_on_time": (
+            sorted(str(r[2]) if r else f"missing-{d}-{k}" for d, k, r in expected_runs),
+            _pct(sum(1 for _d, _k, r in expected_runs if r and r[3]), len(expected_runs)),
+        ),
+        "item_discrepancies": (
+            ids(
+                x
+                for x in _rows(dbs, ItemCheckLine, sid, hi)
+                if x.is_discrepancy and start <= x.day <= end
+            ),
+            None,
+        ),
+        "handover_on_time": (
+            ids(entries),
+            _pct(
+                sum(
+                    1
+                    for e in entries
+                    if e.signed_at is not None and e.signed_at - e.written_at <= timedelta(hours=12)
+                ),
+                len(entries),
+            ),
+        ),
+        "cleaning_open": (ids(open_issues), len(open_issues)),
+        "cleaning_overdue": (
+            ids(i for i in open_issues if i.due_at < hi),
+            sum(1 for i in open_issues if i.due_at < hi),
+        ),
+        "cleaning_hours_to_fix": (
+            ids(fixed),
+            _mean(_hours(i.created_at, i.fixed_at) for i in fixed),
+        ),
+        "grooming_score": (ids(inspections), _mean(g.score for g in inspections)),
+        "tickets_open": (ids(still_open), len(still_open)),
+        "tickets_overdue": (
+            ids(t for t in still_open if t.due_at < hi),
+            sum(1 for t in still_open if t.due_at < hi),
+        ),
+        "hours_to_resolve": (
+            ids(resolved),
+            _mean(_hours(t.created_at, t.resolved_at) for t in resolved),
+        ),
+        "damage_reports": (ids(damage), len(damage)),
+        "staff_on_roster": (sorted(str(i) for i in roster), len(roster)),
+        "audit_events": (sorted(str(i) for i in changes), len(changes)),
+    }
 
 
 # ------------------------------------------------------------ reading the pages
-
-MODELS = {
-    "visitors": Visit,
-    "drinks_per_visitor": Visit,
-    "stock_variance": DailyTally,
-    "tally_on_time": DailyTally,
-    "checklists_on_time": ChecklistRun,
-    "item_discrepancies": ItemCheckLine,
-    "handover_on_time": HandoverEntry,
-    "cleaning_open": CleaningIssue,
-    "cleaning_overdue": CleaningIssue,
-    "cleaning_hours_to_fix": CleaningIssue,
-    "grooming_score": GroomingInspection,
-    "tickets_open": RepairTicket,
-    "tickets_overdue": RepairTicket,
-    "hours_to_resolve": RepairTicket,
-    "damage_reports": DamageReport,
-    "staff_on_roster": StaffMember,
-    "audit_events": AuditEvent,
-}
 
 
 def drill_links(page, code):
@@ -408,16 +497,16 @@ def drill_links(page, code):
     }
 
 
-def listed_ids(url, body):
-    """Ids of the records a drill-down page lists (one entry per row)."""
-    if url.startswith("/damage/"):
-        found = re.findall(r'data-report="(\d+)"', body)
-    elif url.startswith("/grooming/"):
-        found = re.findall(r'<tr data-inspection="(\d+)"', body)
-    else:  # a Flask-Admin list: one details link per row
-        found = re.findall(re.escape(url.split("?")[0]) + r"details/\?id=(\d+)", body)
-    assert len(found) == len(set(found)), url
-    return {int(i) for i in found}
+def listed_ids(body):
+    """The records a records page lists, one per row (ids, or ``missing-…`` for an expected day
+    without its record), sorted; a record may fill several rows (a tally's product lines)."""
+    return sorted(re.findall(r'<tr data-record="([^"]+)"', body))
+
+
+def shown_on(body):
+    """The figure the records page states above its rows."""
+    found = re.search(r'<strong id="figure-value" data-metric="\w+">([^<]*)</strong>', body)
+    return found and found.group(1).strip()
 
 
 @pytest.mark.parametrize("period", sorted(PERIODS))
@@ -428,54 +517,51 @@ def test_every_figure_equals_the_records_its_drill_down_lists(login, dbs, drill_
     # This table covers the figures of portal.services.metrics; a domain that keeps its figures
     # in its own service (the key register) checks them in its own tests.
     metrics = [mt for mt in m.all_metrics() if mt.provider.__module__.startswith(m.__name__ + ".")]
-    assert len(metrics) == 17 and set(MODELS) == {mt.key for mt in metrics}
+    assert len(metrics) == 17
     for code in ("SZ01", "SZ02"):
         sid = drill_data[code]
-        zone = ZoneInfo(dbs.get(Site, sid).timezone)
         links = drill_links(page, code)
         expected = behind(dbs, sid, start, end)
+        assert set(expected) == {mt.key for mt in metrics}
         for mt in metrics:
             url, shown = links[mt.key]
-            records = expected[mt.key]
+            records, figure = expected[mt.key]
+            if figure is None and mt.key == "item_discrepancies":
+                figure = len(records)
             # The dashboard shows the figure of exactly these records …
-            assert shown == mt.format(aggregate(dbs, mt.key, records, zone)), (period, code, mt.key)
-            # … and the page behind the number lists exactly them.
+            assert shown == mt.format(figure), (period, code, mt.key)
+            # … and the records page behind the number lists exactly them, with that figure.
+            assert url.startswith("/dashboard/records/?"), url
+            assert f"site={sid}" in url and f"start={start}" in url and f"end={end}" in url
             resp = client.get(url)
             assert resp.status_code == 200, (code, mt.key, url)
             body = resp.get_data(as_text=True)
-            ids = listed_ids(url, body)
-            assert ids == {r.id for r in records}, (period, code, mt.key, url)
-            listed = [dbs.get(MODELS[mt.key], i) for i in ids]
-            assert shown == mt.format(aggregate(dbs, mt.key, listed, zone)), (period, code, mt.key)
+            assert listed_ids(body) == records, (period, code, mt.key, url)
+            assert shown_on(body) == shown, (period, code, mt.key)
             # Never another site's record.
             other = "前海" if code == "SZ01" else "深圳湾"
-            assert all(r.site_id == sid for r in listed) and f"<td>{other}" not in body, (
-                code,
-                mt.key,
-            )
-        # The October data has something behind most figures: the comparison is not empty.
+            assert other not in body, (code, mt.key)
+        # The October data has something behind every figure: the comparison is not empty.
         if period == "october":
-            assert sum(1 for key in MODELS if expected[key]) == 17, code
+            assert all(expected[key][0] for key in expected), code
 
 
 def test_the_drill_pages_show_the_figure_itself(login, dbs, drill_data):
-    """Where the figure is an aggregate the list page shows it too (grooming card, damage count,
-    units off and same-day flags of the tallies)."""
+    """Every records page states the figure, its period and its written definition."""
     client = login("sup_south")
-    sid = drill_data["SZ01"]
     links = drill_links(
         client.get(f"/dashboard/?{PERIODS['october'][0]}").get_data(as_text=True), "SZ01"
     )
-    url, shown = links["grooming_score"]
-    body = client.get(url).get_data(as_text=True)
-    assert re.search(rf'data-score-site="{sid}">{re.escape(shown)}%<', body), shown
-    assert "2026-10-01" in body and "2026-10-31" in body
-    url, shown = links["damage_reports"]
-    summary = client.get(url).get_data(as_text=True).split('id="period-shown">')[1].split("</p>")[0]
-    assert re.search(rf"\b{shown}\b", summary) and "2026-10-01" in summary, summary
-    url, shown = links["stock_variance"]
-    body = client.get(url).get_data(as_text=True)
-    assert "当日完成" in body and "盘点差异数" in body and "否，超时" in body
+    ours = {mt.key for mt in m.all_metrics() if mt.provider.__module__.startswith(m.__name__ + ".")}
+    assert len(ours) == 17 and ours <= set(links)
+    for key in sorted(ours):  # the key register's figure is checked in its own tests
+        url, shown = links[key]
+        body = client.get(url).get_data(as_text=True)
+        assert shown_on(body) == shown, key
+        period = body.split('id="period-shown">')[1].split("</p>")[0]
+        assert "2026-10-01" in period and "2026-10-31" in period, key
+        assert m.get_metric(key).definition is not None, key
+        assert 'id="figure-definition"' in body, key
 
 
 def test_sup_east_gets_nothing_of_south_on_any_drill_url(login, dbs, drill_data):
@@ -486,7 +572,7 @@ def test_sup_east_gets_nothing_of_south_on_any_drill_url(login, dbs, drill_data)
             resp = client.get(url)
             body = resp.get_data(as_text=True)
             assert resp.status_code in (200, 404), (key, url, resp.status_code)
-            assert listed_ids(url, body) == set() and "深圳湾" not in body and "前海" not in body, (
+            assert listed_ids(body) == [] and "深圳湾" not in body and "前海" not in body, (
                 key,
                 url,
             )
@@ -529,29 +615,38 @@ def test_a_tally_records_whether_it_was_closed_the_same_day(dbs, site_ids):
     assert closed_same_day(day, local(day, 23), "no such zone")  # unknown: Beijing time
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/dailytally/?flt0_site_equals={sz}&flt1_day_between=2026-10-01+to+2026-10-31",
-        "/repairticket/?flt0_site_equals={sz}&flt1_open_at_period_end_between="
-        "2026-10-01+to+2026-10-31",
-        "/damage/?status=all&site={sz}&start=2026-10-01&end=2026-10-31",
-        "/grooming/?site={sz}&start=2026-10-01&end=2026-10-31",
-    ],
-)
-def test_drill_pages_cost_a_constant_number_of_queries(app, login, dbs, site_ids, path):
+@pytest.mark.parametrize("key", sorted(MEASURED))
+def test_drill_pages_cost_a_constant_number_of_queries(app, login, dbs, site_ids, key):
+    """A records page reads one site: more sites (in another time zone too), and more rows on
+    the page itself, cost no more queries."""
     client = login("sup_south")
-    url = path.format(sz=site_ids["SZ01"])
+    url = (
+        f"/dashboard/records/?metric={key}&site={site_ids['SZ01']}&start=2026-10-01&end=2026-10-31"
+    )
     clerk = dbs.scalar(select(User.id).where(User.username == "clerk_sz01"))
     _site_data(dbs, site_ids["SZ01"], clerk, 0)
     dbs.commit()
-    client.get(url)
+    client.get(url)  # October is closed on the first read
     with count_queries(app) as few:
         assert client.get(url).status_code == 200
     _extras(dbs, site_ids["SZ01"], clerk)  # more rows of every kind on the same page
-    dbs.get(Site, site_ids["SZ02"]).timezone = "Asia/Urumqi"  # and a second time zone
+    south = dbs.get(Site, site_ids["SZ02"]).region_id
+    for n in range(5):
+        site = Site(
+            code=f"Q{n:02d}",
+            name=f"测试{n}",
+            region_id=south,
+            timezone="Asia/Urumqi" if n % 2 else "Asia/Shanghai",
+        )
+        dbs.add(site)
+        dbs.flush()
+        dbs.add(StaffMember(site_id=site.id, name="张三", kind="clerk"))
+        dbs.flush()
+        _site_data(dbs, site.id, clerk, n)
+    dbs.get(Site, site_ids["SZ02"]).timezone = "Asia/Urumqi"
+    derive_history()
     dbs.commit()
-    client.get(url)  # a changed site: the kept filter dropdowns are read again, once
+    client.get(url)  # SZ01's data changed: its stored October is brought up to date once
     with count_queries(app) as many:
         assert client.get(url).status_code == 200
-    assert many.count == few.count <= 30
+    assert many.count == few.count

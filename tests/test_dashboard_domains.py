@@ -92,7 +92,7 @@ def test_numbers_drill_into_exactly_the_records_behind_them(login, histories):
 
 
 def test_sup_east_gets_no_south_figure_anywhere(login, histories, tmp_path):
-    dataset = histories
+    sites = histories
     south_links = _drill_links(
         login("sup_south").get(f"/dashboard/?{PERIOD}").get_data(as_text=True), "SZ01"
     )
@@ -119,19 +119,19 @@ def test_sup_east_gets_no_south_figure_anywhere(login, histories, tmp_path):
         resp = client.get(url.replace("/?", "/export/csv/?", 1))
         assert resp.status_code in (200, 403) and "深圳" not in resp.get_data(as_text=True), key
     # The PDF.
-    assert client.get(f"/dashboard/site/{dataset['SZ01']}/2026-10.pdf").status_code == 404
+    assert client.get(f"/dashboard/site/{sites['SZ01']}/2026-10.pdf").status_code == 404
     # The metrics service itself, in sup_east's request, finds nothing of SZ01.
     from flask import current_app  # noqa: F401
 
-    values = m.collect([dataset["SZ01"]], OCT, END)  # unscoped here: the dataset is there …
+    values = m.collect([sites["SZ01"]], OCT, END)  # unscoped here: the dataset is there …
     # … (9: a visit deleted after the period still counts, by the figure's definition) so the
     # empty pages above come from the scope.
-    assert values["visitors"][dataset["SZ01"]] == 9
+    assert values["visitors"][sites["SZ01"]] == 9
 
 
 def test_site_pdf_has_the_new_sections_in_chinese(login, histories, tmp_path):
-    dataset = histories
-    body = login("sup_south").get(f"/dashboard/site/{dataset['SZ01']}/2026-10.pdf").data
+    sites = histories
+    body = login("sup_south").get(f"/dashboard/site/{sites['SZ01']}/2026-10.pdf").data
     path = tmp_path / "r.pdf"
     path.write_bytes(body)
     text = subprocess.run(

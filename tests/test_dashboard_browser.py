@@ -4,11 +4,13 @@ the monthly PDF; pages at desktop, tablet and phone sizes are screenshot."""
 from portal.models import StaffMember
 from portal.services import metrics
 from tests.conftest import browser_login, screenshot
-from tests import test_metrics_domains
+from tests import test_dashboard_domains, test_metrics_domains
 
 
-# The month of hand-built records the figures are recounted on, shared with the figure tests.
+# The month of hand-built records the figures are recounted on, shared with the figure tests,
+# with the histories of its tickets and cleaning issues.
 dataset = test_metrics_domains.dataset
+histories = test_dashboard_domains.histories
 
 
 def test_supervisor_compares_sorts_drills_and_downloads(page, live_server, dbs, site_ids, tmp_path):
@@ -30,20 +32,19 @@ def test_supervisor_compares_sorts_drills_and_downloads(page, live_server, dbs, 
     assert "dir=desc" in page.url
     screenshot(page, "reports-dashboard-sorted")
 
-    # Drill into SZ01's recorded changes: the audit list behind the number.
+    # Drill into SZ01's recorded changes: the records page behind the number (it replaced the
+    # audit list), one row per change, with the figure and its definition.
     cell = page.locator('tr[data-site="SZ01"] a.drill[data-metric="audit_events"]')
     number = int(cell.inner_text().replace(",", ""))
     cell.click()
     page.wait_for_load_state("networkidle")
-    assert "/audit/" in page.url
-    assert page.locator("a[href*='/audit/details/?id=']").count() == number
+    assert "/dashboard/records/" in page.url and "metric=audit_events" in page.url
+    assert page.locator("tr[data-record]").count() == number
+    assert page.inner_text("#figure-value").replace(",", "") == str(number)
+    assert page.locator("#figure-definition").is_visible()
+    assert "深圳湾售楼处" in page.inner_text("#figure-title")
     screenshot(page, "reports-drill-audit")
-    page.locator("a[href*='/audit/details/?id=']").first.click()
-    page.wait_for_load_state("networkidle")
-    assert "变更内容" in page.inner_text("body")
-    screenshot(page, "reports-audit-details")
 
-    page.go_back()
     page.go_back()
     page.wait_for_load_state("networkidle")
     with page.expect_download() as info:
@@ -80,7 +81,7 @@ def test_dashboard_custom_period_at_tablet_and_phone(browser, live_server):
 
 
 def test_supervisor_drills_into_a_domain_figure_and_downloads_october(
-    page, live_server, dataset, tmp_path
+    page, live_server, histories, tmp_path
 ):
     browser_login(page, live_server, "sup_south")
     page.goto(f"{live_server}/dashboard/?period=custom&start=2026-10-01&end=2026-10-31")
@@ -92,12 +93,15 @@ def test_supervisor_drills_into_a_domain_figure_and_downloads_october(
     page.click('a.sort-link[data-metric="item_discrepancies"]')
     page.wait_for_load_state("networkidle")
     assert page.locator("tbody tr").first.get_attribute("data-site") == "SZ02"
-    # SZ01's overdue cleaning issues: the list behind the number has exactly that many rows.
+    # SZ01's overdue cleaning issues: the records page behind the number has exactly that many
+    # rows. One: overdue now means open and past due at the period's end (the issue fixed late
+    # was fixed by then).
     cell = page.locator('tr[data-site="SZ01"] a.drill[data-metric="cleaning_overdue"]')
     number = int(cell.inner_text())
     cell.click()
     page.wait_for_load_state("networkidle")
-    assert number == 2 and page.locator("a[href*='details/?id=']").count() == number
+    assert "/dashboard/records/" in page.url
+    assert number == 1 and page.locator("tr[data-record]").count() == number
     assert "前海" not in page.inner_text("body")
     screenshot(page, "reports-drill-cleaning-overdue")
     page.go_back()
@@ -118,7 +122,7 @@ def _shown(page, key, code="SZ01"):
 def test_short_headers_and_drills_into_tallies_tickets_grooming_damage(
     browser,
     live_server,
-    dataset,  # noqa: F811
+    histories,
 ):
     """The long checklist header is short, with the full wording as its tooltip, and stays narrow
     at desktop and tablet width; the figures that used to lead to unfiltered pages now open
@@ -134,7 +138,10 @@ def test_short_headers_and_drills_into_tallies_tickets_grooming_damage(
         page.goto(october)
         head = page.locator('th.metric-head:has(a[data-metric="checklists_on_time"])')
         assert head.locator("a.sort-link").inner_text().strip() == "检查表按时完成"
-        assert head.get_attribute("title") == "检查表按时完成（开门≤10:00，闭店≤18:00）"
+        # The tooltip: the full wording, then the figure's written definition.
+        title = head.get_attribute("title")
+        assert title.startswith("检查表按时完成（开门≤10:00，闭店≤18:00）: "), title
+        assert "开店检查 10:00:00 前、闭店检查 18:00:00 前" in title, title
         assert "开门≤10:00" in head.locator(".sr-only").inner_text()  # read out by screen readers
         # Every figure's header fits a narrow column (two short lines at most, plus the unit).
         widths = page.eval_on_selector_all(
@@ -170,28 +177,29 @@ def test_short_headers_and_drills_into_tallies_tickets_grooming_damage(
         _shown(page, key).click()
         page.wait_for_load_state("networkidle")
         body = page.inner_text("body")
-        # Never SZ02's records (its name is still in the site pickers and the grooming averages).
-        records = {"grooming_score": "tr[data-inspection]", "damage_reports": "[data-report]"}.get(
-            key, "tbody tr"
-        )
-        assert all("前海" not in text for text in page.locator(records).all_inner_texts()), key
-        if key == "tally_on_time":  # 50 %: one of the two tallies closed the same day
-            assert (
-                shown == "50" and page.locator("a[href*='/dailytally/details/?id=']").count() == 2
-            )
-            assert "当日完成" in body and "否，超时" in body
+        # Every figure opens the records page behind it, with the figure itself on top.
+        assert "/dashboard/records/" in page.url and f"metric={key}" in page.url, key
+        assert page.inner_text("#figure-value").strip() == shown, key
+        # Never SZ02's records.
+        rows = page.locator("tr[data-record]")
+        assert all("前海" not in text for text in rows.all_inner_texts()), key
+        if key == "tally_on_time":
+            # 3 %: every October day expects a tally (a day without one counts as missed), and
+            # one of the two tallies closed the same day.
+            assert shown == "3" and rows.count() == 31
+            assert body.count("缺失：当天未盘点") == 29
+            on_time = [r for r in rows.all_inner_texts() if r.rstrip().endswith("1")]
+            assert len(on_time) == 1 and "2026-10-10" in on_time[0]
         elif key == "tickets_open":
-            assert page.locator("a[href*='/repairticket/details/?id=']").count() == int(shown) == 3
-            assert "期末未完成" in body  # the filter applied, in words
+            # Open at the period's end, judged then from each ticket's history.
+            assert rows.count() == int(shown) == 3
+            assert "2026-11-01 00:00:00" in body  # the instant they are judged at
         elif key == "hours_to_resolve":
-            assert (
-                page.locator("a[href*='/repairticket/details/?id=']").count() == 1 and shown in body
-            )
+            assert rows.count() == 1 and "264.00" in rows.first.inner_text() and shown in body
         elif key == "grooming_score":
-            assert page.locator("[data-score-site]").first.inner_text().strip() == f"{shown}%"
-            assert page.locator("tr[data-inspection]").count() == 2
+            assert shown == "87.5" and rows.count() == 2
         else:
-            assert page.locator("[data-report]").count() == int(shown) == 1
+            assert rows.count() == int(shown) == 1
             assert "2026-10-01 至 2026-10-31" in page.inner_text("#period-shown")
         screenshot(page, shot)
     context.close()

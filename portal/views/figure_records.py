@@ -2,9 +2,11 @@
 is made of (``Metric.records``, built from the same facts as the number), with the columns
 needed to recompute it, times on the site's own clock, and the figure's definition."""
 
-from flask import abort, request
+from flask import abort, redirect, request, url_for
+
 from portal import clock
-from portal.i18n import lazy_gettext as _l, zone_name
+from portal.i18n import lazy_gettext as _l
+from portal.i18n import zone_name
 
 from portal.errors import DomainError
 from portal.models import Site
@@ -22,7 +24,10 @@ class FigureRecordsView(PortalView):
 
     @expose("/")
     def index(self):
-        metric = m.get_metric(request.args.get("metric", ""))
+        if not request.args.get("metric"):
+            # The page is reached from a figure; without one it has nothing to list.
+            return redirect(url_for("dashboard.index"))
+        metric = m.get_metric(request.args["metric"])
         if metric is None or metric.records is None:
             abort(404)
         site = get_or_404(Site, request.args.get("site"))

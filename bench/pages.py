@@ -113,35 +113,25 @@ PAGES = [
     ),
     Page("monthly PDF one site", "admin", "/dashboard/site/{sz01}/{last_month_ym}.pdf", "pdf"),
     # The dashboard's drill-downs (one site, last month): the records behind a figure.
-    Page(
-        "drill: closed tallies",
-        "supervisor",
-        "/dailytally/?flt0_site_equals={sz01}&flt1_day_between={last_month}+to+{last_month_end}",
-    ),
-    Page(
-        "drill: tickets open at month end",
-        "supervisor",
-        "/repairticket/?flt0_site_equals={sz01}&flt1_open_at_period_end_between={last_month}+to+{last_month_end}",
-    ),
-    Page(
-        "drill: tickets resolved",
-        "supervisor",
-        "/repairticket/?flt0_site_equals={sz01}&flt1_resolved_between={last_month}+to+{last_month_end}",
-    ),
-    Page(
-        "drill: damage reports",
-        "supervisor",
-        "/damage/?status=all&site={sz01}&start={last_month}&end={last_month_end}",
-    ),
-    Page(
-        "drill: grooming",
-        "supervisor",
-        "/grooming/?site={sz01}&start={last_month}&end={last_month_end}",
-    ),
-    Page(
-        "drill: staff on the roster",
-        "supervisor",
-        "/staff/?flt0_site_equals={sz01}&flt1_on_the_roster_at_period_end_between={last_month}+to+{last_month_end}",
+    *(
+        Page(
+            f"drill: {name}",
+            "supervisor",
+            f"/dashboard/records/?metric={metric}&site={{sz01}}"
+            "&start={last_month}&end={last_month_end}",
+        )
+        for name, metric in (
+            ("closed tallies", "tally_on_time"),
+            ("checklists on time", "checklists_on_time"),
+            ("drinks per visitor", "drinks_per_visitor"),
+            ("tickets open at month end", "tickets_open"),
+            ("tickets resolved", "hours_to_resolve"),
+            ("cleaning fixes", "cleaning_hours_to_fix"),
+            ("damage reports", "damage_reports"),
+            ("grooming", "grooming_score"),
+            ("staff on the roster", "staff_on_roster"),
+            ("recorded changes", "audit_events"),
+        )
     ),
 ]
 # … and the pages each domain descriptor lists (portal/domains.py).

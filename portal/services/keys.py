@@ -172,6 +172,10 @@ def register_figures():
         keys_out_overnight,
         better="lower",
         order=85,
+        definition=_l(
+            "Key loans handed out on the period's days (site's clock) and not returned the same "
+            "day, whether returned later or still out."
+        ),
         drill=(
             "keyloan.index_view",
             {"flt0_site_equals": "{site_id}", "flt1_out_overnight_between": "{start} to {end}"},

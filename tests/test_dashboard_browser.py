@@ -184,10 +184,10 @@ def test_short_headers_and_drills_into_tallies_tickets_grooming_damage(
         rows = page.locator("tr[data-record]")
         assert all("前海" not in text for text in rows.all_inner_texts()), key
         if key == "tally_on_time":
-            # 3 %: every October day expects a tally (a day without one counts as missed), and
-            # one of the two tallies closed the same day.
-            assert shown == "3" and rows.count() == 31
-            assert body.count("缺失：当天未盘点") == 29
+            # 4 % (1 of 27): every October day from the opening day (5 Oct) expects a tally (a
+            # day without one counts as missed), and one of the two tallies closed the same day.
+            assert shown == "4" and rows.count() == 27
+            assert body.count("缺失：当天未盘点") == 25  # 27 days, 2 with a tally
             on_time = [r for r in rows.all_inner_texts() if r.rstrip().endswith("1")]
             assert len(on_time) == 1 and "2026-10-10" in on_time[0]
         elif key == "tickets_open":

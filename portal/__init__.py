@@ -9,7 +9,8 @@ from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import i18n, models, querycount, security  # noqa: F401  (models: every table known to Alembic)
+# models: imported so every table is known to Alembic.
+from portal import i18n, models, querycount, security  # noqa: F401
 from portal.cli import register as register_cli
 from portal.config import load_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate

@@ -330,6 +330,7 @@ def reset_second_factor(user):
 
 # A real scrypt hash of a random string, checked when the user does not exist.
 _DUMMY_HASH = (
-    "scrypt:32768:8:1$eHxnUnwXhUsgyNfc$2efb668c188840ad16bfb0d18fab995b8f8b21b86ef91d5811a9a47ac5bc2c76"
+    "scrypt:32768:8:1$eHxnUnwXhUsgyNfc$"
+    "2efb668c188840ad16bfb0d18fab995b8f8b21b86ef91d5811a9a47ac5bc2c76"
     "2c6e5e3559a3783efba16e9bdb3a2047883ce93a1cdc5572ae8d0d6ea3e406f6"
 )

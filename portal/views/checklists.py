@@ -276,18 +276,7 @@ class ChecklistRunView(EnglishFilterUrls, ScopedModelView):
         "completion",
         "completed_at",
     )
-    column_details_list = (
-        "day",
-        "site",
-        "template",
-        "kind",
-        "user",
-        "status",
-        "completion",
-        "completed_at",
-        "answers",
-        "follow_ups",
-    )
+    column_details_list = column_list + ("answers", "follow_ups")
     column_export_list = (
         "day",
         "site",

@@ -192,21 +192,6 @@ class VisitView(ScopedModelView):
         "left_at",
         "departure_direction",
     )
-    column_details_list = (
-        "site",
-        "arrived_at",
-        "left_at",
-        "adults",
-        "children",
-        "salesperson",
-        "show_unit",
-        "shuttle_used",
-        "departure_direction",
-        "notes",
-        "consumption_lines",
-        "damage_reports",
-        "created_at",
-    )
     column_export_list = (
         "site",
         "arrived_at",
@@ -219,6 +204,7 @@ class VisitView(ScopedModelView):
         "departure_direction",
         "notes",
     )
+    column_details_list = column_export_list + ("consumption_lines", "damage_reports", "created_at")
     form_columns = (
         "site",
         "arrived_at",

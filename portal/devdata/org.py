@@ -11,7 +11,16 @@ from portal import clock
 from portal.devdata.bench import DEMO_SITES, person_name, stamp
 from portal.devdata.history import HISTORY_DAYS
 from portal.extensions import db
-from portal.models import Region, ShowUnit, Site, StaffMember, User, user_region, user_site
+from portal.models import (
+    Region,
+    ShowUnit,
+    Site,
+    SiteSpell,
+    StaffMember,
+    User,
+    user_region,
+    user_site,
+)
 from portal.services import auth as accounts
 
 DEMO_PASSWORD = "demo12345"
@@ -166,11 +175,22 @@ def _generate_sites(ctx):
                 "address": f"{city}市{district}大道{ctx.rng.randrange(1, 3000)}号",
                 "timezone": TIMEZONES.get(city_code, "Asia/Shanghai"),
                 "tally_time": ctx.rng.choice(TALLY_TIMES),
-                "active": True,
+                "status": "open",
+                "opened_on": ctx.first_day,
                 **stamp(ctx),
             }
         )
     ctx.insert(Site, new_sites)
+    # Bulk inserts pass the model's listeners by: the spell each generated site works in.
+    ctx.insert(
+        SiteSpell,
+        (
+            {"site_id": site_id, "first_day": ctx.first_day}
+            for site_id in db.session.scalars(
+                select(Site.id).where(Site.code.in_([row["code"] for row in new_sites]))
+            )
+        ),
+    )
     ctx.site_ids = []
     for site_id, tz in db.session.execute(select(Site.id, Site.timezone).order_by(Site.id)).all():
         ctx.site_ids.append(site_id)

@@ -44,6 +44,14 @@ ROLE_LABELS = {
     "maintenance": _l("Maintenance"),
 }
 
+# A site's life: in set-up (copied or imported, not yet working), open, closed (history kept).
+SITE_STATUSES = ("setup", "open", "closed")
+SITE_STATUS_LABELS = {
+    "setup": _l("In set-up"),
+    "open": _l("Open"),
+    "closed": _l("Closed"),
+}
+
 STAFF_KIND_LABELS = {
     "clerk": _l("Clerk"),
     "security": _l("Security"),
@@ -102,7 +110,8 @@ class Site(VersionedMixin, TimestampMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(50), default=clock.DEFAULT_ZONE_NAME)
     tally_time: Mapped[time] = mapped_column(Time, default=time(17, 50))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # setup → open → closed → open …; every change of it is kept as a SiteSpell below.
+    status: Mapped[str] = mapped_column(String(10), default="open", server_default="open")
     # The first day the sales office worked: no visit, report or tally can be dated before it.
     opened_on: Mapped[date] = mapped_column(Date, default=_local_today)
 
@@ -113,10 +122,69 @@ class Site(VersionedMixin, TimestampMixin, db.Model):
     def scope_criteria(cls, site_ids):
         return cls.id.in_(site_ids)
 
+    @property
+    def active(self):
+        """Taking new records: in set-up or open, not closed."""
+        return self.status != "closed"
+
     option_columns = ("code", "name")
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+
+class SiteSpell(SiteScopedMixin, db.Model):
+    """A stretch of local days a site worked: ``first_day`` to ``last_day`` (both included;
+    None while it still works). A site in set-up has none; closing ends the open spell,
+    reopening starts a new one, so a past period knows whether the site worked in it.
+
+    Kept by the Site listeners below in the flush that changes ``status``. A closed spell is
+    frozen by the database (insert-only once ``last_day`` is set). The site's own audit rows
+    (``status``) are the trail, so the spells are not audited again."""
+
+    __audited__ = False
+    __table_args__ = (Index("ix_site_spell_site_first", "site_id", "first_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date | None] = mapped_column(Date)
+
+    def __str__(self):
+        return f"{self.site_id} {self.first_day}–{self.last_day or ''}"
+
+
+make_append_only(SiteSpell.__table__, allow_update_where="OLD.last_day IS NULL")
+
+
+@event.listens_for(Site, "after_insert")
+def _site_created(mapper, connection, site):
+    if site.status == "open":
+        connection.execute(
+            insert(SiteSpell.__table__).values(
+                site_id=site.id, first_day=site.opened_on or clock.local_day(site.timezone)
+            )
+        )
+
+
+@event.listens_for(Site, "after_update")
+def _site_opened_or_closed(mapper, connection, site):
+    history = inspect_(site).attrs.status.history
+    if not history.has_changes():
+        return
+    before = history.deleted[0] if history.deleted else None
+    today = clock.local_day(site.timezone)
+    table = SiteSpell.__table__
+    if site.status == "open" and before != "open":
+        # From set-up: the opening day the service set; from closed: today.
+        first = site.opened_on if before == "setup" and site.opened_on else today
+        connection.execute(insert(table).values(site_id=site.id, first_day=first))
+    elif before == "open":
+        # Closed today: today was its last working day (a closing is done after the day's work).
+        connection.execute(
+            update(table)
+            .where(and_(table.c.site_id == site.id, table.c.last_day.is_(None)))
+            .values(last_day=today)
+        )
 
 
 class ShowUnit(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):

@@ -27,6 +27,7 @@ from portal.extensions import db
 from portal.models import Region, Site
 from portal.reports import pdf
 from portal.services import metrics, period_close, report_data, scope
+from portal.services import sites as site_life
 
 REPORT_LOCALE = report_data.REPORT_LOCALE
 # What a worker process needs to rebuild the same app.
@@ -108,8 +109,10 @@ def _write(folder, filename, body):
 
 
 def jobs_for(month, site_code=None):
-    """[(kind, id)] to generate: every active site (or the one asked) and its region(s)."""
-    stmt = select(Site).where(Site.active.is_(True)).order_by(Site.code)
+    """[(kind, id)] to generate: every site that worked in the month (or the one asked) and its
+    region(s)."""
+    worked = site_life.worked_between(month, metrics.month_end(month))
+    stmt = select(Site).where(worked).order_by(Site.code)
     if site_code:
         stmt = select(Site).where(Site.code == site_code)
     sites = db.session.scalars(stmt).all()

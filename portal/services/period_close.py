@@ -48,6 +48,7 @@ from portal.i18n import lazy_gettext as _l
 from portal.models import Site
 from portal.models.periods import PeriodAmendment, PeriodClose, PeriodFigure
 from portal.services import audit
+from portal.services import sites as site_life
 
 # What changes the figures of a month, per model: attribute names, or "relationship.attribute"
 # for a child row dated by its parent. () : never part of a month's figures.
@@ -258,12 +259,13 @@ def _writer():
 
 
 def close_month(first_day, site_ids=None):
-    """``flask figures close``: close ``first_day``'s month of every active site (or those
-    given) whose month is over, with its month-end report data. Returns the site ids closed
+    """``flask figures close``: close ``first_day``'s month of every site that worked in it (or
+    those given) whose month is over, with its month-end report data. Returns the site ids closed
     now (those closed before are left as they are)."""
     from portal.services import metrics as m  # metrics reads closed months from here
 
-    stmt = select(Site.id).where(Site.active.is_(True)).order_by(Site.id)
+    last_day = m.month_end(first_day)
+    stmt = select(Site.id).where(site_life.worked_between(first_day, last_day)).order_by(Site.id)
     if site_ids is not None:
         stmt = select(Site.id).where(Site.id.in_(list(site_ids))).order_by(Site.id)
     with m.zone_cache():

@@ -23,6 +23,7 @@ from portal.extensions import db
 from portal.i18n import zone_name
 from portal.models import Region, Site
 from portal.services import metrics as m
+from portal.services import sites as site_life
 from functools import wraps
 from flask import current_app, has_request_context
 from flask_babel import force_locale
@@ -106,9 +107,12 @@ def _site_dict(site):
     }
 
 
-def _region_sites(region_id):
+def _region_sites(region_id, start, end):
+    """The sites of the region that worked in ``start..end``."""
     return db.session.scalars(
-        select(Site).where(Site.region_id == region_id, Site.active.is_(True)).order_by(Site.code)
+        select(Site)
+        .where(Site.region_id == region_id, site_life.worked_between(start, end))
+        .order_by(Site.code)
     ).all()
 
 
@@ -176,10 +180,10 @@ def site_month(site_id, first_day):
     if site is None:
         return None
     metrics = m.all_metrics()
-    region_ids = [s.id for s in _region_sites(site.region_id)] or [site.id]
+    end, prev = m.month_end(first_day), m.previous_month(first_day)
+    region_ids = [s.id for s in _region_sites(site.region_id, first_day, end)] or [site.id]
     if site.id not in region_ids:
         region_ids.append(site.id)
-    end, prev = m.month_end(first_day), m.previous_month(first_day)
     month_start = clock.local_at(first_day, time.min, site)
     now = m.collect(region_ids, first_day, end, metrics)
     before = m.collect([site.id], prev, m.month_end(prev), metrics)
@@ -214,10 +218,10 @@ def region_month(region_id, first_day):
     region = db.session.get(Region, region_id)
     if region is None:
         return None
-    sites = _region_sites(region.id)
+    end, prev = m.month_end(first_day), m.previous_month(first_day)
+    sites = _region_sites(region.id, first_day, end)
     ids = [s.id for s in sites]
     metrics = m.all_metrics()
-    end, prev = m.month_end(first_day), m.previous_month(first_day)
     now = m.collect(ids, first_day, end, metrics)
     before = m.collect(ids, prev, m.month_end(prev), metrics)
     months, trend = _trend(metrics, ids, first_day)

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from portal.domains import DOMAINS, ref
 from portal.i18n import LOCALES
 from portal.i18n import lazy_gettext as _l
-from portal.models.org import ROLE_LABELS
+from portal.models.org import ROLE_LABELS, SITE_STATUS_LABELS
 from portal.security import csp_nonce
 from portal.services import record_types, report_data
 
@@ -79,6 +79,7 @@ def _template_helpers(app):
     def _helpers():
         return {
             "role_label": lambda role: ROLE_LABELS.get(role, role),
+            "site_status_label": lambda site: SITE_STATUS_LABELS.get(site.status, site.status),
             "portal_locales": LOCALES,
             "current_locale": str(get_locale() or "zh_Hans_CN"),
         }

@@ -46,6 +46,7 @@ from urllib.parse import quote as url_quote
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.services import bounds
+from portal.services import sites as site_life
 from portal.services.scope import ScopeViolation
 from portal.views.exports import SafeExportMixin
 from portal.models.base import VersionedMixin
@@ -699,7 +700,7 @@ def period_args(args):
 
 def site_choices_query():
     """Sites the current user may put a record in (the scope filters the query)."""
-    return db.session.query(Site).filter(Site.active.is_(True)).order_by(Site.code)
+    return db.session.query(Site).filter(site_life.taking_records()).order_by(Site.code)
 
 
 __all__ = [

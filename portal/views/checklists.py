@@ -35,6 +35,7 @@ from portal.services import checklists as svc
 from portal.services import photos as photo_service
 from portal.services import scope
 from portal.services import today
+from portal.services import sites as site_life
 from portal.views.base import (
     PortalView,
     ScopedModelView,
@@ -376,7 +377,7 @@ class ChecklistPage(PortalView):
     @expose("/")
     def index(self):
         sites = db.session.scalars(
-            select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(50)
+            select(Site).where(site_life.taking_records()).order_by(Site.code).limit(50)
         ).all()
         rows = []
         for site in sites:

@@ -16,7 +16,7 @@ from flask_login import current_user
 from portal import clock
 from portal.i18n import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from portal.errors import DomainError
 from portal.extensions import db
@@ -24,6 +24,7 @@ from portal.models import Region, Site
 from portal.reports import archive, charts, pdf
 from portal.services import metrics as m
 from portal.services import bounds, period_close, report_data
+from portal.services import sites as site_life
 from portal.models.audit import ACTION_LABELS
 from portal.services.record_types import label as record_type_label
 from portal.views.base import PortalView, bad_parameter, expose, get_or_404
@@ -107,7 +108,8 @@ class DashboardView(PortalView):
         kind, start, end, errors = parse_period(request.args)
         regions = db.session.scalars(select(Region).order_by(Region.code)).all()
         region_id = request.args.get("region", "")
-        stmt = select(Site).where(Site.active.is_(True)).order_by(Site.code)
+        worked = site_life.worked_between(start, end) if not errors else Site.status != "closed"
+        stmt = select(Site).where(or_(worked, Site.status == "setup")).order_by(Site.code)
         if region_id:
             if not (region_id.isdigit() and int(region_id) in {r.id for r in regions}):
                 errors["region"] = _("Not a valid choice.")

@@ -31,6 +31,7 @@ from portal.models import (
 )
 from portal.services import inventory as svc
 from portal.services import today
+from portal.services import sites as site_life
 from portal.views.checklists import EnglishFilterUrls
 from portal.views.base import (
     PortalView,
@@ -427,7 +428,7 @@ class ItemCheckPage(PortalView):
     @expose("/")
     def index(self):
         sites = db.session.scalars(
-            select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(50)
+            select(Site).where(site_life.taking_records()).order_by(Site.code).limit(50)
         ).all()
         rows = [
             (site, clock.local_day(site), svc.item_check_status(site, clock.local_day(site)))

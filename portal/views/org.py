@@ -13,7 +13,7 @@ from portal.services import auth as accounts
 from portal.services.metrics import org as org_figures
 from portal.views.audit import PeriodClauseFilter
 from portal.views.base import ALL_ROLES, ScopedModelView, options_of
-from portal.models.org import ROLE_LABELS, STAFF_KIND_LABELS
+from portal.models.org import ROLE_LABELS, SITE_STATUS_LABELS, STAFF_KIND_LABELS
 from portal.views.base import yes_no
 from wtforms.validators import ValidationError
 
@@ -40,7 +40,7 @@ class RegionView(ScopedModelView):
 
 class SiteView(ScopedModelView):
     read_roles = SITE_ROLES
-    column_list = ("code", "name", "region", "address", "tally_time", "active")
+    column_list = ("code", "name", "region", "address", "tally_time", "status")
     column_details_list = (
         "code",
         "name",
@@ -49,11 +49,11 @@ class SiteView(ScopedModelView):
         "timezone",
         "tally_time",
         "opened_on",
-        "active",
+        "status",
         "show_units",
         "created_at",
     )
-    column_export_list = ("code", "name", "region", "address", "timezone", "tally_time", "active")
+    column_export_list = ("code", "name", "region", "address", "timezone", "tally_time", "status")
     form_columns = (
         "code",
         "name",
@@ -62,7 +62,6 @@ class SiteView(ScopedModelView):
         "timezone",
         "tally_time",
         "opened_on",
-        "active",
     )
     column_select_related_list = (Site.region,)
     column_sortable_list = ("code",)
@@ -79,12 +78,12 @@ class SiteView(ScopedModelView):
         "address": _l("Address"),
         "timezone": _l("Time zone"),
         "tally_time": _l("Tally time"),
-        "active": _l("Active"),
+        "status": _l("Status"),
         "opened_on": _l("Opened on"),
         "show_units": _l("Show units"),
         "created_at": _l("Created at"),
     }
-    column_formatters = {"active": yes_no}
+    column_formatters = {"status": lambda v, c, m, n: SITE_STATUS_LABELS.get(m.status, m.status)}
     column_descriptions = {
         "opened_on": _l("No visit, report or tally can be dated before this day.")
     }

@@ -16,6 +16,7 @@ from wtforms.validators import ValidationError
 from portal.extensions import db
 from portal.models import POSTS, Shift, Site
 from portal.services import roster, today
+from portal.services import sites as site_life
 from portal.views.base import PortalView, ScopedModelView, day_param, expose, options_of
 from flask import abort
 
@@ -26,7 +27,9 @@ POST_LABELS = {"reception": _l("Reception"), "door": _l("Door / security")}
 
 def scoped_sites():
     """The active sites the user works with, by code (the scope filters the query)."""
-    return db.session.scalars(select(Site).where(Site.active.is_(True)).order_by(Site.code)).all()
+    return db.session.scalars(
+        select(Site).where(site_life.taking_records()).order_by(Site.code)
+    ).all()
 
 
 def chosen_site(sites=None, site_id=None):

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Site
 from portal.services import today
+from portal.services import sites as site_life
 from portal.views.auth import safe_next
 from portal.views.base import PortalView, expose
 from portal.views.home import set_landing
@@ -41,7 +42,7 @@ def my_sites():
     if "_my_sites" not in g:
         if current_user.role in ("admin", "supervisor"):
             g._my_sites = db.session.scalars(
-                select(Site).where(Site.active.is_(True)).order_by(Site.code).limit(500)
+                select(Site).where(site_life.taking_records()).order_by(Site.code).limit(500)
             ).all()
         else:  # exactly the sites the scope was built from, loaded already for this request
             g._my_sites = sorted((s for s in current_user.sites if s.active), key=lambda s: s.code)

@@ -48,7 +48,7 @@ ROLE_LABELS = {
 SITE_STATUSES = ("setup", "open", "closed")
 SITE_STATUS_LABELS = {
     "setup": _l("In set-up"),
-    "open": _l("Open"),
+    "open": _l("In business"),
     "closed": _l("Closed"),
 }
 

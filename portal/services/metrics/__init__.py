@@ -43,6 +43,7 @@ from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
 from portal.services import period_close
+from portal.services import sites as site_life
 from portal.models import Site
 
 # Most sites are on Beijing time; a site with another ``timezone`` (Urumqi…) has its periods cut
@@ -368,16 +369,20 @@ def local_time(at, site_id):
 
 def counted_days(site_ids, start, end, now=None):
     """{site_id: [day]}: the local days of ``start..end`` a daily duty (checklists, tally) is
-    expected on: from the site's opening day, up to the last day that has ended on its clock
-    (yesterday). Today is left to ``today_of``: it counts once its duty is done."""
-    opened = dict(
-        db.session.execute(select(Site.id, Site.opened_on).where(Site.id.in_(list(site_ids)))).all()
-    )
+    expected on: the days the site worked (its spells: from opening to closing, none while in
+    set-up), up to the last day that has ended on its clock (yesterday). Today is left to
+    ``today_of``: it counts once its duty is done. One query for every site."""
+    site_ids = list(site_ids)
+    worked = site_life.spells(site_ids) if site_ids else {}
     result = {}
     for sid in site_ids:
-        first = max(start, opened.get(sid) or start)
         last = min(end, clock.local_day(zone_of(sid), now) - timedelta(days=1))
-        result[sid] = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        days = []
+        for first_day, last_day in worked.get(sid, []):
+            lo = max(start, first_day)
+            hi = last if last_day is None else min(last, last_day)
+            days.extend(lo + timedelta(days=n) for n in range((hi - lo).days + 1))
+        result[sid] = sorted(set(days))
     return result
 
 

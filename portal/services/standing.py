@@ -11,10 +11,11 @@ For the local days ``start..end`` a listed site is
 
 A site that is not counted keeps its own figures on the dashboard and in the PDF, with a badge
 (``STANDING_LABELS``) and the reason in the legend (``STANDING_DEFINITIONS``). One query reads
-the spells of every site asked about."""
+the spells of every site asked about (shared with the figures inside ``metrics.zone_cache``)."""
 
 from portal import clock
 from portal.i18n import lazy_gettext as _l
+from portal.services import metrics as m
 from portal.services import sites as site_life
 
 COUNTED = "open"
@@ -53,7 +54,7 @@ def last_counted_day(end, today=None):
 def standings(sites, start, end, today=None):
     """{site_id: "setup" | "closed" | "new" | "open"} for Site objects (one query)."""
     sites = list(sites)
-    spells = site_life.spells([s.id for s in sites]) if sites else {}
+    spells = m.site_spells([s.id for s in sites])
     result = {}
     for site in sites:
         own = spells.get(site.id, [])

@@ -125,9 +125,9 @@ class DashboardView(PortalView):
         metrics = m.all_metrics()
         chosen = m.get_metric(request.args.get("chart", "")) or (metrics[0] if metrics else None)
         month = m.month_start(start)
-        standing_of = standing.standings(sites, start, end)
-        counted_ids = standing.counted(standing_of)
         with m.zone_cache(sites):  # each site's own local days, from the sites loaded above
+            standing_of = standing.standings(sites, start, end)
+            counted_ids = standing.counted(standing_of)
             table = self._table(sites, metrics, start, end, standing_of)
             sort_key, descending = self._sort(table, metrics)
             charts_svg = self._charts(sites, chosen, table, month) if chosen and sites else []

@@ -43,8 +43,7 @@ from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
 from portal.services import period_close
-from portal.services import sites as site_life
-from portal.models import Site
+from portal.models import Site, SiteSpell
 
 # Most sites are on Beijing time; a site with another ``timezone`` (Urumqi…) has its periods cut
 # at its own local midnight (see ``local_period``).
@@ -154,6 +153,9 @@ def get_metric(key):
 # ------------------------------------------------------------ each site's local day
 
 _ZONES: ContextVar = ContextVar("metric_site_zones", default=None)
+# The sites' working spells read inside ``zone_cache`` ({site_id: [(first, last)]}): the
+# standings and the daily duties of one page or report share one query.
+_SPELLS: ContextVar = ContextVar("metric_site_spells", default=None)
 
 
 def _load_zones(sites=None):
@@ -184,10 +186,45 @@ def zone_cache(sites=None):
         yield
         return
     token = _ZONES.set(_load_zones(sites))
+    spells_token = _SPELLS.set({})
     try:
         yield
     finally:
+        _SPELLS.reset(spells_token)
         _ZONES.reset(token)
+
+
+def _read_spells(site_ids):
+    """{site_id: [(first, last)]}: the spells of ``site_ids``, none before the site's
+    ``opened_on`` (the first day it worked, which head office may have moved on the site's
+    form after the spell began). One query."""
+    if not site_ids:
+        return {}
+    rows = db.session.execute(
+        select(SiteSpell.site_id, SiteSpell.first_day, SiteSpell.last_day, Site.opened_on)
+        .join(Site, Site.id == SiteSpell.site_id)
+        .where(SiteSpell.site_id.in_(list(site_ids)))
+        .order_by(SiteSpell.site_id, SiteSpell.first_day, SiteSpell.id)
+    ).all()
+    result = {sid: [] for sid in site_ids}
+    for sid, first, last, opened in rows:
+        first = max(first, opened) if opened else first
+        if last is None or first <= last:
+            result[sid].append((first, last))
+    return result
+
+
+def site_spells(site_ids):
+    """The working spells of ``site_ids`` (``_read_spells``): inside ``zone_cache`` read once
+    for every caller (one query for the sites not read yet), else one query."""
+    site_ids = list(site_ids)
+    cached = _SPELLS.get()
+    if cached is None:
+        return _read_spells(site_ids)
+    wanted = [sid for sid in site_ids if sid not in cached]
+    if wanted:
+        cached.update(_read_spells(wanted))
+    return {sid: cached[sid] for sid in site_ids}
 
 
 def zone_of(site_id):
@@ -373,7 +410,7 @@ def counted_days(site_ids, start, end, now=None):
     set-up), up to the last day that has ended on its clock (yesterday). Today is left to
     ``today_of``: it counts once its duty is done. One query for every site."""
     site_ids = list(site_ids)
-    worked = site_life.spells(site_ids) if site_ids else {}
+    worked = site_spells(site_ids)
     result = {}
     for sid in site_ids:
         last = min(end, clock.local_day(zone_of(sid), now) - timedelta(days=1))

@@ -458,6 +458,18 @@ DOMAINS = (
             ("User", "role"): "portal.models.org:ROLE_LABELS",
         },
     ),
+    # A site's own page: readiness, working spells, open / close / reopen.
+    Domain(
+        "site_page",
+        views="portal.views.site_page",
+        today=(
+            TodaySection(
+                "site_readiness", 1, "portal.views.site_page:today_section", "site_page/_today.html"
+            ),
+        ),
+        access={"sitepage": Access(read="admin supervisor", page=True)},
+        url_args={"site_id": "Site"},
+    ),
     Domain(
         "audit",
         views="portal.views.audit",

@@ -48,7 +48,7 @@ ROLE_LABELS = {
 SITE_STATUSES = ("setup", "open", "closed")
 SITE_STATUS_LABELS = {
     "setup": _l("In set-up"),
-    "open": _l("In business"),
+    "open": _l("Open for business"),  # not "Open" (未完成: an open ticket)
     "closed": _l("Closed"),
 }
 

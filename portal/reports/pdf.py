@@ -288,6 +288,12 @@ def site_report_pdf(data):
 
 
 @outside_request_locale
+def _site_cell(row):
+    """The site's name in the regional table, with its standing when it is not counted."""
+    name = f"{row['site']['code']} {row['site']['name']}"
+    return name if row.get("counted", True) else f"{name} [{row['standing_label']}]"
+
+
 def region_report_pdf(data):
     """The regional summary PDF comparing the sites (data from ``report_data.region_month``)."""
     styles = _styles()
@@ -308,10 +314,7 @@ def region_report_pdf(data):
     for first in range(0, len(columns), COLUMNS_PER_TABLE):
         chunk = range(first, min(first + COLUMNS_PER_TABLE, len(columns)))
         headers = [_("Site")] + [f"{columns[i]['label']}（{columns[i]['unit']}）" for i in chunk]
-        rows = [
-            [f"{r['site']['code']} {r['site']['name']}"] + [r["cells"][i]["text"] for i in chunk]
-            for r in data["rows"]
-        ]
+        rows = [[_site_cell(r)] + [r["cells"][i]["text"] for i in chunk] for r in data["rows"]]
         rows.append([_("Region average")] + [data["averages"][i]["text"] for i in chunk])
         t = table(headers, rows, styles)
         flagged = [
@@ -333,6 +336,19 @@ def region_report_pdf(data):
             styles["small"],
         )
     )
+    if data.get("left_out"):
+        story.append(
+            _p(
+                _("Not counted in the averages and the ranking:")
+                + " "
+                + "、".join(f"{r['site']}（{r['label']}）" for r in data["left_out"])
+                + "。"
+                + data["left_out_text"],
+                styles["small"],
+            )
+        )
+        for item in data["standing_definitions"].values():
+            story.append(_p(f"[{item['label']}] {item['text']}", styles["small"]))
     story.append(_p(_("Ranking"), styles["h2"]))
     ranking = [
         [str(n), r["site"], "–" if r["score"] is None else f"{r['score']:.1f}"]
@@ -348,7 +364,7 @@ def region_report_pdf(data):
     )
     story.append(PageBreak())
     story.append(_p(_("Comparison charts"), styles["h2"]))
-    labels = [r["site"]["code"] for r in data["rows"]]
+    labels = [r["site"]["code"] + ("" if r.get("counted", True) else "*") for r in data["rows"]]
     for i, column in enumerate(columns):
         values = [r["cells"][i]["value"] for r in data["rows"]]
         flagged = [r["site"]["code"] for r in data["rows"] if r["cells"][i]["flagged"]]

@@ -21,6 +21,11 @@ from portal.services import repairs
 CONDITION_NAMES = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Missing")}
 MAX_QUANTITY = 100000
 MAX_NOTE = 1000
+# What a clerk of a site without items reads instead of an empty check.
+NO_ITEMS = _l(
+    "This sales office has no items registered yet, so there is nothing to check. "
+    "Contact the service centre to finish setting the site up."
+)
 
 
 def is_discrepancy(line):
@@ -48,6 +53,9 @@ def start_item_check(site, kind, user, day):
         .where(Item.site_id == site.id, Item.active.is_(True))
         .order_by(Item.category, Item.name, Item.id)
     ).all()
+    if not items:
+        # An empty check would complete as "no discrepancies, everything in order".
+        raise DomainError(NO_ITEMS)
     for position, item in enumerate(items):
         check.lines.append(
             ItemCheckLine(
@@ -119,6 +127,8 @@ def save_lines(check, lines):
 def complete_item_check(check):
     if check.is_done:
         raise DomainError(_l("This item check is already complete."))
+    if not check.lines:
+        raise DomainError(NO_ITEMS)
     for line in check.lines:
         line.is_discrepancy = is_discrepancy(line)
     check.status = "done"
@@ -126,6 +136,19 @@ def complete_item_check(check):
     db.session.flush()
     audit.record("complete", check, summary=f"{check} {len(discrepancies(check))}")
     return check
+
+
+def sites_with_items(site_ids):
+    """The ids among ``site_ids`` that have an active item to check (one query)."""
+    if not site_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Item.site_id)
+            .where(Item.site_id.in_(list(site_ids)), Item.active.is_(True))
+            .group_by(Item.site_id)
+        )
+    )
 
 
 def discrepancies(check):
@@ -286,5 +309,6 @@ __all__ = [
     "item_check_status",
     "open_discrepancies",
     "save_lines",
+    "sites_with_items",
     "start_item_check",
 ]

@@ -24,6 +24,7 @@ from portal.i18n import zone_name
 from portal.models import Region, Site
 from portal.services import metrics as m
 from portal.services import sites as site_life
+from portal.services import standing
 from functools import wraps
 from flask import current_app, has_request_context
 from flask_babel import force_locale
@@ -181,11 +182,11 @@ def site_month(site_id, first_day):
         return None
     metrics = m.all_metrics()
     end, prev = m.month_end(first_day), m.previous_month(first_day)
-    region_ids = [s.id for s in _region_sites(site.region_id, first_day, end)] or [site.id]
-    if site.id not in region_ids:
-        region_ids.append(site.id)
+    region_sites = _region_sites(site.region_id, first_day, end)
+    # The region's average is of the sites counted in the month (``portal.services.standing``).
+    region_ids = standing.counted(standing.standings(region_sites, first_day, end))
     month_start = clock.local_at(first_day, time.min, site)
-    now = m.collect(region_ids, first_day, end, metrics)
+    now = m.collect(sorted({*region_ids, site.id}), first_day, end, metrics)
     before = m.collect([site.id], prev, m.month_end(prev), metrics)
     months, trend = _trend(metrics, [site.id], first_day)
     sections = []
@@ -221,6 +222,8 @@ def region_month(region_id, first_day):
     end, prev = m.month_end(first_day), m.previous_month(first_day)
     sites = _region_sites(region.id, first_day, end)
     ids = [s.id for s in sites]
+    standing_of = standing.standings(sites, first_day, end)
+    counted_ids = standing.counted(standing_of)
     metrics = m.all_metrics()
     now = m.collect(ids, first_day, end, metrics)
     before = m.collect(ids, prev, m.month_end(prev), metrics)
@@ -229,10 +232,12 @@ def region_month(region_id, first_day):
         {"key": mt.key, "label": str(mt.label), "unit": str(mt.unit), "better": mt.better}
         for mt in metrics
     ]
-    averages = {mt.key: m.average(now[mt.key].values()) for mt in metrics}
+    # Averages, flags and the ranking are of the counted sites; the others keep their figures.
+    averages = {mt.key: m.average(now[mt.key][sid] for sid in counted_ids) for mt in metrics}
     rows = []
     for site in sites:
         cells = []
+        is_counted = standing_of[site.id] == standing.COUNTED
         for mt in metrics:
             value = now[mt.key][site.id]
             cells.append(
@@ -241,10 +246,23 @@ def region_month(region_id, first_day):
                     "value": value,
                     "text": mt.format(value),
                     "previous": before[mt.key][site.id],
-                    "flagged": m.is_flagged(mt, value, averages[mt.key]),
+                    "flagged": is_counted and m.is_flagged(mt, value, averages[mt.key]),
                 }
             )
-        rows.append({"site": _site_dict(site), "cells": cells})
+        label = standing.STANDING_LABELS.get(standing_of[site.id])
+        rows.append(
+            {
+                "site": _site_dict(site),
+                "cells": cells,
+                "standing": standing_of[site.id],
+                "counted": is_counted,
+                "standing_label": str(label) if label else "",
+            }
+        )
+    counted_now = {
+        key: {sid: v for sid, v in per_site.items() if sid in set(counted_ids)}
+        for key, per_site in now.items()
+    }
     names = {s.id: f"{s.code} {s.name}" for s in sites}
     return {
         "kind": "region",
@@ -263,8 +281,23 @@ def region_month(region_id, first_day):
         ],
         "definitions": _definitions(metrics),
         "ranking": [
-            {"site": names[sid], "score": score} for sid, score in m.ranking(metrics, now, ids)
+            {"site": names[sid], "score": score}
+            for sid, score in m.ranking(metrics, counted_now, counted_ids)
         ],
+        "left_out": [
+            {
+                "site": names[row["site"]["id"]],
+                "standing": row["standing"],
+                "label": row["standing_label"],
+            }
+            for row in rows
+            if not row["counted"]
+        ],
+        "left_out_text": str(standing.LEFT_OUT),
+        "standing_definitions": {
+            key: {"label": str(standing.STANDING_LABELS[key]), "text": str(text)}
+            for key, text in standing.STANDING_DEFINITIONS.items()
+        },
         "trend": {
             "months": months,
             "series": [
@@ -272,7 +305,8 @@ def region_month(region_id, first_day):
                     "key": mt.key,
                     "label": str(mt.label),
                     "values": [
-                        m.average(trend[mt.key][sid][i] for sid in ids) for i in range(len(months))
+                        m.average(trend[mt.key][sid][i] for sid in counted_ids)
+                        for i in range(len(months))
                     ],
                 }
                 for mt in metrics

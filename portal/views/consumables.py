@@ -11,6 +11,7 @@ from markupsafe import Markup
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from portal.errors import DomainError
 from portal.extensions import db
 from sqlalchemy.orm import undefer
 
@@ -36,6 +37,11 @@ MOVEMENT_LABELS = {
     "correction": _l("Count correction"),
 }
 SUPERVISOR_ROLES = frozenset({"admin", "supervisor"})
+# A site without products has nothing to count: it says so instead of an empty tally.
+NO_PRODUCTS = _l(
+    "This sales office has no products registered yet, so there is nothing to count. "
+    "Contact the service centre to finish setting the site up."
+)
 
 
 def _balance(view, context, model, name):
@@ -349,6 +355,8 @@ class TallyView(PortalView):
             if key.startswith("count_")
         }
         with domain_errors(flash_message=False) as refused:
+            if not tally.compute_tally(site, day).rows:
+                raise DomainError(NO_PRODUCTS)  # nothing to count: not a tally "without variance"
             tally.close_tally(site, day, counts, current_user)
         if refused:
             return self._page(
@@ -381,13 +389,16 @@ class TallyView(PortalView):
     def _page(self, site, day, error=None, errors=None, entered=None):
         figures = tally.compute_tally(site, day)
         today = clock.local_day(site)
+        closable_error = bounds.tally_day_error(site, day, today)
+        if not figures.rows and not figures.closed:
+            closable_error = NO_PRODUCTS
         return self.render(
             "consumables/tally.html",
             site=site,
             day=day,
             figures=figures,
             error=error,
-            closable_error=bounds.tally_day_error(site, day, today),
+            closable_error=closable_error,
             errors=errors or {},
             entered=entered or {},
             due=tally.tally_time_passed(site, day),

@@ -23,7 +23,7 @@ from portal.extensions import db
 from portal.models import Region, Site
 from portal.reports import archive, charts, pdf
 from portal.services import metrics as m
-from portal.services import bounds, period_close, report_data
+from portal.services import bounds, period_close, report_data, standing
 from portal.services import sites as site_life
 from portal.models.audit import ACTION_LABELS
 from portal.services.record_types import label as record_type_label
@@ -109,7 +109,13 @@ class DashboardView(PortalView):
         regions = db.session.scalars(select(Region).order_by(Region.code)).all()
         region_id = request.args.get("region", "")
         worked = site_life.worked_between(start, end) if not errors else Site.status != "closed"
-        stmt = select(Site).where(or_(worked, Site.status == "setup")).order_by(Site.code)
+        today = clock.local_day(clock.DEFAULT_ZONE)
+        # A site in set-up has no figures of a past or future period: listed only for today's.
+        stmt = select(Site).order_by(Site.code)
+        if start <= today <= end:
+            stmt = stmt.where(or_(worked, Site.status == "setup"))
+        else:
+            stmt = stmt.where(worked)
         if region_id:
             if not (region_id.isdigit() and int(region_id) in {r.id for r in regions}):
                 errors["region"] = _("Not a valid choice.")
@@ -120,7 +126,9 @@ class DashboardView(PortalView):
         chosen = m.get_metric(request.args.get("chart", "")) or (metrics[0] if metrics else None)
         month = m.month_start(start)
         with m.zone_cache(sites):  # each site's own local days, from the sites loaded above
-            table = self._table(sites, metrics, start, end)
+            standing_of = standing.standings(sites, start, end)
+            counted_ids = standing.counted(standing_of)
+            table = self._table(sites, metrics, start, end, standing_of)
             sort_key, descending = self._sort(table, metrics)
             charts_svg = self._charts(sites, chosen, table, month) if chosen and sites else []
         pdf_url = url_for(".site_pdf", site_id=_SITE_PLACEHOLDER, month=f"{month:%Y-%m}")
@@ -151,8 +159,16 @@ class DashboardView(PortalView):
             charts=charts_svg,
             ranking=[
                 (table["by_id"][sid], score)
-                for sid, score in m.ranking(metrics, table["values"], [s.id for s in sites])
+                for sid, score in m.ranking(
+                    metrics, _only(table["values"], counted_ids), counted_ids
+                )
             ],
+            left_out=[row for row in table["rows"] if not row["counted"]],
+            standing_labels=standing.STANDING_LABELS,
+            standing_definitions=standing.STANDING_DEFINITIONS,
+            left_out_text=standing.LEFT_OUT,
+            site_page_url=url_for("sitepage.site", site_id=_SITE_PLACEHOLDER),
+            placeholder=_SITE_PLACEHOLDER,
             sort_url=self._sort_url,
         )
         body = self.render("dashboard/index.html", **context)
@@ -160,14 +176,18 @@ class DashboardView(PortalView):
 
     # ------------------------------------------------------------ table
 
-    def _table(self, sites, metrics, start, end):
+    def _table(self, sites, metrics, start, end, standing_of):
         values = m.collect([s.id for s in sites], start, end, metrics)
-        by_region = {}
+        by_region, counted_by_region = {}, {}
         for site in sites:
             by_region.setdefault(site.region_id, []).append(site)
+            counted_by_region.setdefault(site.region_id, [])
+            if standing_of[site.id] == standing.COUNTED:
+                counted_by_region[site.region_id].append(site)
+        # Only the sites counted in the period make the region's average (standing.py).
         averages = {
             rid: {mt.key: m.average(values[mt.key][s.id] for s in members) for mt in metrics}
-            for rid, members in by_region.items()
+            for rid, members in counted_by_region.items()
         }
         # One url_for per metric, not per cell (200 sites × 17 figures): the site's id is
         # put into a URL built once with a placeholder.
@@ -178,8 +198,11 @@ class DashboardView(PortalView):
         rows = []
         for site in sites:
             cells = []
+            is_counted = standing_of[site.id] == standing.COUNTED
             for mt in metrics:
                 value, avg = values[mt.key][site.id], averages[site.region_id][mt.key]
+                if not is_counted:
+                    avg = None  # a part of a period is not held against the region's average
                 url = drill_urls[mt.key]
                 cells.append(
                     {
@@ -191,7 +214,15 @@ class DashboardView(PortalView):
                         "url": url.replace(_SITE_PLACEHOLDER, str(site.id)) if url else None,
                     }
                 )
-            rows.append({"site": site, "cells": cells, "cells_html": _cells_html(cells)})
+            rows.append(
+                {
+                    "site": site,
+                    "cells": cells,
+                    "cells_html": _cells_html(cells),
+                    "standing": standing_of[site.id],
+                    "counted": is_counted,
+                }
+            )
         avg_rows = [
             {
                 "region": members[0].region,
@@ -244,14 +275,17 @@ class DashboardView(PortalView):
         i = [mt.key for mt in m.all_metrics()].index(metric.key)
         rows = sorted(table["rows"], key=lambda r: r["site"].code)
         values = [r["cells"][i]["value"] for r in rows]
+        counted_values = [r["cells"][i]["value"] for r in rows if r["counted"]]
         if len(rows) <= MAX_SITE_BARS:
-            labels = [r["site"].code for r in rows]
+            # A site left out of the average is marked with an asterisk (the legend says why).
+            labels = [r["site"].code + ("" if r["counted"] else "*") for r in rows]
             flagged = [r["site"].code for r in rows if r["cells"][i]["flagged"]]
             bar_values = values
         else:  # two hundred bars are unreadable: one per region average (the table has every site)
             groups = {}
             for r in rows:
-                groups.setdefault(r["site"].region.name, []).append(r["cells"][i]["value"])
+                if r["counted"]:
+                    groups.setdefault(r["site"].region.name, []).append(r["cells"][i]["value"])
             labels, flagged = list(groups), []
             bar_values = [m.average(group) for group in groups.values()]
         bar = charts.bar_svg(
@@ -259,7 +293,7 @@ class DashboardView(PortalView):
             f"{metric.label}（{metric.unit}）",
             tuple(labels),
             tuple(bar_values),
-            reference=m.average(values),
+            reference=m.average(counted_values),
             reference_label=_("Average"),
             flagged=tuple(flagged),
             width=520,
@@ -271,10 +305,11 @@ class DashboardView(PortalView):
         ]
         if len(sites) <= MAX_SITE_LINES:
             series = [(s.code, [pm[s.id] for pm in per_month]) for s in sites]
-        else:  # too many lines to read: one per region average
+        else:  # too many lines to read: one per region average (of the counted sites)
             groups = {}
-            for s in sites:
-                groups.setdefault(s.region.name, []).append(s.id)
+            for r in rows:
+                if r["counted"]:
+                    groups.setdefault(r["site"].region.name, []).append(r["site"].id)
             series = [
                 (name, [m.average(pm[sid] for sid in ids) for pm in per_month])
                 for name, ids in groups.items()
@@ -361,6 +396,15 @@ class DashboardView(PortalView):
         with report_slot():
             body = pdf.region_report_pdf(report_data.region_month(region.id, first_day))
         return _pdf_response(body, download_name)
+
+
+def _only(values, site_ids):
+    """``values`` ({metric key: {site_id: value}}) of ``site_ids`` only."""
+    keep = set(site_ids)
+    return {
+        key: {sid: v for sid, v in per_site.items() if sid in keep}
+        for key, per_site in values.items()
+    }
 
 
 class ClauseFilter(BaseSQLAFilter):

@@ -427,6 +427,9 @@ class ItemCheckPage(PortalView):
 
     @expose("/")
     def index(self):
+        return self._index()
+
+    def _index(self, status=200):
         sites = db.session.scalars(
             select(Site).where(site_life.taking_records()).order_by(Site.code).limit(50)
         ).all()
@@ -439,7 +442,8 @@ class ItemCheckPage(PortalView):
             rows=rows,
             kind_labels=CHECK_KIND_LABELS,
             can_check=self.can_write(),
-        )
+            with_items=svc.sites_with_items([site.id for site in sites]),
+        ), status
 
     @expose("/start", methods=("POST",))
     def start(self):
@@ -448,8 +452,11 @@ class ItemCheckPage(PortalView):
         kind = request.form.get("kind")
         if kind not in ITEM_CHECK_KINDS:
             abort(400)
-        check = svc.start_item_check(site, kind, current_user, clock.local_day(site))
-        db.session.commit()
+        with domain_errors() as refused:  # a site without items has nothing to check
+            check = svc.start_item_check(site, kind, current_user, clock.local_day(site))
+            db.session.commit()
+        if refused:
+            return self._index(refused.status)
         return redirect(url_for(".check", check_id=check.id))
 
     @expose("/<int:check_id>", methods=("GET", "POST"))
@@ -533,15 +540,23 @@ def _item_checks_today(site, day):
     )
 
 
+@today.once_per_request
+def _has_items(site, day):
+    return site.id in svc.sites_with_items([site.id])
+
+
 def _today_item_check(kind):
     def provider(site, day, user):
+        entry = _item_checks_today(site, day)[kind]
         return {
             "site": site,
             "day": day,
             "kind": kind,
-            "entry": _item_checks_today(site, day)[kind],
+            "entry": entry,
             "kind_label": CHECK_KIND_LABELS[kind],
             "can_check": user.role in CHECKER_ROLES,
+            # Only asked while there is no check today: a started check has its lines.
+            "no_items": entry["check"] is None and not _has_items(site, day),
         }
 
     return provider

@@ -1,5 +1,7 @@
 """Admin views of the organisation: regions, sites, show units, users, staff."""
 
+from flask import url_for
+from markupsafe import Markup, escape
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from portal.i18n import lazy_gettext as _l
@@ -83,7 +85,15 @@ class SiteView(ScopedModelView):
         "show_units": _l("Show units"),
         "created_at": _l("Created at"),
     }
-    column_formatters = {"status": lambda v, c, m, n: SITE_STATUS_LABELS.get(m.status, m.status)}
+    # The status leads to the site's own page: its readiness and the open / close buttons.
+    column_formatters = {
+        "status": lambda v, c, m, n: Markup(
+            '<a href="{}" class="site-page-link">{}</a>'.format(
+                escape(url_for("sitepage.site", site_id=m.id)),
+                escape(SITE_STATUS_LABELS.get(m.status, m.status)),
+            )
+        )
+    }
     column_descriptions = {
         "opened_on": _l("No visit, report or tally can be dated before this day.")
     }

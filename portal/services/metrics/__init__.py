@@ -43,7 +43,7 @@ from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
 from portal.services import period_close
-from portal.models import Site
+from portal.models import Site, SiteSpell
 
 # Most sites are on Beijing time; a site with another ``timezone`` (Urumqi…) has its periods cut
 # at its own local midnight (see ``local_period``).
@@ -153,6 +153,9 @@ def get_metric(key):
 # ------------------------------------------------------------ each site's local day
 
 _ZONES: ContextVar = ContextVar("metric_site_zones", default=None)
+# The sites' working spells read inside ``zone_cache`` ({site_id: [(first, last)]}): the
+# standings and the daily duties of one page or report share one query.
+_SPELLS: ContextVar = ContextVar("metric_site_spells", default=None)
 
 
 def _load_zones(sites=None):
@@ -183,10 +186,45 @@ def zone_cache(sites=None):
         yield
         return
     token = _ZONES.set(_load_zones(sites))
+    spells_token = _SPELLS.set({})
     try:
         yield
     finally:
+        _SPELLS.reset(spells_token)
         _ZONES.reset(token)
+
+
+def _read_spells(site_ids):
+    """{site_id: [(first, last)]}: the spells of ``site_ids``, none before the site's
+    ``opened_on`` (the first day it worked, which head office may have moved on the site's
+    form after the spell began). One query."""
+    if not site_ids:
+        return {}
+    rows = db.session.execute(
+        select(SiteSpell.site_id, SiteSpell.first_day, SiteSpell.last_day, Site.opened_on)
+        .join(Site, Site.id == SiteSpell.site_id)
+        .where(SiteSpell.site_id.in_(list(site_ids)))
+        .order_by(SiteSpell.site_id, SiteSpell.first_day, SiteSpell.id)
+    ).all()
+    result = {sid: [] for sid in site_ids}
+    for sid, first, last, opened in rows:
+        first = max(first, opened) if opened else first
+        if last is None or first <= last:
+            result[sid].append((first, last))
+    return result
+
+
+def site_spells(site_ids):
+    """The working spells of ``site_ids`` (``_read_spells``): inside ``zone_cache`` read once
+    for every caller (one query for the sites not read yet), else one query."""
+    site_ids = list(site_ids)
+    cached = _SPELLS.get()
+    if cached is None:
+        return _read_spells(site_ids)
+    wanted = [sid for sid in site_ids if sid not in cached]
+    if wanted:
+        cached.update(_read_spells(wanted))
+    return {sid: cached[sid] for sid in site_ids}
 
 
 def zone_of(site_id):
@@ -368,16 +406,20 @@ def local_time(at, site_id):
 
 def counted_days(site_ids, start, end, now=None):
     """{site_id: [day]}: the local days of ``start..end`` a daily duty (checklists, tally) is
-    expected on: from the site's opening day, up to the last day that has ended on its clock
-    (yesterday). Today is left to ``today_of``: it counts once its duty is done."""
-    opened = dict(
-        db.session.execute(select(Site.id, Site.opened_on).where(Site.id.in_(list(site_ids)))).all()
-    )
+    expected on: the days the site worked (its spells: from opening to closing, none while in
+    set-up), up to the last day that has ended on its clock (yesterday). Today is left to
+    ``today_of``: it counts once its duty is done. One query for every site."""
+    site_ids = list(site_ids)
+    worked = site_spells(site_ids)
     result = {}
     for sid in site_ids:
-        first = max(start, opened.get(sid) or start)
         last = min(end, clock.local_day(zone_of(sid), now) - timedelta(days=1))
-        result[sid] = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        days = []
+        for first_day, last_day in worked.get(sid, []):
+            lo = max(start, first_day)
+            hi = last if last_day is None else min(last, last_day)
+            days.extend(lo + timedelta(days=n) for n in range((hi - lo).days + 1))
+        result[sid] = sorted(set(days))
     return result
 
 

@@ -459,6 +459,11 @@ DOMAINS = (
         },
     ),
     Domain(
+        "imports",
+        views="portal.views.imports",
+        access={"imports": Access(read="admin supervisor", page=True)},
+    ),
+    Domain(
         "audit",
         views="portal.views.audit",
         models="portal.models.audit",

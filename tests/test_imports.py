@@ -393,3 +393,16 @@ def test_the_page_explains_the_columns(admin, site_ids):
     assert "期初库存" in page and "饮料、点心" in page
     assert 'href="/import/template/staff.xlsx"' in page
     assert admin.get("/import/template/nothing.xlsx").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["items", "products", "staff"])
+def test_after_an_import_the_page_links_to_the_site_records(admin, site_ids, kind):
+    import re
+
+    page = admin.get(f"/import/?kind={kind}&site={site_ids['SZ02']}&done={kind}")
+    link = re.search(
+        r'id="import-done"><a class="[^"]*" href="([^"]+)"', page.get_data(as_text=True)
+    )
+    resp = admin.get(link.group(1).replace("&amp;", "&"))
+    assert resp.status_code == 200
+    assert "SZ02" in resp.get_data(as_text=True)

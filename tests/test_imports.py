@@ -406,3 +406,12 @@ def test_after_an_import_the_page_links_to_the_site_records(admin, site_ids, kin
     resp = admin.get(link.group(1).replace("&amp;", "&"))
     assert resp.status_code == 200
     assert "SZ02" in resp.get_data(as_text=True)
+
+
+def test_markup_in_the_file_and_its_name_is_shown_as_text(admin, site_ids):
+    rows = [["<script>x</script>", "<img src=x onerror=alert(1)>", "", 1, "", ""]]
+    resp = upload(admin, xlsx(ITEM_HEADERS, rows), "<b>evil</b>.xlsx", site=site_ids["SZ01"])
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "<b>evil</b>" not in page and "<img src=x" not in page
+    assert "&lt;b&gt;evil&lt;/b&gt;.xlsx" in page

@@ -471,6 +471,11 @@ DOMAINS = (
         url_args={"site_id": "Site"},
     ),
     Domain(
+        "imports",
+        views="portal.views.imports",
+        access={"imports": Access(read="admin supervisor", page=True)},
+    ),
+    Domain(
         "audit",
         views="portal.views.audit",
         models="portal.models.audit",

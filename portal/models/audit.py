@@ -34,6 +34,7 @@ ACTION_LABELS = {
     "two_factor_reset": _l("Two-step sign-in reset"),
     "recovery_code_used": _l("Recovery code used"),
     "recovery_codes_renewed": _l("Recovery codes renewed"),
+    "import": _l("Imported from a spreadsheet"),
 }
 
 

@@ -40,6 +40,7 @@ from portal.models.visits import Visit
 from portal.models.org import Site
 
 PRODUCT_KINDS = ("drink", "snack")
+PRODUCT_KIND_LABELS = {"drink": _l("Drink"), "snack": _l("Snack")}
 # restock: +, served: −, wastage: −, correction: ± (a count brings the ledger to what is on the
 # shelf).
 MOVEMENT_KINDS = ("restock", "served", "wastage", "correction")

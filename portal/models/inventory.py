@@ -26,6 +26,16 @@ ITEM_CATEGORIES = (
     "artwork",
     "other",
 )
+ITEM_CATEGORY_LABELS = {
+    "decoration": _l("Decoration"),
+    "audio_video": _l("Audio / video"),
+    "furniture": _l("Furniture"),
+    "appliance": _l("Appliance"),
+    "key": _l("Key"),
+    "lamp": _l("Lamp"),
+    "artwork": _l("Artwork"),
+    "other": _l("Other"),
+}
 CONDITIONS = ("ok", "damaged", "missing")
 CONDITION_LABELS = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Missing")}
 ITEM_CHECK_KINDS = ("opening", "closing")

@@ -16,6 +16,7 @@ from portal.extensions import db
 from sqlalchemy.orm import undefer
 
 from portal.models import PRODUCT_KINDS, DailyTally, Product, Site, StockMovement
+from portal.models.consumables import PRODUCT_KIND_LABELS as KIND_LABELS
 from portal.services import bounds, stock, tally, today
 from portal.views.base import (
     PortalView,
@@ -29,7 +30,6 @@ from portal.views.base import yes_no
 from portal.views.today import STOCK_ROLES, my_sites, site_or_picker
 from portal.views.visits import site_time
 
-KIND_LABELS = {"drink": _l("Drink"), "snack": _l("Snack")}
 MOVEMENT_LABELS = {
     "restock": _l("Restock"),
     "served": _l("Served"),

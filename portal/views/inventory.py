@@ -43,22 +43,13 @@ from portal.views.base import (
     url_with_ids,
 )
 from portal.models.inventory import CONDITION_LABELS
+from portal.models.inventory import ITEM_CATEGORY_LABELS as CATEGORY_LABELS
 from portal.views.base import yes_no
 from wtforms import SelectChoice as Choice
 from portal.services import repairs
 from portal.services import damage
 from wtforms.validators import ValidationError
 
-CATEGORY_LABELS = {
-    "decoration": _l("Decoration"),
-    "audio_video": _l("Audio / video"),
-    "furniture": _l("Furniture"),
-    "appliance": _l("Appliance"),
-    "key": _l("Key"),
-    "lamp": _l("Lamp"),
-    "artwork": _l("Artwork"),
-    "other": _l("Other"),
-}
 CHECK_KIND_LABELS = {"opening": _l("Opening item check"), "closing": _l("Closing item check")}
 STATUS_LABELS = {"open": _l("Under way"), "done": _l("Complete")}
 CHECKER_ROLES = frozenset({"admin", "clerk"})

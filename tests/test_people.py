@@ -194,3 +194,22 @@ def test_a_cleaner_and_a_driver_without_a_login(app, login, site_ids):
     # A supervisor of the region sees them on the staff list, by name and kind.
     listing = login("sup_south").get("/staff/?search=陈师傅").get_data(as_text=True)
     assert "陈师傅" in listing and "司机" in listing
+
+
+def test_deleting_a_login_keeps_the_person_on_the_roster(app, login, site_ids):
+    admin = login("admin")
+    assert (
+        _new_user(admin, site_ids, "temp_guard", "security", ["SZ01"], "临时保安").status_code
+        == 302
+    )
+    with system(app) as s:
+        user_id = s.scalar(select(User.id).where(User.username == "temp_guard"))
+    assert admin.post("/user/delete/", {"id": str(user_id)}).status_code == 302
+    with system(app) as s:
+        assert s.get(User, user_id) is None
+        rows = s.execute(
+            select(StaffMember.kind, StaffMember.user_id, StaffMember.active).where(
+                StaffMember.name == "临时保安"
+            )
+        ).all()
+    assert rows == [("security", None, True)]

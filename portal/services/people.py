@@ -57,8 +57,13 @@ def sync_staff(user, phone=None, post=None):
     kind = staff_kind_of(user.role)
     if kind is None or not user.active:
         return []
-    phone = (phone or "").strip() or None
-    post = (post or "").strip() or None
+    # The login's own changes are written once, with the records, when the caller commits: a
+    # flush in between would count as a second save of the login (its version, its audit row).
+    with db.session.no_autoflush:
+        return _sync(user, kind, (phone or "").strip() or None, (post or "").strip() or None)
+
+
+def _sync(user, kind, phone, post):
     linked = linked_staff(user)
     member_of = {site.id for site in user.sites}
     kept = []
@@ -75,6 +80,15 @@ def sync_staff(user, phone=None, post=None):
         if person.active and person.site_id not in member_of:
             person.active = False  # left the site: its StaffSpell closes with this change
     return kept
+
+
+def unlink_staff(user):
+    """Before a login is deleted: its staff records stay on the rosters (and in the history),
+    without a login. Returns them."""
+    linked = linked_staff(user)
+    for person in linked:
+        person.user = None
+    return linked
 
 
 def _linked_at(linked, site_id):
@@ -109,4 +123,4 @@ def _fill(person, user, kind, phone, post):
         person.notes = post
 
 
-__all__ = ["ROLE_STAFF_KINDS", "linked_staff", "staff_kind_of", "sync_staff"]
+__all__ = ["ROLE_STAFF_KINDS", "linked_staff", "staff_kind_of", "sync_staff", "unlink_staff"]

@@ -221,7 +221,10 @@ class UserView(ScopedModelView):
         linked = people.linked_staff(self.get_one(id))
         if linked and linked[0].active:
             form.phone.data = linked[0].phone
-            form.post.data = linked[0].notes
+            notes = linked[0].notes or ""
+            # Notes of several lines are more than a post: left alone (an empty post keeps them).
+            if "\n" not in notes and len(notes) <= 100:
+                form.post.data = notes
 
     def on_model_change(self, form, model, is_created):
         password = form.new_password.data
@@ -238,6 +241,10 @@ class UserView(ScopedModelView):
             accounts.set_active(model, False)
         # The person's staff record at each of the login's sites, in the same transaction.
         people.sync_staff(model, phone=form.phone.data, post=form.post.data)
+
+    def on_model_delete(self, model):
+        # The person stays on the rosters (and in their history), without a login.
+        people.unlink_staff(model)
 
 
 def raise_validation(message):

@@ -33,7 +33,16 @@ from portal.models.append_only import make_append_only
 from portal.models.base import SiteScopedMixin, TimestampMixin, UTCDateTime, VersionedMixin
 
 ROLES = ("admin", "supervisor", "clerk", "security", "sales", "maintenance")
-STAFF_KINDS = ("clerk", "security", "sales", "cleaner", "maintenance", "supervisor", "other")
+STAFF_KINDS = (
+    "clerk",
+    "security",
+    "sales",
+    "cleaner",
+    "driver",
+    "maintenance",
+    "supervisor",
+    "other",
+)
 # Stored codes in words, translated when shown.
 ROLE_LABELS = {
     "admin": _l("Head office"),
@@ -57,6 +66,7 @@ STAFF_KIND_LABELS = {
     "security": _l("Security"),
     "sales": _l("Sales"),
     "cleaner": _l("Cleaner"),
+    "driver": _l("Driver"),
     "maintenance": _l("Maintenance"),
     "supervisor": _l("Supervisor"),
     "other": _l("Other"),

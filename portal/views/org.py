@@ -6,12 +6,13 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
-from wtforms import PasswordField, SelectField
-from wtforms.validators import Optional
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal.extensions import db
 from portal.models import ROLES, STAFF_KINDS, Region, ShowUnit, Site, StaffMember, User
 from portal.services import auth as accounts
+from portal.services import people
 from portal.services.metrics import org as org_figures
 from portal.views.audit import PeriodClauseFilter
 from portal.views.base import ALL_ROLES, ScopedModelView, options_of
@@ -19,6 +20,8 @@ from portal.models.org import ROLE_LABELS, SITE_STATUS_LABELS, STAFF_KIND_LABELS
 from portal.views.base import yes_no
 from wtforms.validators import ValidationError
 
+# From the least powerful role to the most: the order of the role choices.
+ROLES_BY_POWER = ("clerk", "security", "sales", "maintenance", "supervisor", "admin")
 SITE_ROLES = frozenset({"admin", "supervisor", "clerk", "security", "sales", "maintenance"})
 
 
@@ -146,6 +149,8 @@ class UserView(ScopedModelView):
         "locale",
         "active",
         "new_password",
+        "phone",
+        "post",
     )
     column_sortable_list = ("username",)
     column_searchable_list = ("username", "display_name")
@@ -175,13 +180,51 @@ class UserView(ScopedModelView):
     }
     form_overrides = {"role": SelectField, "locale": SelectField}
     form_args = {
-        "role": {"choices": [(r, ROLE_LABELS[r]) for r in ROLES]},
+        # No role is chosen for the user: the form opens on "please choose", the least powerful
+        # roles first, head office last.
+        "role": {
+            "choices": [("", _l("Please choose"))]
+            + [(r, ROLE_LABELS[r]) for r in sorted(ROLES, key=ROLES_BY_POWER.index)],
+            "validators": [DataRequired()],
+            "default": "",
+        },
         "locale": {"choices": [("zh_Hans_CN", "中文"), ("en", "English")]},
     }
-    form_extra_fields = {"new_password": PasswordField(_l("New password"), validators=[Optional()])}
+    form_extra_fields = {
+        "new_password": PasswordField(
+            _l("New password"),
+            validators=[Optional()],
+            description=_l(
+                "At least %(n)d characters, not a common password and not containing the user "
+                "name. Required for a new user; leave empty to keep the current one.",
+                n=accounts.MIN_PASSWORD,
+            ),
+        ),
+        "phone": StringField(
+            _l("Phone"),
+            validators=[Optional(), Length(max=30)],
+            description=_l("Written on the staff record of each of the user's sites."),
+        ),
+        "post": StringField(
+            _l("Post or duty"),
+            validators=[Optional(), Length(max=100)],
+            description=_l("Written in the notes of the staff record, e.g. reception, shuttle."),
+        ),
+    }
+    form_widget_args = {"new_password": {"autocomplete": "new-password"}}
 
     def get_query(self):
         return super().get_query().options(selectinload(User.sites))
+
+    def on_form_prefill(self, form, id):
+        # The phone and post of the login's staff record (the first active one).
+        linked = people.linked_staff(self.get_one(id))
+        if linked and linked[0].active:
+            form.phone.data = linked[0].phone
+            notes = linked[0].notes or ""
+            # Notes of several lines are more than a post: left alone (an empty post keeps them).
+            if "\n" not in notes and len(notes) <= 100:
+                form.post.data = notes
 
     def on_model_change(self, form, model, is_created):
         password = form.new_password.data
@@ -196,6 +239,12 @@ class UserView(ScopedModelView):
         elif not model.active:
             # Deactivation ends the sessions this user has open, at their next request.
             accounts.set_active(model, False)
+        # The person's staff record at each of the login's sites, in the same transaction.
+        people.sync_staff(model, phone=form.phone.data, post=form.post.data)
+
+    def on_model_delete(self, model):
+        # The person stays on the rosters (and in their history), without a login.
+        people.unlink_staff(model)
 
 
 def raise_validation(message):

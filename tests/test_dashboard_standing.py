@@ -69,7 +69,7 @@ def test_setup_and_new_sites_are_marked_and_do_not_move_the_average(login, dbs, 
         _site(dbs, "SZ04", 30, status="open", opened_on=day - timedelta(days=1))
     with time_machine.travel(_at(day), tick=False):
         page = login("sup_south").get("/dashboard/").get_data(as_text=True)
-        assert "设置中" in _row(page, "SZ03") and 'data-standing="setup"' in _row(page, "SZ03")
+        assert "筹备中" in _row(page, "SZ03") and 'data-standing="setup"' in _row(page, "SZ03")
         assert "新开业" in _row(page, "SZ04") and 'data-standing="new"' in _row(page, "SZ04")
         for code in ("SZ01", "SZ02"):
             assert "standing-badge" not in _row(page, code)

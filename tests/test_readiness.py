@@ -85,7 +85,7 @@ def test_a_new_site_lists_every_missing_thing_with_working_links(login, dbs):
     resp = admin.get(f"/sites/{sid}/")
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200
-    assert "设置中" in page and "开业前还缺少" in page
+    assert "筹备中" in page and "开业前还缺少" in page
     expected = ALL_GAPS | (set() if _has_global_opening(dbs) else {"opening_checklist"})
     assert _gaps(page) == expected
     assert "没有登记物品" in page and "没有能登录的置业顾问" in page

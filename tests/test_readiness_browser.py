@@ -38,7 +38,7 @@ def test_open_a_new_site_and_see_it_marked_on_the_dashboard(page, live_server, a
 
     page.goto(f"{live_server}/dashboard/")
     setup_row = page.locator('tr[data-site="SZ08"]')
-    assert "设置中" in setup_row.inner_text()
+    assert "筹备中" in setup_row.inner_text()
     if clock.local_day(clock.DEFAULT_ZONE).day > 1:  # opened after the month's first day
         assert "新开业" in page.locator('tr[data-site="SZ09"]').inner_text()
     assert "SZ08" not in page.locator("#ranking").inner_text()

@@ -28,7 +28,12 @@ def seed(sites):
         ]
         db.session.add_all(keys)
         sales = roster_of(site, "sales")
-        out_at = clock.now() - timedelta(hours=1)
+        # Out since an hour ago, or since the start of the site's day just after midnight:
+        # the demo's loan is today's, not an overnight one.
+        now = clock.now()
+        out_at = max(
+            now - timedelta(hours=1), clock.day_bounds(clock.local_day(site, now), site)[0]
+        )
         loan = KeyLoan(
             site_id=site.id,
             key=keys[0],

@@ -466,3 +466,39 @@ def test_the_supervisor_rule_widens_to_his_new_site_only(app, site_ids):
     # Nothing of it was kept.
     with system(app) as s:
         assert s.scalar(select(func.count()).where(Site.code.in_(["SZ08", "SZ09", "SH09"]))) == 0
+
+
+# ---------------------------------------------------------------- in the browser
+
+
+def test_admin_copies_sz01_in_the_browser(page, live_server, app, full_demo):
+    """From the Sites list to the new site's details: the taps it takes, and screenshots of the
+    form and the preview (artifacts/screenshots/site_copy_*.png)."""
+    from tests.conftest import browser_login, screenshot
+
+    page.set_viewport_size({"width": 1024, "height": 900})
+    browser_login(page, live_server, "admin")
+    page.goto(f"{live_server}/site/")
+    taps = 0
+    page.click("#new-site-from-template")
+    taps += 1
+    page.select_option("#source", label="SZ01 深圳湾售楼处")
+    page.fill("#code", "SZ03")
+    page.fill("#name", "南山新售楼处")
+    page.select_option("#region", label="华南区")
+    taps += 4  # source, code, name, region; zone, tally time and opening day keep their defaults
+    screenshot(page, "site_copy_form")
+    page.click("#preview-button")
+    taps += 1
+    page.wait_for_load_state("networkidle")
+    assert "预览：新售楼处 SZ03 南山新售楼处" in page.content()
+    screenshot(page, "site_copy_preview")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "site_copy_preview_phone")
+    page.click("#confirm-button")
+    taps += 1
+    page.wait_for_load_state("networkidle")
+    assert "已从 SZ01 复制创建售楼处 SZ03" in page.content()
+    assert "/site/details/" in page.url
+    screenshot(page, "site_copy_created")
+    assert taps <= 7

@@ -4,6 +4,7 @@ and the roster pattern a copied site starts from (``portal.services.site_copy``)
 from flask import abort, flash, redirect, request, url_for
 from babel.dates import get_day_names
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.errors import DomainError
@@ -84,6 +85,11 @@ class SiteSetupView(PortalView):
         return (
             self.render(
                 "site_setup/preview.html",
+                page_title=_(
+                    "Preview: new site %(code)s %(name)s",
+                    code=the_plan.new.code,
+                    name=the_plan.new.name,
+                ),
                 plan=the_plan,
                 values=values,
                 errors=errors or {},
@@ -165,6 +171,7 @@ class SiteSetupView(PortalView):
         event = site_copy.copy_event(site)
         return self.render(
             "site_setup/roster.html",
+            page_title=_("Roster pattern of %(site)s", site=str(site)),
             site=site,
             event=event,
             post_labels=POST_LABELS,

@@ -502,3 +502,8 @@ def test_admin_copies_sz01_in_the_browser(page, live_server, app, full_demo):
     assert "/site/details/" in page.url
     screenshot(page, "site_copy_created")
     assert taps <= 7
+    with system(app) as s:
+        site_id = new_site(s).id
+    page.goto(f"{live_server}/site-setup/{site_id}/roster")
+    assert "SZ03 南山新售楼处 的排班模式" in page.content()
+    screenshot(page, "site_copy_roster_pattern")

@@ -11,13 +11,13 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import Site
+from portal.models.consumables import PRODUCT_KIND_LABELS
+from portal.models.inventory import ITEM_CATEGORY_LABELS as CATEGORY_LABELS
 from portal.models.org import SITE_STATUS_LABELS
 from portal.services import site_copy
 from portal.views.base import PortalView, as_id, expose, get_or_404
 from portal.views.checklists import KIND_LABELS as CHECKLIST_KIND_LABELS
 from portal.views.checklists import ITEM_KIND_LABELS
-from portal.views.consumables import KIND_LABELS as PRODUCT_KIND_LABELS
-from portal.views.inventory import CATEGORY_LABELS
 from portal.views.roster import POST_LABELS
 from portal.models.cleaning import area_name
 

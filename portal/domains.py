@@ -475,6 +475,12 @@ DOMAINS = (
         views="portal.views.imports",
         access={"imports": Access(read="admin supervisor", page=True)},
     ),
+    # A new site from the set-up of an existing one (issue 19): head office and supervisors.
+    Domain(
+        "site_setup",
+        views="portal.views.site_setup",
+        access={"sitesetup": Access(read="admin supervisor", page=True)},
+    ),
     Domain(
         "audit",
         views="portal.views.audit",

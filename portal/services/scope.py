@@ -17,6 +17,12 @@ Reading is not writing. Before a flush, in a site scope (not head office's):
 * every row a new or changed row points at must be readable in the scope, so a forged
   foreign id is refused on the server.
 
+**One exception, for a supervisor opening a site in his region** (``portal.services.site_copy``):
+a new ``Site`` whose region is one of the scope's ``region_ids`` (a supervisor's own regions)
+may be created, and ``widen_to(site)``, called after that site is flushed, adds that one new
+site to the request's scope so its set-up rows can be written in the same transaction. Nothing
+else is widened: existing sites, other regions and organisation rows stay refused.
+
 ``may_change(row)`` answers the same question for a view that must not offer an edit the
 flush would refuse.
 
@@ -27,7 +33,7 @@ scope (the login form looking up a username) says so with
 bin, a past period's figures) uses ``including_deleted(stmt)``: still scoped to the sites.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from sqlalchemy import event, inspect, select
@@ -35,7 +41,7 @@ from sqlalchemy.orm import Session, with_loader_criteria
 
 from portal.extensions import db
 from portal.models.base import SiteScopedMixin, SoftDeleteMixin
-from portal.models import Site
+from portal.models import Region, Site
 from portal.models import User
 
 SCOPE_KEY = "site_scope"
@@ -51,6 +57,8 @@ class SiteScope:
 
     site_ids: frozenset | None
     user_id: int | None = None
+    # Regions a new site may be created in by this scope (a supervisor's own; see ``widen_to``).
+    region_ids: frozenset = frozenset()
 
     @property
     def is_global(self):
@@ -70,11 +78,12 @@ def scope_for_user(user):
     if user.role == "admin":
         return SiteScope(None, user.id)
     ids = {s.id for s in user.sites}
+    region_ids = frozenset()
     if user.role == "supervisor" and user.regions:
-        region_ids = [r.id for r in user.regions]
+        region_ids = frozenset(r.id for r in user.regions)
         stmt = select(Site.id).where(Site.region_id.in_(region_ids))
         ids |= set(db.session.execute(stmt.execution_options(bypass_scope=True)).scalars())
-    return SiteScope(frozenset(ids), user.id)
+    return SiteScope(frozenset(ids), user.id, region_ids)
 
 
 def including_deleted(stmt):
@@ -83,6 +92,29 @@ def including_deleted(stmt):
     deleted since). Only the hiding is lifted — never the sites — so the query decides itself,
     with the row's ``deleted_at``, which deleted rows count (``period_facts.existed_at``)."""
     return stmt.execution_options(include_deleted=True)
+
+
+# The sites created in this session under the region rule: the only ones ``widen_to`` accepts.
+CREATED_SITES_KEY = "site_scope_created_sites"
+
+
+def widen_to(site, session=None):
+    """Add ``site`` — a site this session has just created and flushed under the region rule (a
+    supervisor's new site in one of his regions) — to the session's scope, for the rest of the
+    request, so the rows of its set-up can be written in the same transaction.
+
+    Refused (``ScopeViolation``) for any other site: an existing one, one of another region, one
+    not yet flushed. A head-office (global) or unscoped session needs nothing and is left alone.
+    The next request computes its scope afresh (the new site is then in the region's sites)."""
+    session = session or db.session
+    scope = session.info.get(SCOPE_KEY)
+    if scope is None or scope.is_global:
+        return
+    created = session.info.get(CREATED_SITES_KEY, ())
+    state = inspect(site)
+    if not any(s is site for s in created) or not state.persistent or site.id is None:
+        raise ScopeViolation(f"widen to site {site.id}: not a site created in this request")
+    activate(replace(scope, site_ids=scope.site_ids | {site.id}), session)
 
 
 def activate(scope, session=None):
@@ -192,11 +224,25 @@ def _check_writes(session, flush_context, instances):
     for obj, change in changes:
         if not hasattr(type(obj), "scope_criteria"):
             continue
+        if change == "create" and _new_site_in_own_region(scope, obj):
+            session.info.setdefault(CREATED_SITES_KEY, []).append(obj)
+            _check_references(session, obj, scope)
+            continue
         refusal = _refusal(session, scope, obj, change)
         if refusal:
             raise ScopeViolation(f"{change} {type(obj).__name__} {_ident(obj)}: {refusal}")
         if change != "delete":
-            _check_references(session, obj)
+            _check_references(session, obj, scope)
+
+
+def _new_site_in_own_region(scope, obj):
+    """A new Site in one of the scope's ``region_ids``: the one organisation row a supervisor may
+    create (the rule of ``widen_to``)."""
+    if not isinstance(obj, Site) or not scope.region_ids:
+        return False
+    region = inspect(obj).dict.get("region")
+    region_id = region.id if region is not None else obj.region_id
+    return region_id is not None and region_id in scope.region_ids
 
 
 def may_change(obj, session=None):
@@ -288,8 +334,10 @@ def _new_site_id(obj):
     return obj.site_id
 
 
-def _check_references(session, obj):
-    """Every many-to-one target of a scoped row must itself be readable in the scope."""
+def _check_references(session, obj, scope=None):
+    """Every many-to-one target of a scoped row must itself be readable in the scope (a region
+    of the scope's ``region_ids`` counts as readable: a new site may go into one with no site
+    yet)."""
     mapper = inspect(type(obj))
     for rel in mapper.relationships:
         if rel.direction.name != "MANYTOONE" or rel.viewonly:
@@ -305,6 +353,8 @@ def _check_references(session, obj):
             else getattr(obj, mapper.get_property_by_column(local_col).key)
         )
         if ref_id is None:
+            continue
+        if target is Region and scope is not None and ref_id in scope.region_ids:
             continue
         with session.no_autoflush:
             found = session.execute(select(target.id).where(target.id == ref_id)).first()

@@ -45,6 +45,10 @@ class RegionView(ScopedModelView):
 
 class SiteView(ScopedModelView):
     read_roles = SITE_ROLES
+    # "Create" leads to a new site from a template (portal/views/site_setup.py); the blank form
+    # stays one link further.
+    list_template = "site_setup/site_list.html"
+    create_template = "site_setup/site_create.html"
     column_list = ("code", "name", "region", "address", "tally_time", "status")
     column_details_list = (
         "code",

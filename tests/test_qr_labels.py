@@ -353,5 +353,8 @@ def test_phone_page_at_375_px(browser, live_server, site_ids, sz01_items, dbs):
         page.goto(f"{live_server}/scan/area/{area}")
         screenshot(page, "scan_area_375")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.goto(f"{live_server}/scan/")  # where the sheets are printed from
+        screenshot(page, "scan_sheets_375")
+        assert page.locator("form.qr-sheet").count() == 1  # the clerk's one site
     finally:
         context.close()

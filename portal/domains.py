@@ -342,6 +342,13 @@ DOMAINS = (
         ),
         trash_loads={"CleaningIssue": ("area",)},
     ),
+    # QR labels of a site's items and areas, and the pages a scanned label opens.
+    Domain(
+        "scan",
+        views="portal.views.scan",
+        access={"scan": Access(read="admin supervisor clerk", page=True)},
+        url_args={"item_id": "Item", "area_id": "CleaningArea"},
+    ),
     Domain(
         "breaks",
         type_labels={

@@ -27,6 +27,9 @@ class DefaultConfig:
     BABEL_DEFAULT_TIMEZONE = DEFAULT_ZONE_NAME
     LANGUAGES = ("zh_Hans_CN", "en")
     REDIS_URL = None
+    # The address phones reach the portal at (https://portal.example.cn), printed in every QR
+    # label; unset, the address of the request that printed the sheet.
+    PUBLIC_BASE_URL = None
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
     # Failed password or code checks, counted in the database (shared by every worker and server):

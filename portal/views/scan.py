@@ -43,7 +43,7 @@ SCAN_ROLES = FAULT_ROLES | ITEM_READERS | FRONT_ROLES
 def scan_url(kind, record_id):
     """The absolute URL a label of ``kind`` ("item" / "area") encodes."""
     endpoint, arg = ("scan.item", "item_id") if kind == "item" else ("scan.area", "area_id")
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    base = (current_app.config["PUBLIC_BASE_URL"] or "").rstrip("/")
     if base:
         return base + url_for(endpoint, **{arg: record_id})
     return url_for(endpoint, _external=True, **{arg: record_id})

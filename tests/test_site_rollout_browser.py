@@ -260,8 +260,9 @@ def test_bring_up_sz03_from_sz01_and_work_day_one(app, browser, live_server, sit
     context.close()
 
     report = (
-        f"SZ03 from SZ01's set-up, 30 items imported (after one refusal), a clerk and a "
-        f"salesperson with their staff records, maintenance covering it, the QR sheet ({len(texts)} labels), opened: {setup_taps} taps and fields, "
+        "SZ03 from SZ01's set-up, 30 items imported (after one refusal), a clerk and a "
+        "salesperson with their staff records, maintenance covering it, "
+        f"the QR sheet ({len(texts)} labels), opened: {setup_taps} taps and fields, "
         f"{minutes:.1f} minutes in the browser test; still missing when opened: "
         f"{', '.join(missing) or 'nothing'}\n"
     )

@@ -167,10 +167,19 @@ def test_open_an_unready_site_needs_a_second_confirmation_then_close_and_reopen(
     page = admin.get(f"/sites/{sid}/").get_data(as_text=True)
     assert "关闭售楼处" in page
     # A site to move the people to must be an open site of the scope.
-    assert admin.post(f"/sites/{sid}/close", {"move_people_to": "abc"}).status_code == 400
+    code = dbs.get(Site, sid).code
+    assert (
+        admin.post(
+            f"/sites/{sid}/close", {"move_people_to": "abc", "confirm_code": code}
+        ).status_code
+        == 400
+    )
+    # Closing ends logins: without the site's code typed again, nothing happens.
+    assert admin.post(f"/sites/{sid}/close", {}).status_code == 400
+    assert admin.post(f"/sites/{sid}/close", {"confirm_code": "XX99"}).status_code == 400
     dbs.expire_all()
     assert dbs.get(Site, sid).status == "open"
-    assert admin.post(f"/sites/{sid}/close", {}).status_code == 302
+    assert admin.post(f"/sites/{sid}/close", {"confirm_code": code}).status_code == 302
     dbs.expire_all()
     assert dbs.get(Site, sid).status == "closed"
     page = admin.get(f"/sites/{sid}/").get_data(as_text=True)

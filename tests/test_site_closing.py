@@ -307,12 +307,14 @@ def test_a_closed_site_is_left_out_of_the_sites_to_work_in(app, code):
 def test_head_office_closes_and_reopens_on_the_site_page(app, login, site_ids):
     admin = login("admin")
     sz02 = site_ids["SZ02"]
-    resp = admin.post(f"/sites/{sz02}/close", {"move_people_to": str(site_ids["SZ01"])})
+    resp = admin.post(
+        f"/sites/{sz02}/close", {"move_people_to": str(site_ids["SZ01"]), "confirm_code": "SZ02"}
+    )
     assert resp.status_code == 302, resp.get_data(as_text=True)
     assert _site_status(app, "SZ02") == "closed"
     assert _user(app, "clerk_sz02") == (True, ["SZ01"])
     assert admin.post(f"/sites/{sz02}/reopen").status_code == 302
     assert _site_status(app, "SZ02") == "open"
     sh02 = site_ids["SH02"]
-    assert admin.post(f"/sites/{sh02}/close").status_code == 302
+    assert admin.post(f"/sites/{sh02}/close", {"confirm_code": "sh02"}).status_code == 302
     assert _staff(app, "SH02") and not any(_staff(app, "SH02").values())

@@ -119,6 +119,12 @@ class SitePage(PortalView):
         site = get_or_404(Site, site_id)
         if current_user.role not in CLOSE_ROLES:
             abort(403)
+        # Closing ends logins: the site's code typed again, so no stray or scripted POST does it.
+        if (request.form.get("confirm_code") or "").strip().upper() != site.code.upper():
+            flash(
+                _("Type the site's code (%(code)s) to confirm closing it.", code=site.code), "error"
+            )
+            return self._page(site, 400)
         target = None
         chosen = (request.form.get("move_people_to") or "").strip()
         if chosen:

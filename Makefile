@@ -48,7 +48,9 @@ db: venv translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
 
+# The job queue's worker (notifications) runs next to gunicorn and stops with it.
 run: db
+	$(BIN)/flask jobs worker & trap 'kill $$!' EXIT INT TERM; \
 	$(BIN)/gunicorn -w 2 -b 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 # axe-core for the accessibility tests, pinned by tests/js/package-lock.json.

@@ -16,7 +16,7 @@ from portal.config import load_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.i18n import user_timezone
 from portal.models.base import current_actor_id
-from portal.services import audit, scope  # noqa: F401  (audit: session listeners)
+from portal.services import audit, jobs, scope  # noqa: F401  (audit: session listeners)
 from portal.views import init_views
 
 
@@ -27,6 +27,7 @@ def create_app(config=None):
     # How to build another app like this one (report worker processes): the commands below the
     # factory find it here instead of importing this module back.
     app.extensions["portal_app_factory"] = create_app
+    jobs.jobs_of(app)  # the background queue (huey), built on first use
     register_extensions(app)
     register_request_hooks(app)
     security.init_app(app)

@@ -9,6 +9,7 @@ from portal import cli_audit, cli_backup
 from portal.cli_reports import reports_cli
 from portal.cli_bench import bench_cli
 from portal.cli_figures import figures_cli
+from portal.cli_jobs import jobs_cli
 from portal.extensions import db
 from portal import devdata
 from portal.errors import DomainError
@@ -28,6 +29,7 @@ def register(app):
     app.cli.add_command(cli_backup.backup_group)
     app.cli.add_command(bench_cli)
     app.cli.add_command(figures_cli)  # flask figures close (portal/cli_figures.py)
+    app.cli.add_command(jobs_cli)  # flask jobs worker (portal/cli_jobs.py)
 
 
 @click.command("seed-demo")

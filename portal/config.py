@@ -70,6 +70,19 @@ class DefaultConfig:
     REPORTS_FOLDER = None
     # An export of more rows is refused before any work, asking for a narrower filter.
     EXPORT_MAX_ROWS = 20_000
+    # Background jobs (huey, portal.services.jobs): SQLite file (default instance/jobs.db), or
+    # Redis when REDIS_URL is set. A failed delivery is retried JOBS_RETRIES times, every
+    # JOBS_RETRY_DELAY seconds.
+    JOBS_SQLITE_FILE = None
+    JOBS_RETRIES = 5
+    JOBS_RETRY_DELAY = 60
+    # E-mail notifications (SMTP).
+    SMTP_HOST = None
+    SMTP_PORT = 25
+    SMTP_USER = None
+    SMTP_PASSWORD = None
+    SMTP_FROM = None
+    SMTP_STARTTLS = False
 
 
 def load_config(app, test_config=None):

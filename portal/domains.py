@@ -504,6 +504,23 @@ DOMAINS = (
             ),
         ),
     ),
+    # Notifications (issue 20): the bell and my list for everyone; robots and the delivery log
+    # for head office.
+    Domain(
+        "notifications",
+        views="portal.views.notifications",
+        models="portal.models.notifications",
+        devdata="portal.devdata.notifications",
+        seed_order=900,  # after the users and sites it names
+        access={
+            "notifications": Access(
+                read="admin supervisor clerk security sales maintenance", page=True
+            ),
+            "robotwebhook": Access(read="admin", write="admin", delete="admin"),
+            "delivery": Access(read="admin"),
+        },
+        edit_samples={"robotwebhook": ("name", "深圳一店企业微信群", "深圳一店钉钉群")},
+    ),
     Domain("trash", views="portal.views.trash"),
     Domain("bench", views="portal.views.bench"),  # the floor page, only when BENCH_FLOOR_PAGE is on
 )

@@ -20,7 +20,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import Site, User
-from portal.services import audit
+from portal.services import audit, notify
 from portal.models.org import LoginFailure, RecoveryCode, TwoFactor
 from portal.models import Region
 
@@ -57,10 +57,13 @@ def load_session_user(cookie_id):
     user_id, _, token = (cookie_id or "").partition(":")
     if not user_id.isdigit() or not token:
         return None
-    stmt = select(User).where(User.id == int(user_id))
-    user = db.session.execute(stmt.execution_options(bypass_scope=True)).scalar_one_or_none()
+    # With the user, his unread notifications (the navbar bell), in the same query.
+    stmt = select(User, notify.unread_column(User.id)).where(User.id == int(user_id))
+    row = db.session.execute(stmt.execution_options(bypass_scope=True)).one_or_none()
+    user = row[0] if row is not None else None
     if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
         return None
+    user.unread_loaded = row[1]
     return user
 
 

@@ -17,6 +17,8 @@ API:
 from datetime import timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
+
 from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import select
@@ -25,7 +27,7 @@ from sqlalchemy.orm import joinedload
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import DAMAGE_OUTCOMES, DamageReport, User, Visit, user_site
-from portal.services import audit, bounds
+from portal.services import audit, bounds, notify
 from portal.services import photos as photo_service
 from portal.services import repairs
 
@@ -150,6 +152,14 @@ def file_report(
     db.session.flush()
     for prepared in photos:
         photo_service.store(prepared, site, OWNER_TYPE, report.id, user)
+    notify.notify(
+        [salesperson],
+        "to_confirm",
+        _("Damage report waiting for your confirmation: %(what)s", what=equipment),
+        _("%(site)s · %(visit)s", site=site.name, visit=visit_description),
+        f"/damage/{report.id}/",
+        site=site,
+    )
     return report
 
 

@@ -17,6 +17,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
@@ -32,7 +33,7 @@ from portal.models import (
     User,
     user_site,
 )
-from portal.services import audit
+from portal.services import audit, notify
 from portal.services import photos as photo_service
 from sqlalchemy.orm import joinedload
 
@@ -199,6 +200,14 @@ def transition(ticket, action, user, **data):
         if assignee is None or assignee.id not in {u.id for u in assignee_choices(ticket.site)}:
             raise DomainError(_l("Choose a maintenance worker who serves this site."))
         ticket.assignee_id = assignee.id
+        notify.notify(
+            [assignee],
+            "assigned",
+            _("Repair ticket assigned to you: %(title)s", title=ticket.equipment),
+            _("%(site)s · %(text)s", site=ticket.site.name, text=ticket.description or ""),
+            f"/repairs/{ticket.id}/",
+            site=ticket.site,
+        )
     elif action == "resolve":
         ticket.cost = _money(data.get("cost"))
         ticket.parts_used = _text(data.get("parts_used")) or None

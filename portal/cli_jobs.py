@@ -1,0 +1,22 @@
+"""``flask jobs worker``: the background queue's consumer (huey), next to gunicorn.
+
+Storage as the web app's (``portal.services.jobs``): instance/jobs.db, or Redis when
+``PORTAL_REDIS_URL`` is set; run as many workers on as many machines as needed with Redis.
+"""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from portal.services import jobs
+
+jobs_cli = AppGroup("jobs", help="Background jobs (notification deliveries).")
+
+
+@jobs_cli.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Threads of this consumer.")
+def worker_command(workers):
+    """Run the consumer until stopped (Ctrl-C / SIGTERM)."""
+    huey = jobs.jobs_of(current_app._get_current_object()).huey
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    consumer.run()

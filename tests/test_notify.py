@@ -15,22 +15,24 @@ import threading
 import time
 import uuid
 from email import message_from_bytes, policy
+from datetime import datetime, timedelta, timezone
 from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import redis
+import time_machine
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from portal.models import DamageReport, User
+from portal.models import DamageReport, RepairTicket, User
 from portal.models.notifications import (
     Notification,
     NotificationDelivery,
     NotifyChannels,
     RobotWebhook,
 )
-from portal.services import jobs
+from portal.services import escalation, jobs
 from tests.repairs_helpers import new_ticket
 
 BASE = "https://portal.example.cn"
@@ -345,3 +347,45 @@ def test_my_channels_are_saved_and_bad_address_refused(login, dbs):
     assert c.post("/notifications/channels", {"by_robot": "1", "email": ""}).status_code == 302
     row = dbs.scalar(select(NotifyChannels))
     assert row.by_robot and not row.by_email and row.email is None
+
+
+def test_overdue_ticket_reaches_the_regions_supervisor_once(
+    app, dbs, site_ids, robot, mailbox, queue
+):
+    sup = _channels(dbs, "sup_south", email="chen@example.cn")
+    east = _channels(dbs, "sup_east", email="wang.east@example.cn")
+    _robot_for(dbs, site_ids["SZ01"], robot.url)
+    ticket_id = new_ticket(app)
+    due = dbs.get(RepairTicket, ticket_id).due_at
+    # The job runs before the due time, then after it, then again (a later run, or a second
+    # worker): the supervisors of the ticket's region are told once.
+    with app.app_context():
+        with time_machine.travel(due - timedelta(minutes=1), tick=False):
+            assert escalation.tickets_overdue() == 0
+        with time_machine.travel(due + timedelta(minutes=4), tick=False):
+            assert escalation.tickets_overdue() == 1
+            assert escalation.tickets_overdue() == 0
+    notes = dbs.scalars(select(Notification).where(Notification.kind == "overdue")).all()
+    assert [n.user_id for n in notes] == [sup.id]  # not the other region's supervisor
+    assert east.id not in {n.user_id for n in dbs.scalars(select(Notification))}
+    assert notes[0].title == "报修单已逾期：落地灯"
+    worker = Worker(app, queue, mailbox.port)
+    try:
+        assert wait_for(lambda: _all_sent(dbs, 2)), worker.proc.stderr
+    finally:
+        worker.stop()
+    link = f"{BASE}/repairs/{ticket_id}/"
+    assert len(robot.received) == 1
+    content = robot.received[0][1]["markdown"]["content"]
+    assert "报修单已逾期：落地灯" in content and "陈志强" in content and link in content
+    assert [m[0] for m in mailbox.messages] == [["chen@example.cn"]]
+    assert _subject(mailbox.messages[0][1]) == "报修单已逾期：落地灯"
+    assert link in mailbox.messages[0][1].get_content()
+
+
+def test_the_overdue_job_is_a_periodic_task_every_five_minutes(app, queue):
+    task = app.extensions["portal_jobs"]
+    task.huey  # noqa: B018 (builds the queue)
+    check = task.tickets_overdue.task_class().validate_datetime
+    at = datetime(2026, 12, 4, 10, 0, tzinfo=timezone.utc).replace(tzinfo=None)
+    assert [m for m in range(15) if check(at + timedelta(minutes=m))] == [0, 5, 10]

@@ -1,4 +1,4 @@
-"""notifications: the bell, the delivery log, a person's channels, group robots
+"""notifications: the bell, the delivery log, a person's channels, group robots, escalations sent
 
 Revision ID: c8f1a2d4e6b0
 Revises: b5e2d7a1c9f4
@@ -108,9 +108,22 @@ def upgrade():
     )
     op.create_index(op.f("ix_robot_webhook_region_id"), "robot_webhook", ["region_id"])
     op.create_index(op.f("ix_robot_webhook_site_id"), "robot_webhook", ["site_id"])
+    op.create_table(
+        "escalation_sent",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("rule", sa.String(length=30), nullable=False),
+        sa.Column("object_id", sa.Integer(), nullable=False),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_escalation_sent")),
+        sa.UniqueConstraint(
+            "rule", "object_id", "level", name="uq_escalation_sent_rule_object_level"
+        ),
+    )
 
 
 def downgrade():
+    op.drop_table("escalation_sent")
     op.drop_table("robot_webhook")
     op.drop_table("notify_channels")
     op.drop_table("notification_delivery")

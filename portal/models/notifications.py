@@ -5,13 +5,25 @@
   (e-mail, a WeCom or DingTalk group robot), with its attempts and last error. The target is an
   e-mail address or the robot's name, never a robot's URL (its key is a secret).
 * ``NotifyChannels`` — the channels a person chose beyond the portal (in-portal always).
+* ``EscalationSent`` — which escalation went out for which record at which level (unique): a
+  periodic job that runs again, or two workers running it at once, never send it twice.
 * ``RobotWebhook`` — a site's or a region's group robot (企业微信 / 钉钉 group-robot URL),
   kept by head office. Not audited, and its URL is never listed: the URL carries the key.
 """
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, true
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -107,3 +119,17 @@ class RobotWebhook(VersionedMixin, TimestampMixin, db.Model):
 
     def __str__(self):
         return self.name
+
+
+class EscalationSent(db.Model):
+    __tablename__ = "escalation_sent"
+    __audited__ = False
+    __table_args__ = (
+        UniqueConstraint("rule", "object_id", "level", name="uq_escalation_sent_rule_object_level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(30))
+    object_id: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -1,4 +1,5 @@
-"""The background job queue (huey): deliveries of notifications, run outside the web request.
+"""The background job queue (huey): deliveries of notifications, run outside the web request,
+and the periodic escalations (``portal.services.escalation``: overdue tickets every 5 minutes).
 
 Storage: SQLite in the instance folder by default (``instance/jobs.db``, ``JOBS_SQLITE_FILE``),
 Redis when ``PORTAL_REDIS_URL`` is set (several workers on several machines share it). Workers
@@ -12,9 +13,9 @@ CLI) opens no queue. ``JOBS_IMMEDIATE`` runs each task at once in the caller (fo
 
 import os
 
-from huey import MemoryHuey, RedisHuey, SqliteHuey
+from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from portal.services import notify
+from portal.services import escalation, notify
 
 
 class Jobs:
@@ -51,6 +52,15 @@ class Jobs:
             retry_delay=int(cfg.get("JOBS_RETRY_DELAY", 60)),
             name="portal.deliver",
         )(deliver)
+
+        def tickets_overdue():
+            with app.app_context():
+                escalation.tickets_overdue()
+
+        # Every 5 minutes; each escalation is recorded once (a missed run catches up, no storm).
+        self.tickets_overdue = huey.periodic_task(
+            crontab(minute="*/5"), name="portal.tickets_overdue"
+        )(tickets_overdue)
         return huey
 
     def enqueue_delivery(self, delivery_id):

@@ -18,5 +18,9 @@ jobs_cli = AppGroup("jobs", help="Background jobs (notification deliveries).")
 def worker_command(workers):
     """Run the consumer until stopped (Ctrl-C / SIGTERM)."""
     huey = jobs.jobs_of(current_app._get_current_object()).huey
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    # An idle consumer polls SQLite at most a second apart (Redis blocks on the queue instead), so
+    # a notification leaves within about a second of its request.
+    consumer = huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=True, max_delay=1.0
+    )
     consumer.run()

@@ -76,6 +76,9 @@ class DefaultConfig:
     JOBS_SQLITE_FILE = None
     JOBS_RETRIES = 5
     JOBS_RETRY_DELAY = 60
+    # Escalations (portal.services.escalation): a new ticket nobody took after this long goes to
+    # the region's supervisors.
+    ESCALATE_UNASSIGNED_MINUTES = 30
     # E-mail notifications (SMTP).
     SMTP_HOST = None
     SMTP_PORT = 25

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from email import message_from_bytes, policy
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -383,9 +383,30 @@ def test_overdue_ticket_reaches_the_regions_supervisor_once(
     assert link in mailbox.messages[0][1].get_content()
 
 
-def test_the_overdue_job_is_a_periodic_task_every_five_minutes(app, queue):
+def test_unassigned_ticket_goes_to_the_regions_supervisor_after_30_minutes_once(
+    app, login, dbs, site_ids
+):
+    waiting, taken = new_ticket(app), new_ticket(app)
+    maint = _user(dbs, "maint_south")
+    login("sup_south").post(f"/repairs/{taken}/action/assign", {"assign-assignee": maint.id})
+    reported = dbs.get(RepairTicket, waiting).created_at
+    with app.app_context():
+        with time_machine.travel(reported + timedelta(minutes=29), tick=False):
+            assert escalation.run_all()["ticket_unassigned"] == 0
+        with time_machine.travel(reported + timedelta(minutes=31), tick=False):
+            assert escalation.run_all()["ticket_unassigned"] == 1
+        with time_machine.travel(reported + timedelta(hours=5), tick=False):
+            assert escalation.run_all()["ticket_unassigned"] == 0  # once, not again
+    notes = dbs.scalars(select(Notification).where(Notification.kind == "overdue")).all()
+    assert [(n.user.username, n.title, n.url) for n in notes] == [
+        ("sup_south", "报修单仍无人接单：落地灯", f"/repairs/{waiting}/")
+    ]
+    assert "至今无人接单" in notes[0].body
+
+
+def test_the_escalations_are_a_periodic_task_every_five_minutes(app, queue):
     task = app.extensions["portal_jobs"]
     task.huey  # noqa: B018 (builds the queue)
-    check = task.tickets_overdue.task_class().validate_datetime
-    at = datetime(2026, 12, 4, 10, 0, tzinfo=timezone.utc).replace(tzinfo=None)
+    check = task.escalate.task_class().validate_datetime
+    at = datetime(2026, 12, 4, 10, 0)
     assert [m for m in range(15) if check(at + timedelta(minutes=m))] == [0, 5, 10]

@@ -1,5 +1,5 @@
 """The background job queue (huey): deliveries of notifications, run outside the web request,
-and the periodic escalations (``portal.services.escalation``: overdue tickets every 5 minutes).
+and the periodic escalations (``portal.services.escalation``, every 5 minutes).
 
 Storage: SQLite in the instance folder by default (``instance/jobs.db``, ``JOBS_SQLITE_FILE``),
 Redis when ``PORTAL_REDIS_URL`` is set (several workers on several machines share it). Workers
@@ -53,14 +53,12 @@ class Jobs:
             name="portal.deliver",
         )(deliver)
 
-        def tickets_overdue():
+        def escalate():
             with app.app_context():
-                escalation.tickets_overdue()
+                escalation.run_all()
 
         # Every 5 minutes; each escalation is recorded once (a missed run catches up, no storm).
-        self.tickets_overdue = huey.periodic_task(
-            crontab(minute="*/5"), name="portal.tickets_overdue"
-        )(tickets_overdue)
+        self.escalate = huey.periodic_task(crontab(minute="*/5"), name="portal.escalate")(escalate)
         return huey
 
     def enqueue_delivery(self, delivery_id):

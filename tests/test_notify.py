@@ -410,3 +410,34 @@ def test_the_escalations_are_a_periodic_task_every_five_minutes(app, queue):
     check = task.escalate.task_class().validate_datetime
     at = datetime(2026, 12, 4, 10, 0)
     assert [m for m in range(15) if check(at + timedelta(minutes=m))] == [0, 5, 10]
+
+
+def test_head_office_keeps_the_robots_and_their_keys_stay_out_of_lists_and_audit(
+    login, dbs, site_ids
+):
+    from portal.models import AuditEvent
+
+    admin = login("admin")
+    dbs.execute(RobotWebhook.__table__.delete())
+    dbs.commit()
+    good = {
+        "name": "深圳湾钉钉群",
+        "kind": "dingtalk",
+        "site": str(site_ids["SZ01"]),
+        "url": "https://oapi.dingtalk.com/robot/send?access_token=SECRET123",
+        "active": "y",
+    }
+    resp = admin.post("/robotwebhook/new/?url=/robotwebhook/", {**good, "url": "ftp://x"})
+    assert resp.status_code == 400 and "https://" in resp.get_data(as_text=True)
+    resp = admin.post("/robotwebhook/new/?url=/robotwebhook/", {**good, "site": ""})
+    assert resp.status_code == 400 and "二选一" in resp.get_data(as_text=True)
+    assert dbs.scalar(select(func.count()).select_from(RobotWebhook)) == 0
+    assert admin.post("/robotwebhook/new/?url=/robotwebhook/", good).status_code == 302
+    robot_id = dbs.scalar(select(RobotWebhook.id))
+    listing = admin.get("/robotwebhook/").get_data(as_text=True)
+    details = admin.get(f"/robotwebhook/details/?id={robot_id}").get_data(as_text=True)
+    assert "深圳湾钉钉群" in listing and "SECRET123" not in listing + details
+    events = dbs.scalars(select(AuditEvent)).all()
+    assert not [e for e in events if "SECRET123" in repr(e.__dict__)]
+    assert login("sup_south").get("/robotwebhook/").status_code == 403
+    assert login("sup_south").get("/delivery/").status_code == 403

@@ -1,0 +1,130 @@
+"""Issue 20, point 1 (cleaning part): every open cleaning issue has a named cleaner. A new issue
+goes to the site's first active cleaner; the clerk or the supervisor gives it to another cleaner
+of the same site (audited); a cleaner of another site is refused and nothing is written; an
+issue nobody holds says "未指派" plainly."""
+
+from sqlalchemy import func, select
+
+from portal.models import AuditEvent, CleaningIssue, StaffMember, User
+from portal.services import cleaning
+from tests.handover_helpers import site, staff, system_session, user
+
+
+def _checklist_issue(app, code="SZ01"):
+    """An issue raised the way a checklist "no" raises it: nobody chose a cleaner."""
+    with system_session(app) as s:
+        issue = cleaning.open_issue_from_checklist(
+            site(s, code), user(s, f"clerk_{code.lower()}"), "地面清洁不合格"
+        )
+        s.flush()
+        return issue.id
+
+
+def _cleaner_of(app, issue_id):
+    with system_session(app) as s:
+        cleaner = s.get(CleaningIssue, issue_id).cleaner
+        return cleaner.name if cleaner else None
+
+
+def _second_cleaner(app, code="SZ01", name="周阿姨"):
+    with system_session(app) as s:
+        c = StaffMember(site_id=site(s, code).id, name=name, kind="cleaner")
+        s.add(c)
+        s.flush()
+        return c.id
+
+
+def _assign_trail(app, issue_id):
+    with system_session(app) as s:
+        return [
+            (a, u, summary)
+            for a, u, summary in s.execute(
+                select(AuditEvent.action, User.username, AuditEvent.summary)
+                .join(User, AuditEvent.user_id == User.id)
+                .where(
+                    AuditEvent.object_type == "CleaningIssue",
+                    AuditEvent.object_id == issue_id,
+                    AuditEvent.action == "assign",
+                )
+                .order_by(AuditEvent.id)
+            )
+        ]
+
+
+def test_a_new_issue_goes_to_the_sites_first_cleaner(app, login):
+    with system_session(app) as s:
+        default = cleaning.default_cleaner(site(s, "SZ01"))
+        first, first_id = default.name, default.id
+    issue_id = _checklist_issue(app)
+    assert _cleaner_of(app, issue_id) == first
+    page = login("clerk_sz01").get("/cleaning/").get_data(as_text=True)
+    assert f'<span class="issue-cleaner">{first}</span>' in page
+    assert "未指派" not in page.split(f'id="issue-{issue_id}"')[1].split("assign-form")[0]
+    # The inspection form proposes the same cleaner.
+    form = login("clerk_sz01").get("/cleaning/inspect").get_data(as_text=True)
+    assert f'<option value="{first_id}" selected>{first}</option>' in form
+
+
+def test_a_site_without_cleaners_says_unassigned(app, login):
+    with system_session(app) as s:
+        for c in s.scalars(
+            select(StaffMember).where(
+                StaffMember.site_id == site(s, "SZ01").id, StaffMember.kind == "cleaner"
+            )
+        ):
+            c.active = False
+    issue_id = _checklist_issue(app)
+    assert _cleaner_of(app, issue_id) is None
+    page = login("clerk_sz01").get("/cleaning/").get_data(as_text=True)
+    assert '<span class="issue-cleaner">未指派</span>' in page
+
+
+def test_clerk_and_supervisor_reassign_within_the_site(app, login):
+    issue_id = _checklist_issue(app)
+    first = _cleaner_of(app, issue_id)
+    other = _second_cleaner(app)
+    url = f"/cleaning/issue/{issue_id}/assign"
+    clerk, sup = login("clerk_sz01"), login("sup_south")
+    assert clerk.post(url, {"cleaner": other}).status_code == 302
+    assert _cleaner_of(app, issue_id) == "周阿姨"
+    with system_session(app) as s:
+        back = staff(s, "SZ01", name=first).id
+    assert sup.post(url, {"cleaner": back}).status_code == 302
+    assert _cleaner_of(app, issue_id) == first
+    trail = _assign_trail(app, issue_id)
+    assert [(a, u) for a, u, _s in trail] == [("assign", "clerk_sz01"), ("assign", "sup_south")]
+    assert trail[0][2].endswith("→ 周阿姨") and trail[1][2].endswith(f"→ {first}")
+    # The page shows the choice to those who may change it, not to security.
+    assert "assign-form" in clerk.get("/cleaning/").get_data(as_text=True)
+    assert "assign-form" not in login("guard_sz01").get("/cleaning/").get_data(as_text=True)
+
+
+def test_another_sites_cleaner_or_a_wrong_role_is_refused(app, login):
+    issue_id = _checklist_issue(app)
+    first = _cleaner_of(app, issue_id)
+    with system_session(app) as s:
+        foreign = staff(s, "SZ02", kind="cleaner").id
+        not_a_cleaner = s.scalar(
+            select(StaffMember.id).where(
+                StaffMember.site_id == site(s, "SZ01").id, StaffMember.kind != "cleaner"
+            )
+        )
+        events = s.scalar(select(func.count(AuditEvent.id)))
+    url = f"/cleaning/issue/{issue_id}/assign"
+    # The clerk of SZ01 cannot see SZ02's cleaner; the supervisor sees both sites but the
+    # cleaner must belong to the issue's site.
+    for who in ("clerk_sz01", "sup_south"):
+        resp = login(who).post(url, {"cleaner": foreign})
+        assert resp.status_code == 400 and "请选择本售楼处的保洁员" in resp.get_data(as_text=True)
+    assert login("clerk_sz01").post(url, {"cleaner": ""}).status_code == 400
+    if not_a_cleaner:
+        assert login("clerk_sz01").post(url, {"cleaner": not_a_cleaner}).status_code == 400
+    assert login("guard_sz01").post(url, {"cleaner": foreign}).status_code == 403
+    assert login("sales_sz01").post(url, {"cleaner": foreign}).status_code == 403
+    assert login("clerk_sz02").post(url, {"cleaner": foreign}).status_code == 404
+    assert login("clerk_sz01").post(url, {"cleaner": foreign}, csrf=False).status_code == 400
+    assert _cleaner_of(app, issue_id) == first
+    with system_session(app) as s:
+        # Logins are audited; nothing else was written.
+        new = s.scalars(select(AuditEvent.action).order_by(AuditEvent.id).offset(events)).all()
+        assert set(new) <= {"login"}

@@ -128,3 +128,77 @@ def test_another_sites_cleaner_or_a_wrong_role_is_refused(app, login):
         # Logins are audited; nothing else was written.
         new = s.scalars(select(AuditEvent.action).order_by(AuditEvent.id).offset(events)).all()
         assert set(new) <= {"login"}
+
+
+# Repair tickets: a maintenance worker of the ticket's site claims an unassigned ticket in one
+# tap; the supervisor's assign (existing) still names anyone who serves the site.
+
+
+def _maintenance(app, username, codes):
+    from portal.services import auth as accounts
+
+    with system_session(app):
+        worker = accounts.create_user(
+            username, username, "maintenance", "demo12345", codes, (), check_policy=False
+        )
+        return worker.id
+
+
+def _ticket(app, code="SZ01"):
+    from tests.repairs_helpers import make_ticket
+
+    with system_session(app) as s:
+        return make_ticket(s, "new", code=code)
+
+
+def _assignee(app, ticket_id):
+    from portal.models import RepairTicket
+
+    with system_session(app) as s:
+        t = s.get(RepairTicket, ticket_id)
+        return t.status, t.assignee.username if t.assignee else None
+
+
+def test_maintenance_of_the_site_claims_an_unassigned_ticket(app, login):
+    ticket_id = _ticket(app)
+    worker = login("maint_south")
+    page = worker.get(f"/repairs/{ticket_id}/").get_data(as_text=True)
+    assert 'id="action-claim"' in page and "我来接单" in page
+    assert worker.post(f"/repairs/{ticket_id}/action/claim").status_code == 302
+    assert _assignee(app, ticket_id) == ("assigned", "maint_south")
+    with system_session(app) as s:
+        from portal.models import RepairEvent
+
+        ev = s.scalars(
+            select(RepairEvent).where(RepairEvent.ticket_id == ticket_id).order_by(RepairEvent.id)
+        ).all()[-1]
+        assert (ev.action, ev.from_status, ev.to_status) == ("claim", "new", "assigned")
+        assert s.scalar(
+            select(AuditEvent.id).where(
+                AuditEvent.action == "claim",
+                AuditEvent.object_type == "RepairTicket",
+                AuditEvent.object_id == ticket_id,
+            )
+        )
+    # Once held, nobody claims it again (the button is gone, a forged POST is refused).
+    _maintenance(app, "maint_sz01b", ("SZ01",))
+    other = login("maint_sz01b")
+    assert 'id="action-claim"' not in other.get(f"/repairs/{ticket_id}/").get_data(as_text=True)
+    assert other.post(f"/repairs/{ticket_id}/action/claim").status_code == 403
+    assert _assignee(app, ticket_id) == ("assigned", "maint_south")
+    detail = worker.get(f"/repairs/{ticket_id}/").get_data(as_text=True)
+    assert "已接单" in detail  # the timeline says who took it
+
+
+def test_maintenance_of_another_site_cannot_claim(app, login):
+    ticket_id = _ticket(app)
+    _maintenance(app, "maint_sh01x", ("SH01",))
+    stranger = login("maint_sh01x")
+    assert stranger.get(f"/repairs/{ticket_id}/").status_code == 404
+    assert stranger.post(f"/repairs/{ticket_id}/action/claim").status_code == 404
+    # Neither clerk nor supervisor "claims"; the supervisor assigns.
+    assert login("clerk_sz01").post(f"/repairs/{ticket_id}/action/claim").status_code == 403
+    sup = login("sup_south")
+    assert 'id="action-claim"' not in sup.get(f"/repairs/{ticket_id}/").get_data(as_text=True)
+    assert sup.post(f"/repairs/{ticket_id}/action/claim").status_code == 403
+    assert _assignee(app, ticket_id) == ("new", None)

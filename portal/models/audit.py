@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "recovery_codes_renewed": _l("Recovery codes renewed"),
     "import": _l("Imported from a spreadsheet"),
     "assign": _l("Assigned"),
+    "claim": _l("Claimed"),
 }
 
 

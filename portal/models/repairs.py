@@ -30,6 +30,7 @@ STATUS_LABELS = {
 # What a ticket's history line says happened (``RepairEvent.action``, ``kind``), in the past tense.
 EVENT_ACTION_LABELS = {
     "assign": _l("Assigned"),
+    "claim": _l("Claimed"),
     "start": _l("Work started"),
     "wait_parts": _l("Waiting for parts"),
     "resume": _l("Work resumed"),

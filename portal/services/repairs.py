@@ -45,7 +45,8 @@ class Transition:
     sources: tuple
     target: str
     # Roles, plus "reporter" (the user who reported the ticket) and "assignee" (the maintenance
-    # worker it is assigned to): maintenance work only on their own tickets.
+    # worker it is assigned to): maintenance work only on their own tickets; "site_maintenance"
+    # (a maintenance worker of the ticket's site, while nobody holds it) may claim it.
     who: frozenset
 
 
@@ -58,6 +59,7 @@ TRANSITIONS = {
     "assign": Transition(
         ("new", "assigned", "in_progress", "waiting_parts"), "assigned", _who("supervisor admin")
     ),
+    "claim": Transition(("new",), "assigned", _who("site_maintenance")),
     "start": Transition(("assigned",), "in_progress", _who("assignee")),
     "wait_parts": Transition(("in_progress",), "waiting_parts", _who("assignee")),
     "resume": Transition(("waiting_parts",), "in_progress", _who("assignee")),
@@ -84,6 +86,12 @@ def _roles_of(ticket, user):
         roles.add("reporter")
     if user.role == "maintenance" and ticket.assignee_id == user.id:
         roles.add("assignee")
+    if (
+        user.role == "maintenance"
+        and ticket.assignee_id is None
+        and ticket.site_id in {s.id for s in user.sites}
+    ):
+        roles.add("site_maintenance")
     return roles
 
 
@@ -199,6 +207,10 @@ def transition(ticket, action, user, **data):
         if assignee is None or assignee.id not in {u.id for u in assignee_choices(ticket.site)}:
             raise DomainError(_l("Choose a maintenance worker who serves this site."))
         ticket.assignee_id = assignee.id
+    elif action == "claim":  # one tap: the maintenance worker takes the ticket himself
+        if user.id not in {u.id for u in assignee_choices(ticket.site)}:
+            raise DomainError(_l("Choose a maintenance worker who serves this site."))
+        ticket.assignee_id = user.id
     elif action == "resolve":
         ticket.cost = _money(data.get("cost"))
         ticket.parts_used = _text(data.get("parts_used")) or None
@@ -229,7 +241,7 @@ def transition(ticket, action, user, **data):
         # resolution time the ticket itself has just forgotten.
         due_at=ticket.due_at if action == "reopen" else None,
     )
-    if action in ("close", "reopen"):
+    if action in ("close", "reopen", "claim"):
         audit.record(action, ticket, summary=f"{ticket} {before} → {rule.target}")
     return ticket
 

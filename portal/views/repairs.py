@@ -38,7 +38,7 @@ from portal.views.base import (
     site_choices_query,
 )
 from portal.views.audit import LocalDateBetweenFilter, PeriodClauseFilter
-from portal.models.repairs import STATUS_LABELS
+from portal.models.repairs import EVENT_ACTION_LABELS, STATUS_LABELS
 from portal.views.inventory import ITEM_READERS, item_choices
 from portal.views.visits import site_time
 from portal.views.home import set_landing
@@ -54,6 +54,7 @@ PRIORITY_LABELS = {
 PRIORITY_BADGES = {"urgent": "danger", "high": "warning", "normal": "info", "low": "secondary"}
 ACTION_LABELS = {
     "assign": _l("Assign"),
+    "claim": _l("Claim this ticket"),
     "start": _l("Start work"),
     "wait_parts": _l("Waiting for parts"),
     "resume": _l("Parts arrived, resume"),
@@ -62,6 +63,7 @@ ACTION_LABELS = {
     "reopen": _l("Reopen"),
 }
 ACTION_STYLES = {
+    "claim": "success",
     "close": "success",
     "resolve": "success",
     "reopen": "outline-danger",
@@ -266,6 +268,7 @@ class RepairsView(PortalView):
             accept=photo_service.ACCEPT,
             page_title=str(ticket),
             action_labels=ACTION_LABELS,
+            event_labels=EVENT_ACTION_LABELS,  # the history says "claimed", not the button
             action_styles=ACTION_STYLES,
             **_labels(),
         ), status

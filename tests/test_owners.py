@@ -202,3 +202,85 @@ def test_maintenance_of_another_site_cannot_claim(app, login):
     assert 'id="action-claim"' not in sup.get(f"/repairs/{ticket_id}/").get_data(as_text=True)
     assert sup.post(f"/repairs/{ticket_id}/action/claim").status_code == 403
     assert _assignee(app, ticket_id) == ("new", None)
+
+
+# The supervisor edits a ticket's equipment, location, item and priority; a new priority moves
+# the due time (counted from when the deadline started), and the history keeps both.
+
+
+def test_supervisor_edits_a_ticket_and_the_due_time_follows_the_priority(app, login):
+    from datetime import timedelta
+
+    from portal.models import Item, RepairEvent, RepairTicket
+
+    ticket_id = _ticket(app)  # normal priority: due 72 h after the report
+    with system_session(app) as s:
+        t = s.get(RepairTicket, ticket_id)
+        reported, old_due = t.created_at, t.due_at
+        item = Item(site_id=t.site_id, name="咖啡机", category="other", expected_quantity=1)
+        other = Item(
+            site_id=site(s, "SH01").id, name="投影仪", category="other", expected_quantity=1
+        )
+        s.add_all([item, other])
+        s.flush()
+        item_id, item_name, foreign_item = item.id, item.name, other.id
+    sup = login("sup_south")
+    assert 'id="edit-ticket"' in sup.get(f"/repairs/{ticket_id}/").get_data(as_text=True)
+    assert sup.get(f"/repairs/{ticket_id}/edit").status_code == 200
+    data = {"item": item_id, "equipment": "", "location": "二楼洽谈区", "priority": "urgent"}
+    assert sup.post(f"/repairs/{ticket_id}/edit", data).status_code == 302
+    with system_session(app) as s:
+        t = s.get(RepairTicket, ticket_id)
+        assert (t.equipment, t.location, t.item_id, t.priority) == (
+            item_name,
+            "二楼洽谈区",
+            item_id,
+            "urgent",
+        )
+        assert t.due_at == reported + timedelta(hours=4)  # urgent: 4 h from the report
+        events = s.scalars(
+            select(RepairEvent).where(RepairEvent.ticket_id == ticket_id).order_by(RepairEvent.id)
+        ).all()
+        assert [(e.kind, e.due_at) for e in events] == [
+            ("report", old_due),
+            ("edit", reported + timedelta(hours=4)),
+        ]
+        assert "紧急" in events[-1].text and "普通" in events[-1].text
+        assert s.scalar(
+            select(AuditEvent.summary).where(
+                AuditEvent.action == "correct", AuditEvent.object_id == ticket_id
+            )
+        )
+    page = sup.get(f"/repairs/{ticket_id}/").get_data(as_text=True)
+    assert "工单已修改" in page
+    # Same priority again: the due time stays; bad input is refused and writes nothing.
+    data["location"] = "一楼"
+    assert sup.post(f"/repairs/{ticket_id}/edit", data).status_code == 302
+    assert sup.post(f"/repairs/{ticket_id}/edit", {**data, "priority": "soon"}).status_code == 400
+    if foreign_item:
+        assert (
+            sup.post(f"/repairs/{ticket_id}/edit", {**data, "item": foreign_item}).status_code
+            == 400
+        )
+    with system_session(app) as s:
+        t = s.get(RepairTicket, ticket_id)
+        assert (t.location, t.priority, t.due_at) == (
+            "一楼",
+            "urgent",
+            reported + timedelta(hours=4),
+        )
+
+
+def test_clerk_and_maintenance_may_not_edit(app, login):
+    from portal.models import RepairTicket
+
+    ticket_id = _ticket(app)
+    data = {"item": 0, "equipment": "别的", "location": "", "priority": "low"}
+    for who in ("clerk_sz01", "maint_south"):
+        c = login(who)
+        assert 'id="edit-ticket"' not in c.get(f"/repairs/{ticket_id}/").get_data(as_text=True)
+        assert c.get(f"/repairs/{ticket_id}/edit").status_code == 403
+        assert c.post(f"/repairs/{ticket_id}/edit", data).status_code == 403
+    assert login("clerk_sz02").post(f"/repairs/{ticket_id}/edit", data).status_code in (403, 404)
+    with system_session(app) as s:
+        assert s.get(RepairTicket, ticket_id).priority == "normal"

@@ -25,6 +25,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import (
     OPEN_STATUSES,
+    Item,
     TICKET_PRIORITIES,
     RepairEvent,
     RepairTicket,
@@ -32,6 +33,7 @@ from portal.models import (
     User,
     user_site,
 )
+from portal.models.repairs import PRIORITY_LABELS
 from portal.services import audit
 from portal.services import photos as photo_service
 from sqlalchemy.orm import joinedload
@@ -243,6 +245,72 @@ def transition(ticket, action, user, **data):
     )
     if action in ("close", "reopen", "claim"):
         audit.record(action, ticket, summary=f"{ticket} {before} → {rule.target}")
+    return ticket
+
+
+EDIT_ROLES = frozenset({"supervisor", "admin"})
+
+
+def _deadline_start(ticket):
+    """When the current deadline started counting: the last event that set a due time (the
+    report, or a reopen), else the report time."""
+    start = db.session.scalar(
+        select(RepairEvent.at)
+        .where(
+            RepairEvent.ticket_id == ticket.id,
+            RepairEvent.due_at.is_not(None),
+            RepairEvent.kind != "edit",
+        )
+        .order_by(RepairEvent.at.desc(), RepairEvent.id.desc())
+        .limit(1)
+    )
+    return start or ticket.created_at
+
+
+def edit(ticket, user, equipment, location, item, priority):
+    """The supervisor corrects an open ticket's equipment (its title), location, item and
+    priority. A new priority recomputes the due time from when the current deadline started;
+    the edit event keeps that due time, so the history still knows the earlier one."""
+    if user.role not in EDIT_ROLES:
+        raise DomainError(_l("Only a supervisor edits a ticket."), status=403)
+    if ticket.status not in OPEN_STATUSES:
+        raise DomainError(_l("Only an open ticket can be edited."))
+    if item is not None and item.site_id != ticket.site_id:
+        raise DomainError(_l("Choose an item of this site."))
+    equipment = _text(equipment, 200) or (str(item)[:200] if item is not None else "")
+    if not equipment:
+        raise DomainError(_l("Say which equipment is broken."))
+    if priority not in TICKET_PRIORITIES:
+        raise DomainError(_l("Choose a priority."))
+    new = {
+        "equipment": equipment,
+        "location": _text(location, 200) or None,
+        "item_id": item.id if item is not None else None,
+        "priority": priority,
+    }
+    changed = [k for k, v in new.items() if getattr(ticket, k) != v]
+    if not changed:
+        return ticket
+    shown = {  # the history line in words, as the reader knows the fields
+        "equipment": (_l("Equipment"), str),
+        "location": (_l("Location"), str),
+        "item_id": (_l("Inventory item"), lambda i: str(db.session.get(Item, i).name)),
+        "priority": (_l("Priority"), lambda p: str(PRIORITY_LABELS[p])),
+    }
+
+    def word(k, v):
+        return shown[k][1](v) if v is not None else "—"
+
+    before = {k: getattr(ticket, k) for k in changed}
+    for k in changed:
+        setattr(ticket, k, new[k])
+    due = None
+    if "priority" in changed:
+        due = ticket.due_at = due_for(priority, _deadline_start(ticket))
+    text = "; ".join(f"{shown[k][0]}: {word(k, before[k])} → {word(k, new[k])}" for k in changed)
+    _event(ticket, user, "edit", text=text[:4000], due_at=due)
+    db.session.flush()
+    audit.record("correct", ticket, summary=f"{ticket}: {text}")
     return ticket
 
 

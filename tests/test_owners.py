@@ -284,3 +284,65 @@ def test_clerk_and_maintenance_may_not_edit(app, login):
     assert login("clerk_sz02").post(f"/repairs/{ticket_id}/edit", data).status_code in (403, 404)
     with system_session(app) as s:
         assert s.get(RepairTicket, ticket_id).priority == "normal"
+
+
+# A site names its default maintenance worker (site form: only its own maintenance people);
+# every new ticket of the site goes to him, assigned by the system.
+
+
+def test_default_maintenance_person_gets_new_tickets(app, login):
+    from portal.models import RepairEvent, RepairTicket, Site
+    from tests.test_attack_bounds import edit_form
+
+    _maintenance(app, "maint_sh01x", ("SH01",))
+    with system_session(app) as s:
+        sz01 = site(s, "SZ01").id
+        wu, stranger = user(s, "maint_south").id, user(s, "maint_sh01x").id
+    url = f"/site/edit/?id={sz01}"
+    admin = login("admin")
+    page = admin.get(url).get_data(as_text=True)
+    assert "吴师傅" in page and "maint_sh01x" not in page  # only SZ01's maintenance offered
+    form = edit_form(admin, url)
+    # A forged worker of another site is not among the choices: Flask-Admin's select with a
+    # blank choice reads it as "none", so he is never set.
+    admin.post(url, {**form, "default_maintenance": str(stranger)})
+    with system_session(app) as s:
+        assert s.get(Site, sz01).default_maintenance_id is None
+    form = edit_form(admin, url)
+    assert admin.post(url, {**form, "default_maintenance": str(wu)}).status_code == 302
+    with system_session(app) as s:
+        assert s.get(Site, sz01).default_maintenance_id == wu
+
+    clerk = login("clerk_sz01")
+    resp = clerk.post(
+        "/repairs/new/",
+        {"site": sz01, "item": 0, "equipment": "空调", "description": "不制冷", "priority": "high"},
+    )
+    assert resp.status_code == 302
+    with system_session(app) as s:
+        t = s.scalars(select(RepairTicket).order_by(RepairTicket.id.desc())).first()
+        assert (t.status, t.assignee_id) == ("assigned", wu)
+        last = s.scalars(
+            select(RepairEvent).where(RepairEvent.ticket_id == t.id).order_by(RepairEvent.id)
+        ).all()[-1]
+        assert (last.kind, last.action, last.user_id, last.to_status) == (
+            "transition",
+            "assign",
+            None,
+            "assigned",
+        )
+        assert s.scalar(
+            select(AuditEvent.summary).where(
+                AuditEvent.action == "assign", AuditEvent.object_id == t.id
+            )
+        )
+    # Another site without a default: the ticket waits, unassigned, to be claimed.
+    with system_session(app) as s:
+        t2 = _plain_ticket(s, "SZ02")
+        assert (t2.status, t2.assignee_id) == ("new", None)
+
+
+def _plain_ticket(s, code):
+    from portal.services import repairs
+
+    return repairs.report(site(s, code), user(s, "clerk_sz02"), "门锁", "坏了", "normal")

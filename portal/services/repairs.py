@@ -161,7 +161,30 @@ def report(site, user, equipment, description, priority, location=None, item=Non
     db.session.flush()
     _event(ticket, user, "report", at=now, to_status="new", text=description, due_at=ticket.due_at)
     add_photos(ticket, user, photos)
+    _assign_default(site, ticket, now)
     return ticket
+
+
+def _assign_default(site, ticket, now):
+    """A site that names its maintenance worker gives him every new ticket: an assignment by
+    the system (no user on the event), on the timeline and in the audit trail."""
+    worker_id = site.default_maintenance_id
+    if worker_id is None or worker_id not in {u.id for u in assignee_choices(site)}:
+        return  # none named, or he left the site / the role: the ticket waits to be claimed
+    ticket.assignee_id, ticket.status = worker_id, "assigned"
+    worker = db.session.get(User, worker_id)
+    _event(
+        ticket,
+        None,
+        "transition",
+        at=now,
+        action="assign",
+        from_status="new",
+        to_status="assigned",
+        text=str(worker),
+    )
+    db.session.flush()
+    audit.record("assign", ticket, summary=f"{ticket} → {worker} (default of {site.code})")
 
 
 def add_photos(ticket, user, prepared):

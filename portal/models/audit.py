@@ -35,6 +35,8 @@ ACTION_LABELS = {
     "recovery_code_used": _l("Recovery code used"),
     "recovery_codes_renewed": _l("Recovery codes renewed"),
     "import": _l("Imported from a spreadsheet"),
+    "assign": _l("Assigned"),
+    "claim": _l("Claimed"),
 }
 
 

@@ -124,8 +124,11 @@ class Site(VersionedMixin, TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(10), default="open", server_default="open")
     # The first day the sales office worked: no visit, report or tally can be dated before it.
     opened_on: Mapped[date] = mapped_column(Date, default=_local_today)
+    # The maintenance worker a new repair ticket of the site goes to (one of the site's own).
+    default_maintenance_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     region: Mapped[Region] = relationship(back_populates="sites")
+    default_maintenance: Mapped["User | None"] = relationship(foreign_keys=[default_maintenance_id])
     show_units: Mapped[list["ShowUnit"]] = relationship(viewonly=True, order_by="ShowUnit.name")
 
     @classmethod

@@ -30,6 +30,7 @@ STATUS_LABELS = {
 # What a ticket's history line says happened (``RepairEvent.action``, ``kind``), in the past tense.
 EVENT_ACTION_LABELS = {
     "assign": _l("Assigned"),
+    "claim": _l("Claimed"),
     "start": _l("Work started"),
     "wait_parts": _l("Waiting for parts"),
     "resume": _l("Work resumed"),
@@ -37,11 +38,18 @@ EVENT_ACTION_LABELS = {
     "close": _l("Closed"),
     "reopen": _l("Ticket reopened"),
 }
+PRIORITY_LABELS = {
+    "urgent": _l("Urgent"),
+    "high": _l("High"),
+    "normal": _l("Normal"),
+    "low": _l("Low"),
+}
 EVENT_KIND_LABELS = {
     "report": _l("Ticket reported"),
     "transition": _l("Status changed"),
     "comment": _l("Comment"),
     "photo": _l("Photo"),
+    "edit": _l("Ticket edited"),
 }
 
 

@@ -20,10 +20,11 @@ from portal.models.cleaning import (
 )
 from portal.services import audit
 from portal.services import photos
-from portal.models import Photo
+from portal.models import Photo, StaffMember
 
 INSPECT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 FIX_ROLES = frozenset({"admin", "clerk", "security"})
+ASSIGN_ROLES = frozenset({"admin", "supervisor", "clerk"})
 DEFAULT_DUE = timedelta(hours=2)
 
 
@@ -125,6 +126,47 @@ AREA_WORDS = {
 }
 
 
+def cleaners_of(site):
+    """The site's active cleaners, by name (the first is the default for a new issue)."""
+    return db.session.scalars(
+        select(StaffMember)
+        .where(
+            StaffMember.site_id == site.id,
+            StaffMember.kind == "cleaner",
+            StaffMember.active.is_(True),
+        )
+        .order_by(StaffMember.name, StaffMember.id)
+    ).all()
+
+
+def default_cleaner(site):
+    """Who a new issue goes to when nobody chose: the site's only (or first) active cleaner."""
+    cleaners = cleaners_of(site)
+    return cleaners[0] if cleaners else None
+
+
+def reassign(issue, cleaner, user):
+    """The clerk or the supervisor gives a not yet verified issue to another cleaner of its site
+    (the row change is audited; the audit line says who it went to)."""
+    if user.role not in ASSIGN_ROLES:
+        raise DomainError(_l("Only the clerk or the supervisor assigns a cleaning issue."))
+    if issue.status == "verified":
+        raise DomainError(_l("A verified issue is closed."))
+    if (
+        cleaner is None
+        or cleaner.kind != "cleaner"
+        or not cleaner.active
+        or cleaner.site_id != issue.site_id
+    ):
+        raise DomainError(_l("Choose a cleaner of this site."))
+    if cleaner.id == issue.cleaner_id:
+        return issue
+    issue.cleaner = cleaner
+    db.session.flush()
+    audit.record("assign", issue, summary=f"{issue} → {cleaner.name}")
+    return issue
+
+
 def area_for(site, text):
     """The site's area a text (e.g. a checklist item) is about; the first area when none matches."""
     areas = ensure_default_areas(site)
@@ -147,7 +189,7 @@ def open_issue_from_checklist(site, user, description, at=None):
     )
     inspection.results.append(result)
     db.session.add(inspection)
-    issue = open_issue(result, None, when + DEFAULT_DUE, raised_at=when)
+    issue = open_issue(result, default_cleaner(site), when + DEFAULT_DUE, raised_at=when)
     db.session.flush()
     return issue
 

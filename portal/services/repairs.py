@@ -26,6 +26,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import (
     OPEN_STATUSES,
+    Item,
     TICKET_PRIORITIES,
     RepairEvent,
     RepairTicket,
@@ -33,6 +34,7 @@ from portal.models import (
     User,
     user_site,
 )
+from portal.models.repairs import PRIORITY_LABELS
 from portal.services import audit, notify
 from portal.services import photos as photo_service
 from sqlalchemy.orm import joinedload
@@ -46,7 +48,8 @@ class Transition:
     sources: tuple
     target: str
     # Roles, plus "reporter" (the user who reported the ticket) and "assignee" (the maintenance
-    # worker it is assigned to): maintenance work only on their own tickets.
+    # worker it is assigned to): maintenance work only on their own tickets; "site_maintenance"
+    # (a maintenance worker of the ticket's site, while nobody holds it) may claim it.
     who: frozenset
 
 
@@ -59,6 +62,7 @@ TRANSITIONS = {
     "assign": Transition(
         ("new", "assigned", "in_progress", "waiting_parts"), "assigned", _who("supervisor admin")
     ),
+    "claim": Transition(("new",), "assigned", _who("site_maintenance")),
     "start": Transition(("assigned",), "in_progress", _who("assignee")),
     "wait_parts": Transition(("in_progress",), "waiting_parts", _who("assignee")),
     "resume": Transition(("waiting_parts",), "in_progress", _who("assignee")),
@@ -85,6 +89,12 @@ def _roles_of(ticket, user):
         roles.add("reporter")
     if user.role == "maintenance" and ticket.assignee_id == user.id:
         roles.add("assignee")
+    if (
+        user.role == "maintenance"
+        and ticket.assignee_id is None
+        and ticket.site_id in {s.id for s in user.sites}
+    ):
+        roles.add("site_maintenance")
     return roles
 
 
@@ -152,7 +162,42 @@ def report(site, user, equipment, description, priority, location=None, item=Non
     db.session.flush()
     _event(ticket, user, "report", at=now, to_status="new", text=description, due_at=ticket.due_at)
     add_photos(ticket, user, photos)
+    _assign_default(site, ticket, now)
     return ticket
+
+
+def _assign_default(site, ticket, now):
+    """A site that names its maintenance worker gives him every new ticket: an assignment by
+    the system (no user on the event), on the timeline and in the audit trail."""
+    worker_id = site.default_maintenance_id
+    if worker_id is None or worker_id not in {u.id for u in assignee_choices(site)}:
+        return  # none named, or he left the site / the role: the ticket waits to be claimed
+    ticket.assignee_id, ticket.status = worker_id, "assigned"
+    worker = db.session.get(User, worker_id)
+    _event(
+        ticket,
+        None,
+        "transition",
+        at=now,
+        action="assign",
+        from_status="new",
+        to_status="assigned",
+        text=str(worker),
+    )
+    db.session.flush()
+    audit.record("assign", ticket, summary=f"{ticket} → {worker} (default of {site.code})")
+    _tell_assignee(ticket, worker)
+
+
+def _tell_assignee(ticket, worker):
+    notify.notify(
+        [worker],
+        "assigned",
+        _("Repair ticket assigned to you: %(title)s", title=ticket.equipment),
+        _("%(site)s · %(text)s", site=ticket.site.name, text=ticket.description or ""),
+        f"/repairs/{ticket.id}/",
+        site=ticket.site,
+    )
 
 
 def add_photos(ticket, user, prepared):
@@ -200,14 +245,11 @@ def transition(ticket, action, user, **data):
         if assignee is None or assignee.id not in {u.id for u in assignee_choices(ticket.site)}:
             raise DomainError(_l("Choose a maintenance worker who serves this site."))
         ticket.assignee_id = assignee.id
-        notify.notify(
-            [assignee],
-            "assigned",
-            _("Repair ticket assigned to you: %(title)s", title=ticket.equipment),
-            _("%(site)s · %(text)s", site=ticket.site.name, text=ticket.description or ""),
-            f"/repairs/{ticket.id}/",
-            site=ticket.site,
-        )
+        _tell_assignee(ticket, assignee)
+    elif action == "claim":  # one tap: the maintenance worker takes the ticket himself
+        if user.id not in {u.id for u in assignee_choices(ticket.site)}:
+            raise DomainError(_l("Choose a maintenance worker who serves this site."))
+        ticket.assignee_id = user.id
     elif action == "resolve":
         ticket.cost = _money(data.get("cost"))
         ticket.parts_used = _text(data.get("parts_used")) or None
@@ -238,8 +280,74 @@ def transition(ticket, action, user, **data):
         # resolution time the ticket itself has just forgotten.
         due_at=ticket.due_at if action == "reopen" else None,
     )
-    if action in ("close", "reopen"):
+    if action in ("close", "reopen", "claim"):
         audit.record(action, ticket, summary=f"{ticket} {before} → {rule.target}")
+    return ticket
+
+
+EDIT_ROLES = frozenset({"supervisor", "admin"})
+
+
+def _deadline_start(ticket):
+    """When the current deadline started counting: the last event that set a due time (the
+    report, or a reopen), else the report time."""
+    start = db.session.scalar(
+        select(RepairEvent.at)
+        .where(
+            RepairEvent.ticket_id == ticket.id,
+            RepairEvent.due_at.is_not(None),
+            RepairEvent.kind != "edit",
+        )
+        .order_by(RepairEvent.at.desc(), RepairEvent.id.desc())
+        .limit(1)
+    )
+    return start or ticket.created_at
+
+
+def edit(ticket, user, equipment, location, item, priority):
+    """The supervisor corrects an open ticket's equipment (its title), location, item and
+    priority. A new priority recomputes the due time from when the current deadline started;
+    the edit event keeps that due time, so the history still knows the earlier one."""
+    if user.role not in EDIT_ROLES:
+        raise DomainError(_l("Only a supervisor edits a ticket."), status=403)
+    if ticket.status not in OPEN_STATUSES:
+        raise DomainError(_l("Only an open ticket can be edited."))
+    if item is not None and item.site_id != ticket.site_id:
+        raise DomainError(_l("Choose an item of this site."))
+    equipment = _text(equipment, 200) or (str(item)[:200] if item is not None else "")
+    if not equipment:
+        raise DomainError(_l("Say which equipment is broken."))
+    if priority not in TICKET_PRIORITIES:
+        raise DomainError(_l("Choose a priority."))
+    new = {
+        "equipment": equipment,
+        "location": _text(location, 200) or None,
+        "item_id": item.id if item is not None else None,
+        "priority": priority,
+    }
+    changed = [k for k, v in new.items() if getattr(ticket, k) != v]
+    if not changed:
+        return ticket
+    shown = {  # the history line in words, as the reader knows the fields
+        "equipment": (_l("Equipment"), str),
+        "location": (_l("Location"), str),
+        "item_id": (_l("Inventory item"), lambda i: str(db.session.get(Item, i).name)),
+        "priority": (_l("Priority"), lambda p: str(PRIORITY_LABELS[p])),
+    }
+
+    def word(k, v):
+        return shown[k][1](v) if v is not None else "—"
+
+    before = {k: getattr(ticket, k) for k in changed}
+    for k in changed:
+        setattr(ticket, k, new[k])
+    due = None
+    if "priority" in changed:
+        due = ticket.due_at = due_for(priority, _deadline_start(ticket))
+    text = "; ".join(f"{shown[k][0]}: {word(k, before[k])} → {word(k, new[k])}" for k in changed)
+    _event(ticket, user, "edit", text=text[:4000], due_at=due)
+    db.session.flush()
+    audit.record("correct", ticket, summary=f"{ticket}: {text}")
     return ticket
 
 

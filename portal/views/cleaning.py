@@ -30,6 +30,7 @@ from portal.services import today
 from portal.views.base import (
     PortalView,
     ScopedModelView,
+    as_id,
     domain_errors,
     expose,
     get_or_404,
@@ -52,15 +53,7 @@ def area_label(area):
 
 
 def _cleaners(site):
-    return db.session.scalars(
-        select(StaffMember)
-        .where(
-            StaffMember.site_id == site.id,
-            StaffMember.kind == "cleaner",
-            StaffMember.active.is_(True),
-        )
-        .order_by(StaffMember.name)
-    ).all()
+    return cleaning.cleaners_of(site)
 
 
 class CleaningView(PortalView):
@@ -106,6 +99,7 @@ class CleaningView(PortalView):
             now=now,
             local=local,
             actions=lambda i: cleaning.issue_actions(i, current_user),
+            cleaners=_cleaners(site) if current_user.role in cleaning.ASSIGN_ROLES else [],
             area_label=area_label,
             status_labels=STATUS_LABELS,
             overdue=cleaning.overdue_issues(now)
@@ -191,6 +185,22 @@ class CleaningView(PortalView):
                 errors[f"area-{area.id}"] = _l("Say what is not clean.")
             results.append((area, value == "pass", note))
         return results, errors
+
+    @expose("/issue/<id>/assign", methods=("POST",))
+    def assign(self, id):
+        """The clerk or the supervisor gives the issue to another cleaner of its site."""
+        issue = get_or_404(CleaningIssue, id)
+        if current_user.role not in cleaning.ASSIGN_ROLES:
+            abort(403)
+        wanted = request.form.get("cleaner", "")
+        cleaner = db.session.get(StaffMember, as_id(wanted)) if wanted else None
+        with domain_errors() as refused:
+            cleaning.reassign(issue, cleaner, current_user)
+        if refused:  # nothing written (domain_errors rolled back); the page with the reason
+            return self.index(status=refused.status, site_id=issue.site_id)
+        db.session.commit()
+        flash(_l("Assigned to %(name)s.", name=cleaner.name), "success")
+        return redirect(url_for(".index", site=issue.site_id))
 
     @expose("/issue/<id>/<step>", methods=("POST",))
     def transition(self, id, step):

@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import ROLES, STAFF_KINDS, Region, ShowUnit, Site, StaffMember, User
 from portal.services import auth as accounts
 from portal.services import people
+from portal.services import repairs
 from portal.services.metrics import org as org_figures
 from portal.views.audit import PeriodClauseFilter
 from portal.views.base import ALL_ROLES, ScopedModelView, options_of
@@ -71,6 +72,7 @@ class SiteView(ScopedModelView):
         "timezone",
         "tally_time",
         "opened_on",
+        "default_maintenance",
     )
     column_select_related_list = (Site.region,)
     column_sortable_list = ("code",)
@@ -89,6 +91,7 @@ class SiteView(ScopedModelView):
         "tally_time": _l("Tally time"),
         "status": _l("Status"),
         "opened_on": _l("Opened on"),
+        "default_maintenance": _l("Default maintenance worker"),
         "show_units": _l("Show units"),
         "created_at": _l("Created at"),
     }
@@ -102,8 +105,26 @@ class SiteView(ScopedModelView):
         )
     }
     column_descriptions = {
-        "opened_on": _l("No visit, report or tally can be dated before this day.")
+        "opened_on": _l("No visit, report or tally can be dated before this day."),
+        "default_maintenance": _l("New repair tickets of the site go to him automatically."),
     }
+
+    def _offer_maintenance(self, form, site):
+        """Only the site's own maintenance workers (none yet for a site being created)."""
+        if "default_maintenance" in form:
+            workers = repairs.assignee_choices(site) if site is not None else []
+            field = form.default_maintenance
+            field.query, field.query_factory, field._object_list = None, lambda: workers, None
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        self._offer_maintenance(form, None)
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        self._offer_maintenance(form, obj)
+        return form
 
 
 class ShowUnitView(ScopedModelView):

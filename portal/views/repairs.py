@@ -38,22 +38,17 @@ from portal.views.base import (
     site_choices_query,
 )
 from portal.views.audit import LocalDateBetweenFilter, PeriodClauseFilter
-from portal.models.repairs import STATUS_LABELS
+from portal.models.repairs import EVENT_ACTION_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from portal.views.inventory import ITEM_READERS, item_choices
 from portal.views.visits import site_time
 from portal.views.home import set_landing
 
 READERS = frozenset({"admin", "supervisor", "clerk", "security", "maintenance"})
 
-PRIORITY_LABELS = {
-    "urgent": _l("Urgent"),
-    "high": _l("High"),
-    "normal": _l("Normal"),
-    "low": _l("Low"),
-}
 PRIORITY_BADGES = {"urgent": "danger", "high": "warning", "normal": "info", "low": "secondary"}
 ACTION_LABELS = {
     "assign": _l("Assign"),
+    "claim": _l("Claim this ticket"),
     "start": _l("Start work"),
     "wait_parts": _l("Waiting for parts"),
     "resume": _l("Parts arrived, resume"),
@@ -62,6 +57,7 @@ ACTION_LABELS = {
     "reopen": _l("Reopen"),
 }
 ACTION_STYLES = {
+    "claim": "success",
     "close": "success",
     "resolve": "success",
     "reopen": "outline-danger",
@@ -89,6 +85,17 @@ class ReportForm(FlaskForm):
         default="normal",
     )
     photos = MultipleFileField(_l("Photos"))
+
+
+class EditForm(FlaskForm):
+    """The supervisor's corrections: the site and the fault description stay as reported."""
+
+    item = SelectField(_l("Item from the site's list"), coerce=int, default=0)
+    equipment = StringField(_l("Equipment"), validators=[Optional(), Length(max=200)])
+    location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
+    priority = SelectField(
+        _l("Priority"), choices=[(p, PRIORITY_LABELS[p]) for p in TICKET_PRIORITIES]
+    )
 
 
 class ActionForm(FlaskForm):
@@ -266,6 +273,8 @@ class RepairsView(PortalView):
             accept=photo_service.ACCEPT,
             page_title=str(ticket),
             action_labels=ACTION_LABELS,
+            event_labels=EVENT_ACTION_LABELS,  # the history says "claimed", not the button
+            can_edit=current_user.role in repairs.EDIT_ROLES and ticket.status in OPEN_STATUSES,
             action_styles=ACTION_STYLES,
             **_labels(),
         ), status
@@ -296,6 +305,37 @@ class RepairsView(PortalView):
         if action in ("resolve", "close") and current_user.role == "maintenance":
             return redirect(url_for(".index"))
         return redirect(url_for(".detail", ticket_id=ticket.id))
+
+    @expose("/<int:ticket_id>/edit", methods=("GET", "POST"))
+    def edit(self, ticket_id):
+        """The supervisor corrects equipment, location, item and priority (audited)."""
+        ticket = self._ticket(ticket_id)
+        if current_user.role not in repairs.EDIT_ROLES:
+            abort(403)
+        form = EditForm(obj=ticket if request.method == "GET" else None)
+        if request.method == "GET":
+            form.item.data = ticket.item_id or 0
+        form.item.choices = item_choices(ticket.site, _l("— not on the list —"))
+        if form.validate_on_submit():
+            with domain_errors(form) as refused:
+                repairs.edit(
+                    ticket,
+                    current_user,
+                    form.equipment.data,
+                    form.location.data,
+                    db.session.get(Item, form.item.data) if form.item.data else None,
+                    form.priority.data,
+                )
+                db.session.commit()
+            if not refused:
+                flash(_l("Ticket %(ticket)s saved.", ticket=str(ticket)), "success")
+                return redirect(url_for(".detail", ticket_id=ticket.id))
+        if form.item.errors:
+            form.item.errors = [_l("Choose an item of this site.")]
+        status = 400 if request.method == "POST" else 200
+        return self.render(
+            "repairs/edit.html", form=form, ticket=ticket, page_title=_l("Edit the ticket")
+        ), status
 
     @expose("/<int:ticket_id>/comment", methods=("POST",))
     def comment(self, ticket_id):

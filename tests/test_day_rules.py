@@ -1,14 +1,16 @@
 """The day's rules that fit real shifts (issue 20, point 5): the running break timer on the
 clerk's landing page, and a damage written off lowering the item's expected count."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
 from portal import clock
-from portal.models import BreakLog
+from portal.models import AuditEvent, BreakLog, DamageReport, Item
+from portal.services import damage, inventory
 from tests.conftest import browser_login, screenshot
-from tests.handover_helpers import site, staff, system_session
+from tests.handover_helpers import site, staff, system_session, user
+from tests.refusals import refused
 
 
 def _break_started(app, username, ago):
@@ -75,3 +77,88 @@ def test_the_break_timer_counts_on_in_the_browser_and_turns_red_at_ten_minutes(
         screenshot(page, "today-break-timer-1280")
     finally:
         context.close()
+
+
+# --- Damage written off / lost -------------------------------------------------------------
+
+
+def _damaged_item_report(app, expected=3):
+    with system_session(app) as s:
+        sz01 = site(s, "SZ01")
+        item = Item(site_id=sz01.id, name="对讲机", category="other", expected_quantity=expected)
+        s.add(item)
+        s.flush()
+        report = damage.file_report(
+            sz01,
+            user(s, "clerk_sz01"),
+            "",
+            "客户把对讲机摔坏，无法修复",
+            user(s, "sales_sz01"),
+            "王先生一家三口",
+            datetime.now(timezone.utc) - timedelta(hours=1),
+            item=item,
+        )
+        s.flush()
+        return item.id, report.id
+
+
+def _expected(app, item_id):
+    with system_session(app) as s:
+        return s.get(Item, item_id).expected_quantity
+
+
+def test_a_write_off_lowers_the_expected_count_once_and_a_change_back_restores_it(app, login):
+    item_id, report_id = _damaged_item_report(app)
+    login("sales_sz01").post(f"/damage/{report_id}/confirm", {})
+    sup = login("sup_south")
+    form = sup.get(f"/damage/{report_id}/").get_data(as_text=True)
+    assert "报废 / 丢失" in form and 'name="quantity"' in form
+    # More than the item expects: refused in Chinese, nothing changed.
+    resp = sup.post(f"/damage/{report_id}/review", {"outcome": "written_off", "quantity": "4"})
+    assert resp.status_code == 400 and "报废 / 丢失数量须在 1 到 3 之间" in resp.get_data(True)
+    assert _expected(app, item_id) == 3
+    resp = sup.post(f"/damage/{report_id}/review", {"outcome": "written_off", "quantity": "2"})
+    assert resp.status_code == 302 and _expected(app, item_id) == 1
+    page = sup.get(f"/damage/{report_id}/").get_data(as_text=True)
+    assert "已从预期数量扣减 2" in page
+    # Reviewing the written-off report again with the same outcome does not take twice.
+    resp = sup.post(f"/damage/{report_id}/review", {"outcome": "written_off", "quantity": "2"})
+    assert resp.status_code == 302 and _expected(app, item_id) == 1
+    # Tomorrow's item check expects what is left, so it does not flag the broken units.
+    with system_session(app) as s:
+        check = inventory.start_item_check(site(s, "SZ01"), "opening", None, date(2026, 12, 6))
+        (line,) = [ln for ln in check.lines if ln.item_id == item_id]
+        assert line.expected_quantity == 1 and not inventory.is_discrepancy(line)
+        s.rollback()
+    # Changed to compensated: the units come back, exactly once.
+    resp = sup.post(f"/damage/{report_id}/review", {"outcome": "compensated"})
+    assert resp.status_code == 302 and _expected(app, item_id) == 3
+    assert sup.post(f"/damage/{report_id}/review", {"outcome": "waived"}).status_code == 400
+    assert _expected(app, item_id) == 3
+    with system_session(app) as s:
+        assert s.get(DamageReport, report_id).written_off_quantity is None
+        actions = s.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.object_type == "Item", AuditEvent.object_id == item_id)
+            .where(AuditEvent.action.in_(("write_off", "write_off_restore")))
+            .order_by(AuditEvent.id)
+        ).all()
+        assert actions == ["write_off", "write_off_restore", "write_off", "write_off_restore"]
+
+
+def test_a_write_off_without_an_item_changes_no_count(app):
+    with system_session(app) as s:
+        report = damage.file_report(
+            site(s, "SZ01"),
+            user(s, "clerk_sz01"),
+            "门口地毯",
+            "咖啡洒在地毯上",
+            user(s, "sales_sz01"),
+            "李女士",
+            datetime.now(timezone.utc) - timedelta(hours=1),
+        )
+        damage.confirm(report, user(s, "sales_sz01"))
+        with refused():
+            damage.review(report, user(s, "sup_south"), "written_off", quantity="x")
+        damage.review(report, user(s, "sup_south"), "written_off")
+        assert report.outcome == "written_off" and report.written_off_quantity is None

@@ -1,13 +1,15 @@
 """The day's rules that fit real shifts (issue 20, point 5): the running break timer on the
-clerk's landing page, and a damage written off lowering the item's expected count."""
+clerk's landing page, a damage written off lowering the item's expected count, the tally closed
+before its time with a reason and the warning about visitors still on site."""
 
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import select
+import time_machine
+from sqlalchemy import func, select
 
 from portal import clock
-from portal.models import AuditEvent, BreakLog, DamageReport, Item
-from portal.services import damage, inventory
+from portal.models import AuditEvent, BreakLog, DailyTally, DamageReport, Item, StockMovement, Visit
+from portal.services import damage, inventory, visits
 from tests.conftest import browser_login, screenshot
 from tests.handover_helpers import site, staff, system_session, user
 from tests.refusals import refused
@@ -162,3 +164,127 @@ def test_a_write_off_without_an_item_changes_no_count(app):
             damage.review(report, user(s, "sup_south"), "written_off", quantity="x")
         damage.review(report, user(s, "sup_south"), "written_off")
         assert report.outcome == "written_off" and report.written_off_quantity is None
+
+
+# --- Tally before its time, and visitors still on site -------------------------------------
+
+# 10:00 in Shenzhen, well before the 17:50 tally time.
+MORNING = datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc)
+
+
+def _site_with_water(app, tally_time=None):
+    from tests.test_tally import arranged, product, site_of
+
+    with arranged(app):
+        sz01 = site_of("SZ01")
+        if tally_time is not None:
+            sz01.tally_time = tally_time
+        return product(sz01, "矿泉水").id
+
+
+def _tallies(app):
+    """(id, day, early reason) of every closed tally."""
+    with system_session(app) as s:
+        return [(t.id, t.day, t.early_reason) for t in s.scalars(select(DailyTally))]
+
+
+def test_an_early_tally_needs_a_reason_which_the_supervisor_sees(app, login):
+    with time_machine.travel(MORNING, tick=True):
+        water = _site_with_water(app)
+        clerk = login("clerk_sz01")
+        page = clerk.get("/tally/").get_data(as_text=True)
+        assert 'id="tally-before-time"' in page and 'id="tally-form"' in page
+        assert 'name="early_reason"' in page and "如有特殊情况" in page
+        # No reason: refused in Chinese, nothing written.
+        for reason in ("", "   "):
+            resp = clerk.post("/tally/close", {f"count_{water}": "0", "early_reason": reason})
+            assert resp.status_code == 400
+            assert "前日结须填写原因" in resp.get_data(as_text=True)
+        assert _tallies(app) == []
+        with system_session(app) as s:
+            assert s.scalar(select(func.count()).select_from(StockMovement)) == 0
+        resp = clerk.post(
+            "/tally/close", {f"count_{water}": "0", "early_reason": "台风预警，售楼处提前闭店"}
+        )
+        assert resp.status_code == 302
+        ((closed_id, day, reason),) = _tallies(app)
+        assert reason == "台风预警，售楼处提前闭店"
+        day = day.isoformat()
+        with system_session(app) as s:
+            event = s.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.object_type == "DailyTally", AuditEvent.action == "close"
+                )
+            ).one()
+            assert "台风预警" in event.summary
+        sup = login("sup_south")
+        with system_session(app) as s:
+            sz01_id = site(s, "SZ01").id
+        assert sup.post("/today/site", {"site_id": sz01_id}).status_code == 302
+        # The closed tally's page and the supervisors' list of closed tallies (the dashboard's
+        # tally drill-down) both say why it closed early.
+        page = sup.get(f"/tally/?day={day}").get_data(as_text=True)
+        assert 'id="tally-early-reason"' in page and "台风预警，售楼处提前闭店" in page
+        listing = sup.get("/dailytally/").get_data(as_text=True)
+        assert "提前日结原因" in listing and "台风预警，售楼处提前闭店" in listing
+        details = sup.get(f"/dailytally/details/?id={closed_id}").get_data(as_text=True)
+        assert "台风预警，售楼处提前闭店" in details
+
+
+def test_closing_with_visitors_on_site_warns_and_closes_once_confirmed(app, login):
+    from datetime import time
+
+    water = _site_with_water(app, tally_time=time(0, 0))  # due whenever the test runs
+    with system_session(app) as s:
+        visit = visits.record_arrival(site(s, "SZ01"), adults=2, children=1)
+        s.flush()
+        visit_id = visit.id
+    clerk = login("clerk_sz01")
+    resp = clerk.post("/tally/close", {f"count_{water}": "0"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and 'id="tally-on-site-warning"' in page
+    assert "仍有 3 位客户（1 组来访）在场" in page and 'name="on_site_confirmed"' in page
+    assert 'value="0"' in page  # the counts entered are kept
+    assert _tallies(app) == []
+    resp = clerk.post("/tally/close", {f"count_{water}": "0", "on_site_confirmed": "1"})
+    assert resp.status_code == 302 and len(_tallies(app)) == 1
+    with system_session(app) as s:
+        assert s.get(Visit, visit_id).left_at is None  # a warning only: the visit is untouched
+
+
+def test_closing_with_nobody_on_site_needs_no_confirmation(app, login):
+    from datetime import time
+
+    water = _site_with_water(app, tally_time=time(0, 0))
+    with system_session(app) as s:
+        visit = visits.record_arrival(site(s, "SZ01"), adults=1)
+        s.flush()
+        visits.record_departure(visit)
+    resp = login("clerk_sz01").post("/tally/close", {f"count_{water}": "0"})
+    assert resp.status_code == 302 and len(_tallies(app)) == 1
+
+
+def test_an_early_tally_in_the_browser(app, live_server, browser):
+    from datetime import time
+
+    _site_with_water(app, tally_time=time(23, 59, 59))  # before the tally time all day
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        browser_login(page, live_server, "clerk_sz01")
+        page.goto(f"{live_server}/tally/")
+        if page.locator("#tally-before-time").count() == 0:
+            return  # 23:59:59 exactly: the tally is due, nothing early to show
+        page.fill("#tally-form input[type=number]", "0")
+        screenshot(page, "tally-before-time-1280")
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.click("#close-tally")
+        page.wait_for_load_state("networkidle")
+        assert "前日结须填写原因" in page.content() and _tallies(app) == []
+        page.fill("#early_reason", "停电，提前闭店")
+        page.click("#close-tally")
+        page.wait_for_load_state("networkidle")
+        assert page.url.endswith("/today/")
+        assert [reason for _id, _day, reason in _tallies(app)] == ["停电，提前闭店"]
+    finally:
+        context.close()

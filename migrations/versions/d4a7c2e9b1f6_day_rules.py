@@ -1,4 +1,4 @@
-"""day rules: the quantity a damage report wrote off its item
+"""day rules: the quantity a damage report wrote off its item; why a tally closed early
 
 Revision ID: d4a7c2e9b1f6
 Revises: b5e2d7a1c9f4
@@ -17,10 +17,11 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("damage_report") as batch:
-        batch.add_column(sa.Column("written_off_quantity", sa.Integer(), nullable=True))
+    # Plain ADD COLUMN (no table copy on SQLite, so the tables keep their triggers).
+    op.add_column("damage_report", sa.Column("written_off_quantity", sa.Integer(), nullable=True))
+    op.add_column("daily_tally", sa.Column("early_reason", sa.Text(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("damage_report") as batch:
-        batch.drop_column("written_off_quantity")
+    op.drop_column("daily_tally", "early_reason")
+    op.drop_column("damage_report", "written_off_quantity")

@@ -241,17 +241,22 @@ def test_clerk_closes_the_tally_and_sees_the_figures_on_today(app, login):
         )
 
 
-def test_tally_before_its_time_shows_the_figures_so_far_and_refuses_to_close(app, login):
+def test_tally_before_its_time_shows_the_figures_so_far_and_asks_for_a_reason(app, login):
+    # Issue 20: the procedure says 17:50 "unless there are special circumstances", so before
+    # the tally time the form shows with a reason to give (no longer a hard refusal); closing
+    # without the reason is refused. tests/test_day_rules.py covers the early close itself.
     with arranged(app):
         site = site_of("SZ01")
         site.tally_time = time(23, 59, 59)
         water = product(site, "矿泉水").id
     c = login("clerk_sz01")
     page = c.get("/tally/").get_data(as_text=True)
-    # At 23:59:59 exactly the form would show; any other moment shows the notice.
-    if "以下是目前的数据" in page:
-        assert 'id="tally-form"' not in page
+    # At 23:59:59 exactly the tally is due; any other moment shows the notice.
+    if 'id="tally-before-time"' in page:
+        assert 'id="tally-form"' in page and 'name="early_reason"' in page
         assert c.post("/tally/close", {f"count_{water}": "0"}).status_code == 400
+        with arranged(app) as s:
+            assert s.scalar(select(func.count()).select_from(DailyTally)) == 0
 
 
 def test_tally_pages_are_scoped_and_role_checked(app, login):

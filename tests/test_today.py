@@ -297,6 +297,15 @@ def test_clerk_day_in_the_browser(app, live_server, page, browser):
     page.once("dialog", lambda dialog: dialog.accept())  # closing the day asks first
     page.click("#close-tally")
     page.wait_for_load_state("networkidle")
+    # Issue 20: the demo day leaves visitors on site, so closing warns about them first (a
+    # warning, not a block): the clerk confirms and closes; the counts entered are kept.
+    warning = page.locator("#tally-on-site-warning")
+    if warning.count():
+        assert "在场" in warning.inner_text()
+        page.check("#on_site_confirmed")
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("#close-tally")
+        page.wait_for_load_state("networkidle")
     assert page.url.endswith("/today/")
     closed = page.locator(".tally-closed")
     assert "已日结" in closed.inner_text() and "-1" in closed.inner_text()

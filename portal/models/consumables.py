@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     event,
     false,
@@ -169,6 +170,9 @@ class DailyTally(SiteScopedMixin, TimestampMixin, db.Model):
     visitors: Mapped[int] = mapped_column(Integer, default=0)
     drinks_served: Mapped[int] = mapped_column(Integer, default=0)
     snacks_served: Mapped[int] = mapped_column(Integer, default=0)
+    # Closed before the tally time ("unless there are special circumstances"): why, in the
+    # clerk's words; None when closed on time. Shown to the supervisor with the tally.
+    early_reason: Mapped[str | None] = mapped_column(Text)
 
     closed_by = relationship("User", foreign_keys=[closed_by_id])
     lines: Mapped[list["DailyTallyLine"]] = relationship(

@@ -9,7 +9,7 @@ fields are always filled (from the item / visit when linked) so lists and PDFs n
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy import ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -19,7 +19,9 @@ from portal.models.base import SiteScopedMixin, SoftDeleteMixin, TimestampMixin,
 # pending: waiting for the salesperson; confirmed / disputed: waiting for the supervisor;
 # reviewed: done.
 DAMAGE_STATUSES = ("pending", "confirmed", "disputed", "reviewed")
-DAMAGE_OUTCOMES = ("waived", "compensated", "pending")
+# written_off: the item is broken beyond use or lost; its expected count is lowered by
+# written_off_quantity (restored if the outcome changes again).
+DAMAGE_OUTCOMES = ("waived", "compensated", "written_off", "pending")
 STATUS_LABELS = {
     "pending": _l("Waiting for the salesperson"),
     "confirmed": _l("Confirmed by the salesperson"),
@@ -45,6 +47,8 @@ class DamageReport(SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
     sales_note: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(20), index=True)
+    # Units taken off item.expected_quantity by the written_off outcome (None: nothing taken off).
+    written_off_quantity: Mapped[int | None] = mapped_column(Integer)
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

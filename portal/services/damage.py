@@ -6,7 +6,8 @@ API:
                 estimated_cost=None, location=None, item=None, visit=None, photos=())
         -> DamageReport
     confirm(report, user, note=None) / dispute(report, user, note) -> DamageReport
-    review(report, user, outcome, note=None) -> DamageReport
+    review(report, user, outcome, note=None, quantity=None) -> DamageReport (written_off lowers
+        the item's expected count; another outcome later restores it)
     open_repair_ticket(report, user, priority="normal") -> RepairTicket
     visible_query(user) -> select of the reports this user may see
     recent_visits(site, now=None) -> [Visit] (today and the two days before, newest first)
@@ -26,7 +27,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import DAMAGE_OUTCOMES, DamageReport, User, Visit, user_site
+from portal.models import DAMAGE_OUTCOMES, DamageReport, Item, User, Visit, user_site
 from portal.services import audit, bounds, notify
 from portal.services import photos as photo_service
 from portal.services import repairs
@@ -203,17 +204,36 @@ def dispute(report, user, note):
     return _answer(report, user, "disputed", note)
 
 
-def review(report, user, outcome, note=None):
+def review(report, user, outcome, note=None, quantity=None):
     """The supervisor records the outcome; a report can be reviewed again while the outcome is
-    pending."""
+    pending or written off. ``written_off`` (broken beyond use or lost) lowers the linked item's
+    expected count by ``quantity`` (default 1) so the next item check does not flag it again;
+    a later other outcome gives the units back, exactly once (the report keeps what it took)."""
     if user.role not in REVIEWERS:
         raise DomainError(_l("Only a supervisor can review damage reports."), status=403)
     if report.status == "pending":
         raise DomainError(_l("Wait for the salesperson to confirm or dispute first."))
-    if report.status == "reviewed" and report.outcome != "pending":
+    if report.status == "reviewed" and report.outcome not in REVIEWABLE_AGAIN:
         raise DomainError(_l("This report has already been reviewed."))
     if outcome not in DAMAGE_OUTCOMES:
         raise DomainError(_l("Choose an outcome."))
+    # Both rows locked: two reviews of one report, or two write-offs of one item, one after
+    # the other (expected_quantity is read, then written).
+    db.session.refresh(report, with_for_update=True)
+    item = None
+    if report.item_id is not None:
+        item = db.session.get(Item, report.item_id, with_for_update=True, populate_existing=True)
+    if outcome == "written_off":
+        quantity = _write_off_quantity(report, item, quantity)
+    _restore_written_off(report, item)
+    if outcome == "written_off" and item is not None:
+        item.expected_quantity -= quantity
+        report.written_off_quantity = quantity
+        audit.record(
+            "write_off",
+            item,
+            summary=f"{item} −{quantity} → {item.expected_quantity} ({report})",
+        )
     report.status = "reviewed"
     report.outcome = outcome
     report.review_note = (note or "").strip() or None
@@ -221,6 +241,45 @@ def review(report, user, outcome, note=None):
     report.reviewed_at = clock.now()
     audit.record("review", report, summary=f"{report} → {outcome}")
     return report
+
+
+REVIEWABLE_AGAIN = frozenset({"pending", "written_off"})
+
+
+def _write_off_quantity(report, item, quantity):
+    """The units to take off the linked item: 1 by default, at most what it still expects
+    (counting back what this report already took)."""
+    if quantity in (None, ""):
+        quantity = 1
+    try:
+        quantity = int(quantity)
+    except (TypeError, ValueError):
+        raise DomainError(
+            _l("Enter the quantity written off as a whole number."), "quantity"
+        ) from None
+    if item is None:
+        return quantity
+    available = item.expected_quantity + (report.written_off_quantity or 0)
+    if quantity < 1 or quantity > available:
+        raise DomainError(
+            _l("Write off between 1 and %(n)s units of this item.", n=available), "quantity"
+        )
+    return quantity
+
+
+def _restore_written_off(report, item):
+    """Give back the units this report took off its item (once: the report forgets them)."""
+    taken = report.written_off_quantity
+    if not taken:
+        return
+    if item is not None:
+        item.expected_quantity += taken
+        audit.record(
+            "write_off_restore",
+            item,
+            summary=f"{item} +{taken} → {item.expected_quantity} ({report})",
+        )
+    report.written_off_quantity = None
 
 
 def open_repair_ticket(report, user, priority="normal"):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload, undefer
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import DailyTally, DailyTallyLine, Product, StockMovement
+from portal.models import DailyTally, DailyTallyLine, Product, StockMovement, Visit
 from portal.models.consumables import closed_same_day
 from portal.services import audit, bounds, stock
 from portal.services.visits import day_counts
@@ -172,23 +172,57 @@ def tally_time_passed(site, day, now=None):
     return local.date() > day or (local.date() == day and local.time() >= site.tally_time)
 
 
-def close_tally(site, day, counts, user=None, now=None):
+def visitors_on_site(site, now=None):
+    """Open visits of the site (arrived, not left yet): (visits, visitors)."""
+    row = db.session.execute(
+        select(
+            func.count(Visit.id), func.coalesce(func.sum(Visit.adults + Visit.children), 0)
+        ).where(
+            Visit.site_id == site.id,
+            Visit.left_at.is_(None),
+            Visit.arrived_at <= (now or clock.now()),
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def close_tally(site, day, counts, user=None, now=None, early_reason=None, on_site_confirmed=True):
     """Close ``day``: ``counts`` maps product id → counted stock (every product of the tally).
 
     Writes a correction movement for each variance (the ledger then ends at the count), the
     tally and its lines, in the caller's transaction. Raises ``DomainError`` and writes nothing
-    when the day is closed already, not due yet, or a count is missing or not a number.
+    when the day is closed already, a count is missing or not a number, or it is before the
+    tally time without ``early_reason`` (the procedure's "unless there are special
+    circumstances": the reason is kept on the tally). ``on_site_confirmed=False``: refused with
+    a warning (field "on_site") while visitors are still on site; the clerk confirms and closes.
     """
     out_of_bounds = bounds.tally_day_error(site, day, clock.local_day(site, now))
     if out_of_bounds is not None:
         raise DomainError(out_of_bounds)
+    reason = None
     if not tally_time_passed(site, day, now):
-        raise DomainError(
-            _l(
-                "The tally can be closed from %(time)s (site time).",
-                time=site.tally_time.strftime("%H:%M"),
+        reason = (early_reason or "").strip()[:500]
+        if not reason:
+            raise DomainError(
+                _l(
+                    "Before %(time)s (site time) the tally closes only with a reason: "
+                    "say why it is closed early.",
+                    time=site.tally_time.strftime("%H:%M"),
+                ),
+                "early_reason",
             )
-        )
+    if not on_site_confirmed and day == clock.local_day(site, now):
+        visits, visitors = visitors_on_site(site, now)
+        if visits:
+            raise DomainError(
+                _l(
+                    "%(visitors)s visitors (%(visits)s visits) are still on site. Record them "
+                    "as left first, or confirm and close anyway.",
+                    visitors=visitors,
+                    visits=visits,
+                ),
+                "on_site",
+            )
     # Lock the balances first: a serve arriving now waits, so the figures below stay true; and a
     # second close of the same day waits here, then finds the first one below.
     stock._lock_balances(site.id)
@@ -217,6 +251,7 @@ def close_tally(site, day, counts, user=None, now=None):
         visitors=tally.visitors,
         drinks_served=tally.drinks_served,
         snacks_served=tally.snacks_served,
+        early_reason=reason,
     )
     _insert_once(closed)
     for row in tally.rows:
@@ -253,7 +288,7 @@ def close_tally(site, day, counts, user=None, now=None):
         "close",
         closed,
         summary=f"tally {day:%Y-%m-%d}: {len(tally.rows)} products, "
-        f"variance {tally.total_variance:+d}",
+        f"variance {tally.total_variance:+d}" + (f", early: {reason}" if reason else ""),
     )
     return closed
 

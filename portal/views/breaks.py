@@ -81,4 +81,4 @@ def breaks_section(site, day, user):
     )
     if staff is None:
         return None
-    return {"staff": staff, "current": current, "local": local, "site": site}
+    return {"staff": staff, "current": current, "local": local, "site": site, "now": clock.now()}

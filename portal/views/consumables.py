@@ -185,6 +185,7 @@ class DailyTallyView(ScopedModelView):
         "closed_at",
         "same_day",
         "closed_by",
+        "early_reason",
         "visitors",
         "drinks_served",
         "units_off",
@@ -195,6 +196,7 @@ class DailyTallyView(ScopedModelView):
         "closed_at",
         "same_day",
         "closed_by",
+        "early_reason",
         "visits",
         "visitors",
         "drinks_served",
@@ -208,6 +210,7 @@ class DailyTallyView(ScopedModelView):
         "closed_at",
         "same_day",
         "closed_by",
+        "early_reason",
         "visits",
         "visitors",
         "drinks_served",
@@ -230,6 +233,7 @@ class DailyTallyView(ScopedModelView):
         "closed_at": _l("Closed at"),
         "same_day": _l("Closed the same day"),
         "closed_by": _l("Closed by"),
+        "early_reason": _l("Closed before the tally time because"),
         "visits": _l("Visits"),
         "visitors": _l("Visitors"),
         "drinks_served": _l("Drinks served"),
@@ -354,13 +358,28 @@ class TallyView(PortalView):
             for key, value in request.form.items()
             if key.startswith("count_")
         }
+        early_reason = request.form.get("early_reason", "")
         with domain_errors(flash_message=False) as refused:
             if not tally.compute_tally(site, day).rows:
                 raise DomainError(NO_PRODUCTS)  # nothing to count: not a tally "without variance"
-            tally.close_tally(site, day, counts, current_user)
+            tally.close_tally(
+                site,
+                day,
+                counts,
+                current_user,
+                early_reason=early_reason,
+                on_site_confirmed=request.form.get("on_site_confirmed") == "1",
+            )
         if refused:
+            on_site = refused.error.field == "on_site"
             return self._page(
-                site, day, error=refused.message, errors=refused.errors, entered=counts
+                site,
+                day,
+                error=None if on_site else refused.message,
+                warning=refused.message if on_site else None,
+                errors=refused.errors,
+                entered=counts,
+                early_reason=early_reason,
             ), refused.status
         db.session.commit()
         flash(_l("The tally of %(day)s is closed.", day=day.isoformat()), "success")
@@ -386,7 +405,9 @@ class TallyView(PortalView):
             abort(404)
         return day
 
-    def _page(self, site, day, error=None, errors=None, entered=None):
+    def _page(
+        self, site, day, error=None, errors=None, entered=None, warning=None, early_reason=""
+    ):
         figures = tally.compute_tally(site, day)
         today = clock.local_day(site)
         closable_error = bounds.tally_day_error(site, day, today)
@@ -401,6 +422,8 @@ class TallyView(PortalView):
             closable_error=closable_error,
             errors=errors or {},
             entered=entered or {},
+            warning=warning,
+            early_reason=early_reason,
             due=tally.tally_time_passed(site, day),
             today=today,
             can_close=self.can_write(),

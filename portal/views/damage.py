@@ -11,6 +11,7 @@ from wtforms import (
     DateTimeLocalField,
     DecimalField,
     HiddenField,
+    IntegerField,
     MultipleFileField,
     SelectField,
     StringField,
@@ -42,6 +43,7 @@ READERS = frozenset({"admin", "supervisor", "clerk", "sales"})
 OUTCOME_LABELS = {
     "waived": _l("Waived"),
     "compensated": _l("Compensated"),
+    "written_off": _l("Written off / lost"),
     "pending": _l("Pending"),
 }
 LIST_FILTERS = {
@@ -100,6 +102,10 @@ class AnswerForm(FlaskForm):
 
 class ReviewForm(FlaskForm):
     outcome = SelectField(_l("Outcome"), choices=[(o, OUTCOME_LABELS[o]) for o in DAMAGE_OUTCOMES])
+    quantity = IntegerField(
+        _l("Quantity written off"),
+        validators=[Optional(), NumberRange(min=1, max=100000)],
+    )
     note = TextAreaField(_l("Review note"), validators=[Optional(), Length(max=2000)])
 
 
@@ -276,7 +282,7 @@ class DamageView(PortalView):
         can_answer = report.status == "pending" and report.salesperson_id == user.id
         can_review = user.role in damage_service.REVIEWERS and (
             report.status in ("confirmed", "disputed")
-            or (report.status == "reviewed" and report.outcome == "pending")
+            or (report.status == "reviewed" and report.outcome in damage_service.REVIEWABLE_AGAIN)
         )
         can_repair = user.role in damage_service.FILERS and report.repair_ticket_id is None
         return self.render(
@@ -335,7 +341,9 @@ class DamageView(PortalView):
             report,
             "review",
             form,
-            lambda: damage_service.review(report, current_user, form.outcome.data, form.note.data),
+            lambda: damage_service.review(
+                report, current_user, form.outcome.data, form.note.data, form.quantity.data
+            ),
         )
         if not isinstance(result, DamageReport):
             return result

@@ -57,7 +57,8 @@ NOT_TEXT = {
     "action",
     "object_type",
 }
-HANDOVER = {"handover_entry", "handover_item", "handover_comment"}
+# Rows the ORM keeps read-only once signed or closed: planted with a plain UPDATE.
+HANDOVER = {"handover_entry", "handover_item", "handover_comment", "daily_tally"}
 SKIP_RULES = {"static", "home.static", "swatch_css", "auth.logout", "auth.login", "auth.language"}
 PER_MODEL = 3  # SZ01 ids tried per model (first, middle, last)
 

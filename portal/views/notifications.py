@@ -19,7 +19,7 @@ from portal.models.notifications import (
     RobotWebhook,
 )
 from portal.services import notify as svc
-from portal.views.base import PortalView, ScopedModelView, domain_errors, expose
+from portal.views.base import PortalView, ScopedModelView, as_id, domain_errors, expose
 
 EVERYONE = frozenset({"admin", "supervisor", "clerk", "security", "sales", "maintenance"})
 
@@ -45,9 +45,9 @@ class NotificationsView(PortalView):
     def index(self):
         return self._page()
 
-    @expose("/<int:note_id>/read", methods=("POST",))
+    @expose("/<note_id>/read", methods=("POST",))
     def read(self, note_id):
-        note = svc.get_mine(current_user, note_id)
+        note = svc.get_mine(current_user, as_id(note_id))
         if note is None:
             abort(404)
         svc.mark_read(note)

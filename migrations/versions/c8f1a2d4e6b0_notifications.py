@@ -98,7 +98,9 @@ def upgrade():
         sa.ForeignKeyConstraint(
             ["region_id"], ["region.id"], name=op.f("fk_robot_webhook_region_id_region")
         ),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_robot_webhook_site_id_site")),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_robot_webhook_site_id_site")
+        ),
         sa.ForeignKeyConstraint(
             ["updated_by_id"],
             ["user_account.id"],

@@ -106,13 +106,7 @@ class SitePage(PortalView):
                 "error",
             )
             return self._page(site, 400)
-        with domain_errors() as refused:
-            site_life.open_site(site)
-            db.session.commit()
-        if refused:
-            return self._page(get_or_404(Site, site_id), refused.status)
-        flash(_("%(site)s is open.", site=site.code), "success")
-        return redirect(url_for(".site", site_id=site.id))
+        return self._change(site, site_life.open_site, _("%(site)s is open.", site=site.code))
 
     @expose("/<site_id>/close", methods=("POST",))
     def close(self, site_id):
@@ -128,32 +122,35 @@ class SitePage(PortalView):
         target = None
         chosen = (request.form.get("move_people_to") or "").strip()
         if chosen:
-            target = db.session.get(Site, int(chosen)) if chosen.isdigit() else None
+            # Read through the scope like every site; a number beyond any id is simply no site.
+            possible = chosen.isascii() and chosen.isdigit() and 0 < int(chosen) < 2**63
+            target = db.session.get(Site, int(chosen)) if possible else None
             if target is None or target.id == site.id or target.status != "open":
                 flash(_("Choose an open site to move the people to."), "error")
                 return self._page(site, 400)
-        with domain_errors() as refused:
-            if target is not None:
-                site_life.close_site(site, move_people_to=target)
-            else:
-                site_life.close_site(site)
-            db.session.commit()
-        if refused:
-            return self._page(get_or_404(Site, site_id), refused.status)
-        flash(_("%(site)s is closed; its history stays in the reports.", site=site.code), "success")
-        return redirect(url_for(".site", site_id=site.id))
+        return self._change(
+            site,
+            lambda s: site_life.close_site(s, move_people_to=target),
+            _("%(site)s is closed; its history stays in the reports.", site=site.code),
+        )
 
     @expose("/<site_id>/reopen", methods=("POST",))
     def reopen(self, site_id):
         site = get_or_404(Site, site_id)
         if current_user.role not in CLOSE_ROLES:
             abort(403)
+        return self._change(
+            site, site_life.reopen_site, _("%(site)s is open again.", site=site.code)
+        )
+
+    def _change(self, site, change, done):
+        """Run one life change of the site in one transaction; the page again when refused."""
         with domain_errors() as refused:
-            site_life.reopen_site(site)
+            change(site)
             db.session.commit()
         if refused:
-            return self._page(get_or_404(Site, site_id), refused.status)
-        flash(_("%(site)s is open again.", site=site.code), "success")
+            return self._page(get_or_404(Site, site.id), refused.status)
+        flash(done, "success")
         return redirect(url_for(".site", site_id=site.id))
 
 

@@ -1,10 +1,12 @@
-// Item check page: highlight a line as soon as it differs from "as expected, OK".
+// Item check page: highlight a line as soon as it differs from "as expected, OK". A count still
+// to be typed (blank) is no difference yet.
 (function () {
   "use strict";
   function refresh(line) {
     var counted = line.querySelector(".counted-input");
     var checked = line.querySelector(".condition-toggle input:checked");
-    var differs = (counted && String(counted.value) !== line.dataset.expected) ||
+    var typed = counted && String(counted.value) !== "";
+    var differs = (typed && String(counted.value) !== line.dataset.expected) ||
       (checked && checked.value !== "ok");
     line.classList.toggle("discrepancy", Boolean(differs));
   }

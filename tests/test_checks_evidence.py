@@ -166,7 +166,7 @@ def test_a_discrepancy_carries_photos_in_its_site_scope(app, login, seeded):
     assert login("clerk_sh01").get(f"/photos/{photo_ids[0]}").status_code == 404
     assert login("sup_east").get(f"/photos/{photo_ids[0]}/thumb").status_code == 404
     # The styled picker with a Chinese label, not the browser's "Choose Files".
-    assert 'class="sr-only photo-upload-input"' in page and "📷" in page
+    assert 'class="sr-only photo-upload-input"' in page and "fa-camera" in page
 
 
 # ------------------------------------------------------------------ grooming

@@ -11,8 +11,16 @@
     line.classList.toggle("discrepancy", Boolean(differs));
   }
   document.querySelectorAll(".item-line[data-expected]").forEach(function (line) {
-    line.addEventListener("input", function () { refresh(line); });
+    line.addEventListener("input", function (event) {
+      event.target.classList.remove("is-invalid");  // being corrected
+      refresh(line);
+    });
     line.addEventListener("change", function () { refresh(line); });
     line.addEventListener("click", function () { window.setTimeout(function () { refresh(line); }, 0); });
+  });
+  document.querySelectorAll(".category-head input[name=confirmed]").forEach(function (box) {
+    box.addEventListener("change", function () {
+      box.closest(".category-head").classList.remove("border-danger");
+    });
   });
 }());

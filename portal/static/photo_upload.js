@@ -7,7 +7,7 @@
       var n = input.files ? input.files.length : 0;
       label.textContent = n ? label.dataset.label + " ×" + n : label.dataset.label;
       input.parentElement.classList.toggle("btn-outline-secondary", !n);
-      input.parentElement.classList.toggle("btn-secondary", Boolean(n));
+      input.parentElement.classList.toggle("btn-success", Boolean(n));
     });
   });
 }());

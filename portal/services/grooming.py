@@ -5,7 +5,7 @@ security); a result keeps its point's label, so editing the list never rewrites 
 from portal import clock
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from portal.errors import DomainError
 from portal.extensions import db
@@ -33,8 +33,9 @@ def score_of(results):
 
 
 def post_of(staff_member):
-    """The post whose points apply to this person (their staff kind), or None."""
-    return staff_member.kind if staff_member.kind in GROOMING_POSTS else None
+    """The post whose points apply to this person: their staff kind; anyone else inspected (a
+    salesperson standing in at the desk) is judged on the front desk's points."""
+    return staff_member.kind if staff_member.kind in GROOMING_POSTS else "clerk"
 
 
 def points_for(post):
@@ -60,8 +61,7 @@ def default_points(post):
 
 def points_of(staff_member):
     """The points to inspect this person on; refused when their post has none."""
-    post = post_of(staff_member)
-    points = points_for(post) if post else []
+    points = points_for(post_of(staff_member))
     if not points:
         raise DomainError(
             _l("Head office has set no grooming points for this person's post."), status=422
@@ -122,18 +122,36 @@ def inspection_photos(inspections):
 
 
 def latest_of_user(user):
-    """The latest inspection of the person this login is (their roster entries), with its
-    results; None when they were never inspected."""
-    if user is None or not getattr(user, "id", None):
-        return None
-    return db.session.scalar(
-        select(GroomingInspection)
-        .join(GroomingInspection.staff_member)
-        .where(StaffMember.user_id == user.id)
-        .options(selectinload(GroomingInspection.results))
-        .order_by(GroomingInspection.inspected_at.desc(), GroomingInspection.id.desc())
-        .limit(1)
-    )
+    """(latest inspection of the person this login is, its photos): (None, []) when they were
+    never inspected. Two queries whatever the data (the landing page's query count stays
+    constant): the inspection with its results, then its photos."""
+    inspection = None
+    if user is not None and getattr(user, "id", None):
+        inspection = (
+            db.session.scalars(
+                select(GroomingInspection)
+                .join(GroomingInspection.staff_member)
+                .where(StaffMember.user_id == user.id)
+                .options(
+                    joinedload(GroomingInspection.results),
+                    joinedload(GroomingInspection.inspector),
+                    joinedload(GroomingInspection.site),
+                )
+                .order_by(GroomingInspection.inspected_at.desc(), GroomingInspection.id.desc())
+                .limit(1)
+            )
+            .unique()
+            .first()
+        )
+    found = db.session.scalars(
+        select(Photo)
+        .where(
+            Photo.owner_type == PHOTO_OWNER,
+            Photo.owner_id == (inspection.id if inspection is not None else 0),
+        )
+        .order_by(Photo.id)
+    ).all()
+    return inspection, found
 
 
 def _can_read_photo(inspection_id, user):

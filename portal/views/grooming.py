@@ -149,7 +149,7 @@ class GroomingView(PortalView):
             person=person,
             points=points,
             errors=errors,
-            post_label=POST_LABELS.get(person.kind, person.kind),
+            post_label=POST_LABELS[grooming.post_of(person)],
             accept=photo_service.ACCEPT,
         )
         return current_app.response_class(body, status=status)
@@ -237,13 +237,13 @@ def my_grooming_result():
     (``grooming/_my_result.html``); None when they were never inspected."""
     if not current_user.is_authenticated:
         return None
-    inspection = grooming.latest_of_user(current_user)
+    inspection, photos = grooming.latest_of_user(current_user)
     if inspection is None:
         return None
     return {
         "inspection": inspection,
         "failed": [r for r in inspection.results if not r.passed],
-        "photos": grooming.inspection_photos([inspection]).get(inspection.id, []),
+        "photos": photos,
         "when": local(inspection.inspected_at, inspection.site, "%Y-%m-%d %H:%M"),
     }
 

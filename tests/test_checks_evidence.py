@@ -163,6 +163,18 @@ def test_a_discrepancy_carries_photos_in_its_site_scope(app, login, seeded):
     # The supervisor of the region sees it; another site's clerk and another region's supervisor
     # get 404, as for any record out of their scope.
     assert login("sup_south").get(f"/photos/{photo_ids[0]}").status_code == 200
+    # Once complete, the supervisor's "dealt with" page of the line shows the photos.
+    with system(app) as s:
+        check = s.get(ItemCheck, check_id)
+        counts = {
+            f"counted-{line.id}": str(line.expected_quantity)
+            for line in check.lines
+            if line.needs_count
+        }
+    resp = clerk.post(url, {**counts, "confirmed": categories, "action": "complete"})
+    assert resp.status_code == 302
+    edit = login("sup_south").get(f"/discrepancies/edit/?id={lamp.id}").get_data(as_text=True)
+    assert f"/photos/{photo_ids[1]}/thumb" in edit
     assert login("clerk_sh01").get(f"/photos/{photo_ids[0]}").status_code == 404
     assert login("sup_east").get(f"/photos/{photo_ids[0]}/thumb").status_code == 404
     # The styled picker with a Chinese label, not the browser's "Choose Files".

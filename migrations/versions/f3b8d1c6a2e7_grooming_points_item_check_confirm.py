@@ -1,5 +1,7 @@
-"""grooming points per post (head office's list, with defaults); item checks confirmed per
-category and counted by hand; results keep their point's label
+"""grooming points per post, item checks confirmed per category
+
+Head office's list of grooming points per post (seeded with the defaults), results keeping
+their point's label; item checks confirmed per category and counted by hand.
 
 Revision ID: f3b8d1c6a2e7
 Revises: d4a7c2e9b1f6

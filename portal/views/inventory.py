@@ -351,6 +351,8 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
 
     def render(self, template, **kwargs):
         kwargs.setdefault("condition_labels", CONDITION_LABELS)
+        # The clerk's photos of the line, on its "dealt with" page (read when shown).
+        kwargs.setdefault("line_photos", lambda line: svc.line_photos([line]).get(line.id, []))
         return super().render(template, **kwargs)
 
     def is_action_allowed(self, name):

@@ -215,7 +215,8 @@ def test_bring_up_sz03_from_sz01_and_work_day_one(app, browser, live_server, sit
     assert tablet.locator("li.item-line").count() == items
     categories = tablet.locator("label.category-confirm").count()
     to_type = tablet.locator("li.item-line[data-typed-count]").count()
-    assert count_item_check(tablet) == categories + to_type
+    check_taps = count_item_check(tablet) + 1  # and the tap on "complete"
+    assert check_taps == categories + to_type + 1
     tablet.click("#complete-button")
     tablet.wait_for_load_state("networkidle")
     assert "全部物品数量、状态正常" in tablet.inner_text("#check-summary")
@@ -268,7 +269,8 @@ def test_bring_up_sz03_from_sz01_and_work_day_one(app, browser, live_server, sit
         "salesperson with their staff records, maintenance covering it, "
         f"the QR sheet ({len(texts)} labels), opened: {setup_taps} taps and fields, "
         f"{minutes:.1f} minutes in the browser test; still missing when opened: "
-        f"{', '.join(missing) or 'nothing'}\n"
+        f"{', '.join(missing) or 'nothing'}; day one's opening item check: {check_taps} taps "
+        f"and fields ({categories} categories confirmed, {to_type} counts typed)\n"
     )
     os.makedirs(ARTIFACTS, exist_ok=True)
     with open(os.path.join(ARTIFACTS, "site_rollout.txt"), "w", encoding="utf-8") as fh:

@@ -188,7 +188,8 @@ def test_supervisor_to_assign_no_cleaner_and_overdue_lists_match(app, login):
     assert set(re.findall(r'data-ticket="(\d+)"', body)) == {str(first), str(second)}
     with system(app) as s:
         sz01 = site(s, "SZ01").id
-    assert found["cleaning_no_cleaner"][:2] == (1, f"/cleaning/?site={sz01}")
+    assert found["cleaning_no_cleaner"][:2] == (1, f"/cleaning/?site={sz01}#issue-{bare}")
+    assert f'id="issue-{bare}"' in client.get(f"/cleaning/?site={sz01}").get_data(as_text=True)
     assert found["cleaning_overdue"][0] == 2
     listing = client.get(found["cleaning_overdue"][1]).get_data(as_text=True)
     shown = set(re.findall(r'name="rowid" value="(\d+)"', listing)) or set(

@@ -68,7 +68,8 @@ def test_salesperson_confirms_his_damage_report_in_two_taps(app, live_server, br
     print(f"\ntaps: sales confirms damage report {taps.count}")
     assert taps.count <= 2
     page.goto(f"{live_server}/")
-    assert page.is_visible(".waiting-none")
+    assert page.is_visible(".waiting-none") and "没有等你处理的事" in page.inner_text("#waiting")
+    screenshot(page, "waiting-sales-phone-nothing")
     page.context.close()
 
 

@@ -47,6 +47,8 @@ class Kind:
     one_endpoint: str = ""
     one_arg: str = "id"
     icon: str = "fa-wrench"
+    # The record's place on its site's page ("issue-%s"), when that page lists several.
+    anchor: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,10 @@ class Waiting:
         """(endpoint, args): the record itself when there is exactly one, else its list."""
         if self.count == 1 and self.kind.one_endpoint:
             value = self.site_id if self.kind.one_arg == "site" else self.first_id
-            return self.kind.one_endpoint, {self.kind.one_arg: value}
+            args = {self.kind.one_arg: value}
+            if self.kind.anchor:
+                args["_anchor"] = self.kind.anchor % self.first_id
+            return self.kind.one_endpoint, args
         args = dict(self.kind.list_args)
         if args.pop("_site", False) and self.site_id is not None:
             args["site"] = self.site_id
@@ -188,6 +193,7 @@ KINDS = {
             "cleaning.index",
             "site",
             icon="fa-tint",
+            anchor="issue-%s",
         ),
         Kind(
             "tickets_overdue",
@@ -210,6 +216,7 @@ KINDS = {
             "cleaning.index",
             "site",
             icon="fa-clock-o",
+            anchor="issue-%s",
         ),
     )
 }

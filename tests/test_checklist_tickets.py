@@ -109,9 +109,7 @@ def _other_yes_no(app, lamps_id):
         return next(i.id for i in template.items if i.kind == "yes_no" and i.id != lamps_id)
 
 
-def test_the_ticket_is_titled_by_the_item_and_linked_to_it_and_the_answer(
-    app, login, lamps_failed
-):
+def test_the_ticket_is_titled_by_the_item_and_linked_to_it_and_the_answer(app, login, lamps_failed):
     clerk = login("clerk_sz01")
     resp = clerk.post(lamps_failed["url"], _form(lamps_failed))
     assert resp.status_code == 302

@@ -282,8 +282,18 @@ def repair_prefill(run, item, note=None):
     return {"description": description, "priority": "normal", "fault": "", "location": ""}
 
 
-def open_repair(run, item, user, *, fault, description, priority, location=None,
-                inventory_item=None, equipment=None):
+def open_repair(
+    run,
+    item,
+    user,
+    *,
+    fault,
+    description,
+    priority,
+    location=None,
+    inventory_item=None,
+    equipment=None,
+):
     """A repair ticket for a failed answer, reported through its short form: titled by the item
     (or the free-text equipment) and the fault words, about that inventory item when one was
     chosen, and linked to the answer (run and question) by a follow-up (target "repair").

@@ -22,7 +22,9 @@
   "use strict";
   function refresh(item) {
     var no = item.querySelector(".yes-no input[value=no]");
-    if (no) { item.classList.toggle("is-failed", no.checked); }
+    if (!no) { return; }
+    item.classList.toggle("is-failed", no.checked);
+    item.classList.toggle("list-group-item-danger", no.checked);
   }
   document.querySelectorAll("li.checklist-item").forEach(function (item) {
     item.addEventListener("change", function () { refresh(item); });

@@ -214,3 +214,42 @@ def test_the_month_report_pdf_names_the_item_not_the_question(app, login, lamps_
     ).stdout.decode()
     assert "水晶吊灯 不亮" in text
     assert "台灯除外" not in text
+
+
+def test_follow_up_buttons_work_before_anything_is_saved(app, login, seeded):
+    """A fresh run: every yes/no item carries its buttons (shown on "no" while filling in); a
+    cleaning issue tapped on an unsaved "no" saves the answers typed so far with it."""
+    from portal.models import CleaningIssue
+
+    clerk = login("clerk_sz01")
+    with system(app) as s:
+        template = s.scalar(select(ChecklistTemplate).where(ChecklistTemplate.kind == "opening"))
+        floor = next(i.id for i in template.items if i.label.startswith("室内地面"))
+        first = template.items[0].id
+        template_id = template.id
+    resp = clerk.post("/checklists/start", {"site_id": seeded["SZ01"], "template_id": template_id})
+    run_url = resp.headers["Location"]
+    page = clerk.get(run_url).get_data(as_text=True)
+    assert f'value="repair-{floor}"' in page and f'value="cleaning-{floor}"' in page
+    resp = clerk.post(
+        run_url,
+        {f"item-{first}": "yes", f"item-{floor}": "no", "action": f"cleaning-{floor}"},
+    )
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"#item-{floor}")
+    with system(app) as s:
+        assert _count(s, CleaningIssue) == 1
+        run_id = int(run_url.rstrip("/").split("/")[-1])
+        saved = dict(
+            s.execute(
+                select(ChecklistAnswer.item_id, ChecklistAnswer.value_bool).where(
+                    ChecklistAnswer.run_id == run_id
+                )
+            ).all()
+        )
+        assert saved == {first: True, floor: False}
+    # 报修 on an item tapped "yes" is refused, and the answers on the page are kept.
+    resp = clerk.post(run_url, {f"item-{first}": "yes", "action": f"repair-{first}"})
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert "只有回答“否”的项目才能报修" in html
+    assert f'name="item-{first}" value="yes" autocomplete="off" checked' in html

@@ -264,19 +264,20 @@ def _find_cleaning_overdue(now, delays):
 
 def _per_site_day(rule, now, levels, missing):
     """For each open site: the levels whose local time has come today and whose record
-    ``missing(site, day)`` says is still not there. ``levels``: {level: local datetime}."""
-    due = []
+    ``missing(site, day)`` says is still not there. ``levels``: {level: local datetime}.
+    One query for what was sent already; ``missing`` only for sites with something left."""
+    ripe = []
     for site in _open_sites():
         day = clock.local_day(site, now)
-        key = site_day_key(site.id, day)
-        times = levels(site, day)
-        ripe = [lv for lv, at in times.items() if at <= now]
-        if not ripe:
-            continue
-        sent = _sent_keys(rule, [key])
-        ripe = [lv for lv in ripe if (key, lv) not in sent]
-        if ripe and missing(site, day):
-            due += [(site, day, key, lv) for lv in ripe]
+        levels_due = [lv for lv, at in levels(site, day).items() if at <= now]
+        if levels_due:
+            ripe.append((site, day, site_day_key(site.id, day), levels_due))
+    sent = _sent_keys(rule, [key for _, _, key, _ in ripe])
+    due = []
+    for site, day, key, levels_due in ripe:
+        left = [lv for lv in levels_due if (key, lv) not in sent]
+        if left and missing(site, day):
+            due += [(site, day, key, lv) for lv in left]
     return due
 
 

@@ -227,7 +227,8 @@ def test_bring_up_sz03_from_sz01_and_work_day_one(app, browser, live_server, sit
     tablet.wait_for_load_state("networkidle")
     tablet.click(".visit-card a.btn-primary")
     tablet.wait_for_load_state("networkidle")
-    tablet.locator(".serve-card button[name=quantity][value='1']").first.click()
+    tablet.locator(".serve-card .serve-add").first.click()
+    tablet.click(".serve-confirm")
     tablet.wait_for_load_state("networkidle")
     tablet.goto(f"{live_server}/visits/")
     assert tablet.locator(".visit-card .served-list").count() == 1

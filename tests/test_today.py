@@ -268,13 +268,14 @@ def test_clerk_day_in_the_browser(app, live_server, page, browser):
     card = page.locator(f"#visit-{visit_id}")
     assert card.count() == 1
 
-    # Two drinks, each in two taps from the open visit.
+    # Two drinks, each in three taps from the open visit (serve, the drink, confirm).
     for drink in ("矿泉水", "咖啡"):
         page.locator(f"#visit-{visit_id} a", has_text="上饮品").click()
         page.wait_for_load_state("networkidle")
         if drink == "矿泉水":
             screenshot(page, "serve-1280")
-        page.locator(".serve-card", has_text=drink).locator("button[value='1']").click()
+        page.locator(".serve-card", has_text=drink).locator(".serve-add").click()
+        page.click(".serve-confirm")
         page.wait_for_load_state("networkidle")
         assert page.url.endswith("/today/")
     assert "矿泉水 × 1" in card.inner_text() and "咖啡 × 1" in card.inner_text()

@@ -21,6 +21,8 @@ PNG = base64.b64decode(
 TARGETS = {
     "arrival": 2,
     "serve": 3,
+    "arrival_of_eight": 3,
+    "serve_three": 5,
     "departure": 2,
     "checklist_yes_no": 1,
     "fault_with_photo": 5,
@@ -117,9 +119,83 @@ def test_serve_a_drink_to_an_open_visit(walk, app, dbs):
     vid = open_visit(app)
     page, taps = walk("clerk_sz01", "serve")
     taps.click(f"#visit-{vid} a:has-text('上饮品')")
-    taps.click(".serve-card:has-text('绿茶') button[value='1']")
+    taps.tap(".serve-card:has-text('绿茶') .serve-add")
+    taps.click(".serve-confirm")
     check("serve")
     assert dbs.scalar(select(ConsumptionLine.quantity).where(ConsumptionLine.visit_id == vid)) == 1
+
+
+def test_a_group_of_eight_arrives_in_three_taps(walk, app, dbs):
+    page, taps = walk("clerk_sz01", "arrival_of_eight")
+    taps.click("section#section-visits-open a.btn:has-text('登记到访')")
+    taps.tap("#arrival-more")
+    taps.click("#arrival-pad button[value='8:0']")
+    check("arrival_of_eight")
+    assert dbs.scalar(select(Visit).where(Visit.adults == 8, Visit.left_at.is_(None))) is not None
+
+
+def test_serve_three_different_drinks_to_one_visit(walk, app, dbs):
+    from portal.models import ConsumptionLine, Product
+    from portal.services import stock
+
+    with app.app_context():
+        site = site_sz01()
+        for name in ("绿茶", "橙汁", "咖啡"):
+            product = Product(site_id=site.id, name=name, kind="drink", unit="杯", reorder_level=2)
+            db.session.add(product)
+            db.session.flush()
+            stock.restock(site, product, 10)
+        db.session.commit()
+        db.session.remove()
+    vid = open_visit(app)
+    page, taps = walk("clerk_sz01", "serve_three")
+    taps.click(f"#visit-{vid} a:has-text('上饮品')")
+    for name in ("绿茶", "橙汁", "咖啡"):
+        taps.tap(f".serve-card:has-text('{name}') .serve-add")
+    taps.click(".serve-confirm")
+    check("serve_three")
+    served = dbs.scalars(select(ConsumptionLine).where(ConsumptionLine.visit_id == vid)).all()
+    assert sorted(line.quantity for line in served) == [1, 1, 1] and len(served) == 3
+    # The last line can be taken back from the visit card.
+    assert page.locator(f"#visit-{vid} .undo-serve").count() == 1
+
+
+def test_damage_report_comes_before_its_buttons_on_a_phone(browser, live_server, app):
+    from portal.services import damage
+    from tests.repairs_helpers import site, system, user
+    from tests.usability_helpers import PHONE
+
+    with system(app) as s:
+        report = damage.file_report(
+            site(s, "SZ01"),
+            user(s, "clerk_sz01"),
+            equipment="装饰花瓶",
+            description="小朋友碰倒花瓶",
+            salesperson=user(s, "sales_sz01"),
+            visit_description="王先生一家三口",
+            visit_at=clock_now(),
+            estimated_cost="350",
+        )
+        s.commit()
+        rid = report.id
+
+    def top(page, selector):
+        return page.locator(selector).first.bounding_box()["y"]
+
+    for username, button in (("sales_sz01", "#confirm-damage"), ("sup_south", "#open-repair")):
+        ctx = browser.new_context(locale="zh-CN", viewport=PHONE)
+        page = ctx.new_page()
+        browser_login(page, live_server, username)
+        page.goto(f"{live_server}/damage/{rid}/")
+        details, photos = top(page, ".damage-report dl"), top(page, ".damage-report .card + .card")
+        assert details < photos < top(page, button), username
+        ctx.close()
+
+
+def clock_now():
+    from portal import clock
+
+    return clock.now()
 
 
 def test_record_a_departure(walk, app, dbs):

@@ -33,6 +33,9 @@ class Visit(VersionedMixin, SiteScopedMixin, SoftDeleteMixin, TimestampMixin, db
         UTCDateTime, default=utcnow, nullable=False, index=True
     )
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The tour of the show unit with the salesperson: started and ended with one tap each.
+    tour_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tour_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     adults: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     children: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     # A StaffMember of kind sales; a sales user is reached through StaffMember.user.

@@ -7,6 +7,7 @@ bottle at the same moment cannot both succeed and no concurrent change is lost (
 read-modify-write in Python loses them; SECURITY.md §4). The caller commits once.
 """
 
+from datetime import timedelta
 from functools import cache
 
 from portal import clock
@@ -123,6 +124,49 @@ def serve(visit, product, qty, user=None, at=None):
         after={"visit_id": visit.id, "product_id": product.id, "quantity": qty},
     )
     return line
+
+
+def serve_many(visit, items, user=None):
+    """Serve several products to ``visit`` at once: ``items`` is [(product, qty)]. One
+    transaction: when any line is refused (stock short, bad quantity) nothing is written; the
+    caller commits."""
+    if not items:
+        raise DomainError(_l("Choose at least one product."), "product")
+    with db.session.begin_nested():
+        return [serve(visit, product, qty, user=user) for product, qty in items]
+
+
+# How long after serving the clerk can take a line back with one tap (a mistap, not a return).
+UNDO_WINDOW = timedelta(minutes=5)
+
+
+def can_undo(line, now=None):
+    return (now or clock.now()) - line.created_at <= UNDO_WINDOW
+
+
+def undo_serve(line, user=None, now=None):
+    """Take back a served line: a reversing "served" movement puts the stock back (one UPDATE,
+    never read-modify-write), the slip line goes, and the audit trail keeps both. Refused after
+    ``UNDO_WINDOW``; the caller commits."""
+    if not can_undo(line, now):
+        raise DomainError(
+            _l("Too late to undo: a served line can be undone within %(n)s minutes.",
+               n=int(UNDO_WINDOW.total_seconds() // 60)),
+        )
+    visit, product, qty = line.visit, line.product, line.quantity
+    # The reversal counts on the day of the serving it cancels: the day's figures net out.
+    _move(
+        visit.site, product, "served", qty, user, day=line.movement.day, reason="undo", visit=visit
+    )
+    audit.record(
+        "unserve",
+        visit,
+        summary=f"{product.name} × {qty}",
+        after={"visit_id": visit.id, "product_id": product.id, "quantity": -qty},
+    )
+    db.session.delete(line)
+    db.session.flush()
+    return product, qty
 
 
 def record_wastage(site, product, qty, user=None, reason=None, at=None):

@@ -56,6 +56,55 @@ def record_departure(visit, direction=None, user=None, at=None):
     return visit
 
 
+def save_tour(
+    visit, salesperson, shuttle_used, started_at, ended_at, show_unit=None, notes=None, user=None
+):
+    """The tour of the show unit: who took the visitors, shuttle or not, when it started and
+    ended, and notes. Everything is checked before anything is set (a refusal changes nothing);
+    the caller commits."""
+    site = visit.site
+    if salesperson is not None and (
+        salesperson.site_id != site.id or salesperson.kind != "sales" or not salesperson.active
+    ):
+        raise DomainError(_l("Choose a salesperson of this site."), "salesperson")
+    if show_unit is not None and show_unit.site_id != site.id:
+        raise DomainError(_l("Choose a show unit of this site."), "show_unit")
+    for field, at in (("tour_started_at", started_at), ("tour_ended_at", ended_at)):
+        if at is None:
+            continue
+        _check_time(site, at, field)
+        if at < visit.arrived_at:
+            raise DomainError(_l("The tour cannot start before the visit arrived."), field)
+    if ended_at is not None and started_at is None:
+        raise DomainError(_l("Start the tour before ending it."), "tour_ended_at")
+    if ended_at is not None and ended_at < started_at:
+        raise DomainError(_l("The tour cannot end before it started."), "tour_ended_at")
+    visit.salesperson = salesperson
+    visit.show_unit = show_unit
+    visit.shuttle_used = bool(shuttle_used)
+    visit.tour_started_at = started_at
+    visit.tour_ended_at = ended_at
+    visit.notes = (notes or "").strip() or None
+    if user is not None:
+        visit.updated_by_id = user.id
+    db.session.flush()
+    return visit
+
+
+def sales_staff(site):
+    """The active sales staff of ``site``, by name: whom a tour can be given to."""
+    stmt = (
+        select(StaffMember)
+        .where(
+            StaffMember.site_id == site.id,
+            StaffMember.kind == "sales",
+            StaffMember.active.is_(True),
+        )
+        .order_by(StaffMember.name)
+    )
+    return db.session.scalars(stmt).all()
+
+
 def _headcount(adults, children):
     try:
         adults, children = int(adults), int(children)

@@ -1,6 +1,8 @@
 """The visit log (arrive / left now in one or two taps), serving drinks to a visit, and the
 visit records list (details, salesperson, show unit, notes)."""
 
+from datetime import datetime
+
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
 from portal import clock
@@ -16,7 +18,7 @@ from wtforms.validators import Optional, ValidationError
 from portal.views.audit import LocalDateBetweenFilter
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import DIRECTIONS, ShowUnit, Site, StaffMember, Visit
+from portal.models import DIRECTIONS, ConsumptionLine, ShowUnit, Site, StaffMember, Visit
 from portal.services import stock, today, visits
 from portal.views.auth import safe_next
 from portal.views.base import (
@@ -33,8 +35,9 @@ from portal.views.today import DIRECTION_LABELS, STOCK_ROLES, my_sites, site_or_
 from portal.services import damage
 
 WRITE_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
-# The arrival grid: adults × children; "4+" records 4 and the exact number is set in the details.
+# The arrival grid: adults × children; a larger group is keyed in on the "More" number pad.
 ADULT_PRESETS = (1, 2, 3, 4)
+LARGE_PRESETS = (5, 6, 7, 8, 10, 12, 15, 20)
 CHILD_PRESETS = (0, 1, 2)
 SERVE_PRESETS = (1, 2, 3)
 
@@ -91,6 +94,8 @@ class VisitLogView(PortalView):
             open_visits=visits.open_visits(site),
             left_today=visits.visits_of_day(site, day, only_left=True),
             adult_presets=ADULT_PRESETS,
+            large_presets=LARGE_PRESETS,
+            open_pad=request.method == "POST" and "party" not in request.form,
             child_presets=CHILD_PRESETS,
             directions=DIRECTIONS,
             can_serve=current_user.role in STOCK_ROLES,
@@ -103,7 +108,11 @@ class VisitLogView(PortalView):
         site, picker = site_or_picker(self, "visits.index")
         if picker is not None:
             return picker
-        adults, _, children = (request.form.get("party") or "").partition(":")
+        if "party" in request.form:
+            adults, _, children = request.form["party"].partition(":")
+        else:  # the number pad of a larger group
+            adults = request.form.get("adults", "").strip()
+            children = request.form.get("children", "").strip() or "0"
         with domain_errors() as refused:
             visit = visits.record_arrival(site, adults, children, user=current_user)
         if refused:  # the visit log again with the reason on top
@@ -138,20 +147,24 @@ class VisitLogView(PortalView):
         visit = get_or_404(Visit, request.values.get("id"))
         error, status = None, 200
         if request.method == "POST":
-            product = stock.product_of_site(visit.site, request.form.get("product"))
             with domain_errors(flash_message=False) as refused:
-                if product is None:
-                    raise DomainError(_l("Choose a product of this site."), "product")
-                line = stock.serve(visit, product, request.form.get("quantity"), user=current_user)
+                lines = stock.serve_many(visit, self._serve_items(visit), user=current_user)
                 db.session.commit()
             if not refused:
                 flash(
-                    _l("Served %(name)s × %(n)s.", name=line.product.name, n=line.quantity),
+                    _l("Served %(name)s × %(n)s.", name=lines[0].product.name, n=lines[0].quantity)
+                    if len(lines) == 1
+                    else _l("Served %(lines)s.", lines="、".join(str(line) for line in lines)),
                     "success",
                 )
                 return redirect(safe_next(request.form.get("next")) or url_for("today.index"))
             error, status = refused.message, refused.status
         next_url = safe_next(request.values.get("next")) or url_for("today.index")
+        return self._serve_page(visit, error, next_url), status
+
+    def _serve_page(self, visit, error, next_url):
+        lines = visit.consumption_lines
+        last = max(lines, key=lambda line: line.id) if lines else None
         return self.render(
             "visits/serve.html",
             visit=visit,
@@ -159,13 +172,158 @@ class VisitLogView(PortalView):
             error=error,
             products=stock.balances(visit.site),
             presets=SERVE_PRESETS,
+            undo_line=last if last is not None and stock.can_undo(last) else None,
             next_url=next_url,
             page_title=_l("Serve drinks and snacks"),
+        )
+
+    @staticmethod
+    def _serve_items(visit):
+        """[(product, quantity)] of the serve form: one ``product`` + ``quantity`` (one tap on a
+        quantity) or the list built on the page, ``qty-<product id>`` per product (0 or empty:
+        not served)."""
+        if "product" in request.form:
+            pairs = [(request.form.get("product"), request.form.get("quantity"))]
+        else:
+            pairs = [
+                (key.removeprefix("qty-"), value.strip())
+                for key, value in request.form.items()
+                if key.startswith("qty-") and value.strip() not in ("", "0")
+            ]
+        items = []
+        for product_id, qty in pairs:
+            product = stock.product_of_site(visit.site, product_id)
+            if product is None:
+                raise DomainError(_l("Choose a product of this site."), "product")
+            items.append((product, qty))
+        return items
+
+    @expose("/unserve", methods=("POST",))
+    def unserve(self):
+        """Undo a served line (a mistap) within the short window; the stock goes back."""
+        if current_user.role not in STOCK_ROLES:
+            abort(403)
+        line = get_or_404(ConsumptionLine, request.form.get("line"))
+        visit_id = line.visit_id
+        with domain_errors(flash_message=False) as refused:
+            product, qty = stock.undo_serve(line, user=current_user)
+            db.session.commit()
+        target = safe_next(request.form.get("next")) or url_for("today.index")
+        if refused:  # the serve page of the visit with the reason on top
+            return self._serve_page(get_or_404(Visit, visit_id), refused.message, target), 400
+        flash(_l("Undone: %(name)s × %(n)s.", name=product.name, n=qty), "success")
+        return redirect(target)
+
+    @expose("/tour", methods=("GET", "POST"))
+    def tour_view(self):
+        """The tour of the show unit, as a page for the front desk: salesperson, shuttle, start
+        and end with one tap each, notes."""
+        visit = get_or_404(Visit, request.values.get("id"))
+        if current_user.role == "sales" and not visits.is_hosted_by(visit, current_user):
+            abort(404)
+        site = visit.site
+        next_url = safe_next(request.values.get("next")) or url_for(".index")
+        error, status = None, 200
+        if request.method == "POST":
+            self._require_write()
+            with domain_errors(flash_message=False) as refused:
+                visits.save_tour(visit, **self._tour_fields(visit), user=current_user)
+                db.session.commit()
+            if not refused:
+                flash(_l("Tour saved."), "success")
+                action = request.form.get("action")
+                if action in ("start", "end"):  # stay: the next tap is on this page
+                    return redirect(url_for(".tour_view", id=visit.id, next=next_url))
+                return redirect(next_url)
+            error, status = refused.message, refused.status
+            visit = get_or_404(Visit, visit.id)  # the record as it is, not the refused values
+        return self.render(
+            "visits/tour.html",
+            visit=visit,
+            site=site,
+            staff=visits.sales_staff(site),
+            show_units=[u for u in site.show_units if u.active],
+            form=request.form if request.method == "POST" else None,
+            error=error,
+            next_url=next_url,
+            can_write=self.can_write(),
+            can_correct=current_user.role in CORRECT_ROLES,
+            page_title=_l("Tour of the show unit"),
         ), status
+
+    @staticmethod
+    def _tour_fields(visit):
+        form, site = request.form, visit.site
+        salesperson = None
+        if form.get("salesperson"):
+            salesperson = next(
+                (s for s in visits.sales_staff(site) if str(s.id) == form["salesperson"]), None
+            )
+            if salesperson is None:
+                raise DomainError(_l("Choose a salesperson of this site."), "salesperson")
+        show_unit = None
+        if form.get("show_unit"):
+            show_unit = stock_show_unit(site, form["show_unit"])
+        if form.get("shuttle") not in ("0", "1"):
+            raise DomainError(_l("Choose whether the shuttle was used."), "shuttle")
+        started, ended = (
+            kept_or_local_time(visit, name, form.get(name))
+            for name in ("tour_started_at", "tour_ended_at")
+        )
+        if form.get("action") == "start" and started is None:
+            started = clock.now()
+        if form.get("action") == "end" and ended is None:
+            ended = clock.now()
+        return {
+            "salesperson": salesperson,
+            "show_unit": show_unit,
+            "shuttle_used": form.get("shuttle") == "1",
+            "started_at": started,
+            "ended_at": ended,
+            "notes": form.get("notes", "")[:2000],
+        }
 
     def _require_write(self):
         if not self.can_write():
             abort(403)
+
+
+# Who may correct a visit record on the full form (times of arrival, head counts, site).
+CORRECT_ROLES = frozenset({"admin", "supervisor"})
+
+
+def stock_show_unit(site, unit_id):
+    """A show unit of ``site`` by id, or a refusal."""
+    try:
+        unit = db.session.get(ShowUnit, int(unit_id))
+    except (TypeError, ValueError, OverflowError):
+        unit = None
+    if unit is None or unit.site_id != site.id or not unit.active:
+        raise DomainError(_l("Choose a show unit of this site."), "show_unit")
+    return unit
+
+
+def kept_or_local_time(visit, field, text):
+    """The time of ``field`` from the form; the stored instant when the minute shown is sent
+    back unchanged (the page shows minutes, the tap recorded seconds)."""
+    stored = getattr(visit, field)
+    if stored is not None and (text or "").strip() == site_time(stored, visit.site):
+        return stored
+    return local_time(visit, text, field)
+
+
+def local_time(visit, text, field):
+    """"HH:MM" on the site's clock, on the day the visit arrived, as UTC; None when empty."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        hours, minutes = (int(part) for part in text.split(":"))
+        day = clock.to_local(visit.arrived_at, visit.site).date()
+        wall = datetime(day.year, day.month, day.day, hours, minutes)
+    except (TypeError, ValueError):
+        raise DomainError(_l("Give the time as hours:minutes, e.g. 14:30."), field) from None
+    return clock.from_local(wall, visit.site)
 
 
 def _damage_reports(visit):
@@ -374,6 +532,7 @@ def open_visits_section(site, day, user):
 def register(admin):
     admin.app.add_template_filter(site_time, "site_time")
     admin.app.add_template_global(direction_label, "direction_label")
+    admin.app.add_template_global(stock.can_undo, "can_undo_serve")
     admin.add_view(VisitLogView(name=_l("Visit log"), endpoint="visits", url="/visits"))
     admin.add_view(
         VisitView(

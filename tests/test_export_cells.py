@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from flask import url_for
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import Date, DateTime, Integer, Numeric
 
 from portal.extensions import db
@@ -66,8 +67,8 @@ def test_every_export_with_numbers_or_dates_opens_typed(app, login, demo_rows):
         assert any("\u4e00" <= ch <= "\u9fff" for ch in sheet.title), (url, sheet.title)
         assert sheet.freeze_panes == "A2", url
         headers = [c.value for c in sheet[1]]
-        for letter, header in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", headers):
-            width = sheet.column_dimensions[letter].width
+        for number, header in enumerate(headers, 1):
+            width = sheet.column_dimensions[get_column_letter(number)].width
             assert width >= min(display_width(header), 58), (url, header, width)
         values = 0
         for index, label, kind in columns:

@@ -139,7 +139,7 @@ def register(admin):
     admin.add_view(
         GroomingView(
             name=_l("Grooming inspections"),
-            category=_l("People"),
+            category=_l("Staff on duty"),
             endpoint="grooming",
             url="/grooming",
         )

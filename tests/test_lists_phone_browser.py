@@ -43,9 +43,12 @@ def test_lists_are_cards_on_a_phone(browser, live_server, dbs, path):
         assert found["actions"] and all(w >= 44 and h >= 44 for w, h in found["actions"]), found
         # A laptop keeps the table.
         page.set_viewport_size({"width": 1366, "height": 768})
-        assert page.evaluate(
-            "getComputedStyle(document.querySelector('table.model-list thead')).display"
-        ) != "none"
+        assert (
+            page.evaluate(
+                "getComputedStyle(document.querySelector('table.model-list thead')).display"
+            )
+            != "none"
+        )
     finally:
         context.close()
 

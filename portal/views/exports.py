@@ -138,7 +138,7 @@ class SafeExportMixin:
             if raw.tzinfo is not None:
                 zone = _zone_of(model)
                 raw = raw.astimezone(zone) if zone is not None else raw
-            return raw.replace(tzinfo=None)
+            return raw.replace(tzinfo=None, microsecond=0)  # Excel shows minutes; no fractions
         if isinstance(raw, date):
             return raw
         if isinstance(raw, (int, float, Decimal)) and _is_number_text(text):

@@ -350,7 +350,7 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         for column, _name in self._list_columns:
             value = self._get_list_value(None, row, column, formatters, type_formatters)
             cells.append(
-                f'<td class="col-{column}" data-label="{labels[column]}">{escape(value)}</td>'
+                f'<td data-label="{labels[column]}" class="col-{column}">{escape(value)}</td>'
             )
         return Markup("".join(cells))
 

@@ -76,9 +76,16 @@ class DefaultConfig:
     JOBS_SQLITE_FILE = None
     JOBS_RETRIES = 5
     JOBS_RETRY_DELAY = 60
-    # Escalations (portal.services.escalation): a new ticket nobody took after this long goes to
-    # the region's supervisors.
+    # Escalations (portal.services.escalation, its RULES table): minutes after each rule's
+    # starting point (a report, a due time, local midnight, the tally time, a shift's start).
     ESCALATE_UNASSIGNED_MINUTES = 30
+    ESCALATE_TICKET_OVERDUE_MINUTES = 0
+    ESCALATE_CLEANING_OVERDUE_MINUTES = 0
+    ESCALATE_OPENING_CHECKLIST_MINUTES = 600  # 10:00 local
+    ESCALATE_TALLY_MINUTES = 40  # the clerks
+    ESCALATE_TALLY_SUPERVISOR_MINUTES = 100  # then the supervisors
+    ESCALATE_HANDOVER_MINUTES = 120
+    ESCALATE_BREAK_MINUTES = 10
     # E-mail notifications (SMTP).
     SMTP_HOST = None
     SMTP_PORT = 25

@@ -423,6 +423,7 @@ DOMAINS = (
         type_labels={
             "GroomingInspection": (_l("Grooming inspections"), "grooming"),
             "GroomingResult": (_l("Grooming results"), "grooming"),
+            "GroomingPoint": (_l("Grooming points"), "groomingpoint"),
         },
         views="portal.views.grooming",
         models="portal.models.grooming",
@@ -437,6 +438,8 @@ DOMAINS = (
                 order=80,
             ),
         ),
+        access={"groomingpoint": Access(read="admin", write="admin", export="admin")},
+        edit_samples={"groomingpoint": ("label", "指甲短而干净", "指甲修剪整齐")},
     ),
     Domain(
         "org",

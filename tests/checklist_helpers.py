@@ -33,3 +33,20 @@ def seeded(app, site_ids):
         devdata.inventory.seed(sites)
         s.commit()
     return site_ids
+
+
+def count_item_check(page):
+    """In the browser, what the clerk does on an item check before completing it: type the count
+    of every item still to count (as expected) and tap "本类已清点" for every category not yet
+    confirmed. Returns the number of taps and fields typed."""
+    taps = 0
+    for line in page.locator("li.item-line[data-typed-count]").all():
+        field = line.locator("input.counted-input")
+        if not field.input_value():
+            field.fill(line.get_attribute("data-expected"))
+            taps += 1
+    for button in page.locator("label.category-confirm").all():
+        if "active" not in (button.get_attribute("class") or "").split():
+            button.click()
+            taps += 1
+    return taps

@@ -268,11 +268,26 @@ def test_the_checklist_follow_up_notice_shows_the_item_as_typed(
         follow_redirects=True,
     )
     assert resp.status_code == 200
+    if follow_up == "repair":  # the ticket's short form, the item written as other equipment
+        resp = login("clerk_sz01").post(
+            f"/checklists/run/{run_id}/repair/{item_id}",
+            {
+                "item": "0",
+                "equipment": name,
+                "fault": "坏了",
+                "priority": "normal",
+                "description": name,
+            },
+            follow_redirects=True,
+        )
+        assert resp.status_code == 200
     with system(app) as s:
-        ticket_id = s.scalar(select(RepairTicket.id).where(RepairTicket.equipment == name))
+        ticket_id = s.scalar(
+            select(RepairTicket.id).where(RepairTicket.equipment == f"{name} 坏了")
+        )
     expected = {
         "note": f"已建立跟进：{name}",
-        "repair": f"报修单 #{ticket_id} {name} 已提交。",
+        "repair": f"报修单 #{ticket_id} {name} 坏了 已提交。",
         "cleaning": f"已开保洁整改：{name}",
     }[follow_up]
     assert_shown_as_text(resp.get_data(as_text=True), expected)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.models import ChecklistRun, ItemCheckLine
 from tests import checklist_helpers
-from tests.checklist_helpers import system
+from tests.checklist_helpers import count_item_check, system
 from tests.conftest import browser_login, screenshot
 
 seeded = checklist_helpers.seeded  # the fixture
@@ -73,6 +73,7 @@ def test_clerk_runs_opening_checklist_and_closing_item_check(app, page, live_ser
     lamp = page.locator("li.item-line", has_text="台灯")
     assert "discrepancy" not in lamp.get_attribute("class")
     screenshot(page, "item_check_with_discrepancy_tablet")
+    count_item_check(page)  # the other counts to type, one "category checked" per category
     page.click("#complete-button")
     page.wait_for_load_state("networkidle")
     assert "1 项差异已提交主管" in page.inner_text("#check-summary")

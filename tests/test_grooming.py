@@ -13,7 +13,8 @@ KEYS = [k for k, _ in GROOMING_POINTS]
 
 def _inspect(s, code="SZ01", failed=("nails",), kind="clerk"):
     person = staff(s, code, kind=kind)
-    results = [(k, k not in failed, "指甲油颜色偏深" if k in failed else "") for k in KEYS]
+    keys = [p.key for p in grooming.points_of(person)]  # the points of the person's post
+    results = [(k, k not in failed, "指甲油颜色偏深" if k in failed else "") for k in keys]
     return grooming.inspect(site(s, code), person, user(s, "sup_south"), results)
 
 

@@ -24,6 +24,20 @@ def _line(check, name):
     return next(line for line in check.lines if line.item.name == name)
 
 
+def _count_the_rest(check):
+    """What the clerk does before completing: type the count of every line that needs one (as
+    expected) and tap "category checked" for every category."""
+    svc.save_lines(
+        check,
+        {
+            line.id: {"counted": str(line.expected_quantity)}
+            for line in check.lines
+            if line.needs_count
+        },
+        confirmed=svc.categories_of(check),
+    )
+
+
 # ------------------------------------------------------------------ services
 
 
@@ -58,6 +72,10 @@ def test_a_new_check_is_prefilled_as_expected_and_ok(seeded, dbs):
         sofa.expected_quantity,
     ) * 2 + ("ok",)
     assert svc.discrepancies(check) == []
+    # An item expected more than once waits for its typed count; a single one is pre-filled.
+    assert sofa.expected_quantity > 1 and line.needs_count
+    single = next(x for x in check.lines if x.expected_quantity == 1)
+    assert not single.needs_count
 
 
 def test_discrepancy_detection(seeded, dbs):
@@ -89,6 +107,7 @@ def test_discrepancy_detection(seeded, dbs):
     assert lamp.note == "灯罩破损"
     # Not yet complete: the supervisor does not see it yet.
     assert svc.open_discrepancies(site) == []
+    _count_the_rest(check)
     svc.complete_item_check(check)
     dbs.commit()
     assert {line.item.name for line in svc.open_discrepancies(site)} == {
@@ -139,6 +158,7 @@ def test_item_check_status_follows_the_tally_time(seeded, dbs):
     check = svc.start_item_check(site, "opening", None, DAY)
     assert svc.item_check_status(site, DAY, now=morning)["opening"]["state"] == "in_progress"
     svc.save_lines(check, {check.lines[0].id: {"condition": "missing"}})
+    _count_the_rest(check)
     svc.complete_item_check(check)
     done = svc.item_check_status(site, DAY, now=morning)["opening"]
     assert done["state"] == "done" and done["discrepancies"] == 1
@@ -161,6 +181,20 @@ def _lines(app, check_id):
         }
 
 
+def _typed_counts_and_confirmations(app, check_id):
+    """The form fields of a clerk who counted everything as expected and confirmed every
+    category (the counts to type, and one "category checked" per category)."""
+    with system(app) as s:
+        check = s.get(ItemCheck, check_id)
+        form = {
+            f"counted-{line.id}": str(line.expected_quantity)
+            for line in check.lines
+            if line.needs_count
+        }
+        form["confirmed"] = svc.categories_of(check)
+    return form
+
+
 def test_clerk_does_the_closing_item_check_over_http(app, login, seeded):
     clerk = login("clerk_sz01")
     page = clerk.get("/item-checks/").get_data(as_text=True)
@@ -180,6 +214,7 @@ def test_clerk_does_the_closing_item_check_over_http(app, login, seeded):
     resp = clerk.post(
         url,
         {
+            **_typed_counts_and_confirmations(app, check_id),
             f"counted-{cushion_id}": str(expected - 2),
             f"condition-{cushion_id}": "ok",
             f"note-{cushion_id}": "少两个",

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from portal import clock
 from portal.models import DailyTally, Item, ItemCheck, Site, StaffMember, User, Visit
-from tests.checklist_helpers import system
+from tests.checklist_helpers import count_item_check, system
 from tests.conftest import ARTIFACTS, browser_login, screenshot
 from tests.test_imports import ITEM_HEADERS, thirty_items
 from tests.test_qr_labels import _decoded, _pages
@@ -207,11 +207,16 @@ def test_bring_up_sz03_from_sz01_and_work_day_one(app, browser, live_server, sit
     # A scanned label opens the item's page after login.
     tablet.goto(item_urls[0].replace(_origin(item_urls[0]), live_server))
     assert tablet.locator("#scan-report-fault").count() == 1
-    # The opening item check: every item as expected, one tap to complete.
+    # The opening item check: every item as expected; still one "category checked" per category
+    # and a typed count of every item expected more than once before it completes.
     tablet.goto(f"{live_server}/item-checks/")
     tablet.click(".item-check-state[data-kind=opening] button[type=submit]")
     tablet.wait_for_url(re.compile(r"/item-checks/\d+"))
     assert tablet.locator("li.item-line").count() == items
+    categories = tablet.locator("label.category-confirm").count()
+    to_type = tablet.locator("li.item-line[data-typed-count]").count()
+    check_taps = count_item_check(tablet) + 1  # and the tap on "complete"
+    assert check_taps == categories + to_type + 1
     tablet.click("#complete-button")
     tablet.wait_for_load_state("networkidle")
     assert "全部物品数量、状态正常" in tablet.inner_text("#check-summary")
@@ -264,7 +269,8 @@ def test_bring_up_sz03_from_sz01_and_work_day_one(app, browser, live_server, sit
         "salesperson with their staff records, maintenance covering it, "
         f"the QR sheet ({len(texts)} labels), opened: {setup_taps} taps and fields, "
         f"{minutes:.1f} minutes in the browser test; still missing when opened: "
-        f"{', '.join(missing) or 'nothing'}\n"
+        f"{', '.join(missing) or 'nothing'}; day one's opening item check: {check_taps} taps "
+        f"and fields ({categories} categories confirmed, {to_type} counts typed)\n"
     )
     os.makedirs(ARTIFACTS, exist_ok=True)
     with open(os.path.join(ARTIFACTS, "site_rollout.txt"), "w", encoding="utf-8") as fh:

@@ -11,7 +11,8 @@ from portal.devdata.history import at, bulk
 from portal.devdata.org import demo_supervisor, roster_of
 from portal.devdata.roster import demo_week, local_at
 from portal.extensions import db
-from portal.models import GROOMING_POINTS, GroomingInspection, GroomingResult
+from portal.models import GROOMING_POINTS, GroomingInspection, GroomingPoint, GroomingResult
+from portal.models.grooming import GROOMING_POSTS
 from portal.services import grooming
 
 BENCH_NOTES = {
@@ -23,10 +24,23 @@ BENCH_NOTES = {
     "makeup": "妆容偏浓",
     "hair": "长发未盘起",
     "conduct": "接待区玩手机",
+    "cap_belt": "未戴帽子",
+    "shoes": "皮鞋不干净",
+    "posture": "倚靠岗亭",
 }
 
 
+def _points():
+    """Head office's lists of points per post: the built-in ones (as the migration seeds)."""
+    if db.session.scalar(select(GroomingPoint.id).limit(1)) is not None:
+        return
+    for post in GROOMING_POSTS:
+        db.session.add_all(grooming.default_points(post))
+    db.session.flush()
+
+
 def seed(sites):
+    _points()
     for site, first, days in demo_week(sites):
         if db.session.scalar(
             select(GroomingInspection.id).where(GroomingInspection.site_id == site.id).limit(1)
@@ -36,10 +50,11 @@ def seed(sites):
         today = first + timedelta(days=days)
         people = roster_of(site, "clerk") + roster_of(site, "security")[:1]
         for n, person in enumerate(people):
-            bad = (n + 2) % len(GROOMING_POINTS)
+            keys = [p.key for p in grooming.points_of(person)]
+            bad = (n + 2) % len(keys)
             results = [
-                (key, k != bad, "指甲油颜色偏深" if k == bad else "")
-                for k, (key, _label) in enumerate(GROOMING_POINTS)
+                (key, k != bad, BENCH_NOTES.get(key, "不合格") if k == bad else "")
+                for k, key in enumerate(keys)
             ]
             grooming.inspect(
                 site, person, supervisor, results, at=local_at(site, first + timedelta(days=1), 10)
@@ -48,7 +63,7 @@ def seed(sites):
                 site,
                 person,
                 supervisor,
-                [(k, True, "") for k, _l in GROOMING_POINTS],
+                [(key, True, "") for key in keys],
                 at=local_at(site, today, 10),
             )
     db.session.flush()

@@ -84,9 +84,10 @@ def _yesterday_at(site):
     check = inventory.start_item_check(site, "opening", None, day)
     # One cushion missing: the discrepancy the supervisor sees in the demo.
     cushion = next(line for line in check.lines if line.item.name == "沙发垫")
-    inventory.save_lines(
-        check, {cushion.id: {"counted": "11", "condition": "missing", "note": "洽谈区少一个沙发垫"}}
-    )
+    # Every count typed and every category confirmed, as the clerk does.
+    counts = {line.id: {"counted": str(line.expected_quantity)} for line in check.lines}
+    counts[cushion.id] = {"counted": "11", "condition": "missing", "note": "洽谈区少一个沙发垫"}
+    inventory.save_lines(check, counts, confirmed=inventory.categories_of(check))
     inventory.complete_item_check(check)
 
 

@@ -38,7 +38,12 @@ from portal.models.consumables import (
     StockMovement,
 )
 from portal.models.damage import DAMAGE_OUTCOMES, DAMAGE_STATUSES, DamageReport
-from portal.models.grooming import GROOMING_POINTS, GroomingInspection, GroomingResult
+from portal.models.grooming import (
+    GROOMING_POINTS,
+    GroomingInspection,
+    GroomingPoint,
+    GroomingResult,
+)
 from portal.models.handover import HandoverComment, HandoverEntry, HandoverItem
 from portal.models.leases import ReportLease
 from portal.models.inventory import (
@@ -122,6 +127,7 @@ __all__ = [
     "DAMAGE_STATUSES",
     "DamageReport",
     "GROOMING_POINTS",
+    "GroomingPoint",
     "GroomingInspection",
     "GroomingResult",
     "HandoverComment",

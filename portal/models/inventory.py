@@ -65,6 +65,9 @@ class ItemCheck(SiteScopedMixin, TimestampMixin, db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The categories the clerk ticked "本类已清点" for, comma-separated codes: a check completes
+    # only once every category of its lines is confirmed (None on checks made before the rule).
+    confirmed_categories: Mapped[str | None] = mapped_column(String(200))
 
     user = relationship("User", foreign_keys=[user_id])
     lines: Mapped[list["ItemCheckLine"]] = relationship(
@@ -74,6 +77,10 @@ class ItemCheck(SiteScopedMixin, TimestampMixin, db.Model):
     @property
     def is_done(self):
         return self.status == "done"
+
+    @property
+    def confirmed(self):
+        return set(filter(None, (self.confirmed_categories or "").split(",")))
 
     def __str__(self):
         return f"{self.day:%Y-%m-%d} {self.kind}"
@@ -91,6 +98,9 @@ class ItemCheckLine(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     expected_quantity: Mapped[int] = mapped_column(Integer)
     counted_quantity: Mapped[int] = mapped_column(Integer)
+    # False while an item expected more than once has not been counted by hand: its count is
+    # typed, never taken from the pre-fill (None on lines made before the rule: counted).
+    count_entered: Mapped[bool | None] = mapped_column(Boolean)
     condition: Mapped[str] = mapped_column(String(10), default="ok")
     note: Mapped[str | None] = mapped_column(Text)
     is_discrepancy: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
@@ -108,6 +118,10 @@ class ItemCheckLine(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):
     dealt_by = relationship("User", foreign_keys=[dealt_by_id])
     repair_ticket = relationship("RepairTicket")
     damage_report = relationship("DamageReport")
+
+    @property
+    def needs_count(self):
+        return self.count_entered is False
 
     def __str__(self):
         name = self.item.name if self.item else ""

@@ -35,6 +35,9 @@ NOTIFY_KIND_LABELS = {
     "assigned": _l("Assigned to you"),
     "to_confirm": _l("Waiting for your confirmation"),
     "overdue": _l("Overdue"),
+    "reopened": _l("Reopened"),
+    "rejected": _l("Rejected at verification"),
+    "archived": _l("Reports archived"),
 }
 CHANNELS = ("email", "wecom", "dingtalk")
 CHANNEL_LABELS = {"email": _l("E-mail"), "wecom": _l("WeCom"), "dingtalk": _l("DingTalk")}

@@ -13,7 +13,13 @@ from sqlalchemy import bindparam, select
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import ChecklistAnswer, ChecklistFollowUp, ChecklistRun, ChecklistTemplate
+from portal.models import (
+    TICKET_PRIORITIES,
+    ChecklistAnswer,
+    ChecklistFollowUp,
+    ChecklistRun,
+    ChecklistTemplate,
+)
 from portal.services import audit
 from portal.services import photos
 from portal.models import Photo
@@ -264,14 +270,63 @@ def open_follow_up(run, item, note, target_type=None, target_id=None):
     return follow_up
 
 
-def open_repair(run, item, user, note=None):
-    """One click on a failed item: a repair ticket (the item's text as equipment, the run's site,
-    this user as reporter) and the follow-up that links it (target_type "repair")."""
+FAULT_MAX = 60  # the short fault words after the equipment name: the ticket's title
+
+
+def repair_prefill(run, item, note=None):
+    """What the report-for-repair form of a failed answer starts with: the question and the
+    clerk's note as the description, normal priority. The item, its location and the fault words
+    are the clerk's to choose: the question names a check ("all lamps but the desk lamps"), not
+    the broken thing."""
+    description = " — ".join(x for x in (item.label, (note or "").strip()) if x)
+    return {"description": description, "priority": "normal", "fault": "", "location": ""}
+
+
+def open_repair(
+    run,
+    item,
+    user,
+    *,
+    fault,
+    description,
+    priority,
+    location=None,
+    inventory_item=None,
+    equipment=None,
+):
+    """A repair ticket for a failed answer, reported through its short form: titled by the item
+    (or the free-text equipment) and the fault words, about that inventory item when one was
+    chosen, and linked to the answer (run and question) by a follow-up (target "repair").
+    Every field is checked before anything is written; ``errors`` says which."""
     if item is None or item.id not in {i.id for i in failed_items(run)}:
         raise DomainError(_l('Only an item answered "no" can open a repair ticket.'))
-    description = (note or "").strip() or _l('Answered "no" on %(checklist)s.', checklist=str(run))
-    ticket = repairs.report(run.site, user, item.label, str(description), "normal")
-    open_follow_up(run, item, note or item.label, target_type="repair", target_id=ticket.id)
+    if any(f.item_id == item.id and f.target_type == "repair" for f in run.follow_ups):
+        raise DomainError(_l("A repair ticket has already been reported for this answer."))
+    if inventory_item is not None and inventory_item.site_id != run.site_id:
+        raise DomainError(_l("Choose an item of this site."), status=404)
+    name = inventory_item.name if inventory_item is not None else (equipment or "").strip()
+    fault, description = (fault or "").strip(), (description or "").strip()
+    errors = {}
+    if not name:
+        errors["equipment"] = _l("Choose the item, or write the equipment under Other equipment.")
+    if not fault:
+        errors["fault"] = _l("Say in a few words what is wrong, for example: does not light.")
+    elif len(fault) > FAULT_MAX:
+        errors["fault"] = _l("At most %(n)s characters.", n=FAULT_MAX)
+    if not description:
+        errors["description"] = _l("Describe the fault.")
+    if priority not in TICKET_PRIORITIES:
+        errors["priority"] = _l("Choose a priority.")
+    if errors:
+        raise DomainError(_l("Some fields need correcting."), status=422, errors=errors)
+    if not (location or "").strip() and inventory_item is not None:
+        location = inventory_item.location
+    title = f"{name} {fault}"[:200]
+    ticket = repairs.report(
+        run.site, user, title, description, priority, location=location, item=inventory_item
+    )
+    open_follow_up(run, item, title, target_type="repair", target_id=ticket.id)
+    audit.record("report", ticket, summary=f"{ticket} ← {run} / {item.label}")
     return ticket
 
 
@@ -376,6 +431,7 @@ __all__ = [
     "is_cleanliness",
     "open_cleaning_issue",
     "open_repair",
+    "repair_prefill",
     "photos_by_answer",
     "completion_of",
     "due_checklists",

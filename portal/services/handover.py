@@ -269,3 +269,14 @@ def check_correction(entry, user):
         )
     if entry.author_id != user.id and user.role not in ("admin", "supervisor"):
         raise DomainError(_l("Only the author or a supervisor corrects an unsigned entry."))
+
+
+def signable_entries(user, at=None):
+    """A Select of HandoverEntry.id the user may sign or confirm now."""
+    # ``at`` is part of the shared signature; signing is not bound to a time under this rule.
+    if user.role not in SIGNING_ROLES:
+        return select(HandoverEntry.id).where(False)
+    # The site scope, applied when the select runs, keeps it to the user's sites.
+    return select(HandoverEntry.id).where(
+        HandoverEntry.signed_at.is_(None), HandoverEntry.author_id != user.id
+    )

@@ -13,14 +13,18 @@ from sqlalchemy.orm import joinedload
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import CONDITIONS, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine
-from portal.services import audit
+from portal.models import CONDITIONS, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine, Photo
+from portal.models.inventory import ITEM_CATEGORY_LABELS
+from portal.services import audit, photos
 from portal.services.checklists import closing_due
 from portal.services import repairs
 
 CONDITION_NAMES = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Missing")}
 MAX_QUANTITY = 100000
 MAX_NOTE = 1000
+# Photos of a discrepancy line (portal/services/photos.py) and who reads item checks.
+PHOTO_OWNER = "item_check_line"
+LINE_READERS = frozenset({"admin", "supervisor", "clerk"})
 # What a clerk of a site without items reads instead of an empty check.
 NO_ITEMS = _l(
     "This sales office has no items registered yet, so there is nothing to check. "
@@ -29,13 +33,22 @@ NO_ITEMS = _l(
 
 
 def is_discrepancy(line):
-    """Counted differs from expected, or the item is not in order."""
-    return line.counted_quantity != line.expected_quantity or line.condition != "ok"
+    """Counted differs from expected, or the item is not in order. A count not yet typed is no
+    difference (yet): completing the check asks for it."""
+    if line.condition != "ok":
+        return True
+    return not line.needs_count and line.counted_quantity != line.expected_quantity
+
+
+def needs_typed_count(expected_quantity):
+    """An item expected more than once is counted by hand, never taken from the pre-fill."""
+    return expected_quantity > 1
 
 
 def start_item_check(site, kind, user, day):
     """The site's check of this kind for the day; a new one lists every active item,
-    pre-filled "as expected, OK" so the clerk only taps the exceptions."""
+    pre-filled "as expected, OK" so the clerk only taps the exceptions, except the count of an
+    item expected more than once, which is left to be typed."""
     if kind not in ITEM_CHECK_KINDS:
         raise DomainError(_l("Unknown kind of item check."))
     check = db.session.scalar(
@@ -65,6 +78,7 @@ def start_item_check(site, kind, user, day):
                 position=position,
                 expected_quantity=item.expected_quantity,
                 counted_quantity=item.expected_quantity,
+                count_entered=not needs_typed_count(item.expected_quantity),
                 condition="ok",
             )
         )
@@ -73,14 +87,21 @@ def start_item_check(site, kind, user, day):
     return check
 
 
-def _parse_line(entry):
+def _parse_line(line, entry):
     counted, condition, note = entry.get("counted"), entry.get("condition"), entry.get("note")
     errors, values = {}, {}
+    if counted is not None and not str(counted).strip() and line.count_entered is not None:
+        if needs_typed_count(line.expected_quantity):
+            # A count left blank (or cleared): still to be typed, not an error in a draft.
+            values["count_entered"] = False
+            counted = None
     if counted is not None:
         try:
             values["counted_quantity"] = int(str(counted).strip())
             if not 0 <= values["counted_quantity"] <= MAX_QUANTITY:
                 raise ValueError
+            if line.count_entered is not None:
+                values["count_entered"] = True
         except ValueError:
             errors["counted"] = _l("Enter a whole number of 0 or more.")
     if condition is not None:
@@ -95,8 +116,19 @@ def _parse_line(entry):
     return values, errors
 
 
-def save_lines(check, lines):
+def categories_of(check):
+    """The item categories of the check's lines, in the order the page lists them."""
+    seen = []
+    for line in check.lines:
+        if line.item.category not in seen:
+            seen.append(line.item.category)
+    return seen
+
+
+def save_lines(check, lines, confirmed=None):
     """Store counts: ``lines`` maps line id → {"counted", "condition", "note"} (raw strings).
+    ``confirmed``: the categories the clerk ticked "本类已清点" for (replaces the stored ones;
+    None leaves them).
 
     Everything is validated first; on any error nothing is written.
     """
@@ -109,7 +141,7 @@ def save_lines(check, lines):
             line = by_id[int(key)]
         except (KeyError, TypeError, ValueError):
             continue  # not a line of this check
-        values, line_errors = _parse_line(entry)
+        values, line_errors = _parse_line(line, entry)
         if line_errors:
             errors[line.id] = line_errors
         parsed[line.id] = values
@@ -120,15 +152,48 @@ def save_lines(check, lines):
         for field, value in values.items():
             setattr(line, field, value)
         line.is_discrepancy = is_discrepancy(line)
+    if confirmed is not None:
+        wanted = set(confirmed)
+        check.confirmed_categories = ",".join(c for c in categories_of(check) if c in wanted)
     db.session.flush()
     return check
 
 
+def missing(check):
+    """(categories not confirmed, lines whose count is still to be typed): what stands between
+    the check and its completion."""
+    confirmed = check.confirmed
+    return (
+        [c for c in categories_of(check) if c not in confirmed],
+        [line for line in check.lines if line.needs_count],
+    )
+
+
+def _missing_message(categories, lines):
+    parts = [str(_l("The item check cannot be completed yet."))]
+    if categories:
+        names = "、".join(str(ITEM_CATEGORY_LABELS.get(c, c)) for c in categories)
+        parts.append(str(_l('Tap "category checked" for: %(names)s.', names=names)))
+    if lines:
+        names = "、".join(line.item.name for line in lines)
+        parts.append(str(_l("Type the counted quantity of: %(names)s.", names=names)))
+    return " ".join(parts)
+
+
 def complete_item_check(check):
+    """Done once every category is confirmed and every count to type is typed; else refused
+    (422) with what is missing, the check left as it was (a draft)."""
     if check.is_done:
         raise DomainError(_l("This item check is already complete."))
     if not check.lines:
         raise DomainError(NO_ITEMS)
+    categories, uncounted = missing(check)
+    if categories or uncounted:
+        raise DomainError(
+            _missing_message(categories, uncounted),
+            status=422,
+            errors={line.id: {"counted": _l("Type the counted quantity.")} for line in uncounted},
+        )
     for line in check.lines:
         line.is_discrepancy = is_discrepancy(line)
     check.status = "done"
@@ -136,6 +201,43 @@ def complete_item_check(check):
     db.session.flush()
     audit.record("complete", check, summary=f"{check} {len(discrepancies(check))}")
     return check
+
+
+def add_line_photos(line, prepared, user):
+    """Photos (``photos.inspect_all``, already checked) of a discrepancy, as evidence for the
+    supervisor. Only a line that differs takes photos."""
+    if not prepared:
+        return []
+    if not line.is_discrepancy:
+        raise DomainError(
+            _l(
+                "Photos go with an item that is not as expected: mark it damaged or missing, "
+                "or type the count, first."
+            ),
+            status=422,
+            errors={line.id: {"photo": _l("Only an item that is not as expected takes photos.")}},
+        )
+    return [photos.store(p, line.site, PHOTO_OWNER, line.id, user) for p in prepared]
+
+
+def line_photos(lines):
+    """{line id: [Photo]} of these lines (one query)."""
+    ids = [line.id for line in lines]
+    if not ids:
+        return {}
+    found = {}
+    for photo in db.session.scalars(
+        select(Photo)
+        .where(Photo.owner_type == PHOTO_OWNER, Photo.owner_id.in_(ids))
+        .order_by(Photo.id)
+    ):
+        found.setdefault(photo.owner_id, []).append(photo)
+    return found
+
+
+def _can_read_line_photo(line_id, user):
+    # The site scope already hid other sites' lines; the roles are the item check's readers.
+    return user.role in LINE_READERS and db.session.get(ItemCheckLine, line_id) is not None
 
 
 def sites_with_items(site_ids):
@@ -298,8 +400,16 @@ def item_check_status(site, day, now=None, rows=None):
     return result
 
 
+photos.register_owner(PHOTO_OWNER, _can_read_line_photo)
+
+
 __all__ = [
+    "add_line_photos",
+    "line_photos",
+    "categories_of",
     "complete_item_check",
+    "missing",
+    "needs_typed_count",
     "deal_with",
     "discrepancies",
     "is_discrepancy",

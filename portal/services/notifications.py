@@ -1,4 +1,5 @@
-"""The navbar counters: what waits for the logged-in user, in at most 3 COUNT queries.
+"""The navbar counters: what waits for the logged-in user, in one statement (the counts of
+``portal.services.waiting``, which the landing pages show too).
 
     counts_for(user, now=None) -> [Notice(key, count, label, endpoint, args)]
 
@@ -11,12 +12,8 @@ Each role gets only the counts that concern it:
 
 from dataclasses import dataclass, field
 
-from portal import clock
 from portal.i18n import lazy_gettext as _l
-from sqlalchemy import func, select
-
-from portal.extensions import db
-from portal.models import OPEN_STATUSES, DamageReport, RepairTicket
+from portal.services import waiting
 
 
 @dataclass(frozen=True)
@@ -28,66 +25,30 @@ class Notice:
     args: dict = field(default_factory=dict)
 
 
-def _count(*criteria, model=RepairTicket):
-    return db.session.scalar(select(func.count()).select_from(model).where(*criteria)) or 0
+# navbar key -> the "waiting for you" kind it shows, per role: the same count as the landing page.
+NAVBAR_KINDS = {
+    "maintenance": (("assigned", "new_for_me", _l("New tickets assigned to me")),),
+    "sales": (("to_confirm", "damage_to_confirm", _l("Damage reports to confirm")),),
+    "supervisor": (
+        ("overdue", "tickets_overdue", _l("Overdue repair tickets")),
+        ("to_review", "damage_to_review", _l("Damage reports to review")),
+    ),
+    "clerk": (("to_close", "to_close", _l("Repairs waiting for my confirmation")),),
+}
+NAVBAR_KINDS["admin"] = NAVBAR_KINDS["supervisor"]
+NAVBAR_KINDS["security"] = NAVBAR_KINDS["clerk"]
 
 
-def counts_for(user, now=None):
-    now = now or clock.now()
-    role = user.role
+def counts_for(user, now=None, lines=None):
+    """The navbar's notices, read from ``waiting.for_user`` (one statement), or from ``lines``
+    when the request has read them already."""
+    wanted = NAVBAR_KINDS.get(user.role, ())
+    if not wanted:
+        return []
+    lines = {w.key: w for w in (lines if lines is not None else waiting.for_user(user, now))}
     notices = []
-    if role == "maintenance":
-        n = _count(RepairTicket.assignee_id == user.id, RepairTicket.status == "assigned")
-        notices.append(
-            Notice(
-                "assigned",
-                n,
-                _l("New tickets assigned to me"),
-                "repairs.index",
-                {"mine": 1, "status": "assigned"},
-            )
-        )
-    elif role == "sales":
-        n = _count(
-            DamageReport.salesperson_id == user.id,
-            DamageReport.status == "pending",
-            model=DamageReport,
-        )
-        notices.append(
-            Notice(
-                "to_confirm",
-                n,
-                _l("Damage reports to confirm"),
-                "damage.index",
-                {"status": "pending"},
-            )
-        )
-    elif role in ("supervisor", "admin"):
-        n = _count(RepairTicket.status.in_(OPEN_STATUSES), RepairTicket.due_at < now)
-        notices.append(
-            Notice(
-                "overdue", n, _l("Overdue repair tickets"), "repairs.index", {"status": "overdue"}
-            )
-        )
-        n = _count(DamageReport.status.in_(("confirmed", "disputed")), model=DamageReport)
-        notices.append(
-            Notice(
-                "to_review",
-                n,
-                _l("Damage reports to review"),
-                "damage.index",
-                {"status": "answered"},
-            )
-        )
-    elif role in ("clerk", "security"):
-        n = _count(RepairTicket.reporter_id == user.id, RepairTicket.status == "resolved")
-        notices.append(
-            Notice(
-                "to_close",
-                n,
-                _l("Repairs waiting for my confirmation"),
-                "repairs.index",
-                {"mine": 1, "status": "resolved"},
-            )
-        )
+    for key, kind, label in wanted:
+        line = lines[kind]
+        endpoint, args = line.kind.list_endpoint, line.kind.list_args
+        notices.append(Notice(key, line.count, label, endpoint, dict(args)))
     return notices

@@ -284,7 +284,30 @@ def transition(ticket, action, user, **data):
     )
     if action in ("close", "reopen", "claim"):
         audit.record(action, ticket, summary=f"{ticket} {before} → {rule.target}")
+    if action == "reopen":
+        _tell_reopened(ticket, user, before, text)
     return ticket
+
+
+def _tell_reopened(ticket, user, before, note):
+    """The worker whose repair comes back: rejected at verification (it was resolved, not yet
+    closed) or reopened after it was closed."""
+    if ticket.assignee_id is None or ticket.assignee_id == user.id:
+        return
+    worker = db.session.get(User, ticket.assignee_id)
+    rejected = before == "resolved"
+    if rejected:
+        title = _("Repair rejected at verification: %(title)s", title=ticket.equipment)
+    else:
+        title = _("Repair ticket reopened: %(title)s", title=ticket.equipment)
+    notify.notify(
+        [worker],
+        "rejected" if rejected else "reopened",
+        title,
+        _("%(site)s · %(who)s: %(text)s", site=ticket.site.name, who=user, text=note or "—"),
+        f"/repairs/{ticket.id}/",
+        site=ticket.site,
+    )
 
 
 EDIT_ROLES = frozenset({"supervisor", "admin"})

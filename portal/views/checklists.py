@@ -13,10 +13,11 @@ from flask_babel import gettext as _
 from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import SelectField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from portal.errors import DomainError
@@ -29,8 +30,11 @@ from portal.models import (
     ChecklistItem,
     ChecklistRun,
     ChecklistTemplate,
+    Item,
     Site,
+    TICKET_PRIORITIES,
 )
+from portal.models.repairs import PRIORITY_LABELS
 from portal.services import checklists as svc
 from portal.services import photos as photo_service
 from portal.services import scope
@@ -368,6 +372,56 @@ def _form_answers(run):
     }
 
 
+# The follow-ups a failed answer offers; the run form's buttons say "<kind>-<item id>".
+FOLLOW_UP_KINDS = ("note", "repair", "cleaning")
+
+
+def _run_item(run, item_id):
+    """An item of this run's checklist, by id; 404 for anything else."""
+    item = get_or_404(ChecklistItem, item_id)
+    if item.template_id != run.template_id:
+        abort(404)
+    return item
+
+
+def _chosen_item(run, raw):
+    """The inventory item picked in the repair form: None for "other equipment"; an item of
+    another site, or out of the user's scope, answers 404 as if it did not exist."""
+    if raw in (None, "", "0"):
+        return None
+    item = get_or_404(Item, raw)
+    if item.site_id != run.site_id or not item.active:
+        abort(404)
+    return item
+
+
+def _item_locations(choices):
+    """item id → location of the offered items: picking one fills the location (checklists.js)."""
+    ids = [c.value for c in choices if c.value]
+    rows = db.session.execute(select(Item.id, Item.location).where(Item.id.in_(ids or [-1])))
+    return {str(i): loc for i, loc in rows if loc}
+
+
+class RepairFromAnswerForm(FlaskForm):
+    """A repair ticket for a failed checklist answer: the ticket's title is the item (or the
+    other equipment) and the fault words, never the question."""
+
+    # Out-of-site items answer 404 (``_chosen_item``), not a choice error.
+    item = SelectField(
+        _l("Item from the site's list"), coerce=int, default=0, validate_choice=False
+    )
+    equipment = StringField(_l("Other equipment"))
+    fault = StringField(_l("Fault in a few words"))
+    location = StringField(_l("Location"))
+    priority = SelectField(
+        _l("Priority"),
+        choices=[(p, PRIORITY_LABELS[p]) for p in TICKET_PRIORITIES],
+        default="normal",
+        validate_choice=False,
+    )
+    description = TextAreaField(_l("What is wrong"))
+
+
 class ChecklistPage(PortalView):
     """Today's checklists of the user's sites, and the one-page run."""
 
@@ -435,40 +489,108 @@ class ChecklistPage(PortalView):
                 uploads = _form_photos(run)
                 svc.save_answers(run, _form_answers(run))
                 svc.attach_photos(run, uploads, current_user)
-                if request.form.get("action") == "complete":
+                action = request.form.get("action") or "save"
+                kind, _sep, item_id = action.partition("-")
+                if action == "complete":
                     svc.complete_run(run)
                     flash(_("Checklist complete (%(n)s%% answered).", n=run.completion), "success")
+                elif kind in FOLLOW_UP_KINDS and item_id:
+                    # A follow-up button tapped while filling in: the answers so far are saved
+                    # first, in the same transaction, so leaving for the repair form loses none.
+                    return self._follow_up(run, _run_item(run, item_id), kind)
                 else:
                     flash(_("Saved. You can continue later."), "success")
                 db.session.commit()
                 return redirect(url_for(".run", run_id=run.id))
             errors, status = refused.errors, refused.status
             run = get_or_404(ChecklistRun, run_id)
-        return self._render_run(run, errors, request.form if errors else None), status
+        submitted = request.form if request.method == "POST" else None
+        return self._render_run(run, errors, submitted), status
 
     @expose("/run/<int:run_id>/follow-up", methods=("POST",))
     def follow_up(self, run_id):
-        """A failed item's follow-up: a note, or in one click a repair ticket / cleaning issue it
-        links."""
+        """A failed item's follow-up from a saved answer: a note or a cleaning issue at once, a
+        repair ticket through its short form."""
         self._require_write()
         run = get_or_404(ChecklistRun, run_id)
         item = get_or_404(ChecklistItem, request.form.get("item_id"))
-        kind, note = request.form.get("kind") or "note", request.form.get("note")
         with domain_errors() as refused:
-            if kind == "repair":
-                target = svc.open_repair(run, item, current_user, note)
-                message = _("Repair ticket %(ticket)s reported.", ticket=str(target))
-            elif kind == "cleaning":
-                svc.open_cleaning_issue(run, item, current_user, note)
-                message = _("Cleaning issue opened: %(item)s", item=item.label)
-            else:
-                svc.open_follow_up(run, item, note)
-                message = _("Follow-up opened: %(item)s", item=item.label)
+            return self._follow_up(run, item, request.form.get("kind") or "note")
+        return self._render_run(get_or_404(ChecklistRun, run_id), {}, None), refused.status
+
+    def _follow_up(self, run, item, kind):
+        """Open the follow-up ``kind`` for a failed item and commit; the note comes from the
+        run form's field of that item, or the follow-up form's."""
+        note = request.form.get(f"note-{item.id}", request.form.get("note"))
+        if kind == "repair":
+            if item.id not in {i.id for i in svc.failed_items(run)}:
+                raise DomainError(_l('Only an item answered "no" can open a repair ticket.'))
             db.session.commit()
-        if refused:
-            return self._render_run(get_or_404(ChecklistRun, run_id), {}, None), refused.status
+            target = url_for(".repair", run_id=run.id, item_id=item.id, note=note or None)
+            return redirect(target, code=303)
+        if kind == "cleaning":
+            svc.open_cleaning_issue(run, item, current_user, note)
+            message = _("Cleaning issue opened: %(item)s", item=item.label)
+        else:
+            svc.open_follow_up(run, item, note)
+            message = _("Follow-up opened: %(item)s", item=item.label)
+        db.session.commit()
         flash(message, "success")
         return redirect(url_for(".run", run_id=run.id) + f"#item-{item.id}")
+
+    @expose("/run/<int:run_id>/repair/<int:item_id>", methods=("GET", "POST"))
+    def repair(self, run_id, item_id):
+        """The short report-for-repair form of a failed answer: which item, where, how urgent,
+        what is wrong; back to the checklist once reported."""
+        self._require_write()
+        run = get_or_404(ChecklistRun, run_id)
+        item = _run_item(run, item_id)
+        # Imported here: the inventory views build on this module (EnglishFilterUrls).
+        from portal.views.inventory import item_choices
+
+        form = RepairFromAnswerForm()
+        choices = item_choices(run.site, _l("— other equipment (write it below) —"))
+        form.item.choices = choices
+        if request.method == "GET":
+            prefill = svc.repair_prefill(run, item, request.args.get("note"))
+            for name, value in prefill.items():
+                form[name].data = value
+        status = 200
+        if request.method == "POST":
+            chosen = _chosen_item(run, request.form.get("item"))
+            if form.validate():
+                with domain_errors(form, flash_message=False) as refused:
+                    ticket = svc.open_repair(
+                        run,
+                        item,
+                        current_user,
+                        fault=form.fault.data,
+                        description=form.description.data,
+                        priority=form.priority.data,
+                        location=form.location.data,
+                        inventory_item=chosen,
+                        equipment=form.equipment.data,
+                    )
+                    db.session.commit()
+                    flash(_("Repair ticket %(ticket)s reported.", ticket=str(ticket)), "success")
+                    return redirect(url_for(".run", run_id=run.id) + f"#item-{item.id}")
+                if refused.status == 404:
+                    abort(404)
+                for name, message in refused.errors.items():
+                    form[name].errors = [message]
+                status = refused.status
+            else:
+                status = 400
+        return self.render(
+            "checklists/repair.html",
+            run=run,
+            item=item,
+            form=form,
+            locations=_item_locations(choices),
+            kind_labels=KIND_LABELS,
+            page_title=_("Report for repair"),
+            back_url=url_for(".run", run_id=run.id) + f"#item-{item.id}",
+        ), status
 
     @expose("/run/<int:run_id>/follow-up/<int:follow_up_id>/close", methods=("POST",))
     def close_follow_up(self, run_id, follow_up_id):

@@ -295,6 +295,8 @@ class CleaningIssueView(ScopedModelView):
         LocalDateBetweenFilter(CleaningIssue.created_at, _l("Raised")),
         LocalDateBetweenFilter(CleaningIssue.fixed_at, _l("Fixed")),
         ClauseFilter(lambda: cleaning_figures.overdue_clause(), _l("Overdue")),
+        # For the landing page's "waiting for you" (portal.services.waiting).
+        ClauseFilter(lambda: CleaningIssue.cleaner_id.is_(None), _l("No cleaner")),
     )
     column_labels = {
         "site": _l("Site"),

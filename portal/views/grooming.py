@@ -7,11 +7,26 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import GROOMING_POINTS, GroomingInspection, StaffMember
+from flask_admin.contrib.sqla.filters import FilterEqual
+from wtforms import SelectField
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+
+from portal.models import GroomingInspection, GroomingPoint, StaffMember
+from portal.models.grooming import GROOMING_POST_LABELS as POST_LABELS
+from portal.models.grooming import GROOMING_POSTS
 from portal.services import grooming
+from portal.services import photos as photo_service
 from portal.services import metrics as m
 from portal.services.metrics import grooming as grooming_figures
-from portal.views.base import PortalView, expose, get_or_404, period_args
+from portal.views.base import (
+    PortalView,
+    ScopedModelView,
+    domain_errors,
+    expose,
+    get_or_404,
+    period_args,
+    yes_no,
+)
 from portal.views.roster import local, scoped_sites
 
 INSPECTED_KINDS = ("clerk", "security")
@@ -89,30 +104,53 @@ class GroomingView(PortalView):
         if not self.can_write():
             abort(403)
         person = get_or_404(StaffMember, staff_id)
-        errors, status = {}, 200
-        if request.method == "POST":
+        errors, status, points = {}, 200, []
+        with domain_errors() as refused:  # a post without points: nothing to inspect on
+            points = grooming.points_of(person)
+        if refused:
+            status = refused.status
+        elif request.method == "POST":
             results = []
-            for key, _label in GROOMING_POINTS:
-                value = request.form.get(f"point-{key}")
+            for point in points:
+                value = request.form.get(f"point-{point.key}")
                 if value not in ("pass", "fail"):
-                    errors[key] = _l("Choose pass or fail.")
+                    errors[point.key] = _l("Choose pass or fail.")
                 results.append(
-                    (key, value == "pass", request.form.get(f"note-{key}", "").strip()[:500])
+                    (
+                        point.key,
+                        value == "pass",
+                        request.form.get(f"note-{point.key}", "").strip()[:500],
+                    )
                 )
+            try:
+                prepared = photo_service.inspect_all(request.files.getlist("photos"))
+            except photo_service.UploadRejected as exc:
+                errors["photos"] = exc.message
             if not errors:
-                inspection = grooming.inspect(
-                    person.site,
-                    person,
-                    current_user,
-                    results,
-                    note=request.form.get("note", "").strip(),
-                )
-                db.session.commit()
-                flash(_l("Inspection saved: score %(score)s%%.", score=inspection.score), "success")
-                return redirect(url_for(".person", staff_id=person.id))
-            status = 400
+                with domain_errors() as refused:
+                    inspection = grooming.inspect(
+                        person.site,
+                        person,
+                        current_user,
+                        results,
+                        note=request.form.get("note", "").strip(),
+                        prepared_photos=prepared,
+                    )
+                    db.session.commit()
+                if not refused:
+                    flash(
+                        _l("Inspection saved: score %(score)s%%.", score=inspection.score),
+                        "success",
+                    )
+                    return redirect(url_for(".person", staff_id=person.id))
+            status = refused.status if refused else 400
         body = self.render(
-            "grooming/inspect.html", person=person, points=GROOMING_POINTS, errors=errors
+            "grooming/inspect.html",
+            person=person,
+            points=points,
+            errors=errors,
+            post_label=POST_LABELS[grooming.post_of(person)],
+            accept=photo_service.ACCEPT,
         )
         return current_app.response_class(body, status=status)
 
@@ -132,7 +170,82 @@ class GroomingView(PortalView):
             .unique()
             .all()
         )
-        return self.render("grooming/person.html", person=person, history=history, local=local)
+        return self.render(
+            "grooming/person.html",
+            person=person,
+            history=history,
+            local=local,
+            photos=grooming.inspection_photos(history),
+        )
+
+
+class GroomingPointView(ScopedModelView):
+    """Head office's list of the points inspected at each post. Switch a point off rather than
+    delete it: past results keep their own copy of the label either way."""
+
+    read_roles = frozenset({"admin"})
+    write_roles = frozenset({"admin"})
+    delete_roles = frozenset()
+    export_roles = frozenset({"admin"})
+    column_list = ("post", "position", "key", "label", "active")
+    column_export_list = column_list
+    form_columns = ("post", "key", "label", "position", "active")
+    column_default_sort = [("post", False), ("position", False)]
+    column_sortable_list = ("post", "position")
+    column_searchable_list = ("label",)
+    column_filters = (
+        FilterEqual(GroomingPoint.post, _l("Post"), options=lambda: list(POST_LABELS.items())),
+    )
+    column_labels = {
+        "post": _l("Post"),
+        "position": _l("Order"),
+        "key": _l("Code"),
+        "label": _l("Point"),
+        "active": _l("Active"),
+    }
+    column_descriptions = {
+        "key": _l("Short code in letters, unique per post (e.g. nails)."),
+    }
+    column_formatters = {
+        "post": lambda v, c, m, n: POST_LABELS.get(m.post, m.post),
+        "active": yes_no,
+    }
+    column_formatters_export = {"post": lambda v, c, m, n: POST_LABELS.get(m.post, m.post)}
+    form_overrides = {"post": SelectField}
+    form_args = {
+        "post": {"choices": [(k, POST_LABELS[k]) for k in GROOMING_POSTS]},
+        "key": {"validators": [DataRequired(), Regexp(r"^[a-z][a-z0-9_]{0,29}$")]},
+        "label": {"validators": [DataRequired(), Length(max=200)]},
+        "position": {"default": 1},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        with db.session.no_autoflush:  # the new row itself would be flushed into the clash
+            taken = db.session.scalar(
+                select(GroomingPoint.id).where(
+                    GroomingPoint.post == model.post,
+                    GroomingPoint.key == model.key,
+                    GroomingPoint.id != (model.id or 0),
+                )
+            )
+        if taken is not None:
+            raise ValidationError(_l("This post already has a point with this code."))
+
+
+def my_grooming_result():
+    """The latest inspection of the signed-in person, with its photos, for their landing page
+    (``grooming/_my_result.html``); None when they were never inspected."""
+    if not current_user.is_authenticated:
+        return None
+    inspection, photos = grooming.latest_of_user(current_user)
+    if inspection is None:
+        return None
+    return {
+        "inspection": inspection,
+        "failed": [r for r in inspection.results if not r.passed],
+        "photos": photos,
+        "when": local(inspection.inspected_at, inspection.site, "%Y-%m-%d %H:%M"),
+    }
 
 
 def register(admin):
@@ -144,3 +257,12 @@ def register(admin):
             url="/grooming",
         )
     )
+    admin.add_view(
+        GroomingPointView(
+            GroomingPoint,
+            name=_l("Grooming points"),
+            category=_l("People"),
+            endpoint="groomingpoint",
+        )
+    )
+    admin.app.add_template_global(my_grooming_result, "my_grooming_result")

@@ -30,6 +30,7 @@ from portal.models import (
     Site,
 )
 from portal.services import inventory as svc
+from portal.services import photos as photo_service
 from portal.services import today
 from portal.services import sites as site_life
 from portal.views.checklists import EnglishFilterUrls
@@ -350,6 +351,8 @@ class DiscrepancyView(EnglishFilterUrls, ScopedModelView):
 
     def render(self, template, **kwargs):
         kwargs.setdefault("condition_labels", CONDITION_LABELS)
+        # The clerk's photos of the line, on its "dealt with" page (read when shown).
+        kwargs.setdefault("line_photos", lambda line: svc.line_photos([line]).get(line.id, []))
         return super().render(template, **kwargs)
 
     def is_action_allowed(self, name):
@@ -453,13 +456,29 @@ class ItemCheckPage(PortalView):
     @expose("/<int:check_id>", methods=("GET", "POST"))
     def check(self, check_id):
         check = self._load(check_id)
-        errors, status = {}, 200
+        errors, status, submitted, missing_message = {}, 200, None, None
         if request.method == "POST":
             self._require_write()
-            with domain_errors() as refused:
-                svc.save_lines(check, _form_lines(check))
-                if request.form.get("action") == "complete":
+            uploads, errors = self._read_photos(check)
+            refused = None
+            if not errors:
+                with domain_errors() as refused:
+                    svc.save_lines(
+                        check, _form_lines(check), confirmed=request.form.getlist("confirmed")
+                    )
+                    for line in check.lines:
+                        svc.add_line_photos(line, uploads.get(line.id), current_user)
+                    db.session.commit()
+            if errors or refused:  # bad input: nothing written, the page as it was sent
+                errors = errors or refused.errors
+                status, submitted = (refused.status if refused else 400), request.form
+            elif request.form.get("action") == "complete":
+                # The draft is saved above; completing may still be refused (a category not
+                # confirmed, a count not typed): the page then says what is missing.
+                with domain_errors(flash_message=False) as refused:
                     svc.complete_item_check(check)
+                    db.session.commit()
+                if not refused:
                     flash(
                         _(
                             "Item check complete: %(n)s discrepancies.",
@@ -467,17 +486,21 @@ class ItemCheckPage(PortalView):
                         ),
                         "success",
                     )
-                else:
-                    flash(_("Saved. You can continue later."), "success")
-                db.session.commit()
+                    return redirect(url_for(".check", check_id=check.id))
+                errors, status, missing_message = refused.errors, refused.status, refused.message
+            else:
+                flash(_("Saved. You can continue later."), "success")
                 return redirect(url_for(".check", check_id=check.id))
-            errors, status = refused.errors, refused.status
             check = self._load(check_id)
         return self.render(
             "inventory/check.html",
             check=check,
             errors=errors,
-            submitted=request.form if errors else None,
+            submitted=submitted,
+            missing_message=missing_message,
+            confirmed=set(submitted.getlist("confirmed")) if submitted else check.confirmed,
+            photos=svc.line_photos(check.lines),
+            accept=photo_service.ACCEPT,
             condition_labels=CONDITION_LABELS,
             category_labels=CATEGORY_LABELS,
             kind_labels=CHECK_KIND_LABELS,
@@ -489,6 +512,20 @@ class ItemCheckPage(PortalView):
             detached_forms=True,
             follow_up=follow_up_html,
         ), status
+
+    @staticmethod
+    def _read_photos(check):
+        """line id → checked photos (optional); a rejected file → an error on its line, and
+        nothing of the form is saved."""
+        uploads, errors = {}, {}
+        for line in check.lines:
+            try:
+                uploads[line.id] = photo_service.inspect_all(
+                    request.files.getlist(f"photo-{line.id}")
+                )
+            except photo_service.UploadRejected as exc:
+                errors[line.id] = {"photo": exc.message}
+        return uploads, errors
 
     @expose("/line/<int:line_id>/repair", methods=("POST",))
     def open_repair(self, line_id):

@@ -1,7 +1,7 @@
 """Repair tickets: report a fault, the maintenance queue (phone cards), the ticket page with its
 timeline and the actions the transition table allows this user."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup
 from portal import clock
@@ -24,6 +24,7 @@ from portal.models import (
 )
 from portal.services import damage as damage_service
 from portal.services import notifications
+from portal.services import waiting
 from portal.services import photos as photo_service
 from portal.services import repairs
 from portal.services.metrics import repairs as repair_figures
@@ -512,10 +513,18 @@ def register(admin):
 
     @admin.app.context_processor
     def _notifications():
-        # Lazy: the counts are queried only when the navbar renders them.
+        # Lazy: the counts are queried only when the navbar or a landing page renders them, and
+        # once per request for both (one statement, so the two never disagree).
+        def waiting_for_me():
+            if not current_user.is_authenticated:
+                return []
+            if "_waiting" not in g:
+                g._waiting = waiting.for_user(current_user)
+            return g._waiting
+
         def portal_notifications():
             if not current_user.is_authenticated:
                 return []
-            return notifications.counts_for(current_user)
+            return notifications.counts_for(current_user, lines=waiting_for_me())
 
-        return {"portal_notifications": portal_notifications}
+        return {"portal_notifications": portal_notifications, "waiting_for_me": waiting_for_me}

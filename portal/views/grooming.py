@@ -261,7 +261,7 @@ def register(admin):
         GroomingPointView(
             GroomingPoint,
             name=_l("Grooming points"),
-            category=_l("People"),
+            category=_l("Staff on duty"),
             endpoint="groomingpoint",
         )
     )

@@ -331,7 +331,7 @@ def _records(body):
     """[(record id, [cells])] of a records page."""
     return [
         (rid, re.findall(r"<td>(.*?)</td>", cells))
-        for rid, cells in re.findall(r'<tr data-record="([^"]+)">(.*?)</tr>', body, re.S)
+        for rid, cells in re.findall(r'<tr data-record="([^"]+)"[^>]*>(.*?)</tr>', body, re.S)
     ]
 
 

@@ -113,8 +113,23 @@ def seed(sites):
         user = demo_user(reporter)
         name = TICKET_ITEMS.get(equipment)
         item = item_named(sites[code], name) if name else None
+        # The overdue one was reported long enough ago to be two hours past its due time,
+        # never due before it was reported.
+        now = clock.now()
+        reported = (
+            now - (repairs.due_for(priority, now) - now) - timedelta(hours=2)
+            if equipment == OVERDUE
+            else None
+        )
         ticket = repairs.report(
-            sites[code], user, equipment, text, priority, location=location, item=item
+            sites[code],
+            user,
+            equipment,
+            text,
+            priority,
+            location=location,
+            item=item,
+            at=reported,
         )
         for action in actions:
             if action == "assign":
@@ -133,7 +148,6 @@ def seed(sites):
             else:
                 repairs.transition(ticket, action, worker)
     overdue = db.session.scalar(select(RepairTicket).where(RepairTicket.equipment == OVERDUE))
-    overdue.due_at = clock.now() - timedelta(hours=2)
     repairs.comment(overdue, worker, "今天下午到场，需要带梯子。")
     db.session.flush()
 

@@ -132,12 +132,16 @@ def history(past):
             .order_by(Product.id)
         )
     )
+    came = {}  # day -> [visits, visitors], what the day's tally records
     for day in past.days:
         rng = past.rng(day, "visits")
         mean = past.c.visitors_per_day[1 if day.weekday() >= 5 else 0]
         for _ in range(max(0, round(rng.gauss(mean, mean / 5)))):
             arrived = at(day, rng.randint(9, 17), rng.randint(0, 59))
             adults, children = rng.choice((1, 2, 2, 2, 3)), rng.choice((0, 0, 0, 1, 2))
+            counts = came.setdefault(day, [0, 0])
+            counts[0] += 1
+            counts[1] += adults + children
             rows.append(
                 {
                     "site_id": sid,
@@ -200,10 +204,10 @@ def history(past):
     for _v, p, q, d, _t in served:
         per_day.setdefault(d, {}).setdefault(p, 0)
         per_day[d][p] += q
-    _tallies(past, drinks, per_day)
+    _tallies(past, drinks, per_day, came)
 
 
-def _tallies(past, drinks, per_day):
+def _tallies(past, drinks, per_day, came):
     """A tally per day. Each morning the fridge is refilled to what the day will need plus a
     small buffer; the 17:50 count books its variance as a correction. What is left at the
     end of the history stays in stock (added to the balance, so ledger and balance agree)."""
@@ -225,8 +229,8 @@ def _tallies(past, drinks, per_day):
                 "closed_at": closed,
                 "closed_by_id": past.clerk,
                 "same_day": closed_same_day(day, closed, past.site.timezone),
-                "visits": 0,
-                "visitors": 0,
+                "visits": came.get(day, (0, 0))[0],
+                "visitors": came.get(day, (0, 0))[1],
                 "drinks_served": sum(served.values()),
                 "snacks_served": 0,
                 "created_at": closed,

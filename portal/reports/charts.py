@@ -8,7 +8,7 @@ from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.shapes import Drawing, Line, String
+from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
 
 from portal.reports.fonts import cjk_font
@@ -29,6 +29,11 @@ PALETTE = [
     )
 ]
 GREY = colors.HexColor("#7f8c8d")
+PARTIAL_FILL = colors.HexColor("#eef1f3")
+# Axis, bar and legend labels: 11 points, read at 11 px or more on screen (a chart is drawn
+# at the width it is shown on a laptop) and in print.
+LABEL_SIZE = 11
+TITLE_SIZE = 12
 
 
 def _nice_max(values):
@@ -50,20 +55,20 @@ def bar_chart(
 ):
     """Horizontal bars, one per label (site), with an optional dashed reference (region average)."""
     font = cjk_font()
-    height = height or max(120, 60 + 22 * len(labels))
+    height = height or max(130, 64 + 26 * len(labels))
     d = Drawing(width, height)
-    d.add(String(0, height - 14, title, fontName=font, fontSize=11))
+    d.add(String(0, height - 15, title, fontName=font, fontSize=TITLE_SIZE))
     chart = HorizontalBarChart()
-    chart.x, chart.y = 110, 24
-    chart.width, chart.height = width - 140, height - 54
+    chart.x, chart.y = 110, 26
+    chart.width, chart.height = width - 150, height - 62
     # Bars read top-down in label order.
     chart.data = [[v or 0 for v in reversed(values)]]
     chart.categoryAxis.categoryNames = list(reversed(labels))
     chart.categoryAxis.labels.fontName = font
-    chart.categoryAxis.labels.fontSize = 8
+    chart.categoryAxis.labels.fontSize = LABEL_SIZE
     chart.categoryAxis.labels.boxAnchor = "e"
     chart.valueAxis.labels.fontName = font
-    chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.labels.fontSize = LABEL_SIZE
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueMax = _nice_max(list(values) + [reference])
     chart.bars[0].fillColor = PALETTE[0]
@@ -73,7 +78,7 @@ def bar_chart(
         chart.bars[(0, row)].fillColor = colors.HexColor("#c0392b")
     chart.barLabelFormat = _short
     chart.barLabels.fontName = font
-    chart.barLabels.fontSize = 7
+    chart.barLabels.fontSize = LABEL_SIZE
     chart.barLabels.boxAnchor = "w"
     chart.barLabels.dx = 3
     d.add(chart)
@@ -96,7 +101,7 @@ def bar_chart(
                 chart.y + chart.height + 2,
                 reference_label,
                 fontName=font,
-                fontSize=7,
+                fontSize=LABEL_SIZE,
                 fillColor=GREY,
             )
         )
@@ -110,32 +115,53 @@ def _gapped(values):
     return values if sum(v is not None for v in values) >= 2 else [v or 0 for v in values]
 
 
-def trend_chart(title, months, series, width=460, height=200):
-    """One line per series (label, values by month) over the months (x axis labels)."""
+def trend_chart(title, months, series, width=460, height=200, partial_note=None):
+    """One line per series (label, values by month) over the months (x axis labels).
+    ``partial_note`` ("本月截至4日"): the last month is still running, so its band is shaded
+    and labelled, and its lower figure reads as a month in progress, not a collapse."""
     font = cjk_font()
     d = Drawing(width, height)
-    d.add(String(0, height - 14, title, fontName=font, fontSize=11))
+    d.add(String(0, height - 15, title, fontName=font, fontSize=TITLE_SIZE))
     chart = HorizontalLineChart()
-    chart.x, chart.y = 40, 40
-    chart.width, chart.height = width - 170, height - 70
+    chart.x, chart.y = 40, 52
+    chart.width, chart.height = width - 170, height - 90
     chart.data = [_gapped(values) for _, values in series] or [[0] * len(months)]
     chart.categoryAxis.categoryNames = list(months)
     chart.categoryAxis.labels.fontName = font
-    chart.categoryAxis.labels.fontSize = 8
+    chart.categoryAxis.labels.fontSize = LABEL_SIZE
+    # Twelve "2026-11" labels do not fit side by side at a readable size: slanted.
+    chart.categoryAxis.labels.angle = 35
+    chart.categoryAxis.labels.boxAnchor = "ne"
     chart.valueAxis.labels.fontName = font
-    chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.labels.fontSize = LABEL_SIZE
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueMax = _nice_max([v for _, values in series for v in values])
     for i in range(len(series)):
         chart.lines[i].strokeColor = PALETTE[i % len(PALETTE)]
         chart.lines[i].strokeWidth = 2
+    if partial_note and months:
+        band = chart.width / len(months)
+        left = chart.x + band * (len(months) - 1)
+        d.add(Rect(left, chart.y, band, chart.height, fillColor=PARTIAL_FILL, strokeColor=None))
+        d.add(
+            String(
+                left + band,
+                chart.y + chart.height + 4,
+                partial_note,
+                fontName=font,
+                fontSize=LABEL_SIZE,
+                fillColor=GREY,
+                textAnchor="end",
+            )
+        )
     d.add(chart)
     if series:
         legend = Legend()
         legend.x, legend.y = chart.x + chart.width + 15, chart.y + chart.height
         legend.fontName = font
-        legend.fontSize = 8
+        legend.fontSize = LABEL_SIZE
         legend.alignment = "right"
+        legend.columnMaximum = 12  # one column: a second one would run off the drawing
         legend.colorNamePairs = [
             (PALETTE[i % len(PALETTE)], str(label)) for i, (label, _) in enumerate(series)
         ]
@@ -189,7 +215,7 @@ def bar_svg(uid, title, labels, values, reference=None, reference_label="", widt
 
 
 @lru_cache(maxsize=512)
-def trend_svg(uid, title, months, series, width=460, height=200):
+def trend_svg(uid, title, months, series, width=460, height=200, partial_note=None):
     """``series``: ((label, (value by month…)), …)."""
     return to_svg(
         trend_chart(
@@ -198,6 +224,7 @@ def trend_svg(uid, title, months, series, width=460, height=200):
             [(label, list(values)) for label, values in series],
             width=width,
             height=height,
+            partial_note=partial_note,
         ),
         uid,
     )

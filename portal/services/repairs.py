@@ -130,10 +130,12 @@ def _text(value, limit=None):
     return value[:limit] if limit else value
 
 
-def report(site, user, equipment, description, priority, location=None, item=None, photos=()):
+def report(
+    site, user, equipment, description, priority, location=None, item=None, photos=(), at=None
+):
     """Open a ticket. ``photos``: PreparedPhoto from ``photos.inspect_all`` (already checked).
     ``item``: the site's inventory item it is about (its name is the equipment when none is
-    given)."""
+    given). ``at``: when it was reported, for the demo's earlier tickets (else now)."""
     equipment, description = _text(equipment, 200), _text(description)
     if item is not None and item.site_id != site.id:
         raise DomainError(_l("Choose an item of this site."))
@@ -145,7 +147,7 @@ def report(site, user, equipment, description, priority, location=None, item=Non
         raise DomainError(_l("Describe the fault."))
     if priority not in TICKET_PRIORITIES:
         raise DomainError(_l("Choose a priority."))
-    now = clock.now()
+    now = at or clock.now()
     ticket = RepairTicket(
         site_id=site.id,
         equipment=equipment,

@@ -340,9 +340,18 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
                 f"{self.row_buttons(pk, return_url, view_only)}</td>"
             )
         formatters, type_formatters = self.column_formatters, self.column_type_formatters
+        labels = g.get("_list_column_labels")
+        if labels is None:
+            # The column's heading on each cell: a phone shows the row as a card of
+            # "heading: value" lines (portal.css), the table being too wide for its screen.
+            labels = g._list_column_labels = {
+                column: escape(name) for column, name in self._list_columns
+            }
         for column, _name in self._list_columns:
             value = self._get_list_value(None, row, column, formatters, type_formatters)
-            cells.append(f'<td class="col-{column}">{escape(value)}</td>')
+            cells.append(
+                f'<td data-label="{labels[column]}" class="col-{column}">{escape(value)}</td>'
+            )
         return Markup("".join(cells))
 
     def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):

@@ -69,7 +69,9 @@ class BreaksView(PortalView):
 
 def register(admin):
     admin.add_view(
-        BreaksView(name=_l("Breaks"), category=_l("People"), endpoint="breaks", url="/breaks")
+        BreaksView(
+            name=_l("Breaks"), category=_l("Staff on duty"), endpoint="breaks", url="/breaks"
+        )
     )
 
 

@@ -130,7 +130,9 @@ class DashboardView(PortalView):
             counted_ids = standing.counted(standing_of)
             table = self._table(sites, metrics, start, end, standing_of)
             sort_key, descending = self._sort(table, metrics)
-            charts_svg = self._charts(sites, chosen, table, month) if chosen and sites else []
+            charts_svg = (
+                self._charts(sites, chosen, table, month, start, end) if chosen and sites else []
+            )
         pdf_url = url_for(".site_pdf", site_id=_SITE_PLACEHOLDER, month=f"{month:%Y-%m}")
         # A closed month corrected since: its stored figures stand until someone re-closes it.
         amended = set()
@@ -157,12 +159,14 @@ class DashboardView(PortalView):
             chosen=chosen,
             month=f"{month:%Y-%m}",
             charts=charts_svg,
-            ranking=[
-                (table["by_id"][sid], score)
-                for sid, score in m.ranking(
-                    metrics, _only(table["values"], counted_ids), counted_ids
-                )
-            ],
+            ranking=_placed(
+                [
+                    (table["by_id"][sid], score)
+                    for sid, score in m.ranking(
+                        metrics, _only(table["values"], counted_ids), counted_ids
+                    )
+                ]
+            ),
             left_out=[row for row in table["rows"] if not row["counted"]],
             standing_labels=standing.STANDING_LABELS,
             standing_definitions=standing.STANDING_DEFINITIONS,
@@ -271,8 +275,12 @@ class DashboardView(PortalView):
 
     # ------------------------------------------------------------ charts
 
-    def _charts(self, sites, metric, table, month):
+    def _charts(self, sites, metric, table, month, start, end):
         i = [mt.key for mt in m.all_metrics()].index(metric.key)
+        # A period still running is drawn as such: its counts are lower because it is not
+        # over, not because the sites did worse.
+        today = clock.local_day(clock.DEFAULT_ZONE)
+        to_date = _("to day %(day)d", day=today.day)
         rows = sorted(table["rows"], key=lambda r: r["site"].code)
         values = [r["cells"][i]["value"] for r in rows]
         counted_values = [r["cells"][i]["value"] for r in rows if r["counted"]]
@@ -288,9 +296,12 @@ class DashboardView(PortalView):
                     groups.setdefault(r["site"].region.name, []).append(r["cells"][i]["value"])
             labels, flagged = list(groups), []
             bar_values = [m.average(group) for group in groups.values()]
+        title = f"{metric.label}（{metric.unit}）"
+        if start <= today < end:
+            title += f" · {to_date}"
         bar = charts.bar_svg(
             "bar",
-            f"{metric.label}（{metric.unit}）",
+            title,
             tuple(labels),
             tuple(bar_values),
             reference=m.average(counted_values),
@@ -320,7 +331,12 @@ class DashboardView(PortalView):
             tuple(f"{mo:%Y-%m}" for mo in months),
             tuple((label, tuple(vals)) for label, vals in series),
             width=520,
-            height=220,
+            height=240,
+            partial_note=(
+                _("This month %(to_date)s", to_date=to_date)
+                if months[-1] == m.month_start(today)
+                else None
+            ),
         )
         return [Markup(bar), Markup(trend)]
 
@@ -420,6 +436,13 @@ class ClauseFilter(BaseSQLAFilter):
 
     def operation(self):
         return admin_lazy_gettext("equals")  # Flask-Admin's own catalogue has it
+
+
+def _placed(ranked):
+    """(place, site, score) for the ranking list: sites whose average rank reads the same
+    share a place (1, 2, 2, 4)."""
+    places = m.places([score for _site, score in ranked])
+    return [(place, site, score) for place, (site, score) in zip(places, ranked, strict=True)]
 
 
 def _month_or_404(text):

@@ -5,7 +5,10 @@ Flask-Admin already exports through the view's (scoped, filtered) query; this mi
 what Excel users need:
 
 * CSV starts with a UTF-8 BOM, so Excel on Windows reads the Chinese correctly;
-* XLSX keeps numbers as numbers (Flask-Admin writes every cell as text), so sums work;
+* XLSX keeps numbers, money and dates as numbers and dates (Flask-Admin writes every cell
+  as text), so sums, sorting and date filters work; its sheet is named after the list, its
+  header row stays frozen and its columns are wide enough for Chinese headers;
+* markup meant for the list page (badges, links) is written as its plain text;
 * every text cell that starts with ``= + - @``, a tab or a carriage return gets a leading
   ``'`` so a spreadsheet never runs it as a formula (CSV/formula injection) — numbers are
   left alone;
@@ -17,9 +20,12 @@ and what keeps the server answering others:
 * an export holds one of the user's report slots (``report_slot``) while it is built.
 """
 
+import re
+import unicodedata
 import uuid
 from contextlib import contextmanager
-from decimal import Decimal
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from io import BytesIO
 from itertools import chain
 
@@ -28,6 +34,7 @@ from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -40,6 +47,11 @@ BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_COLUMN_WIDTH = 60
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+# Characters a sheet title may not hold, and its length limit (Excel's own rules).
+_SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
+SHEET_TITLE_MAX = 31
 
 
 def neutralise(value):
@@ -105,10 +117,33 @@ class SafeExportMixin:
 
     def get_export_value(self, model, name):
         value = super().get_export_value(model, name)
-        # Lazy strings and markup become plain text first, so the check sees what is written.
+        # A formatter written for the list page may return a badge or a link: a spreadsheet
+        # gets its text, never its tags.
+        if isinstance(value, Markup):
+            value = value.striptags()
+        # Lazy strings become plain text first, so the check sees what is written.
         if value is not None and not isinstance(value, (str, int, float, bool)):
             value = str(value)
         return neutralise(value)
+
+    def get_xlsx_value(self, model, name):
+        """The cell for ``name``: the stored number or date when the list shows one (money
+        as "260.00", a time as "2026-11-03 14:05"), else the text the CSV has. Times of a site's
+        record are written in the site's own zone, as the list shows them."""
+        text = self.get_export_value(model, name)
+        raw = self._get_field_value(model, name)
+        if isinstance(raw, bool) or raw is None:
+            return _cell(text)
+        if isinstance(raw, datetime):
+            if raw.tzinfo is not None:
+                zone = _zone_of(model)
+                raw = raw.astimezone(zone) if zone is not None else raw
+            return raw.replace(tzinfo=None, microsecond=0)  # Excel shows minutes; no fractions
+        if isinstance(raw, date):
+            return raw
+        if isinstance(raw, (int, float, Decimal)) and _is_number_text(text):
+            return raw
+        return _cell(text)
 
     def _export_csv(self, return_url):
         response = super()._export_csv(return_url)
@@ -122,34 +157,50 @@ class SafeExportMixin:
             return super()._export_tablib(export_type, return_url)
         _count, data = self._export_data()
         headers = [str(c[1]) for c in self._export_columns]
-        rows = [
-            [_cell(self.get_export_value(row, c[0])) for c in self._export_columns] for row in data
-        ]
+        rows = [[self.get_xlsx_value(row, c[0]) for c in self._export_columns] for row in data]
         filename = self.get_export_name(export_type)
         return Response(
-            _xlsx(headers, rows),
+            _xlsx(headers, rows, sheet_title(self.name)),
             mimetype=XLSX_MIMETYPE,
             headers={"Content-Disposition": f"attachment;filename={filename}"},
         )
 
 
-def _xlsx(headers, rows):
+def sheet_title(name):
+    """The list's name as a sheet title (Excel refuses some characters and long titles)."""
+    title = _SHEET_TITLE_BAD.sub(" ", str(name)).strip()[:SHEET_TITLE_MAX]
+    return title or "Sheet"
+
+
+def display_width(value):
+    """How many columns ``value`` takes on screen: a Chinese character is as wide as two
+    Latin ones."""
+    if isinstance(value, datetime):
+        return len("2026-01-01 00:00")
+    if isinstance(value, date):
+        return len("2026-01-01")
+    if isinstance(value, (float, Decimal)):
+        value = f"{value:.2f}"
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
+
+
+def _xlsx(headers, rows, title):
     """The workbook's bytes. openpyxl's write-only mode streams the rows into the sheet's XML
     instead of building a cell object per value (tablib's way: most of an export's time)."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    widths = [len(h) for h in headers]
+    sheet = book.create_sheet(title=title)
+    widths = [display_width(h) for h in headers]
     for row in rows:
         for i, value in enumerate(row):
-            if value is not None and len(str(value)) > widths[i]:
-                widths[i] = len(str(value))
+            if value is not None:
+                widths[i] = max(widths[i], display_width(value))
     for i, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(i)].width = min(width + 2, MAX_COLUMN_WIDTH)
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     sheet.append([_bold_cell(sheet, h, bold) for h in headers])
     for row in rows:
-        sheet.append(row)
+        sheet.append([_typed_cell(sheet, value) for value in row])
     out = BytesIO()
     book.save(out)
     return out.getvalue()
@@ -159,6 +210,41 @@ def _bold_cell(sheet, value, font):
     cell = WriteOnlyCell(sheet, value=value)
     cell.font = font
     return cell
+
+
+def _typed_cell(sheet, value):
+    """Dates and times carry a number format, or Excel shows them as day counts."""
+    if isinstance(value, (date, datetime)):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
+        return cell
+    if isinstance(value, Decimal):  # money: always two decimals
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "0.00"
+        return cell
+    return value
+
+
+def _is_number_text(text):
+    """Whether the list shows the value as a plain number (``260.00``, ``¥1,200``, ``3``)
+    rather than a label looked up from it."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return True
+    if not isinstance(text, str):
+        return False
+    try:
+        Decimal(text.replace(",", "").lstrip("¥￥'").strip())
+    except InvalidOperation:
+        return False
+    return True
+
+
+def _zone_of(model):
+    if getattr(model, "site_id", None) is None:
+        return None
+    from portal.views.base import row_zone  # base imports this module
+
+    return row_zone(model)
 
 
 def _cell(value):

@@ -50,7 +50,14 @@ class FigureRecordsView(PortalView):
             shown=metric.format(value),
             zone=zone_name(site, clock.now()),
             table=table,
-            rows=list(zip(table["ids"], table["rows"], strict=True)),
+            rows=list(
+                zip(
+                    table["ids"],
+                    table["rows"],
+                    table.get("marks") or [None] * len(table["rows"]),
+                    strict=True,
+                )
+            ),
         )
 
 

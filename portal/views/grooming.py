@@ -252,7 +252,7 @@ def register(admin):
     admin.add_view(
         GroomingView(
             name=_l("Grooming inspections"),
-            category=_l("People"),
+            category=_l("Staff on duty"),
             endpoint="grooming",
             url="/grooming",
         )
@@ -261,7 +261,7 @@ def register(admin):
         GroomingPointView(
             GroomingPoint,
             name=_l("Grooming points"),
-            category=_l("People"),
+            category=_l("Staff on duty"),
             endpoint="groomingpoint",
         )
     )

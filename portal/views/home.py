@@ -26,6 +26,11 @@ class HomeView(AdminIndexView):
     def is_accessible(self):
         return current_user.is_authenticated
 
+    def is_visible(self):
+        # Not a menu entry: the brand at the menu's start leads here, and for most roles this
+        # page is their landing page (今日, 来访登记…), which has its own entry.
+        return False
+
     def inaccessible_callback(self, name, **kwargs):
         return redirect(
             url_for("auth.login", next=request.full_path if request.path != "/" else None)

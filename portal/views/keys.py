@@ -210,7 +210,9 @@ def register(admin):
         KeysView(name=_l("Key register"), category=category, endpoint="keys", url="/keys")
     )
     admin.add_view(
-        KeyItemView(KeyItem, name=_l("Keys"), category=category, endpoint="keyitem", url="/keyitem")
+        KeyItemView(
+            KeyItem, name=_l("Key list"), category=category, endpoint="keyitem", url="/keyitem"
+        )
     )
     admin.add_view(
         KeyLoanView(

@@ -316,13 +316,30 @@ def ranking(metrics, values, site_ids):
             continue
         present = [(v, sid) for sid, v in values[metric.key].items() if v is not None]
         present.sort(key=lambda pair: pair[0], reverse=metric.better == "higher")
-        for position, (_, sid) in enumerate(present, start=1):
+        for (_, sid), position in zip(present, places([v for v, _ in present]), strict=True):
             ranks[sid].append(position)
     scored = [(sum(r) / len(r) if r else float("inf"), sid) for sid, r in ranks.items()]
     return [
         (sid, score if score != float("inf") else None)
         for score, sid in sorted(scored, key=lambda p: (p[0], p[1]))
     ]
+
+
+def places(ordered):
+    """The place of each of ``ordered`` (values best first): equal values share a place and
+    the next one skips as many (1, 2, 2, 4), as in a sports table. Scores are rounded as
+    they are shown (one decimal), so two sites that read the same are placed the same."""
+    out = []
+    for i, value in enumerate(ordered):
+        same = i and _same(value, ordered[i - 1])
+        out.append(out[-1] if same else i + 1)
+    return out
+
+
+def _same(a, b):
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and round(a, 1) == round(b, 1)
+    return a == b
 
 
 def month_start(day):
@@ -427,5 +444,8 @@ def today_of(site_id, now=None):
     return clock.local_day(zone_of(site_id), now)
 
 
-def table(headers, rows, ids=()):
-    return {"headers": [str(h) for h in headers], "rows": rows, "ids": list(ids)}
+def table(headers, rows, ids=(), marks=()):
+    """The records behind a figure. ``marks``: per row, what the drill-down highlights
+    ("late", "missing"…) or None; none given marks nothing."""
+    marks = list(marks) or [None] * len(rows)
+    return {"headers": [str(h) for h in headers], "rows": rows, "ids": list(ids), "marks": marks}

@@ -88,20 +88,22 @@ def checklists_on_time(site_ids, start, end):
 
 def checklist_records(site_id, start, end):
     zone = m.zone_of(site_id)
-    rows, ids = [], []
+    rows, ids, marks = [], [], []
     for day, kind, rid, status, done_at, answered, ok in checklist_days([site_id], start, end)[
         site_id
     ]:
+        # The drill-down shows the misses at a glance: no run at all, or a run not done in time.
         if rid is None:
-            verdict = _("Missing: no checklist run")
+            verdict, mark = _("Missing: no checklist run"), "missing"
         elif ok:
-            verdict = _("On time")
+            verdict, mark = _("On time"), None
         elif status != "done":
-            verdict = _("Not done")
+            verdict, mark = _("Not done"), "missing"
         elif not answered:
-            verdict = _("Not done: no item answered")
+            verdict, mark = _("Not done: no item answered"), "missing"
         else:
-            verdict = _("Late")
+            verdict, mark = _("Late"), "late"
+        marks.append(mark)
         rows.append(
             [
                 day.isoformat(),
@@ -126,6 +128,7 @@ def checklist_records(site_id, start, end):
         ],
         rows,
         ids,
+        marks,
     )
 
 

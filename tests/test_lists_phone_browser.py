@@ -1,0 +1,68 @@
+"""Lists on a phone (390×844): each row is a card of "heading: value" lines with no sideways
+scrolling, its actions 44 px touch targets; and the menu names each page once."""
+
+import pytest
+
+from portal import devdata
+from tests.conftest import browser_login, screenshot
+
+CARDS = """() => {
+  const table = document.querySelector('table.model-list');
+  const rows = [...table.querySelectorAll('tbody tr')];
+  const cell = rows[0].querySelector('td[data-label]');
+  const actions = [...table.querySelectorAll('.list-buttons-column a.icon, '
+                                             + '.list-buttons-column button')]
+    .map(el => el.getBoundingClientRect())
+    .map(r => [Math.round(r.width), Math.round(r.height)]);
+  return {
+    rows: rows.length,
+    head: getComputedStyle(table.querySelector('thead')).display,
+    row: getComputedStyle(rows[0]).display,
+    label: getComputedStyle(cell, '::before').content,
+    widest: Math.max(...rows.map(r => r.getBoundingClientRect().right)),
+    scroll: document.documentElement.scrollWidth,
+    actions,
+  };
+}"""
+
+
+@pytest.mark.parametrize("path", ["/visit/", "/repairticket/"])
+def test_lists_are_cards_on_a_phone(browser, live_server, dbs, path):
+    devdata.seed_demo()  # today's visits and the demo's tickets
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        browser_login(page, live_server, "admin")
+        page.goto(f"{live_server}{path}")
+        found = page.evaluate(CARDS)
+        screenshot(page, f"list-cards-{path.strip('/')}-390")
+        assert found["rows"] >= 1
+        assert found["head"] == "none" and found["row"] != "table-row", found
+        assert found["label"].endswith('："'), found  # "到访时间：2026-…"
+        assert found["scroll"] <= 390 and found["widest"] <= 390, found
+        assert found["actions"] and all(w >= 44 and h >= 44 for w, h in found["actions"]), found
+        # A laptop keeps the table.
+        page.set_viewport_size({"width": 1366, "height": 768})
+        assert (
+            page.evaluate(
+                "getComputedStyle(document.querySelector('table.model-list thead')).display"
+            )
+            != "none"
+        )
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("username", ["admin", "clerk_sz01", "guard_sz01"])
+def test_the_menu_names_each_page_once(page, live_server, username):
+    browser_login(page, live_server, username)
+    entries = page.eval_on_selector_all(
+        "#admin-navbar-collapse ul.navbar-nav.mr-auto a",
+        "els => els.map(e => [e.textContent.trim(), e.getAttribute('href')])",
+    )
+    assert entries, username
+    names = [name for name, _href in entries]
+    assert len(names) == len(set(names)), (username, sorted(n for n in names if names.count(n) > 1))
+    pages = [href for _name, href in entries if href and href.startswith("/")]
+    assert len(pages) == len(set(pages)), (username, pages)
+    assert "首页" not in names

@@ -112,7 +112,8 @@ class HandoverBookView(PortalView):
         if not form.validate():
             return self.index(form=form, status=400)
         try:
-            prepared = photo_service.inspect_all(form.photos.data or [])
+            # The form reads ``request.form`` only (its choices are built first): files apart.
+            prepared = photo_service.inspect_all(request.files.getlist(form.photos.name))
         except photo_service.UploadRejected as exc:
             form.photos.errors = [exc.message]
             return self.index(form=form, status=exc.status)

@@ -124,17 +124,19 @@ def _take_over(entry):
 
 def history(past):
     """Two entries an evening (reception and door). One clerk and one guard per office: each
-    confirms her own entry at the start of her next shift (08:30 the next morning), some late."""
+    confirms her own entry at the start of her next shift (08:30 the next morning), some late
+    (past the first hours of that shift)."""
     entries = []
     for day in past.days:
         rng = past.rng(day, "handover")
         for post, author in (("reception", past.clerk), ("door", past.guard)):
-            written = at(day, 18, rng.randint(0, 40))
+            # The past days' offices close at 21:00: written at the end of the late shift,
+            # confirmed as the author's next shift starts at 08:30 (on time: within 12 hours).
+            written = at(day, 20, 40 + rng.randint(0, 19))
             late = rng.random() > past.c.on_time_rate
             next_shift = at(day + timedelta(days=1), 8, 30)
-            signed = next_shift + timedelta(
-                hours=rng.randint(13, 24) if late else rng.uniform(0.05, 3)
-            )
+            delay = rng.randint(13 * 60, 24 * 60) if late else rng.randint(1, 9)
+            signed = next_shift + timedelta(minutes=delay)
             entries.append(
                 {
                     "site_id": past.site.id,

@@ -35,6 +35,9 @@ def test_someone_on_the_next_shift_of_the_same_post_signs(dbs):
         handover.sign(entry, user(dbs, "clerk_sz01"), at=local(day, 20))
     assert not entry.is_signed
     assert _signable(dbs, "clerk2_sz01", morning) == {entry.id}
+    # As others use it: inside a query of the entries themselves.
+    ids = handover.signable_entries(user(dbs, "clerk2_sz01"), morning)
+    assert dbs.scalars(select(HandoverEntry).where(HandoverEntry.id.in_(ids))).all() == [entry]
     handover.sign(entry, user(dbs, "clerk2_sz01"), at=morning)
     assert entry.signed_by.username == "clerk2_sz01" and not entry.is_self_confirmed
     assert _signable(dbs, "clerk2_sz01", morning) == set()

@@ -194,7 +194,9 @@ def sign(entry, user, at=None):
     if entry.is_signed:
         raise DomainError(_l("This entry is already signed."))
     allowed = db.session.scalar(
-        signable_entries(user, when).where(HandoverEntry.id == entry.id)
+        select(HandoverEntry.id).where(
+            HandoverEntry.id == entry.id, HandoverEntry.id.in_(signable_entries(user, when))
+        )
     )
     if allowed is None:
         raise _why_not(entry, user, when)
@@ -389,7 +391,9 @@ def signable_entries(user, at=None):
     at = at or clock.now()
     if user.role not in SIGNING_ROLES:
         return select(HandoverEntry.id).where(false())
-    entry = HandoverEntry
+    # Aliased: the select is used inside queries of HandoverEntry (``id.in_(...)``), which
+    # would otherwise correlate its FROM away.
+    entry = aliased(HandoverEntry)
     taker, person = aliased(Shift), aliased(StaffMember)
     on_next_shift = (
         select(taker.id)

@@ -246,11 +246,13 @@ def _entry_page(view, entry, status=200, error=None, photo_form=None, **kw):
 def _signed_formatter(view, context, model, name):
     if model.signed_at is None:
         return _l("Not signed")
-    if model.is_self_confirmed:
-        return _l(
-            "%(name)s: self-confirmed at the start of her next shift, %(at)s",
-            name=model.signed_by,
-            at=local(model.signed_at, model.site),
+    if model.is_self_confirmed:  # the author alone on her post, at her next shift
+        return str(
+            _l(
+                "%(name)s: self-confirmed at the start of her next shift, %(at)s",
+                name=model.signed_by,
+                at=local(model.signed_at, model.site),
+            )
         )
     return f"{model.signed_by} · {local(model.signed_at, model.site)}"
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.models import HandoverEntry
 from portal.services import handover
-from tests.handover_helpers import site, system_session, user
+from tests.handover_helpers import sign_as, site, system_session, user
 
 
 def test_a_refusal_no_page_catches_is_the_error_page_with_its_reason(login):
@@ -23,7 +23,7 @@ def test_deleting_a_signed_entry_in_the_admin_list_says_why_and_keeps_it(login, 
             site(s, "SZ01"), user(s, "clerk_sz01"), "今日接待 3 批客户", ["门铃坏了"]
         )
         s.flush()
-        handover.sign(entry, user(s, "guard_sz01"))
+        sign_as(s, entry, "guard_sz01")
         entry_id = entry.id
     admin = login("admin")
     resp = admin.post("/handover_entry/delete/", {"id": entry_id, "url": "/handover_entry/"})

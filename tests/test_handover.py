@@ -1,12 +1,15 @@
 """Handover book: writing, signing, carrying items forward, closing, comments, history,
 and above all: a signed entry can never be changed, whatever the route or role."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from portal.models import AuditEvent, HandoverEntry, HandoverItem
-from portal.services import handover
-from tests.handover_helpers import site, system_session, user
+from portal.services import handover, roster
+from tests.handover_helpers import sign_as, site, staff, system_session, user
 from tests.querycount import count_queries
 from tests.refusals import refused
 
@@ -22,7 +25,7 @@ def _entry(
     e = handover.write_entry(site(dbs, code), user(dbs, author), text, list(items))
     dbs.flush()
     if signer:
-        handover.sign(e, user(dbs, signer))
+        sign_as(dbs, e, signer)
     dbs.commit()
     return e.id
 
@@ -34,11 +37,13 @@ def test_write_sign_and_audit(dbs):
     entry_id = _entry(dbs)
     entry = dbs.get(HandoverEntry, entry_id)
     assert [i.text for i in entry.items] == ["落地灯不亮"] and not entry.is_signed
-    with refused():
-        handover.sign(entry, user(dbs, "clerk_sz01"))  # the author does not sign her own entry
-    with refused():
+    with refused(409):  # alone on her post, the author confirms it only at her next shift
+        handover.sign(entry, user(dbs, "clerk_sz01"))
+    with refused(403):
         handover.sign(entry, user(dbs, "sales_sz01"))
-    handover.sign(entry, user(dbs, "guard_sz01"))
+    with refused(403):  # the guard does not work the front desk
+        handover.sign(entry, user(dbs, "guard_sz01"))
+    sign_as(dbs, entry, "guard_sz01")  # ... unless the roster puts him there next
     dbs.commit()
     assert entry.signed_by.username == "guard_sz01" and entry.signed_at is not None
     assert dbs.scalar(
@@ -60,10 +65,15 @@ def test_carry_forward_keeps_the_chain_across_three_shifts(dbs):
     dbs.commit()
     assert item.status == "carried" and nxt.status == "open" and nxt.entry_id is None
     # The guard's own entry at the end of her shift picks the carried item up.
-    second = handover.write_entry(site(dbs, "SZ01"), user(dbs, "guard_sz01"), "夜班无异常")
+    second = handover.write_entry(
+        site(dbs, "SZ01"),
+        user(dbs, "guard_sz01"),
+        "夜班无异常",
+        at=first.signed_at + timedelta(minutes=1),
+    )
     dbs.flush()
     assert [i.text for i in second.items] == ["落地灯不亮"]
-    handover.sign(second, user(dbs, "clerk_sz01"))
+    sign_as(dbs, second, "clerk_sz01")
     handover.close_item(second.items[0], user(dbs, "clerk_sz01"), "维修师傅已更换灯泡")
     dbs.commit()
     chain = handover.item_history(item)
@@ -171,8 +181,25 @@ def test_clerk_writes_and_guard_signs_in_two_taps(login, app):
         assert sorted(i.text for i in entry.items) == ["冰箱补货", "打印机缺纸"]
     guard = login("guard_sz01")
     page = guard.get("/handover/").get_data(as_text=True)
-    assert "样板房钥匙已交回" in page and f'action="/handover/sign/{entry_id}"' in page
-    assert guard.post(f"/handover/sign/{entry_id}").status_code == 302
+    # The guard works the door, not the front desk: no button, and a forged sign is refused.
+    assert "样板房钥匙已交回" in page and f'action="/handover/sign/{entry_id}"' not in page
+    assert guard.post(f"/handover/sign/{entry_id}").status_code == 403
+    assert _load(app, entry_id)[1] is None
+    # Put on the front desk's next shift, he signs it once that shift has started.
+    with system_session(app) as s:
+        written = s.get(HandoverEntry, entry_id).written_at
+        start = written + timedelta(minutes=1)
+        roster.plan(
+            site(s, "SZ01"),
+            "reception",
+            staff(s, "SZ01", username="guard_sz01"),
+            start,
+            start + timedelta(hours=8),
+        )
+    with time_machine.travel(start + timedelta(minutes=5), tick=True):
+        page = guard.get("/handover/").get_data(as_text=True)
+        assert f'action="/handover/sign/{entry_id}"' in page
+        assert guard.post(f"/handover/sign/{entry_id}").status_code == 302
     assert _load(app, entry_id)[3] == "guard_sz01"
 
 
@@ -189,11 +216,12 @@ def test_empty_handover_form_is_refused_next_to_the_field(login, app):
 
 @pytest.mark.parametrize("username", ["admin", "sup_south", "clerk_sz01", "guard_sz01"])
 def test_no_role_can_change_a_signed_entry_through_any_route(login, app, username):
+    # Signed by someone else than the one trying, or confirmed by its author alone on her post.
     author, signer = (
-        ("guard_sz01", "sup_south") if username == "clerk_sz01" else ("clerk_sz01", "guard_sz01")
+        ("guard_sz01", "guard_sz01") if username == "clerk_sz01" else ("clerk_sz01", "guard_sz01")
     )
     if username == "guard_sz01":
-        signer = "sup_south"
+        signer = "clerk_sz01"
     entry_id = _arrange(app, author=author, signer=signer)
     before = _load(app, entry_id)
     c = login(username)

@@ -2,19 +2,25 @@
 next shift; a failed cleaning area becomes an issue that is fixed and verified. Screenshots
 of every page of the domain land in artifacts/screenshots/."""
 
+from datetime import timedelta
+
+import time_machine
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import CleaningIssue, HandoverEntry, HandoverItem
 from tests.conftest import browser_login, screenshot
-from tests.handover_helpers import system_session
+from portal import clock
+from portal.services import roster
+from tests.handover_helpers import site, staff, system_session
+from tests.repairs_helpers import image_bytes
 
 
 def _logout(page):
     page.context.clear_cookies()
 
 
-def test_handover_and_cleaning_round_trip(page, live_server, app):
+def test_handover_and_cleaning_round_trip(page, live_server, app, request):
     # Day 1, evening: the clerk writes a handover with one open item.
     browser_login(page, live_server, "clerk_sz01")
     page.goto(f"{live_server}/handover/")
@@ -26,7 +32,20 @@ def test_handover_and_cleaning_round_trip(page, live_server, app):
     screenshot(page, "handover_entry_written")
     _logout(page)
 
-    # Day 2, morning: the guard reads the book, signs in one tap and carries the item forward.
+    # Day 2, morning: the roster puts the guard on the front desk's next shift; once it has
+    # started he reads the book, signs in one tap and carries the item forward.
+    with system_session(app) as s:
+        start = s.scalar(select(HandoverEntry.written_at)) + timedelta(minutes=1)
+        roster.plan(
+            site(s, "SZ01"),
+            "reception",
+            staff(s, "SZ01", username="guard_sz01"),
+            start,
+            start + timedelta(hours=8),
+        )
+    traveller = time_machine.travel(start + timedelta(minutes=5), tick=True)
+    traveller.start()  # till the end: a session opened in the morning is no older in the past
+    request.addfinalizer(traveller.stop)
     browser_login(page, live_server, "guard_sz01")
     page.goto(f"{live_server}/handover/")
     screenshot(page, "handover_book_unsigned")
@@ -120,3 +139,49 @@ def test_screenshots_of_every_page_with_a_week_of_demo_data(page, live_server, a
         for url in ("/handover/", "/cleaning/"):
             page.goto(f"{live_server}{url}")
             screenshot(page, f"{name}_{url.strip('/')}")
+
+
+def test_the_lone_clerk_confirms_her_own_entry_the_next_morning_on_a_tablet(page, live_server, app):
+    page.set_viewport_size({"width": 768, "height": 1024})
+    now = clock.now()
+    tomorrow = now + timedelta(hours=14)  # her next shift on the front desk
+    with system_session(app) as s:
+        sz01, me = site(s, "SZ01"), staff(s, "SZ01", username="clerk_sz01")
+        roster.plan(sz01, "reception", me, now - timedelta(hours=9), now + timedelta(hours=1))
+        roster.plan(sz01, "reception", me, tomorrow, tomorrow + timedelta(hours=10))
+        guard = staff(s, "SZ01", username="guard_sz01")
+        roster.plan(sz01, "door", guard, tomorrow, tomorrow + timedelta(hours=10))
+    # The evening: she writes the handover with a photo, through the Chinese upload button.
+    browser_login(page, live_server, "clerk_sz01")
+    page.goto(f"{live_server}/handover/")
+    assert page.locator("label.photo-pick").inner_text().strip() == "拍照或选择照片"
+    page.fill("#text", "前台打印机卡纸，已联系行政。")
+    page.set_input_files(
+        "#photos", files=[{"name": "卡纸.jpg", "mimeType": "image/jpeg", "buffer": image_bytes()}]
+    )
+    assert "已选择 1 张照片" in page.locator(".photo-pick-names").inner_text()
+    page.click("#write-button")
+    page.wait_for_load_state("networkidle")
+    assert "交接记录已保存" in page.content() and page.locator(".photo-thumb").count() == 1
+    # Still the same shift: no button to confirm it yet.
+    page.goto(f"{live_server}/handover/")
+    assert page.locator(".confirm-button").count() == 0
+    assert "本人接班确认" in page.locator(".waiting-note").first.inner_text()
+    screenshot(page, "tablet_handover_lone_clerk_evening")
+    _logout(page)
+    # The next morning, ten minutes into her shift.
+    with time_machine.travel(tomorrow + timedelta(minutes=10), tick=True):
+        browser_login(page, live_server, "clerk_sz01")
+        page.goto(f"{live_server}/handover/")
+        screenshot(page, "tablet_handover_lone_clerk_morning")
+        page.click(".confirm-button")
+        page.wait_for_load_state("networkidle")
+        assert "已签收" in page.content()
+        assert "本人接班确认" in page.locator(".list-group-item").first.inner_text()
+        page.click(".list-group-item a[href^='/handover/entry/']")
+        page.wait_for_load_state("networkidle")
+        assert "本人接班确认" in page.locator(".signed-note").inner_text()
+        screenshot(page, "tablet_handover_self_confirmed_entry")
+    with system_session(app) as s:
+        entry = s.scalar(select(HandoverEntry))
+        assert entry.is_self_confirmed and entry.signed_at >= tomorrow

@@ -5,15 +5,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from portal.services import handover
-from tests.handover_helpers import site, user
+from tests.handover_helpers import sign_as, site, user
 
 
 def _entries(dbs):
-    author, reader = user(dbs, "clerk_sz01"), user(dbs, "guard_sz01")
+    author = user(dbs, "clerk_sz01")
     signed = handover.write_entry(site(dbs, "SZ01"), author, "交接：门窗已关闭")
     open_entry = handover.write_entry(site(dbs, "SZ01"), author, "交接：明早备茶水")
     dbs.flush()
-    handover.sign(signed, reader)
+    sign_as(dbs, signed, "guard_sz01")  # on the front desk's next shift
     dbs.commit()
     return signed.id, open_entry.id
 

@@ -1,18 +1,34 @@
 """The Today sections this domain registers (rendered on the clerk's and security's landing
 page)."""
 
+from datetime import timedelta
+
 from flask import render_template
 
 from portal.models import utcnow
-from portal.services import cleaning, handover
+from portal.services import cleaning, handover, roster
 from portal.services.today import sections_for
 from tests.handover_helpers import site, staff, user
 
 
 def test_sections_put_unsigned_handover_first_and_render(app, dbs):
     where = site(dbs, "SZ01")
+    # Written at the end of the guard's shift on the front desk; the clerk's shift there has
+    # started since, so hers is the sign button.
+    now = utcnow()
     handover.write_entry(
-        where, user(dbs, "guard_sz01"), "夜班：大门感应门偶尔不开", ["继续观察感应门"]
+        where,
+        user(dbs, "guard_sz01"),
+        "夜班：大门感应门偶尔不开",
+        ["继续观察感应门"],
+        at=now - timedelta(hours=2),
+    )
+    roster.plan(
+        where,
+        "reception",
+        staff(dbs, "SZ01", username="clerk_sz01"),
+        now - timedelta(hours=1),
+        now + timedelta(hours=7),
     )
     areas = cleaning.ensure_default_areas(where)
     cleaning.inspect(

@@ -1,6 +1,7 @@
 """Development data of the handover book: an entry every evening of the demo week at SZ01 and
-SZ02 (signed by the next shift, its items closed or carried forward; the last evening's still
-waiting), the entries of the past days, and the benchmark's entries with their items."""
+SZ02 (taken over as the rule says: by the next shift of its post, or - one clerk, one guard
+per office - confirmed by its author at her next shift; items closed or carried forward; the
+last evening's still waiting), the entries of the past days, and the benchmark's entries."""
 
 from datetime import time, timedelta
 
@@ -11,7 +12,7 @@ from portal.devdata.history import at, bulk
 from portal.devdata.org import demo_supervisor, first_login
 from portal.devdata.roster import demo_week, local_at
 from portal.extensions import db
-from portal.models import HandoverEntry, HandoverItem
+from portal.models import HandoverEntry, HandoverItem, Shift, StaffMember
 from portal.services import handover, roster
 
 DEMO_ENTRIES = [
@@ -56,22 +57,23 @@ def seed(sites):
 
 
 def _evenings(site, first, days):
-    """Clerk and guard write in turns (the site's supervisor where neither has a login)."""
+    """Clerk and guard write in turns at the end of their shift (the site's supervisor where
+    neither has a login); the entry is taken over as the rule says (``_take_over``)."""
     supervisor = demo_supervisor(site)
     writers = [u for u in (first_login(site, "clerk"), first_login(site, "security")) if u]
     writers = writers or [supervisor]
     for i in range(days):
-        day, next_day = first + timedelta(days=i), first + timedelta(days=i + 1)
+        day = first + timedelta(days=i)
         author = writers[i % len(writers)]
-        signer = writers[(i + 1) % len(writers)] if len(writers) > 1 else supervisor
         text, items = DEMO_ENTRIES[i % len(DEMO_ENTRIES)]
         last = i == days - 1
         if last:
             items = items or [LAST_EVENING_ITEM]
-        written = local_at(site, day, 18)
-        outgoing = roster.current_shift_of(author, site, written)
+        outgoing = roster.current_shift_of(author, site, local_at(site, day, 12))
+        # Written half an hour before the shift ends (18:00; 12:30 on the door's short Sunday).
+        written = outgoing.ends_at - timedelta(minutes=30) if outgoing else local_at(site, day, 18)
         post = outgoing.post if outgoing else "reception"
-        incoming = roster.next_shift(site, post, local_at(site, next_day, 0))
+        incoming = roster.next_shift(site, post, written + timedelta(minutes=1))
         entry = handover.write_entry(
             site,
             author,
@@ -85,25 +87,56 @@ def _evenings(site, first, days):
         db.session.flush()
         if last:  # the last evening's entry waits for the next shift
             continue
-        handover.sign(entry, signer, at=local_at(site, next_day, 8, 40))
+        taker, at_ = _take_over(entry)
+        if taker is None:
+            continue
+        handover.sign(entry, taker, at=at_)
         for item in list(entry.items):
             if i % 2:
-                handover.close_item(item, signer, "已处理完毕", at=local_at(site, next_day, 11))
+                handover.close_item(item, taker, "已处理完毕", at=at_ + timedelta(hours=2))
             else:
-                handover.carry_forward(item, signer, at=local_at(site, next_day, 8, 45))
+                handover.carry_forward(item, taker, at=at_ + timedelta(minutes=5))
+
+
+def _take_over(entry):
+    """(who, when) takes the entry over: the first other person with a login on the next shift
+    of its post, ten minutes into it; else the author alone on her post, ten minutes into her
+    own next shift (her self-confirmation). (None, None) when the roster has neither."""
+    for shift in handover.next_shift_people(entry):
+        person = shift.staff_member.user
+        if person is not None and person.id != entry.author_id:
+            return person, shift.starts_at + timedelta(minutes=10)
+    own = db.session.scalar(
+        select(Shift)
+        .join(StaffMember, Shift.staff_member_id == StaffMember.id)
+        .where(
+            StaffMember.user_id == entry.author_id,
+            Shift.site_id == entry.site_id,
+            Shift.starts_at > entry.written_at,
+        )
+        .order_by(Shift.starts_at)
+        .limit(1)
+    )
+    if own is None:
+        return None, None
+    return entry.author, own.starts_at + timedelta(minutes=10)
 
 
 def history(past):
-    """Two entries an evening (reception and door), signed by the next morning mostly."""
+    """Two entries an evening (reception and door). One clerk and one guard per office: each
+    confirms her own entry at the start of her next shift (08:30 the next morning), some late
+    (past the first hours of that shift)."""
     entries = []
     for day in past.days:
         rng = past.rng(day, "handover")
         for post, author in (("reception", past.clerk), ("door", past.guard)):
-            written = at(day, 18, rng.randint(0, 40))
+            # The past days' offices close at 21:00: written at the end of the late shift,
+            # confirmed as the author's next shift starts at 08:30 (on time: within 12 hours).
+            written = at(day, 20, 40 + rng.randint(0, 19))
             late = rng.random() > past.c.on_time_rate
-            signed = written + timedelta(
-                hours=rng.randint(13, 30) if late else rng.uniform(0.2, 11.5)
-            )
+            next_shift = at(day + timedelta(days=1), 8, 30)
+            delay = rng.randint(13 * 60, 24 * 60) if late else rng.randint(1, 9)
+            signed = next_shift + timedelta(minutes=delay)
             entries.append(
                 {
                     "site_id": past.site.id,
@@ -111,7 +144,7 @@ def history(past):
                     "author_id": author,
                     "written_at": written,
                     "text": rng.choice(HISTORY_TEXTS),
-                    "signed_by_id": past.clerk,
+                    "signed_by_id": author,
                     "signed_at": signed,
                     "created_at": written,
                     "updated_at": signed,
@@ -130,7 +163,13 @@ def generate(ctx, per_day=(0, 2)):
                 entry_id, author = next(entry_ids), ctx.someone(site_id, ("clerk", "security"))
                 when = ctx.moment(site_id, day, time(12, 0), time(21, 0))
                 signed = day < ctx.end
-                signer = ctx.someone(site_id, ("clerk", "security")) if signed else None
+                # Alone on the post, the author confirms it at the start of her next shift.
+                signer = author if signed else None
+                signed_at = (
+                    ctx.moment(site_id, day + timedelta(days=1), time(8, 30), time(9, 30))
+                    if signed
+                    else None
+                )
                 entries.append(
                     {
                         "id": entry_id,
@@ -142,7 +181,7 @@ def generate(ctx, per_day=(0, 2)):
                         "written_at": when,
                         "text": ctx.rng.choice(BENCH_TEXTS),
                         "signed_by_id": signer,
-                        "signed_at": when + timedelta(hours=1) if signed else None,
+                        "signed_at": signed_at,
                         "deleted_at": None,
                         "deleted_by_id": None,
                         **stamped(when, author),
@@ -161,7 +200,7 @@ def generate(ctx, per_day=(0, 2)):
                             "carried_by_id": None,
                             "carried_at": None,
                             "closed_by_id": signer if closed else None,
-                            "closed_at": when + timedelta(hours=2) if closed else None,
+                            "closed_at": signed_at + timedelta(hours=2) if closed else None,
                             "close_note": None,
                             **stamped(when, author),
                         }

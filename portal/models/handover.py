@@ -50,6 +50,12 @@ class HandoverEntry(VersionedMixin, SiteScopedMixin, TimestampMixin, SoftDeleteM
     def is_signed(self):
         return self.signed_at is not None
 
+    @property
+    def is_self_confirmed(self):
+        """Signed by its author: only allowed as her own confirmation at her next shift, when
+        nobody else works the post (``portal.services.handover.signable_entries``)."""
+        return self.signed_at is not None and self.signed_by_id == self.author_id
+
     def __str__(self):
         return f"{self.written_at:%Y-%m-%d %H:%M} {self.text[:30]}"
 

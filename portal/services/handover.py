@@ -1,5 +1,8 @@
 """Handover book rules: write, sign, carry an item forward, close it, comment, item history.
 
+Who signs: someone on the next shift of the entry's post (the roster says who); a clerk alone
+on her post confirms her own entry at the start of her next shift (``signable_entries``).
+
 "Signed = read-only" is enforced here, below every route: a ``before_flush`` listener
 refuses any change to a signed entry (or to the text of its items) and its deletion.
 """
@@ -8,13 +11,17 @@ from functools import cache
 
 from portal import clock
 from portal.i18n import lazy_gettext as _l
-from sqlalchemy import bindparam, event, inspect, or_, select
+from sqlalchemy import and_, bindparam, event, exists, false, func, inspect, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm import Session, joinedload
 
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models.handover import HandoverComment, HandoverEntry, HandoverItem
+from portal.models.org import StaffMember
+from portal.models.roster import Shift
 from portal.services import audit
+from portal.services import photos as photo_service
 
 # Item fields the workflow may still change after its entry is signed.
 ITEM_WORKFLOW_FIELDS = {
@@ -28,6 +35,8 @@ ITEM_WORKFLOW_FIELDS = {
     "updated_by_id",
 }
 SIGNING_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
+# Photos of an entry are ``Photo`` rows of this owner type (the shared upload path).
+PHOTO_OWNER = "handover_entry"
 
 
 def _item_entry_signed(session, item):
@@ -109,8 +118,10 @@ def write_entry(
     outgoing_shift=None,
     incoming_shift=None,
     at=None,
+    photos=(),
 ):
-    """A new unsigned entry with its items; items carried forward at this site join it."""
+    """A new unsigned entry with its items; items carried forward at this site join it.
+    ``photos``: uploads already checked (``photos.inspect_all``), stored with the entry."""
     text = (text or "").strip()
     if not text:
         raise DomainError(_l("Write what the next shift needs to know."))
@@ -129,7 +140,36 @@ def write_entry(
             entry.items.append(HandoverItem(site=site, text=line.strip()[:500]))
     for waiting in pending_items(site):
         waiting.entry = entry
+    if photos:
+        add_photos(entry, author, photos)
     return entry
+
+
+def add_photos(entry, user, prepared):
+    """Photos join an entry while it is unsigned; once taken over it is read-only."""
+    if entry.is_signed:
+        raise DomainError(
+            _l("This entry is signed and can no longer be changed; add a comment instead."),
+            status=409,
+        )
+    db.session.flush()  # the entry's id names the photos' owner
+    stored = [photo_service.store(p, entry.site, PHOTO_OWNER, entry.id, user) for p in prepared]
+    if stored:
+        audit.record("update", entry, summary=f"照片 +{len(stored)}")
+    return stored
+
+
+def entry_photos(entry):
+    return photo_service.photos_of(PHOTO_OWNER, entry.id)
+
+
+def _can_read_photo(entry_id, user):
+    """An entry's photos are read by the book's readers who can see the entry itself (the site
+    scope and the soft delete apply through the session)."""
+    return user.role in SIGNING_ROLES and db.session.get(HandoverEntry, entry_id) is not None
+
+
+photo_service.register_owner(PHOTO_OWNER, _can_read_photo)
 
 
 def pending_items(site):
@@ -147,18 +187,88 @@ def pending_items(site):
 
 
 def sign(entry, user, at=None):
-    """The next shift acknowledges the entry (by / at). The author cannot sign her own entry."""
-    if user.role not in SIGNING_ROLES:
-        raise DomainError(_l("Your role cannot sign the handover book."))
+    """Take the entry over: someone on the next shift of its post signs it; the author alone on
+    her post confirms it herself from the start of her own next shift (recorded as the
+    author's signature, shown and audited as a self-confirmation)."""
+    when = at or clock.now()
     if entry.is_signed:
         raise DomainError(_l("This entry is already signed."))
-    if entry.author_id == user.id:
-        raise DomainError(_l("The next shift signs the entry, not its author."))
+    allowed = db.session.scalar(
+        select(HandoverEntry.id).where(
+            HandoverEntry.id == entry.id, HandoverEntry.id.in_(signable_entries(user, when))
+        )
+    )
+    if allowed is None:
+        raise _why_not(entry, user, when)
     entry.signed_by = user
-    entry.signed_at = at or clock.now()
+    entry.signed_at = when
     db.session.flush()
-    audit.record("sign", entry, summary=f"signed: {entry}")
+    if entry.is_self_confirmed:
+        audit.record("confirm", entry, summary=f"本人接班确认: {entry}")
+    else:
+        audit.record("sign", entry, summary=f"signed: {entry}")
     return entry
+
+
+def _next_start(site_id, post, after):
+    """When the next shift of ``post`` starts after ``after`` (a correlated scalar when the
+    arguments are columns)."""
+    return (
+        select(func.min(Shift.starts_at))
+        .where(
+            Shift.site_id == site_id,
+            Shift.post == post,
+            Shift.starts_at > after,
+            Shift.deleted_at.is_(None),
+        )
+        # Nested two levels deep in ``signable_entries``: say outright that the entry is the
+        # enclosing query's (automatic correlation looks one level up only).
+        .correlate_except(Shift)
+        .scalar_subquery()
+    )
+
+
+def next_shift_people(entry):
+    """The shifts that take the entry's post over: those of that post starting first after the
+    entry was written (people who start together share the next shift)."""
+    stmt = (
+        select(Shift)
+        .options(joinedload(Shift.staff_member))
+        .where(
+            Shift.site_id == entry.site_id,
+            Shift.post == entry.post,
+            Shift.deleted_at.is_(None),
+            Shift.starts_at == _next_start(entry.site_id, entry.post, entry.written_at),
+        )
+        .order_by(Shift.id)
+    )
+    return db.session.scalars(stmt).all()
+
+
+def _why_not(entry, user, at):
+    """The refusal that says why ``user`` may not sign ``entry`` at ``at``."""
+    if user.role not in SIGNING_ROLES:
+        return DomainError(_l("Your role cannot sign the handover book."), status=403)
+    shifts = next_shift_people(entry)
+    others = [s for s in shifts if s.staff_member.user_id not in (None, entry.author_id)]
+    if entry.author_id == user.id:
+        if others:
+            return DomainError(
+                _l("The next shift of this post signs the entry, not its author."), status=403
+            )
+        return DomainError(
+            _l(
+                "You are the only one on this post: confirm the entry yourself at the start "
+                "of your next shift, not during the shift you wrote it in."
+            ),
+            status=409,
+        )
+    mine = [s for s in others if s.staff_member.user_id == user.id]
+    if mine:
+        return DomainError(_l("Sign the entry once your shift has started."), status=409)
+    return DomainError(
+        _l("Only someone on the next shift of this post signs the entry."), status=403
+    )
 
 
 def carry_forward(item, user, at=None):
@@ -272,11 +382,49 @@ def check_correction(entry, user):
 
 
 def signable_entries(user, at=None):
-    """A Select of HandoverEntry.id the user may sign or confirm now."""
-    # ``at`` is part of the shared signature; signing is not bound to a time under this rule.
+    """A Select of HandoverEntry.id the user may sign or confirm now.
+
+    Unsigned entries whose post's next shift (the shifts of that post starting first after the
+    entry was written) has the user on it, started by ``at``, when the user is not the author;
+    or, the author's own entry when nobody else with a login is on that next shift (she is
+    alone on her post), from the start of her own next shift at the site."""
+    at = at or clock.now()
     if user.role not in SIGNING_ROLES:
-        return select(HandoverEntry.id).where(False)
-    # The site scope, applied when the select runs, keeps it to the user's sites.
-    return select(HandoverEntry.id).where(
-        HandoverEntry.signed_at.is_(None), HandoverEntry.author_id != user.id
+        return select(HandoverEntry.id).where(false())
+    # Aliased: the select is used inside queries of HandoverEntry (``id.in_(...)``), which
+    # would otherwise correlate its FROM away.
+    entry = aliased(HandoverEntry)
+    taker, person = aliased(Shift), aliased(StaffMember)
+    on_next_shift = (
+        select(taker.id)
+        .join(person, taker.staff_member_id == person.id)
+        .where(
+            taker.site_id == entry.site_id,
+            taker.post == entry.post,
+            taker.deleted_at.is_(None),
+            taker.starts_at == _next_start(entry.site_id, entry.post, entry.written_at),
+        )
+    )
+    someone_else_takes_over = exists(
+        on_next_shift.where(person.user_id.is_not(None), person.user_id != entry.author_id)
+    )
+    i_take_over = exists(on_next_shift.where(person.user_id == user.id, taker.starts_at <= at))
+    own, me = aliased(Shift), aliased(StaffMember)
+    my_next_shift_started = exists(
+        select(own.id)
+        .join(me, own.staff_member_id == me.id)
+        .where(
+            me.user_id == user.id,
+            own.site_id == entry.site_id,
+            own.deleted_at.is_(None),
+            own.starts_at > entry.written_at,
+            own.starts_at <= at,
+        )
+    )
+    return select(entry.id).where(
+        entry.signed_at.is_(None),
+        or_(
+            and_(entry.author_id != user.id, i_take_over),
+            and_(entry.author_id == user.id, ~someone_else_takes_over, my_next_shift_started),
+        ),
     )

@@ -11,13 +11,14 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from wtforms import SelectField, TextAreaField
+from wtforms import MultipleFileField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.views.audit import LocalDateBetweenFilter
 from portal.extensions import db
 from portal.models import HandoverEntry, HandoverItem, Shift, Site
 from portal.services import handover, roster, today
+from portal.services import photos as photo_service
 from portal.views.base import (
     PortalView,
     ScopedModelView,
@@ -38,6 +39,11 @@ class EntryForm(FlaskForm):
     incoming_shift = SelectField(_l("Incoming shift"), coerce=int, choices=[])
     text = TextAreaField(_l("Handover"), validators=[DataRequired(), Length(max=5000)])
     items = TextAreaField(_l("Items to follow (one per line)"), validators=[Length(max=5000)])
+    photos = MultipleFileField(_l("Photos"))
+
+
+class PhotoForm(FlaskForm):
+    photos = MultipleFileField(_l("Photos"))
 
 
 def _entry_form(site, formdata=None):
@@ -93,7 +99,9 @@ class HandoverBookView(PortalView):
             unsigned=handover.unsigned_entries(site),
             open_items=handover.open_items(site),
             signed=signed,
+            signable=_signable_ids(),
             post_labels=POST_LABELS,
+            accept=photo_service.ACCEPT,
         )
         return body if status == 200 else current_app.response_class(body, status=status)
 
@@ -103,6 +111,12 @@ class HandoverBookView(PortalView):
         form, shifts = _entry_form(site, request.form)
         if not form.validate():
             return self.index(form=form, status=400)
+        try:
+            # The form reads ``request.form`` only (its choices are built first): files apart.
+            prepared = photo_service.inspect_all(request.files.getlist(form.photos.name))
+        except photo_service.UploadRejected as exc:
+            form.photos.errors = [exc.message]
+            return self.index(form=form, status=exc.status)
         entry = handover.write_entry(
             site,
             current_user,
@@ -111,6 +125,7 @@ class HandoverBookView(PortalView):
             post=form.post.data,
             outgoing_shift=shifts.get(form.outgoing_shift.data),
             incoming_shift=shifts.get(form.incoming_shift.data),
+            photos=prepared,
         )
         db.session.commit()
         flash(_l("Handover entry saved."), "success")
@@ -158,15 +173,31 @@ class HandoverBookView(PortalView):
                 flash(_l("Comment added."), "success")
                 return redirect(url_for(".entry", id=entry.id))
             status, error = refused.status, refused.message
-        body = self.render(
-            "handover/entry.html",
-            entry=entry,
-            site=entry.site,
-            local=local,
-            error=error,
-            post_labels=POST_LABELS,
-        )
-        return current_app.response_class(body, status=status)
+        return _entry_page(self, entry, status, error=error)
+
+    @expose("/entry/<id>/photos", methods=("POST",))
+    def add_photos(self, id):
+        entry = get_or_404(HandoverEntry, id)
+        if not self.can_write():
+            abort(403)
+        form = PhotoForm()
+        if not form.validate():
+            return _entry_page(self, entry, 400, photo_form=form)
+        try:
+            prepared = photo_service.inspect_all(form.photos.data or [])
+            if not prepared:
+                raise photo_service.UploadRejected(_l("Choose a photo first."))
+        except photo_service.UploadRejected as exc:
+            form.photos.errors = [exc.message]
+            return _entry_page(self, entry, exc.status, photo_form=form)
+        with domain_errors(flash_message=False) as refused:
+            handover.add_photos(entry, current_user, prepared)
+            db.session.commit()
+        if refused:
+            form.photos.errors = [refused.message]
+            return _entry_page(self, entry, refused.status, photo_form=form)
+        flash(_l("Photos added."), "success")
+        return redirect(url_for(".entry", id=entry.id))
 
     @expose("/item/<id>")
     def item(self, id):
@@ -188,9 +219,41 @@ class HandoverBookView(PortalView):
         return redirect(target)
 
 
+def _signable_ids():
+    """The entries the current user may sign or confirm now: their buttons show."""
+    return set(db.session.scalars(handover.signable_entries(current_user)))
+
+
+def _entry_page(view, entry, status=200, error=None, photo_form=None, **kw):
+    """One entry with its items, photos and comments; the sign button when it falls to the
+    user."""
+    body = view.render(
+        "handover/entry.html",
+        entry=entry,
+        site=entry.site,
+        local=local,
+        error=error,
+        post_labels=POST_LABELS,
+        can_sign=not entry.is_signed and entry.id in _signable_ids(),
+        photos=handover.entry_photos(entry),
+        photo_form=photo_form or PhotoForm(formdata=None),
+        accept=photo_service.ACCEPT,
+        **kw,
+    )
+    return current_app.response_class(body, status=status)
+
+
 def _signed_formatter(view, context, model, name):
     if model.signed_at is None:
         return _l("Not signed")
+    if model.is_self_confirmed:  # the author alone on her post, at her next shift
+        return str(
+            _l(
+                "%(name)s: self-confirmed at the start of her next shift, %(at)s",
+                name=model.signed_by,
+                at=local(model.signed_at, model.site),
+            )
+        )
     return f"{model.signed_by} · {local(model.signed_at, model.site)}"
 
 
@@ -264,16 +327,12 @@ class HandoverEntryView(ScopedModelView):
                 "error",
             )
             # Shown read-only instead of a form; a POST is refused with 409 and changes nothing.
-            body = self.render(
-                "handover/entry.html",
-                entry=entry,
-                site=entry.site,
-                local=local,
-                error=None,
-                post_labels=POST_LABELS,
+            return _entry_page(
+                self,
+                entry,
+                409 if request.method == "POST" else 200,
                 page_title=_l("Handover entry"),
             )
-            return current_app.response_class(body, status=409 if request.method == "POST" else 200)
         return super().edit_view()
 
     @expose("/ajax/update/", methods=("POST",))
@@ -320,6 +379,8 @@ def handover_section(site, day, user):
         "open_items": open_items,
         "local": local,
         "user": user,
+        # Per user, not kept with the site's lists: whose button shows depends on the roster.
+        "signable": set(db.session.scalars(handover.signable_entries(user))),
     }
 
 

@@ -1,6 +1,7 @@
 """In a real Chromium: the clerk answers "no" on the opening checklist's lamp item and reports
 a repair through the short form, titled by the item; the supervisor opens one from a
-discrepancy; the damage form offers the recorded visits. Screenshots at 1280, 768×1024 and 390×844 under artifacts/screenshots/."""
+discrepancy; the damage form offers the recorded visits. Screenshots at 1280, 768×1024 and
+390×844 under artifacts/screenshots/."""
 
 import re
 from datetime import timedelta

@@ -59,6 +59,7 @@ class GroomingPoint(VersionedMixin, TimestampMixin, db.Model):
         return self.label
 
 
+
 class GroomingInspection(SiteScopedMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
@@ -94,4 +95,4 @@ class GroomingResult(SiteScopedMixin, db.Model):
         return self.point_label or POINT_LABELS.get(self.point, self.point)
 
     def __str__(self):
-        return self.point
+        return str(self.label)

@@ -157,7 +157,7 @@ def sign(entry, user, at=None):
     entry.signed_by = user
     entry.signed_at = at or clock.now()
     db.session.flush()
-    audit.record("sign", entry, summary=f"signed: {entry}")
+    audit.record("sign", entry, summary=str(entry))
     return entry
 
 
@@ -175,7 +175,7 @@ def carry_forward(item, user, at=None):
     )
     db.session.add(nxt)
     db.session.flush()
-    audit.record("carry", item, summary=f"carried: {item.text[:200]}")
+    audit.record("carry", item, summary=item.text[:200])
     return nxt
 
 
@@ -194,7 +194,7 @@ def close_item(item, user, note, at=None):
         note[:500],
     )
     db.session.flush()
-    audit.record("close", item, summary=f"closed: {note[:200]}")
+    audit.record("close", item, summary=note[:200])
     return item
 
 

@@ -469,6 +469,7 @@ DOMAINS = (
         value_labels={
             ("StaffMember", "kind"): "portal.models.org:STAFF_KIND_LABELS",
             ("User", "role"): "portal.models.org:ROLE_LABELS",
+            ("Site", "status"): "portal.models.org:SITE_STATUS_LABELS",
         },
     ),
     # A site's own page: readiness, working spells, open / close / reopen.

@@ -19,7 +19,8 @@ from tests.test_access_matrix import _sample_id, _views
 
 ALLOWED = {
     "PDF", "XLSX", "CSV", "QR", "WeCom", "DingTalk", "ID", "IP", "URL", "Excel", "PNG", "JPG",
-    "JPEG", "HEIC", "WebP", "KB", "MB", "GB", "Avery", "mm", "A4",
+    "JPEG", "HEIC", "WebP", "KB", "MB", "GB", "Avery", "mm", "A4", "GBK", "csv", "xlsx",
+    "Webhook",  # WeCom's and DingTalk's own name for a group robot's address
     "English",  # the language switcher names each language in that language
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.@'-]*")
@@ -32,12 +33,14 @@ _CODE_COLUMNS = {
 
 VISIBLE_TEXT = """() => {
   const parts = [document.body.innerText];
-  const sel = '[placeholder], [title], button, input[type=submit], input[type=button]';
-  for (const el of document.querySelectorAll(sel)) {
+  for (const el of document.querySelectorAll('[placeholder], [title]')) {
     for (const a of ['placeholder', 'title']) {
       if (el.getAttribute(a)) parts.push(el.getAttribute(a));
     }
-    if (el.tagName === 'INPUT' && el.value) parts.push(el.value);
+  }
+  // A button's words; a text field's value is what someone typed or what is stored.
+  for (const el of document.querySelectorAll('input[type=submit], input[type=button]')) {
+    if (el.value) parts.push(el.value);
   }
   return parts.join('\\n');
 }"""

@@ -13,6 +13,12 @@
   }, true);
   document.addEventListener("click", function (event) {
     // data-confirm (e.g. the row delete button) is handled once, in portal.js.
+    var add = event.target.closest("[data-inline-add]");
+    if (add && window.faForm) {
+      event.preventDefault();
+      window.faForm.addInlineField(add, add.getAttribute("data-inline-add"));
+      return;
+    }
     var action = event.target.closest("[data-model-action]");
     if (action && window.modelActions) {
       event.preventDefault();

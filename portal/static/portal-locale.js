@@ -50,6 +50,18 @@
     styleFileInputs();
   }
 
+  // A select's empty choice (value "__None") without words of its own shows "__None" (the
+  // field gives no blank text). Done on jQuery's DOM ready, before Flask-Admin applies select2.
+  if (window.jQuery) {
+    window.jQuery(function () {
+      document.querySelectorAll('select option[value="__None"]').forEach(function (option) {
+        if (!option.text.trim() || option.text === "__None") {
+          option.text = "—";
+        }
+      });
+    });
+  }
+
   if (!window.moment || lang.indexOf("zh") !== 0) {
     return;
   }

@@ -59,7 +59,6 @@ class GroomingPoint(VersionedMixin, TimestampMixin, db.Model):
         return self.label
 
 
-
 class GroomingInspection(SiteScopedMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)

@@ -3,8 +3,9 @@ widgets (menus, the date-range picker of a list filter) and fails on English wor
 would see and on any console error (a Content-Security-Policy refusal among them).
 
 Words that are not UI text are allowed: stored data (every word in the demo database's text
-columns except the code columns, whose words are UI labels), codes and usernames (they carry
-digits or underscores) and a short list of units and product names."""
+columns except the code columns, whose words are UI labels; a grooming point's key is an
+identifier head office types, like a site code), codes and usernames (they carry digits or
+underscores) and a short list of units and product names."""
 
 import re
 
@@ -27,7 +28,7 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.@'-]*")
 # Columns holding codes from a fixed list: their words must be shown translated, so they do not
 # count as stored data.
 _CODE_COLUMNS = {
-    "kind", "type", "status", "action", "role", "state", "key", "category", "point", "post",
+    "kind", "type", "status", "action", "role", "state", "category", "point", "post",
     "object_type", "outcome", "condition", "priority", "from_status", "to_status", "channel",
 }
 

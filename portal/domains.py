@@ -282,6 +282,7 @@ DOMAINS = (
         seed_order=100,
         figures="portal.services.metrics.damage:register_figures",
         type_labels={"DamageReport": (_l("Damage reports"), "damage")},
+        value_labels={("DamageReport", "status"): "portal.models.damage:STATUS_LABELS"},
     ),
     Domain(
         "handover",
@@ -289,6 +290,7 @@ DOMAINS = (
             "HandoverItem": (_l("Handover items"), "handover"),
             "HandoverComment": (_l("Handover comments"), "handover"),
         },
+        value_labels={("HandoverItem", "status"): "portal.models.handover:ITEM_STATUS_LABELS"},
         views="portal.views.handover",
         models="portal.models.handover",
         devdata="portal.devdata.handover",
@@ -425,6 +427,7 @@ DOMAINS = (
             "GroomingResult": (_l("Grooming results"), "grooming"),
             "GroomingPoint": (_l("Grooming points"), "groomingpoint"),
         },
+        value_labels={("GroomingResult", "point"): "portal.models.grooming:POINT_LABELS"},
         views="portal.views.grooming",
         models="portal.models.grooming",
         devdata="portal.devdata.grooming",
@@ -466,6 +469,7 @@ DOMAINS = (
         value_labels={
             ("StaffMember", "kind"): "portal.models.org:STAFF_KIND_LABELS",
             ("User", "role"): "portal.models.org:ROLE_LABELS",
+            ("Site", "status"): "portal.models.org:SITE_STATUS_LABELS",
         },
     ),
     # A site's own page: readiness, working spells, open / close / reopen.

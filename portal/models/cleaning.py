@@ -145,7 +145,7 @@ class CleaningIssueEvent(SiteScopedMixin, db.Model):
     issue: Mapped[CleaningIssue] = relationship()
 
     def __str__(self):
-        return f"{self.action} #{self.issue_id}"
+        return f"{ISSUE_ACTION_LABELS.get(self.action, self.action)} #{self.issue_id}"
 
 
 make_append_only(CleaningIssueEvent.__table__)

@@ -94,4 +94,4 @@ class GroomingResult(SiteScopedMixin, db.Model):
         return self.point_label or POINT_LABELS.get(self.point, self.point)
 
     def __str__(self):
-        return self.point
+        return str(self.label)

@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models.base import (
     SiteScopedMixin,
     SoftDeleteMixin,
@@ -22,6 +23,7 @@ from portal.models.roster import Shift
 from portal.models.append_only import make_append_only
 
 ITEM_STATUSES = ("open", "carried", "closed")
+ITEM_STATUS_LABELS = {"open": _l("Open"), "carried": _l("Carried over"), "closed": _l("Closed")}
 
 
 class HandoverEntry(VersionedMixin, SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):

@@ -39,6 +39,7 @@ ITEM_CATEGORY_LABELS = {
 CONDITIONS = ("ok", "damaged", "missing")
 CONDITION_LABELS = {"ok": _l("OK"), "damaged": _l("Damaged"), "missing": _l("Missing")}
 ITEM_CHECK_KINDS = ("opening", "closing")
+CHECK_KIND_LABELS = {"opening": _l("Opening item check"), "closing": _l("Closing item check")}
 
 
 class Item(VersionedMixin, SiteScopedMixin, TimestampMixin, SoftDeleteMixin, db.Model):
@@ -83,7 +84,7 @@ class ItemCheck(SiteScopedMixin, TimestampMixin, db.Model):
         return set(filter(None, (self.confirmed_categories or "").split(",")))
 
     def __str__(self):
-        return f"{self.day:%Y-%m-%d} {self.kind}"
+        return f"{self.day:%Y-%m-%d} {CHECK_KIND_LABELS.get(self.kind, self.kind)}"
 
 
 class ItemCheckLine(VersionedMixin, SiteScopedMixin, TimestampMixin, db.Model):

@@ -117,7 +117,9 @@ class RepairEvent(SiteScopedMixin, db.Model):
     user = relationship("User", foreign_keys=[user_id])
 
     def __str__(self):
-        return f"{self.kind} {self.action or ''} #{self.ticket_id}"
+        kind = EVENT_KIND_LABELS.get(self.kind, self.kind)
+        action = EVENT_ACTION_LABELS.get(self.action, self.action or "")
+        return " ".join(str(part) for part in (kind, action, f"#{self.ticket_id}") if part)
 
 
 make_append_only(RepairEvent.__table__)

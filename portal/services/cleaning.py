@@ -259,7 +259,7 @@ def verify(issue, user, note=None, at=None):
     issue.last_note = note or issue.last_note
     _event(issue, "verified", issue.verified_at, user, note=note)
     db.session.flush()
-    audit.record("verify", issue, summary=f"verified: {issue}")
+    audit.record("verify", issue, summary=str(issue))
     return issue
 
 

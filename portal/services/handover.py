@@ -206,7 +206,7 @@ def sign(entry, user, at=None):
     if entry.is_self_confirmed:
         audit.record("confirm", entry, summary=f"本人接班确认: {entry}")
     else:
-        audit.record("sign", entry, summary=f"signed: {entry}")
+        audit.record("sign", entry, summary=str(entry))
     return entry
 
 
@@ -285,7 +285,7 @@ def carry_forward(item, user, at=None):
     )
     db.session.add(nxt)
     db.session.flush()
-    audit.record("carry", item, summary=f"carried: {item.text[:200]}")
+    audit.record("carry", item, summary=item.text[:200])
     return nxt
 
 
@@ -304,7 +304,7 @@ def close_item(item, user, note, at=None):
         note[:500],
     )
     db.session.flush()
-    audit.record("close", item, summary=f"closed: {note[:200]}")
+    audit.record("close", item, summary=note[:200])
     return item
 
 

@@ -199,7 +199,8 @@ def complete_item_check(check):
     check.status = "done"
     check.completed_at = clock.now()
     db.session.flush()
-    audit.record("complete", check, summary=f"{check} {len(discrepancies(check))}")
+    found = str(_l("%(n)s discrepancies", n=len(discrepancies(check))))
+    audit.record("complete", check, summary=f"{check}: {found}")
     return check
 
 

@@ -287,8 +287,15 @@ def close_tally(site, day, counts, user=None, now=None, early_reason=None, on_si
     audit.record(
         "close",
         closed,
-        summary=f"tally {day:%Y-%m-%d}: {len(tally.rows)} products, "
-        f"variance {tally.total_variance:+d}" + (f", early: {reason}" if reason else ""),
+        summary=str(
+            _l(
+                "Daily tally %(day)s: %(n)s products, variance %(variance)s",
+                day=f"{day:%Y-%m-%d}",
+                n=len(tally.rows),
+                variance=f"{tally.total_variance:+d}",
+            )
+        )
+        + (str(_l(", closed early: %(reason)s", reason=reason)) if reason else ""),
     )
     return closed
 

@@ -31,6 +31,66 @@ COMMON_FIELD_LABELS = {
     "deleted_by_id": _l("Deleted by"),
     "status": _l("Status"),
     "notes": _l("Notes"),
+    # Fields of records that have no list of their own to label them.
+    "answered_at": _l("Answered at"),
+    "carried_at": _l("Carried over at"),
+    "carried_by_id": _l("Carried over by"),
+    "close_note": _l("Closing note"),
+    "corrections": _l("Corrections"),
+    "counted": _l("Counted"),
+    "damage_report_id": _l("Damage report"),
+    "ended_at": _l("Ended at"),
+    "entry_id": _l("Handover entry"),
+    "estimated_cost": _l("Estimated cost"),
+    "expected": _l("Expected"),
+    "from_status": _l("Status before"),
+    "holder_name": _l("Holder"),
+    "inspected_at": _l("Inspected at"),
+    "inspection_id": _l("Inspection"),
+    "inspector_id": _l("Inspector"),
+    "is_discrepancy": _l("Discrepancy"),
+    "issue_id": _l("Issue"),
+    "lock_ticket_id": _l("Lock change ticket"),
+    "movement_id": _l("Stock movement"),
+    "net_variance": _l("Net variance"),
+    "number": _l("Number"),
+    "opening": _l("Opening stock"),
+    "out_day": _l("Day lent"),
+    "outcome": _l("Outcome"),
+    "parts_used": _l("Parts used"),
+    "passed": _l("Passed"),
+    "photo": _l("Photo"),
+    "photo_name": _l("Photo file"),
+    "point": _l("Inspection point"),
+    "previous_id": _l("Carried over from"),
+    "repair_ticket_id": _l("Repair ticket"),
+    "resolution": _l("Resolution"),
+    "restock": _l("Restocked"),
+    "result_id": _l("Result"),
+    "returned_day": _l("Day returned"),
+    "review_note": _l("Review note"),
+    "reviewed_at": _l("Reviewed at"),
+    "reviewed_by_id": _l("Reviewed by"),
+    "root_id": _l("First raised as"),
+    "run_id": _l("Checklist run"),
+    "sales_answer": _l("Salesperson's answer"),
+    "sales_note": _l("Salesperson's note"),
+    "score": _l("Score"),
+    "served": _l("Served"),
+    "signed_by_id": _l("Signed by"),
+    "started_at": _l("Started at"),
+    "tally_id": _l("Daily tally"),
+    "ticket_id": _l("Repair ticket"),
+    "to_status": _l("Status after"),
+    "value_bool": _l("Answer (yes/no)"),
+    "value_number": _l("Answer (number)"),
+    "value_text": _l("Answer (text)"),
+    "variance": _l("Variance"),
+    "visit_at": _l("Visit time"),
+    "visit_description": _l("Visit"),
+    "wastage": _l("Wastage"),
+    "withdrawn_at": _l("Withdrawn at"),
+    "written_off_quantity": _l("Quantity written off"),
 }
 
 
@@ -75,15 +135,27 @@ def _model_views():
     return {v.model.__name__: v for v in admin._views if getattr(v, "model", None) is not None}
 
 
-def field_label(object_type, key):
-    view = _model_views().get(object_type)
-    labels = dict(getattr(view, "column_labels", None) or {})
+def _labelled(labels, key):
     for candidate in (key, key[:-3] if key.endswith("_id") else None):
         if candidate and candidate in labels:
             return str(labels[candidate])
-    if key in COMMON_FIELD_LABELS:
-        return str(COMMON_FIELD_LABELS[key])
-    return key.replace("_", " ")
+    return None
+
+
+def field_label(object_type, key):
+    """A field in the reader's words: as the view editing that model labels it, else as every
+    model calls it, else as another view labels a field of that name (records without a view
+    of their own, e.g. grooming results, damage reports); the field name only as a last resort."""
+    views = _model_views()
+    view = views.get(object_type)
+    found = _labelled(dict(getattr(view, "column_labels", None) or {}), key)
+    if found is None and key in COMMON_FIELD_LABELS:
+        found = str(COMMON_FIELD_LABELS[key])
+    for other in views.values() if found is None else ():
+        found = _labelled(dict(getattr(other, "column_labels", None) or {}), key)
+        if found is not None:
+            break
+    return found if found is not None else key.replace("_", " ")
 
 
 # Stored codes shown in words: (record type, field) -> {code: label}. Each domain declares its

@@ -142,6 +142,8 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         time: _format_time,
         bool: _format_bool,
     }
+    # Details pages format like the list (Flask-Admin's own detail formatters print True/False).
+    column_type_formatters_detail = column_type_formatters
     column_type_formatters_export = {
         datetime: _format_datetime,
         date: _format_date,

@@ -161,7 +161,12 @@ class ChecklistTemplateView(EnglishFilterUrls, ScopedModelView):
         ),
     }
     form_overrides = {"kind": SelectField}
-    form_args = {"kind": {"choices": [(k, KIND_LABELS[k]) for k in CHECKLIST_KINDS]}}
+    form_args = {
+        "kind": {"choices": [(k, KIND_LABELS[k]) for k in CHECKLIST_KINDS]},
+        # The empty choice is a template for every site; without a text select2 shows its
+        # value, "__None".
+        "site": {"blank_text": _l("All sites")},
+    }
 
     # A template shared by every site is head office's: a supervisor can read it but not change it
     # (the site scope refuses the save), so he is offered no edit of it; out of reach → 404.

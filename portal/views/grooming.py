@@ -189,6 +189,8 @@ class GroomingPointView(ScopedModelView):
     export_roles = frozenset({"admin"})
     column_list = ("post", "position", "key", "label", "active")
     column_export_list = column_list
+    # Bookkeeping columns (created, updated, version) have no words for the reader here.
+    column_details_list = column_list
     form_columns = ("post", "key", "label", "position", "active")
     column_default_sort = [("post", False), ("position", False)]
     column_sortable_list = ("post", "position")

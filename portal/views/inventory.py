@@ -43,7 +43,7 @@ from portal.views.base import (
     options_of,
     url_with_ids,
 )
-from portal.models.inventory import CONDITION_LABELS
+from portal.models.inventory import CHECK_KIND_LABELS, CONDITION_LABELS
 from portal.models.inventory import ITEM_CATEGORY_LABELS as CATEGORY_LABELS
 from portal.views.base import yes_no
 from wtforms import SelectChoice as Choice
@@ -51,7 +51,6 @@ from portal.services import repairs
 from portal.services import damage
 from wtforms.validators import ValidationError
 
-CHECK_KIND_LABELS = {"opening": _l("Opening item check"), "closing": _l("Closing item check")}
 STATUS_LABELS = {"open": _l("Under way"), "done": _l("Complete")}
 CHECKER_ROLES = frozenset({"admin", "clerk"})
 ITEM_READERS = frozenset({"admin", "supervisor", "clerk"})

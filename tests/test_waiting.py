@@ -5,9 +5,11 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import time_machine
+from sqlalchemy import select
 
-from portal.models import DamageReport, RepairTicket
-from portal.services import cleaning, damage, handover
+from portal.models import DamageReport, HandoverEntry, RepairTicket, StaffMember
+from portal.services import cleaning, damage, handover, roster
 from tests.querycount import count_queries
 from tests.repairs_helpers import new_ticket, site, system, user
 
@@ -65,6 +67,16 @@ def _entry(app, code="SZ01", author="clerk_sz01"):
         entry = handover.write_entry(site(s, code), user(s, author), "前台钥匙已交保安")
         s.commit()
         return entry.id
+
+
+def guard_covers_front_desk(app, entry_id):
+    """The guard is rostered on the front desk's next shift after the entry; its start."""
+    with system(app) as s:
+        start = s.get(HandoverEntry, entry_id).written_at + timedelta(minutes=1)
+        guard = s.scalar(select(StaffMember).where(StaffMember.user.has(username="guard_sz01")))
+        roster.plan(site(s, "SZ01"), "reception", guard, start, start + timedelta(hours=8))
+        s.commit()
+    return start
 
 
 def _issue(app, code="SZ01", cleaner=True, overdue=False):
@@ -132,16 +144,20 @@ def test_supervisor_review_and_navbar_agree(app, login):
     assert navbar and int(navbar.group(1)) == 1
 
 
-def test_guard_signs_the_clerks_entry_and_it_leaves_her_block(app, login):
+def test_guard_on_the_next_front_desk_shift_signs_and_it_leaves_his_block(app, login):
     entry_id = _entry(app)
     guard = login("guard_sz01")
-    found, _ = _landing(guard, "guard_sz01")
-    assert found["to_sign"][:2] == (1, f"/handover/entry/{entry_id}")
-    assert found["to_sign"][2] == "1 条交接记录等你签收"
-    # The author does not sign her own entry.
-    assert "to_sign" not in _landing(login("clerk_sz01"), "clerk_sz01")[0]
-    guard.post(f"/handover/sign/{entry_id}", {})
+    # Working the door, the guard has nothing of the front desk's to sign.
     assert "to_sign" not in _landing(guard, "guard_sz01")[0]
+    start = guard_covers_front_desk(app, entry_id)
+    with time_machine.travel(start + timedelta(minutes=5), tick=True):
+        found, _ = _landing(guard, "guard_sz01")
+        assert found["to_sign"][:2] == (1, f"/handover/entry/{entry_id}")
+        assert found["to_sign"][2] == "1 条交接记录等你签收"
+        # Someone else takes the front desk over: the author does not sign her own entry.
+        assert "to_sign" not in _landing(login("clerk_sz01"), "clerk_sz01")[0]
+        guard.post(f"/handover/sign/{entry_id}", {})
+        assert "to_sign" not in _landing(guard, "guard_sz01")[0]
 
 
 def test_reporter_confirms_a_resolved_repair(app, login):

@@ -2,12 +2,15 @@
 landing page, visible without opening the menu, and each line is one tap from the work. Taps
 are counted; screenshots go to artifacts/screenshots/waiting-*.png."""
 
+from datetime import timedelta
+
+import time_machine
 from sqlalchemy import select
 
-from portal.models import DamageReport, RepairTicket
+from portal.models import DamageReport, HandoverEntry, RepairTicket
 from tests.conftest import browser_login, screenshot
 from tests.repairs_helpers import new_ticket, system, user
-from tests.test_waiting import _damage, _entry, _issue
+from tests.test_waiting import _damage, _entry, _issue, guard_covers_front_desk
 
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 768, "height": 1024}
@@ -92,8 +95,13 @@ def test_maintenance_claims_a_new_ticket_from_his_landing_page(app, live_server,
     page.context.close()
 
 
-def test_guard_signs_a_handover_entry_from_her_landing_page(app, live_server, browser):
+def test_guard_signs_a_handover_entry_from_his_landing_page(app, live_server, browser, request):
     entry_id = _entry(app)
+    # The guard covers the front desk's next shift: the entry is his to sign once it starts.
+    start = guard_covers_front_desk(app, entry_id)
+    traveller = time_machine.travel(start + timedelta(minutes=5), tick=True)
+    traveller.start()  # till the end: a session opened then is no older in the past
+    request.addfinalizer(traveller.stop)
     page = _open(browser, live_server, "guard_sz01")
     assert _visible_untouched(page, "#waiting-to_sign")
     screenshot(page, "waiting-guard-tablet")
@@ -101,8 +109,6 @@ def test_guard_signs_a_handover_entry_from_her_landing_page(app, live_server, br
     taps.click("#waiting-to_sign")
     taps.click(".sign-button")
     with system(app) as s:
-        from portal.models import HandoverEntry
-
         assert s.get(HandoverEntry, entry_id).signed_at is not None
     print(f"\ntaps: guard signs a handover entry {taps.count}")
     assert taps.count <= 2

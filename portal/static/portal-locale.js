@@ -9,7 +9,8 @@
   var lang = (document.documentElement.lang || "").toLowerCase();
 
   // A file input keeps its place in the form and the keyboard order (it is only made
-  // transparent); the label next to it is what a person sees and taps.
+  // transparent); the label next to it is what a person sees and taps. A picker its template
+  // already styles (data-portal-file, e.g. photos/_upload_button.html) is left alone.
   function styleFileInput(input) {
     if (input.dataset.portalFile) {
       return;

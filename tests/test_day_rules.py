@@ -1,7 +1,8 @@
-"""The day's rules that fit real shifts (issue 20, point 5): the running break timer on the
+"""The day's rules that fit real shifts: the running break timer on the
 clerk's landing page, a damage written off lowering the item's expected count, the tally closed
 before its time with a reason and the warning about visitors still on site."""
 
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import time_machine
@@ -218,6 +219,11 @@ def test_an_early_tally_needs_a_reason_which_the_supervisor_sees(app, login):
             ).one()
             assert "台风预警" in event.summary
         sup = login("sup_south")
+        # First on the supervisor's dashboard: the early tally, one tap from its reason.
+        board = sup.get("/dashboard/").get_data(as_text=True)
+        line = re.search(r'id="waiting-tallies_early"[^>]*href="([^"]+)"', board)
+        assert line and "1 个售楼处提前日结" in board
+        assert line.group(1).endswith(f"/dailytally/details/?id={closed_id}")
         with system_session(app) as s:
             sz01_id = site(s, "SZ01").id
         assert sup.post("/today/site", {"site_id": sz01_id}).status_code == 302
@@ -286,5 +292,13 @@ def test_an_early_tally_in_the_browser(app, live_server, browser):
         page.wait_for_load_state("networkidle")
         assert page.url.endswith("/today/")
         assert [reason for _id, _day, reason in _tallies(app)] == ["停电，提前闭店"]
+        # The supervisor sees it flagged first on the dashboard and opens the reason in a tap.
+        page.context.clear_cookies()
+        browser_login(page, live_server, "sup_south")
+        page.goto(f"{live_server}/dashboard/")
+        page.click("#waiting-tallies_early")
+        page.wait_for_load_state("networkidle")
+        assert "停电，提前闭店" in page.inner_text("body")
+        screenshot(page, "tally-early-seen-by-supervisor-1280")
     finally:
         context.close()

@@ -37,6 +37,15 @@ ACTION_LABELS = {
     "import": _l("Imported from a spreadsheet"),
     "assign": _l("Assigned"),
     "claim": _l("Claimed"),
+    "report": _l("Fault reported"),
+    "start": _l("Work started"),
+    "wait_parts": _l("Waiting for parts"),
+    "resume": _l("Work resumed"),
+    "resolve": _l("Marked as fixed"),
+    "reopen": _l("Ticket reopened"),
+    "unserve": _l("Serving undone"),
+    "write_off": _l("Written off"),
+    "write_off_restore": _l("Write-off undone"),
 }
 
 

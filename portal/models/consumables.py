@@ -45,6 +45,12 @@ PRODUCT_KIND_LABELS = {"drink": _l("Drink"), "snack": _l("Snack")}
 # restock: +, served: −, wastage: −, correction: ± (a count brings the ledger to what is on the
 # shelf).
 MOVEMENT_KINDS = ("restock", "served", "wastage", "correction")
+MOVEMENT_LABELS = {
+    "restock": _l("Restock"),
+    "served": _l("Served"),
+    "wastage": _l("Wastage"),
+    "correction": _l("Count correction"),
+}
 
 
 class Product(VersionedMixin, SiteScopedMixin, SoftDeleteMixin, TimestampMixin, db.Model):
@@ -132,7 +138,8 @@ class StockMovement(SiteScopedMixin, TimestampMixin, db.Model):
     user = relationship("User", foreign_keys="StockMovement.created_by_id", viewonly=True)
 
     def __str__(self):
-        return f"{self.kind} {self.quantity:+d} {self.product.name if self.product else ''}"
+        kind = MOVEMENT_LABELS.get(self.kind, self.kind)
+        return f"{kind} {self.quantity:+d} {self.product.name if self.product else ''}"
 
 
 class ConsumptionLine(SiteScopedMixin, TimestampMixin, db.Model):

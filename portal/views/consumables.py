@@ -16,6 +16,7 @@ from portal.extensions import db
 from sqlalchemy.orm import undefer
 
 from portal.models import PRODUCT_KINDS, DailyTally, Product, Site, StockMovement
+from portal.models.consumables import MOVEMENT_LABELS
 from portal.models.consumables import PRODUCT_KIND_LABELS as KIND_LABELS
 from portal.services import bounds, stock, tally, today
 from portal.views.base import (
@@ -30,12 +31,6 @@ from portal.views.base import yes_no
 from portal.views.today import STOCK_ROLES, my_sites, site_or_picker
 from portal.views.visits import site_time
 
-MOVEMENT_LABELS = {
-    "restock": _l("Restock"),
-    "served": _l("Served"),
-    "wastage": _l("Wastage"),
-    "correction": _l("Count correction"),
-}
 SUPERVISOR_ROLES = frozenset({"admin", "supervisor"})
 # A site without products has nothing to count: it says so instead of an empty tally.
 NO_PRODUCTS = _l(

@@ -272,27 +272,34 @@ def _opening_run(app, client, site_id):
     return resp.headers["Location"], items
 
 
-def test_checklist_no_opens_a_repair_ticket_in_one_click(app, login, seeded):
+def test_checklist_no_reports_a_repair_named_by_the_item(app, login, seeded):
     clerk = login("clerk_sz01")
     url, items = _opening_run(app, clerk, seeded["SZ01"])
     lamps, floor = items["打开并检查所有灯具（台灯除外）"], items["室内地面、玻璃、装饰摆件清洁"]
     clerk.post(url, {f"item-{lamps}": "no", f"item-{floor}": "no", "action": "save"})
     page = clerk.get(url).get_data(as_text=True)
-    assert (
-        page.count('value="repair"') == 2 and page.count('value="cleaning"') == 1
-    )  # cleaning: cleanliness only
+    # Every yes/no item offers 报修 once answered "no"; 保洁整改 only on cleanliness.
+    assert f'value="repair-{lamps}"' in page and f'value="cleaning-{floor}"' in page
+    assert f'value="cleaning-{lamps}"' not in page
     run_id = int(url.rstrip("/").split("/")[-1])
     resp = clerk.post(
         f"/checklists/run/{run_id}/follow-up", {"item_id": lamps, "kind": "repair", "note": ""}
+    )
+    # 报修 asks which item, where and how urgent before a ticket exists.
+    form_url = f"/checklists/run/{run_id}/repair/{lamps}"
+    assert resp.status_code in (302, 303) and resp.headers["Location"].endswith(form_url)
+    with system(app) as s:
+        assert s.scalar(select(ChecklistFollowUp).where(ChecklistFollowUp.item_id == lamps)) is None
+    resp = clerk.post(
+        form_url,
+        {"item": "0", "equipment": "落地灯", "fault": "不亮", "location": "沙盘旁",
+         "priority": "normal", "description": "灯具检查：落地灯不亮"},
     )
     assert resp.status_code == 302
     with system(app) as s:
         follow_up = s.scalar(select(ChecklistFollowUp).where(ChecklistFollowUp.item_id == lamps))
         ticket = s.get(RepairTicket, follow_up.target_id)
-        assert (
-            follow_up.target_type == "repair"
-            and ticket.equipment == "打开并检查所有灯具（台灯除外）"
-        )
+        assert follow_up.target_type == "repair" and ticket.equipment == "落地灯 不亮"
         assert ticket.site_id == seeded["SZ01"] and ticket.reporter.username == "clerk_sz01"
         ticket_id = ticket.id
     assert f"/repairs/{ticket_id}/" in clerk.get(url).get_data(as_text=True)

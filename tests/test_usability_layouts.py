@@ -22,7 +22,7 @@ SMALL_TARGETS = """() => {
     const r = el.getBoundingClientRect(), st = getComputedStyle(el);
     if (!r.width || !r.height || st.visibility === 'hidden') continue;
     if (el.closest('.dropdown-menu:not(.show)') || el.closest('.collapse:not(.show)')) continue;
-    if (el.type === 'checkbox' || el.type === 'radio') {  // the label is the target
+    if (['checkbox', 'radio', 'file'].includes(el.type)) {  // the label is the target
       const lab = el.closest('label') || (el.id && document.querySelector(`label[for="${el.id}"]`));
       if (lab && lab.getBoundingClientRect().height >= 44) continue;
     }

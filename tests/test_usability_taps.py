@@ -3,13 +3,16 @@ counting clicks and key entries through a small wrapper; a count past its target
 Printed as a table for the closing note."""
 
 import base64
+from datetime import timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
+from portal import clock
 from portal.extensions import db
-from portal.models import HandoverEntry, RepairTicket, Site, User, Visit
-from portal.services import handover, repairs, visits
+from portal.models import HandoverEntry, RepairTicket, Shift, Site, StaffMember, User, Visit
+from portal.services import handover, repairs, roster, visits
 from tests.conftest import browser_login
 from tests.usability_helpers import TABLET
 
@@ -241,13 +244,39 @@ def test_report_a_fault_with_a_photo(walk, app, dbs):
     assert ticket is not None and ticket.status == "new"
 
 
-def test_sign_a_handover(walk, app, dbs):
+def test_sign_a_handover(walk, app, dbs, request):
+    # The guard covered the front desk before the clerk's shift: the clerk, on the front
+    # desk's next shift, signs it once her shift has started.
     with app.app_context():
-        guard = db.session.scalar(select(User).where(User.username == "guard_sz01"))
-        entry = handover.write_entry(site_sz01(), guard, "夜班：大门已锁，监控正常。")
+        site = site_sz01()
+        guard, clerk = (
+            db.session.scalar(select(User).where(User.username == name))
+            for name in ("guard_sz01", "clerk_sz01")
+        )
+        person = db.session.scalar(select(StaffMember).where(StaffMember.user_id == clerk.id))
+        shift = db.session.scalar(
+            select(Shift)
+            .where(
+                Shift.staff_member_id == person.id,
+                Shift.post == "reception",
+                Shift.starts_at > clock.now() + timedelta(hours=1),
+            )
+            .order_by(Shift.starts_at)
+            .limit(1)
+        )
+        if shift is None:
+            start = clock.now() + timedelta(hours=2)
+            shift = roster.plan(site, "reception", person, start, start + timedelta(hours=8))
+        starts_at = shift.starts_at
+        entry = handover.write_entry(
+            site, guard, "夜班：大门已锁，监控正常。", at=starts_at - timedelta(minutes=30)
+        )
         db.session.commit()
         eid = entry.id
         db.session.remove()
+    traveller = time_machine.travel(starts_at + timedelta(minutes=5), tick=True)
+    traveller.start()  # till the end: the session opened then is no older in the past
+    request.addfinalizer(traveller.stop)
     page, taps = walk("clerk_sz01", "sign_handover")
     taps.click(f"#today-handover form[action$='/sign/{eid}'] button")
     check("sign_handover")

@@ -1,7 +1,6 @@
 """Repair tickets reported from a failed checklist answer: the short form, its prefill, the
 ticket it makes (titled by the item, not the question), scope and bad input, over HTTP."""
 
-import shutil
 import subprocess
 from urllib.parse import parse_qs, urlparse
 
@@ -199,7 +198,6 @@ def test_only_a_failed_answer_reports_a_repair(app, login, lamps_failed):
         assert _count(s, RepairTicket) == 0
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_the_month_report_pdf_names_the_item_not_the_question(app, login, lamps_failed):
     from portal.reports import pdf
     from portal.services import report_data

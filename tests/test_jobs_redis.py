@@ -8,12 +8,9 @@ receiver notes when each message arrives. The median delay from the event's comm
 receiver is printed (``pytest -s``); it is reported, not asserted (no wall-clock assertions).
 """
 
-import json
 import statistics
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import redis
@@ -24,51 +21,14 @@ from portal.models import RepairTicket, User
 from portal.models.notifications import NotificationDelivery, NotifyChannels, RobotWebhook
 from portal.services import jobs, repairs
 from tests.repairs_helpers import make_ticket
-from tests.test_notify import BASE, REDIS_URL, Worker, wait_for
+from tests.test_notify import BASE, REDIS_URL, Robot, Worker, wait_for
 
 EVENTS = 20
 
 
-class TimedRobot:
-    """A group robot's webhook that notes the arrival time of each message (monotonic)."""
-
-    def __init__(self):
-        self.received = []  # (monotonic time, markdown content)
-        self.lock = threading.Lock()
-        robot = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                payload = json.loads(self.rfile.read(length))
-                with robot.lock:
-                    robot.received.append((time.monotonic(), payload["markdown"]["content"]))
-                body = b'{"errcode": 0, "errmsg": "ok"}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/send?key=k1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def count(self):
-        with self.lock:
-            return len(self.received)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def robot():
-    r = TimedRobot()
+    r = Robot()
     yield r
     r.close()
 
@@ -121,14 +81,14 @@ def test_two_workers_deliver_each_message_once(app, dbs, site_ids, robot, two_wo
         for n, ticket_id in enumerate(tickets[1:], start=2):
             started = _assign(app, ticket_id)
             assert wait_for(lambda n=n: robot.count() >= n, timeout=30)
-            delays.append(robot.received[n - 1][0] - started)
+            delays.append(robot.arrived[n - 1] - started)
         time.sleep(2)  # a duplicate would arrive within this
         assert all(w.proc.poll() is None for w in workers)
     finally:
         for w in workers:
             w.stop()
 
-    contents = [content for _, content in robot.received]
+    contents = [body["markdown"]["content"] for _, body in robot.received]
     links = [f"{BASE}/repairs/{t}/" for t in tickets]
     assert len(contents) == EVENTS + 1
     assert sorted(next(link for link in links if link in c) for c in contents) == sorted(links)

@@ -49,13 +49,17 @@ class Robot:
     """A group robot's webhook: records every JSON body posted to it, answers errcode 0."""
 
     def __init__(self):
-        self.received = []
+        self.received = []  # (path, JSON body)
+        self.arrived = []  # time.monotonic() of each message, for delivery delays
+        self.lock = threading.Lock()
         robot = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                robot.received.append((self.path, json.loads(self.rfile.read(length))))
+                with robot.lock:
+                    robot.arrived.append(time.monotonic())
+                    robot.received.append((self.path, json.loads(self.rfile.read(length))))
                 body = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -69,6 +73,10 @@ class Robot:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cgi-bin/webhook/send?key=k1"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def count(self):
+        with self.lock:
+            return len(self.received)
 
     def close(self):
         self.server.shutdown()

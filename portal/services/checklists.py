@@ -22,7 +22,6 @@ from portal.models import (
 )
 from portal.services import audit
 from portal.services import photos
-from portal.models import Photo
 from portal.services import repairs
 from portal.services import cleaning
 
@@ -224,17 +223,7 @@ def attach_photos(run, uploads, user):
 
 def photos_by_answer(run):
     """answer id → [Photo] of the run, in one query."""
-    ids = [a.id for a in run.answers]
-    if not ids:
-        return {}
-    result = {}
-    for photo in db.session.scalars(
-        select(Photo)
-        .where(Photo.owner_type == PHOTO_OWNER, Photo.owner_id.in_(ids))
-        .order_by(Photo.id)
-    ):
-        result.setdefault(photo.owner_id, []).append(photo)
-    return result
+    return photos.photos_of_owners(PHOTO_OWNER, [a.id for a in run.answers])
 
 
 def _can_read_answer_photo(answer_id, user):

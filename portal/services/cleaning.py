@@ -20,7 +20,7 @@ from portal.models.cleaning import (
 )
 from portal.services import audit
 from portal.services import photos
-from portal.models import Photo, StaffMember
+from portal.models import StaffMember
 
 INSPECT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 FIX_ROLES = frozenset({"admin", "clerk", "security"})
@@ -210,15 +210,7 @@ def attach_result_photos(inspection, uploads, user):
 
 def photos_by_result(result_ids):
     """result id → [Photo], in one query."""
-    result = {}
-    if result_ids:
-        for photo in db.session.scalars(
-            select(Photo)
-            .where(Photo.owner_type == PHOTO_OWNER, Photo.owner_id.in_(list(result_ids)))
-            .order_by(Photo.id)
-        ):
-            result.setdefault(photo.owner_id, []).append(photo)
-    return result
+    return photos.photos_of_owners(PHOTO_OWNER, result_ids)
 
 
 def _can_read_result_photo(result_id, user):

@@ -109,16 +109,7 @@ def inspect(site, staff_member, inspector, results, note=None, at=None, prepared
 
 def inspection_photos(inspections):
     """{inspection id: [Photo]} (one query)."""
-    ids = [i.id for i in inspections]
-    found = {}
-    if ids:
-        for photo in db.session.scalars(
-            select(Photo)
-            .where(Photo.owner_type == PHOTO_OWNER, Photo.owner_id.in_(ids))
-            .order_by(Photo.id)
-        ):
-            found.setdefault(photo.owner_id, []).append(photo)
-    return found
+    return photos.photos_of_owners(PHOTO_OWNER, [i.id for i in inspections])
 
 
 def latest_of_user(user):

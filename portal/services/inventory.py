@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import CONDITIONS, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine, Photo
+from portal.models import CONDITIONS, ITEM_CHECK_KINDS, Item, ItemCheck, ItemCheckLine
 from portal.models.inventory import ITEM_CATEGORY_LABELS
 from portal.services import audit, photos
 from portal.services.checklists import closing_due
@@ -223,17 +223,7 @@ def add_line_photos(line, prepared, user):
 
 def line_photos(lines):
     """{line id: [Photo]} of these lines (one query)."""
-    ids = [line.id for line in lines]
-    if not ids:
-        return {}
-    found = {}
-    for photo in db.session.scalars(
-        select(Photo)
-        .where(Photo.owner_type == PHOTO_OWNER, Photo.owner_id.in_(ids))
-        .order_by(Photo.id)
-    ):
-        found.setdefault(photo.owner_id, []).append(photo)
-    return found
+    return photos.photos_of_owners(PHOTO_OWNER, [line.id for line in lines])
 
 
 def _can_read_line_photo(line_id, user):

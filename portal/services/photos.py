@@ -309,6 +309,20 @@ def photos_of(owner_type, owner_id):
     return db.session.scalars(stmt).all()
 
 
+def photos_of_owners(owner_type, owner_ids):
+    """{owner id: [Photo]} of many records of one type, in one query."""
+    found = {}
+    ids = list(owner_ids)
+    if ids:
+        for photo in db.session.scalars(
+            select(Photo)
+            .where(Photo.owner_type == owner_type, Photo.owner_id.in_(ids))
+            .order_by(Photo.id)
+        ):
+            found.setdefault(photo.owner_id, []).append(photo)
+    return found
+
+
 def register_owner(owner_type, can_read):
     """Let a domain add a read rule for its photos (e.g. sales see only their own damage
     reports)."""

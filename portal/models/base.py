@@ -3,8 +3,10 @@
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, ForeignKey, Integer, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, TypeDecorator
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.sql.functions import FunctionElement
 
 from portal import clock
 
@@ -40,6 +42,30 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class epoch_microseconds(FunctionElement):  # noqa: N801 (used like a SQL function)
+    """SQL: a ``UTCDateTime`` column as whole microseconds since 1970, exact on both databases,
+    so a query can compare two instants' distance (``a - b > 1_000_000``) in the database."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(epoch_microseconds, "postgresql")
+def _epoch_microseconds_pg(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    return f"CAST(EXTRACT(EPOCH FROM {column}) * 1000000 AS BIGINT)"
+
+
+@compiles(epoch_microseconds, "sqlite")
+def _epoch_microseconds_sqlite(element, compiler, **kw):
+    # Stored as naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds, then the digits.
+    column = compiler.process(element.clauses, **kw)
+    return (
+        f"(CAST(strftime('%s', {column}) AS INTEGER) * 1000000"
+        f" + CAST(substr({column}, 21, 6) AS INTEGER))"
+    )
 
 
 class TimestampMixin:

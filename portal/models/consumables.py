@@ -151,7 +151,8 @@ class ConsumptionLine(SiteScopedMixin, TimestampMixin, db.Model):
     visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     quantity: Mapped[int] = mapped_column(Integer)
-    movement_id: Mapped[int] = mapped_column(ForeignKey("stock_movement.id"))
+    # Indexed: a period's drinks are found from its stock movements (the day they were served).
+    movement_id: Mapped[int] = mapped_column(ForeignKey("stock_movement.id"), index=True)
 
     visit: Mapped[Visit] = relationship(backref="consumption_lines")
     product: Mapped[Product] = relationship()

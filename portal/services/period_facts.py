@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from math import fsum
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, union
 
 from portal import clock
 from portal.extensions import db
@@ -181,21 +181,34 @@ def _ids_by_site(site_ids, rows):
     return result
 
 
-def _last_before(event, owner_column, value_column, site_ids, at):
+def _last_before(event, owner_column, value_column, site_ids, at, owners=None):
     """Subquery (owner_id, value): per owner, ``value_column`` of its last event before ``at``
-    among those where the value is set (ties on ``at`` go to the later row)."""
-    ranked = (
-        select(
-            owner_column.label("owner_id"),
-            value_column.label("value"),
-            func.row_number()
-            .over(partition_by=owner_column, order_by=(event.at.desc(), event.id.desc()))
-            .label("rn"),
-        )
-        .where(event.site_id.in_(site_ids), event.at < at, value_column.is_not(None))
-        .subquery()
-    )
+    among those where the value is set (ties on ``at`` go to the later row). ``owners``: a
+    select of the only owner ids that can matter (``_maybe_open``), else every owner's."""
+    ranked = select(
+        owner_column.label("owner_id"),
+        value_column.label("value"),
+        func.row_number()
+        .over(partition_by=owner_column, order_by=(event.at.desc(), event.id.desc()))
+        .label("rn"),
+    ).where(event.site_id.in_(site_ids), event.at < at, value_column.is_not(None))
+    if owners is not None:
+        ranked = ranked.where(owner_column.in_(owners))
+    ranked = ranked.subquery()
     return select(ranked.c.owner_id, ranked.c.value).where(ranked.c.rn == 1).subquery()
+
+
+def _maybe_open(record, open_statuses, event, owner_column, site_ids, at):
+    """Select of the record ids that may have been open at ``at``: those open now, and those
+    with an event at or after ``at``. A record in neither had its last event before ``at`` and
+    that event left it in today's status (the status column and the history change in one
+    transaction), so it was not open then either. Whatever ``at``, the answer is the same as
+    reading every history; for a recent ``at`` (a running period) it reads a few rows instead of
+    every event of the sites."""
+    return union(
+        select(record.id).where(record.site_id.in_(site_ids), record.status.in_(open_statuses)),
+        select(owner_column).where(event.site_id.in_(site_ids), event.at >= at),
+    )
 
 
 def _first_in(event, owner_column, status, site_ids, start, end):
@@ -213,11 +226,16 @@ def _first_in(event, owner_column, status, site_ids, start, end):
     )
 
 
-def _began(event, owner_column, site_ids):
-    """Subquery (owner_id, began_at): the record's first status event (report / raised)."""
+def _began(event, owner_column, site_ids, owners):
+    """Subquery (owner_id, began_at): the first status event (report / raised) of each of
+    ``owners`` (a select of owner ids)."""
     return (
         select(owner_column.label("owner_id"), func.min(event.at).label("began_at"))
-        .where(event.site_id.in_(site_ids), event.to_status.is_not(None))
+        .where(
+            event.site_id.in_(site_ids),
+            event.to_status.is_not(None),
+            owner_column.in_(owners),
+        )
         .group_by(owner_column)
         .subquery()
     )
@@ -230,8 +248,21 @@ def _run(stmt):
 # ---------------------------------------------------------------- repair tickets
 
 
+def _ticket_candidates(site_ids, at):
+    return _maybe_open(
+        RepairTicket, OPEN_STATUSES, RepairEvent, RepairEvent.ticket_id, site_ids, at
+    )
+
+
 def _tickets_open_stmt(site_ids, at):
-    status = _last_before(RepairEvent, RepairEvent.ticket_id, RepairEvent.to_status, site_ids, at)
+    status = _last_before(
+        RepairEvent,
+        RepairEvent.ticket_id,
+        RepairEvent.to_status,
+        site_ids,
+        at,
+        _ticket_candidates(site_ids, at),
+    )
     return (
         select(RepairTicket.site_id, RepairTicket.id)
         .join(status, status.c.owner_id == RepairTicket.id)
@@ -258,7 +289,14 @@ def tickets_overdue_at(site_ids, at):
     site_ids = list(site_ids)
     if not site_ids:
         return {}
-    due = _last_before(RepairEvent, RepairEvent.ticket_id, RepairEvent.due_at, site_ids, at)
+    due = _last_before(
+        RepairEvent,
+        RepairEvent.ticket_id,
+        RepairEvent.due_at,
+        site_ids,
+        at,
+        _ticket_candidates(site_ids, at),
+    )
     stmt = (
         _tickets_open_stmt(site_ids, at)
         .outerjoin(due, due.c.owner_id == RepairTicket.id)
@@ -274,7 +312,7 @@ def ticket_resolutions(site_ids, start, end):
     if not site_ids:
         return {}
     first = _first_in(RepairEvent, RepairEvent.ticket_id, "resolved", site_ids, start, end)
-    began = _began(RepairEvent, RepairEvent.ticket_id, site_ids)
+    began = _began(RepairEvent, RepairEvent.ticket_id, site_ids, select(first.c.owner_id))
     stmt = (
         select(RepairTicket.site_id, RepairTicket.id, began.c.began_at, first.c.first_at)
         .join(first, first.c.owner_id == RepairTicket.id)
@@ -294,9 +332,20 @@ def ticket_resolutions(site_ids, start, end):
 # ---------------------------------------------------------------- cleaning issues
 
 
+def _issue_candidates(site_ids, at):
+    return _maybe_open(
+        CleaningIssue, CLEANING_OPEN, CleaningIssueEvent, CleaningIssueEvent.issue_id, site_ids, at
+    )
+
+
 def _issues_open_stmt(site_ids, at):
     status = _last_before(
-        CleaningIssueEvent, CleaningIssueEvent.issue_id, CleaningIssueEvent.to_status, site_ids, at
+        CleaningIssueEvent,
+        CleaningIssueEvent.issue_id,
+        CleaningIssueEvent.to_status,
+        site_ids,
+        at,
+        _issue_candidates(site_ids, at),
     )
     return (
         select(CleaningIssue.site_id, CleaningIssue.id)
@@ -321,7 +370,12 @@ def cleaning_open_at(site_ids, at):
 
 def _due_before(site_ids, at):
     return _last_before(
-        CleaningIssueEvent, CleaningIssueEvent.issue_id, CleaningIssueEvent.due_at, site_ids, at
+        CleaningIssueEvent,
+        CleaningIssueEvent.issue_id,
+        CleaningIssueEvent.due_at,
+        site_ids,
+        at,
+        _issue_candidates(site_ids, at),
     )
 
 
@@ -347,32 +401,32 @@ def cleaning_fixes(site_ids, start, end):
         return {}
     event = CleaningIssueEvent
     first = _first_in(event, event.issue_id, "fixed", site_ids, start, end)
-    began = _began(event, event.issue_id, site_ids)
-    # The due time in force at the fix: the last due set by an event before it.
-    due_event = (
-        select(
-            event.issue_id.label("owner_id"),
-            event.due_at.label("due_at"),
-            func.row_number()
-            .over(partition_by=event.issue_id, order_by=(event.at.desc(), event.id.desc()))
-            .label("rn"),
+    began = _began(event, event.issue_id, site_ids, select(first.c.owner_id))
+    # The due time in force at the fix: the last due set by an event up to it (looked up per
+    # fix through the issue's index; joined as a windowed subquery, SQLite compares every fix
+    # with every issue's due rows).
+    due = (
+        select(event.due_at)
+        .where(
+            event.issue_id == CleaningIssue.id,
+            event.due_at.is_not(None),
+            event.at <= first.c.first_at,
         )
-        .join(first, first.c.owner_id == event.issue_id)
-        .where(event.site_id.in_(site_ids), event.due_at.is_not(None), event.at <= first.c.first_at)
-        .subquery()
+        .order_by(event.at.desc(), event.id.desc())
+        .limit(1)
+        .correlate(CleaningIssue, first)
+        .scalar_subquery()
     )
-    due = select(due_event.c.owner_id, due_event.c.due_at).where(due_event.c.rn == 1).subquery()
     stmt = (
         select(
             CleaningIssue.site_id,
             CleaningIssue.id,
             began.c.began_at,
             first.c.first_at,
-            func.coalesce(due.c.due_at, CleaningIssue.due_at),
+            func.coalesce(due, CleaningIssue.due_at),
         )
         .join(first, first.c.owner_id == CleaningIssue.id)
         .join(began, began.c.owner_id == CleaningIssue.id)
-        .outerjoin(due, due.c.owner_id == CleaningIssue.id)
         .where(CleaningIssue.site_id.in_(site_ids), existed_at(CleaningIssue, end))
         .order_by(first.c.first_at, CleaningIssue.id)
     )

@@ -105,6 +105,7 @@ DOMAINS = (
             "PeriodClose": (_l("Month closes"), "dashboard"),
             "PeriodFigure": (_l("Closed figures"), "dashboard"),
             "PeriodAmendment": (_l("Changes after month close"), "dashboard"),
+            "DayCount": (_l("Counts of past days"), "dashboard"),
         },
     ),
     Domain("figure_records", views="portal.views.figure_records"),

@@ -68,7 +68,7 @@ from portal.models.org import (
     user_region,
     user_site,
 )
-from portal.models.periods import PeriodAmendment, PeriodClose, PeriodFigure
+from portal.models.periods import DayCount, PeriodAmendment, PeriodClose, PeriodFigure
 from portal.models.photos import Photo
 from portal.models.repairs import (
     OPEN_STATUSES,
@@ -153,6 +153,7 @@ __all__ = [
     "PeriodAmendment",
     "PeriodClose",
     "PeriodFigure",
+    "DayCount",
     "Photo",
     "ReportLease",
     "OPEN_STATUSES",

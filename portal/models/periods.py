@@ -19,9 +19,18 @@ None of these rows is audited row by row: closing is a computation, and a re-clo
 own audit event (``audit.record``).
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -91,3 +100,25 @@ class PeriodAmendment(SiteScopedMixin, db.Model):
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User", foreign_keys=[user_id])
+
+
+class DayCount(SiteScopedMixin, db.Model):
+    """A count of one site's local day that is over, kept the first time a figure needs it, for
+    facts that no later change can touch (``portal.services.day_counts``): a running month's
+    figure then adds up its past days from here and counts only today. ``zone``: the time zone
+    the day was cut in; a site moved to another zone has its days counted again."""
+
+    __tablename__ = "day_count"
+    __audited__ = False
+    __table_args__ = (
+        UniqueConstraint(
+            "site_id", "figure", "zone", "day", name="uq_day_count_site_figure_zone_day"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    figure: Mapped[str] = mapped_column(String(64))
+    zone: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    value: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)

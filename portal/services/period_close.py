@@ -141,7 +141,8 @@ def _plain(value):
     return int(value) if value.is_integer() else value
 
 
-def _insert(conn, table):
+def insert_into(conn, table):
+    """An INSERT on ``conn``'s dialect, with its ``on_conflict_do_nothing``."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
 
@@ -162,7 +163,7 @@ def stored_figures(site_ids, first_day, metrics):
     missing = {sid: keys - set(found.get(sid, {})) for sid in over}
     missing = {sid: wanted for sid, wanted in missing.items() if wanted}
     if missing:
-        if not _may_write():
+        if not may_write():
             return {sid: found[sid] for sid in over if sid not in missing}
         _close(missing, first_day, metrics)
         found = _read(over, period, keys)
@@ -188,7 +189,7 @@ def _read(site_ids, period, keys):
     return found
 
 
-def _may_write():
+def may_write():
     """Closing on first need writes: never in the middle of someone's unflushed changes."""
     session = db.session
     return not (session.new or session.dirty or session.deleted)
@@ -233,16 +234,16 @@ def _close(missing, first_day, metrics, user_id=None):
             }
             for sid in asked
         ]
-    with _writer() as conn:
+    with writer() as conn:
         conn.execute(
-            _insert(conn, PeriodClose.__table__).on_conflict_do_nothing(
+            insert_into(conn, PeriodClose.__table__).on_conflict_do_nothing(
                 index_elements=["site_id", "period"]
             ),
             close_rows,
         )
         if figure_rows:
             conn.execute(
-                _insert(conn, PeriodFigure.__table__).on_conflict_do_nothing(
+                insert_into(conn, PeriodFigure.__table__).on_conflict_do_nothing(
                     index_elements=["site_id", "period", "figure"]
                 ),
                 figure_rows,
@@ -250,7 +251,10 @@ def _close(missing, first_day, metrics, user_id=None):
 
 
 @contextmanager
-def _writer():
+def writer():
+    """A connection for rows computed while reading: the session's own inside a (re-)close,
+    else a transaction of its own, committed at the end (the caller may be a page that only
+    reads)."""
     if _IN_CLOSE.get():
         yield db.session.connection()
         return
@@ -320,7 +324,7 @@ def site_report(site_id, first_day):
         return close.report
     with force_locale(report_data.REPORT_LOCALE):
         data = _json_ready(report_data.site_month(site_id, first_day))
-    with _writer() as conn:
+    with writer() as conn:
         # The first report stored stands: a concurrent builder's is dropped.
         conn.execute(
             update(PeriodClose.__table__)
@@ -407,7 +411,7 @@ def reclose(site, first_day, user_id=None):
             for metric in metrics:
                 value = metric.provider([site.id], first_day, end).get(site.id)
                 after[metric.key] = value
-                stmt = _insert(conn, PeriodFigure.__table__).values(
+                stmt = insert_into(conn, PeriodFigure.__table__).values(
                     site_id=site.id,
                     period=period,
                     figure=metric.key,

@@ -2,7 +2,8 @@
 section of those actions by person.
 
 One save writes several audit rows (a visit and its consumption lines, a ticket and its event):
-the rows a person wrote within ``ONE_ACTION`` of each other are one action. Rows without a
+the rows a person wrote within ``ONE_ACTION`` of each other on the same local day are one
+action. Rows without a
 person (the system's own: scheduled jobs, imports) and logins are not changes made by anyone."""
 
 from datetime import timedelta
@@ -11,14 +12,17 @@ from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
+from portal import clock
 from portal.extensions import db
 from portal.models import AuditEvent, User
 from portal.models.audit import CHANGES_ONLY
 from portal.models.base import epoch_microseconds
 from portal.services import metrics as m
-from portal.services import record_types
+from portal.services import day_counts, record_types
 
 ONE_ACTION = timedelta(seconds=1)
+# The key its past days are kept under (``portal.services.day_counts``).
+FIGURE = "audit_events"
 
 
 def actions(site_ids, start, end):
@@ -43,14 +47,16 @@ def actions(site_ids, start, end):
     found = {sid: [] for sid in site_ids}
     last = {}
     for sid, eid, uid, at, object_type in db.session.execute(stmt):
-        current = last.get((sid, uid))
+        # A change is counted on its site's local day: rows on either side of midnight are two.
+        key = (sid, uid, at.astimezone(m.zone_of(sid)).date())
+        current = last.get(key)
         if current is not None and at - current[2] <= ONE_ACTION:
             current[3].append(object_type)
             current[4] += 1
             current[2] = at
             continue
         current = [eid, uid, at, [object_type], 1, at]
-        last[(sid, uid)] = current
+        last[key] = current
         found[sid].append(current)
     return {
         sid: sorted(
@@ -61,10 +67,10 @@ def actions(site_ids, start, end):
     }
 
 
-def _audit_events(site_ids, start, end):
-    """{site_id: changes}: ``actions`` counted by the database. A row starts a change when the
-    same person's previous row at the site in the period is more than ``ONE_ACTION`` before it
-    (or there is none)."""
+def _changes(site_ids, start, end):
+    """{site_id: changes} of ONE local day (``start == end``), ``actions`` counted by the
+    database: a row starts a change when the same person's previous row at the site that day is
+    more than ``ONE_ACTION`` before it (or there is none)."""
     site_ids = list(site_ids)
     micros = epoch_microseconds(AuditEvent.at)
     gap = micros - func.lag(micros).over(
@@ -87,6 +93,33 @@ def _audit_events(site_ids, start, end):
     )
     stmt = select(rows.c.site_id, func.sum(rows.c.starts)).group_by(rows.c.site_id)
     return m.counts(stmt, site_ids)
+
+
+def _audit_events(site_ids, start, end):
+    """The changes of the period: the days that are over at the sites from ``day_counts`` (the
+    trail is insert-only and stamped with the time of writing, so such a day never changes),
+    today and later counted now. Changes are counted day by day, so both add up exactly."""
+    site_ids = list(site_ids)
+    result = dict.fromkeys(site_ids, 0)
+    zones = m.site_zones()
+    by_zone = {}
+    for sid in site_ids:
+        by_zone.setdefault(zones.get(sid, clock.DEFAULT_ZONE), []).append(sid)
+    for zone, ids in by_zone.items():
+        today = clock.local_day(zone)
+        past = day_counts.total(
+            FIGURE,
+            ids,
+            start,
+            min(end, today - timedelta(days=1)),
+            zone,
+            lambda wanted, day: _changes(wanted, day, day),
+        )
+        # Nothing is stamped after today: today is the only day left to count.
+        live = _changes(ids, today, today) if start <= today <= end else {}
+        for sid in ids:
+            result[sid] = past.get(sid, 0) + live.get(sid, 0)
+    return result
 
 
 def _names(found):
@@ -122,8 +155,8 @@ def register_figures():
         order=910,
         definition=_l(
             "Changes people made at the site in the period: one save is one change, however "
-            "many records it wrote (a person's audit rows less than a second apart are one "
-            "change); logins and the system's own rows are left out."
+            "many records it wrote (a person's audit rows less than a second apart on the same "
+            "day are one change); logins and the system's own rows are left out."
         ),
         records=audit_records,
     )

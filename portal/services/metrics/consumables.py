@@ -84,9 +84,9 @@ def tally_days(site_ids, start, end, now=None):
     result = {}
     for sid in site_ids:
         today = m.today_of(sid, now)
-        wanted = set(days[sid]) | {
-            d for (s, d) in closed if s == sid and d == today and d <= end and d >= start
-        }
+        wanted = set(days[sid])
+        if start <= today <= end and (sid, today) in closed:
+            wanted.add(today)
         result[sid] = [
             (day, *closed.get((sid, day), (None, None, False))) for day in sorted(wanted)
         ]

@@ -111,6 +111,14 @@ def load_config(app, test_config=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(url)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # No JIT: the figure queries' estimates cross jit_above_cost, and compiling them took
+        # 0.6 s of a 0.15 s query at 200 sites (bench, README "Benchmark"); our queries are
+        # short, index-driven reads that never win it back.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("options", "-c jit=off")
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
     if app.config.get("REDIS_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     app.config["TWO_FACTOR_ROLES"] = _two_factor_roles(app.config)

@@ -18,6 +18,7 @@ depends_on = None
 
 def upgrade():
     op.create_index("ix_consumption_line_movement_id", "consumption_line", ["movement_id"])
+    op.create_index("ix_daily_tally_closed_at", "daily_tally", ["closed_at"])
     op.create_table(
         "day_count",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -39,4 +40,5 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_day_count_site_id", table_name="day_count")
     op.drop_table("day_count")
+    op.drop_index("ix_daily_tally_closed_at", table_name="daily_tally")
     op.drop_index("ix_consumption_line_movement_id", table_name="consumption_line")

@@ -169,7 +169,8 @@ class DailyTally(SiteScopedMixin, TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date)
-    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed: the supervisors' "waiting for you" counts read the last day's early closes.
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Closed before the site's local midnight at the end of ``day`` (fixed at closing, from the
     # site's time zone then): what the dashboard's "tally closed the same day" counts.
     same_day: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

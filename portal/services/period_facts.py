@@ -211,6 +211,20 @@ def _maybe_open(record, open_statuses, event, owner_column, site_ids, at):
     )
 
 
+def _due_in_force(event, owner_column, record, at):
+    """SQL scalar: the due time the record's last event before ``at`` that set one gave it (None
+    if none did). Looked up per record through the owner's index: joined as a windowed subquery
+    instead, SQLite compared every open record with every other one's due rows."""
+    return (
+        select(event.due_at)
+        .where(owner_column == record.id, event.due_at.is_not(None), event.at < at)
+        .order_by(event.at.desc(), event.id.desc())
+        .limit(1)
+        .correlate(record)
+        .scalar_subquery()
+    )
+
+
 def _first_in(event, owner_column, status, site_ids, start, end):
     """Subquery (owner_id, first_at): the first event into ``status`` in ``[start, end)``."""
     return (
@@ -289,19 +303,8 @@ def tickets_overdue_at(site_ids, at):
     site_ids = list(site_ids)
     if not site_ids:
         return {}
-    due = _last_before(
-        RepairEvent,
-        RepairEvent.ticket_id,
-        RepairEvent.due_at,
-        site_ids,
-        at,
-        _ticket_candidates(site_ids, at),
-    )
-    stmt = (
-        _tickets_open_stmt(site_ids, at)
-        .outerjoin(due, due.c.owner_id == RepairTicket.id)
-        .where(func.coalesce(due.c.value, RepairTicket.due_at) < at)
-    )
+    due = _due_in_force(RepairEvent, RepairEvent.ticket_id, RepairTicket, at)
+    stmt = _tickets_open_stmt(site_ids, at).where(func.coalesce(due, RepairTicket.due_at) < at)
     return _ids_by_site(site_ids, _run(stmt))
 
 
@@ -368,28 +371,13 @@ def cleaning_open_at(site_ids, at):
     return _ids_by_site(site_ids, _run(_issues_open_stmt(site_ids, at)))
 
 
-def _due_before(site_ids, at):
-    return _last_before(
-        CleaningIssueEvent,
-        CleaningIssueEvent.issue_id,
-        CleaningIssueEvent.due_at,
-        site_ids,
-        at,
-        _issue_candidates(site_ids, at),
-    )
-
-
 def cleaning_overdue_at(site_ids, at):
     """{site_id: [issue id]}: of ``cleaning_open_at``, those whose due time then had passed."""
     site_ids = list(site_ids)
     if not site_ids:
         return {}
-    due = _due_before(site_ids, at)
-    stmt = (
-        _issues_open_stmt(site_ids, at)
-        .outerjoin(due, due.c.owner_id == CleaningIssue.id)
-        .where(func.coalesce(due.c.value, CleaningIssue.due_at) < at)
-    )
+    due = _due_in_force(CleaningIssueEvent, CleaningIssueEvent.issue_id, CleaningIssue, at)
+    stmt = _issues_open_stmt(site_ids, at).where(func.coalesce(due, CleaningIssue.due_at) < at)
     return _ids_by_site(site_ids, _run(stmt))
 
 

@@ -270,7 +270,10 @@ def _columns(kind, user, now):
     def sub(expr):
         return select(expr).select_from(model).where(*where).scalar_subquery()
 
-    return sub(func.count()), sub(func.min(model.id)), sub(func.min(model.site_id))
+    # "+ 0": a bare MIN(id) lets SQLite walk the whole table in id order looking for the first
+    # match (24 ms at 200 sites when nothing matches); on an expression it uses the criteria's
+    # index like the count does.
+    return sub(func.count()), sub(func.min(model.id + 0)), sub(func.min(model.site_id + 0))
 
 
 def for_user(user, now=None):

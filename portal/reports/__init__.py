@@ -1,1 +1,8 @@
 """PDF builders (ReportLab) for the month-end reports; they take plain data and return bytes."""
+
+from reportlab import rl_config
+
+# ReportLab checks every attribute set on a chart shape against its schema, a development aid:
+# it was a third of a regional PDF's time (18 bar charts). Off before any ``reportlab.graphics``
+# module is imported, since they read it when their classes are defined.
+rl_config.shapeChecking = 0

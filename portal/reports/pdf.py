@@ -263,13 +263,7 @@ def site_report_pdf(data):
         story.append(
             KeepTogether(
                 [
-                    charts.trend_chart(
-                        series["label"],
-                        months,
-                        [(subject, series["values"])],
-                        width=470,
-                        height=150,
-                    ),
+                    charts.trend_line(series["label"], months, series["values"]),
                     Spacer(1, 4 * mm),
                 ]
             )
@@ -385,12 +379,10 @@ def region_report_pdf(data):
         story.append(
             KeepTogether(
                 [
-                    charts.trend_chart(
-                        series["label"],
+                    charts.trend_line(
+                        f"{series['label']} · {average}",
                         data["trend"]["months"],
-                        [(average, series["values"])],
-                        width=470,
-                        height=150,
+                        series["values"],
                     ),
                     Spacer(1, 4 * mm),
                 ]

@@ -153,12 +153,12 @@ def copy_database(args, db, source, name):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             # A template must have no other connection: another run may be reading it.
-            for attempt in range(20):
+            for attempt in range(60):
                 try:
                     conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
                     break
                 except Exception as exc:  # noqa: BLE001 - "being accessed by other users"
-                    if "being accessed" not in str(exc) or attempt == 19:
+                    if "being accessed" not in str(exc) or attempt == 59:
                         raise
                     time.sleep(3)
     finally:
@@ -781,6 +781,7 @@ def measure(args, db, tag, url, env, workers, offices, templates, readers):
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "pages": page_rows(reads, firsts),
         "writes": write_rows(writes),
+        "target_writes_per_s": round(len(offices) / args.write_interval, 2),
         "write_requests_per_s": round(writes_during / steady, 2),
         "reads_per_s": round(sum(len(v) for v in reads.times.values()) / steady, 2),
         "writer_lag_p95_s": percentile(writers.behind, 0.95),
@@ -948,8 +949,9 @@ def summary_markdown(results):
             f"## {r['db']} — {r['dataset']}, {r['workers']} workers "
             f"({r['duration_s']} s, {r['measured_at']})",
             "",
-            f"{r['sites']} sites writing, every {r['write_interval_s']} s each: "
-            f"{r['write_requests_per_s']} write requests/s; {r['readers']} readers "
+            f"{r['sites']} sites writing, every {r['write_interval_s']} s each "
+            f"({r.get('target_writes_per_s')} writes/s wanted): "
+            f"{r['write_requests_per_s']} write requests/s done; {r['readers']} readers "
             f"(think {r['think_s']} s): {r['reads_per_s']} pages/s; writer lag p95 "
             f"{fmt(r['writer_lag_p95_s'], '.2f')} s; lock waits: {lock_text(r)}; "
             f"tracebacks logged: {r['locks']['server_errors_logged']}; load average "

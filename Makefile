@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test js-deps venv system-deps translations db demo clean lint lock bench bench-quick bench-deps
+.PHONY: run test js-deps venv system-deps translations db demo clean lint lock bench bench-quick bench-live bench-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,5 +88,11 @@ bench-deps:
 bench: venv translations bench-deps
 	$(BIN)/python bench/run.py --db sqlite postgres --dataset demo large --sites 200 --days 365 --duration 10 $(BENCH_ARGS)
 
+# The live-day scenario (bench/liveday.py): writers and 20 readers at once, 5 and 2 workers.
+LIVE_ARGS ?=
 bench-quick: venv translations bench-deps
 	$(BIN)/python bench/run.py --db sqlite postgres --dataset demo large --sites 20 --days 30 --duration 5 $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --scenario live --db sqlite postgres --sites 20 --days 30 --duration 4 --warmup 2 $(LIVE_ARGS)
+
+bench-live: venv translations
+	$(BIN)/python bench/run.py --scenario live --db sqlite postgres --sites 200 --days 365 --duration 60 $(LIVE_ARGS)

@@ -35,6 +35,10 @@ ROOT = HERE.parent
 DATA = HERE / "data"
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
+# liveday.py imports this module as ``run``; when run.py is the script it is ``__main__``, and
+# without this alias its helpers would be imported a second time.
+sys.modules.setdefault("run", sys.modules[__name__])
+import liveday  # noqa: E402
 import pages as page_list  # noqa: E402
 
 TOKEN = re.compile(
@@ -55,8 +59,8 @@ def dataset_tag(args, dataset):
 
 def database_url(args, db, tag):
     if db == "sqlite":
-        DATA.mkdir(exist_ok=True)
-        return f"sqlite:///{DATA / f'{tag}.db'}"
+        args.data.mkdir(exist_ok=True)
+        return f"sqlite:///{args.data / f'{tag}.db'}"
     return f"{args.pg.rstrip('/')}/portal_bench_{tag}"
 
 
@@ -99,8 +103,8 @@ def flask(env, *argv):
 def prepare(args, db, dataset, tag, url, env):
     """Migrate and seed unless a finished seed of the same parameters is there; returns seconds
     spent seeding."""
-    marker = DATA / f"{db}-{tag}.seeded"
-    DATA.mkdir(exist_ok=True)
+    marker = args.data / f"{db}-{tag}.seeded"
+    args.data.mkdir(exist_ok=True)
     fingerprint = seed_fingerprint(args)
     kept = json.loads(marker.read_text()) if marker.exists() else None
     if kept and not args.fresh and (args.reuse or kept.get("fingerprint") == fingerprint):
@@ -175,10 +179,11 @@ def free_port():
 
 
 class Server:
-    """gunicorn with 2 sync workers on a free port, the way production runs it."""
+    """gunicorn with 2 sync workers on a free port, the way production runs it; ``log``: a file
+    for its output (the live-day scenario counts the errors it logs)."""
 
-    def __init__(self, env, workers=2):
-        self.env, self.workers, self.port = env, workers, free_port()
+    def __init__(self, env, workers=2, log=None):
+        self.env, self.workers, self.port, self.log = env, workers, free_port(), log
 
     def __enter__(self):
         cmd = [
@@ -195,7 +200,7 @@ class Server:
             "warning",
             "wsgi:app",
         ]
-        self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT)
+        self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=self.log, stderr=self.log)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -432,7 +437,12 @@ def _mean(values):
 
 
 def load_results():
-    return [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
+    # live-*.json are the live-day scenario's (bench/liveday.py), with a summary of their own.
+    return [
+        json.loads(p.read_text())
+        for p in sorted(RESULTS.glob("*.json"))
+        if not p.name.startswith("live-")
+    ]
 
 
 def fmt(value, spec=".1f"):
@@ -522,6 +532,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument(
+        "--scenario",
+        choices=("pages", "live"),
+        default="pages",
+        help="pages: wrk per page (below); live: the live-day scenario of bench/liveday.py "
+        "(writers and 20 readers at once, on a copy of the generated dataset)",
+    )
     parser.add_argument("--db", nargs="+", choices=("sqlite", "postgres"), default=["sqlite"])
     parser.add_argument(
         "--dataset", nargs="+", choices=("demo", "large"), default=["demo", "large"]
@@ -529,7 +546,18 @@ def main(argv=None):
     parser.add_argument("--sites", type=int, default=200)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per page")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DATA,
+        help="directory of the seeded SQLite files and seed markers (default bench/data)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=int,
+        default=10,
+        help="seconds of wrk per page; --scenario live: seconds of live day per worker count",
+    )
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
@@ -559,9 +587,13 @@ def main(argv=None):
         help="measure only the pages whose name contains one of these (and the floors); "
         "prints the figures, writes no results",
     )
+    liveday.add_arguments(parser)
     args = parser.parse_args(argv)
     # kill <pid> ends the run like Ctrl-C: the gunicorn it started is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    if args.scenario == "live":
+        liveday.main(args)
+        return
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk (or make bench-deps)")
     for db in args.db:

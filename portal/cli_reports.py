@@ -3,7 +3,6 @@
 import time
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from portal.reports import archive
 from portal.services import report_data
@@ -46,7 +45,7 @@ def monthly_command(month, site_code, folder, processes):
             site_code,
             folder,
             processes,
-            app_factory=current_app.extensions["portal_app_factory"],
+            parallel=True,
         )
     except LookupError:
         raise click.BadParameter(f"no site with code {site_code}", param_hint="--site") from None

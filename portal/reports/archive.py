@@ -25,19 +25,12 @@ from werkzeug.security import safe_join
 
 from portal.extensions import db
 from portal.models import Region, Site
+from portal.models.periods import PeriodClose
 from portal.reports import pdf
 from portal.services import metrics, period_close, report_data, scope
 from portal.services import sites as site_life
 
 REPORT_LOCALE = report_data.REPORT_LOCALE
-# What a worker process needs to rebuild the same app.
-_INHERITED_CONFIG = (
-    "SQLALCHEMY_DATABASE_URI",
-    "SECRET_KEY",
-    "TESTING",
-    "PORTAL_ENV",
-    "BABEL_DEFAULT_LOCALE",
-)
 
 
 def default_folder():
@@ -125,52 +118,181 @@ def jobs_for(month, site_code=None):
     return jobs
 
 
+def stored_reports(site_ids, first_day):
+    """{site_id: report data} of the sites whose closed month has its report stored: one query
+    for all of them (what ``period_close.site_report`` returns once it is stored)."""
+    rows = db.session.execute(
+        select(PeriodClose.site_id, PeriodClose.report).where(
+            PeriodClose.site_id.in_(list(site_ids)),
+            PeriodClose.period == period_close.period_of(first_day),
+            PeriodClose.report.is_not(None),
+        )
+    )
+    return dict(rows.all())
+
+
+def _figure_sites(first_day, site_ids):
+    """The sites whose figures the PDFs read: theirs and their regions' (a site's report compares
+    it with the region's sites that worked in the month)."""
+    worked = site_life.worked_between(first_day, metrics.month_end(first_day))
+    regions = select(Site.region_id).where(Site.id.in_(site_ids))
+    return sorted(
+        set(site_ids)
+        | set(db.session.scalars(select(Site.id).where(Site.region_id.in_(regions), worked)))
+    )
+
+
+def _plan(jobs, first_day):
+    """Each PDF to make as (kind, id, filename, stored report or None, region's site ids)."""
+    site_ids = [oid for kind, oid in jobs if kind == "site"]
+    sites = db.session.execute(
+        select(Site.id, Site.code, Site.region_id).where(Site.id.in_(site_ids))
+    ).all()
+    region_ids = {region_id for _, _, region_id in sites}
+    codes = {sid: code for sid, code, _ in sites}
+    region_of = {sid: region_id for sid, _, region_id in sites}
+    worked = site_life.worked_between(first_day, metrics.month_end(first_day))
+    members = {}
+    for sid, region_id in db.session.execute(
+        select(Site.id, Site.region_id).where(Site.region_id.in_(region_ids), worked)
+    ):
+        members.setdefault(region_id, []).append(sid)
+    regions = dict(
+        db.session.execute(select(Region.id, Region.code).where(Region.id.in_(region_ids))).all()
+    )
+    stored = stored_reports(site_ids, first_day)
+    work = []
+    for kind, oid in jobs:
+        if kind == "site":
+            ids = sorted({oid, *members.get(region_of[oid], [])})
+            filename = site_filename(codes[oid], first_day)
+            work.append((kind, oid, filename, stored.get(oid), ids))
+        else:
+            work.append((kind, oid, region_filename(regions[oid], first_day), None, members[oid]))
+    return work
+
+
+def _part(figures, site_ids):
+    """The shared figures of ``site_ids`` only: what one PDF's job needs sent to its worker."""
+    ids = set(site_ids)
+    return {
+        "site_ids": sorted(ids),
+        "months": {
+            month: {
+                key: {sid: v for sid, v in values.items() if sid in ids}
+                for key, values in per_key.items()
+            }
+            for month, per_key in figures["months"].items()
+        },
+    }
+
+
+def _make(kind, object_id, report, first_day):
+    """The bytes of one PDF: from its stored report, else built (and stored) from the data."""
+    with force_locale(REPORT_LOCALE):
+        if report is not None:
+            return pdf.site_report_pdf(report)
+        return build(kind, object_id, first_day)[1]
+
+
 def close_for_reports(first_day, site_ids):
     """Close the month, and the earlier months its trend charts show, for every site at once:
     one provider call per figure and month for all of them, instead of one per site when each
     PDF closes its own (that was most of an archive's time)."""
-    figures = metrics.all_metrics()
+    for month in report_data.report_months(first_day):
+        _close_month(site_ids, month)
+
+
+def _close_month(site_ids, month):
     with metrics.zone_cache():
-        for month in metrics.months_back(first_day, report_data.TREND_MONTHS):
-            period_close.stored_figures(site_ids, month, figures)
+        period_close.stored_figures(site_ids, month, metrics.all_metrics())
 
 
 # -------------------------------------------------------------- worker processes
-_worker_app = None
+_worker = {}
 
 
-def _init_worker(app_factory, config):
-    global _worker_app
-    _worker_app = app_factory(config)
+def _init_worker(app):
+    """Once per worker process, forked from this one with every module imported and the app
+    built: the app's database connections are this process's, so the worker opens its own."""
+    with app.app_context():
+        db.engine.dispose(close=False)
+        pdf.prepare()
+    _worker["app"] = app
 
 
-def _run_job(kind, object_id, first_day, folder):
-    with _worker_app.app_context():
-        filename, body = build(kind, object_id, first_day)
-        return _write(folder, filename, body)
+def _run_close(site_ids, month):
+    with _worker["app"].app_context():
+        _close_month(site_ids, month)
 
 
-def generate(month, site_code=None, folder=None, processes=None, app_factory=None):
-    """Generate and archive the month's PDFs; returns the written paths (sorted).
+def _run_job(kind, object_id, filename, report, figures, first_day, folder):
+    with _worker["app"].app_context(), report_data.shared_figures(figures):
+        return _write(folder, filename, _make(kind, object_id, report, first_day))
 
-    ``app_factory`` (``portal.create_app``, passed by the command) builds each worker process its
-    own app; reports sit below the app in the layers and never import it. Without one every PDF
-    is built in this process."""
+
+def _processes(asked, jobs):
+    if asked is not None:
+        return asked
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(jobs, cores or 1)
+
+
+def generate(month, site_code=None, folder=None, processes=None, parallel=False):
+    """Generate and archive the month's PDFs (every site that worked in it and its region, or
+    the one site asked); returns the written paths (sorted).
+
+    ``parallel`` (the command): the PDFs are made by worker processes, one per core (or
+    ``processes``); else every PDF is made in this process."""
     first_day = report_data.parse_month(month) if isinstance(month, str) else month
+    return make_pdfs(jobs_for(first_day, site_code), first_day, folder, processes, parallel)
+
+
+def make_pdfs(jobs, first_day, folder=None, processes=None, parallel=False):
+    """Archive the PDFs of ``jobs`` ([(kind, id)], ``jobs_for``) of ``first_day``'s month.
+
+    The report months are closed (where over) and their figures read once for every site, and
+    the stored reports of a closed month in one query; then each PDF is only drawn, or its
+    report built first where none is stored yet (the detail tables are per site). So the
+    statements sent do not grow with the sites, but for the reports still to build."""
     folder = os.path.join(folder or default_folder(), f"{first_day:%Y-%m}")
-    jobs = jobs_for(first_day, site_code)
-    close_for_reports(first_day, [oid for kind, oid in jobs if kind == "site"])
-    processes = processes if processes is not None else min(len(jobs), os.cpu_count() or 1)
-    if processes <= 1 or len(jobs) <= 1 or app_factory is None:
-        paths = [_write(folder, *build(kind, oid, first_day)) for kind, oid in jobs]
-        return sorted(paths)
-    config = {k: current_app.config[k] for k in _INHERITED_CONFIG if k in current_app.config}
-    # "spawn": a fresh interpreter per worker, no database connection or thread inherited.
+    figure_ids = _figure_sites(first_day, [oid for kind, oid in jobs if kind == "site"])
+    processes = _processes(processes, len(jobs))
+    if processes <= 1 or len(jobs) <= 1 or not parallel:
+        # Reading the figures closes the months that are over, for every site at once.
+        with report_data.shared_figures(report_data.month_figures(figure_ids, first_day)):
+            return sorted(
+                _write(folder, filename, _make(kind, oid, report, first_day))
+                for kind, oid, filename, report, _ in _plan(jobs, first_day)
+            )
+    # The workers write (closes, reports): this process holds no transaction meanwhile, and no
+    # connection goes into the fork in use.
+    db.session.commit()
+    # "fork": a worker starts as a copy of this process, ready at once; importing the portal and
+    # building its app again ("spawn") took each worker seconds of the two cores.
     with ProcessPoolExecutor(
         processes,
-        mp_context=get_context("spawn"),
+        mp_context=get_context("fork"),
         initializer=_init_worker,
-        initargs=(app_factory, config),
+        initargs=(current_app._get_current_object(),),
     ) as pool:
-        futures = [pool.submit(_run_job, kind, oid, first_day, folder) for kind, oid in jobs]
+        # The months are closed side by side, one per worker, each for every site at once.
+        closes = [
+            pool.submit(_run_close, figure_ids, mo) for mo in report_data.report_months(first_day)
+        ]
+        for future in closes:
+            future.result()
+        figures = report_data.month_figures(figure_ids, first_day)
+        # Reports still to build first, the longest jobs, so no worker idles at the end.
+        work = sorted(_plan(jobs, first_day), key=lambda job: job[3] is not None)
+        db.session.commit()
+        parts = {}  # the sites of a region share theirs
+        futures = []
+        for kind, oid, filename, report, ids in work:
+            part = None
+            if report is None:
+                part = parts.get(tuple(ids)) or parts.setdefault(tuple(ids), _part(figures, ids))
+            futures.append(
+                pool.submit(_run_job, kind, oid, filename, report, part, first_day, folder)
+            )
         return sorted(f.result() for f in futures)

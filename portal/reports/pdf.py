@@ -37,6 +37,12 @@ ZEBRA = colors.HexColor("#f4f6f8")
 COLUMNS_PER_TABLE = 6
 
 
+def prepare():
+    """What every PDF of a process shares, done once before the first (a worker of the
+    archive): the embedded font registered."""
+    cjk_font()
+
+
 def _styles():
     font = cjk_font()
     base = ParagraphStyle(

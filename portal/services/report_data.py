@@ -11,6 +11,8 @@ A section provider is ``fn(site_id, start, end) -> {"headers": [...], "rows": [[
 (None or no rows: the section says "nothing recorded"); values are plain str/int/float.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, time
 
@@ -30,6 +32,10 @@ from flask import current_app, has_request_context
 from flask_babel import force_locale
 
 TREND_MONTHS = 6
+
+# The figures of every site of a bulk run (the month-end archive), read once for all its PDFs:
+# set by ``shared_figures`` around that run only, never kept beyond it.
+_SHARED: ContextVar = ContextVar("report_shared_figures", default=None)
 
 # Month-end reports are written for head office in Chinese, whoever asks for them.
 REPORT_LOCALE = "zh_Hans_CN"
@@ -78,6 +84,51 @@ def with_site_zones(fn):
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+def report_months(first_day):
+    """The months a month's reports show: the trend window, which ends with the month and holds
+    the month before."""
+    return m.months_back(first_day, TREND_MONTHS)
+
+
+def month_figures(site_ids, first_day):
+    """What the reports of ``first_day``'s month read of ``site_ids``' figures, one provider
+    call per figure and month for all the sites together: {"site_ids": [...], "months":
+    {"YYYY-MM": {figure key: {site_id: value}}}} (plain data, for worker processes too). A month
+    that is over is closed on first need here, for every site at once."""
+    site_ids = sorted(set(site_ids))
+    metrics = m.all_metrics()
+    with m.zone_cache():
+        months = {
+            f"{mo:%Y-%m}": m.collect(site_ids, mo, m.month_end(mo), metrics)
+            for mo in report_months(first_day)
+        }
+    return {"site_ids": site_ids, "months": months}
+
+
+@contextmanager
+def shared_figures(figures):
+    """Inside: the reports take the figures of ``month_figures`` instead of reading them again
+    (a period or a site it does not hold is read as usual)."""
+    token = _SHARED.set(
+        None if figures is None else {**figures, "site_ids": frozenset(figures["site_ids"])}
+    )
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _collect(site_ids, start, end, metrics):
+    """``metrics.collect``, from the shared figures when they hold the period and the sites."""
+    shared = _SHARED.get()
+    month = shared and end == m.month_end(start) and shared["months"].get(f"{start:%Y-%m}")
+    if not month or not set(site_ids) <= shared["site_ids"]:
+        return m.collect(site_ids, start, end, metrics)
+    if any(metric.key not in month for metric in metrics):
+        return m.collect(site_ids, start, end, metrics)
+    return {mt.key: {sid: month[mt.key].get(sid) for sid in site_ids} for mt in metrics}
 
 
 def parse_month(text):
@@ -165,7 +216,7 @@ def _signed(metric, value, previous):
 def _trend(metrics, site_ids, first_day):
     """{metric key: {site_id: [value per month]}} over the last TREND_MONTHS months."""
     months = m.months_back(first_day, TREND_MONTHS)
-    per_month = [m.collect(site_ids, mo, m.month_end(mo), metrics) for mo in months]
+    per_month = [_collect(site_ids, mo, m.month_end(mo), metrics) for mo in months]
     trend = {
         metric.key: {sid: [pm[metric.key].get(sid) for pm in per_month] for sid in site_ids}
         for metric in metrics
@@ -186,8 +237,8 @@ def site_month(site_id, first_day):
     # The region's average is of the sites counted in the month (``portal.services.standing``).
     region_ids = standing.counted(standing.standings(region_sites, first_day, end))
     month_start = clock.local_at(first_day, time.min, site)
-    now = m.collect(sorted({*region_ids, site.id}), first_day, end, metrics)
-    before = m.collect([site.id], prev, m.month_end(prev), metrics)
+    now = _collect(sorted({*region_ids, site.id}), first_day, end, metrics)
+    before = _collect([site.id], prev, m.month_end(prev), metrics)
     months, trend = _trend(metrics, [site.id], first_day)
     sections = []
     for section in all_sections():
@@ -225,8 +276,8 @@ def region_month(region_id, first_day):
     standing_of = standing.standings(sites, first_day, end)
     counted_ids = standing.counted(standing_of)
     metrics = m.all_metrics()
-    now = m.collect(ids, first_day, end, metrics)
-    before = m.collect(ids, prev, m.month_end(prev), metrics)
+    now = _collect(ids, first_day, end, metrics)
+    before = _collect(ids, prev, m.month_end(prev), metrics)
     months, trend = _trend(metrics, ids, first_day)
     columns = [
         {"key": mt.key, "label": str(mt.label), "unit": str(mt.unit), "better": mt.better}

@@ -82,7 +82,8 @@ LIVE_PAGES = (
     *(
         LivePage(
             f"drill: {name}",
-            f"/dashboard/records/?metric={metric}&site={{site}}&start={{month_start}}&end={{today}}",
+            f"/dashboard/records/?metric={metric}&site={{site}}"
+            "&start={month_start}&end={today}",
             "drill",
         )
         for name, metric in DRILLS

@@ -24,9 +24,6 @@ def create_app(config=None):
     """Build the app; ``config`` (a mapping) overrides everything else, for tests."""
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
-    # How to build another app like this one (report worker processes): the commands below the
-    # factory find it here instead of importing this module back.
-    app.extensions["portal_app_factory"] = create_app
     jobs.jobs_of(app)  # the background queue (huey), built on first use
     register_extensions(app)
     register_request_hooks(app)

@@ -75,9 +75,15 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
-    uploads = tmp_path_factory.mktemp("uploads")
+    # Files of its own: never the archived PDFs a developer's `flask reports monthly` left in
+    # instance/reports (the dashboard serves an archived month's PDF from there).
     application = create_app(
-        {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": str(uploads)}
+        {
+            **TEST_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+            "REPORTS_FOLDER": str(tmp_path_factory.mktemp("reports")),
+        }
     )
     application.test_client_class = IsolatedClient
     with application.app_context():

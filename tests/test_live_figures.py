@@ -170,3 +170,23 @@ def test_the_live_dashboard_sends_as_many_statements_for_more_sites_and_days(app
     page = client.get("/dashboard/").get_data(as_text=True)
     generated = dbs.scalar(select(Site.code).order_by(Site.id.desc()))
     assert generated in page
+
+
+def _history_reads(statements, event_table):
+    """The statements that rank an event table's rows per record (the state at an instant)."""
+    return [s for s in statements if "row_number()" in s.lower() and f"FROM {event_table}" in s]
+
+
+def test_open_and_overdue_share_one_read_of_the_histories(app, login, dbs):
+    """Tickets and cleaning issues open and overdue now come from one read of their histories
+    per time zone, whatever figures the page shows."""
+    client = login("admin")
+    dbs.scalar(select(Site).where(Site.code == "SH01")).timezone = "Asia/Urumqi"
+    dbs.commit()
+    for url in ("/dashboard/", "/dashboard/?period=day"):
+        assert client.get(url).status_code == 200
+        with count_queries(app) as q:
+            page = client.get(url)
+        assert page.status_code == 200
+        assert len(_history_reads(q.statements, "repair_event")) == 2  # two zones
+        assert len(_history_reads(q.statements, "cleaning_issue_event")) == 2

@@ -292,20 +292,32 @@ def _tickets_open_stmt(site_ids, at):
 def tickets_open_at(site_ids, at):
     """{site_id: [ticket id]}: tickets reported before ``at`` and open then (not resolved or
     closed, or reopened since), that had not been deleted by then."""
-    site_ids = list(site_ids)
-    if not site_ids:
-        return {}
-    return _ids_by_site(site_ids, _run(_tickets_open_stmt(site_ids, at)))
+    return tickets_open_and_overdue_at(site_ids, at)[0]
 
 
 def tickets_overdue_at(site_ids, at):
     """{site_id: [ticket id]}: of ``tickets_open_at``, those whose due time then had passed."""
+    return tickets_open_and_overdue_at(site_ids, at)[1]
+
+
+def tickets_open_and_overdue_at(site_ids, at):
+    """(open, overdue) as ``tickets_open_at`` and ``tickets_overdue_at``, from one statement."""
+    due = _due_in_force(RepairEvent, RepairEvent.ticket_id, RepairTicket, at)
+    return _open_and_overdue(site_ids, at, _tickets_open_stmt, due, RepairTicket.due_at)
+
+
+def _open_and_overdue(site_ids, at, open_stmt, due_in_force, due_column):
+    """({site_id: [id]}, {site_id: [id]}): the records open at ``at`` and, of those, the ones
+    whose due time in force then had passed (the record's own due time if no event set one)."""
     site_ids = list(site_ids)
     if not site_ids:
-        return {}
-    due = _due_in_force(RepairEvent, RepairEvent.ticket_id, RepairTicket, at)
-    stmt = _tickets_open_stmt(site_ids, at).where(func.coalesce(due, RepairTicket.due_at) < at)
-    return _ids_by_site(site_ids, _run(stmt))
+        return {}, {}
+    overdue = func.coalesce(due_in_force, due_column) < at
+    rows = _run(open_stmt(site_ids, at).add_columns(overdue.label("overdue")))
+    return (
+        _ids_by_site(site_ids, [(site_id, rid) for site_id, rid, _late in rows]),
+        _ids_by_site(site_ids, [(site_id, rid) for site_id, rid, late in rows if late]),
+    )
 
 
 def ticket_resolutions(site_ids, start, end):
@@ -365,20 +377,18 @@ def _issues_open_stmt(site_ids, at):
 def cleaning_open_at(site_ids, at):
     """{site_id: [issue id]}: issues raised before ``at`` and open then (not fixed yet, or
     reopened since their fix), not deleted by then."""
-    site_ids = list(site_ids)
-    if not site_ids:
-        return {}
-    return _ids_by_site(site_ids, _run(_issues_open_stmt(site_ids, at)))
+    return cleaning_open_and_overdue_at(site_ids, at)[0]
 
 
 def cleaning_overdue_at(site_ids, at):
     """{site_id: [issue id]}: of ``cleaning_open_at``, those whose due time then had passed."""
-    site_ids = list(site_ids)
-    if not site_ids:
-        return {}
+    return cleaning_open_and_overdue_at(site_ids, at)[1]
+
+
+def cleaning_open_and_overdue_at(site_ids, at):
+    """(open, overdue) as ``cleaning_open_at`` and ``cleaning_overdue_at``, from one statement."""
     due = _due_in_force(CleaningIssueEvent, CleaningIssueEvent.issue_id, CleaningIssue, at)
-    stmt = _issues_open_stmt(site_ids, at).where(func.coalesce(due, CleaningIssue.due_at) < at)
-    return _ids_by_site(site_ids, _run(stmt))
+    return _open_and_overdue(site_ids, at, _issues_open_stmt, due, CleaningIssue.due_at)
 
 
 def cleaning_fixes(site_ids, start, end):

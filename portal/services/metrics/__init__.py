@@ -156,6 +156,9 @@ _ZONES: ContextVar = ContextVar("metric_site_zones", default=None)
 # The sites' working spells read inside ``zone_cache`` ({site_id: [(first, last)]}): the
 # standings and the daily duties of one page or report share one query.
 _SPELLS: ContextVar = ContextVar("metric_site_spells", default=None)
+# The records open at a period's end, read inside ``zone_cache`` once for the two figures made
+# of them (open and overdue): {(reader, site ids, period end, now): (open, overdue)}.
+_OPEN_STATES: ContextVar = ContextVar("metric_open_states", default=None)
 
 
 def _load_zones(sites=None):
@@ -187,9 +190,11 @@ def zone_cache(sites=None):
         return
     token = _ZONES.set(_load_zones(sites))
     spells_token = _SPELLS.set({})
+    states_token = _OPEN_STATES.set({})
     try:
         yield
     finally:
+        _OPEN_STATES.reset(states_token)
         _SPELLS.reset(spells_token)
         _ZONES.reset(token)
 
@@ -414,6 +419,19 @@ def judged_at(hi, now=None):
     """The instant a state "at the end of the period" is judged at: the period's end, or now
     while the period is still running."""
     return min(hi, now or clock.now())
+
+
+def open_and_overdue(reader, site_ids, hi, now=None):
+    """``reader(site_ids, judged_at(hi, now))``: the records (open, overdue) at the end of a
+    period. Inside ``zone_cache`` one read serves both figures; a running period is judged at
+    the instant of that read."""
+    cached = _OPEN_STATES.get()
+    if cached is None:
+        return reader(site_ids, judged_at(hi, now))
+    key = (reader, tuple(site_ids), hi, now)
+    if key not in cached:
+        cached[key] = reader(site_ids, judged_at(hi, now))
+    return cached[key]
 
 
 def local_time(at, site_id):

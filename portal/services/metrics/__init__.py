@@ -421,7 +421,7 @@ def judged_at(hi, now=None):
     return min(hi, now or clock.now())
 
 
-def open_and_overdue(reader, site_ids, hi, now=None):
+def _open_and_overdue(reader, site_ids, hi, now):
     """``reader(site_ids, judged_at(hi, now))``: the records (open, overdue) at the end of a
     period. Inside ``zone_cache`` one read serves both figures; a running period is judged at
     the instant of that read."""
@@ -432,6 +432,21 @@ def open_and_overdue(reader, site_ids, hi, now=None):
     if key not in cached:
         cached[key] = reader(site_ids, judged_at(hi, now))
     return cached[key]
+
+
+def open_at_end(reader, site_ids, start, end, now=None):
+    """{site_id: [id]}: the records open at the end of the period (now, while it runs), from
+    ``reader`` (``period_facts.*_open_and_overdue_at``), zone by zone."""
+    return per_zone(
+        site_ids, start, end, lambda ids, lo, hi: _open_and_overdue(reader, ids, hi, now)[0]
+    )
+
+
+def overdue_at_end(reader, site_ids, start, end, now=None):
+    """{site_id: [id]}: of ``open_at_end``, those past the due time in force then."""
+    return per_zone(
+        site_ids, start, end, lambda ids, lo, hi: _open_and_overdue(reader, ids, hi, now)[1]
+    )
 
 
 def local_time(at, site_id):

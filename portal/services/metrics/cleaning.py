@@ -24,23 +24,14 @@ def overdue_clause(now=None):
     )
 
 
-def _at_end(site_ids, start, end, now):
-    """(open, overdue): the issues of each at the end of the period, zone by zone."""
-    by_zone = [
-        m.open_and_overdue(facts.cleaning_open_and_overdue_at, ids, hi, now)
-        for ids, _lo, hi in m.zone_bounds(list(site_ids), start, end)
-    ]
-    return tuple({sid: ids for part in by_zone for sid, ids in part[i].items()} for i in (0, 1))
-
-
 def open_ids(site_ids, start, end, now=None):
     """{site_id: [issue id]}: issues open at the end of the period (now, while it runs)."""
-    return _at_end(site_ids, start, end, now)[0]
+    return m.open_at_end(facts.cleaning_open_and_overdue_at, site_ids, start, end, now)
 
 
 def overdue_ids(site_ids, start, end, now=None):
     """{site_id: [issue id]}: of those, the ones past the due time in force then."""
-    return _at_end(site_ids, start, end, now)[1]
+    return m.overdue_at_end(facts.cleaning_open_and_overdue_at, site_ids, start, end, now)
 
 
 def fixes(site_ids, start, end):

@@ -18,24 +18,15 @@ def _site_ids():
     return db.session.scalars(select(Site.id)).all()
 
 
-def _at_end(site_ids, start, end, now):
-    """(open, overdue): the tickets of each at the end of the period, zone by zone."""
-    by_zone = [
-        m.open_and_overdue(facts.tickets_open_and_overdue_at, ids, hi, now)
-        for ids, _lo, hi in m.zone_bounds(list(site_ids), start, end)
-    ]
-    return tuple({sid: ids for part in by_zone for sid, ids in part[i].items()} for i in (0, 1))
-
-
 def open_ids(site_ids, start, end, now=None):
     """{site_id: [ticket id]}: tickets open at the end of the period (now, while it runs), read
     from the tickets' histories: one resolved in the period and reopened later is not open."""
-    return _at_end(site_ids, start, end, now)[0]
+    return m.open_at_end(facts.tickets_open_and_overdue_at, site_ids, start, end, now)
 
 
 def overdue_ids(site_ids, start, end, now=None):
     """{site_id: [ticket id]}: of those, the ones past the due time in force then."""
-    return _at_end(site_ids, start, end, now)[1]
+    return m.overdue_at_end(facts.tickets_open_and_overdue_at, site_ids, start, end, now)
 
 
 def resolutions(site_ids, start, end):

@@ -41,7 +41,7 @@ def test_the_today_page_shows_the_running_break_and_flags_it_past_ten_minutes(ap
     timer = _timer(page)
     assert "badge-secondary" in timer and "0 分钟" in timer and "data-started=" in timer
     assert (
-        'src="/static/breaks.js"' in page
+        'src="/static/breaks.js?v=' in page
         and 'id="break-over" class="text-danger break-over d-none"' in page
     )
     with system_session(app) as s:

@@ -4,6 +4,7 @@ import os
 import re
 
 import pytest
+from flask import url_for
 
 from tests.matrix import all_entries
 
@@ -89,3 +90,26 @@ def test_theme_css_is_served_without_web_fonts(client):
         client.get("/static/admin/bootstrap/bootstrap4/swatch/nosuch/bootstrap.min.css").status_code
         == 404
     )
+
+
+def test_stylesheets_and_scripts_are_kept_by_the_browser_and_pages_are_not(
+    app, login, monkeypatch, tmp_path
+):
+    clerk = login("clerk_sz01")
+    page = clerk.get("/today/")
+    assert page.headers["Cache-Control"] == "no-store"
+    ours = re.findall(r'(?:href|src)="(/static/[\w.-]+\?v=\w+)"', page.get_data(as_text=True))
+    assert any(url.startswith("/static/portal.css?") for url in ours), ours
+    for url in ours:
+        resp = clerk.get(url)
+        cache = resp.cache_control
+        assert resp.status_code == 200 and cache.immutable, url
+        assert cache.max_age >= 30 * 24 * 3600 and not cache.no_cache and not cache.no_store, url
+    # A file that changes (a deploy) gets another address, so no browser keeps the old one.
+    (tmp_path / "portal.css").write_text("body { color: black }")
+    monkeypatch.setattr(app, "static_folder", str(tmp_path))
+    with app.test_request_context():
+        before = url_for("static", filename="portal.css")
+        (tmp_path / "portal.css").write_text("body { color: navy }")
+        after = url_for("static", filename="portal.css")
+    assert before != after and before.split("?")[0] == after.split("?")[0]

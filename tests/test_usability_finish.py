@@ -56,6 +56,6 @@ def test_every_main_page_has_a_title_and_the_favicon(browser, live_server, app):
                 url,
                 title,
             )
-            assert page.locator("link[rel=icon][href$='favicon.svg']").count() == 1, url
+            assert page.locator("link[rel=icon][href*='/static/favicon.svg']").count() == 1, url
     finally:
         sessions.close()

@@ -14,7 +14,7 @@ from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import String, Text, select
 
 from portal.extensions import db
-from tests.conftest import screenshot
+from tests.conftest import browser_login, screenshot
 from tests.matrix import ROLE_USERS, ROLES, all_entries
 from tests.test_access_matrix import _sample_id, _views
 
@@ -140,11 +140,7 @@ def _walk(app, browser, live_server, role, sites, stored):
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{live_server}/login")
-    page.fill("#username", ROLE_USERS[role])
-    page.fill("#password", "demo12345")
-    page.click("#login-button")
-    page.wait_for_load_state("networkidle")
+    browser_login(page, live_server, ROLE_USERS[role])
     first = True
     for url in _urls(app, role, sites):
         errors.clear()
@@ -184,10 +180,7 @@ def test_widgets_in_chinese_at_laptop_and_tablet_size(browser, live_server, full
     for width, height in ((1366, 768), (768, 1024)):
         context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
         page = context.new_page()
-        page.goto(f"{live_server}/login")
-        page.fill("#username", "admin")
-        page.fill("#password", "demo12345")
-        page.click("#login-button")
+        browser_login(page, live_server, "admin")
         page.goto(f"{live_server}/audit/")
         screenshot(page, f"latin-audit-{width}")
         assert _date_filter(page)

@@ -59,7 +59,7 @@ def set_headers(resp):
     resp.headers.setdefault("X-Frame-Options", "DENY")
     if request.endpoint in _STATIC_ENDPOINTS:
         # Stylesheets and scripts are the same for everyone. A versioned address (``?v=``, see
-        # ``static_versions``) changes with the file, so the browser keeps it for good instead
+        # ``static_version``) changes with the file, so the browser keeps it for good instead
         # of fetching twenty files again on every page a tablet opens.
         if request.args.get("v") and resp.status_code == 200:
             resp.cache_control.no_cache = None  # Flask's "ask again every time"

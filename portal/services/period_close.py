@@ -112,6 +112,23 @@ def month_over(site_id, first_day, now=None):
     return (now or clock.now()) >= end
 
 
+def months_over(site_ids, first_day, now=None):
+    """Of ``site_ids``, those whose month ``first_day`` is over (``month_over``), its end
+    worked out once per time zone rather than once per site."""
+    from portal.services import metrics as m  # metrics reads closed months from here
+
+    now = now or clock.now()
+    ends = {}
+    over = []
+    for sid in site_ids:
+        zone = m.zone_of(sid)
+        if zone not in ends:
+            ends[zone] = clock.day_bounds(m.month_end(first_day), zone)[1]
+        if now >= ends[zone]:
+            over.append(sid)
+    return over
+
+
 def is_month(start, end):
     from portal.services import metrics as m  # metrics reads closed months from here
 
@@ -155,7 +172,7 @@ def stored_figures(site_ids, first_day, metrics):
     first need the sites not closed yet (and adding figures registered since a close). Sites
     whose month still runs are left out: their figures are computed live."""
     period = period_of(first_day)
-    over = [sid for sid in site_ids if month_over(sid, first_day)]
+    over = months_over(site_ids, first_day)
     if not over:
         return {}
     keys = {metric.key for metric in metrics}
@@ -177,14 +194,18 @@ def _read(site_ids, period, keys):
         select(PeriodClose.site_id, PeriodFigure.figure, PeriodFigure.value)
         .outerjoin(
             PeriodFigure,
-            and_(PeriodFigure.site_id == PeriodClose.site_id, PeriodFigure.period == period),
+            and_(
+                PeriodFigure.site_id == PeriodClose.site_id,
+                PeriodFigure.period == period,
+                PeriodFigure.figure.in_(sorted(keys)),
+            ),
         )
         .where(PeriodClose.site_id.in_(list(site_ids)), PeriodClose.period == period)
     )
     found = {}
     for site_id, key, value in rows:
         figures = found.setdefault(site_id, {})
-        if key in keys:
+        if key is not None:
             figures[key] = _plain(value)
     return found
 
@@ -273,7 +294,7 @@ def close_month(first_day, site_ids=None):
     if site_ids is not None:
         stmt = select(Site.id).where(Site.id.in_(list(site_ids))).order_by(Site.id)
     with m.zone_cache():
-        ids = [sid for sid in db.session.scalars(stmt) if month_over(sid, first_day)]
+        ids = months_over(db.session.scalars(stmt), first_day)
         before = set(
             db.session.scalars(
                 select(PeriodClose.site_id).where(PeriodClose.period == period_of(first_day))

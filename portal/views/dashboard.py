@@ -310,8 +310,11 @@ class DashboardView(PortalView):
             width=520,
         )
         months = m.months_back(month, TREND_MONTHS)
+        # The table's own month is not computed a second time.
         per_month = [
-            m.collect([s.id for s in sites], mo, m.month_end(mo), [metric])[metric.key]
+            table["values"][metric.key]
+            if (mo, m.month_end(mo)) == (start, end)
+            else m.collect([s.id for s in sites], mo, m.month_end(mo), [metric])[metric.key]
             for mo in months
         ]
         if len(sites) <= MAX_SITE_LINES:

@@ -19,6 +19,7 @@ from portal.services import metrics as m
 # "On time": the opening checklist done by 10:00, the closing one by 18:00 (site-local).
 DEADLINES = {"opening": time(10, 0), "closing": time(18, 0)}
 KIND_LABELS = {"opening": _l("Opening"), "closing": _l("Closing")}
+_KIND_ORDER = {kind: i for i, kind in enumerate(DEADLINES)}
 
 
 def deadline(kind, day, zone=clock.DEFAULT_ZONE):
@@ -56,9 +57,11 @@ def checklist_days(site_ids, start, end, now=None):
         ChecklistRun.day >= start,
         ChecklistRun.day <= end,
     )
+    zones = m.site_zones()
     runs = {}
     for sid, day, kind, rid, status, done_at, answered in db.session.execute(stmt):
-        ok = is_on_time(kind, day, status, done_at, m.zone_of(sid), answered or 0)
+        zone = zones.get(sid, clock.DEFAULT_ZONE)
+        ok = is_on_time(kind, day, status, done_at, zone, answered or 0)
         row = (day, kind, rid, status, done_at, answered or 0, ok)
         best = runs.get((sid, day, kind))
         if best is None or (ok, status == "done", -rid) > (best[6], best[3] == "done", -best[2]):
@@ -74,7 +77,7 @@ def checklist_days(site_ids, start, end, now=None):
             run = runs.get((sid, today, kind))
             if run and start <= today <= end and today not in days[sid] and run[3] == "done":
                 rows.append(run)
-        result[sid] = sorted(rows, key=lambda r: (r[0], list(DEADLINES).index(r[1])))
+        result[sid] = sorted(rows, key=lambda r: (r[0], _KIND_ORDER[r[1]]))
     return result
 
 

@@ -173,8 +173,9 @@ def test_the_live_dashboard_sends_as_many_statements_for_more_sites_and_days(app
 
 
 def _history_reads(statements, event_table):
-    """The statements that rank an event table's rows per record (the state at an instant)."""
-    return [s for s in statements if "row_number()" in s.lower() and f"FROM {event_table}" in s]
+    """The statements that look up each record's last status in an event table (the state at
+    an instant)."""
+    return [s for s in statements if f"SELECT {event_table}.to_status" in s]
 
 
 def test_open_and_overdue_share_one_read_of_the_histories(app, login, dbs):

@@ -181,21 +181,19 @@ def _ids_by_site(site_ids, rows):
     return result
 
 
-def _last_before(event, owner_column, value_column, site_ids, at, owners=None):
-    """Subquery (owner_id, value): per owner, ``value_column`` of its last event before ``at``
-    among those where the value is set (ties on ``at`` go to the later row). ``owners``: a
-    select of the only owner ids that can matter (``_maybe_open``), else every owner's."""
-    ranked = select(
-        owner_column.label("owner_id"),
-        value_column.label("value"),
-        func.row_number()
-        .over(partition_by=owner_column, order_by=(event.at.desc(), event.id.desc()))
-        .label("rn"),
-    ).where(event.site_id.in_(site_ids), event.at < at, value_column.is_not(None))
-    if owners is not None:
-        ranked = ranked.where(owner_column.in_(owners))
-    ranked = ranked.subquery()
-    return select(ranked.c.owner_id, ranked.c.value).where(ranked.c.rn == 1).subquery()
+def _status_at(event, owner_column, record, at):
+    """SQL scalar: the status the record's last status event before ``at`` left it in (ties on
+    ``at`` go to the later row). Looked up per record through the owner's index, for the few
+    records ``_maybe_open`` leaves: ranking the sites' events with a window function instead
+    made PostgreSQL read every event of the sites (80 ms at 200 sites)."""
+    return (
+        select(event.to_status)
+        .where(owner_column == record.id, event.to_status.is_not(None), event.at < at)
+        .order_by(event.at.desc(), event.id.desc())
+        .limit(1)
+        .correlate(record)
+        .scalar_subquery()
+    )
 
 
 def _maybe_open(record, open_statuses, event, owner_column, site_ids, at):
@@ -269,20 +267,13 @@ def _ticket_candidates(site_ids, at):
 
 
 def _tickets_open_stmt(site_ids, at):
-    status = _last_before(
-        RepairEvent,
-        RepairEvent.ticket_id,
-        RepairEvent.to_status,
-        site_ids,
-        at,
-        _ticket_candidates(site_ids, at),
-    )
+    status = _status_at(RepairEvent, RepairEvent.ticket_id, RepairTicket, at)
     return (
         select(RepairTicket.site_id, RepairTicket.id)
-        .join(status, status.c.owner_id == RepairTicket.id)
         .where(
             RepairTicket.site_id.in_(site_ids),
-            status.c.value.in_(OPEN_STATUSES),
+            RepairTicket.id.in_(_ticket_candidates(site_ids, at)),
+            status.in_(OPEN_STATUSES),
             existed_at(RepairTicket, at),
         )
         .order_by(RepairTicket.site_id, RepairTicket.id)
@@ -354,20 +345,13 @@ def _issue_candidates(site_ids, at):
 
 
 def _issues_open_stmt(site_ids, at):
-    status = _last_before(
-        CleaningIssueEvent,
-        CleaningIssueEvent.issue_id,
-        CleaningIssueEvent.to_status,
-        site_ids,
-        at,
-        _issue_candidates(site_ids, at),
-    )
+    status = _status_at(CleaningIssueEvent, CleaningIssueEvent.issue_id, CleaningIssue, at)
     return (
         select(CleaningIssue.site_id, CleaningIssue.id)
-        .join(status, status.c.owner_id == CleaningIssue.id)
         .where(
             CleaningIssue.site_id.in_(site_ids),
-            status.c.value.in_(CLEANING_OPEN),
+            CleaningIssue.id.in_(_issue_candidates(site_ids, at)),
+            status.in_(CLEANING_OPEN),
             existed_at(CleaningIssue, at),
         )
         .order_by(CleaningIssue.site_id, CleaningIssue.id)

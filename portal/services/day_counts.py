@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from portal import clock
 from portal.extensions import db
+from portal.models.base import among
 from portal.models import DayCount
 from portal.services import period_close
 
@@ -37,7 +38,7 @@ def total(figure, site_ids, first, last, zone, count):
         .where(
             DayCount.figure == figure,
             DayCount.zone == zone_name,
-            DayCount.site_id.in_(site_ids),
+            among(DayCount.site_id, site_ids),
             DayCount.day >= first,
             DayCount.day <= last,
         )
@@ -60,7 +61,7 @@ def _count_and_keep(figure, site_ids, days, zone_name, count):
             select(DayCount.site_id, DayCount.day, DayCount.value).where(
                 DayCount.figure == figure,
                 DayCount.zone == zone_name,
-                DayCount.site_id.in_(site_ids),
+                among(DayCount.site_id, site_ids),
                 DayCount.day >= days[0],
                 DayCount.day <= days[-1],
             )

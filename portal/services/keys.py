@@ -16,6 +16,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import StaffMember
+from portal.models.base import among
 from portal.models.keys import KeyItem, KeyLoan
 from portal.services import audit
 from portal.services import metrics as m
@@ -158,7 +159,7 @@ def overnight_clause(start, end):
 def keys_out_overnight(site_ids, start, end):
     stmt = (
         select(KeyLoan.site_id, func.count())
-        .where(KeyLoan.site_id.in_(site_ids), overnight_clause(start, end))
+        .where(among(KeyLoan.site_id, site_ids), overnight_clause(start, end))
         .group_by(KeyLoan.site_id)
     )
     return m.counts(stmt, site_ids)

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from portal import clock
 from portal.extensions import db
-from portal.models.base import SiteScopedMixin, UTCDateTime, current_actor_id
+from portal.models.base import SiteScopedMixin, UTCDateTime, among, current_actor_id
 from portal.errors import DomainError
 from portal.i18n import lazy_gettext as _l
 from portal.models import Site
@@ -200,7 +200,7 @@ def _read(site_ids, period, keys):
                 PeriodFigure.figure.in_(sorted(keys)),
             ),
         )
-        .where(PeriodClose.site_id.in_(list(site_ids)), PeriodClose.period == period)
+        .where(among(PeriodClose.site_id, site_ids), PeriodClose.period == period)
     )
     found = {}
     for site_id, key, value in rows:
@@ -370,7 +370,7 @@ def open_amendments(site_ids, first_day):
     rows = db.session.scalars(
         select(PeriodAmendment)
         .where(
-            PeriodAmendment.site_id.in_(list(site_ids)),
+            among(PeriodAmendment.site_id, site_ids),
             PeriodAmendment.period == period_of(first_day),
             PeriodAmendment.settled_at.is_(None),
         )
@@ -388,7 +388,7 @@ def amended_sites(site_ids, first_day):
         db.session.scalars(
             select(PeriodAmendment.site_id)
             .where(
-                PeriodAmendment.site_id.in_(list(site_ids)),
+                among(PeriodAmendment.site_id, site_ids),
                 PeriodAmendment.period == period_of(first_day),
                 PeriodAmendment.settled_at.is_(None),
             )

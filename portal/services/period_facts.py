@@ -52,6 +52,7 @@ from sqlalchemy import and_, case, func, or_, select, union
 
 from portal import clock
 from portal.extensions import db
+from portal.models.base import among
 from portal.models import (
     OPEN_STATUSES,
     CleaningIssue,
@@ -204,8 +205,8 @@ def _maybe_open(record, open_statuses, event, owner_column, site_ids, at):
     reading every history; for a recent ``at`` (a running period) it reads a few rows instead of
     every event of the sites."""
     return union(
-        select(record.id).where(record.site_id.in_(site_ids), record.status.in_(open_statuses)),
-        select(owner_column).where(event.site_id.in_(site_ids), event.at >= at),
+        select(record.id).where(among(record.site_id, site_ids), record.status.in_(open_statuses)),
+        select(owner_column).where(among(event.site_id, site_ids), event.at >= at),
     )
 
 
@@ -228,7 +229,7 @@ def _first_in(event, owner_column, status, site_ids, start, end):
     return (
         select(owner_column.label("owner_id"), func.min(event.at).label("first_at"))
         .where(
-            event.site_id.in_(site_ids),
+            among(event.site_id, site_ids),
             event.to_status == status,
             event.at >= start,
             event.at < end,
@@ -244,7 +245,7 @@ def _began(event, owner_column, site_ids, owners):
     return (
         select(owner_column.label("owner_id"), func.min(event.at).label("began_at"))
         .where(
-            event.site_id.in_(site_ids),
+            among(event.site_id, site_ids),
             event.to_status.is_not(None),
             owner_column.in_(owners),
         )
@@ -271,7 +272,7 @@ def _tickets_open_stmt(site_ids, at):
     return (
         select(RepairTicket.site_id, RepairTicket.id)
         .where(
-            RepairTicket.site_id.in_(site_ids),
+            among(RepairTicket.site_id, site_ids),
             RepairTicket.id.in_(_ticket_candidates(site_ids, at)),
             status.in_(OPEN_STATUSES),
             existed_at(RepairTicket, at),
@@ -323,7 +324,7 @@ def ticket_resolutions(site_ids, start, end):
         select(RepairTicket.site_id, RepairTicket.id, began.c.began_at, first.c.first_at)
         .join(first, first.c.owner_id == RepairTicket.id)
         .join(began, began.c.owner_id == RepairTicket.id)
-        .where(RepairTicket.site_id.in_(site_ids), existed_at(RepairTicket, end))
+        .where(among(RepairTicket.site_id, site_ids), existed_at(RepairTicket, end))
         .order_by(first.c.first_at, RepairTicket.id)
     )
     return _by_site(
@@ -349,7 +350,7 @@ def _issues_open_stmt(site_ids, at):
     return (
         select(CleaningIssue.site_id, CleaningIssue.id)
         .where(
-            CleaningIssue.site_id.in_(site_ids),
+            among(CleaningIssue.site_id, site_ids),
             CleaningIssue.id.in_(_issue_candidates(site_ids, at)),
             status.in_(CLEANING_OPEN),
             existed_at(CleaningIssue, at),
@@ -409,7 +410,7 @@ def cleaning_fixes(site_ids, start, end):
         )
         .join(first, first.c.owner_id == CleaningIssue.id)
         .join(began, began.c.owner_id == CleaningIssue.id)
-        .where(CleaningIssue.site_id.in_(site_ids), existed_at(CleaningIssue, end))
+        .where(among(CleaningIssue.site_id, site_ids), existed_at(CleaningIssue, end))
         .order_by(first.c.first_at, CleaningIssue.id)
     )
     fixes = []
@@ -435,7 +436,7 @@ def _roster(site_ids, spell_clause):
             StaffSpell.left_at,
         )
         .join(StaffMember, StaffMember.id == StaffSpell.staff_member_id)
-        .where(StaffSpell.site_id.in_(site_ids), spell_clause)
+        .where(among(StaffSpell.site_id, site_ids), spell_clause)
         .order_by(
             StaffSpell.site_id, StaffMember.name, StaffSpell.staff_member_id, StaffSpell.joined_at
         )
@@ -503,7 +504,7 @@ def servings(site_ids, start, end, kind=None):
         .join(Visit, Visit.id == ConsumptionLine.visit_id)
         .join(Product, Product.id == ConsumptionLine.product_id)
         .where(
-            ConsumptionLine.site_id.in_(site_ids),
+            among(ConsumptionLine.site_id, site_ids),
             Visit.arrived_at >= start,
             Visit.arrived_at < end,
             existed_at(Visit, end),
@@ -556,7 +557,7 @@ def grooming_scores(site_ids, start, end):
         )
         .outerjoin(GroomingResult, GroomingResult.inspection_id == GroomingInspection.id)
         .where(
-            GroomingInspection.site_id.in_(site_ids),
+            among(GroomingInspection.site_id, site_ids),
             GroomingInspection.inspected_at >= start,
             GroomingInspection.inspected_at < end,
         )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from portal import clock
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.models.base import among
 from portal.i18n import lazy_gettext as _l
 from portal.models import Site, SiteSpell, StaffMember, User, user_site
 from portal.models.audit import AuditEvent
@@ -39,7 +40,7 @@ def spells(site_ids):
     """{site_id: [(first_day, last_day or None)]} in order."""
     rows = db.session.execute(
         select(SiteSpell.site_id, SiteSpell.first_day, SiteSpell.last_day)
-        .where(SiteSpell.site_id.in_(list(site_ids)))
+        .where(among(SiteSpell.site_id, site_ids))
         .order_by(SiteSpell.site_id, SiteSpell.first_day, SiteSpell.id)
     ).all()
     result = {sid: [] for sid in site_ids}

@@ -42,6 +42,7 @@ from portal import clock
 from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
+from portal.models.base import among
 from portal.services import period_close
 from portal.models import Site, SiteSpell
 
@@ -208,7 +209,7 @@ def _read_spells(site_ids):
     rows = db.session.execute(
         select(SiteSpell.site_id, SiteSpell.first_day, SiteSpell.last_day, Site.opened_on)
         .join(Site, Site.id == SiteSpell.site_id)
-        .where(SiteSpell.site_id.in_(list(site_ids)))
+        .where(among(SiteSpell.site_id, site_ids))
         .order_by(SiteSpell.site_id, SiteSpell.first_day, SiteSpell.id)
     ).all()
     result = {sid: [] for sid in site_ids}
@@ -248,10 +249,10 @@ def local_period(site_column, start, end, build):
     by_zone = {}
     for sid, zone in zones.items():
         by_zone.setdefault(zone, []).append(sid)
-    branches = [and_(or_(site_column.is_(None), site_column.not_in(sorted(zones))), build(lo, hi))]
+    branches = [and_(or_(site_column.is_(None), ~among(site_column, zones)), build(lo, hi))]
     for zone, ids in by_zone.items():
         zlo, zhi = clock.period_bounds(start, end, zone)
-        branches.append(and_(site_column.in_(sorted(ids)), build(zlo, zhi)))
+        branches.append(and_(among(site_column, ids), build(zlo, zhi)))
     return or_(*branches)
 
 

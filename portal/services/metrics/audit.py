@@ -16,7 +16,7 @@ from portal import clock
 from portal.extensions import db
 from portal.models import AuditEvent, User
 from portal.models.audit import CHANGES_ONLY
-from portal.models.base import epoch_microseconds
+from portal.models.base import among, epoch_microseconds
 from portal.services import metrics as m
 from portal.services import day_counts, record_types
 
@@ -37,7 +37,7 @@ def actions(site_ids, start, end):
             AuditEvent.object_type,
         )
         .where(
-            AuditEvent.site_id.in_(list(site_ids)),
+            among(AuditEvent.site_id, site_ids),
             AuditEvent.user_id.is_not(None),
             CHANGES_ONLY,
             m.in_period(AuditEvent.at, AuditEvent.site_id, start, end),
@@ -84,7 +84,7 @@ def _changes(site_ids, start, end):
             case((gap.is_(None), 1), (gap > one_action, 1), else_=0).label("starts"),
         )
         .where(
-            AuditEvent.site_id.in_(site_ids),
+            among(AuditEvent.site_id, site_ids),
             AuditEvent.user_id.is_not(None),
             CHANGES_ONLY,
             m.in_period(AuditEvent.at, AuditEvent.site_id, start, end),

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.extensions import db
+from portal.models.base import among
 from portal.models import ChecklistRun
 from portal.services import metrics as m
 
@@ -52,7 +53,7 @@ def checklist_days(site_ids, start, end, now=None):
         ChecklistRun.completed_at,
         ChecklistRun.completion,
     ).where(
-        ChecklistRun.site_id.in_(list(site_ids)),
+        among(ChecklistRun.site_id, site_ids),
         ChecklistRun.kind.in_(tuple(DEADLINES)),
         ChecklistRun.day >= start,
         ChecklistRun.day <= end,

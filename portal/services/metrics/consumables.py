@@ -6,6 +6,7 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.models.base import among
 from portal.models import ConsumptionLine, DailyTally, DailyTallyLine, Product, StockMovement, Visit
 from portal.services import metrics as m
 from portal.services.metrics.visits import WITHDRAWN
@@ -38,7 +39,7 @@ def variance_lines(site_ids, start, end):
         .join(DailyTally, DailyTally.id == DailyTallyLine.tally_id)
         .join(Product, Product.id == DailyTallyLine.product_id)
         .where(
-            DailyTallyLine.site_id.in_(list(site_ids)),
+            among(DailyTallyLine.site_id, site_ids),
             DailyTally.day >= start,
             DailyTally.day <= end,
             DailyTallyLine.variance != 0,
@@ -79,7 +80,7 @@ def tally_days(site_ids, start, end, now=None):
     days = m.counted_days(site_ids, start, end, now)
     stmt = select(
         DailyTally.site_id, DailyTally.day, DailyTally.id, DailyTally.closed_at, DailyTally.same_day
-    ).where(DailyTally.site_id.in_(list(site_ids)), DailyTally.day >= start, DailyTally.day <= end)
+    ).where(among(DailyTally.site_id, site_ids), DailyTally.day >= start, DailyTally.day <= end)
     closed = {(sid, day): (tid, at, same) for sid, day, tid, at, same in db.session.execute(stmt)}
     result = {}
     for sid in site_ids:

@@ -7,6 +7,7 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.models.base import among
 from portal.models import HandoverEntry
 from portal.services import metrics as m
 from portal.services.period_facts import existed_at
@@ -29,7 +30,7 @@ def entries(site_ids, start, end):
                 HandoverEntry.signed_at,
             )
             .where(
-                HandoverEntry.site_id.in_(ids),
+                among(HandoverEntry.site_id, ids),
                 HandoverEntry.written_at >= lo,
                 HandoverEntry.written_at < hi,
                 existed_at(HandoverEntry, hi),

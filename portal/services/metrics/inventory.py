@@ -6,6 +6,7 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.models.base import among
 from portal.models import Item, ItemCheckLine
 from portal.models.inventory import CONDITION_LABELS
 from portal.services import metrics as m
@@ -30,7 +31,7 @@ def discrepancy_lines(site_ids, start, end):
         )
         .outerjoin(Item, Item.id == ItemCheckLine.item_id)
         .where(
-            ItemCheckLine.site_id.in_(list(site_ids)),
+            among(ItemCheckLine.site_id, site_ids),
             ItemCheckLine.is_discrepancy.is_(True),
             ItemCheckLine.day >= start,
             ItemCheckLine.day <= end,

@@ -6,6 +6,7 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.models.base import among
 from portal.models import DamageReport, RepairTicket, Site
 from portal.services import period_facts as facts
 from portal.services.scope import including_deleted
@@ -252,7 +253,7 @@ def damage_in(site_ids, start, end):
                 DamageReport.estimated_cost,
             )
             .where(
-                DamageReport.site_id.in_(ids),
+                among(DamageReport.site_id, ids),
                 DamageReport.created_at >= lo,
                 DamageReport.created_at < hi,
                 facts.existed_at(DamageReport, hi),

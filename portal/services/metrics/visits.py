@@ -10,6 +10,7 @@ from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.extensions import db
+from portal.models.base import among
 from portal.models import ConsumptionLine, Product, StockMovement, Visit
 from portal.services import metrics as m
 from portal.services.period_facts import existed_at
@@ -22,7 +23,7 @@ def _visit_rows(site_ids, lo, hi):
     stmt = (
         select(Visit.site_id, Visit.id, Visit.arrived_at, Visit.adults + Visit.children)
         .where(
-            Visit.site_id.in_(site_ids),
+            among(Visit.site_id, site_ids),
             Visit.arrived_at >= lo,
             Visit.arrived_at < hi,
             existed_at(Visit, hi),
@@ -39,7 +40,7 @@ def _drink_rows(site_ids, start, end, hi):
     Read from the period's stock movements (an index on site and day), and ordered here: asked
     to order by arrival, the database walks every visit ever recorded instead."""
     served = select(StockMovement.id).where(
-        StockMovement.site_id.in_(site_ids), StockMovement.day >= start, StockMovement.day <= end
+        among(StockMovement.site_id, site_ids), StockMovement.day >= start, StockMovement.day <= end
     )
     stmt = (
         select(
@@ -91,7 +92,7 @@ def _people(site_ids, lo, hi):
     stmt = (
         select(Visit.site_id, func.sum(Visit.adults + Visit.children))
         .where(
-            Visit.site_id.in_(site_ids),
+            among(Visit.site_id, site_ids),
             Visit.arrived_at >= lo,
             Visit.arrived_at < hi,
             existed_at(Visit, hi),
@@ -104,7 +105,7 @@ def _people(site_ids, lo, hi):
 def _drinks(site_ids, start, end, hi):
     """{site_id: drinks} served on the local days ``start..end`` (``_drink_rows``, summed)."""
     served = select(StockMovement.id).where(
-        StockMovement.site_id.in_(site_ids), StockMovement.day >= start, StockMovement.day <= end
+        among(StockMovement.site_id, site_ids), StockMovement.day >= start, StockMovement.day <= end
     )
     stmt = (
         select(ConsumptionLine.site_id, func.sum(ConsumptionLine.quantity))

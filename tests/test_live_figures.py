@@ -152,9 +152,9 @@ def _dashboard_queries(app, client, url):
 
 def test_the_live_dashboard_sends_as_many_statements_for_more_sites_and_days(app, login, dbs):
     """The running month, week and day, on the demo organisation and on it grown to 16 sites
-    with three weeks of history: the same statements, whatever the sites and days — the same
-    text too, so a list of sites is one parameter, not one per site (the database driver keeps
-    a parsed statement only while it has few parameters)."""
+    with three weeks of history: the same statements, whatever the sites and days. On
+    PostgreSQL the same text too: a list of sites is one parameter, not one per site (psycopg
+    keeps a parsed statement only while it has few parameters)."""
     client = login("admin")
     demo_sites = dbs.scalar(select(func.count()).select_from(Site))
     # The generated sites include one on Urumqi time (each time zone is one more branch of
@@ -170,7 +170,8 @@ def test_the_live_dashboard_sends_as_many_statements_for_more_sites_and_days(app
     large = {url: _dashboard_queries(app, client, url) for url in urls}
     for url in urls:
         assert len(large[url]) == len(small[url]), url
-        assert sorted(large[url]) == sorted(small[url]), url
+        if dbs.get_bind().dialect.name == "postgresql":
+            assert sorted(large[url]) == sorted(small[url]), url
     page = client.get("/dashboard/").get_data(as_text=True)
     generated = dbs.scalar(select(Site.code).order_by(Site.id.desc()))
     assert generated in page

@@ -448,19 +448,35 @@ def _roster(site_ids, spell_clause):
     return _by_site(site_ids, people.values())
 
 
+def _on_roster_during(start, end):
+    return and_(
+        StaffSpell.joined_at < end,
+        or_(StaffSpell.left_at.is_(None), StaffSpell.left_at > start),
+    )
+
+
 def staff_on_roster(site_ids, start, end):
     """{site_id: [RosterMember]}: people on the site's roster at some time in ``[start, end)``
     (joined before ``end``, not left by ``start``), each once, by name."""
     site_ids = list(site_ids)
     if not site_ids:
         return {}
-    return _roster(
-        site_ids,
-        and_(
-            StaffSpell.joined_at < end,
-            or_(StaffSpell.left_at.is_(None), StaffSpell.left_at > start),
-        ),
+    return _roster(site_ids, _on_roster_during(start, end))
+
+
+def staff_on_roster_counts(site_ids, start, end):
+    """{site_id: n}: how many people ``staff_on_roster`` lists, counted by the database (the
+    figure of every site needs no one's name)."""
+    site_ids = list(site_ids)
+    if not site_ids:
+        return {}
+    stmt = (
+        select(StaffSpell.site_id, func.count(StaffSpell.staff_member_id.distinct()))
+        .where(among(StaffSpell.site_id, site_ids), _on_roster_during(start, end))
+        .group_by(StaffSpell.site_id)
     )
+    found = dict(_run(stmt))
+    return {sid: found.get(sid, 0) for sid in site_ids}
 
 
 def staff_on_roster_at(site_ids, at):

@@ -31,7 +31,13 @@ def roster_by_end_clause(start, end):
 
 
 def _staff_on_roster(site_ids, start, end):
-    return {sid: len(people) for sid, people in roster(site_ids, start, end).items()}
+    """The number of people of ``roster``."""
+    return m.per_zone(
+        site_ids,
+        start,
+        end,
+        lambda ids, lo, hi: facts.staff_on_roster_counts(ids, lo, m.judged_at(hi)),
+    )
 
 
 def _local_day(at, site_id):

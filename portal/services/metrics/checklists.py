@@ -20,23 +20,17 @@ from portal.services import metrics as m
 # "On time": the opening checklist done by 10:00, the closing one by 18:00 (site-local).
 DEADLINES = {"opening": time(10, 0), "closing": time(18, 0)}
 KIND_LABELS = {"opening": _l("Opening"), "closing": _l("Closing")}
-_KIND_ORDER = {kind: i for i, kind in enumerate(DEADLINES)}
 
 
 def deadline(kind, day, zone=clock.DEFAULT_ZONE):
     return clock.local_at(day, DEADLINES[kind], zone)
 
 
-def is_on_time(kind, day, status, completed_at, zone=clock.DEFAULT_ZONE, answered=1):
+def is_on_time(status, completed_at, answered, due):
     """Done, with at least one item answered (``answered``: the run's completion percent, fixed
-    when it was completed), by the deadline on the site's wall clock (the
-    deadline itself included; ``zone``: ``metrics.zone_of(site_id)``)."""
-    return (
-        status == "done"
-        and answered > 0
-        and completed_at is not None
-        and completed_at <= deadline(kind, day, zone)
-    )
+    when it was completed), by ``due`` (``deadline``: on the site's wall clock, the deadline
+    itself included)."""
+    return status == "done" and answered > 0 and completed_at is not None and completed_at <= due
 
 
 def checklist_days(site_ids, start, end, now=None):
@@ -59,11 +53,16 @@ def checklist_days(site_ids, start, end, now=None):
         ChecklistRun.day <= end,
     )
     zones = m.site_zones()
+    deadlines = {}  # (kind, day, zone): the same few dozen instants for every site of a zone
     runs = {}
     for sid, day, kind, rid, status, done_at, answered in db.session.execute(stmt):
         zone = zones.get(sid, clock.DEFAULT_ZONE)
-        ok = is_on_time(kind, day, status, done_at, zone, answered or 0)
-        row = (day, kind, rid, status, done_at, answered or 0, ok)
+        due = deadlines.get((kind, day, zone))
+        if due is None:
+            due = deadlines[(kind, day, zone)] = deadline(kind, day, zone)
+        answered = answered or 0
+        ok = is_on_time(status, done_at, answered, due)
+        row = (day, kind, rid, status, done_at, answered, ok)
         best = runs.get((sid, day, kind))
         if best is None or (ok, status == "done", -rid) > (best[6], best[3] == "done", -best[2]):
             runs[(sid, day, kind)] = row
@@ -78,7 +77,9 @@ def checklist_days(site_ids, start, end, now=None):
             run = runs.get((sid, today, kind))
             if run and start <= today <= end and today not in days[sid] and run[3] == "done":
                 rows.append(run)
-        result[sid] = sorted(rows, key=lambda r: (r[0], _KIND_ORDER[r[1]]))
+        # Already in order: the counted days are sorted and end yesterday, kinds in
+        # ``DEADLINES`` order, today's rows last.
+        result[sid] = rows
     return result
 
 

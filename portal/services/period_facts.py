@@ -182,19 +182,25 @@ def _ids_by_site(site_ids, rows):
     return result
 
 
-def _status_at(event, owner_column, record, at):
-    """SQL scalar: the status the record's last status event before ``at`` left it in (ties on
-    ``at`` go to the later row). Looked up per record through the owner's index, for the few
-    records ``_maybe_open`` leaves: ranking the sites' events with a window function instead
-    made PostgreSQL read every event of the sites (80 ms at 200 sites)."""
+def _last_set_before(event, owner_column, value_column, record, at):
+    """SQL scalar: ``value_column`` of the record's last event before ``at`` that set it (ties
+    on ``at`` go to the later row; None if none did). Looked up per record through the owner's
+    index: ranking the sites' events with a window function instead made PostgreSQL read every
+    event of the sites (80 ms at 200 sites), and SQLite compare every record with every other
+    one's rows."""
     return (
-        select(event.to_status)
-        .where(owner_column == record.id, event.to_status.is_not(None), event.at < at)
+        select(value_column)
+        .where(owner_column == record.id, value_column.is_not(None), event.at < at)
         .order_by(event.at.desc(), event.id.desc())
         .limit(1)
         .correlate(record)
         .scalar_subquery()
     )
+
+
+def _status_at(event, owner_column, record, at):
+    """SQL scalar: the status the record's last status event before ``at`` left it in."""
+    return _last_set_before(event, owner_column, event.to_status, record, at)
 
 
 def _maybe_open(record, open_statuses, event, owner_column, site_ids, at):
@@ -211,17 +217,8 @@ def _maybe_open(record, open_statuses, event, owner_column, site_ids, at):
 
 
 def _due_in_force(event, owner_column, record, at):
-    """SQL scalar: the due time the record's last event before ``at`` that set one gave it (None
-    if none did). Looked up per record through the owner's index: joined as a windowed subquery
-    instead, SQLite compared every open record with every other one's due rows."""
-    return (
-        select(event.due_at)
-        .where(owner_column == record.id, event.due_at.is_not(None), event.at < at)
-        .order_by(event.at.desc(), event.id.desc())
-        .limit(1)
-        .correlate(record)
-        .scalar_subquery()
-    )
+    """SQL scalar: the due time the record's last event before ``at`` that set one gave it."""
+    return _last_set_before(event, owner_column, event.due_at, record, at)
 
 
 def _first_in(event, owner_column, status, site_ids, start, end):

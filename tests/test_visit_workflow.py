@@ -1,7 +1,9 @@
 """Front-desk workflow pages of a visit: the tour page, larger groups on the arrival pad,
 serving several products with one confirm, and the undo of the last served line."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+
+import time_machine
 
 from sqlalchemy import func, select
 
@@ -217,6 +219,22 @@ def test_tour_bad_input_is_refused_in_chinese_and_changes_nothing(app, login):
         visit = s.get(Visit, visit_id)
         assert visit.salesperson_id is None and visit.notes is None
         assert visit.tour_started_at is None and not visit.shuttle_used
+
+
+def test_a_tour_typed_after_midnight_belongs_to_the_night_the_visit_arrived(app, login):
+    # 00:20 in Shenzhen; the visit arrived at 23:50 of the evening before.
+    with time_machine.travel(datetime(2026, 12, 3, 16, 20, tzinfo=timezone.utc), tick=False):
+        with arranged(app):
+            site = site_of("SZ01")
+            visit_id = visits.record_arrival(site, 2, 0, at=clock.now() - timedelta(minutes=30)).id
+            seller = staff("郑凯").id
+        c = login("clerk_sz01")
+        form = _tour(visit_id, salesperson=seller, tour_started_at="23:55", tour_ended_at="00:10")
+        assert c.post("/visits/tour", form).status_code == 302
+        with arranged(app) as s:
+            visit = s.get(Visit, visit_id)
+            minutes = (visit.tour_ended_at - visit.tour_started_at).total_seconds() / 60
+            assert minutes == 15
 
 
 def test_tour_of_another_sites_visit_is_404_and_the_guard_cannot_change_it(app, login):

@@ -1,7 +1,7 @@
 """The visit log (arrive / left now in one or two taps), serving drinks to a visit, and the
 visit records list (details, salesperson, show unit, notes)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
@@ -313,7 +313,8 @@ def kept_or_local_time(visit, field, text):
 
 
 def local_time(visit, text, field):
-    """"HH:MM" on the site's clock, on the day the visit arrived, as UTC; None when empty."""
+    """"HH:MM" on the site's clock as UTC, None when empty: that minute nearest the arrival, so
+    a visit that arrived at 23:55 can be toured at 00:10 of the next day."""
     text = (text or "").strip()
     if not text:
         return None
@@ -323,7 +324,8 @@ def local_time(visit, text, field):
         wall = datetime(day.year, day.month, day.day, hours, minutes)
     except (TypeError, ValueError):
         raise DomainError(_l("Give the time as hours:minutes, e.g. 14:30."), field) from None
-    return clock.from_local(wall, visit.site)
+    candidates = (clock.from_local(wall + timedelta(days=d), visit.site) for d in (-1, 0, 1))
+    return min(candidates, key=lambda at: abs(at - visit.arrived_at))
 
 
 def _damage_reports(visit):

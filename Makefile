@@ -58,10 +58,12 @@ js-deps:
 	cd tests/js && npm ci --no-audit --no-fund --silent
 
 # Two processes (pytest-xdist), one per core, each with its own database; a file's tests stay in
-# one process so module fixtures are built once. TEST_WORKERS=0 runs everything in this process.
+# one process so module fixtures are built once. The files keep the order tests/conftest.py gives
+# them (browser and server files first), not xdist's largest-file-first, which left the longest
+# browser files for the end. TEST_WORKERS=0 runs everything in this process.
 TEST_WORKERS ?= 2
 test: venv translations system-deps js-deps
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # Static checks: ruff (config in pyproject.toml), the one-way import layers (import-linter,
 # [tool.importlinter] in pyproject.toml) and Bandit, failing on high-severity findings.

@@ -35,8 +35,8 @@ def test_clerk_runs_opening_checklist_and_closing_item_check(app, page, live_ser
     items.nth(3).locator("label.btn-outline-danger").click()
     number = page.locator("input.number-input").first
     number.fill("24")
-    page.click("#save-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#save-button")
     assert "已保存" in page.inner_text("body")
 
     page.reload()
@@ -47,12 +47,12 @@ def test_clerk_runs_opening_checklist_and_closing_item_check(app, page, live_ser
     screenshot(page, "checklist_run_half_way_tablet")
 
     # One tap opens a follow-up for the failed item.
-    items.nth(3).locator("button", has_text="建立跟进").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        items.nth(3).locator("button", has_text="建立跟进").click()
     assert "已建立跟进" in page.inner_text("body")
 
-    page.click("#complete-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#complete-button")
     assert "已完成" in page.inner_text("#run-status")
     assert page.locator("#complete-button").count() == 0
     screenshot(page, "checklist_run_completed_tablet")
@@ -74,8 +74,8 @@ def test_clerk_runs_opening_checklist_and_closing_item_check(app, page, live_ser
     assert "discrepancy" not in lamp.get_attribute("class")
     screenshot(page, "item_check_with_discrepancy_tablet")
     count_item_check(page)  # the other counts to type, one "category checked" per category
-    page.click("#complete-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#complete-button")
     assert "1 项差异已提交主管" in page.inner_text("#check-summary")
     screenshot(page, "item_check_completed_tablet")
     with system(app) as s:

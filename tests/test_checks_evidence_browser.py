@@ -37,8 +37,8 @@ def test_item_check_with_confirmations_on_a_tablet(app, browser, live_server, se
     screenshot(page, "item_check_confirm_tablet")
 
     # The old single tap: refused, with what is missing, in Chinese.
-    page.click("#complete-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#complete-button")
     missing = page.inner_text("#check-missing")
     assert "物品核查还不能完成" in missing and "沙发垫" in missing
     screenshot(page, "item_check_missing_tablet")
@@ -60,8 +60,8 @@ def test_item_check_with_confirmations_on_a_tablet(app, browser, live_server, se
     box = page.locator("label.category-confirm").first.bounding_box()
     assert box["height"] >= 44  # a finger's tap
     screenshot(page, "item_check_confirmed_tablet")
-    page.click("#complete-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#complete-button")
     assert "1 项差异已提交主管" in page.inner_text("#check-summary")
     assert page.locator(".photo-gallery img").count() == 1
     screenshot(page, "item_check_done_with_photo_tablet")
@@ -105,8 +105,8 @@ def test_grooming_inspection_and_the_clerks_result(app, browser, live_server, se
         )
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         screenshot(page, f"grooming_inspect_clerk_{name}")
-        page.click("#save-grooming")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.click("#save-grooming")
         assert "/grooming/person/" in page.url
         context.close()
 

@@ -26,8 +26,8 @@ def test_supervisor_compares_sorts_drills_and_downloads(page, live_server, dbs, 
 
     # Sort by staff on the roster, largest first: a click on the header twice.
     page.click('a.sort-link[data-metric="staff_on_roster"]')
-    page.click('a.sort-link[data-metric="staff_on_roster"]')
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click('a.sort-link[data-metric="staff_on_roster"]')
     assert page.locator("tbody tr").first.get_attribute("data-site") == "SZ02"
     assert "dir=desc" in page.url
     screenshot(page, "reports-dashboard-sorted")
@@ -36,8 +36,8 @@ def test_supervisor_compares_sorts_drills_and_downloads(page, live_server, dbs, 
     # audit list), one row per change, with the figure and its definition.
     cell = page.locator('tr[data-site="SZ01"] a.drill[data-metric="audit_events"]')
     number = int(cell.inner_text().replace(",", ""))
-    cell.click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        cell.click()
     assert "/dashboard/records/" in page.url and "metric=audit_events" in page.url
     assert page.locator("tr[data-record]").count() == number
     assert page.inner_text("#figure-value").replace(",", "") == str(number)
@@ -46,7 +46,6 @@ def test_supervisor_compares_sorts_drills_and_downloads(page, live_server, dbs, 
     screenshot(page, "reports-drill-audit")
 
     page.go_back()
-    page.wait_for_load_state("networkidle")
     with page.expect_download() as info:
         page.locator('tr[data-site="SZ01"] a.site-pdf').click()
     download = info.value
@@ -69,8 +68,8 @@ def test_dashboard_custom_period_at_tablet_and_phone(browser, live_server):
         assert page.locator("#start").is_visible() and not page.locator("#on").is_visible()
         page.fill("#start", "2026-11-01")
         page.fill("#end", "2026-11-30")
-        page.click("#show-button")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.click("#show-button")
         assert "2026-11-01 至 2026-11-30" in page.inner_text("#period-shown")
         # The page itself never scrolls sideways; the wide table scrolls in its own box.
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
@@ -90,22 +89,21 @@ def test_supervisor_drills_into_a_domain_figure_and_downloads_october(
     screenshot(page, "reports-dashboard-domains")
     # Sort by item discrepancies, most first: SZ02 (2) before SZ01 (1).
     page.click('a.sort-link[data-metric="item_discrepancies"]')
-    page.click('a.sort-link[data-metric="item_discrepancies"]')
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click('a.sort-link[data-metric="item_discrepancies"]')
     assert page.locator("tbody tr").first.get_attribute("data-site") == "SZ02"
     # SZ01's overdue cleaning issues: the records page behind the number has exactly that many
     # rows. One: overdue now means open and past due at the period's end (the issue fixed late
     # was fixed by then).
     cell = page.locator('tr[data-site="SZ01"] a.drill[data-metric="cleaning_overdue"]')
     number = int(cell.inner_text())
-    cell.click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        cell.click()
     assert "/dashboard/records/" in page.url
     assert number == 1 and page.locator("tr[data-record]").count() == number
     assert "前海" not in page.inner_text("body")
     screenshot(page, "reports-drill-cleaning-overdue")
     page.go_back()
-    page.wait_for_load_state("networkidle")
     with page.expect_download() as info:
         page.locator('tr[data-site="SZ01"] a.site-pdf').click()
     download = info.value
@@ -174,8 +172,8 @@ def test_short_headers_and_drills_into_tallies_tickets_grooming_damage(
     ):
         page.goto(october)
         shown = _shown(page, key).inner_text().strip()
-        _shown(page, key).click()
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            _shown(page, key).click()
         body = page.inner_text("body")
         # Every figure opens the records page behind it, with the figure itself on top.
         assert "/dashboard/records/" in page.url and f"metric={key}" in page.url, key

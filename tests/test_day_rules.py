@@ -284,20 +284,20 @@ def test_an_early_tally_in_the_browser(app, live_server, browser):
         page.fill("#tally-form input[type=number]", "0")
         screenshot(page, "tally-before-time-1280")
         page.on("dialog", lambda dialog: dialog.accept())
-        page.click("#close-tally")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.click("#close-tally")
         assert "前日结须填写原因" in page.content() and _tallies(app) == []
         page.fill("#early_reason", "停电，提前闭店")
-        page.click("#close-tally")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.click("#close-tally")
         assert page.url.endswith("/today/")
         assert [reason for _id, _day, reason in _tallies(app)] == ["停电，提前闭店"]
         # The supervisor sees it flagged first on the dashboard and opens the reason in a tap.
         page.context.clear_cookies()
         browser_login(page, live_server, "sup_south")
         page.goto(f"{live_server}/dashboard/")
-        page.click("#waiting-tallies_early")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.click("#waiting-tallies_early")
         assert "停电，提前闭店" in page.inner_text("body")
         screenshot(page, "tally-early-seen-by-supervisor-1280")
     finally:

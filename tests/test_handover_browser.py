@@ -26,8 +26,8 @@ def test_handover_and_cleaning_round_trip(page, live_server, app, request):
     page.goto(f"{live_server}/handover/")
     page.fill("#text", "今日接待 12 批客户；样板房钥匙已交回前台。")
     page.fill("#items", "二号洽谈区落地灯不亮，已报修")
-    page.click("#write-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#write-button")
     assert "交接记录已保存" in page.content()
     screenshot(page, "handover_entry_written")
     _logout(page)
@@ -49,11 +49,11 @@ def test_handover_and_cleaning_round_trip(page, live_server, app, request):
     browser_login(page, live_server, "guard_sz01")
     page.goto(f"{live_server}/handover/")
     screenshot(page, "handover_book_unsigned")
-    page.click(".sign-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(".sign-button")
     assert "已签收" in page.content()
-    page.click(".carry-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(".carry-button")
     assert "事项已顺延至下一班" in page.content()
     screenshot(page, "handover_item_carried")
     with system_session(app) as s:
@@ -77,11 +77,11 @@ def test_handover_and_cleaning_round_trip(page, live_server, app, request):
     page.locator("input[id^=note-]").first.fill("地面有水渍")
     page.select_option("#cleaner", label="孙阿姨")
     screenshot(page, "cleaning_inspection_form")
-    page.click("#save-inspection")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#save-inspection")
     assert "已生成 1 个整改问题" in page.content()
-    page.click(".fix-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(".fix-button")
     assert "已标记为已整改" in page.content()
     screenshot(page, "cleaning_issue_fixed")
     _logout(page)
@@ -89,8 +89,8 @@ def test_handover_and_cleaning_round_trip(page, live_server, app, request):
     # The clerk (not the one who fixed it) takes the second look.
     browser_login(page, live_server, "clerk_sz01")
     page.goto(f"{live_server}/cleaning/")
-    page.click(".verify-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(".verify-button")
     assert "已复查确认" in page.content()
     with system_session(app) as s:
         assert s.scalar(select(CleaningIssue.status)) == "verified"
@@ -127,8 +127,8 @@ def test_screenshots_of_every_page_with_a_week_of_demo_data(page, live_server, a
         _logout(page)
     browser_login(page, live_server, "sup_south")
     page.goto(f"{live_server}/grooming/")
-    page.click("a[href^='/grooming/person/']")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("a[href^='/grooming/person/']")
     screenshot(page, "sup_south_grooming_person")
     page.goto(f"{live_server}/grooming/")
     page.click("a[href^='/grooming/inspect/']")
@@ -160,8 +160,8 @@ def test_the_lone_clerk_confirms_her_own_entry_the_next_morning_on_a_tablet(page
         "#photos", files=[{"name": "卡纸.jpg", "mimeType": "image/jpeg", "buffer": image_bytes()}]
     )
     assert "已选择 1 张照片" in page.locator(".photo-pick-names").inner_text()
-    page.click("#write-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#write-button")
     assert "交接记录已保存" in page.content() and page.locator(".photo-thumb").count() == 1
     # Still the same shift: no button to confirm it yet.
     page.goto(f"{live_server}/handover/")
@@ -174,12 +174,12 @@ def test_the_lone_clerk_confirms_her_own_entry_the_next_morning_on_a_tablet(page
         browser_login(page, live_server, "clerk_sz01")
         page.goto(f"{live_server}/handover/")
         screenshot(page, "tablet_handover_lone_clerk_morning")
-        page.click(".confirm-button")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.click(".confirm-button")
         assert "已签收" in page.content()
         assert "本人接班确认" in page.locator(".list-group-item").first.inner_text()
-        page.click(".list-group-item a[href^='/handover/entry/']")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.click(".list-group-item a[href^='/handover/entry/']")
         assert "本人接班确认" in page.locator(".signed-note").inner_text()
         screenshot(page, "tablet_handover_self_confirmed_entry")
     with system_session(app) as s:

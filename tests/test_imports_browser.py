@@ -56,8 +56,8 @@ def test_import_thirty_items_refused_then_fixed(page, live_server, app, site_ids
             {"name": "物品清单.xlsx", "mimeType": "application/octet-stream", "buffer": _xlsx(rows)}
         ],
     )
-    page.click("#import-submit")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#import-submit")
     problems = page.locator("#import-problems tbody tr")
     assert problems.count() == 2
     assert "第 7 行" in problems.nth(0).inner_text() and "应有数量" in problems.nth(0).inner_text()
@@ -77,8 +77,8 @@ def test_import_thirty_items_refused_then_fixed(page, live_server, app, site_ids
             }
         ],
     )
-    page.click("#import-submit")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#import-submit")
     assert "新建 30 条，更新 0 条，未变 0 条" in page.content()
     screenshot(page, "imports_done")
     assert _items(app, site_id) == before + 30

@@ -28,14 +28,14 @@ def test_hand_out_and_take_back_a_key(page, live_server, app):
     page.fill("#holder_phone", "13912345678")
     page.fill("#purpose", "维修样板房水管")
     screenshot(page, "keys_hand_out_form")
-    page.get_by_role("button", name="借出").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.get_by_role("button", name="借出").click()
     assert "钥匙 B-01 已借出" in page.content()
     assert "李师傅 13912345678" in row.inner_text()
     screenshot(page, "keys_register_key_out")
 
-    row.get_by_role("button", name="归还").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        row.get_by_role("button", name="归还").click()
     assert "钥匙 B-01 已归还" in page.content()
     assert "在柜" in row.inner_text()
     screenshot(page, "keys_register_key_back")

@@ -32,12 +32,12 @@ def test_checklist_no_to_repair_ticket_named_by_the_item(app, live_server, brows
     page = context.new_page()
     browser_login(page, live_server, "clerk_sz01")
     page.goto(f"{live_server}/checklists/")
-    page.click(".checklist-state[data-kind=opening] button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(".checklist-state[data-kind=opening] button[type=submit]")
     lamp = page.locator("li.checklist-item", has_text=LAMPS)
     lamp.locator("label.btn-outline-danger").click()
-    page.click("#save-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#save-button")
     lamp = page.locator("li.checklist-item", has_text=LAMPS)
     assert lamp.locator("button.open-repair").inner_text().strip() == "报修"
     assert (
@@ -54,8 +54,8 @@ def test_checklist_no_to_repair_ticket_named_by_the_item(app, live_server, brows
     page.set_viewport_size(SIZES["tablet"])
 
     # 报修 opens the short repair form: the item, not the checklist question, names the ticket.
-    lamp.locator("button.open-repair").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        lamp.locator("button.open-repair").click()
     page.select_option("select[name=item]", label="水晶吊灯 · 接待大厅")
     page.fill("input[name=fault]", "不亮")
     page.click("#submit-repair")
@@ -67,8 +67,8 @@ def test_checklist_no_to_repair_ticket_named_by_the_item(app, live_server, brows
         assert follow_up.target_type == "repair" and ticket.equipment == "水晶吊灯 不亮"
         assert ticket.reporter.username == "clerk_sz01" and ticket.status == "new"
     screenshot(page, "links-02-follow-up-linked-tablet")
-    page.click("#follow-ups .follow-up-target")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#follow-ups .follow-up-target")
     assert f"/repairs/{ticket.id}/" in page.url and "水晶吊灯 不亮" in page.content()
     screenshot(page, "links-03-ticket-from-checklist-tablet")
     page.goto(run_url)
@@ -103,8 +103,8 @@ def test_supervisor_repairs_a_discrepancy_and_files_a_damage_form(
         page.goto(f"{live_server}/discrepancies/?flt0_site_equals={seeded['SZ01']}")
         assert page.locator(".line-open-repair").count() >= 1
         screenshot(page, f"links-04-discrepancies-{name}")
-        page.locator(".line-open-damage").first.click()
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.locator(".line-open-damage").first.click()
         assert "2/1 · 黄俊杰" in page.inner_text("#visit")
         screenshot(page, f"links-05-damage-form-from-discrepancy-{name}")
         wide = page.evaluate(
@@ -119,12 +119,12 @@ def test_supervisor_repairs_a_discrepancy_and_files_a_damage_form(
     page = context.new_page()
     browser_login(page, live_server, "sup_south")
     page.goto(f"{live_server}/discrepancies/?flt0_site_equals={seeded['SZ01']}")
-    page.locator(".line-open-repair").first.click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator(".line-open-repair").first.click()
     assert "/repairs/" in page.url and page.locator("#ticket-item a").count() == 1
     screenshot(page, "links-06-ticket-from-discrepancy-desktop")
-    page.click("#ticket-item a")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#ticket-item a")
     assert page.locator("#item-tickets a").count() == 1
     screenshot(page, "links-07-item-page-desktop")
     context.close()

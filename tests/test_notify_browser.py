@@ -21,18 +21,18 @@ def test_bell_and_my_notifications_on_a_phone(browser, live_server, app, login, 
     assert bell.is_visible()  # outside the collapsed menu
     assert page.inner_text("#bell-count") == "2"
     screenshot(page, "notify-bell-phone")
-    bell.click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        bell.click()
     body = page.inner_text("body")
     assert "我的通知" in body and body.count("报修单已派给你：落地灯") == 2
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     screenshot(page, "notify-list-phone")
-    page.click("#read-all")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#read-all")
     assert page.inner_text("#bell-count") == "0"
     # Opening one goes to the ticket.
-    page.locator("#notifications button[name=open]").first.click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator("#notifications button[name=open]").first.click()
     assert page.url.endswith(f"/repairs/{tickets[1]}/")
     context.close()
     # On a wide screen the bell sits at the end of the bar.

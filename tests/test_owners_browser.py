@@ -26,8 +26,8 @@ def test_claim_assign_edit_and_reassign_on_a_phone(app, live_server, browser):
     worker.goto(f"{live_server}/repairs/{ticket_id}/")
     assert worker.is_visible("#action-claim") and _fits(worker)
     screenshot(worker, "owners-01-phone-claim")
-    worker.click("#action-claim")
-    worker.wait_for_load_state("networkidle")
+    with worker.expect_navigation():
+        worker.click("#action-claim")
     assert worker.inner_text("#assignee").strip() == "吴师傅"
     screenshot(worker, "owners-02-phone-claimed")
 
@@ -40,8 +40,8 @@ def test_claim_assign_edit_and_reassign_on_a_phone(app, live_server, browser):
     sup.select_option("#priority", "urgent")
     assert _fits(sup)
     screenshot(sup, "owners-04-phone-edit-form")
-    sup.click("#save-ticket")
-    sup.wait_for_load_state("networkidle")
+    with sup.expect_navigation():
+        sup.click("#save-ticket")
     assert "工单已修改" in sup.content()
     screenshot(sup, "owners-05-phone-edited")
 

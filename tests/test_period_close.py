@@ -277,14 +277,14 @@ def test_supervisor_sees_the_amended_mark_and_recloses_in_the_browser(
     assert page.locator('tr[data-site="SZ02"] a.amended-after-close').count() == 0
     screenshot(page, "period-close-dashboard-amended")
 
-    mark.click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        mark.click()
     assert page.locator("table.amendment-list tbody tr").count() == 1
     assert f"#{visit}" in page.inner_text("table.amendment-list")
     screenshot(page, "period-close-amendments")
 
-    page.click("button.reclose")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("button.reclose")
     assert "已重新结账" in page.inner_text("body")
     assert page.locator('tr[data-site="SZ01"] a.amended-after-close').count() == 0
     screenshot(page, "period-close-reclosed")

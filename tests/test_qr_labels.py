@@ -337,16 +337,16 @@ def test_phone_page_at_375_px(browser, live_server, site_ids, sz01_items, dbs):
         assert "/login" in page.url  # not logged in: the login page first …
         page.fill("#username", "clerk_sz01")
         page.fill("#password", "demo12345")
-        page.click("#login-button")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.click("#login-button")
         assert urlsplit(page.url).path == f"/scan/item/{item}"  # … then the item
         screenshot(page, "scan_item_375")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, width
         button = page.locator("#scan-report-fault").bounding_box()
         assert button["height"] >= 48 and button["width"] >= 300, button
-        page.click("#scan-report-fault")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.click("#scan-report-fault")
         assert page.locator("#item").input_value() == str(item)
         screenshot(page, "scan_item_375_fault_form")
         area = dbs.scalar(select(CleaningArea.id).where(CleaningArea.site_id == site_ids["SZ01"]))

@@ -22,16 +22,16 @@ def test_open_a_new_site_and_see_it_marked_on_the_dashboard(page, live_server, a
         db.session.remove()
     browser_login(page, live_server, "admin")
     page.goto(f"{live_server}/site/?search=SZ09")
-    page.locator("a.site-page-link").first.click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator("a.site-page-link").first.click()
     assert "开业前还缺少" in page.content()
     assert page.locator("#gaps li").count() >= 6
     screenshot(page, "site_page_not_ready")
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.check("#despite")
-    page.click("#open-site")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#open-site")
     assert "SZ09 已开业" in page.content()
     assert page.locator("#site-status").inner_text() == "营业中"
     screenshot(page, "site_page_opened")

@@ -47,8 +47,8 @@ def test_broken_lamp_from_report_to_close(app, live_server, browser, page):
         ],
     )
     screenshot(clerk, "repairs-01-report-form-tablet")
-    clerk.click("#submit-report")
-    clerk.wait_for_load_state("networkidle")
+    with clerk.expect_navigation():
+        clerk.click("#submit-report")
     ticket_id = _ticket_id(clerk)
     assert "新报修" in clerk.content() and clerk.locator(".photo-thumb img").count() == 1
     assert clerk.evaluate("document.querySelector('.photo-thumb img').naturalWidth") > 0
@@ -60,8 +60,8 @@ def test_broken_lamp_from_report_to_close(app, live_server, browser, page):
     screenshot(page, "repairs-03-supervisor-list")
     page.goto(f"{live_server}/repairs/{ticket_id}/")
     page.select_option("#assign-assignee", label="吴师傅")
-    page.click("#action-assign")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#action-assign")
     assert "吴师傅" in page.inner_text("#assignee")
     screenshot(page, "repairs-04-assigned")
 
@@ -74,27 +74,27 @@ def test_broken_lamp_from_report_to_close(app, live_server, browser, page):
     assert worker.locator("#notice-assigned [data-count]").inner_text() == "1"
     assert _no_horizontal_scroll(worker)
     screenshot(worker, "repairs-05-phone-queue")
-    worker.click(f'[data-ticket="{ticket_id}"]')
-    worker.wait_for_load_state("networkidle")
+    with worker.expect_navigation():
+        worker.click(f'[data-ticket="{ticket_id}"]')
     box = worker.locator("#action-start").bounding_box()
     assert box["height"] >= 44
-    worker.click("#action-start")
-    worker.wait_for_load_state("networkidle")
+    with worker.expect_navigation():
+        worker.click("#action-start")
     worker.fill("#resolve-cost", "85")
     worker.fill("#resolve-parts_used", "LED 灯泡 1 个、开关 1 个")
     worker.fill("#resolve-resolution", "更换开关和灯泡，试灯正常。")
     assert _no_horizontal_scroll(worker)
     screenshot(worker, "repairs-06-phone-resolve")
-    worker.click("#action-resolve")
-    worker.wait_for_load_state("networkidle")
+    with worker.expect_navigation():
+        worker.click("#action-resolve")
     assert worker.url.rstrip("/").endswith("/repairs")
     screenshot(worker, "repairs-07-phone-queue-after")
 
     # 4. The clerk confirms the fix and closes it.
     clerk.goto(f"{live_server}/repairs/{ticket_id}/")
     assert clerk.locator("#notice-to_close [data-count]").inner_text() == "1"
-    clerk.click("#action-close")
-    clerk.wait_for_load_state("networkidle")
+    with clerk.expect_navigation():
+        clerk.click("#action-close")
     assert "已关闭" in clerk.content()
     screenshot(clerk, "repairs-08-closed-timeline")
     with system(app) as s:
@@ -133,8 +133,8 @@ def test_damage_report_confirmed_by_the_salesperson(app, live_server, browser, p
         ],
     )
     screenshot(page, "damage-01-form")
-    page.click("#submit-damage")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#submit-damage")
     report_id = int(re.search(r"/damage/(\d+)/", page.url).group(1))
     screenshot(page, "damage-02-filed")
 
@@ -147,15 +147,15 @@ def test_damage_report_confirmed_by_the_salesperson(app, live_server, browser, p
     sales.wait_for_selector(".navbar-collapse.show", state="visible")
     assert sales.locator("#notice-to_confirm [data-count]").inner_text() == "1"
     screenshot(sales, "damage-03a-phone-menu-counter")
-    sales.click("#notice-to_confirm")
-    sales.wait_for_load_state("networkidle")
+    with sales.expect_navigation():
+        sales.click("#notice-to_confirm")
     screenshot(sales, "damage-03-phone-list")
-    sales.click(f'[data-report="{report_id}"]')
-    sales.wait_for_load_state("networkidle")
+    with sales.expect_navigation():
+        sales.click(f'[data-report="{report_id}"]')
     sales.fill("#note", "属实，当时我在场。")
     screenshot(sales, "damage-04-phone-confirm")
-    sales.click("#confirm-damage")
-    sales.wait_for_load_state("networkidle")
+    with sales.expect_navigation():
+        sales.click("#confirm-damage")
     assert "销售员已确认" in sales.inner_text("#damage-status")
     assert _no_horizontal_scroll(sales)
     screenshot(sales, "damage-05-phone-confirmed")
@@ -168,10 +168,10 @@ def test_damage_report_confirmed_by_the_salesperson(app, live_server, browser, p
     sup.goto(f"{live_server}/damage/{report_id}/")
     sup.select_option("#outcome", "waived")
     sup.fill("#note", "小朋友无心之失，免于赔偿。")
-    sup.click("#review-damage")
-    sup.wait_for_load_state("networkidle")
-    sup.click("#open-repair")
-    sup.wait_for_load_state("networkidle")
+    with sup.expect_navigation():
+        sup.click("#review-damage")
+    with sup.expect_navigation():
+        sup.click("#open-repair")
     assert "/repairs/" in sup.url and sup.locator("#damage-link").is_visible()
     screenshot(sup, "damage-06-linked-ticket")
     sup_ctx.close()

@@ -54,8 +54,8 @@ def test_delete_still_asks_for_confirmation_without_inline_handlers(
         dialog.dismiss()
 
     page.on("dialog", dismiss)
-    page.locator("button[data-confirm]").first.click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator("button[data-confirm]").first.click()
     assert dialogs and "确定" in dialogs[0]  # the question came from portal-csp.js
     assert (
         page.locator("table.model-list tbody tr").count() == rows_before

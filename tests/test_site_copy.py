@@ -488,16 +488,16 @@ def test_admin_copies_sz01_in_the_browser(page, live_server, app, full_demo):
     page.select_option("#region", label="华南区")
     taps += 4  # source, code, name, region; zone, tally time and opening day keep their defaults
     screenshot(page, "site_copy_form")
-    page.click("#preview-button")
+    with page.expect_navigation():
+        page.click("#preview-button")
     taps += 1
-    page.wait_for_load_state("networkidle")
     assert "预览：新售楼处 SZ03 南山新售楼处" in page.content()
     screenshot(page, "site_copy_preview")
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "site_copy_preview_phone")
-    page.click("#confirm-button")
+    with page.expect_navigation():
+        page.click("#confirm-button")
     taps += 1
-    page.wait_for_load_state("networkidle")
     assert "已从 SZ01 复制创建售楼处 SZ03" in page.content()
     assert "/site/details/" in page.url
     screenshot(page, "site_copy_created")

@@ -35,13 +35,14 @@ class Taps:
 
     def _tap(self, action, *args, **kwargs):
         self.count += 1
-        result = getattr(self.page, action)(*args, **kwargs)
-        if action == "click":
-            self.page.wait_for_load_state("networkidle")
-        return result
+        return getattr(self.page, action)(*args, **kwargs)
 
-    def click(self, selector):
-        return self._tap("click", selector)
+    def click(self, selector, navigates=True):
+        """A tap; by default one that loads the next page, which is waited for."""
+        if not navigates:
+            return self._tap("click", selector)
+        with self.page.expect_navigation():
+            return self._tap("click", selector)
 
     def fill(self, selector, value):
         return self._tap("fill", selector, value)
@@ -217,29 +218,29 @@ def test_bring_up_sz03_from_sz01_and_work_day_one(app, browser, live_server, sit
     to_type = tablet.locator("li.item-line[data-typed-count]").count()
     check_taps = count_item_check(tablet) + 1  # and the tap on "complete"
     assert check_taps == categories + to_type + 1
-    tablet.click("#complete-button")
-    tablet.wait_for_load_state("networkidle")
+    with tablet.expect_navigation():
+        tablet.click("#complete-button")
     assert "全部物品数量、状态正常" in tablet.inner_text("#check-summary")
     screenshot(tablet, "rollout_day_one_item_check")
     # A visit: two adults arrive, one is served a drink, they leave.
     tablet.goto(f"{live_server}/visits/")
-    tablet.click("#arrival button[name=party][value='2:0']")
-    tablet.wait_for_load_state("networkidle")
-    tablet.click(".visit-card a.btn-primary")
-    tablet.wait_for_load_state("networkidle")
+    with tablet.expect_navigation():
+        tablet.click("#arrival button[name=party][value='2:0']")
+    with tablet.expect_navigation():
+        tablet.click(".visit-card a.btn-primary")
     tablet.locator(".serve-card .serve-add").first.click()
-    tablet.click(".serve-confirm")
-    tablet.wait_for_load_state("networkidle")
+    with tablet.expect_navigation():
+        tablet.click(".serve-confirm")
     tablet.goto(f"{live_server}/visits/")
     assert tablet.locator(".visit-card .served-list").count() == 1
-    tablet.click(".visit-card button.btn-success")
-    tablet.wait_for_load_state("networkidle")
+    with tablet.expect_navigation():
+        tablet.click(".visit-card button.btn-success")
     # The tally: every product counted as on the shelf.
     tablet.goto(f"{live_server}/tally/")
     for field in tablet.locator("#tally-form input[name^=count_]").all():
         field.fill(field.get_attribute("placeholder"))
-    tablet.click("#close-tally")
-    tablet.wait_for_load_state("networkidle")
+    with tablet.expect_navigation():
+        tablet.click("#close-tally")
     screenshot(tablet, "rollout_day_one_tally")
     clerk_context.close()
     with system(app) as s:
@@ -281,9 +282,9 @@ def test_bring_up_sz03_from_sz01_and_work_day_one(app, browser, live_server, sit
 
 def _choose_site(taps, box, code):
     """A site added in a select2 box: tap it, type the code, choose the match."""
-    taps.click(f"{box} input.select2-input")
+    taps.click(f"{box} input.select2-input", navigates=False)
     taps.fill(f"{box} input.select2-input", code)
-    taps.click(f".select2-drop-active .select2-result-label:has-text('{code}')")
+    taps.click(f".select2-drop-active .select2-result-label:has-text('{code}')", navigates=False)
 
 
 def _origin(url):

@@ -376,15 +376,15 @@ def test_recycle_bin_in_the_browser(app, live_server, page):
     assert _deleted_state(app, "Item", item_id)[0] is not None
 
     page.once("dialog", lambda d: d.accept())
-    page.click(f'tr[data-record="Item-{item_id}"] button[type=submit]')
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(f'tr[data-record="Item-{item_id}"] button[type=submit]')
     assert "已恢复" in page.inner_text(".alert-success")
     assert page.locator("tr[data-record]").count() == 3
     screenshot(page, "trash-02-restored")
     assert _deleted_state(app, "Item", item_id) == (None, None)
     # The message links to the record, back in its list.
-    page.click(".alert-success a")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(".alert-success a")
     assert "沙盘区落地灯" in page.content() and "/item/details/" in page.url
 
     # On a phone each record is a card with its restore button across the screen.

@@ -20,13 +20,13 @@ def test_supervisor_enrols_and_signs_in_with_a_code(page, live_server, app, monk
     secret = "".join(page.inner_text("#enrol-secret").split())
     screenshot(page, "two_factor_enrol")
     page.fill("#code", pyotp.TOTP(secret).now())
-    page.click("#enrol-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#enrol-button")
     codes = page.locator("#recovery-codes li")
     assert codes.count() == 10
     screenshot(page, "two_factor_recovery_codes")
-    page.click("#continue-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#continue-button")
     assert "/login" not in page.url
 
     page.click("#user-menu")
@@ -35,14 +35,14 @@ def test_supervisor_enrols_and_signs_in_with_a_code(page, live_server, app, monk
     browser_login(page, live_server, "sup_south")
     assert page.url == f"{live_server}/login/code"
     page.fill("#code", "123")
-    page.click("#code-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#code-button")
     assert "验证码不正确" in page.inner_text("body")
     # The next 30-second step's code: the current one was spent on enrolment.
     page.fill("#code", pyotp.TOTP(secret).at(time.time() + 30))
     screenshot(page, "two_factor_code")
-    page.click("#code-button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#code-button")
     assert "/login" not in page.url  # the supervisor's landing page
     assert page.locator("#user-menu").is_visible()  # signed in
     page.goto(f"{live_server}/account/two-factor")

@@ -1,5 +1,5 @@
-"""Finish: a confirm step before reopening (static portal.js, no inline script), and a
-title and the favicon on every main page."""
+"""Finish: a confirm step before reopening (static portal.js, no inline script). The title and
+favicon of every main page are checked in test_usability_main_pages.py."""
 
 from sqlalchemy import select
 
@@ -7,7 +7,7 @@ from portal.extensions import db
 from portal.models import RepairTicket, Site, User
 from portal.services import repairs
 from tests.conftest import browser_login
-from tests.usability_helpers import TABLET, Sessions, main_pages, seed_full_demo
+from tests.usability_helpers import TABLET
 
 
 def resolved_ticket(app):
@@ -42,20 +42,3 @@ def test_reopening_asks_first_and_a_no_changes_nothing(browser, live_server, app
     dbs.expire_all()
     assert dbs.get(RepairTicket, tid).status == "assigned"
     ctx.close()
-
-
-def test_every_main_page_has_a_title_and_the_favicon(browser, live_server, app):
-    ids = seed_full_demo(app)
-    sessions = Sessions(browser, live_server)
-    try:
-        for user, url in main_pages(ids):
-            page = sessions.page(user)
-            page.goto(f"{live_server}{url}")
-            title = page.title()
-            assert title.endswith("售楼处运营平台") and len(title) > len("售楼处运营平台") + 3, (
-                url,
-                title,
-            )
-            assert page.locator("link[rel=icon][href*='/static/favicon.svg']").count() == 1, url
-    finally:
-        sessions.close()

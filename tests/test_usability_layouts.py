@@ -48,7 +48,6 @@ def test_workflow_pages_fit_the_screen_with_big_targets(browser, live_server, ap
             page = sessions.page(user, SIZES[size])
             resp = page.goto(f"{live_server}{url}")
             assert resp.status == 200, url
-            page.wait_for_load_state("networkidle")
             width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
             if width[0] > width[1]:
                 problems.append(f"{size} {name}: scrolls sideways ({width[0]} > {width[1]})")

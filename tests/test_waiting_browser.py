@@ -32,8 +32,8 @@ class Taps:
 
     def click(self, selector):
         self.count += 1
-        self.page.click(selector)
-        self.page.wait_for_load_state("networkidle")
+        with self.page.expect_navigation():
+            self.page.click(selector)
 
 
 def _open(browser, live_server, username):

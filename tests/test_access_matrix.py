@@ -38,16 +38,6 @@ def _sample_id(model, sites):
     return db.session.scalar(stmt.order_by(model.id).limit(1))
 
 
-@pytest.fixture
-def full_demo(app, site_ids):
-    from portal import devdata
-
-    with app.app_context():
-        devdata.seed_demo()
-        db.session.remove()
-    return site_ids
-
-
 def _expect(allowed, readable):
     return {200} if allowed else ({302} if readable else {403})
 

@@ -257,12 +257,9 @@ def _drill_urls(login, sz01):
 
 
 @pytest.fixture
-def planted(app, site_ids):
-    from portal import devdata
-
+def planted(app, full_demo):
     with app.app_context():
-        devdata.seed_demo()
-        sz01 = site_ids["SZ01"]
+        sz01 = full_demo["SZ01"]
         cells = _plant(sz01)
         photo_id = _photo(sz01)
         before = _fingerprint(sz01)

@@ -32,16 +32,6 @@ EVIL = [
 PER_RULE = 4  # every rule gets the first four; the login page gets all ten
 
 
-@pytest.fixture
-def full_demo(app, site_ids):
-    from portal import devdata
-
-    with app.app_context():
-        devdata.seed_demo()
-        db.session.remove()
-    return site_ids
-
-
 def _first(model, sz01):
     return db.session.scalar(select(model.id).where(model.site_id == sz01).order_by(model.id))
 

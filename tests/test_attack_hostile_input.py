@@ -14,7 +14,6 @@ import re
 from datetime import date
 
 
-import pytest
 from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import select
 
@@ -187,16 +186,6 @@ def _pdf(tally, sup, sz01):
     tally._status("site pdf", resp)
     assert resp.status_code == 200 and resp.data[:4] == b"%PDF"
     return "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(resp.data)).pages)
-
-
-@pytest.fixture
-def full_demo(app, site_ids):
-    from portal import devdata
-
-    with app.app_context():
-        devdata.seed_demo()
-        db.session.remove()
-    return site_ids
 
 
 def test_hostile_text_is_never_rendered_unescaped(app, login, full_demo, dbs):

@@ -19,7 +19,6 @@ from sqlalchemy import Boolean, Date, Integer, Numeric, String, Text, func, sele
 from sqlalchemy.orm.attributes import flag_modified
 
 from portal import clock
-from portal.extensions import db
 from portal.models import ChecklistItem, ChecklistTemplate, Site, User, utcnow
 from portal.models.base import UTCDateTime
 from portal.services import checklists as svc
@@ -234,17 +233,6 @@ def test_past_runs_still_show_after_head_office_edits_moves_and_hides_their_temp
 
 
 # ------------------------------------------------------------------ properties, every model
-
-
-@pytest.fixture
-def full_demo(app, site_ids):
-    from portal import devdata as demo
-
-    with app.app_context():
-        demo.seed_demo()
-        db.session.commit()
-        db.session.remove()
-    return site_ids
 
 
 def _dummy(column):

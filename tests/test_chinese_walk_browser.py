@@ -9,7 +9,6 @@ underscores) and a short list of units and product names."""
 
 import re
 
-import pytest
 from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import String, Text, select
 
@@ -121,16 +120,6 @@ def _date_filter(page):
     page.locator(".filters input.filter-val").last.click()
     page.locator(".daterangepicker:visible").first.wait_for()
     return True
-
-
-@pytest.fixture
-def full_demo(app, site_ids):
-    from portal import devdata
-
-    with app.app_context():
-        devdata.seed_demo()
-        db.session.remove()
-    return site_ids
 
 
 def _walk(app, browser, live_server, role, sites, stored):

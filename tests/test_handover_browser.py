@@ -7,7 +7,6 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from portal.extensions import db
 from portal.models import CleaningIssue, HandoverEntry, HandoverItem
 from tests.conftest import browser_login, screenshot
 from portal import clock
@@ -97,12 +96,7 @@ def test_handover_and_cleaning_round_trip(page, live_server, app, request):
     screenshot(page, "cleaning_issue_verified")
 
 
-def test_screenshots_of_every_page_with_a_week_of_demo_data(page, live_server, app):
-    from portal import devdata
-
-    with app.app_context():
-        devdata.seed_demo()
-        db.session.remove()
+def test_screenshots_of_every_page_with_a_week_of_demo_data(page, live_server, app, full_demo):
     pages = {
         "sup_south": [
             "/roster/",

@@ -7,20 +7,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.extensions import db
 from portal.models import AuditEvent, RepairTicket, StaffMember
 from portal.models.keys import KeyItem, KeyLoan
 from portal.services import keys as svc
 
 
 @pytest.fixture
-def demo(app, site_ids):
-    from portal import devdata
-
-    with app.app_context():
-        devdata.seed_demo()
-        db.session.remove()
-    return site_ids
+def demo(full_demo):
+    return full_demo
 
 
 def _key(dbs, site_id, code):

@@ -9,11 +9,8 @@ from portal.models.keys import KeyItem, KeyLoan
 from tests.conftest import browser_login, screenshot
 
 
-def test_hand_out_and_take_back_a_key(page, live_server, app):
-    from portal import devdata
-
+def test_hand_out_and_take_back_a_key(page, live_server, app, full_demo):
     with app.app_context():
-        devdata.seed_demo()
         sz01 = db.session.scalar(select(Site.id).where(Site.code == "SZ01"))
         key_id = db.session.scalar(
             select(KeyItem.id).where(KeyItem.site_id == sz01, KeyItem.code == "B-01")

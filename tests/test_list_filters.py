@@ -1,18 +1,8 @@
 """Filtering a list by site (or region) through the URL, as the benchmark and the home page
 links do: on PostgreSQL too, where an integer column compared with the URL's text failed."""
 
-import pytest
-
-from portal import devdata
 from portal.models import Region
 from portal.services import audit
-
-
-@pytest.fixture
-def full_demo(app, site_ids):
-    with app.app_context():
-        devdata.seed_demo()
-    return site_ids
 
 
 def test_staff_list_filtered_by_site(login, full_demo):

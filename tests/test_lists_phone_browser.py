@@ -3,7 +3,6 @@ scrolling, its actions 44 px touch targets; and the menu names each page once.""
 
 import pytest
 
-from portal import devdata
 from tests.conftest import browser_login, screenshot
 
 CARDS = """() => {
@@ -27,8 +26,8 @@ CARDS = """() => {
 
 
 @pytest.mark.parametrize("path", ["/visit/", "/repairticket/"])
-def test_lists_are_cards_on_a_phone(browser, live_server, dbs, path):
-    devdata.seed_demo()  # today's visits and the demo's tickets
+def test_lists_are_cards_on_a_phone(browser, live_server, full_demo, path):
+    # full_demo: today's visits and the demo's tickets
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:

@@ -197,16 +197,6 @@ def test_every_editable_admin_view_is_versioned_and_tested(app):
     )
 
 
-@pytest.fixture
-def full_demo(app, site_ids):
-    from portal import devdata
-
-    with app.app_context():
-        devdata.seed_demo()
-        db.session.remove()
-    return site_ids
-
-
 def _second_person(view, record_site_id, site_ids):
     """Another person who may edit the record: the SZ01 supervisor where his role may, else the
     administrator on a second tablet (own session)."""

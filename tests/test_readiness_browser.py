@@ -10,11 +10,8 @@ from portal.models import Region, Site
 from tests.conftest import browser_login, screenshot
 
 
-def test_open_a_new_site_and_see_it_marked_on_the_dashboard(page, live_server, app):
-    from portal import devdata
-
+def test_open_a_new_site_and_see_it_marked_on_the_dashboard(page, live_server, app, full_demo):
     with app.app_context():
-        devdata.seed_demo()
         south = db.session.scalar(select(Region).where(Region.code == "SOUTH"))
         db.session.add(Site(code="SZ08", name="南山设置中售楼处", region=south, status="setup"))
         db.session.add(Site(code="SZ09", name="前海新售楼处", region=south, status="setup"))

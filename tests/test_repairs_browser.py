@@ -182,11 +182,7 @@ def test_damage_report_confirmed_by_the_salesperson(app, live_server, browser, p
         )
 
 
-def test_pages_fit_tablet_and_phone_with_demo_data(app, live_server, browser):
-    from portal import devdata
-
-    with app.app_context():
-        devdata.seed_demo()
+def test_pages_fit_tablet_and_phone_with_demo_data(app, live_server, browser, full_demo):
     with system(app) as s:
         ticket_id = s.scalar(
             select(RepairTicket.id).where(RepairTicket.equipment == "入口自动感应门")

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, inspect, select
 
-from portal import clock, devdata
+from portal import clock
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
@@ -50,13 +50,6 @@ def system(app):
     with app.app_context():
         yield db.session
         db.session.remove()
-
-
-@pytest.fixture
-def full_demo(app, site_ids):
-    with system(app):
-        devdata.seed_demo()
-    return site_ids
 
 
 def totals(app):

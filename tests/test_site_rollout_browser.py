@@ -79,16 +79,12 @@ def _sz03(app):
         return s.scalar(select(Site).where(Site.code == "SZ03"))
 
 
-def test_bring_up_sz03_from_sz01_and_work_day_one(app, browser, live_server, site_ids):
-    from portal import devdata
-
-    with system(app):
-        devdata.seed_demo()
+def test_bring_up_sz03_from_sz01_and_work_day_one(app, browser, live_server, full_demo):
     with system(app) as s:
         source_items = s.scalar(
             select(func.count())
             .select_from(Item)
-            .where(Item.site_id == site_ids["SZ01"], Item.active.is_(True))
+            .where(Item.site_id == full_demo["SZ01"], Item.active.is_(True))
         )
 
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})

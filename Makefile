@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test js-deps venv system-deps translations db demo clean lint lock bench bench-quick bench-live bench-deps
+.PHONY: run test screenshots js-deps venv system-deps translations db demo clean lint lock bench bench-quick bench-live bench-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ js-deps:
 TEST_WORKERS ?= 2
 test: venv translations system-deps js-deps
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
+
+# The same suite, saving every browser test's screenshots under artifacts/screenshots/.
+screenshots:
+	$(MAKE) test PORTAL_TEST_SCREENSHOTS=1
 
 # Static checks: ruff (config in pyproject.toml), the one-way import layers (import-linter,
 # [tool.importlinter] in pyproject.toml) and Bandit, failing on high-severity findings.

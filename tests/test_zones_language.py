@@ -1,7 +1,6 @@
 """Area names, record types and actions in the reader's language; a site's times on its own
 clock with the zone named for a viewer elsewhere."""
 
-import os
 import re
 from datetime import date, datetime, timezone
 
@@ -15,18 +14,11 @@ from portal.models import Site
 from portal.services import metrics as m
 from portal.services import report_data
 from tests.audit_rows import add_event
-from tests.conftest import ARTIFACTS, browser_login
+from tests.conftest import browser_login, screenshot
 
 
 # Keys of the report data that are codes for the program, never printed.
 NOT_SHOWN = {"key", "better", "ids"}
-
-
-def screenshot_path(name):
-    """A screenshot of the viewport (what the reader sees first), under artifacts/screenshots/."""
-    folder = os.path.join(ARTIFACTS, "screenshots")
-    os.makedirs(folder, exist_ok=True)
-    return os.path.join(folder, f"{name}.png")
 
 
 def _strings(value):
@@ -154,4 +146,4 @@ def test_audit_list_in_a_browser_names_the_site_clock(page, live_server, site_id
     cell = page.locator(f"tr:has(a[href*='details/?id={event_id}&']) td.col-at")
     assert cell.inner_text() == "2026-11-30 23:30 乌鲁木齐时间"
     assert cell.is_visible()
-    page.screenshot(path=screenshot_path("audit_list_site_clock"))
+    screenshot(page, "audit_list_site_clock", full_page=False)  # what the reader sees first

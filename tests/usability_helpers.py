@@ -6,7 +6,7 @@ import os
 from sqlalchemy import select
 
 from portal.extensions import db
-from tests.conftest import ARTIFACTS, browser_login
+from tests.conftest import ARTIFACTS, browser_login, screenshot
 
 TABLET = {"width": 768, "height": 1024}
 PHONE = {"width": 390, "height": 844}
@@ -146,7 +146,4 @@ class Sessions:
 
 
 def save_screenshot(page, name):
-    os.makedirs(SCREENS, exist_ok=True)
-    path = os.path.join(SCREENS, f"{name}.png")
-    page.screenshot(path=path, full_page=True)
-    return path
+    return screenshot(page, name, folder=SCREENS)

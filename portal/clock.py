@@ -75,6 +75,19 @@ def local_at(day, wall_time, where):
     return datetime.combine(day, wall_time, _zone_of(where))
 
 
+def nearest_local(wall_time, where, instant):
+    """The aware UTC instant nearest ``instant`` at which ``where``'s clock shows ``wall_time``:
+    on the local day of ``instant``, the day before or the day after. A time typed for a
+    record (a tour at 00:10 of a visit that arrived at 23:55) belongs to the night it
+    happened, not to the morning of the record's day."""
+    day = local_day(where, instant)
+    candidates = (
+        local_at(day + timedelta(days=d), wall_time, where).astimezone(timezone.utc)
+        for d in (-1, 0, 1)
+    )
+    return min(candidates, key=lambda at: abs(at - instant))
+
+
 def from_local(value, where):
     """A naive wall-clock datetime of ``where`` (a form field) as aware UTC. Aware values are
     already an instant and pass unchanged; None stays None."""

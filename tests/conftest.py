@@ -147,12 +147,13 @@ def _seed_org(application):
     return ids
 
 
-def _seed_org_and_demo(application):
+def _seed_demo(application):
+    """The demo organisation and the full demo data (``seed_demo`` seeds the org first)."""
     from portal import devdata
 
-    ids = _seed_org(application)
     with application.app_context():
-        devdata.seed_demo()
+        sites = devdata.seed_demo()
+        ids = {code: s.id for code, s in sites.items()}
         db.session.remove()
     return ids
 
@@ -294,7 +295,7 @@ def site_ids(demo_org):
 
 @pytest.fixture(scope="session")
 def demo_baseline(app):
-    return Baseline(app, seed=_seed_org_and_demo)
+    return Baseline(app, seed=_seed_demo)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 local midnight, a bad zone name means Beijing time, and a test that moves the clock with
 time-machine moves every "now" of the portal, the model defaults included."""
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,6 +28,22 @@ EDGES = [
     ("Asia/Urumqi", _utc(17, 30), DAY),
     ("Asia/Urumqi", _utc(18, 10), date(2027, 3, 6)),
 ]
+
+
+# A visit arrived at 23:55 on 5 March (site time); the minute typed and the instant it means.
+NEAREST = [
+    ("Asia/Shanghai", "00:10", _utc(16, 10)),  # 00:10 of the 6th, not of the 5th
+    ("Asia/Shanghai", "23:40", _utc(15, 40)),  # the same evening
+    ("Asia/Urumqi", "00:10", _utc(18, 10)),  # on Urumqi's own clock
+]
+
+
+@pytest.mark.parametrize("zone_name, typed, meant", NEAREST)
+def test_a_typed_minute_is_the_one_nearest_the_arrival(zone_name, typed, meant):
+    site = Site(code="T1", name="T1", timezone=zone_name)
+    arrived = clock.local_at(DAY, time(23, 55), site)
+    hours, minutes = map(int, typed.split(":"))
+    assert clock.nearest_local(time(hours, minutes), site, arrived) == meant
 
 
 @pytest.mark.parametrize("zone_name, at, day", EDGES)

@@ -12,11 +12,6 @@ from portal.models.keys import KeyItem, KeyLoan
 from portal.services import keys as svc
 
 
-@pytest.fixture
-def demo(full_demo):
-    return full_demo
-
-
 def _key(dbs, site_id, code):
     return dbs.scalar(select(KeyItem).where(KeyItem.site_id == site_id, KeyItem.code == code))
 
@@ -28,8 +23,8 @@ def _open(dbs, key_id):
     ).all()
 
 
-def test_clerk_hands_out_to_a_contractor_and_takes_it_back(login, dbs, demo):
-    key = _key(dbs, demo["SZ01"], "B-01")
+def test_clerk_hands_out_to_a_contractor_and_takes_it_back(login, dbs, full_demo):
+    key = _key(dbs, full_demo["SZ01"], "B-01")
     clerk = login("clerk_sz01")
     page = clerk.get("/keys/").get_data(as_text=True)
     assert "样板房 B 户型大门" in page and "在柜" in page
@@ -60,8 +55,8 @@ def test_clerk_hands_out_to_a_contractor_and_takes_it_back(login, dbs, demo):
     assert set(actions) >= {"create", "update"}
 
 
-def test_bad_hand_out_is_refused_next_to_the_field(login, dbs, demo):
-    key = _key(dbs, demo["SZ01"], "G-01")
+def test_bad_hand_out_is_refused_next_to_the_field(login, dbs, full_demo):
+    key = _key(dbs, full_demo["SZ01"], "G-01")
     guard = login("guard_sz01")
     resp = guard.post(
         f"/keys/{key.id}/out", {"holder_name": "李师傅", "holder_phone": "", "purpose": "看房"}
@@ -69,15 +64,15 @@ def test_bad_hand_out_is_refused_next_to_the_field(login, dbs, demo):
     assert resp.status_code == 400 and "请填写施工人员电话" in resp.get_data(as_text=True)
     resp = guard.post(f"/keys/{key.id}/out", {"holder_name": "", "purpose": "看房"})
     assert resp.status_code == 400 and "请选择人员" in resp.get_data(as_text=True)
-    other = dbs.scalar(select(StaffMember).where(StaffMember.site_id == demo["SZ02"]))
+    other = dbs.scalar(select(StaffMember).where(StaffMember.site_id == full_demo["SZ02"]))
     resp = guard.post(f"/keys/{key.id}/out", {"staff_member": other.id, "purpose": "看房"})
     assert resp.status_code == 404  # a person of another site is out of the guard's scope
     assert _open(dbs, key.id) == []
 
 
-def test_the_database_holds_one_open_loan_per_key(dbs, demo):
+def test_the_database_holds_one_open_loan_per_key(dbs, full_demo):
     """Two hand-outs racing past the check: the second insert fails on the partial index."""
-    key = _key(dbs, demo["SZ01"], "A-01")  # out in the demo
+    key = _key(dbs, full_demo["SZ01"], "A-01")  # out in the demo
     assert len(_open(dbs, key.id)) == 1
     dbs.add(
         KeyLoan(
@@ -94,8 +89,8 @@ def test_the_database_holds_one_open_loan_per_key(dbs, demo):
     dbs.rollback()
 
 
-def test_roles(login, dbs, demo):
-    key = _key(dbs, demo["SZ01"], "B-01")
+def test_roles(login, dbs, full_demo):
+    key = _key(dbs, full_demo["SZ01"], "B-01")
     assert login("sales_sz01").get("/keys/").status_code == 403
     assert login("maint_south").get("/keys/").status_code == 403
     sup = login("sup_south")
@@ -108,8 +103,8 @@ def test_roles(login, dbs, demo):
     assert login("clerk_sh01").get(f"/keys/{key.id}/out").status_code == 404
 
 
-def test_today_shows_keys_still_out_and_overnight(login, dbs, demo):
-    key = _key(dbs, demo["SZ01"], "A-01")
+def test_today_shows_keys_still_out_and_overnight(login, dbs, full_demo):
+    key = _key(dbs, full_demo["SZ01"], "A-01")
     (loan,) = _open(dbs, key.id)
     body = login("clerk_sz01").get("/today/").get_data(as_text=True)
     assert "钥匙未归还" in body and "样板房 A 户型大门" in body and "隔夜未还" not in body
@@ -120,8 +115,8 @@ def test_today_shows_keys_still_out_and_overnight(login, dbs, demo):
     assert "隔夜未还" in body
 
 
-def test_figure_counts_exactly_the_loans_its_drill_down_lists(app, login, dbs, demo):
-    sz01 = demo["SZ01"]
+def test_figure_counts_exactly_the_loans_its_drill_down_lists(app, login, dbs, full_demo):
+    sz01 = full_demo["SZ01"]
     key, spare = _key(dbs, sz01, "A-01"), _key(dbs, sz01, "B-01")
     (loan,) = _open(dbs, key.id)
     day = loan.out_day
@@ -167,8 +162,8 @@ def test_figure_counts_exactly_the_loans_its_drill_down_lists(app, login, dbs, d
     assert "钥匙未当天归还" in sup.get("/dashboard/").get_data(as_text=True)
 
 
-def test_lost_key_becomes_a_lock_change_ticket(login, dbs, demo):
-    key = _key(dbs, demo["SZ01"], "A-01")
+def test_lost_key_becomes_a_lock_change_ticket(login, dbs, full_demo):
+    key = _key(dbs, full_demo["SZ01"], "A-01")
     resp = login("clerk_sz01").post(f"/keys/{key.id}/lost")
     assert resp.status_code == 302
     dbs.expire_all()

@@ -1,7 +1,7 @@
 """The visit log (arrive / left now in one or two taps), serving drinks to a visit, and the
 visit records list (details, salesperson, show unit, notes)."""
 
-from datetime import datetime, timedelta
+from datetime import time
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
@@ -313,19 +313,17 @@ def kept_or_local_time(visit, field, text):
 
 
 def local_time(visit, text, field):
-    """"HH:MM" on the site's clock as UTC, None when empty: that minute nearest the arrival, so
-    a visit that arrived at 23:55 can be toured at 00:10 of the next day."""
+    """"HH:MM" on the site's clock, the minute nearest the visit's arrival, as UTC; None when
+    empty."""
     text = (text or "").strip()
     if not text:
         return None
     try:
         hours, minutes = (int(part) for part in text.split(":"))
-        day = clock.to_local(visit.arrived_at, visit.site).date()
-        wall = datetime(day.year, day.month, day.day, hours, minutes)
+        wall = time(hours, minutes)
     except (TypeError, ValueError):
         raise DomainError(_l("Give the time as hours:minutes, e.g. 14:30."), field) from None
-    candidates = (clock.from_local(wall + timedelta(days=d), visit.site) for d in (-1, 0, 1))
-    return min(candidates, key=lambda at: abs(at - visit.arrived_at))
+    return clock.nearest_local(wall, visit.site, visit.arrived_at)
 
 
 def _damage_reports(visit):

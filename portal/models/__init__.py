@@ -68,7 +68,14 @@ from portal.models.org import (
     user_region,
     user_site,
 )
-from portal.models.periods import DayCount, PeriodAmendment, PeriodClose, PeriodFigure
+from portal.models.periods import (
+    DayChange,
+    DayCount,
+    DayFigure,
+    PeriodAmendment,
+    PeriodClose,
+    PeriodFigure,
+)
 from portal.models.photos import Photo
 from portal.models.repairs import (
     OPEN_STATUSES,
@@ -153,7 +160,9 @@ __all__ = [
     "PeriodAmendment",
     "PeriodClose",
     "PeriodFigure",
+    "DayChange",
     "DayCount",
+    "DayFigure",
     "Photo",
     "ReportLease",
     "OPEN_STATUSES",

@@ -23,6 +23,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     ForeignKey,
     Index,
@@ -122,3 +123,43 @@ class DayCount(SiteScopedMixin, db.Model):
     day: Mapped[date] = mapped_column(Date)
     value: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DayChange(SiteScopedMixin, db.Model):
+    """How often a site's local day has been written to: raised by every change to a record dated
+    on it, in the writer's own transaction (``portal.services.day_figures``). The row dated
+    ``day_figures.SITE_WIDE`` counts changes that may touch any day of the site (a product, an
+    item). A kept ``DayFigure`` holds only while these have not moved since it was counted."""
+
+    __tablename__ = "day_change"
+    __audited__ = False
+    __table_args__ = (UniqueConstraint("site_id", "day", name="uq_day_change_site_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    generation: Mapped[int] = mapped_column(Integer)
+
+
+class DayFigure(SiteScopedMixin, db.Model):
+    """One site's share of a running month's figure on one local day that is over (checklists on
+    time, drinks, hours to fix…), kept the first time a figure needs it
+    (``portal.services.day_figures``). ``value`` and ``count`` are what the figure adds up (units
+    on time and units expected, microseconds and fixes…). ``stamp``: the day's and the site's
+    ``DayChange`` generations added up when it was counted: it is valid while they still add up
+    to it. ``zone``: the time zone the day was cut in."""
+
+    __tablename__ = "day_figure"
+    __audited__ = False
+    __table_args__ = (
+        UniqueConstraint(
+            "site_id", "figure", "zone", "day", name="uq_day_figure_site_figure_zone_day"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    figure: Mapped[str] = mapped_column(String(64))
+    zone: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    stamp: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(Integer)

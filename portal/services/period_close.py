@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from portal import clock
 from portal.extensions import db
 from portal.models.base import SiteScopedMixin, UTCDateTime, among, current_actor_id
+from portal.services import day_figures
 from portal.errors import DomainError
 from portal.i18n import lazy_gettext as _l
 from portal.models import Site
@@ -562,20 +563,40 @@ def _note_amendments(session, flush_context):
     if not pending:
         return
     now = clock.now()
-    candidates = []  # (site_id, value, obj, action)
+    dated, undated = [], set()  # (site_id, [dates], obj, action); sites of undated records
     for obj, action, values, sites in pending:
         if values is None:
             with session.no_autoflush:
                 values, sites = _dates(obj), {obj.site_id}
-        values = [v for v in values if isinstance(v, (date, datetime)) and _might_be_closed(v, now)]
+        values = [v for v in values if isinstance(v, (date, datetime))]
         for site_id in sites - {None}:
-            candidates += [(site_id, value, obj, action) for value in values]
-    if not candidates:
-        return
+            if values:
+                dated.append((site_id, values, obj, action))
+            elif type(obj).__name__ in day_figures.SITE_WIDE_MODELS:
+                undated.add(site_id)
     conn = session.connection()
+    zones = _zones(conn, {site_id for site_id, *_rest in dated})
+    changed_days = []
+    keyed = {}
+    for site_id, values, obj, action in dated:
+        days = [
+            clock.local_day(zones.get(site_id), at=v) if isinstance(v, datetime) else v
+            for v in values
+        ]
+        today = clock.local_day(zones.get(site_id), now)
+        changed_days += day_figures.span(site_id, days, action, today)
+        for value, day in zip(values, days, strict=True):
+            if _might_be_closed(value, now):
+                keyed.setdefault((site_id, f"{day:%Y-%m}"), {})[id(obj)] = (obj, action)
+    day_figures.note_changes(conn, session, changed_days, undated)
+    if keyed:
+        _note_closed(conn, keyed, now)
 
-    sites = {c[0] for c in candidates}
-    zones = {
+
+def _zones(conn, sites):
+    if not sites:
+        return {}
+    return {
         sid: clock.zone(name)
         for sid, name in conn.execute(
             select(Site.__table__.c.id, Site.__table__.c.timezone).where(
@@ -583,12 +604,10 @@ def _note_amendments(session, flush_context):
             )
         )
     }
-    keyed = {}
-    for site_id, value, obj, action in candidates:
-        day = value
-        if isinstance(value, datetime):
-            day = clock.local_day(zones.get(site_id), at=value)
-        keyed.setdefault((site_id, f"{day:%Y-%m}"), {})[id(obj)] = (obj, action)
+
+
+def _note_closed(conn, keyed, now):
+    """An amendment row for each change to a month that is closed at its site."""
     table = PeriodClose.__table__
     closed = set(
         conn.execute(

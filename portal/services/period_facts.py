@@ -45,7 +45,8 @@ Queries run through the session's site scope like every other read.
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 from math import fsum
 
 from sqlalchemy import and_, case, func, or_, select, union
@@ -70,6 +71,7 @@ from portal.models import (
 from portal.services.scope import including_deleted
 
 CLEANING_OPEN = ("open",)
+MICROS_PER_HOUR = 3_600_000_000
 
 
 # ---------------------------------------------------------------- shapes
@@ -85,6 +87,10 @@ class Resolution:
     resolved_at: datetime
     hours: float
 
+    @property
+    def micros(self):
+        return micros_between(self.reported_at, self.resolved_at)
+
 
 @dataclass(frozen=True)
 class Fix:
@@ -97,6 +103,10 @@ class Fix:
     due_at: datetime
     hours: float
     late: bool  # fixed after the due time in force then
+
+    @property
+    def micros(self):
+        return micros_between(self.raised_at, self.fixed_at)
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,17 @@ def existed_at(model, at):
 def hours_between(earlier, later):
     """Exact hours from ``earlier`` to ``later``."""
     return (later - earlier).total_seconds() / 3600
+
+
+def micros_between(earlier, later):
+    """Exact microseconds from ``earlier`` to ``later``: durations add up without rounding."""
+    return (later - earlier) // timedelta(microseconds=1)
+
+
+def mean_hours(total_micros, count):
+    """The mean in hours of ``count`` durations adding up to ``total_micros``, rounded once
+    (the same float however the durations were grouped before adding); None for none."""
+    return float(Fraction(total_micros, count * MICROS_PER_HOUR)) if count else None
 
 
 def mean(values):
@@ -221,9 +242,10 @@ def _due_in_force(event, owner_column, record, at):
     return _last_set_before(event, owner_column, event.due_at, record, at)
 
 
-def _first_in(event, owner_column, status, site_ids, start, end):
-    """Subquery (owner_id, first_at): the first event into ``status`` in ``[start, end)``."""
-    return (
+def _first_in(event, owner_column, status, site_ids, start, end, since=None):
+    """Subquery (owner_id, first_at): the first event into ``status`` in ``[start, end)``; with
+    ``since``, only the records whose first such event came at or after it."""
+    stmt = (
         select(owner_column.label("owner_id"), func.min(event.at).label("first_at"))
         .where(
             among(event.site_id, site_ids),
@@ -232,8 +254,10 @@ def _first_in(event, owner_column, status, site_ids, start, end):
             event.at < end,
         )
         .group_by(owner_column)
-        .subquery()
     )
+    if since is not None:
+        stmt = stmt.having(func.min(event.at) >= since)
+    return stmt.subquery()
 
 
 def _began(event, owner_column, site_ids, owners):
@@ -309,19 +333,24 @@ def _open_and_overdue(site_ids, at, open_stmt, due_in_force, due_column):
     )
 
 
-def ticket_resolutions(site_ids, start, end):
+def ticket_resolutions(site_ids, start, end, since=None, alive_at=None):
     """{site_id: [Resolution]}: every ticket with a resolve event in ``[start, end)``, once, from
-    its report to its first resolution in the period (see the module doc), by resolution time."""
+    its report to its first resolution in the period (see the module doc), by resolution time.
+    ``since``: only the first resolutions at or after it (the period's last day alone);
+    ``alive_at``: the instant the tickets must still exist at, if not ``end`` (a running
+    period's days that are over count the tickets that exist now)."""
     site_ids = list(site_ids)
     if not site_ids:
         return {}
-    first = _first_in(RepairEvent, RepairEvent.ticket_id, "resolved", site_ids, start, end)
+    first = _first_in(RepairEvent, RepairEvent.ticket_id, "resolved", site_ids, start, end, since)
     began = _began(RepairEvent, RepairEvent.ticket_id, site_ids, select(first.c.owner_id))
     stmt = (
         select(RepairTicket.site_id, RepairTicket.id, began.c.began_at, first.c.first_at)
         .join(first, first.c.owner_id == RepairTicket.id)
         .join(began, began.c.owner_id == RepairTicket.id)
-        .where(among(RepairTicket.site_id, site_ids), existed_at(RepairTicket, end))
+        .where(
+            among(RepairTicket.site_id, site_ids), existed_at(RepairTicket, alive_at or end)
+        )
         .order_by(first.c.first_at, RepairTicket.id)
     )
     return _by_site(
@@ -373,14 +402,15 @@ def cleaning_open_and_overdue_at(site_ids, at):
     return _open_and_overdue(site_ids, at, _issues_open_stmt, due, CleaningIssue.due_at)
 
 
-def cleaning_fixes(site_ids, start, end):
+def cleaning_fixes(site_ids, start, end, since=None, alive_at=None):
     """{site_id: [Fix]}: every issue with a fix in ``[start, end)``, once, from raising to its
-    first fix in the period, with the due time in force at that fix; by fix time."""
+    first fix in the period, with the due time in force at that fix; by fix time. ``since`` and
+    ``alive_at`` as for ``ticket_resolutions``."""
     site_ids = list(site_ids)
     if not site_ids:
         return {}
     event = CleaningIssueEvent
-    first = _first_in(event, event.issue_id, "fixed", site_ids, start, end)
+    first = _first_in(event, event.issue_id, "fixed", site_ids, start, end, since)
     began = _began(event, event.issue_id, site_ids, select(first.c.owner_id))
     # The due time in force at the fix: the last due set by an event up to it (looked up per
     # fix through the issue's index; joined as a windowed subquery, SQLite compares every fix
@@ -407,7 +437,9 @@ def cleaning_fixes(site_ids, start, end):
         )
         .join(first, first.c.owner_id == CleaningIssue.id)
         .join(began, began.c.owner_id == CleaningIssue.id)
-        .where(among(CleaningIssue.site_id, site_ids), existed_at(CleaningIssue, end))
+        .where(
+            among(CleaningIssue.site_id, site_ids), existed_at(CleaningIssue, alive_at or end)
+        )
         .order_by(first.c.first_at, CleaningIssue.id)
     )
     fixes = []

@@ -474,6 +474,99 @@ def counted_days(site_ids, start, end, now=None):
     return result
 
 
+def kept_month(figure, site_ids, start, end, count, days_of=None):
+    """The days that are over of a calendar month still running at the sites, added up from the
+    figures kept per site and day (``portal.services.day_figures``): [(site ids, zone, today,
+    {site_id: (value, count)})], one entry per time zone, for the provider to add today to. None
+    when ``start..end`` is not such a month (a closed month is stored, any other period is
+    computed from the records).
+
+    ``count(site_ids, first, last, zone) -> {(site_id, day): (value, count)}`` counts days from
+    the records, as the running month sees them: the records that exist now. ``days_of(site_ids)
+    -> {site_id: [day]}``: the only days to add up, when not all of them."""
+    from portal.services import day_figures
+
+    if not period_close.is_month(start, end):
+        return None
+    now = clock.now()
+    groups = []
+    for ids, _lo, _hi in zone_bounds(list(site_ids), start, end):
+        zone = zone_of(ids[0])
+        today = clock.local_day(zone, now)
+        if not start <= today <= end:
+            return None
+        groups.append((ids, zone, today))
+    return [
+        (
+            ids,
+            zone,
+            today,
+            day_figures.totals(
+                figure,
+                ids,
+                start,
+                today - timedelta(days=1),
+                zone,
+                lambda sids, first, last, zone=zone: count(sids, first, last, zone),
+                days_of(ids) if days_of else None,
+            ),
+        )
+        for ids, zone, today in groups
+    ]
+
+
+def by_local_day(items, site_of, at_of, zone, first, last):
+    """{(site_id, day): [item]} of ``items`` by the local day (in ``zone``) of ``at_of(item)``,
+    keeping the days ``first..last``."""
+    grouped = {}
+    for item in items:
+        day = clock.local_day(zone, at_of(item))
+        if first <= day <= last:
+            grouped.setdefault((site_of(item), day), []).append(item)
+    return grouped
+
+
+def mean_hours_to_first(figure, reader, at_of, site_ids, start, end):
+    """{site_id: mean hours} over the records ``reader`` finds in the period
+    (``period_facts.cleaning_fixes`` or ``ticket_resolutions``: each record once, to its first
+    fix or resolution in the period, dated by ``at_of``), added up in exact microseconds; sites
+    with none are left out. A running month adds its kept days (each day keeps the records
+    whose first fix of the month fell on it) to today's."""
+    from portal.services import period_facts as facts
+
+    def by_day(ids, first, last, zone):
+        month_lo = clock.period_bounds(month_start(first), last, zone)[0]
+        lo, hi = clock.period_bounds(first, last, zone)
+        found = reader(ids, month_lo, hi, since=lo, alive_at=clock.now())
+        items = [item for found_at_site in found.values() for item in found_at_site]
+        return {
+            key: (sum(item.micros for item in day_items), len(day_items))
+            for key, day_items in by_local_day(
+                items, lambda item: item.site_id, at_of, zone, first, last
+            ).items()
+        }
+
+    kept = kept_month(figure, site_ids, start, end, by_day)
+    if kept is None:
+        found = per_zone(site_ids, start, end, reader)
+        return {
+            sid: facts.mean_hours(sum(item.micros for item in items), len(items))
+            for sid, items in found.items()
+            if items
+        }
+    result = {}
+    for ids, zone, today, past in kept:
+        month_lo = clock.period_bounds(start, end, zone)[0]
+        lo, hi = clock.day_bounds(today, zone)
+        found = reader(ids, month_lo, hi, since=lo)
+        for sid in ids:
+            micros = past[sid][0] + sum(item.micros for item in found.get(sid, ()))
+            count = past[sid][1] + len(found.get(sid, ()))
+            if count:
+                result[sid] = facts.mean_hours(micros, count)
+    return result
+
+
 def today_of(site_id, now=None):
     return clock.local_day(zone_of(site_id), now)
 

@@ -33,11 +33,10 @@ def is_on_time(status, completed_at, answered, due):
     return status == "done" and answered > 0 and completed_at is not None and completed_at <= due
 
 
-def checklist_days(site_ids, start, end, now=None):
-    """{site_id: [(day, kind, run id | None, status, completed_at, answered, on time)]}: one row
-    per counted day and kind (the best run of the day when there are several; a missing run is
-    a row without one). Today counts for a kind once that checklist is done."""
-    days = m.counted_days(site_ids, start, end, now)
+def _best_runs(site_ids, start, end):
+    """{(site_id, day, kind): (day, kind, run id, status, completed_at, answered, on time)}: the
+    best run of each site, day and kind of ``start..end`` (on time first, then done, then the
+    first recorded)."""
     stmt = select(
         ChecklistRun.site_id,
         ChecklistRun.day,
@@ -66,6 +65,15 @@ def checklist_days(site_ids, start, end, now=None):
         best = runs.get((sid, day, kind))
         if best is None or (ok, status == "done", -rid) > (best[6], best[3] == "done", -best[2]):
             runs[(sid, day, kind)] = row
+    return runs
+
+
+def checklist_days(site_ids, start, end, now=None):
+    """{site_id: [(day, kind, run id | None, status, completed_at, answered, on time)]}: one row
+    per counted day and kind (the best run of the day when there are several; a missing run is
+    a row without one). Today counts for a kind once that checklist is done."""
+    days = m.counted_days(site_ids, start, end, now)
+    runs = _best_runs(site_ids, start, end)
     result = {}
     for sid in site_ids:
         today = m.today_of(sid, now)
@@ -83,12 +91,38 @@ def checklist_days(site_ids, start, end, now=None):
     return result
 
 
+def _on_time_by_day(site_ids, first, last, zone):
+    """{(site_id, day): (checklists on time, checklists run)} of every day, counted or not (the
+    site's spells are applied when the days are added up)."""
+    found = {}
+    for (sid, day, _kind), row in _best_runs(site_ids, first, last).items():
+        hits, runs = found.get((sid, day), (0, 0))
+        found[(sid, day)] = (hits + row[6], runs + 1)
+    return found
+
+
 def checklists_on_time(site_ids, start, end):
     """% of the expected opening and closing checklists done by their deadline."""
-    return {
-        sid: m.percent(sum(1 for row in rows if row[6]), len(rows))
-        for sid, rows in checklist_days(site_ids, start, end).items()
-    }
+    kept = m.kept_month(
+        "checklists_on_time",
+        site_ids,
+        start,
+        end,
+        _on_time_by_day,
+        lambda ids: m.counted_days(ids, start, end),
+    )
+    if kept is None:
+        return {
+            sid: m.percent(sum(1 for row in rows if row[6]), len(rows))
+            for sid, rows in checklist_days(site_ids, start, end).items()
+        }
+    result = {}
+    for ids, _zone, today, past in kept:
+        days = m.counted_days(ids, start, end)
+        for sid, rows in checklist_days(ids, today, today).items():
+            hits = past[sid][0] + sum(1 for row in rows if row[6])
+            result[sid] = m.percent(hits, len(DEADLINES) * len(days[sid]) + len(rows))
+    return result
 
 
 def checklist_records(site_id, start, end):

@@ -48,11 +48,14 @@ def cleaning_overdue(site_ids, start, end):
 
 def cleaning_hours_to_fix(site_ids, start, end):
     """Mean hours from raised to first fixed in the period, over the issues fixed in it."""
-    return {
-        sid: facts.mean(f.hours for f in found)
-        for sid, found in fixes(site_ids, start, end).items()
-        if found
-    }
+    return m.mean_hours_to_first(
+        "cleaning_hours_to_fix",
+        facts.cleaning_fixes,
+        lambda fix: fix.fixed_at,
+        site_ids,
+        start,
+        end,
+    )
 
 
 def _issues(ids):
@@ -173,16 +176,16 @@ def cleaning_section(site_id, start, end):
     for i in overdue:
         areas[area_name(issues[i].name)][1] += 1
     for f in fixed:
-        areas.setdefault(area_name(issues[f.issue_id].name), [0, 0, []])[2].append(f.hours)
+        areas.setdefault(area_name(issues[f.issue_id].name), [0, 0, []])[2].append(f.micros)
     rows = [
         [
             area,
             n_open,
             n_overdue,
-            len(hours),
-            f"{facts.mean(hours):.1f}" if hours else "–",
+            len(micros),
+            f"{facts.mean_hours(sum(micros), len(micros)):.1f}" if micros else "–",
         ]
-        for area, (n_open, n_overdue, hours) in sorted(areas.items())
+        for area, (n_open, n_overdue, micros) in sorted(areas.items())
     ]
     return {
         "headers": [

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal import clock
 from portal.extensions import db
 from portal.models.base import among
 from portal.models import HandoverEntry
@@ -17,9 +18,9 @@ from portal.services.scope import including_deleted
 SIGN_WITHIN = timedelta(hours=12)
 
 
-def entries(site_ids, start, end):
+def entries(site_ids, start, end, alive_at=None):
     """{site_id: [(id, written_at, signed_at)]}: the entries written in the period that still
-    existed at its end."""
+    existed at its end (at ``alive_at``, if given)."""
 
     def one_zone(ids, lo, hi):
         stmt = (
@@ -33,7 +34,7 @@ def entries(site_ids, start, end):
                 among(HandoverEntry.site_id, ids),
                 HandoverEntry.written_at >= lo,
                 HandoverEntry.written_at < hi,
-                existed_at(HandoverEntry, hi),
+                existed_at(HandoverEntry, alive_at or hi),
             )
             .order_by(HandoverEntry.written_at, HandoverEntry.id)
         )
@@ -49,13 +50,36 @@ def _on_time(written, signed):
     return signed is not None and signed - written <= SIGN_WITHIN
 
 
+def _signed_by_day(site_ids, first, last, zone):
+    """{(site_id, day): (entries signed in time, entries)} by the local day they were written,
+    of the entries that exist now."""
+    found = entries(site_ids, first, last, alive_at=clock.now())
+    rows = [(sid, written, signed) for sid, ids in found.items() for _i, written, signed in ids]
+    return {
+        key: (sum(1 for _s, w, s in day_rows if _on_time(w, s)), len(day_rows))
+        for key, day_rows in m.by_local_day(
+            rows, lambda r: r[0], lambda r: r[1], zone, first, last
+        ).items()
+    }
+
+
 def handover_on_time(site_ids, start, end):
     """% of the entries written in the period that the incoming shift signed within 12 h."""
-    return {
-        sid: m.percent(sum(1 for _i, w, s in rows if _on_time(w, s)), len(rows))
-        for sid, rows in entries(site_ids, start, end).items()
-        if rows
-    }
+    kept = m.kept_month("handover_on_time", site_ids, start, end, _signed_by_day)
+    if kept is None:
+        return {
+            sid: m.percent(sum(1 for _i, w, s in rows if _on_time(w, s)), len(rows))
+            for sid, rows in entries(site_ids, start, end).items()
+            if rows
+        }
+    result = {}
+    for ids, _zone, today, past in kept:
+        for sid, rows in entries(ids, today, today).items():
+            hits = past[sid][0] + sum(1 for _i, w, s in rows if _on_time(w, s))
+            total = past[sid][1] + len(rows)
+            if total:
+                result[sid] = m.percent(hits, total)
+    return result
 
 
 def handover_records(site_id, start, end):

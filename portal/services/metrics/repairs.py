@@ -65,11 +65,14 @@ def tickets_overdue(site_ids, start, end):
 
 def hours_to_resolve(site_ids, start, end):
     """Mean hours from reported to first resolved in the period, over the tickets resolved in it."""
-    return {
-        sid: facts.mean(r.hours for r in rs)
-        for sid, rs in resolutions(site_ids, start, end).items()
-        if rs
-    }
+    return m.mean_hours_to_first(
+        "hours_to_resolve",
+        facts.ticket_resolutions,
+        lambda resolution: resolution.resolved_at,
+        site_ids,
+        start,
+        end,
+    )
 
 
 def _ticket_rows(site_id, ids, at):

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from portal.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.extensions import db
 from portal.models.base import among
 from portal.models import ConsumptionLine, Product, StockMovement, Visit
@@ -121,21 +122,97 @@ def _drinks(site_ids, start, end, hi):
     return dict(db.session.execute(including_deleted(stmt)).all())
 
 
+def _people_by_day(site_ids, first, last, zone):
+    """{(site_id, day): (people, visits)} by the local day they arrived, of the visits that
+    exist now."""
+    lo, hi = clock.period_bounds(first, last, zone)
+    stmt = select(Visit.site_id, Visit.arrived_at, Visit.adults + Visit.children).where(
+        among(Visit.site_id, site_ids),
+        Visit.arrived_at >= lo,
+        Visit.arrived_at < hi,
+        existed_at(Visit, clock.now()),
+    )
+    rows = db.session.execute(including_deleted(stmt)).all()
+    return {
+        key: (sum(row[2] for row in day_rows), len(day_rows))
+        for key, day_rows in m.by_local_day(
+            rows, lambda r: r[0], lambda r: r[1], zone, first, last
+        ).items()
+    }
+
+
+def _drinks_by_day(site_ids, first, last, zone):
+    """{(site_id, day): (drinks, lines)} served on each local day, of the visits that exist now."""
+    stmt = (
+        select(
+            ConsumptionLine.site_id,
+            StockMovement.day,
+            func.sum(ConsumptionLine.quantity),
+            func.count(),
+        )
+        .join(StockMovement, StockMovement.id == ConsumptionLine.movement_id)
+        .join(Visit, Visit.id == ConsumptionLine.visit_id)
+        .join(Product, Product.id == ConsumptionLine.product_id)
+        .where(
+            among(StockMovement.site_id, site_ids),
+            StockMovement.day >= first,
+            StockMovement.day <= last,
+            Product.kind == "drink",
+            existed_at(Visit, clock.now()),
+        )
+        .group_by(ConsumptionLine.site_id, StockMovement.day)
+    )
+    return {
+        (sid, day): (int(drinks or 0), n)
+        for sid, day, drinks, n in db.session.execute(including_deleted(stmt))
+    }
+
+
+def _month_totals(figure, count, today_value, site_ids, start, end):
+    """{site_id: total} of a running month: its kept days, and today's ``today_value(ids, today,
+    lo, hi)`` (``[lo, hi)``: today's bounds); None when ``start..end`` is not one."""
+    kept = m.kept_month(figure, site_ids, start, end, count)
+    if kept is None:
+        return None
+    result = {}
+    for ids, zone, today, past in kept:
+        lo, hi = clock.period_bounds(today, today, zone)
+        now = today_value(ids, today, lo, hi)
+        for sid in ids:
+            result[sid] = past[sid][0] + int(now.get(sid) or 0)
+    return result
+
+
 def visitors(site_ids, start, end):
     """People (adults + children) of the visits that arrived in the period: the sum of
     ``visit_facts``' people, added up by the database."""
+    kept = _month_totals("visitors", _people_by_day, _people_today, site_ids, start, end)
+    if kept is not None:
+        return kept
     found = m.per_zone(site_ids, start, end, _people)
     return {sid: int(found.get(sid) or 0) for sid in site_ids}
 
 
 def drinks_per_visitor(site_ids, start, end):
     """Drinks served in the period over its visitors (both as ``visit_facts`` counts them)."""
+    people = _month_totals("visitors", _people_by_day, _people_today, site_ids, start, end)
+    if people is not None:
+        drinks = _month_totals("drinks", _drinks_by_day, _drinks_today, site_ids, start, end)
+        return {sid: drinks[sid] / people[sid] for sid in site_ids if people[sid]}
 
     def one_zone(ids, lo, hi):
         people, drinks = _people(ids, lo, hi), _drinks(ids, start, end, hi)
         return {sid: int(drinks.get(sid) or 0) / people[sid] for sid in ids if people.get(sid)}
 
     return m.per_zone(site_ids, start, end, one_zone)
+
+
+def _people_today(site_ids, today, lo, hi):
+    return _people(site_ids, lo, hi)
+
+
+def _drinks_today(site_ids, today, lo, hi):
+    return _drinks(site_ids, today, today, hi)
 
 
 def visit_records(site_id, start, end):

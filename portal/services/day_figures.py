@@ -136,12 +136,13 @@ def totals(figure, site_ids, first, last, zone, count, days=None):
 
     The sites whose every day is kept and valid are added up by the database (one query); only
     the others read their days one by one."""
-    site_ids = list(site_ids)
+    # A site with no day to add up (still in set-up) needs nothing kept.
+    result = {sid: (0, 0) for sid in site_ids if days is not None and not days[sid]}
+    site_ids = [sid for sid in site_ids if sid not in result]
     if not site_ids or last < first:
-        return dict.fromkeys(site_ids, (0, 0))
+        return result | dict.fromkeys(site_ids, (0, 0))
     span = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     valid = _valid(figure, site_ids, first, last, zone.key)
-    result = {}
     for sid, kept_days, value, n in db.session.execute(
         valid(
             select(

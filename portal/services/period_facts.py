@@ -256,7 +256,14 @@ def _first_in(event, owner_column, status, site_ids, start, end, since=None):
         .group_by(owner_column)
     )
     if since is not None:
-        stmt = stmt.having(func.min(event.at) >= since)
+        # Only the records with such an event since then: a few, instead of the whole period's.
+        recent = select(owner_column).where(
+            among(event.site_id, site_ids),
+            event.to_status == status,
+            event.at >= since,
+            event.at < end,
+        )
+        stmt = stmt.where(owner_column.in_(recent)).having(func.min(event.at) >= since)
     return stmt.subquery()
 
 

@@ -160,6 +160,9 @@ _SPELLS: ContextVar = ContextVar("metric_site_spells", default=None)
 # The records open at a period's end, read inside ``zone_cache`` once for the two figures made
 # of them (open and overdue): {(reader, site ids, period end, now): (open, overdue)}.
 _OPEN_STATES: ContextVar = ContextVar("metric_open_states", default=None)
+# The kept days of a running month read inside ``zone_cache``, for the figures that share them
+# (visitors and drinks per visitor): {(figure, site ids, start, end): kept_month's answer}.
+_KEPT: ContextVar = ContextVar("metric_kept_days", default=None)
 
 
 def _load_zones(sites=None):
@@ -192,9 +195,11 @@ def zone_cache(sites=None):
     token = _ZONES.set(_load_zones(sites))
     spells_token = _SPELLS.set({})
     states_token = _OPEN_STATES.set({})
+    kept_token = _KEPT.set({})
     try:
         yield
     finally:
+        _KEPT.reset(kept_token)
         _OPEN_STATES.reset(states_token)
         _SPELLS.reset(spells_token)
         _ZONES.reset(token)
@@ -474,7 +479,7 @@ def counted_days(site_ids, start, end, now=None):
     return result
 
 
-def kept_month(figure, site_ids, start, end, count, days_of=None):
+def kept_month(figure, site_ids, start, end, count, days=None):
     """The days that are over of a calendar month still running at the sites, added up from the
     figures kept per site and day (``portal.services.day_figures``): [(site ids, zone, today,
     {site_id: (value, count)})], one entry per time zone, for the provider to add today to. None
@@ -482,12 +487,22 @@ def kept_month(figure, site_ids, start, end, count, days_of=None):
     computed from the records).
 
     ``count(site_ids, first, last, zone) -> {(site_id, day): (value, count)}`` counts days from
-    the records, as the running month sees them: the records that exist now. ``days_of(site_ids)
-    -> {site_id: [day]}``: the only days to add up, when not all of them."""
-    from portal.services import day_figures
-
+    the records, as the running month sees them: the records that exist now. ``days``: {site_id:
+    [day]}, the only days to add up, when not all of them (``counted_days``)."""
     if not period_close.is_month(start, end):
         return None
+    cached, key = _KEPT.get(), (figure, tuple(site_ids), start, end)
+    if cached is not None and key in cached:
+        return cached[key]
+    found = _kept_month(figure, site_ids, start, end, count, days)
+    if cached is not None:
+        cached[key] = found
+    return found
+
+
+def _kept_month(figure, site_ids, start, end, count, days):
+    from portal.services import day_figures
+
     now = clock.now()
     groups = []
     for ids, _lo, _hi in zone_bounds(list(site_ids), start, end):
@@ -508,7 +523,7 @@ def kept_month(figure, site_ids, start, end, count, days_of=None):
                 today - timedelta(days=1),
                 zone,
                 lambda sids, first, last, zone=zone: count(sids, first, last, zone),
-                days_of(ids) if days_of else None,
+                {sid: days[sid] for sid in ids} if days is not None else None,
             ),
         )
         for ids, zone, today in groups

@@ -103,13 +103,15 @@ def _on_time_by_day(site_ids, first, last, zone):
 
 def checklists_on_time(site_ids, start, end):
     """% of the expected opening and closing checklists done by their deadline."""
+    site_ids = list(site_ids)
+    counted = m.counted_days(site_ids, start, end)
     kept = m.kept_month(
         "checklists_on_time",
         site_ids,
         start,
         end,
         _on_time_by_day,
-        lambda ids: m.counted_days(ids, start, end),
+        counted,
     )
     if kept is None:
         return {
@@ -118,10 +120,9 @@ def checklists_on_time(site_ids, start, end):
         }
     result = {}
     for ids, _zone, today, past in kept:
-        days = m.counted_days(ids, start, end)
         for sid, rows in checklist_days(ids, today, today).items():
             hits = past[sid][0] + sum(1 for row in rows if row[6])
-            result[sid] = m.percent(hits, len(DEADLINES) * len(days[sid]) + len(rows))
+            result[sid] = m.percent(hits, len(DEADLINES) * len(counted[sid]) + len(rows))
     return result
 
 

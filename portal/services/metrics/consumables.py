@@ -94,13 +94,39 @@ def tally_days(site_ids, start, end, now=None):
     return result
 
 
+def _same_day_by_day(site_ids, first, last, zone):
+    """{(site_id, day): (tallies closed the same day, tallies)} of every day, counted or not
+    (the site's spells are applied when the days are added up)."""
+    stmt = select(DailyTally.site_id, DailyTally.day, DailyTally.same_day).where(
+        among(DailyTally.site_id, site_ids), DailyTally.day >= first, DailyTally.day <= last
+    )
+    return {(sid, day): (1 if same else 0, 1) for sid, day, same in db.session.execute(stmt)}
+
+
 def tally_on_time(site_ids, start, end):
     """% of the period's counted days whose tally was closed the same day (before the site's
     local midnight, ``DailyTally.same_day``); a day without a tally is a miss."""
-    return {
-        sid: m.percent(sum(1 for row in rows if row[3]), len(rows))
-        for sid, rows in tally_days(site_ids, start, end).items()
-    }
+    site_ids = list(site_ids)
+    counted = m.counted_days(site_ids, start, end)
+    kept = m.kept_month(
+        "tally_on_time",
+        site_ids,
+        start,
+        end,
+        _same_day_by_day,
+        counted,
+    )
+    if kept is None:
+        return {
+            sid: m.percent(sum(1 for row in rows if row[3]), len(rows))
+            for sid, rows in tally_days(site_ids, start, end).items()
+        }
+    result = {}
+    for ids, _zone, today, past in kept:
+        for sid, rows in tally_days(ids, today, today).items():
+            hits = past[sid][0] + sum(1 for row in rows if row[3])
+            result[sid] = m.percent(hits, len(counted[sid]) + len(rows))
+    return result
 
 
 def tally_day_records(site_id, start, end):

@@ -104,24 +104,24 @@ def _stamps(site_ids, first, last):
     }
 
 
-def _valid(figure, site_ids, first, last, zone_name):
-    """The conditions on ``DayFigure`` (joined to the day's and the site's ``DayChange``) of the
-    kept days of ``first..last`` whose stamp still holds."""
+def _still_valid(stmt, figure, site_ids, first, last, zone_name):
+    """``stmt`` (a select from ``DayFigure``) limited to the kept days of ``first..last`` whose
+    stamp still holds: joined to the day's and the site's ``DayChange``."""
     day_change, site_change = aliased(DayChange), aliased(DayChange)
     current = func.coalesce(day_change.generation, 0) + func.coalesce(site_change.generation, 0)
-    return lambda stmt: stmt.outerjoin(
-        day_change,
-        and_(day_change.site_id == DayFigure.site_id, day_change.day == DayFigure.day),
-    ).outerjoin(
-        site_change,
-        and_(site_change.site_id == DayFigure.site_id, site_change.day == SITE_WIDE),
-    ).where(
-        DayFigure.figure == figure,
-        DayFigure.zone == zone_name,
-        among(DayFigure.site_id, site_ids),
-        DayFigure.day >= first,
-        DayFigure.day <= last,
-        DayFigure.stamp == current,
+    on_day = and_(day_change.site_id == DayFigure.site_id, day_change.day == DayFigure.day)
+    on_site = and_(site_change.site_id == DayFigure.site_id, site_change.day == SITE_WIDE)
+    return (
+        stmt.outerjoin(day_change, on_day)
+        .outerjoin(site_change, on_site)
+        .where(
+            DayFigure.figure == figure,
+            DayFigure.zone == zone_name,
+            among(DayFigure.site_id, site_ids),
+            DayFigure.day >= first,
+            DayFigure.day <= last,
+            DayFigure.stamp == current,
+        )
     )
 
 
@@ -142,16 +142,11 @@ def totals(figure, site_ids, first, last, zone, count, days=None):
     if not site_ids or last < first:
         return result | dict.fromkeys(site_ids, (0, 0))
     span = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    valid = _valid(figure, site_ids, first, last, zone.key)
+    sums = select(
+        DayFigure.site_id, func.count(), func.sum(DayFigure.value), func.sum(DayFigure.count)
+    )
     for sid, kept_days, value, n in db.session.execute(
-        valid(
-            select(
-                DayFigure.site_id,
-                func.count(),
-                func.sum(DayFigure.value),
-                func.sum(DayFigure.count),
-            )
-        ).group_by(DayFigure.site_id)
+        _still_valid(sums, figure, site_ids, first, last, zone.key).group_by(DayFigure.site_id)
     ):
         if kept_days == len(span) and (days is None or len(days[sid]) == len(span)):
             result[sid] = (int(value or 0), int(n or 0))
@@ -161,8 +156,13 @@ def totals(figure, site_ids, first, last, zone, count, days=None):
     kept = {
         (sid, day): (value, n)
         for sid, day, value, n in db.session.execute(
-            _valid(figure, rest, first, last, zone.key)(
-                select(DayFigure.site_id, DayFigure.day, DayFigure.value, DayFigure.count)
+            _still_valid(
+                select(DayFigure.site_id, DayFigure.day, DayFigure.value, DayFigure.count),
+                figure,
+                rest,
+                first,
+                last,
+                zone.key,
             )
         )
     }

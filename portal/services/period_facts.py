@@ -355,9 +355,7 @@ def ticket_resolutions(site_ids, start, end, since=None, alive_at=None):
         select(RepairTicket.site_id, RepairTicket.id, began.c.began_at, first.c.first_at)
         .join(first, first.c.owner_id == RepairTicket.id)
         .join(began, began.c.owner_id == RepairTicket.id)
-        .where(
-            among(RepairTicket.site_id, site_ids), existed_at(RepairTicket, alive_at or end)
-        )
+        .where(among(RepairTicket.site_id, site_ids), existed_at(RepairTicket, alive_at or end))
         .order_by(first.c.first_at, RepairTicket.id)
     )
     return _by_site(
@@ -444,9 +442,7 @@ def cleaning_fixes(site_ids, start, end, since=None, alive_at=None):
         )
         .join(first, first.c.owner_id == CleaningIssue.id)
         .join(began, began.c.owner_id == CleaningIssue.id)
-        .where(
-            among(CleaningIssue.site_id, site_ids), existed_at(CleaningIssue, alive_at or end)
-        )
+        .where(among(CleaningIssue.site_id, site_ids), existed_at(CleaningIssue, alive_at or end))
         .order_by(first.c.first_at, CleaningIssue.id)
     )
     fixes = []

@@ -8,7 +8,6 @@ deleted, a drink turned into a snack), and the next view must show what the reco
 Every expected value is counted by hand from the records written here."""
 
 import re
-from types import SimpleNamespace
 from datetime import date, time, timedelta
 
 import pytest
@@ -268,7 +267,7 @@ def test_a_day_counted_while_a_change_commits_is_counted_again(app, dbs, kp01):
         calls.append((first, last))
         if len(calls) == 1:  # another worker records something on the 19th meanwhile
             with db.engine.begin() as conn:
-                day_figures.note_changes(conn, SimpleNamespace(info={}), [(site_id, day)])
+                day_figures.note_changes(conn, [(site_id, day)])
         return {(site_id, day): (len(calls), 1)}
 
     with time_machine.travel(NOW, tick=False), app.app_context():

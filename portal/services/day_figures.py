@@ -9,9 +9,9 @@ Unlike ``day_counts`` these days can still change (a handover entry signed the n
 visit deleted a week later, a ticket reopened). So every change is noted where it happens:
 
 * **Writers** raise the generation of each site day their change is dated on (``DayChange``), in
-  their own transaction (``note_changes``, from ``period_close``'s flush listener, which already
-  knows each record's dates before and after the change). A record without dates of its own (a
-  product, an item) raises the site's ``SITE_WIDE`` row: any of its days may move.
+  their own transaction as it commits (``note_pending``, from ``period_close``'s flush listener,
+  which already knows each record's dates before and after the change). A record without dates
+  of its own (a product) raises the site's ``SITE_WIDE`` row: any of its days may move.
 * **Readers** keep a day with its *stamp*, the day's and the site's generations added up, read
   before counting. A kept day counts only while its stamp is still the sum of the current
   generations; a write that lands while a reader counts moves them, so that reader's value is
@@ -39,6 +39,8 @@ SITE_WIDE_MODELS = frozenset({"Product"})
 # Set on a session once its transaction has noted changes: it must not keep figures counted from
 # its own uncommitted rows (another connection writes them, and the changes may still roll back).
 _NOTED = "day_figures_noted"
+# The site days the session's transaction changed, raised when it commits.
+_PENDING = "day_figures_pending"
 
 
 def span(site_id, days, action, today):
@@ -52,13 +54,30 @@ def span(site_id, days, action, today):
     return [(site_id, first + timedelta(days=n)) for n in range((last - first).days + 2)]
 
 
-def note_changes(conn, session, days, sites=()):
-    """Raise the generation of each (site_id, day) of ``days`` and of every site in ``sites``
-    (all its days), in the writer's transaction (``conn``)."""
+def note_pending(session, days, sites=()):
+    """Note that the session's transaction changed the site days ``days`` ([(site_id, day)])
+    and every day of ``sites``; their generations are raised when it commits."""
+    pending = session.info.setdefault(_PENDING, set())
+    pending.update(days)
+    pending.update((sid, SITE_WIDE) for sid in sites)
+    session.info[_NOTED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _raise_generations(session):
+    # Raised at commit, all in one statement in (site, day) order: two writers then lock the
+    # same rows in the same order (no deadlock), and hold them only while committing.
+    session.flush()  # the changes still in the session note their days now
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        note_changes(session.connection(), pending)
+
+
+def note_changes(conn, days):
+    """Raise the generation of each (site_id, day) of ``days`` in ``conn``'s transaction."""
     from portal.services.period_close import insert_into
 
     rows = [{"site_id": sid, "day": day, "generation": 1} for sid, day in sorted(set(days))]
-    rows += [{"site_id": sid, "day": SITE_WIDE, "generation": 1} for sid in sorted(set(sites))]
     if not rows:
         return
     table = DayChange.__table__
@@ -70,13 +89,13 @@ def note_changes(conn, session, days, sites=()):
         ),
         rows,
     )
-    session.info[_NOTED] = True
 
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _transaction_over(session):
     session.info.pop(_NOTED, None)
+    session.info.pop(_PENDING, None)
 
 
 def _stamps(site_ids, first, last):

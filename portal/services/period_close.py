@@ -588,7 +588,7 @@ def _note_amendments(session, flush_context):
         for value, day in zip(values, days, strict=True):
             if _might_be_closed(value, now):
                 keyed.setdefault((site_id, f"{day:%Y-%m}"), {})[id(obj)] = (obj, action)
-    day_figures.note_changes(conn, session, changed_days, undated)
+    day_figures.note_pending(session, changed_days, undated)
     if keyed:
         _note_closed(conn, keyed, now)
 

@@ -79,7 +79,9 @@ class RoleGuard:
     write_roles = frozenset({"admin"})
 
     def is_accessible(self):
-        return current_user.is_authenticated and current_user.role in self.read_roles
+        # Asked of every menu entry on every page: the proxy is looked through once.
+        user = current_user._get_current_object()
+        return user.is_authenticated and user.role in self.read_roles
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:
@@ -87,7 +89,8 @@ class RoleGuard:
         abort(403)
 
     def can_write(self):
-        return current_user.is_authenticated and current_user.role in self.write_roles
+        user = current_user._get_current_object()
+        return user.is_authenticated and user.role in self.write_roles
 
 
 class PortalView(RoleGuard, BaseView):

@@ -41,6 +41,7 @@ def register_extensions(app):
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.install_template_gettext(app)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -6,7 +6,7 @@ exactly ``zh_Hans_CN`` or ``en`` (Flask-Admin's own Chinese catalogue has the sa
 """
 
 from flask import g, has_request_context, request, session
-from flask_babel import gettext
+from flask_babel import get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup
@@ -14,6 +14,39 @@ from markupsafe import Markup
 from portal import clock
 
 LOCALES = {"zh_Hans_CN": "中文", "en": "English"}
+
+# The app's catalogue of each language, as Flask-Babel loaded it (Flask-Babel too keeps them
+# for the life of the process).
+_CATALOGUES = {}
+
+
+def translations():
+    """Flask-Babel's translations of the language in force (``force_locale`` included). Flask-Babel
+    finds them again on each ``gettext`` through nine lookups of the request context (~25 µs), and
+    a page translates 100 to 150 texts; here the language is the one lookup."""
+    locale = get_locale()
+    catalogue = _CATALOGUES.get(locale)
+    if catalogue is None:
+        catalogue = _CATALOGUES[locale] = get_translations()
+    return catalogue
+
+
+def gettext(string, **variables):
+    """Flask-Babel's ``gettext``, through ``translations``."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def install_template_gettext(app):
+    """Templates' ``_()`` and ``ngettext`` through ``translations`` too: the callables
+    Flask-Babel installs, with the faster lookup."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
 
 
 class LazyMessage(LazyString):

@@ -5,13 +5,14 @@ import base64
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 
 import limits
 import pyotp
 import segno
 from flask import current_app, has_app_context
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from portal import clock
 from sqlalchemy.orm.attributes import set_committed_value
@@ -57,14 +58,19 @@ def load_session_user(cookie_id):
     user_id, _, token = (cookie_id or "").partition(":")
     if not user_id.isdigit() or not token:
         return None
-    # With the user, his unread notifications (the navbar bell), in the same query.
-    stmt = select(User, notify.unread_column(User.id)).where(User.id == int(user_id))
-    row = db.session.execute(stmt.execution_options(bypass_scope=True)).one_or_none()
+    row = db.session.execute(_session_user_stmt(), {"user_id": int(user_id)}).one_or_none()
     user = row[0] if row is not None else None
     if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
         return None
     user.unread_loaded = row[1]
     return user
+
+
+@cache  # built once, run with parameters (HACKING.md, "Statements built once"): every request
+def _session_user_stmt():
+    # With the user, his unread notifications (the navbar bell), in the same query.
+    stmt = select(User, notify.unread_column(User.id)).where(User.id == bindparam("user_id"))
+    return stmt.execution_options(bypass_scope=True)
 
 
 def authenticate(username, password):

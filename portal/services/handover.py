@@ -399,8 +399,10 @@ def signable_entries(user, at=None):
     Unsigned entries whose post's next shift (the shifts of that post starting first after the
     entry was written) has the user on it, started by ``at``, when the user is not the author;
     or, the author's own entry when nobody else with a login is on that next shift (she is
-    alone on her post), from the start of her own next shift at the site."""
-    at = at or clock.now()
+    alone on her post), from the start of her own next shift at the site. ``user.id`` and ``at``
+    may be bound parameters (``waiting`` builds its statement once)."""
+    if at is None:
+        at = clock.now()
     if user.role not in SIGNING_ROLES:
         return select(HandoverEntry.id).where(false())
     entry, taker, person, own, me = _SIGNABLE_ALIASES

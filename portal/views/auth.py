@@ -14,7 +14,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -28,28 +27,28 @@ from portal.models import User
 from portal.models.org import TwoFactor
 from portal.services import audit
 from portal.services import auth as accounts
-from portal.views.base import ALL_ROLES, PortalView, expose, show_refusal
+from portal.views.base import ALL_ROLES, PortalForm, PortalView, expose, show_refusal
 from portal.security import log_event
 
 bp = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     username = StringField(
         _l("User name"), validators=[DataRequired(), Length(max=accounts.MAX_USERNAME)]
     )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(PortalForm):
     code = StringField(_l("Sign-in code"), validators=[DataRequired(), Length(max=40)])
 
 
-class ResetForm(FlaskForm):
+class ResetForm(PortalForm):
     user_id = IntegerField(_l("User"), validators=[DataRequired()])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(PortalForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
     confirm = PasswordField(

@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -41,6 +40,7 @@ from portal.services import scope
 from portal.services import today
 from portal.services import sites as site_life
 from portal.views.base import (
+    PortalForm,
     PortalView,
     ScopedModelView,
     domain_errors,
@@ -407,7 +407,7 @@ def _item_locations(choices):
     return {str(i): loc for i, loc in rows if loc}
 
 
-class RepairFromAnswerForm(FlaskForm):
+class RepairFromAnswerForm(PortalForm):
     """A repair ticket for a failed checklist answer: the ticket's title is the item (or the
     other equipment) and the fault words, never the question."""
 

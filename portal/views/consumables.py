@@ -6,7 +6,6 @@ from flask_admin.contrib.sqla.filters import BooleanEqualFilter, DateBetweenFilt
 from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
@@ -20,6 +19,7 @@ from portal.models.consumables import MOVEMENT_LABELS
 from portal.models.consumables import PRODUCT_KIND_LABELS as KIND_LABELS
 from portal.services import bounds, stock, tally, today
 from portal.views.base import (
+    PortalForm,
     PortalView,
     ScopedModelView,
     day_param,
@@ -254,7 +254,7 @@ class DailyTallyView(ScopedModelView):
         return super().get_query().options(undefer(DailyTally.units_off))
 
 
-class MovementForm(FlaskForm):
+class MovementForm(PortalForm):
     kind = SelectField(
         _l("Kind of change"),
         choices=[

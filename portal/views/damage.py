@@ -5,7 +5,6 @@ from flask import abort, flash, redirect, request, url_for
 from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
 from wtforms import (
     DateTimeLocalField,
@@ -27,6 +26,7 @@ from portal.services import inventory as inventory_service
 from portal.services import photos as photo_service
 from portal.services.metrics import damage as damage_figures
 from portal.views.base import (
+    PortalForm,
     PortalView,
     domain_errors,
     expose,
@@ -55,7 +55,7 @@ LIST_FILTERS = {
 }
 
 
-class DamageForm(FlaskForm):
+class DamageForm(PortalForm):
     site = SelectField(_l("Site"), coerce=int, validators=[InputRequired()])
     visit = SelectField(
         _l("Recorded visit"),
@@ -96,11 +96,11 @@ class DamageForm(FlaskForm):
     photos = MultipleFileField(_l("Photos"))
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(PortalForm):
     note = TextAreaField(_l("Remarks"), validators=[Optional(), Length(max=2000)])
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(PortalForm):
     outcome = SelectField(_l("Outcome"), choices=[(o, OUTCOME_LABELS[o]) for o in DAMAGE_OUTCOMES])
     quantity = IntegerField(
         _l("Quantity written off"),
@@ -109,7 +109,7 @@ class ReviewForm(FlaskForm):
     note = TextAreaField(_l("Review note"), validators=[Optional(), Length(max=2000)])
 
 
-class RepairForm(FlaskForm):
+class RepairForm(PortalForm):
     priority = SelectField(
         _l("Priority"),
         choices=[(p, PRIORITY_LABELS[p]) for p in ("urgent", "high", "normal", "low")],

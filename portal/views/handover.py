@@ -8,7 +8,6 @@ from flask_admin.contrib.sqla.filters import FilterEqual
 from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import MultipleFileField, SelectField, TextAreaField
@@ -20,6 +19,7 @@ from portal.models import HandoverEntry, HandoverItem, Shift, Site
 from portal.services import handover, roster, today
 from portal.services import photos as photo_service
 from portal.views.base import (
+    PortalForm,
     PortalView,
     ScopedModelView,
     domain_errors,
@@ -33,7 +33,7 @@ from portal.views.auth import safe_next
 BOOK_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 
 
-class EntryForm(FlaskForm):
+class EntryForm(PortalForm):
     post = SelectField(_l("Post"), choices=[])
     outgoing_shift = SelectField(_l("Outgoing shift"), coerce=int, choices=[])
     incoming_shift = SelectField(_l("Incoming shift"), coerce=int, choices=[])
@@ -42,7 +42,7 @@ class EntryForm(FlaskForm):
     photos = MultipleFileField(_l("Photos"))
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(PortalForm):
     photos = MultipleFileField(_l("Photos"))
 
 

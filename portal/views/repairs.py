@@ -7,7 +7,6 @@ from markupsafe import Markup
 from portal import clock
 from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import DecimalField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -29,6 +28,7 @@ from portal.services import photos as photo_service
 from portal.services import repairs
 from portal.services.metrics import repairs as repair_figures
 from portal.views.base import (
+    PortalForm,
     PortalView,
     ScopedModelView,
     domain_errors,
@@ -67,7 +67,7 @@ ACTION_STYLES = {
 STATUS_FILTERS = {"open": _l("Open"), "overdue": _l("Overdue"), **STATUS_LABELS, "all": _l("All")}
 
 
-class ReportForm(FlaskForm):
+class ReportForm(PortalForm):
     site = SelectField(_l("Site"), coerce=int, validators=[InputRequired()])
     item = SelectField(_l("Item from the site's list"), coerce=int, default=0)
     equipment = StringField(
@@ -88,7 +88,7 @@ class ReportForm(FlaskForm):
     photos = MultipleFileField(_l("Photos"))
 
 
-class EditForm(FlaskForm):
+class EditForm(PortalForm):
     """The supervisor's corrections: the site and the fault description stay as reported."""
 
     item = SelectField(_l("Item from the site's list"), coerce=int, default=0)
@@ -99,7 +99,7 @@ class EditForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """Forms of the ticket page: several per page, so prefixed; CSRFProtect checks the page
     token."""
 
@@ -124,11 +124,11 @@ class NoteForm(ActionForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(PortalForm):
     text = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=4000)])
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(PortalForm):
     photos = MultipleFileField(_l("Photos"))
 
 

@@ -25,11 +25,11 @@ from portal.models import (
     Product,
     RepairTicket,
     Site,
-    User,
     Visit,
 )
 from portal.services import day_figures
 from portal.services import metrics as m
+from tests.hand_built import at, two_drinks, user
 
 NOV1, NOV30 = date(2026, 11, 1), date(2026, 11, 30)
 TODAY = date(2026, 11, 20)
@@ -46,17 +46,6 @@ KEPT = (
 
 def local(day, hour, minute=0):
     return clock.local_at(date(2026, 11, day), time(hour, minute), clock.DEFAULT_ZONE)
-
-
-def at(dbs, when, action):
-    with time_machine.travel(when, tick=False):
-        result = action()
-        dbs.commit()
-    return result
-
-
-def user(dbs, username):
-    return dbs.scalar(select(User).where(User.username == username))
 
 
 @pytest.fixture
@@ -76,16 +65,7 @@ def kp01(dbs):
         dbs.commit()
     clerk, boss, worker = user(dbs, "clerk_sz01"), user(dbs, "sup_south"), user(dbs, "maint_south")
 
-    def products():
-        sour = Product(site_id=site.id, name="酸梅汤", kind="drink", unit="杯")
-        water = Product(site_id=site.id, name="矿泉水", kind="drink", unit="瓶")
-        dbs.add_all([sour, water])
-        dbs.flush()
-        stock.restock(site, sour, 20, clerk)
-        stock.restock(site, water, 20, clerk)
-        return sour, water
-
-    sour, water = at(dbs, local(2, 9), products)
+    sour, water = at(dbs, local(2, 9), lambda: two_drinks(dbs, site, clerk))
     # Visitors 3 + 2 + 1 = 6; drinks 1 酸梅汤 + 1 酸梅汤 + 1 矿泉水 = 3.
     tenth = at(dbs, local(10, 10), lambda: visits.record_arrival(site, 3, user=clerk))
     at(dbs, local(10, 10, 5), lambda: stock.serve(tenth, sour, 1, clerk))

@@ -26,12 +26,11 @@ from portal.models import (
     Item,
     ItemCheck,
     ItemCheckLine,
-    Product,
     Site,
     StaffMember,
-    User,
 )
 from portal.services import metrics as m
+from tests.hand_built import at, two_drinks, user
 from portal.services import report_data
 
 ZONE = "Asia/Urumqi"
@@ -48,15 +47,6 @@ FIRST_DEC = local(date(2026, 12, 1), 0, 10)  # 1 December 00:10 in Urumqi: Decem
 LATER = local(date(2026, 12, 10), 12)  # when the figures are read
 
 
-def user(dbs, username):
-    return dbs.scalar(select(User).where(User.username == username))
-
-
-def at(dbs, when, action):
-    with time_machine.travel(when, tick=False):
-        result = action()
-        dbs.commit()
-    return result
 
 
 # What the records below add up to, counted by hand.
@@ -150,16 +140,7 @@ def _build(dbs, site):
     at(dbs, FIRST_DEC, lambda: setattr(leaver, "active", False))
 
     # Drinks.
-    def products():
-        sour = Product(site_id=site.id, name="酸梅汤", kind="drink", unit="杯")
-        water = Product(site_id=site.id, name="矿泉水", kind="drink", unit="瓶")
-        dbs.add_all([sour, water])
-        dbs.flush()
-        stock.restock(site, sour, 20, clerk)
-        stock.restock(site, water, 20, clerk)
-        return sour, water
-
-    sour, water = at(dbs, local(date(2026, 10, 30), 9), products)
+    sour, water = at(dbs, local(date(2026, 10, 30), 9), lambda: two_drinks(dbs, site, clerk))
     october_visit = at(
         dbs, local(date(2026, 10, 31), 23, 30), lambda: visits.record_arrival(site, 1, user=clerk)
     )

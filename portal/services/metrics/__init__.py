@@ -530,6 +530,27 @@ def _kept_month(figure, site_ids, start, end, count, days):
     ]
 
 
+def duty_on_time(figure, site_ids, start, end, by_day, rows_of, on_time, per_day=1):
+    """{site_id: %} of a daily duty's expected units done on time (checklists, tally).
+    ``rows_of(site_ids, start, end) -> {site_id: [row]}``: a row per counted day and unit, today's
+    once done; ``on_time(row)``. A running month adds its kept days (``by_day``, the ``count`` of
+    ``kept_month``; a counted day expects ``per_day`` units) to today's rows."""
+    site_ids = list(site_ids)
+    counted = counted_days(site_ids, start, end)
+    kept = kept_month(figure, site_ids, start, end, by_day, counted)
+    if kept is None:
+        return {
+            sid: percent(sum(1 for row in rows if on_time(row)), len(rows))
+            for sid, rows in rows_of(site_ids, start, end).items()
+        }
+    result = {}
+    for ids, _zone, today, past in kept:
+        for sid, rows in rows_of(ids, today, today).items():
+            hits = past[sid][0] + sum(1 for row in rows if on_time(row))
+            result[sid] = percent(hits, per_day * len(counted[sid]) + len(rows))
+    return result
+
+
 def by_local_day(items, site_of, at_of, zone, first, last):
     """{(site_id, day): [item]} of ``items`` by the local day (in ``zone``) of ``at_of(item)``,
     keeping the days ``first..last``."""

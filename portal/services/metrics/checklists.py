@@ -103,27 +103,16 @@ def _on_time_by_day(site_ids, first, last, zone):
 
 def checklists_on_time(site_ids, start, end):
     """% of the expected opening and closing checklists done by their deadline."""
-    site_ids = list(site_ids)
-    counted = m.counted_days(site_ids, start, end)
-    kept = m.kept_month(
+    return m.duty_on_time(
         "checklists_on_time",
         site_ids,
         start,
         end,
         _on_time_by_day,
-        counted,
+        checklist_days,
+        lambda row: row[6],
+        per_day=len(DEADLINES),
     )
-    if kept is None:
-        return {
-            sid: m.percent(sum(1 for row in rows if row[6]), len(rows))
-            for sid, rows in checklist_days(site_ids, start, end).items()
-        }
-    result = {}
-    for ids, _zone, today, past in kept:
-        for sid, rows in checklist_days(ids, today, today).items():
-            hits = past[sid][0] + sum(1 for row in rows if row[6])
-            result[sid] = m.percent(hits, len(DEADLINES) * len(counted[sid]) + len(rows))
-    return result
 
 
 def checklist_records(site_id, start, end):

@@ -106,27 +106,9 @@ def _same_day_by_day(site_ids, first, last, zone):
 def tally_on_time(site_ids, start, end):
     """% of the period's counted days whose tally was closed the same day (before the site's
     local midnight, ``DailyTally.same_day``); a day without a tally is a miss."""
-    site_ids = list(site_ids)
-    counted = m.counted_days(site_ids, start, end)
-    kept = m.kept_month(
-        "tally_on_time",
-        site_ids,
-        start,
-        end,
-        _same_day_by_day,
-        counted,
+    return m.duty_on_time(
+        "tally_on_time", site_ids, start, end, _same_day_by_day, tally_days, lambda row: row[3]
     )
-    if kept is None:
-        return {
-            sid: m.percent(sum(1 for row in rows if row[3]), len(rows))
-            for sid, rows in tally_days(site_ids, start, end).items()
-        }
-    result = {}
-    for ids, _zone, today, past in kept:
-        for sid, rows in tally_days(ids, today, today).items():
-            hits = past[sid][0] + sum(1 for row in rows if row[3])
-            result[sid] = m.percent(hits, len(counted[sid]) + len(rows))
-    return result
 
 
 def tally_day_records(site_id, start, end):

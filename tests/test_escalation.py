@@ -89,6 +89,55 @@ def test_cleaning_issue_overdue_tells_the_sites_clerks_and_supervisor_once(dbs):
     ]
 
 
+def test_a_ticket_reopened_with_a_new_due_time_is_escalated_again_once_it_passes(dbs, login):
+    from portal.models import RepairTicket
+
+    ticket_id = make_ticket(dbs, status="assigned")
+    ticket = dbs.get(RepairTicket, ticket_id)
+    ticket.due_at = at(15)
+    dbs.commit()
+    assert run(at(15, 1), "ticket_overdue") == 1
+    # Fixed late, then reopened by the supervisor at 16:00: a new due time from then.
+    ticket = dbs.get(RepairTicket, ticket_id)
+    ticket.status = "resolved"
+    dbs.commit()
+    with time_machine.travel(at(16), tick=False):
+        resp = login("sup_south").post(
+            f"/repairs/{ticket_id}/action/reopen", {"reopen-note": "灯还是不亮"}
+        )
+    assert resp.status_code == 302
+    dbs.expire_all()
+    new_due = dbs.get(RepairTicket, ticket_id).due_at
+    assert new_due > at(16)
+    assert run(at(16, 1), "ticket_overdue") == 0  # the old due time was escalated already
+    assert run(new_due - timedelta(minutes=1), "ticket_overdue") == 0
+    assert run(new_due + timedelta(minutes=1), "ticket_overdue") == 1
+    assert run(new_due + timedelta(hours=3), "ticket_overdue") == 0
+    overdue = [(who, title) for who, title in told(dbs) if title.startswith("报修单已逾期")]
+    assert overdue == [("sup_south", "报修单已逾期：落地灯")] * 2
+
+
+def test_a_reopened_cleaning_issue_is_escalated_again_when_its_new_due_time_passes(dbs):
+    from portal.services import cleaning
+
+    sz01 = _site(dbs, "SZ01")
+    area = CleaningArea(site_id=sz01.id, name="洽谈区")
+    dbs.add(area)
+    dbs.flush()
+    issue = CleaningIssue(site_id=sz01.id, area_id=area.id, description="地面水渍", due_at=at(15))
+    dbs.add(issue)
+    dbs.commit()
+    assert run(at(15, 1), "cleaning_overdue") == 1
+    issue.status, issue.fixed_at = "fixed", at(15, 30)
+    cleaning.reopen(issue, _user(dbs, "clerk_sz01"), "还有水渍", at=at(16))
+    dbs.commit()
+    assert issue.due_at > at(16)
+    assert run(at(16, 1), "cleaning_overdue") == 0
+    assert run(issue.due_at + timedelta(minutes=1), "cleaning_overdue") == 1
+    assert run(issue.due_at + timedelta(hours=3), "cleaning_overdue") == 0
+    assert [who for who, _title in told(dbs)].count("clerk_sz01") == 2
+
+
 def test_opening_checklist_not_done_by_ten_tells_the_supervisor_of_open_sites_only(dbs):
     sz01, sh02 = _site(dbs, "SZ01"), _site(dbs, "SH02")
     template = ChecklistTemplate(name="开店检查", kind="opening")

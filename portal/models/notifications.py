@@ -5,13 +5,15 @@
   (e-mail, a WeCom or DingTalk group robot), with its attempts and last error. The target is an
   e-mail address or the robot's name, never a robot's URL (its key is a secret).
 * ``NotifyChannels`` — the channels a person chose beyond the portal (in-portal always).
-* ``EscalationSent`` — which escalation went out for which record at which level (unique): a
-  periodic job that runs again, or two workers running it at once, never send it twice.
+* ``EscalationSent`` — which escalation went out for which record at which level, and for an
+  overdue record which due time it had passed (unique): a periodic job that runs again, or two
+  workers running it at once, never send it twice; a record given a new due time (a reopened
+  ticket, a changed priority) is watched again.
 * ``RobotWebhook`` — a site's or a region's group robot (企业微信 / 钉钉 group-robot URL),
   kept by head office. Not audited, and its URL is never listed: the URL carries the key.
 """
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import (
     Boolean,
@@ -124,15 +126,23 @@ class RobotWebhook(VersionedMixin, TimestampMixin, db.Model):
         return self.name
 
 
+# The ``due_at`` of an escalation whose rule watches no due time (a checklist not done by 10:00).
+NO_DUE = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 class EscalationSent(db.Model):
     __tablename__ = "escalation_sent"
     __audited__ = False
     __table_args__ = (
-        UniqueConstraint("rule", "object_id", "level", name="uq_escalation_sent_rule_object_level"),
+        UniqueConstraint(
+            "rule", "object_id", "level", "due_at", name="uq_escalation_sent_rule_object_level_due"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rule: Mapped[str] = mapped_column(String(30))
     object_id: Mapped[int] = mapped_column(Integer)
     level: Mapped[int] = mapped_column(Integer, default=1)
+    # The due time the record had passed: NO_DUE for the rules without one.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=NO_DUE, nullable=False)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

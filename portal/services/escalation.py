@@ -5,7 +5,9 @@ minute).
     run_rule(name, now=None) -> number sent
     RULES                                                   (THE table, below)
 
-Each rule sends once per record and level: an ``EscalationSent`` row with a unique key is
+Each rule sends once per record and level (and, for an overdue record, per due time: a ticket
+reopened with a new due time is escalated again once that one passes): an ``EscalationSent``
+row with a unique key is
 written in the same transaction as the notifications, so a job that runs again (after an
 outage, or on two workers at once) finds it and sends nothing. A rule that was missed for
 hours sends once when the job runs again, not once per missed run.
@@ -20,7 +22,7 @@ claim: ``site_day_key`` makes one from the site and the day.
 """
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Callable
 
 from flask import current_app
@@ -46,7 +48,7 @@ from portal.models import (
     user_region,
     user_site,
 )
-from portal.models.notifications import EscalationSent
+from portal.models.notifications import NO_DUE, EscalationSent
 from portal.services import notify
 
 TICKET_UNASSIGNED = "ticket_unassigned"
@@ -83,6 +85,7 @@ class Due:
     body: str
     url: str
     kind: str = "overdue"
+    due_at: datetime = NO_DUE  # the due time passed, for the rules that watch one
 
 
 @dataclass(frozen=True)
@@ -124,22 +127,26 @@ def site_day_key(site_id, day):
     return site_id * 100_000 + (day - _EPOCH).days
 
 
-def claim(rule, object_id, level):
+def claim(rule, object_id, level, due_at=NO_DUE):
     """Record the escalation; False when it was already sent (by an earlier run, or another
     worker that got there first)."""
     try:
         with db.session.begin_nested():
-            db.session.add(EscalationSent(rule=rule, object_id=object_id, level=level))
+            db.session.add(
+                EscalationSent(rule=rule, object_id=object_id, level=level, due_at=due_at)
+            )
     except IntegrityError:
         return False
     return True
 
 
-def _not_sent(rule, id_column, level=1):
+def _not_sent(rule, id_column, level=1, due_column=None):
+    """Not escalated yet (for ``due_column``'s due time, when the rule watches one)."""
     return ~exists().where(
         EscalationSent.rule == rule,
         EscalationSent.object_id == id_column,
         EscalationSent.level == level,
+        EscalationSent.due_at == (NO_DUE if due_column is None else due_column),
     )
 
 
@@ -205,7 +212,7 @@ def _find_tickets_overdue(now, delays):
     tickets = _tickets(
         RepairTicket.status.in_(OPEN_STATUSES),
         RepairTicket.due_at <= now - delays[1],
-        _not_sent(TICKET_OVERDUE, RepairTicket.id),
+        _not_sent(TICKET_OVERDUE, RepairTicket.id, due_column=RepairTicket.due_at),
     )
     return [
         Due(
@@ -221,6 +228,7 @@ def _find_tickets_overdue(now, delays):
                 who=t.assignee.display_name if t.assignee else _("nobody"),
             ),
             f"/repairs/{t.id}/",
+            due_at=t.due_at,
         )
         for t in tickets
     ]
@@ -235,7 +243,7 @@ def _find_cleaning_overdue(now, delays):
             Site.status == "open",
             CleaningIssue.status == "open",
             CleaningIssue.due_at <= now - delays[1],
-            _not_sent(CLEANING_OVERDUE, CleaningIssue.id),
+            _not_sent(CLEANING_OVERDUE, CleaningIssue.id, due_column=CleaningIssue.due_at),
         )
         .order_by(CleaningIssue.id)
     ).all()
@@ -257,6 +265,7 @@ def _find_cleaning_overdue(now, delays):
                     text=issue.description,
                 ),
                 f"/cleaning_issue/details/?id={issue.id}",
+                due_at=issue.due_at,
             )
         )
     return due
@@ -505,7 +514,7 @@ def run_rule(name, now=None):
     now = now or clock.now()
     count = 0
     for due in rule.find(now, delays_of(rule)):
-        if not claim(rule.name, due.object_id, due.level):
+        if not claim(rule.name, due.object_id, due.level, due.due_at):
             continue
         notify.notify(due.people, due.kind, due.title, due.body, due.url, site=due.site)
         db.session.commit()

@@ -24,6 +24,7 @@ from portal.models import (
     ConsumptionLine,
     DailyTally,
     DamageReport,
+    DayChange,
     GroomingInspection,
     GroomingResult,
     HandoverEntry,
@@ -152,6 +153,13 @@ def test_generates_the_domains_history(app, dbs):
         assert count(model) == ctx.counts[model.__tablename__] > 0, model.__tablename__
     assert count(Item) == 6 * 30 and count(Product) == count(StockBalance) == 6 * 10
     assert count(DailyTally) == 6 * 3
+    # Each worked day was written to, as the services note it: its kept figures can be checked.
+    assert dbs.execute(select(DayChange.site_id, DayChange.day).order_by(DayChange.id)).all() == [
+        tuple(row)
+        for row in dbs.execute(
+            select(DailyTally.site_id, DailyTally.day).order_by(DailyTally.site_id, DailyTally.day)
+        )
+    ]
     assert count(ChecklistRun) == 6 * 3 * 2  # opening and closing, every site and day
     assert count(ItemCheck) == 6 * 3 * 2 and count(ItemCheckLine) == count(ItemCheck) * 30
     # Every balance is its ledger's sum, never negative.

@@ -5,7 +5,8 @@ same transaction as the change. Bulk-inserted history (``history(past)``, ``gene
 skips the services, so the steps its columns show are written here afterwards, in a few
 statements: reported / raised at ``created_at`` with its due time, resolved, closed, fixed and
 verified at their times; on the roster from ``created_at`` (to ``updated_at`` for someone no
-longer active). Rows that already have a history are left alone."""
+longer active); a change noted on every day a site worked. Rows that already have a history
+are left alone."""
 
 from sqlalchemy import text
 
@@ -40,6 +41,11 @@ STATEMENTS = [
     "FROM cleaning_issue i WHERE i.status = 'verified' AND i.verified_at IS NOT NULL "
     "AND NOT EXISTS (SELECT 1 FROM cleaning_issue_event e WHERE e.issue_id = i.id "
     "AND e.action = 'verified') ORDER BY i.id",
+    # Every day a site worked was written to (its tally closed, at least): the day's generation,
+    # which the running month's kept figures are checked against (``services/day_figures``).
+    "INSERT INTO day_change (site_id, day, generation) SELECT t.site_id, t.day, 1 "
+    "FROM daily_tally t WHERE NOT EXISTS (SELECT 1 FROM day_change c "
+    "WHERE c.site_id = t.site_id AND c.day = t.day) ORDER BY t.site_id, t.day",
     # People on the roster.
     "INSERT INTO staff_spell (site_id, staff_member_id, joined_at, left_at) "
     "SELECT s.site_id, s.id, s.created_at, CASE WHEN s.active THEN NULL ELSE s.updated_at END "

@@ -31,7 +31,6 @@ def upgrade():
         sa.column("object_id", sa.Integer),
         sa.column("due_at", sa.DateTime(timezone=True)),
     )
-    op.execute(sent.update().values(due_at=NO_DUE))
     for rule, table in (
         ("ticket_overdue", "repair_ticket"),
         ("cleaning_overdue", "cleaning_issue"),
@@ -46,6 +45,7 @@ def upgrade():
                 .scalar_subquery()
             )
         )
+    # The other rules watch no due time (and a claim whose record is gone has none left).
     op.execute(sent.update().where(sent.c.due_at.is_(None)).values(due_at=NO_DUE))
     with op.batch_alter_table("escalation_sent") as batch:
         batch.alter_column("due_at", existing_type=sa.DateTime(timezone=True), nullable=False)

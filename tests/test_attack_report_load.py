@@ -6,6 +6,7 @@ import csv
 import http.cookiejar
 import io
 import re
+import sys
 import threading
 import urllib.error
 import urllib.parse
@@ -111,6 +112,38 @@ def test_parallel_pdfs_of_one_user_beyond_the_cap_get_429_the_others_their_pdf(
     # Every slot was given back once its PDF was built.
     assert _leases(dbs, _user_id(dbs, "sup_south")) == []
     assert browser.get(url)[0] == 200
+
+
+def test_pdfs_built_at_once_in_one_process_are_each_whole(live_server, config, site_ids):
+    """A threaded server builds several PDFs at the same moment; each is the one PDF it would
+    have been alone (the embedded font is subset for each, not garbled between them)."""
+    config(REPORT_LEASES_PER_USER=6)
+    month = f"{date.today() - timedelta(days=40):%Y-%m}"
+    urls = [f"/dashboard/site/{site_ids[code]}/{month}.pdf" for code in ("SZ01", "SZ02")]
+    browser = Browser(live_server, "sup_south")
+    alone = {url: browser.get(url)[2] for url in urls}
+    start = threading.Barrier(6)
+    results = []
+    # Switch threads far more often than the default 5 ms, so a section that is not safe
+    # to run in two threads at once is interleaved on every run, not once in a while.
+    interval = sys.getswitchinterval()
+
+    def fetch(url):
+        start.wait()
+        results.append((url, browser.get(url)))
+
+    threads = [threading.Thread(target=fetch, args=(url,)) for url in urls * 3]
+    sys.setswitchinterval(1e-6)
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        sys.setswitchinterval(interval)
+    assert len(results) == 6
+    for url, (status, _headers, body) in results:
+        assert status == 200 and body == alone[url], (url, status)
 
 
 def test_slots_are_shared_through_the_database_and_a_dead_workers_lease_expires(

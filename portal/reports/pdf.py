@@ -27,7 +27,7 @@ from reportlab.platypus import (
 from xml.sax.saxutils import escape
 
 from portal.reports import charts
-from portal.reports.fonts import cjk_font
+from portal.reports.fonts import cjk_font, writing_document
 from portal.services.report_data import outside_request_locale
 
 INK = colors.HexColor("#1f3b4d")
@@ -124,7 +124,8 @@ def _build(story, header, title, page_size=A4):
         topMargin=20 * mm,
         bottomMargin=18 * mm,
     )
-    doc.build(story, canvasmaker=_numbered_canvas(header, page_size))
+    with writing_document():
+        doc.build(story, canvasmaker=_numbered_canvas(header, page_size))
     return buffer.getvalue()
 
 

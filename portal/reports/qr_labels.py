@@ -28,7 +28,7 @@ from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import CleaningArea, Item
 from portal.models.cleaning import area_name
-from portal.reports.fonts import cjk_font
+from portal.reports.fonts import cjk_font, writing_document
 
 # Item categories that are equipment: they have power or moving parts and are what breaks.
 EQUIPMENT_CATEGORIES = frozenset({"audio_video", "appliance", "lamp"})
@@ -177,7 +177,8 @@ def render(labels, layout=None, title="", outline=False, empty_text=""):
             canvas.setFillColor(MUTED)
             canvas.drawCentredString(layout.page[0] / 2, layout.page[1] / 2, empty_text)
         canvas.showPage()
-    canvas.save()
+    with writing_document():
+        canvas.save()
     return out.getvalue()
 
 

@@ -63,6 +63,7 @@
     });
   }
 
+  var SENT_SEPARATOR = " to ";
   if (!window.moment || lang.indexOf("zh") !== 0) {
     return;
   }
@@ -77,14 +78,23 @@
   if (!window.jQuery) {
     return;
   }
-  // The picker's script loads after this one and Flask-Admin creates pickers on DOM ready, so
-  // the wrapper goes in on DOM ready too (registered first, so it runs before Flask-Admin's).
-  window.jQuery(function ($) {
-    var original = $.fn.daterangepicker;
-    if (!original) {
-      return;
+  // The picker's script loads after this one and Flask-Admin creates the list's active
+  // filters as soon as its own script runs (before DOM ready), so the picker is wrapped the
+  // moment its script defines it.
+  var $ = window.jQuery;
+  var wrapped;
+  Object.defineProperty($.fn, "daterangepicker", {
+    configurable: true,
+    get: function () {
+      return wrapped;
+    },
+    set: function (original) {
+      wrapped = wrap(original);
     }
-    $.fn.daterangepicker = function (options, callback) {
+  });
+
+  function wrap(original) {
+    return function (options, callback) {
       var locale = {
         applyLabel: labels.apply,
         cancelLabel: labels.cancel,
@@ -97,7 +107,25 @@
         firstDay: 1
       };
       var merged = $.extend(true, { locale: locale }, options || {});
+      if (merged.singleDatePicker || !labels.rangeSeparator) {
+        return original.call(this, merged, callback);
+      }
+      // A range shows its two days joined by the page's own word; the filter form sends them
+      // joined by " to ", the only form Flask-Admin's filters read.
+      var shown = labels.rangeSeparator;
+      merged.separator = shown;
+      this.each(function () {
+        var input = $(this);
+        input.val(input.val().split(SENT_SEPARATOR).join(shown));
+        input.closest("form").off("submit.portalRange").on("submit.portalRange", function () {
+          $(this).find("input").each(function () {
+            if (this.value.indexOf(shown) > 0) {
+              this.value = this.value.split(shown).join(SENT_SEPARATOR);
+            }
+          });
+        });
+      });
       return original.call(this, merged, callback);
     };
-  });
+  }
 })();

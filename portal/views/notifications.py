@@ -28,6 +28,9 @@ class NotificationsView(PortalView):
     read_roles = EVERYONE
     write_roles = EVERYONE
 
+    def is_visible(self):
+        return False  # the bell in the bar opens it, on a phone as on a wide screen
+
     def _page(self, status=200):
         return (
             self.render(

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from portal.models import AuditEvent, StaffMember, User
 from tests.audit_rows import add_event
+from tests.repairs_helpers import make_ticket
 
 
 def _edit_staff(client, person, **changes):
@@ -121,3 +122,29 @@ def test_created_record_diff_names_references_and_codes(login, dbs, site_ids):
     assert "记录编号" not in diff
     assert "系统" in page  # created by the seed, not by a person
     assert "+00:00" not in page  # local time, to the minute
+
+
+def test_a_reopened_ticket_reads_in_words_in_the_trail(login, dbs, site_ids):
+    """A status change is kept as stored values, so the trail shows it in the reader's words
+    (not the codes a service wrote)."""
+    ticket_id = make_ticket(dbs, status="resolved")
+    sup = login("sup_south")
+    resp = sup.post(f"/repairs/{ticket_id}/action/reopen", {"reopen-note": "灯还是不亮"})
+    assert resp.status_code == 302
+    event = dbs.scalar(
+        select(AuditEvent).where(
+            AuditEvent.object_type == "RepairTicket",
+            AuditEvent.object_id == ticket_id,
+            AuditEvent.action == "reopen",
+        )
+    )
+    listing = sup.get("/audit/?flt0_object_type_equals=RepairTicket").get_data(as_text=True)
+    assert f"/audit/details/?id={event.id}" in listing
+    assert "resolved" not in listing and "→ assigned" not in listing
+    diff = sup.get(f"/audit/details/?id={event.id}").get_data(as_text=True).split("变更内容")[1]
+    assert re.search(
+        r"<th scope=\"row\">状态</th>\s*<td class=\"audit-old\">已修好</td>"
+        r".*?<td class=\"audit-new\">已派单</td>",
+        diff,
+        re.S,
+    ), diff

@@ -66,10 +66,10 @@ def test_the_lone_clerk_confirms_her_own_entry_at_her_next_shift_not_before(dbs)
         select(AuditEvent).where(
             AuditEvent.object_type == "HandoverEntry",
             AuditEvent.object_id == entry.id,
-            AuditEvent.action == "confirm",
+            AuditEvent.action == "confirm_self",
         )
     )
-    assert "本人接班确认" in audit.summary
+    assert audit.summary == str(entry)
 
 
 def test_alone_on_the_post_with_nobody_planned_she_confirms_at_her_next_shift(dbs):

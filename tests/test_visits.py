@@ -332,3 +332,31 @@ def test_times_are_corrected_in_site_time(app, login):
         row = s.get(Visit, visit)
         assert row.left_at == datetime(2026, 3, 10, 2, 30, tzinfo=timezone.utc)
         assert row.arrived_at == datetime(2026, 3, 10, 1, 0, tzinfo=timezone.utc)
+
+
+def _visit_served(app, products, name):
+    """A visit at SZ01 served one of each of ``products`` new drinks named ``name`` 0, 1…;
+    its id."""
+    with arranged(app):
+        site = site_of("SZ01")
+        visit = visits.record_arrival(site, 2, 0, salesperson=staff("郑凯"))
+        for n in range(products):
+            drink = Product(site_id=site.id, name=f"{name}{n}", kind="drink", unit="杯")
+            db.session.add(drink)
+            db.session.flush()
+            stock.restock(site, drink, 5)
+            stock.serve(visit, drink, 1)
+        return visit.id
+
+
+def test_visit_details_read_the_drinks_served_at_once(app, login):
+    clerk = login("clerk_sz01")
+    one, five = _visit_served(app, 1, "果汁"), _visit_served(app, 5, "茶饮")
+    clerk.get(f"/visit/details/?id={one}")  # warm
+    counts = []
+    for visit_id in (one, five):
+        with count_queries(app) as queries:
+            page = clerk.get(f"/visit/details/?id={visit_id}").get_data(as_text=True)
+        counts.append(queries.count)
+    assert "茶饮4 × 1" in page
+    assert counts[0] == counts[1], counts

@@ -29,4 +29,4 @@ class BreakLog(SiteScopedMixin, TimestampMixin, db.Model):
         return length is not None and length > BREAK_LIMIT
 
     def __str__(self):
-        return f"{self.staff_member} {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.staff_member} {self.local_text(self.started_at)}"

@@ -74,7 +74,7 @@ class CleaningInspection(SiteScopedMixin, TimestampMixin, db.Model):
         return sum(1 for r in self.results if not r.passed)
 
     def __str__(self):
-        return f"{self.inspected_at:%Y-%m-%d %H:%M}"
+        return self.local_text(self.inspected_at)
 
 
 class CleaningResult(SiteScopedMixin, db.Model):

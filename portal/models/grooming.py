@@ -74,7 +74,7 @@ class GroomingInspection(SiteScopedMixin, TimestampMixin, db.Model):
     )
 
     def __str__(self):
-        return f"{self.staff_member} {self.inspected_at:%Y-%m-%d} {self.score}%"
+        return f"{self.staff_member} {self.local_text(self.inspected_at, '%Y-%m-%d')} {self.score}%"
 
 
 class GroomingResult(SiteScopedMixin, db.Model):

@@ -59,7 +59,7 @@ class HandoverEntry(VersionedMixin, SiteScopedMixin, TimestampMixin, SoftDeleteM
         return self.signed_at is not None and self.signed_by_id == self.author_id
 
     def __str__(self):
-        return f"{self.written_at:%Y-%m-%d %H:%M} {self.text[:30]}"
+        return f"{self.local_text(self.written_at)} {self.text[:30]}"
 
 
 # Once signed, an entry is frozen by the database itself (SQLite and PostgreSQL triggers), below

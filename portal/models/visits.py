@@ -57,4 +57,4 @@ class Visit(VersionedMixin, SiteScopedMixin, SoftDeleteMixin, TimestampMixin, db
         return self.left_at is None
 
     def __str__(self):
-        return f"#{self.id} {self.arrived_at:%Y-%m-%d %H:%M} ({self.headcount})"
+        return f"#{self.id} {self.local_text(self.arrived_at)} ({self.headcount})"

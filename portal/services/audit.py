@@ -148,9 +148,12 @@ def _discard(session):
     session.info.pop("audit_pending", None)
 
 
-def record(action, obj=None, *, object_type=None, site_id=None, summary=None, after=None):
+def record(
+    action, obj=None, *, object_type=None, site_id=None, summary=None, before=None, after=None
+):
     """Write an event that is not a row change (login, sign, export…), in the current
-    transaction."""
+    transaction. ``summary`` names the record; what changed goes in ``before``/``after`` as
+    stored values, which the audit viewer shows in the reader's language."""
     row = {
         "at": clock.now(),
         "user_id": current_actor_id.get(),
@@ -159,7 +162,7 @@ def record(action, obj=None, *, object_type=None, site_id=None, summary=None, af
         "object_type": object_type or (type(obj).__name__ if obj is not None else "-"),
         "object_id": getattr(obj, "id", None),
         "summary": (summary or (str(obj) if obj is not None else ""))[:255],
-        "before": None,
+        "before": before,
         "after": after,
     }
     _insert_chained(db.session.connection(), [row])

@@ -189,7 +189,11 @@ def _answer(report, user, status, note):
     report.sales_note = (note or "").strip() or None
     report.answered_at = clock.now()
     audit.record(
-        status == "confirmed" and "confirm" or "dispute", report, summary=f"{report} → {status}"
+        status == "confirmed" and "confirm" or "dispute",
+        report,
+        summary=str(report),
+        before={"status": "pending"},
+        after={"status": status},
     )
     return report
 

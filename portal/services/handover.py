@@ -155,7 +155,7 @@ def add_photos(entry, user, prepared):
     db.session.flush()  # the entry's id names the photos' owner
     stored = [photo_service.store(p, entry.site, PHOTO_OWNER, entry.id, user) for p in prepared]
     if stored:
-        audit.record("update", entry, summary=f"照片 +{len(stored)}")
+        audit.record("add_photos", entry, summary=f"{entry} (+{len(stored)})")
     return stored
 
 
@@ -204,7 +204,7 @@ def sign(entry, user, at=None):
     entry.signed_at = when
     db.session.flush()
     if entry.is_self_confirmed:
-        audit.record("confirm", entry, summary=f"本人接班确认: {entry}")
+        audit.record("confirm_self", entry, summary=str(entry))
     else:
         audit.record("sign", entry, summary=str(entry))
     return entry

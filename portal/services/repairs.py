@@ -187,7 +187,7 @@ def _assign_default(site, ticket, now):
         text=str(worker),
     )
     db.session.flush()
-    audit.record("assign", ticket, summary=f"{ticket} → {worker} (default of {site.code})")
+    audit.record("assign_default", ticket, summary=f"{ticket} → {worker}")
     _tell_assignee(ticket, worker)
 
 
@@ -283,7 +283,13 @@ def transition(ticket, action, user, **data):
         due_at=ticket.due_at if action == "reopen" else None,
     )
     if action in ("close", "reopen", "claim"):
-        audit.record(action, ticket, summary=f"{ticket} {before} → {rule.target}")
+        audit.record(
+            action,
+            ticket,
+            summary=str(ticket),
+            before={"status": before},
+            after={"status": rule.target},
+        )
     if action == "reopen":
         _tell_reopened(ticket, user, before, text)
     return ticket

@@ -409,12 +409,17 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
             return cache[key]
         return cache[key].replace(_ROW_ID_PLACEHOLDER, url_quote(str(row_id), safe=""))
 
+    # Loader options for what the details page shows of one record (its lines and their names):
+    # loaded with it instead of one statement per line.
+    one_options = ()
+
     def get_one(self, id):
         """The record if it is in scope; 404 otherwise (also for ids that are not ids). Its site
         comes with it: the details show the record's times on the site's clock."""
         site = getattr(self.model, "site", None)
         is_relation = isinstance(getattr(site, "property", None), RelationshipProperty)
-        return get_or_404(self.model, id, options=[joinedload(site)] if is_relation else ())
+        options = [joinedload(site)] if is_relation else []
+        return get_or_404(self.model, id, options=options + list(self.one_options))
 
     @action(
         "delete",

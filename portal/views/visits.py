@@ -10,6 +10,7 @@ from portal.i18n import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from flask_admin.form.fields import DateTimeField
 from flask_admin.helpers import is_form_submitted
 from wtforms import SelectField
@@ -462,6 +463,8 @@ class VisitView(ScopedModelView):
     def get_count_query(self):
         query = super().get_count_query()
         return query.filter(_hosted_filter()) if current_user.role == "sales" else query
+
+    one_options = (selectinload(Visit.consumption_lines).joinedload(ConsumptionLine.product),)
 
     def get_one(self, id):
         visit = super().get_one(id)

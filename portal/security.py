@@ -78,6 +78,7 @@ def set_headers(resp):
 
 LAST_SEEN = "_last_seen"
 _STATIC_ENDPOINTS = ("static", "home.static", "swatch_css")
+_VERSIONED_ENDPOINTS = ("static", "home.static")
 STATIC_MAX_AGE = 365 * 24 * 3600
 ADMIN_ROLES = frozenset({"admin", "supervisor"})
 
@@ -204,10 +205,15 @@ def swatch_css(swatch):
 def static_version(endpoint, values):
     """``url_for("static", filename=…)`` gets ``v=`` a hash of the file's bytes: the address
     changes when the file does (a deploy), and is the same on every worker and server. Read on
-    each call: the files are a few kilobytes, and nothing then needs to be kept up to date."""
-    if endpoint != "static" or "v" in values or not values.get("filename"):
+    each call: the files are a few kilobytes, and nothing then needs to be kept up to date.
+    Flask-Admin's own files get one too where its templates give none."""
+    if endpoint not in _VERSIONED_ENDPOINTS or "v" in values or not values.get("filename"):
         return
-    path = os.path.join(current_app.static_folder, values["filename"])
+    if endpoint == "static":
+        folder = current_app.static_folder
+    else:
+        folder = current_app.blueprints[endpoint.rsplit(".", 1)[0]].static_folder
+    path = os.path.join(folder, values["filename"])
     try:
         with open(path, "rb") as fh:
             values["v"] = hashlib.sha256(fh.read()).hexdigest()[:12]

@@ -98,8 +98,13 @@ def test_stylesheets_and_scripts_are_kept_by_the_browser_and_pages_are_not(
     clerk = login("clerk_sz01")
     page = clerk.get("/today/")
     assert page.headers["Cache-Control"] == "no-store"
-    ours = re.findall(r'(?:href|src)="(/static/[\w.-]+\?v=\w+)"', page.get_data(as_text=True))
+    html = page.get_data(as_text=True)
+    ours = re.findall(r'(?:href|src)="(/static/[\w.-]+\?v=\w+)"', html)
     assert any(url.startswith("/static/portal.css?") for url in ours), ours
+    # Every stylesheet and script of the page has a versioned address, Flask-Admin's included.
+    files = re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js)[^"]*)"', html)
+    assert files and all("v=" in url for url in files), [u for u in files if "v=" not in u]
+    ours += [url.replace("&amp;", "&") for url in files if url.startswith("/static/admin/")]
     for url in ours:
         resp = clerk.get(url)
         cache = resp.cache_control

@@ -3,6 +3,7 @@ scope holds (sup_east gets no SOUTH PDF), identical data gives identical bytes, 
 CLI archives every site's and region's PDF."""
 
 import os
+import re
 import subprocess
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from portal.models import Region
+from portal.models import Region, Site
 from tests.conftest import ARTIFACTS
 
 # This month at the sites: the demo organisation's people and records are from today.
@@ -179,3 +180,22 @@ def test_long_tables_split_cleanly_with_their_header_on_every_page(login, dbs, s
     )
     assert "保洁员000" in roster_pages[0] and "保洁员119" in roster_pages[-1]
     _render(body, "site_SZ01_long")
+
+
+def test_a_region_of_many_sites_gets_its_comparison_in_charts_of_a_page_each(login, dbs, tmp_path):
+    """A region of 50 sites: each figure's bars are split over charts that fit a page (one
+    chart of 50 bars is taller than a page and left the month-end archive without a PDF)."""
+    south = dbs.get(Region, dbs.scalar(select(Region.id).where(Region.code == "SOUTH")))
+    opened = datetime.now(ZoneInfo("Asia/Shanghai")).date().replace(day=1)
+    for n in range(48):
+        dbs.add(
+            Site(code=f"GD{n:02d}", name=f"广东{n:02d}号售楼处", region=south, opened_on=opened)
+        )
+    dbs.commit()
+    resp = login("admin").get(f"/dashboard/region/{south.id}/{MONTH}.pdf")
+    assert resp.status_code == 200, resp.status_code
+    text = _text(resp.data, tmp_path)
+    assert "GD47" in text and "GD00" in text
+    # 50 sites: three charts per figure, on one scale, each within its page.
+    assert re.search(r"（[^）]+）\s*1/3", text) and re.search(r"（[^）]+）\s*3/3", text)
+    _render(resp.data, "region_many_sites")

@@ -51,9 +51,19 @@ def _short(value):
 
 
 def bar_chart(
-    title, labels, values, reference=None, reference_label="", width=460, height=None, flagged=()
+    title,
+    labels,
+    values,
+    reference=None,
+    reference_label="",
+    width=460,
+    height=None,
+    flagged=(),
+    axis_values=None,
 ):
-    """Horizontal bars, one per label (site), with an optional dashed reference (region average)."""
+    """Horizontal bars, one per label (site), with an optional dashed reference (region average).
+    ``axis_values``: the values the value axis must hold (default: these bars and the
+    reference), so the parts of one comparison drawn as several charts share one scale."""
     font = cjk_font()
     height = height or max(130, 64 + 26 * len(labels))
     d = Drawing(width, height)
@@ -70,7 +80,9 @@ def bar_chart(
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = LABEL_SIZE
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = _nice_max(list(values) + [reference])
+    chart.valueAxis.valueMax = _nice_max(
+        list(values if axis_values is None else axis_values) + [reference]
+    )
     chart.bars[0].fillColor = PALETTE[0]
     chart.bars.strokeColor = None
     flagged_rows = {len(labels) - 1 - i for i, label in enumerate(labels) if label in set(flagged)}

@@ -35,6 +35,9 @@ ACCENT = colors.HexColor("#1f6f78")
 FLAG = colors.HexColor("#fbe3e0")
 ZEBRA = colors.HexColor("#f4f6f8")
 COLUMNS_PER_TABLE = 6
+# A region of more sites is compared in several charts: a chart of 24 bars (64 + 26 pt each)
+# still fits on an A4 page, one of more would not be laid out at all.
+BARS_PER_CHART = 24
 
 
 def prepare():
@@ -366,19 +369,24 @@ def region_report_pdf(data):
     story.append(PageBreak())
     story.append(_p(_("Comparison charts"), styles["h2"]))
     labels = [r["site"]["code"] + ("" if r.get("counted", True) else "*") for r in data["rows"]]
+    parts = range(0, len(labels), BARS_PER_CHART)
     for i, column in enumerate(columns):
         values = [r["cells"][i]["value"] for r in data["rows"]]
         flagged = [r["site"]["code"] for r in data["rows"] if r["cells"][i]["flagged"]]
-        chart = charts.bar_chart(
-            f"{column['label']}（{column['unit']}）",
-            labels,
-            values,
-            reference=data["averages"][i]["value"],
-            reference_label=_("Region average"),
-            width=470,
-            flagged=flagged,
-        )
-        story.append(KeepTogether([chart, Spacer(1, 4 * mm)]))
+        title = f"{column['label']}（{column['unit']}）"
+        for n, start in enumerate(parts, start=1):
+            part = slice(start, start + BARS_PER_CHART)
+            chart = charts.bar_chart(
+                f"{title} {n}/{len(parts)}" if len(parts) > 1 else title,
+                labels[part],
+                values[part],
+                reference=data["averages"][i]["value"],
+                reference_label=_("Region average"),
+                width=470,
+                flagged=flagged,
+                axis_values=values,
+            )
+            story.append(KeepTogether([chart, Spacer(1, 4 * mm)]))
     story.append(CondPageBreak(70 * mm))
     story.append(_p(_("Trend over the last months"), styles["h2"]))
     average = _("Region average")

@@ -6,6 +6,9 @@ For each database and each gunicorn worker count (--workers, default 5 and 2): a
 the generated dataset (SQLite: a file copy; PostgreSQL: ``CREATE DATABASE … TEMPLATE``; the
 seeded databases are never written), gunicorn on it, then
 
+* the day so far: every reader page read by each role from as many threads as workers (every
+  worker has served pages, the month's past days are counted and kept, as on a server that
+  has run since the morning);
 * writers: each site's clerk, guard and maintenance worker, logged in once with a real POST,
   record what an office does (arrivals, drinks served, departures, checklist answers, repair
   tickets reported and resolved, cleaning inspections and fixes) through the portal's routes,
@@ -708,6 +711,25 @@ def run_once(args, db, tag, source, workers):
             drop_database(db, url)
 
 
+def read_earlier_in_the_day(reader_sessions, workers):
+    """Every page read by each role from ``workers`` threads at once, before any write: what
+    the day's earlier views have done on a server that runs all day (every worker has served
+    pages; the month's days that are over have been counted and kept). The first views after
+    the writes then measure what the writes cost, not a worker's start or a new dataset."""
+
+    def read_all():
+        for role in ("admin", "supervisor"):
+            mine = next((r for r in reader_sessions if r[0] == role), None)
+            for _page, page_url in reader_urls(mine[2], mine[3]) if mine else ():
+                mine[1].get(page_url)
+
+    threads = [threading.Thread(target=read_all) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+
+
 def measure(args, db, tag, url, env, workers, offices, templates, readers):
     writes, reads, firsts = Recorder(), Recorder(), {}
     server_log = LIVE_DATA / f"live-{db}-{tag}-w{workers}.log"
@@ -725,6 +747,7 @@ def measure(args, db, tag, url, env, workers, offices, templates, readers):
             f"{users} writers and {len(reader_sessions)} readers logged in "
             f"in {time.perf_counter() - started:.0f} s"
         )
+        read_earlier_in_the_day(reader_sessions, workers)
         load_before = os.getloadavg()[0]
         with LockSampler(db, url) as locks:
             writers.start()
@@ -939,7 +962,8 @@ def summary_markdown(results):
         "",
         "Writers record an office day (one write per site every N s) while admins and "
         "supervisors read at once, each with its own session. Latency in ms; first view = the "
-        "page's first request after the writes started (one admin, one supervisor); steady = "
+        "page's first request after the writes started (one admin, one supervisor; every page "
+        "was read before the writes, as earlier in the day); steady = "
         "every reader during the run; ratio = steady p50 / the floor page's steady p50 (same "
         "role, same run); refused = 4xx (a rule said no); errors = 5xx and connection errors.",
         "",

@@ -331,11 +331,12 @@ def test_default_maintenance_person_gets_new_tickets(app, login):
             None,
             "assigned",
         )
+        # The trail says it went to the site's default worker, in the reader's words.
         assert s.scalar(
             select(AuditEvent.summary).where(
-                AuditEvent.action == "assign", AuditEvent.object_id == t.id
+                AuditEvent.action == "assign_default", AuditEvent.object_id == t.id
             )
-        )
+        ) == f"{t} → 吴师傅"
     # Another site without a default: the ticket waits, unassigned, to be claimed.
     with system_session(app) as s:
         t2 = _plain_ticket(s, "SZ02")

@@ -43,7 +43,7 @@ from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
 from portal.models.base import among
-from portal.services import period_close
+from portal.services import day_figures, period_close
 from portal.models import Site, SiteSpell
 
 # Most sites are on Beijing time; a site with another ``timezone`` (Urumqi…) has its periods cut
@@ -197,7 +197,8 @@ def zone_cache(sites=None):
     states_token = _OPEN_STATES.set({})
     kept_token = _KEPT.set({})
     try:
-        yield
+        with day_figures.sums_read_once():
+            yield
     finally:
         _KEPT.reset(kept_token)
         _OPEN_STATES.reset(states_token)
@@ -501,8 +502,6 @@ def kept_month(figure, site_ids, start, end, count, days=None):
 
 
 def _kept_month(figure, site_ids, start, end, count, days):
-    from portal.services import day_figures
-
     now = clock.now()
     groups = []
     for ids, _lo, _hi in zone_bounds(list(site_ids), start, end):

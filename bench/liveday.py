@@ -748,6 +748,8 @@ def measure(args, db, tag, url, env, workers, offices, templates, readers):
             f"in {time.perf_counter() - started:.0f} s"
         )
         read_earlier_in_the_day(reader_sessions, workers)
+        # Those reads kept the month's days: their statistics, as autovacuum would have them.
+        bench.analyze(db, url)
         load_before = os.getloadavg()[0]
         with LockSampler(db, url) as locks:
             writers.start()

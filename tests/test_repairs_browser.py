@@ -51,7 +51,12 @@ def test_broken_lamp_from_report_to_close(app, live_server, browser, page):
         clerk.click("#submit-report")
     ticket_id = _ticket_id(clerk)
     assert "新报修" in clerk.content() and clerk.locator(".photo-thumb img").count() == 1
-    assert clerk.evaluate("document.querySelector('.photo-thumb img').naturalWidth") > 0
+    # The thumbnail loads lazily, after the page's load event: it must arrive, and be a picture.
+    clerk.wait_for_function(
+        "() => { const img = document.querySelector('.photo-thumb img');"
+        " return img.complete && img.naturalWidth > 0; }",
+        timeout=10_000,
+    )
     screenshot(clerk, "repairs-02-ticket-reported")
 
     # 2. The supervisor assigns it to maint_south.

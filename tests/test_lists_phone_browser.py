@@ -65,3 +65,23 @@ def test_the_menu_names_each_page_once(page, live_server, username):
     pages = [href for _name, href in entries if href and href.startswith("/")]
     assert len(pages) == len(set(pages)), (username, pages)
     assert "首页" not in names
+
+
+def test_a_list_filtered_by_a_date_range_fits_a_phone(browser, live_server, full_demo):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        browser_login(page, live_server, "sup_south")
+        page.goto(f"{live_server}/visit/?flt0_arrived_between=2026-12-01+to+2026-12-06")
+        field = page.locator(".filters input.filter-val").first
+        box = field.bounding_box()
+        shown = page.evaluate(
+            "[document.documentElement.scrollWidth, window.scrollX, window.innerWidth]"
+        )
+        screenshot(page, "list-filter-date-range-390", full_page=False)
+        # No sideways scroll, and the whole range can be read and tapped.
+        assert shown[0] <= shown[2] and shown[1] == 0, shown
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        assert field.input_value() == "2026-12-01 至 2026-12-06"
+    finally:
+        context.close()

@@ -95,3 +95,12 @@ def test_counts_take_at_most_three_queries(app, dbs, username):
     with count_queries(app) as q:
         notices = notifications.counts_for(me)
     assert 1 <= len(notices) <= 3 and q.count <= 3
+
+
+@pytest.mark.parametrize("username", ["clerk_sz01", "sup_south", "admin"])
+def test_my_notifications_have_one_way_in_the_bell(login, username):
+    page = login(username).get("/today/" if username == "clerk_sz01" else "/dashboard/")
+    html = page.get_data(as_text=True)
+    links = re.findall(r'<a [^>]*href="/notifications/"[^>]*>', html)
+    assert len(links) == 1 and 'id="notice-bell"' in links[0], links
+    assert login(username).get("/notifications/").status_code == 200

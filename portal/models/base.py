@@ -157,11 +157,6 @@ class SiteScopedMixin:
     def site(cls):
         return relationship("Site")
 
-    def local_text(self, at, fmt="%Y-%m-%d %H:%M"):
-        """The instant ``at`` on the site's wall clock, as text: how people there name a record
-        (stored times are UTC)."""
-        return "" if at is None else clock.to_local(at, self.site).strftime(fmt)
-
 
 class VersionedMixin:
     """Optimistic locking: every UPDATE checks and bumps ``version``.

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.i18n import local_text
 from portal.models.base import SiteScopedMixin, TimestampMixin, UTCDateTime
 from portal.models.org import StaffMember
 
@@ -29,4 +30,4 @@ class BreakLog(SiteScopedMixin, TimestampMixin, db.Model):
         return length is not None and length > BREAK_LIMIT
 
     def __str__(self):
-        return f"{self.staff_member} {self.local_text(self.started_at)}"
+        return f"{self.staff_member} {local_text(self.started_at, self.site)}"

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
 from portal.extensions import db
-from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l, local_text
 from portal.models.append_only import make_append_only
 from portal.models.base import (
     SiteScopedMixin,
@@ -74,7 +74,7 @@ class CleaningInspection(SiteScopedMixin, TimestampMixin, db.Model):
         return sum(1 for r in self.results if not r.passed)
 
     def __str__(self):
-        return self.local_text(self.inspected_at)
+        return local_text(self.inspected_at, self.site)
 
 
 class CleaningResult(SiteScopedMixin, db.Model):

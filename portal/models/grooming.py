@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l, local_text
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -74,7 +74,8 @@ class GroomingInspection(SiteScopedMixin, TimestampMixin, db.Model):
     )
 
     def __str__(self):
-        return f"{self.staff_member} {self.local_text(self.inspected_at, '%Y-%m-%d')} {self.score}%"
+        day = local_text(self.inspected_at, self.site, "%Y-%m-%d")
+        return f"{self.staff_member} {day} {self.score}%"
 
 
 class GroomingResult(SiteScopedMixin, db.Model):

@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l, local_text
 from portal.models.base import (
     SiteScopedMixin,
     SoftDeleteMixin,
@@ -59,7 +59,7 @@ class HandoverEntry(VersionedMixin, SiteScopedMixin, TimestampMixin, SoftDeleteM
         return self.signed_at is not None and self.signed_by_id == self.author_id
 
     def __str__(self):
-        return f"{self.local_text(self.written_at)} {self.text[:30]}"
+        return f"{local_text(self.written_at, self.site)} {self.text[:30]}"
 
 
 # Once signed, an entry is frozen by the database itself (SQLite and PostgreSQL triggers), below

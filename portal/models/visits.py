@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.i18n import local_text
 from portal.models.base import (
     SiteScopedMixin,
     SoftDeleteMixin,
@@ -57,4 +58,4 @@ class Visit(VersionedMixin, SiteScopedMixin, SoftDeleteMixin, TimestampMixin, db
         return self.left_at is None
 
     def __str__(self):
-        return f"#{self.id} {self.local_text(self.arrived_at)} ({self.headcount})"
+        return f"#{self.id} {local_text(self.arrived_at, self.site)} ({self.headcount})"

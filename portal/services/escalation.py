@@ -7,10 +7,9 @@ minute).
 
 Each rule sends once per record and level (and, for an overdue record, per due time: a ticket
 reopened with a new due time is escalated again once that one passes): an ``EscalationSent``
-row with a unique key is
-written in the same transaction as the notifications, so a job that runs again (after an
-outage, or on two workers at once) finds it and sends nothing. A rule that was missed for
-hours sends once when the job runs again, not once per missed run.
+row with a unique key is written in the same transaction as the notifications, so a job that
+runs again (after an outage, or on two workers at once) finds it and sends nothing. A rule
+that was missed for hours sends once when the job runs again, not once per missed run.
 
 Only open sites (``Site.status == "open"``) are watched: a site in set-up or closed has nobody
 to tell. Wall-clock times (10:00, the tally time) are each site's own (``Site.timezone``).

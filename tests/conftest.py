@@ -307,6 +307,18 @@ def full_demo(demo_org, demo_baseline):
     return dict(demo_baseline.ids)
 
 
+# Random values a page carries (its forms' CSRF tokens, its scripts' nonce): a site code
+# looked for in a page must not be found inside one of them by chance.
+_RANDOM_VALUES = (re.compile(r"<[^>]*csrf[^>]*>", re.IGNORECASE), re.compile(r'nonce="[^"]*"'))
+
+
+def without_random_values(html):
+    """The page without the tags carrying its CSRF tokens and with its script nonces blanked."""
+    for pattern in _RANDOM_VALUES:
+        html = pattern.sub("", html)
+    return html
+
+
 class PortalClient:
     """A test client that logs in and sends forms with their CSRF token, like a browser."""
 

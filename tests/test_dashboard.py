@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal.models import Region, Site, StaffMember
 from tests.querycount import count_queries
+from tests.conftest import without_random_values
 
 
 def _rows(page):
@@ -30,6 +31,7 @@ def test_sup_east_gets_no_south_figure_anywhere(login, site_ids):
     client = login("sup_east")
     page = client.get("/dashboard/?period=month&on=2026-11-05").get_data(as_text=True)
     assert _rows(page) == ["SH01", "SH02"]
+    page = without_random_values(page)
     assert "深圳" not in page and "前海" not in page and "SZ0" not in page
     # Drilling into a SOUTH site's audit events shows nothing of it.
     drill = client.get(f"/audit/?flt0_site_equals={site_ids['SZ01']}").get_data(as_text=True)

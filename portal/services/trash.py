@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from portal import clock
-from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l, local_text
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -24,25 +23,17 @@ from portal.services import record_types
 PAGE_SIZE = 25
 
 
-def _local(value, site):
-    return (
-        f"{clock.to_local(value, site):%Y-%m-%d %H:%M}"
-        if site is not None
-        else f"{value:%Y-%m-%d %H:%M}"
-    )
-
-
 def visit_label(visit):
     text = _(
         "Visit of %(time)s, %(n)s people",
-        time=_local(visit.arrived_at, visit.site),
+        time=local_text(visit.arrived_at, visit.site),
         n=visit.headcount,
     )
     return f"{text} · {visit.notes}" if visit.notes else text
 
 
 def handover_entry_label(entry):
-    return f"{_local(entry.written_at, entry.site)} {entry.text[:60]}"
+    return f"{local_text(entry.written_at, entry.site)} {entry.text[:60]}"
 
 
 # How a deleted row is named where ``str(row)`` is not readable enough (UTC times, codes): a

@@ -148,7 +148,6 @@ class StockMovementView(ScopedModelView):
         "user": _l("Who"),
     }
     column_formatters = {
-        "at": lambda v, c, m, n: site_time(m.at, m.site, "%Y-%m-%d %H:%M"),
         "kind": lambda v, c, m, n: MOVEMENT_LABELS.get(m.kind, m.kind),
         "quantity": lambda v, c, m, n: f"{m.quantity:+d}",
         "visit": lambda v, c, m, n: (
@@ -240,7 +239,6 @@ class DailyTallyView(ScopedModelView):
         "units_off": _l("Counted minus expected, summed over the products either way.")
     }
     _fmt = {
-        "closed_at": lambda v, c, m, n: site_time(m.closed_at, m.site, "%Y-%m-%d %H:%M"),
         "units_off": lambda v, c, m, n: m.units_off,
     }
     column_formatters = {**_fmt, "same_day": _same_day}

@@ -41,7 +41,6 @@ from portal.views.base import (
 from portal.views.audit import LocalDateBetweenFilter, PeriodClauseFilter
 from portal.models.repairs import EVENT_ACTION_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from portal.views.inventory import ITEM_READERS, item_choices
-from portal.views.visits import site_time
 from portal.views.home import set_landing
 
 READERS = frozenset({"admin", "supervisor", "clerk", "security", "maintenance"})
@@ -366,10 +365,6 @@ class RepairsView(PortalView):
         return redirect(url_for(".detail", ticket_id=ticket.id))
 
 
-def _local(value, model):
-    return site_time(value, model.site, "%Y-%m-%d %H:%M") if value else ""
-
-
 def _hours(view, context, model, name):
     if model.resolved_at is None:
         return ""
@@ -472,10 +467,6 @@ class RepairTicketListView(ScopedModelView):
     _fmt = {
         "priority": lambda v, c, m, n: PRIORITY_LABELS.get(m.priority, m.priority),
         "status": lambda v, c, m, n: STATUS_LABELS.get(m.status, m.status),
-        "created_at": lambda v, c, m, n: _local(m.created_at, m),
-        "due_at": lambda v, c, m, n: _local(m.due_at, m),
-        "resolved_at": lambda v, c, m, n: _local(m.resolved_at, m),
-        "closed_at": lambda v, c, m, n: _local(m.closed_at, m),
         "hours_to_resolve": _hours,
     }
     column_formatters = {**_fmt, "equipment": _ticket_link}

@@ -400,7 +400,6 @@ class VisitView(ScopedModelView):
         "created_at": _l("Created at"),
     }
     column_formatters = {
-        "arrived_at": lambda v, c, m, n: site_time(m.arrived_at, m.site, "%Y-%m-%d %H:%M"),
         "left_at": lambda v, c, m, n: site_time(m.left_at, m.site, "%H:%M")
         if m.left_at
         else _l("Still here"),
@@ -415,7 +414,6 @@ class VisitView(ScopedModelView):
         "damage_reports": lambda v, c, m, n: _damage_reports(m),
     }
     column_formatters_export = {
-        "arrived_at": lambda v, c, m, n: site_time(m.arrived_at, m.site, "%Y-%m-%d %H:%M"),
         "left_at": lambda v, c, m, n: site_time(m.left_at, m.site, "%Y-%m-%d %H:%M"),
         "departure_direction": lambda v, c, m, n: direction_label(m.departure_direction),
     }

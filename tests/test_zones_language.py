@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal import clock, devdata
 from portal.extensions import db
-from portal.models import RepairTicket, Site, User, Visit
+from portal.models import HandoverEntry, RepairTicket, Site, User, Visit
 from portal.services import metrics as m
 from portal.services import report_data
 from tests.audit_rows import add_event
@@ -152,8 +152,9 @@ def test_audit_list_in_a_browser_names_the_site_clock(page, live_server, site_id
 def test_record_lists_show_a_site_time_on_its_own_clock_and_name_the_zone(
     login, dbs, site_ids
 ):
-    """A visit and a repair ticket of an Urumqi site read by head office in Beijing: the list,
-    its CSV export and the recycle bin give the site's wall clock and say which it is."""
+    """A visit, a repair ticket and a handover entry of an Urumqi site read by head office in
+    Beijing: the lists, their CSV exports and the recycle bin give the site's wall clock and
+    say which it is."""
     site = dbs.get(Site, site_ids["SZ01"])
     site.timezone = "Asia/Urumqi"
     visit = Visit(site_id=site.id, arrived_at=URUMQI_LATE, adults=2, children=0)
@@ -165,11 +166,21 @@ def test_record_lists_show_a_site_time_on_its_own_clock_and_name_the_zone(
         due_at=URUMQI_LATE,
         reporter_id=dbs.scalar(select(User.id).where(User.username == "clerk_sz01")),
     )
-    dbs.add_all([visit, ticket])
+    entry = HandoverEntry(
+        site_id=site.id,
+        author_id=ticket.reporter_id,
+        written_at=URUMQI_LATE,
+        text="投影仪遥控器在前台抽屉",
+    )
+    dbs.add_all([visit, ticket, entry])
     dbs.commit()
     shown = "2026-11-30 23:30 乌鲁木齐时间"
     client = login("admin")
-    for url, column in (("/visit/", "arrived_at"), ("/repairticket/", "due_at")):
+    for url, column in (
+        ("/visit/", "arrived_at"),
+        ("/repairticket/", "due_at"),
+        ("/handover_entry/", "written_at"),
+    ):
         page = client.get(url).get_data(as_text=True)
         assert f'class="col-{column}">{shown}<' in page, url
         assert shown in client.get(f"{url}export/csv/").get_data(as_text=True), url

@@ -315,9 +315,6 @@ class CleaningIssueView(ScopedModelView):
     _fmt = {
         "area": lambda v, c, m, n: area_label(m.area),
         "status": lambda v, c, m, n: STATUS_LABELS.get(m.status, m.status),
-        "due_at": lambda v, c, m, n: local(m.due_at, m.site, "%Y-%m-%d %H:%M"),
-        "fixed_at": lambda v, c, m, n: local(m.fixed_at, m.site, "%Y-%m-%d %H:%M"),
-        "verified_at": lambda v, c, m, n: local(m.verified_at, m.site, "%Y-%m-%d %H:%M"),
     }
     column_formatters = _fmt
     column_formatters_export = _fmt

@@ -306,7 +306,6 @@ class HandoverEntryView(ScopedModelView):
     column_formatters = {
         "signed_at": _signed_formatter,
         "post": lambda v, c, m, n: POST_LABELS.get(m.post, m.post),
-        "written_at": lambda v, c, m, n: local(m.written_at, m.site, "%Y-%m-%d %H:%M"),
     }
     column_formatters_detail = {
         **column_formatters,

@@ -140,7 +140,6 @@ class KeyItemView(ScopedModelView):
     column_formatters = {
         "active": yes_no,
         "kind": lambda v, c, m, n: KEY_KIND_LABELS.get(m.kind, m.kind),
-        "lost_at": lambda v, c, m, n: local(m.lost_at, m.site, "%Y-%m-%d %H:%M"),
     }
     column_formatters_detail = column_formatters
     column_formatters_export = {"kind": lambda v, c, m, n: str(KEY_KIND_LABELS.get(m.kind, m.kind))}
@@ -196,8 +195,6 @@ class KeyLoanView(ScopedModelView):
     }
     _fmt = {
         "holder": lambda v, c, m, n: m.holder,
-        "out_at": lambda v, c, m, n: local(m.out_at, m.site, "%Y-%m-%d %H:%M"),
-        "returned_at": lambda v, c, m, n: local(m.returned_at, m.site, "%Y-%m-%d %H:%M"),
     }
     column_formatters = {**_fmt, "lost": yes_no}
     column_formatters_detail = column_formatters

@@ -105,13 +105,6 @@ def _post_label(view, context, model, name):
     return POST_LABELS.get(model.post, model.post)
 
 
-def _time_formatter(field):
-    def fmt(view, context, model, name):
-        return local(getattr(model, field), model.site, "%Y-%m-%d %H:%M")
-
-    return fmt
-
-
 class ShiftView(ScopedModelView):
     read_roles = FRONT_ROLES
     write_roles = PLAN_ROLES
@@ -137,8 +130,6 @@ class ShiftView(ScopedModelView):
     }
     column_formatters = {
         "post": _post_label,
-        "starts_at": _time_formatter("starts_at"),
-        "ends_at": _time_formatter("ends_at"),
     }
     column_formatters_detail = column_formatters
     column_formatters_export = column_formatters

@@ -414,7 +414,6 @@ class VisitView(ScopedModelView):
         "damage_reports": lambda v, c, m, n: _damage_reports(m),
     }
     column_formatters_export = {
-        "left_at": lambda v, c, m, n: site_time(m.left_at, m.site, "%Y-%m-%d %H:%M"),
         "departure_direction": lambda v, c, m, n: direction_label(m.departure_direction),
     }
     # Times are entered in site time (what the guard's watch says) and stored in UTC.

@@ -87,6 +87,7 @@ ROLE_PAGES = {
         "/staff/",
         "/account/",
         "/trash/",
+        "/stockmovement/",  # more than a page of rows: its pager
     ],
     "sup_south": [
         "/dashboard/",

@@ -42,6 +42,7 @@ def register_extensions(app):
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.install_template_gettext(app)
+    i18n.install_template_helpers(app)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

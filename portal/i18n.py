@@ -37,6 +37,13 @@ def gettext(string, **variables):
     return text % variables if variables else text
 
 
+def install_template_helpers(app):
+    """How templates show a site's times: ``at|site_time(site, pattern)`` on the site's own
+    pages, ``local_text(at, site)`` where a reader elsewhere may read them."""
+    app.add_template_filter(site_time, "site_time")
+    app.add_template_global(local_text, "local_text")
+
+
 def install_template_gettext(app):
     """Templates' ``_()`` and ``ngettext`` through ``translations`` too: the callables
     Flask-Babel installs, with the faster lookup."""
@@ -103,6 +110,12 @@ def zone_name(where, at):
 def viewer_zone():
     """The zone the reader's pages are in (decided per request, ``select_timezone``)."""
     return clock.zone(g.get("portal_tz") if has_request_context() else None)
+
+
+def site_time(at, where, pattern="%H:%M"):
+    """The instant ``at`` on the wall clock of ``where``, without naming the zone (empty for
+    none): for a site's own pages, read by the people working there."""
+    return clock.to_local(at, where).strftime(pattern) if at else ""
 
 
 def local_text(at, where, pattern="%Y-%m-%d %H:%M"):

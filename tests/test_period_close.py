@@ -194,6 +194,24 @@ def test_changes_to_records_of_open_months_or_master_data_amend_nothing(app, dbs
     assert dbs.scalar(select(func.count()).select_from(PeriodAmendment)) == 0
 
 
+def test_the_amendments_of_a_site_in_another_zone_name_its_clock(app, dbs, login, november):
+    """Head office reads in Beijing time; an Urumqi site's close and corrections are shown on
+    the site's clock, which is named."""
+    sz01 = november["SZ01"]
+    dbs.get(Site, sz01).timezone = "Asia/Urumqi"
+    dbs.commit()
+    with time_machine.travel(AFTER, tick=False):
+        admin = login("admin")
+        _dashboard_visitors(admin, "SZ01")  # closes November
+        _correct_first_visit(dbs, november)
+        page = admin.get(f"/dashboard/amendments/{sz01}/2026-11").get_data(as_text=True)
+    # 01:00 UTC is 07:00 in Urumqi (09:00 in Beijing).
+    closed_at = page.split('class="text-muted closed-at">', 1)[1].split("</p>", 1)[0]
+    assert "2026-12-01 07:00 乌鲁木齐时间" in closed_at
+    row = page.split('class="table table-sm amendment-list">', 1)[1].split("</tr>", 2)[1]
+    assert "<td>2026-12-01 07:00 乌鲁木齐时间</td>" in row
+
+
 def test_a_late_entry_and_a_deletion_are_amendments_of_their_month(app, dbs, november):
     sz01 = november["SZ01"]
     with time_machine.travel(AFTER, tick=False):

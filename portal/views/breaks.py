@@ -10,7 +10,7 @@ from flask_login import current_user
 from portal.extensions import db
 from portal.services import breaks, today
 from portal.views.base import ALL_ROLES, PortalView, day_param, domain_errors, expose
-from portal.views.roster import chosen_site, local, scoped_sites
+from portal.views.roster import chosen_site, scoped_sites
 
 OVERVIEW_ROLES = frozenset({"admin", "supervisor"})
 
@@ -26,7 +26,6 @@ class BreaksView(PortalView):
             "staff": staff,
             "current": current,
             "now": clock.now(),
-            "local": local,
             "limit_minutes": 10,
         }
         if staff is not None:
@@ -83,4 +82,4 @@ def breaks_section(site, day, user):
     )
     if staff is None:
         return None
-    return {"staff": staff, "current": current, "local": local, "site": site, "now": clock.now()}
+    return {"staff": staff, "current": current, "site": site, "now": clock.now()}

@@ -36,7 +36,7 @@ from portal.views.base import (
     get_or_404,
     options_of,
 )
-from portal.views.roster import chosen_site, local, scoped_sites
+from portal.views.roster import chosen_site, scoped_sites
 
 FRONT_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 DUE_CHOICES = (
@@ -97,7 +97,6 @@ class CleaningView(PortalView):
             inspections=inspections,
             result_photos=cleaning.photos_by_result(result_ids),
             now=now,
-            local=local,
             actions=lambda i: cleaning.issue_actions(i, current_user),
             cleaners=_cleaners(site) if current_user.role in cleaning.ASSIGN_ROLES else [],
             area_label=area_label,
@@ -373,7 +372,6 @@ def cleaning_section(site, day, user):
         "site": site,
         "issues": issues,
         "now": now,
-        "local": local,
         "area_label": area_label,
         "status_labels": STATUS_LABELS,
     }

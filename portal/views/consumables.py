@@ -4,7 +4,7 @@ daily tally (close at the site's tally time; supervisors see which tallies are m
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, DateBetweenFilter, FilterEqual
 from portal import clock
-from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l, site_time
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import IntegerField, SelectField, StringField
@@ -29,7 +29,6 @@ from portal.views.base import (
 )
 from portal.views.base import yes_no
 from portal.views.today import STOCK_ROLES, my_sites, site_or_picker
-from portal.views.visits import site_time
 
 SUPERVISOR_ROLES = frozenset({"admin", "supervisor"})
 # A site without products has nothing to count: it says so instead of an empty tally.

@@ -379,7 +379,6 @@ class DashboardView(PortalView):
             close=close,
             rows=rows,
             type_label=record_type_label,
-            local=lambda at: clock.to_local(at, site).strftime("%Y-%m-%d %H:%M"),
             action_labels=ACTION_LABELS,
             may_reclose=period_close.may_reclose(current_user)
             and period_close.month_over(site.id, first_day),

@@ -1,7 +1,7 @@
 """Grooming and conduct inspections: inspect a person, scores per site, history per person."""
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l, site_time
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -27,7 +27,7 @@ from portal.views.base import (
     period_args,
     yes_no,
 )
-from portal.views.roster import local, scoped_sites
+from portal.views.roster import scoped_sites
 
 INSPECTED_KINDS = ("clerk", "security")
 
@@ -79,7 +79,6 @@ class GroomingView(PortalView):
             averages=averages,
             recent=recent,
             people=people,
-            local=local,
             only_site=only_site,
             period=(start, end) if start is not None else None,
             errors=errors,
@@ -174,7 +173,6 @@ class GroomingView(PortalView):
             "grooming/person.html",
             person=person,
             history=history,
-            local=local,
             photos=grooming.inspection_photos(history),
         )
 
@@ -246,7 +244,7 @@ def my_grooming_result():
         "inspection": inspection,
         "failed": [r for r in inspection.results if not r.passed],
         "photos": photos,
-        "when": local(inspection.inspected_at, inspection.site, "%Y-%m-%d %H:%M"),
+        "when": site_time(inspection.inspected_at, inspection.site, "%Y-%m-%d %H:%M"),
     }
 
 

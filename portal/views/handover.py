@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
 from portal import clock
-from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l, local_text
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -27,7 +27,7 @@ from portal.views.base import (
     get_or_404,
     options_of,
 )
-from portal.views.roster import POST_LABELS, chosen_site, local, scoped_sites
+from portal.views.roster import POST_LABELS, chosen_site, scoped_sites
 from portal.views.auth import safe_next
 
 BOOK_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
@@ -95,7 +95,6 @@ class HandoverBookView(PortalView):
             site=site,
             sites=sites,
             form=form,
-            local=local,
             unsigned=handover.unsigned_entries(site),
             open_items=handover.open_items(site),
             signed=signed,
@@ -204,7 +203,7 @@ class HandoverBookView(PortalView):
         item = get_or_404(HandoverItem, id)
         chain = handover.item_history(item)
         return self.render(
-            "handover/item.html", item=item, chain=chain, site=item.site, local=local
+            "handover/item.html", item=item, chain=chain, site=item.site
         )
 
     def _act(self, site_id, fn, success, target):
@@ -231,7 +230,6 @@ def _entry_page(view, entry, status=200, error=None, photo_form=None, **kw):
         "handover/entry.html",
         entry=entry,
         site=entry.site,
-        local=local,
         error=error,
         post_labels=POST_LABELS,
         can_sign=not entry.is_signed and entry.id in _signable_ids(),
@@ -251,10 +249,10 @@ def _signed_formatter(view, context, model, name):
             _l(
                 "%(name)s: self-confirmed at the start of her next shift, %(at)s",
                 name=model.signed_by,
-                at=local(model.signed_at, model.site),
+                at=local_text(model.signed_at, model.site, "%m-%d %H:%M"),
             )
         )
-    return f"{model.signed_by} · {local(model.signed_at, model.site)}"
+    return f"{model.signed_by} · {local_text(model.signed_at, model.site, '%m-%d %H:%M')}"
 
 
 class HandoverEntryView(ScopedModelView):
@@ -376,7 +374,6 @@ def handover_section(site, day, user):
         "site": site,
         "unsigned": unsigned,
         "open_items": open_items,
-        "local": local,
         "user": user,
         # Per user, not kept with the site's lists: whose button shows depends on the roster.
         "signable": set(db.session.scalars(handover.signable_entries(user))),

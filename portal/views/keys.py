@@ -24,7 +24,7 @@ from portal.views.base import (
     options_of,
 )
 from portal.views.base import yes_no
-from portal.views.roster import chosen_site, local, scoped_sites
+from portal.views.roster import chosen_site, scoped_sites
 
 READ_ROLES = frozenset({"admin", "supervisor", "clerk", "security"})
 EDIT_ROLES = frozenset({"admin", "supervisor"})
@@ -43,7 +43,6 @@ class KeysView(PortalView):
             sites=sites,
             site=site,
             rows=svc.register_of(site),
-            local=local,
             today=clock.local_day(site),
             kind_labels=KEY_KIND_LABELS,
             can_handle=current_user.role in svc.HANDLER_ROLES,
@@ -227,6 +226,5 @@ def today_section(site, day, user):
         "site": site,
         "loans": loans,
         "day": day,
-        "local": local,
         "can_handle": user.role in svc.HANDLER_ROLES,
     }

@@ -44,11 +44,6 @@ def chosen_site(sites=None, site_id=None):
     abort(404)
 
 
-def local(dt, site, fmt="%m-%d %H:%M"):
-    """A UTC instant shown in the site's time zone."""
-    return clock.to_local(dt, site).strftime(fmt) if dt else ""
-
-
 def _parse_day(value, default):
     return day_param(value, default)
 
@@ -80,7 +75,6 @@ class RosterView(PortalView):
             posts=POSTS,
             post_labels=POST_LABELS,
             monday=monday,
-            local=local,
             data=on_duty_section(site, day, current_user),
             can_plan=self.can_write(),
             prev_week=monday - timedelta(days=7),
@@ -182,6 +176,5 @@ def on_duty_section(site, day, user):
     return {
         "site": site,
         "shifts": roster.running_at(shifts, clock.now()),
-        "local": local,
         "post_labels": POST_LABELS,
     }

@@ -6,7 +6,7 @@ from datetime import time
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
 from portal import clock
-from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l, site_time
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -41,12 +41,6 @@ ADULT_PRESETS = (1, 2, 3, 4)
 LARGE_PRESETS = (5, 6, 7, 8, 10, 12, 15, 20)
 CHILD_PRESETS = (0, 1, 2)
 SERVE_PRESETS = (1, 2, 3)
-
-
-def site_time(value, site, fmt="%H:%M"):
-    if value is None:
-        return ""
-    return clock.to_local(value, site).strftime(fmt)
 
 
 def direction_label(code):
@@ -530,7 +524,6 @@ def open_visits_section(site, day, user):
 
 
 def register(admin):
-    admin.app.add_template_filter(site_time, "site_time")
     admin.app.add_template_global(direction_label, "direction_label")
     admin.app.add_template_global(stock.can_undo, "can_undo_serve")
     # Two entries side by side, no 来访 menu holding one of them: the reception's log (one

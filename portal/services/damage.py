@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 
 from portal import clock
-from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l, site_time
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -76,9 +76,9 @@ def recent_visits(site, now=None):
 
 def visit_label(visit, tz_name):
     """ "time · adults/children · salesperson", in site time."""
-    at = clock.to_local(visit.arrived_at, tz_name)
+    at = site_time(visit.arrived_at, tz_name, "%m-%d %H:%M")
     who = visit.salesperson.name if visit.salesperson is not None else "—"
-    return f"{at:%m-%d %H:%M} · {visit.adults}/{visit.children} · {who}"
+    return f"{at} · {visit.adults}/{visit.children} · {who}"
 
 
 def visit_salesperson(visit):

@@ -32,6 +32,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import clock
 from portal.extensions import db
+from portal.i18n import site_time
 from portal.models import (
     OPEN_STATUSES,
     BreakLog,
@@ -166,7 +167,7 @@ def _open_sites():
 
 
 def _at(at, site):
-    return clock.to_local(at, site).strftime("%m-%d %H:%M")
+    return site_time(at, site, "%m-%d %H:%M")
 
 
 # --- the rules ------------------------------------------------------------------------------

@@ -21,21 +21,35 @@ def _rows(page):
     return page.count('class="col-arrived_at"')
 
 
-def test_a_list_of_one_page_has_no_pager(login, site_ids, dbs):
-    dbs.add(Visit(site_id=site_ids["SZ01"], arrived_at=clock.now(), adults=1, children=0))
+def _visits(dbs, site_id, n):
+    start = clock.now() - timedelta(days=2)
+    dbs.add_all(
+        Visit(site_id=site_id, arrived_at=start + timedelta(minutes=i), adults=1) for i in range(n)
+    )
     dbs.commit()
+
+
+def test_a_list_of_one_page_has_no_pager(login, site_ids, dbs):
+    _visits(dbs, site_ids["SZ01"], 1)
     page = login("clerk_sz01").get("/visit/").get_data(as_text=True)
     assert _rows(page) == 1
     assert _pager_links(page) == [] and 'class="pagination' not in page
 
 
+def test_a_list_of_exactly_one_full_page_offers_no_next_page(login, site_ids, dbs):
+    _visits(dbs, site_ids["SZ01"], 25)
+    client = login("clerk_sz01")
+    page = client.get("/visit/").get_data(as_text=True)
+    assert _rows(page) == 25 and _pager_links(page) == []
+    _visits(dbs, site_ids["SZ01"], 1)  # one more: the next page holds it
+    page = client.get("/visit/").get_data(as_text=True)
+    assert _rows(page) == 25
+    (words, url), = _pager_links(page)
+    assert words == "下一页 »" and _rows(client.get(url).get_data(as_text=True)) == 1
+
+
 def test_a_longer_list_pages_forward_and_back_in_words(login, site_ids, dbs):
-    start = clock.now() - timedelta(days=2)
-    dbs.add_all(
-        Visit(site_id=site_ids["SZ01"], arrived_at=start + timedelta(minutes=i), adults=1)
-        for i in range(30)
-    )
-    dbs.commit()
+    _visits(dbs, site_ids["SZ01"], 30)
     client = login("clerk_sz01")
     first = client.get("/visit/").get_data(as_text=True)
     assert _rows(first) == 25
@@ -46,3 +60,9 @@ def test_a_longer_list_pages_forward_and_back_in_words(login, site_ids, dbs):
     (words, url), = _pager_links(second)
     assert words == "« 上一页"
     assert _rows(client.get(url).get_data(as_text=True)) == 25
+
+
+def test_the_export_of_a_long_list_holds_every_row_not_a_page(login, site_ids, dbs):
+    _visits(dbs, site_ids["SZ01"], 30)
+    csv = login("sup_south").get("/visit/export/csv/").get_data(as_text=True)
+    assert len(csv.strip().splitlines()) == 1 + 30

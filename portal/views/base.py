@@ -399,32 +399,22 @@ class ScopedModelView(SafeExportMixin, RoleGuard, ModelView):
         # The list page reads one row past its page: without counting, that is how it knows
         # whether a next page exists, so that 下一页 never opens an empty page. Only the list
         # page: an export reads all its rows through the same get_list.
-        g.list_peek = self.simple_list_pager
+        g.list_peek = True
         try:
             return super().index_view()
         finally:
             g.list_peek = False
 
-    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        size = self.page_size if page_size is None else page_size
-        peek = bool(g.get("list_peek") and execute and size)
-        g.list_peek_size = size if peek else None
-        try:
-            count, rows = super().get_list(
-                page, sort_column, sort_desc, search, filters, execute=execute, page_size=page_size
-            )
-        finally:
-            g.list_peek_size = None
-        if peek:
-            g.list_has_next_page = len(rows) > size
-            rows = rows[:size]
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        if g.get("list_peek"):
+            g.list_has_next_page = len(rows) > self.page_size
+            rows = rows[: self.page_size]
         return count, rows
 
     def _apply_pagination(self, query, page, page_size):
         query = super()._apply_pagination(query, page, page_size)
-        if g.get("list_peek_size"):
-            query = query.limit(g.list_peek_size + 1)
-        return query
+        return query.limit(self.page_size + 1) if g.get("list_peek") else query
 
     def has_next_page(self):
         """Whether the list page just read has rows after it (see ``get_list``)."""
